@@ -1,0 +1,137 @@
+// Recurrent layers: stacked, optionally bidirectional RNN / LSTM / GRU over a padded time-major
+// batch with per-sequence lengths, forward and BPTT. The public face of src/cells and src/layers.
+//
+// Key: T = time steps, B = batch, I = input features, H = hidden size, G = gates (1 RNN, 4 LSTM,
+// 3 GRU), D = directions (1 or 2), L = layers.
+//   x: (T,B,I)  y: (T,B,D*H)  h0, hn, c0, cn: (L*D,B,H)  lengths: B values in [0, T]
+//   weight_ih_l{k}[_reverse]: (G*H, in)  weight_hh_l{k}: (G*H, H)  bias_ih/bias_hh: (G*H)
+//   weight_peep_l{k} (LSTM with peepholes only): (3*H) = (p_i, p_f, p_o)
+// Gate orders: LSTM i, f, g, o; GRU r, z, n (PyTorch's). Parameter names are PyTorch's.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "recur/core/rng.h"
+#include "recur/core/tensor.h"
+
+namespace recur {
+
+enum class CellKind { rnn_tanh, rnn_relu, rnn_sigmoid, lstm, gru };
+
+// GRU candidate: reset_after  n = tanh(W_in x + b_in + r * (W_hn h + b_hn))   (PyTorch, cuDNN)
+//                reset_before n = tanh(W_in x + b_in + W_hn (r * h) + b_hn)   (Cho 2014, the seeds)
+enum class GruConvention { reset_after, reset_before };
+
+const char* cell_name(CellKind kind);
+CellKind parse_cell(const std::string& name);  // "lstm", "gru", "rnn_tanh", "rnn_relu", "rnn_sigmoid"
+
+struct RnnConfig {
+  CellKind cell = CellKind::lstm;
+  int64_t input_size = 0;
+  int64_t hidden_size = 0;
+  int num_layers = 1;
+  bool bidirectional = false;
+  double dropout = 0.0;  // between layers (not after the last), in training mode only
+  bool peephole = false;  // LSTM: gates see the cell state
+  bool coupled = false;   // LSTM: i = 1 - f (the i rows of the weights are then unused)
+  GruConvention gru = GruConvention::reset_after;
+
+  int gates() const;       // G
+  int directions() const { return bidirectional ? 2 : 1; }
+  bool has_cell_state() const { return cell == CellKind::lstm; }
+  void validate() const;   // throws recur::Error naming the bad field
+  // Metadata strings (for safetensors __metadata__) and back.
+  std::map<std::string, std::string> to_metadata() const;
+  static RnnConfig from_metadata(const std::map<std::string, std::string>& meta);
+};
+
+// Weights of one layer in one direction.
+template <class T>
+struct RnnCellParams {
+  Tensor<T> w_ih;  // (G*H, in)
+  Tensor<T> w_hh;  // (G*H, H)
+  Tensor<T> b_ih;  // (G*H)
+  Tensor<T> b_hh;  // (G*H)
+  Tensor<T> w_peep;  // (3*H) for LSTM with peepholes, else empty
+};
+
+template <class T>
+struct RnnParams {
+  RnnConfig config;
+  std::vector<RnnCellParams<T>> cells;  // index layer * D + direction
+
+  RnnParams() = default;
+  explicit RnnParams(const RnnConfig& cfg);  // zero weights of the right shapes
+
+  // PyTorch names -> tensors (weight_ih_l0, weight_hh_l0_reverse, ...), in PyTorch's order.
+  std::vector<std::pair<std::string, Tensor<T>*>> named();
+  std::vector<std::pair<std::string, const Tensor<T>*>> named() const;
+};
+
+// PyTorch's default initialisation: every weight and bias U(-1/sqrt(H), 1/sqrt(H)).
+template <class T>
+void init_rnn_uniform(RnnParams<T>& p, Rng& rng);
+
+// Builds params from PyTorch-named tensors, inferring layers, sizes, direction and gate count from
+// the keys and shapes (cell kind must be given: RNN and GRU/LSTM differ only in gate count).
+// Unknown keys, missing keys and shape clashes throw, naming `source` and the tensor.
+template <class T>
+RnnParams<T> params_from_named(CellKind cell, const std::map<std::string, Tensor<T>>& tensors,
+                               const std::string& source, GruConvention gru = GruConvention::reset_after);
+
+// Initial / final states. c is empty unless the cell is an LSTM.
+template <class T>
+struct RnnState {
+  Tensor<T> h;  // (L*D,B,H)
+  Tensor<T> c;  // (L*D,B,H) or empty
+};
+
+// What forward keeps for backward (activations of every layer, direction and step).
+template <class T>
+struct RnnDirCache {
+  Tensor<T> states_h;  // (T+1,B,H): forward: slot t is the state before step t; reverse: slot t+1
+  Tensor<T> states_c;  // (T+1,B,H) for LSTM
+  Tensor<T> cell;      // (T,B,W): per-step values the cell keeps (gates, ...)
+};
+template <class T>
+struct RnnLayerCache {
+  Tensor<T> input;         // (T,B,in): this layer's input after dropout
+  Tensor<T> dropout_mask;  // (T,B,in) scaled by 1/(1-p), empty if no dropout was applied
+  std::vector<RnnDirCache<T>> dirs;
+};
+template <class T>
+struct RnnCache {
+  std::vector<RnnLayerCache<T>> layers;
+  std::vector<int64_t> lengths;  // B values
+  int64_t steps = 0, batch = 0;
+  bool has_initial_state = false;
+};
+
+struct RnnRunOptions {
+  bool training = false;  // dropout on
+  Rng* rng = nullptr;     // for dropout masks (required when training with dropout > 0)
+};
+
+// Forward over the whole sequence. `lengths` empty means every sequence has T steps.
+// `init` may be null (zero states). Outputs past a sequence's length are zero; final states are
+// taken at each sequence's own length; the reverse direction starts at each sequence's own last
+// element (as PyTorch's packed sequences).
+template <class T>
+void rnn_forward(Tensor<T>& y, RnnState<T>& final_state, RnnCache<T>& cache,
+                 const RnnParams<T>& params, const Tensor<T>& x, const std::vector<int64_t>& lengths,
+                 std::type_identity_t<const RnnState<T>*> init, const RnnRunOptions& opt = {});
+
+// BPTT. dy: (T,B,D*H); dfinal may be null (no gradient into the final states).
+// Parameter gradients accumulate into `grads`; dx and dinit are assigned (dinit gets h and, for
+// LSTM, c). Truncated BPTT: run a window with init = the previous window's final state and ignore
+// dinit; nothing flows into the previous window.
+template <class T>
+void rnn_backward(Tensor<T>& dx, RnnState<T>& dinit, RnnParams<T>& grads, const RnnCache<T>& cache,
+                  const RnnParams<T>& params, const Tensor<T>& dy,
+                  std::type_identity_t<const RnnState<T>*> dfinal);
+
+}  // namespace recur

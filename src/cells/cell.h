@@ -1,0 +1,93 @@
+// The contract between a recurrent cell (src/cells/<cell>.cpp) and the one time loop
+// (src/layers/rnn.cpp). A cell knows one step of its maths, forward and backward; the loop knows
+// time, directions, lengths, stacking and dropout.
+//
+// Key: B = batch, H = hidden size, G = gates, W = per-step values a cell caches (cache_width).
+// Per step the loop hands the cell the input projection of that step (x W_ih^T + b_ih, computed for
+// all steps by one GEMM) and the previous state; the cell adds the recurrent GEMM and its fused
+// pointwise kernel. Backward returns the gradient of the gates' pre-activations (dg_ih for the
+// input side, dg_hh for the recurrent side; they differ only where the cell scales the recurrent
+// term, as the GRU does) and the gradient into the previous state.
+//
+// Accumulation rule (everywhere in recur): parameter gradients accumulate (+=), activation
+// gradients are assigned (=).
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+
+#include "recur/layers/rnn.h"
+
+namespace recur::cells {
+
+template <class T>
+struct StepForward {
+  const T* xw;      // (B,G*H) input projection of this step, including b_ih
+  const T* h_prev;  // (B,H)
+  const T* c_prev;  // (B,H) LSTM only
+  T* h;             // (B,H) out
+  T* c;             // (B,H) out, LSTM only
+  T* cache;         // (B,W) out
+  T* scratch;       // (B,G*H) workspace
+};
+
+template <class T>
+struct StepBackward {
+  const T* dh;      // (B,H) gradient w.r.t. this step's new h (zero rows where the step was padding)
+  const T* dc;      // (B,H) gradient w.r.t. the new c, LSTM only
+  const T* h_prev;  // (B,H)
+  const T* c_prev;  // (B,H) LSTM only
+  const T* h;       // (B,H) this step's new h
+  const T* c;       // (B,H) this step's new c, LSTM only
+  const T* cache;   // (B,W) what forward kept
+  T* dg_ih;         // (B,G*H) out: d loss / d (input-side pre-activation)
+  T* dg_hh;         // (B,G*H) out: d loss / d (recurrent-side pre-activation, incl. b_hh)
+  T* dh_prev;       // (B,H) out
+  T* dc_prev;       // (B,H) out, LSTM only
+  T* dpeep;         // (3H) accumulated, LSTM with peepholes only
+  T* scratch;       // (B,G*H) workspace
+};
+
+// One cell's operations. Plain function pointers: a debugger steps straight into them.
+template <class T>
+struct CellOps {
+  int64_t (*cache_width)(const RnnConfig& cfg);
+  void (*forward_step)(const StepForward<T>& s, const RnnCellParams<T>& p, const RnnConfig& cfg,
+                       int64_t B);
+  void (*backward_step)(const StepBackward<T>& s, const RnnCellParams<T>& p,
+                        const RnnConfig& cfg, int64_t B);
+  // After the time loop: dW_hh += dG_hh^T @ (recurrent input of each step), db_hh += sum dG_hh.
+  // N = T*B rows; h_prev (N,H) is the state each step started from; cache (N,W).
+  void (*hh_weight_grads)(RnnCellParams<T>& grads, const T* dg_hh, const T* h_prev,
+                          const T* cache, const RnnConfig& cfg, int64_t N);
+};
+
+template <class T> CellOps<T> rnn_ops();
+template <class T> CellOps<T> lstm_ops();
+template <class T> CellOps<T> gru_ops();
+
+// The common recurrent-weight gradient: dW_hh += dG^T h_prev, db_hh += column sums of dG.
+template <class T>
+void hh_weight_grads_plain(RnnCellParams<T>& grads, const T* dg_hh, const T* h_prev,
+                           const T* cache, const RnnConfig& cfg, int64_t N);
+
+// rows(B, n) of `bias` broadcast into out (B, n) with leading dimension ld.
+template <class T>
+inline void broadcast_rows(T* out, const T* bias, int64_t B, int64_t n, int64_t ld) {
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t j = 0; j < n; ++j) out[b * ld + j] = bias[j];
+}
+
+// out[j] += sum over rows of x (N, n) with leading dimension ld.
+template <class T>
+inline void add_column_sums(T* out, const T* x, int64_t N, int64_t n, int64_t ld) {
+  for (int64_t r = 0; r < N; ++r)
+    for (int64_t j = 0; j < n; ++j) out[j] += x[r * ld + j];
+}
+
+template <class T>
+inline T sigmoid(T a) {
+  return T(1) / (T(1) + std::exp(-a));
+}
+
+}  // namespace recur::cells

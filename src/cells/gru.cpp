@@ -1,0 +1,142 @@
+// GRU cell, gate order r, z, n, in both conventions (RnnConfig::gru).
+//
+// Key: B = batch, H = hidden size, G = 3. x-side pre-activations xw = (x_r, x_z, x_n) include b_ih.
+// reset_after (PyTorch, cuDNN; default):
+//   (h_r, h_z, h_n) = h_prev W_hh^T + b_hh
+//   r = sigma(x_r + h_r);  z = sigma(x_z + h_z);  n = tanh(x_n + r * h_n)
+//   h = (1 - z) * n + z * h_prev                          cache (B,4H) = (r, z, n, h_n)
+// reset_before (Cho 2014, the seeds' formula):
+//   r = sigma(x_r + h_prev W_hr^T + b_hr);  z = sigma(x_z + h_prev W_hz^T + b_hz)
+//   n = tanh(x_n + (r * h_prev) W_hn^T + b_hn)
+//   h = (1 - z) * n + z * h_prev                          cache (B,4H) = (r, z, n, r * h_prev)
+// Backward (both):
+//   dn = dh (1 - z);  dz = dh (h_prev - n);  da_n = dn (1 - n^2);  da_z = dz z (1 - z)
+//   reset_after:  da_r = da_n h_n r (1 - r);  dg_hh = (da_r, da_z, da_n * r)
+//                 dh_prev = dh z + dg_hh W_hh
+//   reset_before: drh = da_n W_hn;  da_r = drh h_prev r (1 - r);  dg_hh = (da_r, da_z, da_n)
+//                 dh_prev = dh z + drh r + (da_r, da_z) W_h{r,z}
+//                 dW_hn += da_n^T (r h_prev)   (the n rows see r * h_prev, not h_prev)
+//   dg_ih = (da_r, da_z, da_n)
+// Parameters +=, activations = (see cell.h).
+#include "cells/cell.h"
+#include "recur/core/gemm.h"
+
+namespace recur::cells {
+namespace {
+
+template <class T>
+int64_t gru_cache_width(const RnnConfig& cfg) {
+  return 4 * cfg.hidden_size;
+}
+
+template <class T>
+void gru_forward_step(const StepForward<T>& s, const RnnCellParams<T>& p, const RnnConfig& cfg,
+                      int64_t B) {
+  const int64_t H = cfg.hidden_size, G3 = 3 * H, W = 4 * H;
+  const bool after = cfg.gru == GruConvention::reset_after;
+  // Recurrent pre-activations: all three blocks (reset_after) or r and z only (reset_before).
+  const int64_t rows = after ? G3 : 2 * H;
+  broadcast_rows(s.scratch, p.b_hh.ptr(), B, rows, G3);
+  gemm<T>(false, true, B, rows, H, T(1), s.h_prev, H, p.w_hh.ptr(), H, T(1), s.scratch, G3);
+  for (int64_t b = 0; b < B; ++b) {
+    const T* xw = s.xw + b * G3;
+    const T* hw = s.scratch + b * G3;
+    T* cache = s.cache + b * W;
+    for (int64_t j = 0; j < H; ++j) {
+      cache[j] = sigmoid(xw[j] + hw[j]);                  // r
+      cache[H + j] = sigmoid(xw[H + j] + hw[H + j]);      // z
+      if (!after) cache[3 * H + j] = cache[j] * s.h_prev[b * H + j];  // r * h_prev
+    }
+  }
+  if (!after) {  // h_n = (r * h_prev) W_hn^T + b_hn, into the third block of scratch
+    broadcast_rows(s.scratch + 2 * H, p.b_hh.ptr() + 2 * H, B, H, G3);
+    gemm<T>(false, true, B, H, H, T(1), s.cache + 3 * H, W, p.w_hh.ptr() + 2 * H * H, H, T(1),
+            s.scratch + 2 * H, G3);
+  }
+  for (int64_t b = 0; b < B; ++b) {
+    const T* xw = s.xw + b * G3;
+    const T* hw = s.scratch + b * G3;
+    T* cache = s.cache + b * W;
+    for (int64_t j = 0; j < H; ++j) {
+      const T r = cache[j], z = cache[H + j], h_n = hw[2 * H + j];
+      const T n = std::tanh(xw[2 * H + j] + (after ? r * h_n : h_n));
+      cache[2 * H + j] = n;
+      if (after) cache[3 * H + j] = h_n;
+      s.h[b * H + j] = (T(1) - z) * n + z * s.h_prev[b * H + j];
+    }
+  }
+}
+
+template <class T>
+void gru_backward_step(const StepBackward<T>& s, const RnnCellParams<T>& p, const RnnConfig& cfg,
+                       int64_t B) {
+  const int64_t H = cfg.hidden_size, G3 = 3 * H, W = 4 * H;
+  const bool after = cfg.gru == GruConvention::reset_after;
+  T* drh = s.scratch;  // (B,H), reset_before only
+  if (!after) {
+    for (int64_t b = 0; b < B; ++b) {
+      const T* cache = s.cache + b * W;
+      for (int64_t j = 0; j < H; ++j) {
+        const T z = cache[H + j], n = cache[2 * H + j];
+        s.dg_hh[b * G3 + 2 * H + j] = s.dh[b * H + j] * (T(1) - z) * (T(1) - n * n);
+      }
+    }
+    gemm<T>(false, false, B, H, H, T(1), s.dg_hh + 2 * H, G3, p.w_hh.ptr() + 2 * H * H, H, T(0),
+            drh, H);
+  }
+  for (int64_t b = 0; b < B; ++b) {
+    const T* cache = s.cache + b * W;
+    T* dgi = s.dg_ih + b * G3;
+    T* dgh = s.dg_hh + b * G3;
+    for (int64_t j = 0; j < H; ++j) {
+      const int64_t k = b * H + j;
+      const T r = cache[j], z = cache[H + j], n = cache[2 * H + j], dh = s.dh[k];
+      const T h_prev = s.h_prev[k];
+      const T da_n = dh * (T(1) - z) * (T(1) - n * n);
+      const T da_z = dh * (h_prev - n) * z * (T(1) - z);
+      T da_r, dh_prev = dh * z;
+      if (after) {
+        da_r = da_n * cache[3 * H + j] * r * (T(1) - r);
+        dgh[2 * H + j] = da_n * r;
+      } else {
+        da_r = drh[k] * h_prev * r * (T(1) - r);
+        dh_prev += drh[k] * r;
+        dgh[2 * H + j] = da_n;
+      }
+      dgi[j] = dgh[j] = da_r;
+      dgi[H + j] = dgh[H + j] = da_z;
+      dgi[2 * H + j] = da_n;
+      s.dh_prev[k] = dh_prev;
+    }
+  }
+  // dh_prev += dg_hh W_hh over the blocks that saw h_prev directly.
+  const int64_t rows = after ? G3 : 2 * H;
+  gemm<T>(false, false, B, H, rows, T(1), s.dg_hh, G3, p.w_hh.ptr(), H, T(1), s.dh_prev, H);
+}
+
+template <class T>
+void gru_hh_weight_grads(RnnCellParams<T>& grads, const T* dg_hh, const T* h_prev, const T* cache,
+                         const RnnConfig& cfg, int64_t N) {
+  if (cfg.gru == GruConvention::reset_after) {
+    hh_weight_grads_plain(grads, dg_hh, h_prev, cache, cfg, N);
+    return;
+  }
+  const int64_t H = cfg.hidden_size, G3 = 3 * H, W = 4 * H;
+  gemm<T>(true, false, 2 * H, H, N, T(1), dg_hh, G3, h_prev, H, T(1), grads.w_hh.ptr(), H);
+  gemm<T>(true, false, H, H, N, T(1), dg_hh + 2 * H, G3, cache + 3 * H, W, T(1),
+          grads.w_hh.ptr() + 2 * H * H, H);
+  add_column_sums(grads.b_hh.ptr(), dg_hh, N, G3, G3);
+}
+
+}  // namespace
+
+template <class T>
+CellOps<T> gru_ops() {
+  return {&gru_cache_width<T>, &gru_forward_step<T>, &gru_backward_step<T>,
+          &gru_hh_weight_grads<T>};
+}
+
+template CellOps<float> gru_ops<float>();
+template CellOps<double> gru_ops<double>();
+
+}  // namespace recur::cells

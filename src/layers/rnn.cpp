@@ -1,0 +1,252 @@
+// The one time loop: stacked, bidirectional recurrent layers over a padded time-major batch with
+// per-sequence lengths, forward and BPTT. The cells (src/cells) supply one step's maths.
+//
+// Key: T = time, B = batch, H = hidden, G = gates, D = directions, L = layers, W = cell cache width.
+//   x: (T,B,I)  y: (T,B,D*H)  xw: (T,B,G*H) input projection, one GEMM for all steps
+//   states_h/c: (T+1,B,H)  forward direction: slot t = state before step t, slot t+1 after it;
+//                          reverse direction runs t = T-1..0: slot t+1 before step t, slot t after.
+// Lengths: at a step t >= length[b] sequence b is padding: its state passes through unchanged and
+// its output is zero, so the final state is the state at its own length, and the reverse direction
+// starts from h0 at its own last element.
+// Backward mirrors the forward: per step, the cell's backward, then the recurrent gradient passes
+// through padding untouched; after the loop, one GEMM each for dW_ih, dW_hh and dx.
+// Parameters +=, activations = (see src/cells/cell.h).
+#include <algorithm>
+
+#include "cells/cell.h"
+#include "recur/core/gemm.h"
+#include "recur/layers/rnn.h"
+
+namespace recur {
+namespace {
+
+template <class T>
+cells::CellOps<T> ops_for(const RnnConfig& cfg) {
+  switch (cfg.cell) {
+    case CellKind::lstm: return cells::lstm_ops<T>();
+    case CellKind::gru: return cells::gru_ops<T>();
+    default: return cells::rnn_ops<T>();
+  }
+}
+
+void check_lengths(const std::vector<int64_t>& lengths, int64_t T, int64_t B) {
+  if (lengths.empty()) return;
+  RECUR_CHECK(int64_t(lengths.size()) == B,
+              "lengths has " << lengths.size() << " values, expected one per sequence (B = " << B << ")");
+  for (size_t b = 0; b < lengths.size(); ++b)
+    RECUR_CHECK(lengths[b] >= 0 && lengths[b] <= T,
+                "lengths[" << b << "] = " << lengths[b] << " is outside [0, T = " << T << "]");
+}
+
+template <class T>
+void check_state(const Tensor<T>& s, const char* what, int64_t LD, int64_t B, int64_t H) {
+  RECUR_CHECK(s.shape == Shape({LD, B, H}), what << " has shape " << s.shape_string()
+                                                 << ", expected " << shape_str({LD, B, H})
+                                                 << " (layers*directions, batch, hidden)");
+}
+
+}  // namespace
+
+template <class T>
+void rnn_forward(Tensor<T>& y, RnnState<T>& final_state, RnnCache<T>& cache,
+                 const RnnParams<T>& params, const Tensor<T>& x, const std::vector<int64_t>& lengths,
+                 std::type_identity_t<const RnnState<T>*> init, const RnnRunOptions& opt) {
+  const RnnConfig& cfg = params.config;
+  cfg.validate();
+  RECUR_CHECK(x.rank() == 3, "RNN input must be (T, B, I), got shape " << x.shape_string());
+  const int64_t Ts = x.dim(0), B = x.dim(1), H = cfg.hidden_size, GH = cfg.gates() * H;
+  const int D = cfg.directions(), L = cfg.num_layers;
+  const bool lstm = cfg.has_cell_state();
+  RECUR_CHECK(x.dim(2) == cfg.input_size,
+              "RNN input has " << x.dim(2) << " features, expected input_size " << cfg.input_size);
+  check_lengths(lengths, Ts, B);
+  if (init) {
+    check_state(init->h, "h0", int64_t(L) * D, B, H);
+    if (lstm) check_state(init->c, "c0", int64_t(L) * D, B, H);
+  }
+  const bool dropout = opt.training && cfg.dropout > 0 && L > 1;
+  RECUR_CHECK(!dropout || opt.rng, "dropout in training mode needs an Rng");
+
+  const cells::CellOps<T> ops = ops_for<T>(cfg);
+  const int64_t W = ops.cache_width(cfg);
+  std::vector<int64_t> len = lengths.empty() ? std::vector<int64_t>(size_t(B), Ts) : lengths;
+
+  cache = RnnCache<T>{};
+  cache.lengths = len;
+  cache.steps = Ts;
+  cache.batch = B;
+  cache.has_initial_state = init != nullptr;
+  cache.layers.resize(size_t(L));
+  final_state.h = Tensor<T>({int64_t(L) * D, B, H});
+  final_state.c = lstm ? Tensor<T>({int64_t(L) * D, B, H}) : Tensor<T>();
+
+  Tensor<T> h_new({B, H}), c_new({B, H}), scratch({B, GH});
+  for (int l = 0; l < L; ++l) {
+    RnnLayerCache<T>& lc = cache.layers[size_t(l)];
+    lc.input = l == 0 ? x : y;
+    const int64_t in = lc.input.dim(2);
+    if (dropout && l > 0) {  // inverted dropout on the previous layer's output
+      const double keep = 1.0 - cfg.dropout;
+      lc.dropout_mask = Tensor<T>(lc.input.shape);
+      for (int64_t k = 0; k < lc.input.numel(); ++k) {
+        lc.dropout_mask[k] = opt.rng->bernoulli(keep) ? T(1.0 / keep) : T(0);
+        lc.input[k] *= lc.dropout_mask[k];
+      }
+    }
+    y = Tensor<T>({Ts, B, D * H});
+    lc.dirs.resize(size_t(D));
+    for (int d = 0; d < D; ++d) {
+      const RnnCellParams<T>& p = params.cells[size_t(l * D + d)];
+      RnnDirCache<T>& dc = lc.dirs[size_t(d)];
+      const bool fwd = d == 0;
+      Tensor<T> xw({Ts, B, GH});
+      cells::broadcast_rows(xw.ptr(), p.b_ih.ptr(), Ts * B, GH, GH);
+      gemm<T>(false, true, Ts * B, GH, in, T(1), lc.input.ptr(), in, p.w_ih.ptr(), in, T(1),
+              xw.ptr(), GH);
+
+      dc.states_h = Tensor<T>({Ts + 1, B, H});
+      dc.states_c = lstm ? Tensor<T>({Ts + 1, B, H}) : Tensor<T>();
+      dc.cell = Tensor<T>({Ts, B, W});
+      const int64_t s0 = fwd ? 0 : Ts;  // slot of the initial state
+      const int64_t idx = int64_t(l * D + d);
+      if (init) {
+        std::copy_n(init->h.ptr() + idx * B * H, B * H, dc.states_h.ptr() + s0 * B * H);
+        if (lstm) std::copy_n(init->c.ptr() + idx * B * H, B * H, dc.states_c.ptr() + s0 * B * H);
+      }
+      for (int64_t s = 0; s < Ts; ++s) {
+        const int64_t t = fwd ? s : Ts - 1 - s, prev = fwd ? t : t + 1, next = fwd ? t + 1 : t;
+        T* hp = dc.states_h.ptr() + prev * B * H;
+        T* hn = dc.states_h.ptr() + next * B * H;
+        T* cp = lstm ? dc.states_c.ptr() + prev * B * H : nullptr;
+        T* cn = lstm ? dc.states_c.ptr() + next * B * H : nullptr;
+        cells::StepForward<T> step{xw.ptr() + t * B * GH, hp, cp, h_new.ptr(),
+                                   lstm ? c_new.ptr() : nullptr, dc.cell.ptr() + t * B * W,
+                                   scratch.ptr()};
+        ops.forward_step(step, p, cfg, B);
+        for (int64_t b = 0; b < B; ++b) {
+          const bool active = t < len[size_t(b)];
+          const T* src_h = active ? h_new.ptr() + b * H : hp + b * H;
+          std::copy_n(src_h, H, hn + b * H);
+          if (lstm) std::copy_n(active ? c_new.ptr() + b * H : cp + b * H, H, cn + b * H);
+          T* out = y.ptr() + (t * B + b) * D * H + d * H;
+          if (active) std::copy_n(h_new.ptr() + b * H, H, out);
+        }
+      }
+      const int64_t s_final = fwd ? Ts : 0;
+      std::copy_n(dc.states_h.ptr() + s_final * B * H, B * H, final_state.h.ptr() + idx * B * H);
+      if (lstm)
+        std::copy_n(dc.states_c.ptr() + s_final * B * H, B * H, final_state.c.ptr() + idx * B * H);
+    }
+  }
+}
+
+template <class T>
+void rnn_backward(Tensor<T>& dx, RnnState<T>& dinit, RnnParams<T>& grads, const RnnCache<T>& cache,
+                  const RnnParams<T>& params, const Tensor<T>& dy,
+                  std::type_identity_t<const RnnState<T>*> dfinal) {
+  const RnnConfig& cfg = params.config;
+  const int64_t Ts = cache.steps, B = cache.batch, H = cfg.hidden_size, GH = cfg.gates() * H;
+  const int D = cfg.directions(), L = cfg.num_layers;
+  const bool lstm = cfg.has_cell_state();
+  RECUR_CHECK(int(cache.layers.size()) == L, "rnn_backward: the cache is not from rnn_forward");
+  RECUR_CHECK(dy.shape == Shape({Ts, B, D * H}), "output gradient has shape " << dy.shape_string()
+                                                  << ", expected " << shape_str({Ts, B, D * H}));
+  RECUR_CHECK(grads.cells.size() == params.cells.size() && grads.config.hidden_size == H,
+              "rnn_backward: gradient buffers do not match the parameters");
+  if (dfinal) {
+    check_state(dfinal->h, "final h gradient", int64_t(L) * D, B, H);
+    if (lstm) check_state(dfinal->c, "final c gradient", int64_t(L) * D, B, H);
+  }
+  const cells::CellOps<T> ops = ops_for<T>(cfg);
+  const int64_t W = ops.cache_width(cfg);
+  const std::vector<int64_t>& len = cache.lengths;
+
+  dinit.h = Tensor<T>({int64_t(L) * D, B, H});
+  dinit.c = lstm ? Tensor<T>({int64_t(L) * D, B, H}) : Tensor<T>();
+  Tensor<T> dout = dy;  // gradient w.r.t. the current layer's output
+  Tensor<T> dh_new({B, H}), dc_new({B, H}), dh_prev({B, H}), dc_prev({B, H}), scratch({B, GH});
+  Tensor<T> dh_carry({B, H}), dc_carry({B, H});
+  for (int l = L - 1; l >= 0; --l) {
+    const RnnLayerCache<T>& lc = cache.layers[size_t(l)];
+    const int64_t in = lc.input.dim(2);
+    Tensor<T> din({Ts, B, in});
+    for (int d = 0; d < D; ++d) {
+      const RnnCellParams<T>& p = params.cells[size_t(l * D + d)];
+      RnnCellParams<T>& g = grads.cells[size_t(l * D + d)];
+      const RnnDirCache<T>& dc = lc.dirs[size_t(d)];
+      const bool fwd = d == 0;
+      const int64_t idx = int64_t(l * D + d);
+      Tensor<T> dg_ih({Ts, B, GH}), dg_hh({Ts, B, GH});
+      dh_carry.fill(T(0));
+      dc_carry.fill(T(0));
+      if (dfinal) {
+        std::copy_n(dfinal->h.ptr() + idx * B * H, B * H, dh_carry.ptr());
+        if (lstm) std::copy_n(dfinal->c.ptr() + idx * B * H, B * H, dc_carry.ptr());
+      }
+      for (int64_t s = Ts - 1; s >= 0; --s) {
+        const int64_t t = fwd ? s : Ts - 1 - s, prev = fwd ? t : t + 1, next = fwd ? t + 1 : t;
+        for (int64_t b = 0; b < B; ++b) {
+          const bool active = t < len[size_t(b)];
+          const T* dyo = dout.ptr() + (t * B + b) * D * H + d * H;
+          for (int64_t j = 0; j < H; ++j) {
+            dh_new[b * H + j] = active ? dyo[j] + dh_carry[b * H + j] : T(0);
+            dc_new[b * H + j] = active ? dc_carry[b * H + j] : T(0);
+          }
+        }
+        cells::StepBackward<T> step{
+            dh_new.ptr(),
+            lstm ? dc_new.ptr() : nullptr,
+            dc.states_h.ptr() + prev * B * H,
+            lstm ? dc.states_c.ptr() + prev * B * H : nullptr,
+            dc.states_h.ptr() + next * B * H,
+            lstm ? dc.states_c.ptr() + next * B * H : nullptr,
+            dc.cell.ptr() + t * B * W,
+            dg_ih.ptr() + t * B * GH,
+            dg_hh.ptr() + t * B * GH,
+            dh_prev.ptr(),
+            lstm ? dc_prev.ptr() : nullptr,
+            cfg.peephole ? g.w_peep.ptr() : nullptr,
+            scratch.ptr()};
+        ops.backward_step(step, p, cfg, B);
+        for (int64_t b = 0; b < B; ++b) {
+          if (t >= len[size_t(b)]) continue;  // padding: the carried gradient passes through
+          std::copy_n(dh_prev.ptr() + b * H, H, dh_carry.ptr() + b * H);
+          if (lstm) std::copy_n(dc_prev.ptr() + b * H, H, dc_carry.ptr() + b * H);
+        }
+      }
+      std::copy_n(dh_carry.ptr(), B * H, dinit.h.ptr() + idx * B * H);
+      if (lstm) std::copy_n(dc_carry.ptr(), B * H, dinit.c.ptr() + idx * B * H);
+
+      // Weight gradients over all steps at once; then the gradient into this layer's input.
+      const int64_t N = Ts * B;
+      gemm<T>(true, false, GH, in, N, T(1), dg_ih.ptr(), GH, lc.input.ptr(), in, T(1),
+              g.w_ih.ptr(), in);
+      cells::add_column_sums(g.b_ih.ptr(), dg_ih.ptr(), N, GH, GH);
+      ops.hh_weight_grads(g, dg_hh.ptr(), dc.states_h.ptr() + (fwd ? 0 : B * H), dc.cell.ptr(),
+                          cfg, N);
+      gemm<T>(false, false, N, in, GH, T(1), dg_ih.ptr(), GH, p.w_ih.ptr(), in, T(1), din.ptr(),
+              in);
+    }
+    if (!lc.dropout_mask.empty())
+      for (int64_t k = 0; k < din.numel(); ++k) din[k] *= lc.dropout_mask[k];
+    dout = std::move(din);
+  }
+  dx = std::move(dout);
+}
+
+template void rnn_forward<float>(Tensor<float>&, RnnState<float>&, RnnCache<float>&,
+                                 const RnnParams<float>&, const Tensor<float>&,
+                                 const std::vector<int64_t>&, const RnnState<float>*,
+                                 const RnnRunOptions&);
+template void rnn_forward<double>(Tensor<double>&, RnnState<double>&, RnnCache<double>&,
+                                  const RnnParams<double>&, const Tensor<double>&,
+                                  const std::vector<int64_t>&, const RnnState<double>*,
+                                  const RnnRunOptions&);
+template void rnn_backward<float>(Tensor<float>&, RnnState<float>&, RnnParams<float>&,
+                                  const RnnCache<float>&, const RnnParams<float>&,
+                                  const Tensor<float>&, const RnnState<float>*);
+template void rnn_backward<double>(Tensor<double>&, RnnState<double>&, RnnParams<double>&,
+                                   const RnnCache<double>&, const RnnParams<double>&,
+                                   const Tensor<double>&, const RnnState<double>*);
+
+}  // namespace recur

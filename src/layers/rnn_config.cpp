@@ -1,0 +1,226 @@
+// RnnConfig: names, validation and the metadata round trip; RnnParams: shapes, PyTorch names,
+// default initialisation and construction from a PyTorch state_dict.
+#include <cmath>
+#include <regex>
+#include <set>
+
+#include "recur/layers/rnn.h"
+
+namespace recur {
+
+const char* cell_name(CellKind kind) {
+  switch (kind) {
+    case CellKind::rnn_tanh: return "rnn_tanh";
+    case CellKind::rnn_relu: return "rnn_relu";
+    case CellKind::rnn_sigmoid: return "rnn_sigmoid";
+    case CellKind::lstm: return "lstm";
+    case CellKind::gru: return "gru";
+  }
+  return "?";
+}
+
+CellKind parse_cell(const std::string& name) {
+  for (CellKind k : {CellKind::rnn_tanh, CellKind::rnn_relu, CellKind::rnn_sigmoid, CellKind::lstm,
+                     CellKind::gru})
+    if (name == cell_name(k)) return k;
+  RECUR_FAIL("unknown cell '" << name << "'; expected one of lstm, gru, rnn_tanh, rnn_relu, rnn_sigmoid");
+}
+
+int RnnConfig::gates() const {
+  switch (cell) {
+    case CellKind::lstm: return 4;
+    case CellKind::gru: return 3;
+    default: return 1;
+  }
+}
+
+void RnnConfig::validate() const {
+  RECUR_CHECK(input_size > 0, "RnnConfig.input_size must be positive, got " << input_size);
+  RECUR_CHECK(hidden_size > 0, "RnnConfig.hidden_size must be positive, got " << hidden_size);
+  RECUR_CHECK(num_layers > 0, "RnnConfig.num_layers must be positive, got " << num_layers);
+  RECUR_CHECK(dropout >= 0.0 && dropout < 1.0, "RnnConfig.dropout must be in [0, 1), got " << dropout);
+  RECUR_CHECK(!(peephole || coupled) || cell == CellKind::lstm,
+              "peephole and coupled gates exist only for the LSTM, not " << cell_name(cell));
+}
+
+std::map<std::string, std::string> RnnConfig::to_metadata() const {
+  return {{"cell", cell_name(cell)},
+          {"input_size", std::to_string(input_size)},
+          {"hidden_size", std::to_string(hidden_size)},
+          {"num_layers", std::to_string(num_layers)},
+          {"bidirectional", bidirectional ? "true" : "false"},
+          {"dropout", std::to_string(dropout)},
+          {"peephole", peephole ? "true" : "false"},
+          {"coupled", coupled ? "true" : "false"},
+          {"gru_convention", gru == GruConvention::reset_after ? "reset_after" : "reset_before"}};
+}
+
+namespace {
+std::string meta_get(const std::map<std::string, std::string>& m, const std::string& k) {
+  auto it = m.find(k);
+  RECUR_CHECK(it != m.end(), "model metadata has no '" << k << "'");
+  return it->second;
+}
+int64_t meta_int(const std::map<std::string, std::string>& m, const std::string& k) {
+  const std::string v = meta_get(m, k);
+  try {
+    size_t used = 0;
+    const long long x = std::stoll(v, &used);
+    RECUR_CHECK(used == v.size(), "");
+    return x;
+  } catch (...) {
+    RECUR_FAIL("model metadata '" << k << "' = '" << v << "' is not an integer");
+  }
+}
+bool meta_bool(const std::map<std::string, std::string>& m, const std::string& k) {
+  auto it = m.find(k);
+  if (it == m.end()) return false;
+  RECUR_CHECK(it->second == "true" || it->second == "false",
+              "model metadata '" << k << "' = '" << it->second << "' is not true/false");
+  return it->second == "true";
+}
+}  // namespace
+
+RnnConfig RnnConfig::from_metadata(const std::map<std::string, std::string>& m) {
+  RnnConfig c;
+  c.cell = parse_cell(meta_get(m, "cell"));
+  c.input_size = meta_int(m, "input_size");
+  c.hidden_size = meta_int(m, "hidden_size");
+  c.num_layers = int(meta_int(m, "num_layers"));
+  c.bidirectional = meta_bool(m, "bidirectional");
+  if (m.count("dropout")) c.dropout = std::stod(m.at("dropout"));
+  c.peephole = meta_bool(m, "peephole");
+  c.coupled = meta_bool(m, "coupled");
+  if (m.count("gru_convention")) {
+    const std::string g = m.at("gru_convention");
+    RECUR_CHECK(g == "reset_after" || g == "reset_before",
+                "model metadata gru_convention = '" << g << "'; expected reset_after or reset_before");
+    c.gru = g == "reset_after" ? GruConvention::reset_after : GruConvention::reset_before;
+  }
+  c.validate();
+  return c;
+}
+
+template <class T>
+RnnParams<T>::RnnParams(const RnnConfig& cfg) : config(cfg) {
+  cfg.validate();
+  const int64_t H = cfg.hidden_size, GH = cfg.gates() * H;
+  const int D = cfg.directions();
+  for (int l = 0; l < cfg.num_layers; ++l) {
+    const int64_t in = l == 0 ? cfg.input_size : D * H;
+    for (int d = 0; d < D; ++d) {
+      RnnCellParams<T> p;
+      p.w_ih = Tensor<T>({GH, in});
+      p.w_hh = Tensor<T>({GH, H});
+      p.b_ih = Tensor<T>({GH});
+      p.b_hh = Tensor<T>({GH});
+      if (cfg.peephole) p.w_peep = Tensor<T>({3 * H});
+      cells.push_back(std::move(p));
+    }
+  }
+}
+
+namespace {
+template <class P, class Out>
+void list_named(P& self, Out& out) {
+  const int D = self.config.directions();
+  for (int l = 0; l < self.config.num_layers; ++l) {
+    for (int d = 0; d < D; ++d) {
+      auto& c = self.cells[size_t(l * D + d)];
+      const std::string sfx = "_l" + std::to_string(l) + (d ? "_reverse" : "");
+      out.push_back({"weight_ih" + sfx, &c.w_ih});
+      out.push_back({"weight_hh" + sfx, &c.w_hh});
+      out.push_back({"bias_ih" + sfx, &c.b_ih});
+      out.push_back({"bias_hh" + sfx, &c.b_hh});
+      if (self.config.peephole) out.push_back({"weight_peep" + sfx, &c.w_peep});
+    }
+  }
+}
+}  // namespace
+
+template <class T>
+std::vector<std::pair<std::string, Tensor<T>*>> RnnParams<T>::named() {
+  std::vector<std::pair<std::string, Tensor<T>*>> out;
+  list_named(*this, out);
+  return out;
+}
+
+template <class T>
+std::vector<std::pair<std::string, const Tensor<T>*>> RnnParams<T>::named() const {
+  std::vector<std::pair<std::string, const Tensor<T>*>> out;
+  list_named(*this, out);
+  return out;
+}
+
+template <class T>
+void init_rnn_uniform(RnnParams<T>& p, Rng& rng) {
+  const double a = 1.0 / std::sqrt(double(p.config.hidden_size));
+  for (auto& [name, t] : p.named())
+    for (auto& v : t->data) v = T(rng.uniform(-a, a));
+}
+
+template <class T>
+RnnParams<T> params_from_named(CellKind cell, const std::map<std::string, Tensor<T>>& tensors,
+                               const std::string& source, GruConvention gru) {
+  static const std::regex key_re(R"((weight|bias)_(ih|hh|peep)_l(\d+)(_reverse)?)");
+  int max_layer = -1;
+  bool reverse = false, peep = false;
+  for (const auto& [name, t] : tensors) {
+    std::smatch m;
+    RECUR_CHECK(std::regex_match(name, m, key_re) && !(m[1] == "bias" && m[2] == "peep"),
+                source << ": unexpected tensor '" << name
+                       << "'; expected PyTorch RNN names like weight_ih_l0, bias_hh_l1_reverse");
+    max_layer = std::max(max_layer, std::stoi(m[3]));
+    reverse = reverse || m[4].matched;
+    peep = peep || m[2] == "peep";
+  }
+  RECUR_CHECK(max_layer >= 0, source << ": no RNN weights found (expected weight_ih_l0, ...)");
+  auto get = [&](const std::string& k) -> const Tensor<T>& {
+    auto it = tensors.find(k);
+    RECUR_CHECK(it != tensors.end(), source << ": missing tensor '" << k << "'");
+    return it->second;
+  };
+  const Tensor<T>& w_hh0 = get("weight_hh_l0");
+  const Tensor<T>& w_ih0 = get("weight_ih_l0");
+  RECUR_CHECK(w_hh0.rank() == 2 && w_ih0.rank() == 2,
+              source << ": weight_hh_l0 and weight_ih_l0 must be 2-D, got "
+                     << w_hh0.shape_string() << " and " << w_ih0.shape_string());
+  RnnConfig cfg;
+  cfg.cell = cell;
+  cfg.gru = gru;
+  cfg.hidden_size = w_hh0.dim(1);
+  cfg.input_size = w_ih0.dim(1);
+  cfg.num_layers = max_layer + 1;
+  cfg.bidirectional = reverse;
+  cfg.peephole = peep;
+  const int64_t G = cfg.gates();
+  RECUR_CHECK(w_hh0.dim(0) == G * cfg.hidden_size,
+              source << ": weight_hh_l0 has shape " << w_hh0.shape_string() << "; a "
+                     << cell_name(cell) << " with hidden size " << cfg.hidden_size << " needs ("
+                     << G * cfg.hidden_size << ", " << cfg.hidden_size << ")");
+  RnnParams<T> p(cfg);
+  for (auto& [name, dst] : p.named()) {
+    const Tensor<T>& src = get(name);
+    RECUR_CHECK(src.shape == dst->shape, source << ": tensor '" << name << "' has shape "
+                                                << src.shape_string() << ", expected "
+                                                << dst->shape_string());
+    *dst = src;
+  }
+  RECUR_CHECK(p.named().size() == tensors.size(),
+              source << ": holds " << tensors.size() << " tensors but a " << cfg.num_layers
+                     << "-layer " << (reverse ? "bidirectional " : "") << cell_name(cell)
+                     << " has " << p.named().size());
+  return p;
+}
+
+template struct RnnParams<float>;
+template struct RnnParams<double>;
+template void init_rnn_uniform<float>(RnnParams<float>&, Rng&);
+template void init_rnn_uniform<double>(RnnParams<double>&, Rng&);
+template RnnParams<float> params_from_named<float>(CellKind, const std::map<std::string, Tensor<float>>&,
+                                                   const std::string&, GruConvention);
+template RnnParams<double> params_from_named<double>(CellKind,
+                                                     const std::map<std::string, Tensor<double>>&,
+                                                     const std::string&, GruConvention);
+
+}  // namespace recur
