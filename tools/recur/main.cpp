@@ -1,15 +1,34 @@
-// recur: the command-line tool. Parsing and wiring only; the work is in the library.
+// recur: the command-line tool. Dispatches to the subcommands in tools/recur/cmd_*.cpp and turns
+// every library error into one clear line on stderr and a non-zero exit code.
 #include <CLI/CLI.hpp>
 
-#include <iostream>
+#include <cstdio>
+#include <exception>
+
+#include "commands.h"
+#include "recur/core/error.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"recur: recurrent neural networks (RNN, LSTM, GRU) in C++"};
   app.require_subcommand(1);
+  app.set_version_flag("--version", "recur 0.1.0");
+  recur::cli::Action run;
+  recur::cli::add_run_rnn(app, run);
+  recur::cli::add_train_lm(app, run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
+  }
+  const std::string name = app.get_subcommands().front()->get_name();
+  try {
+    if (run) run();
+  } catch (const recur::Error& e) {
+    std::fprintf(stderr, "recur %s: error: %s\n", name.c_str(), e.what());
+    return 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "recur %s: error: %s\n", name.c_str(), e.what());
+    return 1;
   }
   return 0;
 }

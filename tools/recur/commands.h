@@ -1,0 +1,17 @@
+// The subcommands of `recur`: each file under tools/recur/ adds one to the app. Parsing and wiring
+// only; the work is in the library.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+
+namespace recur::cli {
+
+// Each add_* registers a subcommand whose callback sets `run` to the work to do after parsing.
+using Action = std::function<void()>;
+
+void add_run_rnn(CLI::App& app, Action& run);
+void add_train_lm(CLI::App& app, Action& run);
+
+}  // namespace recur::cli
