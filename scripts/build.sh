@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Configures and builds recur (library, `recur` tool, tests) into build/ (or build-asan/ with
+# --sanitize: AddressSanitizer + UndefinedBehaviorSanitizer, debug info, -O1).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+dir=build
+flags=(-DCMAKE_BUILD_TYPE=Release)
+if [[ "${1:-}" == "--sanitize" ]]; then
+  dir=build-asan
+  flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DRECUR_SANITIZE=ON "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g")
+fi
+generator=()
+command -v ninja >/dev/null && generator=(-G Ninja)
+if [[ ! -f "$dir/CMakeCache.txt" ]]; then
+  cmake -S . -B "$dir" "${generator[@]}" "${flags[@]}"
+fi
+cmake --build "$dir" -j "${RECUR_JOBS:-2}"

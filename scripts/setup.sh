@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs every Debian package recur needs to build, test and run its demos on a fresh machine.
+# Idempotent; run as root (or with sudo available).
+set -euo pipefail
+packages=(
+  build-essential cmake ninja-build pkg-config   # toolchain
+  libdnnl-dev                                    # oneDNN: GEMMs (f32, bf16 on AMX)
+  libcli11-dev nlohmann-json3-dev                # command line, JSON (safetensors headers)
+  libgtest-dev googletest libbenchmark-dev       # tests and benchmarks
+  python3 python3-numpy python3-torch            # PyTorch reference for parity tests and benchmarks
+  bible-kjv                                      # real text: the King James Bible
+)
+sudo=""
+if [[ $(id -u) -ne 0 ]]; then sudo="sudo"; fi
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [[ ${#missing[@]} -gt 0 ]]; then
+  echo "setup: installing ${missing[*]}"
+  $sudo apt-get update
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends "${missing[@]}"
+else
+  echo "setup: all ${#packages[@]} packages already installed"
+fi

@@ -1,0 +1,115 @@
+// read_file_bytes and write_file_atomic on POSIX file descriptors, reporting errno as text.
+#include "recur/io/file.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <filesystem>
+#include <utility>
+
+#include "recur/core/error.h"
+
+namespace recur {
+namespace {
+
+std::string errno_text(int err) { return std::strerror(err); }
+
+// Closes a descriptor when it goes out of scope unless released.
+struct Fd {
+  int fd = -1;
+  ~Fd() {
+    if (fd >= 0) ::close(fd);
+  }
+  int release() { return std::exchange(fd, -1); }
+};
+
+bool write_all(int fd, const char* p, size_t n) {
+  while (n > 0) {
+    const ssize_t w = ::write(fd, p, n);
+    if (w < 0 && errno == EINTR) continue;
+    if (w == 0) errno = EIO;
+    if (w <= 0) return false;
+    p += w;
+    n -= size_t(w);
+  }
+  return true;
+}
+
+}  // namespace
+
+std::string read_file_bytes(const std::string& path) {
+  Fd f{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
+  RECUR_CHECK(f.fd >= 0, "cannot open '" << path << "': " << errno_text(errno));
+  struct stat st {};
+  RECUR_CHECK(::fstat(f.fd, &st) == 0, "cannot stat '" << path << "': " << errno_text(errno));
+  RECUR_CHECK(!S_ISDIR(st.st_mode), "cannot read '" << path << "': it is a directory");
+  std::string out;
+  if (S_ISREG(st.st_mode)) out.reserve(size_t(st.st_size));
+  char buf[1 << 16];
+  for (;;) {
+    const ssize_t r = ::read(f.fd, buf, sizeof(buf));
+    if (r < 0 && errno == EINTR) continue;
+    RECUR_CHECK(r >= 0, "cannot read '" << path << "': " << errno_text(errno));
+    if (r == 0) break;
+    out.append(buf, size_t(r));
+  }
+  return out;
+}
+
+void write_file_atomic(const std::string& path, const std::string& bytes) {
+  const std::filesystem::path target(path);
+  const std::string base = target.filename().string();
+  RECUR_CHECK(!base.empty(), "cannot write '" << path << "': the path names no file");
+  std::string dir = target.parent_path().string();
+  if (dir.empty()) dir = ".";
+
+  // Create a fresh temporary file next to the target (same filesystem, so rename is atomic).
+  static std::atomic<uint64_t> counter{0};
+  std::string tmp;
+  Fd f;
+  for (int attempt = 0; f.fd < 0; ++attempt) {
+    tmp =
+        dir + "/." + base + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter++);
+    f.fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    RECUR_CHECK(f.fd >= 0 || (errno == EEXIST && attempt < 100),
+                "cannot write '" << path << "': cannot create a temporary file in '" << dir
+                                 << "': " << errno_text(errno));
+  }
+
+  // From here on, any failure removes the temporary file before throwing.
+  auto fail = [&](const char* step, int err) {
+    ::close(f.release());
+    ::unlink(tmp.c_str());
+    RECUR_FAIL("cannot write '" << path << "': " << step << " failed: " << errno_text(err));
+  };
+  struct stat old {};
+  if (::stat(path.c_str(), &old) == 0 && S_ISREG(old.st_mode) &&
+      ::fchmod(f.fd, old.st_mode & 07777) != 0)
+    fail("keeping the permissions", errno);
+  if (!write_all(f.fd, bytes.data(), bytes.size())) fail("write", errno);
+  if (::fsync(f.fd) != 0) fail("fsync", errno);
+  if (::close(f.release()) != 0) {
+    const int err = errno;
+    ::unlink(tmp.c_str());
+    RECUR_FAIL("cannot write '" << path << "': close failed: " << errno_text(err));
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    const int err = errno;
+    ::unlink(tmp.c_str());
+    RECUR_FAIL("cannot write '" << path << "': rename from '" << tmp
+                                << "' failed: " << errno_text(err));
+  }
+
+  // Make the rename itself durable. Filesystems that cannot sync directories say EINVAL.
+  Fd d{::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
+  RECUR_CHECK(d.fd >= 0, "wrote '" << path << "' but cannot open its directory '" << dir
+                                   << "' to sync it: " << errno_text(errno));
+  RECUR_CHECK(::fsync(d.fd) == 0 || errno == EINVAL || errno == EROFS,
+              "wrote '" << path << "' but cannot sync its directory '" << dir
+                        << "': " << errno_text(errno));
+}
+
+}  // namespace recur

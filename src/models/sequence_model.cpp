@@ -1,0 +1,180 @@
+// SequenceModel: embedding -> RNN -> linear -> softmax cross-entropy, forward and backward for one
+// window of truncated BPTT. Parameters +=, activations = (see src/cells/cell.h).
+#include "recur/models/sequence_model.h"
+
+#include <cmath>
+
+#include "recur/nn/embedding.h"
+#include "recur/nn/linear.h"
+#include "recur/nn/loss.h"
+
+namespace recur {
+
+void SequenceModelConfig::validate() const {
+  RECUR_CHECK(vocab > 0, "SequenceModelConfig.vocab must be positive, got " << vocab);
+  RECUR_CHECK(outputs > 0, "SequenceModelConfig.outputs must be positive, got " << outputs);
+  RECUR_CHECK(embed > 0, "SequenceModelConfig.embed must be positive, got " << embed);
+  RECUR_CHECK(rnn.input_size == embed, "rnn.input_size (" << rnn.input_size
+                                                           << ") must equal the embedding size ("
+                                                           << embed << ")");
+  rnn.validate();
+}
+
+std::map<std::string, std::string> SequenceModelConfig::to_metadata() const {
+  auto m = rnn.to_metadata();
+  m["vocab"] = std::to_string(vocab);
+  m["outputs"] = std::to_string(outputs);
+  m["embed"] = std::to_string(embed);
+  return m;
+}
+
+SequenceModelConfig SequenceModelConfig::from_metadata(const std::map<std::string, std::string>& meta) {
+  SequenceModelConfig c;
+  c.rnn = RnnConfig::from_metadata(meta);
+  auto num = [&](const char* k) {
+    auto it = meta.find(k);
+    RECUR_CHECK(it != meta.end(), "model metadata has no '" << k << "'");
+    try {
+      return int64_t(std::stoll(it->second));
+    } catch (...) {
+      RECUR_FAIL("model metadata '" << k << "' = '" << it->second << "' is not an integer");
+    }
+  };
+  c.vocab = num("vocab");
+  c.outputs = num("outputs");
+  c.embed = num("embed");
+  c.validate();
+  return c;
+}
+
+template <class T>
+SequenceModel<T>::SequenceModel(const SequenceModelConfig& cfg)
+    : config(cfg),
+      embedding({cfg.vocab, cfg.embed}),
+      rnn(cfg.rnn),
+      w_out({cfg.outputs, cfg.rnn.directions() * cfg.rnn.hidden_size}),
+      b_out({cfg.outputs}) {
+  cfg.validate();
+}
+
+template <class T>
+std::vector<std::pair<std::string, Tensor<T>*>> SequenceModel<T>::named() {
+  std::vector<std::pair<std::string, Tensor<T>*>> out{{"embedding.weight", &embedding}};
+  for (auto& [n, t] : rnn.named()) out.push_back({"rnn." + n, t});
+  out.push_back({"decoder.weight", &w_out});
+  out.push_back({"decoder.bias", &b_out});
+  return out;
+}
+
+template <class T>
+std::map<std::string, Tensor<T>> SequenceModel<T>::state_dict() const {
+  std::map<std::string, Tensor<T>> out;
+  for (auto& [n, t] : const_cast<SequenceModel<T>*>(this)->named()) out[n] = *t;
+  return out;
+}
+
+template <class T>
+void SequenceModel<T>::load_state_dict(const std::map<std::string, Tensor<T>>& tensors,
+                                       const std::string& source) {
+  size_t used = 0;
+  for (auto& [name, dst] : named()) {
+    auto it = tensors.find(name);
+    RECUR_CHECK(it != tensors.end(), source << ": missing tensor '" << name << "'");
+    RECUR_CHECK(it->second.shape == dst->shape, source << ": tensor '" << name << "' has shape "
+                                                       << it->second.shape_string() << ", expected "
+                                                       << dst->shape_string());
+    check_finite(it->second, source + " tensor '" + name + "'");
+    *dst = it->second;
+    ++used;
+  }
+  RECUR_CHECK(used == tensors.size(), source << ": holds " << tensors.size()
+                                             << " tensors, the model has " << used);
+}
+
+template <class T>
+void init_sequence_model(SequenceModel<T>& m, Rng& rng) {
+  for (auto& v : m.embedding.data) v = T(rng.normal());
+  init_rnn_uniform(m.rnn, rng);
+  const double a = 1.0 / std::sqrt(double(m.w_out.dim(1)));
+  for (auto& v : m.w_out.data) v = T(rng.uniform(-a, a));
+  for (auto& v : m.b_out.data) v = T(rng.uniform(-a, a));
+}
+
+template <class T>
+std::vector<Param<T>> param_list(SequenceModel<T>& model, SequenceModel<T>& grads) {
+  auto p = model.named();
+  auto g = grads.named();
+  std::vector<Param<T>> out;
+  for (size_t i = 0; i < p.size(); ++i) out.push_back({p[i].first, p[i].second, g[i].second});
+  return out;
+}
+
+template <class T>
+T sequence_model_window(const SequenceModel<T>& model, SequenceModel<T>* grads,
+                        const std::vector<int64_t>& tokens, const std::vector<int64_t>& targets,
+                        int64_t steps, int64_t batch, RnnState<T>& state, const RnnRunOptions& opt,
+                        int64_t* count) {
+  const SequenceModelConfig& c = model.config;
+  const int64_t N = steps * batch, E = c.embed, V = c.outputs, F = model.w_out.dim(1);
+  RECUR_CHECK(int64_t(tokens.size()) == N && int64_t(targets.size()) == N,
+              "window of " << steps << "x" << batch << " needs " << N << " tokens and targets, got "
+                           << tokens.size() << " and " << targets.size());
+  Tensor<T> x({steps, batch, E});
+  embedding_forward(x.ptr(), tokens.data(), model.embedding.ptr(), N, c.vocab, E);
+  Tensor<T> y;
+  RnnState<T> fin;
+  RnnCache<T> cache;
+  const bool has_state = !state.h.empty();
+  rnn_forward(y, fin, cache, model.rnn, x, {}, has_state ? &state : nullptr, opt);
+  Tensor<T> logits({N, V});
+  linear_forward(logits.ptr(), y.ptr(), model.w_out.ptr(), model.b_out.ptr(), N, F, V);
+  Tensor<T> dlogits;
+  if (grads) dlogits = Tensor<T>({N, V});
+  const T loss = softmax_cross_entropy(grads ? dlogits.ptr() : nullptr, logits.ptr(),
+                                       targets.data(), N, V, int64_t(-1));
+  if (count) {
+    *count = 0;
+    for (int64_t t : targets) *count += t != -1;
+  }
+  state = std::move(fin);
+  if (!grads) return loss;
+  Tensor<T> dy({steps, batch, F});
+  linear_backward(dy.ptr(), grads->w_out.ptr(), grads->b_out.ptr(), dlogits.ptr(), y.ptr(),
+                  model.w_out.ptr(), N, F, V);
+  Tensor<T> dx;
+  RnnState<T> dinit;
+  rnn_backward(dx, dinit, grads->rnn, cache, model.rnn, dy, nullptr);
+  embedding_backward(grads->embedding.ptr(), dx.ptr(), tokens.data(), N, c.vocab, E);
+  return loss;
+}
+
+template <class T>
+void sequence_model_step(Tensor<T>& logits, const SequenceModel<T>& model,
+                         const std::vector<int64_t>& tokens, RnnState<T>& state) {
+  const int64_t B = int64_t(tokens.size()), E = model.config.embed, V = model.config.outputs;
+  Tensor<T> x({1, B, E});
+  embedding_forward(x.ptr(), tokens.data(), model.embedding.ptr(), B, model.config.vocab, E);
+  Tensor<T> y;
+  RnnState<T> fin;
+  RnnCache<T> cache;
+  rnn_forward(y, fin, cache, model.rnn, x, {}, state.h.empty() ? nullptr : &state);
+  logits = Tensor<T>({B, V});
+  linear_forward(logits.ptr(), y.ptr(), model.w_out.ptr(), model.b_out.ptr(), B, model.w_out.dim(1), V);
+  state = std::move(fin);
+}
+
+#define RECUR_INSTANTIATE(T)                                                                    \
+  template struct SequenceModel<T>;                                                             \
+  template void init_sequence_model<T>(SequenceModel<T>&, Rng&);                                \
+  template std::vector<Param<T>> param_list<T>(SequenceModel<T>&, SequenceModel<T>&);           \
+  template T sequence_model_window<T>(const SequenceModel<T>&, SequenceModel<T>*,               \
+                                      const std::vector<int64_t>&, const std::vector<int64_t>&, \
+                                      int64_t, int64_t, RnnState<T>&, const RnnRunOptions&,     \
+                                      int64_t*);                                                \
+  template void sequence_model_step<T>(Tensor<T>&, const SequenceModel<T>&,                     \
+                                       const std::vector<int64_t>&, RnnState<T>&);
+RECUR_INSTANTIATE(float)
+RECUR_INSTANTIATE(double)
+#undef RECUR_INSTANTIATE
+
+}  // namespace recur

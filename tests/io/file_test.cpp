@@ -1,0 +1,158 @@
+// read_file_bytes and write_file_atomic: round trips, errors naming the path, no leftover temps.
+#include "recur/io/file.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "recur/core/error.h"
+
+namespace recur {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Expects f() to throw recur::Error whose message contains every needle.
+void ExpectError(const std::function<void()>& f, const std::vector<std::string>& needles,
+                 int line) {
+  try {
+    f();
+  } catch (const Error& e) {
+    const std::string msg = e.what();
+    for (const std::string& n : needles)
+      if (msg.find(n) == std::string::npos)
+        ADD_FAILURE_AT(__FILE__, line) << "message lacks \"" << n << "\": " << msg;
+    return;
+  } catch (const std::exception& e) {
+    ADD_FAILURE_AT(__FILE__, line) << "threw a non-recur exception: " << e.what();
+    return;
+  }
+  ADD_FAILURE_AT(__FILE__, line) << "no recur::Error was thrown";
+}
+#define EXPECT_RECUR_ERROR(stmt, ...) ExpectError([&] { stmt; }, {__VA_ARGS__}, __LINE__)
+
+class FileTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    dir_ =
+        ::testing::TempDir() + "recur_io_file_" + info->name() + "_" + std::to_string(::getpid());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override {
+    std::error_code ec;
+    fs::permissions(dir_, fs::perms::owner_all, fs::perm_options::add, ec);
+    fs::remove_all(dir_, ec);
+  }
+  std::string Path(const std::string& name) const { return dir_ + "/" + name; }
+  std::vector<std::string> Listing() const {
+    std::vector<std::string> names;
+    for (const auto& e : fs::directory_iterator(dir_)) names.push_back(e.path().filename());
+    std::sort(names.begin(), names.end());
+    return names;
+  }
+  std::string dir_;
+};
+
+TEST_F(FileTest, WriteThenReadRoundTripsBinaryBytes) {
+  std::string bytes("a\0b\xff\n", 5);
+  for (int i = 0; i < 300000; ++i) bytes += char(i * 7);  // Several read chunks.
+  write_file_atomic(Path("x.bin"), bytes);
+  EXPECT_EQ(read_file_bytes(Path("x.bin")), bytes);
+  EXPECT_EQ(Listing(), std::vector<std::string>{"x.bin"});
+}
+
+TEST_F(FileTest, WritesEmptyFileAndOverwrites) {
+  write_file_atomic(Path("x"), "old contents that are longer");
+  write_file_atomic(Path("x"), "");
+  EXPECT_EQ(read_file_bytes(Path("x")), "");
+  write_file_atomic(Path("x"), "new");
+  EXPECT_EQ(read_file_bytes(Path("x")), "new");
+  EXPECT_EQ(Listing(), std::vector<std::string>{"x"});
+}
+
+TEST_F(FileTest, RelativePathWritesInCurrentDirectory) {
+  const fs::path old = fs::current_path();
+  fs::current_path(dir_);
+  write_file_atomic("rel.txt", "hi");
+  fs::current_path(old);
+  EXPECT_EQ(read_file_bytes(Path("rel.txt")), "hi");
+}
+
+TEST_F(FileTest, OverwriteKeepsPermissions) {
+  write_file_atomic(Path("x"), "1");
+  fs::permissions(Path("x"), fs::perms::owner_read | fs::perms::owner_write);
+  write_file_atomic(Path("x"), "2");
+  EXPECT_EQ(fs::status(Path("x")).permissions(), fs::perms::owner_read | fs::perms::owner_write);
+}
+
+TEST_F(FileTest, ReadMissingFileNamesPathAndReason) {
+  const std::string p = Path("missing.npy");
+  EXPECT_RECUR_ERROR(read_file_bytes(p), "cannot open '" + p + "'", "No such file or directory");
+}
+
+TEST_F(FileTest, ReadDirectoryFails) {
+  EXPECT_RECUR_ERROR(read_file_bytes(dir_), "'" + dir_ + "'", "directory");
+}
+
+TEST_F(FileTest, ReadUnreadableFileFails) {
+  if (::geteuid() == 0) GTEST_SKIP() << "running as root, which can read any file";
+  write_file_atomic(Path("secret"), "x");
+  fs::permissions(Path("secret"), fs::perms::none);
+  EXPECT_RECUR_ERROR(read_file_bytes(Path("secret")), Path("secret"), "Permission denied");
+}
+
+TEST_F(FileTest, WriteIntoMissingDirectoryFailsNamingPath) {
+  const std::string p = Path("no/such/dir/x.bin");
+  EXPECT_RECUR_ERROR(write_file_atomic(p, "data"), "'" + p + "'", "No such file or directory");
+  EXPECT_TRUE(Listing().empty());
+}
+
+TEST_F(FileTest, FailedRenameRemovesTempAndKeepsTarget) {
+  // The target is a non-empty directory, so the final rename fails after the data was written.
+  fs::create_directories(Path("target/inside"));
+  EXPECT_RECUR_ERROR(write_file_atomic(Path("target"), "data"), "'" + Path("target") + "'",
+                     "rename");
+  EXPECT_EQ(Listing(), std::vector<std::string>{"target"});
+  EXPECT_TRUE(fs::is_directory(Path("target/inside")));
+}
+
+TEST_F(FileTest, WriteIntoReadOnlyDirectoryFails) {
+  if (::geteuid() == 0) GTEST_SKIP() << "running as root, which can write any directory";
+  write_file_atomic(Path("x"), "old");
+  fs::permissions(dir_, fs::perms::owner_read | fs::perms::owner_exec);
+  EXPECT_RECUR_ERROR(write_file_atomic(Path("x"), "new"), "'" + Path("x") + "'");
+  fs::permissions(dir_, fs::perms::owner_all);
+  EXPECT_EQ(read_file_bytes(Path("x")), "old");
+  EXPECT_EQ(Listing(), std::vector<std::string>{"x"});
+}
+
+TEST_F(FileTest, PathEndingInSlashIsRejected) {
+  EXPECT_RECUR_ERROR(write_file_atomic(dir_ + "/", "x"), "'" + dir_ + "/'");
+}
+
+TEST(FileDecode, HalfAndBfloat16) {
+  EXPECT_EQ(detail::f16_to_float(0x3c00), 1.0f);
+  EXPECT_EQ(detail::f16_to_float(0xc000), -2.0f);
+  EXPECT_EQ(detail::f16_to_float(0x3555), 0.333251953125f);
+  EXPECT_EQ(detail::f16_to_float(0x7bff), 65504.0f);
+  EXPECT_EQ(detail::f16_to_float(0x0001), std::ldexp(1.0f, -24));  // Smallest subnormal.
+  EXPECT_EQ(detail::f16_to_float(0x8000), -0.0f);
+  EXPECT_TRUE(std::signbit(detail::f16_to_float(0x8000)));
+  EXPECT_EQ(detail::f16_to_float(0x7c00), INFINITY);
+  EXPECT_TRUE(std::isnan(detail::f16_to_float(0x7e00)));
+  EXPECT_EQ(detail::bf16_to_float(0x3f80), 1.0f);
+  EXPECT_EQ(detail::bf16_to_float(0xc040), -3.0f);
+}
+
+}  // namespace
+}  // namespace recur
