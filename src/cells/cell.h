@@ -13,7 +13,6 @@
 // gradients are assigned (=).
 #pragma once
 
-#include <cmath>
 #include <cstdint>
 
 #include "recur/layers/rnn.h"
@@ -83,11 +82,6 @@ template <class T>
 inline void add_column_sums(T* out, const T* x, int64_t N, int64_t n, int64_t ld) {
   for (int64_t r = 0; r < N; ++r)
     for (int64_t j = 0; j < n; ++j) out[j] += x[r * ld + j];
-}
-
-template <class T>
-inline T sigmoid(T a) {
-  return T(1) / (T(1) + std::exp(-a));
 }
 
 }  // namespace recur::cells

@@ -19,6 +19,7 @@
 //   dg_ih = (da_r, da_z, da_n)
 // Parameters +=, activations = (see cell.h).
 #include "cells/cell.h"
+#include "kernels/cpu/activations.h"
 #include "recur/core/gemm.h"
 
 namespace recur::cells {
@@ -41,11 +42,15 @@ void gru_forward_step(const StepForward<T>& s, const RnnCellParams<T>& p, const 
   for (int64_t b = 0; b < B; ++b) {
     const T* xw = s.xw + b * G3;
     const T* hw = s.scratch + b * G3;
-    T* cache = s.cache + b * W;
-    for (int64_t j = 0; j < H; ++j) {
-      cache[j] = sigmoid(xw[j] + hw[j]);                  // r
-      cache[H + j] = sigmoid(xw[H + j] + hw[H + j]);      // z
-      if (!after) cache[3 * H + j] = cache[j] * s.h_prev[b * H + j];  // r * h_prev
+    const T* h_prev = s.h_prev + b * H;
+    T* rz = s.cache + b * W;  // r and z, in place from their pre-activations
+#pragma omp simd
+    for (int64_t k = 0; k < 2 * H; ++k) rz[k] = xw[k] + hw[k];
+    cpu::sigmoid_inplace(rz, 2 * H);
+    if (!after) {
+      T* rh = rz + 3 * H;
+#pragma omp simd
+      for (int64_t j = 0; j < H; ++j) rh[j] = rz[j] * h_prev[j];
     }
   }
   if (!after) {  // h_n = (r * h_prev) W_hn^T + b_hn, into the third block of scratch
@@ -55,15 +60,23 @@ void gru_forward_step(const StepForward<T>& s, const RnnCellParams<T>& p, const 
   }
   for (int64_t b = 0; b < B; ++b) {
     const T* xw = s.xw + b * G3;
-    const T* hw = s.scratch + b * G3;
+    const T* h_n = s.scratch + b * G3 + 2 * H;
+    const T* h_prev = s.h_prev + b * H;
     T* cache = s.cache + b * W;
-    for (int64_t j = 0; j < H; ++j) {
-      const T r = cache[j], z = cache[H + j], h_n = hw[2 * H + j];
-      const T n = std::tanh(xw[2 * H + j] + (after ? r * h_n : h_n));
-      cache[2 * H + j] = n;
-      if (after) cache[3 * H + j] = h_n;
-      s.h[b * H + j] = (T(1) - z) * n + z * s.h_prev[b * H + j];
+    const T *r = cache, *z = cache + H;
+    T* n = cache + 2 * H;
+    if (after) {
+      std::copy_n(h_n, H, cache + 3 * H);
+#pragma omp simd
+      for (int64_t j = 0; j < H; ++j) n[j] = xw[2 * H + j] + r[j] * h_n[j];
+    } else {
+#pragma omp simd
+      for (int64_t j = 0; j < H; ++j) n[j] = xw[2 * H + j] + h_n[j];
     }
+    cpu::tanh_inplace(n, H);
+    T* h = s.h + b * H;
+#pragma omp simd
+    for (int64_t j = 0; j < H; ++j) h[j] = (T(1) - z[j]) * n[j] + z[j] * h_prev[j];
   }
 }
 

@@ -1,6 +1,6 @@
 // LSTM cell, gate order i, f, g, o, with optional peepholes and coupled input/forget gate.
 //
-// Key: B = batch, H = hidden size, G = 4. cache (B,4H) = post-activation gates (i, f, g, o).
+// Key: B = batch, H = hidden size, G = 4. cache (B,5H) = gates (i, f, g, o) and tanh(c).
 //   a = xw + h_prev W_hh^T + b_hh                       (B,4H), blocks a_i a_f a_g a_o
 //   i = sigma(a_i + p_i * c_prev)      (coupled: i = 1 - f; the i rows of the weights are unused)
 //   f = sigma(a_f + p_f * c_prev)
@@ -19,6 +19,7 @@
 //   dh_prev = [da_i da_f da_g da_o] W_hh;   dp_i += da_i c_prev, dp_f += da_f c_prev, dp_o += da_o c
 // Parameters +=, activations = (see cell.h).
 #include "cells/cell.h"
+#include "kernels/cpu/activations.h"
 #include "recur/core/gemm.h"
 
 namespace recur::cells {
@@ -26,52 +27,65 @@ namespace {
 
 template <class T>
 int64_t lstm_cache_width(const RnnConfig& cfg) {
-  return 4 * cfg.hidden_size;
+  return 5 * cfg.hidden_size;
 }
 
 template <class T>
 void lstm_forward_step(const StepForward<T>& s, const RnnCellParams<T>& p, const RnnConfig& cfg,
                        int64_t B) {
-  const int64_t H = cfg.hidden_size, G4 = 4 * H;
+  const int64_t H = cfg.hidden_size, G4 = 4 * H, W = 5 * H;
   broadcast_rows(s.scratch, p.b_hh.ptr(), B, G4, G4);
   gemm<T>(false, true, B, G4, H, T(1), s.h_prev, H, p.w_hh.ptr(), H, T(1), s.scratch, G4);
   const T* peep = cfg.peephole ? p.w_peep.ptr() : nullptr;
   for (int64_t b = 0; b < B; ++b) {
     const T* xw = s.xw + b * G4;
     const T* hw = s.scratch + b * G4;
-    T* gates = s.cache + b * G4;
-    for (int64_t j = 0; j < H; ++j) {
-      const T c_prev = s.c_prev[b * H + j];
-      const T pi = peep ? peep[j] * c_prev : T(0);
-      const T pf = peep ? peep[H + j] * c_prev : T(0);
-      const T f = sigmoid(xw[H + j] + hw[H + j] + pf);
-      const T i = cfg.coupled ? T(1) - f : sigmoid(xw[j] + hw[j] + pi);
-      const T g = std::tanh(xw[2 * H + j] + hw[2 * H + j]);
-      const T c = f * c_prev + i * g;
-      const T po = peep ? peep[2 * H + j] * c : T(0);
-      const T o = sigmoid(xw[3 * H + j] + hw[3 * H + j] + po);
-      gates[j] = i;
-      gates[H + j] = f;
-      gates[2 * H + j] = g;
-      gates[3 * H + j] = o;
-      s.c[b * H + j] = c;
-      s.h[b * H + j] = o * std::tanh(c);
+    const T* c_prev = s.c_prev + b * H;
+    T* c = s.c + b * H;
+    T* h = s.h + b * H;
+    T* a = s.cache + b * W;  // pre-activations, turned into gates in place
+    T *i = a, *f = a + H, *g = a + 2 * H, *o = a + 3 * H, *tc = a + 4 * H;
+#pragma omp simd
+    for (int64_t k = 0; k < G4; ++k) a[k] = xw[k] + hw[k];
+    if (peep) {
+#pragma omp simd
+      for (int64_t j = 0; j < H; ++j) {
+        i[j] += peep[j] * c_prev[j];
+        f[j] += peep[H + j] * c_prev[j];
+      }
     }
+    cpu::sigmoid_inplace(i, 2 * H);  // i and f
+    cpu::tanh_inplace(g, H);
+    if (cfg.coupled) {
+#pragma omp simd
+      for (int64_t j = 0; j < H; ++j) i[j] = T(1) - f[j];
+    }
+#pragma omp simd
+    for (int64_t j = 0; j < H; ++j) c[j] = f[j] * c_prev[j] + i[j] * g[j];
+    if (peep) {
+#pragma omp simd
+      for (int64_t j = 0; j < H; ++j) o[j] += peep[2 * H + j] * c[j];
+    }
+    cpu::sigmoid_inplace(o, H);
+    std::copy_n(c, H, tc);
+    cpu::tanh_inplace(tc, H);
+#pragma omp simd
+    for (int64_t j = 0; j < H; ++j) h[j] = o[j] * tc[j];
   }
 }
 
 template <class T>
 void lstm_backward_step(const StepBackward<T>& s, const RnnCellParams<T>& p, const RnnConfig& cfg,
                         int64_t B) {
-  const int64_t H = cfg.hidden_size, G4 = 4 * H;
+  const int64_t H = cfg.hidden_size, G4 = 4 * H, W = 5 * H;
   const T* peep = cfg.peephole ? p.w_peep.ptr() : nullptr;
   for (int64_t b = 0; b < B; ++b) {
-    const T* gates = s.cache + b * G4;
+    const T* gates = s.cache + b * W;
     T* da = s.dg_ih + b * G4;
     for (int64_t j = 0; j < H; ++j) {
       const int64_t k = b * H + j;
       const T i = gates[j], f = gates[H + j], g = gates[2 * H + j], o = gates[3 * H + j];
-      const T c = s.c[k], c_prev = s.c_prev[k], tc = std::tanh(c), dh = s.dh[k];
+      const T c = s.c[k], c_prev = s.c_prev[k], tc = gates[4 * H + j], dh = s.dh[k];
       const T da_o = dh * tc * o * (T(1) - o);
       const T dc = s.dc[k] + dh * o * (T(1) - tc * tc) + (peep ? da_o * peep[2 * H + j] : T(0));
       const T da_g = dc * i * (T(1) - g * g);

@@ -8,6 +8,7 @@
 //             dg_ih = dg_hh = da
 // Parameters +=, activations = (see cell.h).
 #include "cells/cell.h"
+#include "kernels/cpu/activations.h"
 #include "recur/core/gemm.h"
 
 namespace recur::cells {
@@ -16,15 +17,6 @@ namespace {
 template <class T>
 int64_t rnn_cache_width(const RnnConfig&) {
   return 0;
-}
-
-template <class T>
-T activate(CellKind kind, T a) {
-  switch (kind) {
-    case CellKind::rnn_relu: return a > T(0) ? a : T(0);
-    case CellKind::rnn_sigmoid: return sigmoid(a);
-    default: return std::tanh(a);
-  }
 }
 
 // f'(a) expressed through h = f(a).
@@ -43,7 +35,17 @@ void rnn_forward_step(const StepForward<T>& s, const RnnCellParams<T>& p, const 
   const int64_t H = cfg.hidden_size;
   broadcast_rows(s.scratch, p.b_hh.ptr(), B, H, H);
   gemm<T>(false, true, B, H, H, T(1), s.h_prev, H, p.w_hh.ptr(), H, T(1), s.scratch, H);
-  for (int64_t k = 0; k < B * H; ++k) s.h[k] = activate(cfg.cell, s.xw[k] + s.scratch[k]);
+  const int64_t n = B * H;
+#pragma omp simd
+  for (int64_t k = 0; k < n; ++k) s.h[k] = s.xw[k] + s.scratch[k];
+  switch (cfg.cell) {
+    case CellKind::rnn_relu:
+#pragma omp simd
+      for (int64_t k = 0; k < n; ++k) s.h[k] = s.h[k] > T(0) ? s.h[k] : T(0);
+      break;
+    case CellKind::rnn_sigmoid: cpu::sigmoid_inplace(s.h, n); break;
+    default: cpu::tanh_inplace(s.h, n);
+  }
 }
 
 template <class T>

@@ -92,9 +92,9 @@ void SequenceModel<T>::load_state_dict(const std::map<std::string, Tensor<T>>& t
 }
 
 template <class T>
-void init_sequence_model(SequenceModel<T>& m, Rng& rng) {
+void init_sequence_model(SequenceModel<T>& m, Rng& rng, RecurrentInit scheme) {
   for (auto& v : m.embedding.data) v = T(rng.normal());
-  init_rnn_uniform(m.rnn, rng);
+  init_rnn(m.rnn, rng, scheme);
   const double a = 1.0 / std::sqrt(double(m.w_out.dim(1)));
   for (auto& v : m.w_out.data) v = T(rng.uniform(-a, a));
   for (auto& v : m.b_out.data) v = T(rng.uniform(-a, a));
@@ -165,7 +165,7 @@ void sequence_model_step(Tensor<T>& logits, const SequenceModel<T>& model,
 
 #define RECUR_INSTANTIATE(T)                                                                    \
   template struct SequenceModel<T>;                                                             \
-  template void init_sequence_model<T>(SequenceModel<T>&, Rng&);                                \
+  template void init_sequence_model<T>(SequenceModel<T>&, Rng&, RecurrentInit);                              \
   template std::vector<Param<T>> param_list<T>(SequenceModel<T>&, SequenceModel<T>&);           \
   template T sequence_model_window<T>(const SequenceModel<T>&, SequenceModel<T>*,               \
                                       const std::vector<int64_t>&, const std::vector<int64_t>&, \

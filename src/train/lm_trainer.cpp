@@ -161,7 +161,7 @@ LmTrainResult train_char_lm(const LmTrainConfig& cfg_in, std::ostream& log) {
   mc.rnn.input_size = cfg.embed;
   Rng rng(cfg.seed);
   SequenceModel<float> model(mc);
-  init_sequence_model(model, rng);
+  init_sequence_model(model, rng, cfg.init);
   SequenceModel<float> grads(mc);
   auto params = param_list(model, grads);
   Optimizer<float> opt(cfg.optimizer);

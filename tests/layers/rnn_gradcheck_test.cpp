@@ -226,3 +226,38 @@ TEST(RnnLayer, PaddedBatchEqualsSequencesRunAlone) {
 
 }  // namespace
 }  // namespace recur
+
+namespace recur {
+namespace {
+
+// Recurrent initialisation schemes: orthogonal blocks have W^T W = I; IRNN is the identity.
+TEST(RnnInit, OrthogonalBlocksAndIrnnIdentity) {
+  RnnConfig cfg = make(CellKind::lstm, 2, true);
+  cfg.hidden_size = 6;
+  RnnParams<double> p(cfg);
+  Rng rng(9);
+  init_rnn(p, rng, RecurrentInit::orthogonal);
+  const int64_t H = 6;
+  for (const auto& c : p.cells)
+    for (int64_t g = 0; g < 4; ++g) {
+      const double* w = c.w_hh.ptr() + g * H * H;
+      for (int64_t a = 0; a < H; ++a)
+        for (int64_t b = 0; b < H; ++b) {
+          double dot = 0;
+          for (int64_t k = 0; k < H; ++k) dot += w[k * H + a] * w[k * H + b];
+          EXPECT_NEAR(dot, a == b ? 1.0 : 0.0, 1e-10);
+        }
+      EXPECT_EQ(c.b_ih[H], 1.0) << "forget-gate bias starts open";
+    }
+  RnnConfig irnn = make(CellKind::rnn_relu);
+  RnnParams<double> q(irnn);
+  init_rnn(q, rng, RecurrentInit::identity, 1.0);
+  for (int64_t a = 0; a < irnn.hidden_size; ++a)
+    for (int64_t b = 0; b < irnn.hidden_size; ++b)
+      EXPECT_EQ(q.cells[0].w_hh[a * irnn.hidden_size + b], a == b ? 1.0 : 0.0);
+  for (double v : q.cells[0].b_hh.data) EXPECT_EQ(v, 0.0);
+  EXPECT_THROW(parse_recurrent_init("xavier"), Error);
+}
+
+}  // namespace
+}  // namespace recur

@@ -12,7 +12,7 @@ namespace {
 
 struct TrainLmArgs {
   LmTrainConfig cfg;
-  std::string cell = "lstm", optimizer = "adam";
+  std::string cell = "lstm", optimizer = "adam", init = "uniform";
   int64_t hidden = 256;
   int layers = 2;
   double lr = 2e-3, weight_decay = 0;
@@ -21,6 +21,7 @@ struct TrainLmArgs {
 
 void run(TrainLmArgs a) {
   a.cfg.rnn.cell = parse_cell(a.cell);
+  a.cfg.init = parse_recurrent_init(a.init);
   a.cfg.rnn.hidden_size = a.hidden;
   a.cfg.rnn.num_layers = a.layers;
   a.cfg.rnn.input_size = a.cfg.embed;
@@ -53,6 +54,9 @@ void add_train_lm(CLI::App& app, Action& action) {
   c->add_option("--hidden", a->hidden, "Hidden size")->capture_default_str()->check(CLI::PositiveNumber);
   c->add_option("--layers", a->layers, "Stacked layers")->capture_default_str()->check(CLI::PositiveNumber);
   c->add_option("--embed", a->cfg.embed, "Embedding size")->capture_default_str()->check(CLI::PositiveNumber);
+  c->add_option("--init", a->init, "Recurrent weights: uniform (PyTorch), orthogonal, identity (IRNN)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"uniform", "orthogonal", "identity"}));
   c->add_option("--dropout", a->cfg.rnn.dropout, "Dropout between layers")->capture_default_str()->check(CLI::Range(0.0, 0.99));
   c->add_option("--seq-len", a->cfg.seq_len, "BPTT window (characters)")->capture_default_str()->check(CLI::PositiveNumber);
   c->add_option("--batch", a->cfg.batch, "Parallel streams")->capture_default_str()->check(CLI::PositiveNumber);

@@ -76,6 +76,19 @@ struct RnnParams {
 template <class T>
 void init_rnn_uniform(RnnParams<T>& p, Rng& rng);
 
+// Initialisation schemes for the recurrent weights (the seeds' remedies for vanishing and
+// exploding gradients):
+//   uniform     PyTorch's default, as init_rnn_uniform.
+//   orthogonal  every gate's (H,H) block of W_hh orthogonal (all singular values 1); the rest as
+//               uniform, biases zero (LSTM forget-gate bias 1, so the cell remembers at first).
+//   identity    IRNN (Le et al. 2015): W_hh = scale * I, biases zero, W_ih ~ N(0, 0.001^2) scaled
+//               as in the paper; meant for rnn_relu.
+enum class RecurrentInit { uniform, orthogonal, identity };
+RecurrentInit parse_recurrent_init(const std::string& name);  // "uniform", "orthogonal", "identity"
+
+template <class T>
+void init_rnn(RnnParams<T>& p, Rng& rng, RecurrentInit scheme, double identity_scale = 1.0);
+
 // Builds params from PyTorch-named tensors, inferring layers, sizes, direction and gate count from
 // the keys and shapes (cell kind must be given: RNN and GRU/LSTM differ only in gate count).
 // Unknown keys, missing keys and shape clashes throw, naming `source` and the tensor.

@@ -43,8 +43,10 @@ struct SequenceModel {
 };
 
 // PyTorch's defaults: embedding N(0,1); RNN U(-1/sqrt(H), 1/sqrt(H)); decoder U(-1/sqrt(in), ..).
+// `scheme` picks the recurrent initialisation (see init_rnn).
 template <class T>
-void init_sequence_model(SequenceModel<T>& m, Rng& rng);
+void init_sequence_model(SequenceModel<T>& m, Rng& rng,
+                         RecurrentInit scheme = RecurrentInit::uniform);
 
 // Pairs every parameter with its gradient buffer (grads has the model's shapes).
 template <class T>

@@ -30,6 +30,7 @@ struct LmTrainConfig {
   std::string out_path;            // model .safetensors (written atomically at the end)
   RnnConfig rnn;                   // cell, hidden_size, num_layers, dropout (input_size = embed)
   int64_t embed = 64;
+  RecurrentInit init = RecurrentInit::uniform;
   int64_t seq_len = 100;           // truncated-BPTT window
   int64_t batch = 32;              // parallel streams
   int64_t steps = 1000;
