@@ -12,5 +12,5 @@ if [[ ! -s data/kjv.txt ]]; then
 fi
 echo "demo: training on data/kjv.txt ($(wc -c < data/kjv.txt) bytes)"
 time build/recur train-lm --text data/kjv.txt --cell lstm --hidden 256 --layers 2 --embed 64 \
-  --seq-len 100 --batch 32 --steps 600 --lr 3e-3 --clip 5 --log-every 50 \
+  --seq-len 100 --batch 32 --steps 1500 --lr 3e-3 --clip 5 --log-every 50 \
   --out out/kjv-lstm.safetensors "$@"

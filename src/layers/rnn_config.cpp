@@ -1,8 +1,6 @@
 // RnnConfig: names, validation and the metadata round trip; RnnParams: shapes, PyTorch names,
 // default initialisation and construction from a PyTorch state_dict.
 #include <cmath>
-#include <regex>
-#include <set>
 
 #include "recur/layers/rnn.h"
 
@@ -159,20 +157,50 @@ void init_rnn_uniform(RnnParams<T>& p, Rng& rng) {
     for (auto& v : t->data) v = T(rng.uniform(-a, a));
 }
 
+namespace {
+// A PyTorch RNN parameter name: {weight,bias}_{ih,hh}_l<k>[_reverse] or weight_peep_l<k>[_reverse].
+struct RnnKey {
+  int layer = -1;  // -1: not an RNN parameter name
+  bool reverse = false, peephole = false;
+};
+
+RnnKey parse_rnn_key(std::string name) {
+  RnnKey key;
+  const std::string rev = "_reverse";
+  if (name.size() > rev.size() && name.compare(name.size() - rev.size(), rev.size(), rev) == 0) {
+    key.reverse = true;
+    name.resize(name.size() - rev.size());
+  }
+  static const char* kPrefixes[] = {"weight_ih_l", "weight_hh_l", "bias_ih_l", "bias_hh_l",
+                                    "weight_peep_l"};
+  for (const char* prefix : kPrefixes) {
+    const std::string p = prefix;
+    if (name.compare(0, p.size(), p) != 0) continue;
+    const std::string digits = name.substr(p.size());
+    if (digits.empty() || digits.size() > 4 ||
+        digits.find_first_not_of("0123456789") != std::string::npos)
+      return {};
+    key.layer = std::stoi(digits);
+    key.peephole = p == "weight_peep_l";
+    return key;
+  }
+  return {};
+}
+}  // namespace
+
 template <class T>
 RnnParams<T> params_from_named(CellKind cell, const std::map<std::string, Tensor<T>>& tensors,
                                const std::string& source, GruConvention gru) {
-  static const std::regex key_re(R"((weight|bias)_(ih|hh|peep)_l(\d+)(_reverse)?)");
   int max_layer = -1;
   bool reverse = false, peep = false;
   for (const auto& [name, t] : tensors) {
-    std::smatch m;
-    RECUR_CHECK(std::regex_match(name, m, key_re) && !(m[1] == "bias" && m[2] == "peep"),
-                source << ": unexpected tensor '" << name
-                       << "'; expected PyTorch RNN names like weight_ih_l0, bias_hh_l1_reverse");
-    max_layer = std::max(max_layer, std::stoi(m[3]));
-    reverse = reverse || m[4].matched;
-    peep = peep || m[2] == "peep";
+    const RnnKey key = parse_rnn_key(name);
+    RECUR_CHECK(key.layer >= 0, source << ": unexpected tensor '" << name
+                                       << "'; expected PyTorch RNN names like weight_ih_l0, "
+                                          "bias_hh_l1_reverse");
+    max_layer = std::max(max_layer, key.layer);
+    reverse = reverse || key.reverse;
+    peep = peep || key.peephole;
   }
   RECUR_CHECK(max_layer >= 0, source << ": no RNN weights found (expected weight_ih_l0, ...)");
   auto get = [&](const std::string& k) -> const Tensor<T>& {
