@@ -14,30 +14,12 @@
 #include <vector>
 
 #include "recur/core/error.h"
+#include "expect_error.h"
 
 namespace recur {
 namespace {
 
 namespace fs = std::filesystem;
-
-// Expects f() to throw recur::Error whose message contains every needle.
-void ExpectError(const std::function<void()>& f, const std::vector<std::string>& needles,
-                 int line) {
-  try {
-    f();
-  } catch (const Error& e) {
-    const std::string msg = e.what();
-    for (const std::string& n : needles)
-      if (msg.find(n) == std::string::npos)
-        ADD_FAILURE_AT(__FILE__, line) << "message lacks \"" << n << "\": " << msg;
-    return;
-  } catch (const std::exception& e) {
-    ADD_FAILURE_AT(__FILE__, line) << "threw a non-recur exception: " << e.what();
-    return;
-  }
-  ADD_FAILURE_AT(__FILE__, line) << "no recur::Error was thrown";
-}
-#define EXPECT_RECUR_ERROR(stmt, ...) ExpectError([&] { stmt; }, {__VA_ARGS__}, __LINE__)
 
 class FileTest : public ::testing::Test {
  protected:

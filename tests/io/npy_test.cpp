@@ -14,30 +14,12 @@
 #include <vector>
 
 #include "recur/io/file.h"
+#include "expect_error.h"
 
 namespace recur {
 namespace {
 
 namespace fs = std::filesystem;
-
-// Expects f() to throw recur::Error whose message contains every needle.
-void ExpectError(const std::function<void()>& f, const std::vector<std::string>& needles,
-                 int line) {
-  try {
-    f();
-  } catch (const Error& e) {
-    const std::string msg = e.what();
-    for (const std::string& n : needles)
-      if (msg.find(n) == std::string::npos)
-        ADD_FAILURE_AT(__FILE__, line) << "message lacks \"" << n << "\": " << msg;
-    return;
-  } catch (const std::exception& e) {
-    ADD_FAILURE_AT(__FILE__, line) << "threw a non-recur exception: " << e.what();
-    return;
-  }
-  ADD_FAILURE_AT(__FILE__, line) << "no recur::Error was thrown";
-}
-#define EXPECT_RECUR_ERROR(stmt, ...) ExpectError([&] { stmt; }, {__VA_ARGS__}, __LINE__)
 
 template <class U>
 std::string Bytes(const std::vector<U>& v) {
@@ -288,9 +270,9 @@ TEST_F(NpyTest, RejectsEveryBadInput) {
     const std::string p = Raw(c.name + ".npy", c.bytes);
     std::vector<std::string> needles = c.needles;
     needles.push_back("'" + p + "'");
-    ExpectError([&] { load_npy<float>(p); }, needles, __LINE__);
-    ExpectError([&] { load_npy<double>(p); }, needles, __LINE__);
-    ExpectError([&] { load_npy_int(p); }, needles, __LINE__);
+    testing::ExpectError([&] { load_npy<float>(p); }, needles, __FILE__, __LINE__);
+    testing::ExpectError([&] { load_npy<double>(p); }, needles, __FILE__, __LINE__);
+    testing::ExpectError([&] { load_npy_int(p); }, needles, __FILE__, __LINE__);
   }
 }
 
@@ -310,7 +292,7 @@ TEST_F(NpyTest, TruncatedOrCorruptedFilesOnlyThrowRecurError) {
   const std::string p = Path("bad.npy");
   for (size_t len = 0; len < good.size(); ++len) {
     WriteRaw(p, good.substr(0, len));
-    ExpectError([&] { load_npy<float>(p); }, {p}, __LINE__);
+    testing::ExpectError([&] { load_npy<float>(p); }, {p}, __FILE__, __LINE__);
   }
   for (size_t i = 0; i < 64; ++i) {
     for (char c : {'\0', '\'', '(', ')', '{', '}', ',', ':', '9', '-', 'T', '\xff'}) {

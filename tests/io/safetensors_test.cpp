@@ -14,30 +14,12 @@
 #include <vector>
 
 #include "recur/io/file.h"
+#include "expect_error.h"
 
 namespace recur {
 namespace {
 
 namespace fs = std::filesystem;
-
-// Expects f() to throw recur::Error whose message contains every needle.
-void ExpectError(const std::function<void()>& f, const std::vector<std::string>& needles,
-                 int line) {
-  try {
-    f();
-  } catch (const Error& e) {
-    const std::string msg = e.what();
-    for (const std::string& n : needles)
-      if (msg.find(n) == std::string::npos)
-        ADD_FAILURE_AT(__FILE__, line) << "message lacks \"" << n << "\": " << msg;
-    return;
-  } catch (const std::exception& e) {
-    ADD_FAILURE_AT(__FILE__, line) << "threw a non-recur exception: " << e.what();
-    return;
-  }
-  ADD_FAILURE_AT(__FILE__, line) << "no recur::Error was thrown";
-}
-#define EXPECT_RECUR_ERROR(stmt, ...) ExpectError([&] { stmt; }, {__VA_ARGS__}, __LINE__)
 
 std::string Le64(uint64_t n) {
   std::string s(8, '\0');
@@ -288,8 +270,8 @@ TEST_F(SafetensorsTest, RejectsEveryBadInput) {
     WriteRaw(p, c.bytes);
     std::vector<std::string> needles = c.needles;
     needles.push_back("'" + p + "'");
-    ExpectError([&] { load_safetensors<float>(p); }, needles, __LINE__);
-    ExpectError([&] { load_safetensors<double>(p); }, needles, __LINE__);
+    testing::ExpectError([&] { load_safetensors<float>(p); }, needles, __FILE__, __LINE__);
+    testing::ExpectError([&] { load_safetensors<double>(p); }, needles, __FILE__, __LINE__);
   }
 }
 
@@ -317,7 +299,7 @@ TEST_F(SafetensorsTest, TruncatedOrCorruptedFilesOnlyThrowRecurError) {
   const std::string p = Path("bad.safetensors");
   for (size_t len = 0; len < good.size(); ++len) {
     WriteRaw(p, good.substr(0, len));
-    ExpectError([&] { load_safetensors<float>(p); }, {p}, __LINE__);
+    testing::ExpectError([&] { load_safetensors<float>(p); }, {p}, __FILE__, __LINE__);
   }
   uint64_t n = 0;
   std::memcpy(&n, good.data(), 8);

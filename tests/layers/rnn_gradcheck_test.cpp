@@ -64,13 +64,18 @@ struct Problem {
     }
   }
 
+  // Forward with a fixed dropout mask (the same seed every call).
+  void forward(Tensor<double>& y, RnnState<double>& fin, RnnCache<double>& cache) {
+    Rng drop(7);
+    RnnRunOptions opt{c.dropout_training, &drop};
+    rnn_forward(y, fin, cache, params, x, c.lengths, c.init ? &init : nullptr, opt);
+  }
+
   double loss() {
     Tensor<double> y;
     RnnState<double> fin;
     RnnCache<double> cache;
-    Rng drop(7);
-    RnnRunOptions opt{c.dropout_training, &drop};
-    rnn_forward(y, fin, cache, params, x, c.lengths, c.init ? &init : nullptr, opt);
+    forward(y, fin, cache);
     double l = 0;
     for (int64_t k = 0; k < y.numel(); ++k) l += y[k] * gy[k];
     for (int64_t k = 0; k < fin.h.numel(); ++k) l += fin.h[k] * gh[k];
@@ -82,9 +87,7 @@ struct Problem {
     Tensor<double> y;
     RnnState<double> fin;
     RnnCache<double> cache;
-    Rng drop(7);
-    RnnRunOptions opt{c.dropout_training, &drop};
-    rnn_forward(y, fin, cache, params, x, c.lengths, c.init ? &init : nullptr, opt);
+    forward(y, fin, cache);
     RnnParams<double> grads(c.cfg);
     Tensor<double> dx;
     RnnState<double> dinit, dfin{gh, c.cfg.has_cell_state() ? gc : Tensor<double>()};
