@@ -22,7 +22,7 @@ void SequenceModelConfig::validate() const {
 
 std::map<std::string, std::string> SequenceModelConfig::to_metadata() const {
   auto m = rnn.to_metadata();
-  m["vocab"] = std::to_string(vocab);
+  m["input_vocab"] = std::to_string(vocab);
   m["outputs"] = std::to_string(outputs);
   m["embed"] = std::to_string(embed);
   return m;
@@ -40,7 +40,7 @@ SequenceModelConfig SequenceModelConfig::from_metadata(const std::map<std::strin
       RECUR_FAIL("model metadata '" << k << "' = '" << it->second << "' is not an integer");
     }
   };
-  c.vocab = num("vocab");
+  c.vocab = num("input_vocab");
   c.outputs = num("outputs");
   c.embed = num("embed");
   c.validate();

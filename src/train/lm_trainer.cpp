@@ -1,226 +1,392 @@
-// Character-level language-model training: data streams, the training loop, validation, sampling.
+// Language-model training: data streams, the loop, validation, metrics, checkpoints, resume.
 #include "recur/train/lm_trainer.h"
 
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
+#include <limits>
 #include <ostream>
 
 #include "recur/io/file.h"
-#include "recur/io/safetensors.h"
-#include "recur/nn/loss.h"
+#include "recur/io/metrics.h"
+#include "recur/io/svg_plot.h"
+#include "recur/train/checkpoint.h"
 #include "recur/train/clip.h"
 
 namespace recur {
 
-CharVocab::CharVocab(const std::string& text) {
-  bool seen[256] = {};
-  for (unsigned char ch : text) seen[ch] = true;
-  for (int b = 0; b < 256; ++b)
-    if (seen[b]) symbols.push_back((unsigned char)b);
-  index();
-}
-
-CharVocab CharVocab::from_symbols(const std::vector<unsigned char>& symbols) {
-  CharVocab v;
-  v.symbols = symbols;
-  v.index();
-  return v;
-}
-
-void CharVocab::index() {
-  for (auto& x : id_of) x = -1;
-  for (size_t i = 0; i < symbols.size(); ++i) id_of[symbols[i]] = int64_t(i);
-}
-
-std::vector<int64_t> CharVocab::encode(const std::string& text, const std::string& source) const {
-  std::vector<int64_t> ids(text.size());
-  for (size_t i = 0; i < text.size(); ++i) {
-    ids[i] = id_of[(unsigned char)text[i]];
-    RECUR_CHECK(ids[i] >= 0, source << ": byte " << int((unsigned char)text[i]) << " at offset " << i
-                                    << " is not in the model's vocabulary");
-  }
-  return ids;
-}
-
 void LmTrainConfig::validate() const {
-  RECUR_CHECK(!text_path.empty(), "--text is required");
-  RECUR_CHECK(seq_len > 0 && batch > 0 && steps > 0 && embed > 0,
-              "seq-len, batch, steps and embed must be positive");
-  RECUR_CHECK(val_fraction > 0 && val_fraction < 0.5, "--val-fraction must be in (0, 0.5), got "
-                                                          << val_fraction);
+  RECUR_CHECK(!text_path.empty(), "a training text file is required (--text)");
+  RECUR_CHECK(!out_path.empty(), "an output model path is required (--out)");
+  RECUR_CHECK(seq_len > 0 && batch > 0 && embed > 0, "seq-len, batch and embed must be positive");
+  RECUR_CHECK(steps >= 0 && epochs >= 0 && time_limit >= 0, "steps, epochs and time must be >= 0");
+  RECUR_CHECK(steps > 0 || epochs > 0 || time_limit > 0,
+              "say how long to train: --steps, --epochs or --time");
+  RECUR_CHECK(val_fraction > 0 && val_fraction < 0.5,
+              "--val-fraction must be in (0, 0.5), got " << val_fraction);
   RECUR_CHECK(clip >= 0, "--clip must be >= 0, got " << clip);
-  RECUR_CHECK(temperature > 0, "--temperature must be positive, got " << temperature);
+  RECUR_CHECK(log_every > 0, "--log-every must be positive");
+  RECUR_CHECK(val_every >= 0 && checkpoint_every >= 0, "intervals must be >= 0");
   optimizer.validate();
 }
 
 namespace {
+// The output path without its .safetensors extension: the stem of the files beside the model.
+std::string output_stem(const std::string& out) {
+  const std::string ext = ".safetensors";
+  if (out.size() > ext.size() && out.compare(out.size() - ext.size(), ext.size(), ext) == 0)
+    return out.substr(0, out.size() - ext.size());
+  return out;
+}
+}  // namespace
 
-// B contiguous streams over `ids`; window w of stream b covers ids[start_b + w*T ... + T] (+1 for
-// the target). When a stream runs out, every stream wraps to its start and the state is reset.
-struct Streams {
-  const std::vector<int64_t>* ids;
-  int64_t B, T, stream_len, pos = 0;
-  Streams(const std::vector<int64_t>& data, int64_t batch, int64_t seq)
-      : ids(&data), B(batch), T(seq), stream_len(int64_t(data.size()) / batch) {}
-  // Fills a time-major window; returns false (and rewinds) when the streams are exhausted.
-  bool next(std::vector<int64_t>& x, std::vector<int64_t>& y) {
-    if (pos + T + 1 > stream_len) {
-      pos = 0;
-      return false;
-    }
-    x.resize(size_t(T * B));
-    y.resize(size_t(T * B));
-    for (int64_t t = 0; t < T; ++t)
-      for (int64_t b = 0; b < B; ++b) {
-        const int64_t i = b * stream_len + pos + t;
-        x[size_t(t * B + b)] = (*ids)[size_t(i)];
-        y[size_t(t * B + b)] = (*ids)[size_t(i + 1)];
-      }
-    pos += T;
-    return true;
-  }
-};
+std::string LmTrainConfig::metrics_path() const { return output_stem(out_path) + ".metrics.jsonl"; }
+std::string LmTrainConfig::plot_path() const { return output_stem(out_path) + ".svg"; }
+std::string LmTrainConfig::checkpoint_path() const {
+  return output_stem(out_path) + ".ckpt.safetensors";
+}
 
-std::string format_seconds(double s) {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+uint64_t fnv1a(const std::string& s) {
+  uint64_t h = 1469598103934665603ULL;
+  for (unsigned char c : s) h = (h ^ c) * 1099511628211ULL;
+  return h;
+}
+
+std::string num(double v) {  // shortest text that reads back to the same double
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%.17g", v);
+  return buf;
+}
+
+std::string exact(double v) {  // hexadecimal float: exact
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%a", v);
+  return buf;
+}
+
+std::string duration(double s) {
   char buf[32];
-  if (s >= 60)
+  if (!std::isfinite(s)) return "?";
+  if (s >= 3600)
+    std::snprintf(buf, sizeof buf, "%dh%02dm", int(s) / 3600, int(s) / 60 % 60);
+  else if (s >= 60)
     std::snprintf(buf, sizeof buf, "%dm%02ds", int(s) / 60, int(s) % 60);
   else
     std::snprintf(buf, sizeof buf, "%.1fs", s);
   return buf;
 }
 
+// B contiguous streams over the training ids; see the header.
+struct Streams {
+  const std::vector<int64_t>& ids;
+  int64_t B, T, stream_len, pos = 0;
+  Streams(const std::vector<int64_t>& data, int64_t batch, int64_t seq)
+      : ids(data), B(batch), T(seq), stream_len(int64_t(data.size()) / batch) {}
+  int64_t windows_per_epoch() const { return (stream_len - 1) / T; }
+  bool next(std::vector<int64_t>& x, std::vector<int64_t>& y) {
+    if (pos + T + 1 > stream_len) return false;
+    x.resize(size_t(T * B));
+    y.resize(size_t(T * B));
+    for (int64_t t = 0; t < T; ++t)
+      for (int64_t b = 0; b < B; ++b) {
+        const size_t i = size_t(b * stream_len + pos + t);
+        x[size_t(t * B + b)] = ids[i];
+        y[size_t(t * B + b)] = ids[i + 1];
+      }
+    pos += T;
+    return true;
+  }
+};
+
+// The settings a resumed run must share with the run that wrote the checkpoint.
+std::map<std::string, std::string> hyperparameters(const LmTrainConfig& c, const std::string& text) {
+  const OptimizerConfig& o = c.optimizer;
+  return {{"tokens", token_mode_name(c.tokens)},
+          {"max-words", std::to_string(c.max_words)},
+          {"val-fraction", num(c.val_fraction)},
+          {"val-tokens", std::to_string(c.val_tokens)},
+          {"cell", cell_name(c.rnn.cell)},
+          {"hidden", std::to_string(c.rnn.hidden_size)},
+          {"layers", std::to_string(c.rnn.num_layers)},
+          {"dropout", num(c.rnn.dropout)},
+          {"embed", std::to_string(c.embed)},
+          {"init", c.init == RecurrentInit::uniform ? "uniform"
+                   : c.init == RecurrentInit::orthogonal ? "orthogonal" : "identity"},
+          {"seq-len", std::to_string(c.seq_len)},
+          {"batch", std::to_string(c.batch)},
+          {"optimizer", optimizer_kind_name(o.kind)},
+          {"lr", num(o.lr)},
+          {"momentum", num(o.momentum)},
+          {"nesterov", o.nesterov ? "true" : "false"},
+          {"weight-decay", num(o.weight_decay)},
+          {"l1", num(o.l1)},
+          {"clip", num(c.clip)},
+          {"seed", std::to_string(c.seed)},
+          {"text-bytes", std::to_string(text.size())},
+          {"text-fnv1a", std::to_string(fnv1a(text))}};
+}
+
+// One line redrawn in place on a terminal, or plain lines otherwise.
+class Progress {
+ public:
+  Progress(std::ostream& out, bool bar) : out_(out), bar_(bar) {}
+  void bar(int64_t step, int64_t total, double bits, double rate, double eta, const char* unit) {
+    if (!bar_) return;
+    const auto now = Clock::now();
+    if (step != total && now - last_ < std::chrono::milliseconds(100)) return;
+    last_ = now;
+    const int width = 24;
+    const double frac = total > 0 ? double(step) / double(total) : 0.0;
+    std::string b(size_t(width), ' ');
+    for (int i = 0; i < int(frac * width); ++i) b[size_t(i)] = '=';
+    char line[200];
+    std::snprintf(line, sizeof line, "\r[%s] %lld/%lld %3.0f%%  %.3f %s  %.0f tok/s  eta %s\x1b[K",
+                  b.c_str(), (long long)step, (long long)total, 100 * frac, bits, unit, rate,
+                  duration(eta).c_str());
+    out_ << line << std::flush;
+    drawn_ = true;
+  }
+  void line(const std::string& s) {
+    if (drawn_) out_ << "\r\x1b[K";
+    drawn_ = false;
+    out_ << s << "\n" << std::flush;
+  }
+  bool is_bar() const { return bar_; }
+
+ private:
+  std::ostream& out_;
+  bool bar_;
+  bool drawn_ = false;
+  Clock::time_point last_{};
+};
+
 }  // namespace
 
-double evaluate_char_lm(const SequenceModel<float>& model, const std::vector<int64_t>& ids,
-                        int64_t seq_len, int64_t streams, int64_t* scored) {
-  streams = std::max<int64_t>(1, std::min<int64_t>(streams, int64_t(ids.size()) / (seq_len + 1)));
-  Streams s(ids, streams, seq_len);
-  std::vector<int64_t> x, y;
-  RnnState<float> state;
-  double nats = 0;
-  int64_t count = 0;
-  while (s.next(x, y)) {
-    int64_t n = 0;
-    const double loss = sequence_model_window<float>(model, nullptr, x, y, seq_len, streams, state, {}, &n);
-    nats += loss * double(n);
-    count += n;
-  }
-  RECUR_CHECK(count > 0, "validation text is too short for one window of " << seq_len + 1 << " characters");
-  if (scored) *scored = count;
-  return nats / double(count);
-}
-
-std::string sample_char_lm(const SequenceModel<float>& model, const CharVocab& vocab,
-                           const std::string& prime, int64_t length, double temperature, Rng& rng) {
-  RECUR_CHECK(!prime.empty(), "sampling needs at least one priming character");
-  const std::vector<int64_t> ids = vocab.encode(prime, "prime text");
-  RnnState<float> state;
-  Tensor<float> logits;
-  for (int64_t id : ids) sequence_model_step(logits, model, {id}, state);
-  std::string out;
-  const int64_t V = vocab.size();
-  std::vector<double> p(static_cast<size_t>(V));
-  for (int64_t i = 0; i < length; ++i) {
-    double mx = -1e300, total = 0;
-    for (int64_t v = 0; v < V; ++v) mx = std::max(mx, double(logits[v]) / temperature);
-    for (int64_t v = 0; v < V; ++v) total += p[size_t(v)] = std::exp(double(logits[v]) / temperature - mx);
-    double r = rng.uniform() * total;
-    int64_t pick = V - 1;
-    for (int64_t v = 0; v < V; ++v)
-      if ((r -= p[size_t(v)]) < 0) {
-        pick = v;
-        break;
-      }
-    out += char(vocab.symbols[size_t(pick)]);
-    sequence_model_step(logits, model, {pick}, state);
-  }
-  return out;
-}
-
-LmTrainResult train_char_lm(const LmTrainConfig& cfg_in, std::ostream& log) {
+LmTrainResult train_language_model(const LmTrainConfig& cfg_in, std::ostream& log) {
   LmTrainConfig cfg = cfg_in;
   cfg.validate();
   const std::string text = read_file_bytes(cfg.text_path);
   RECUR_CHECK(!text.empty(), "'" << cfg.text_path << "' is empty; expected text to train on");
-  const CharVocab vocab(text);
-  const std::vector<int64_t> all = vocab.encode(text, cfg.text_path);
-  const size_t n_val = size_t(double(all.size()) * cfg.val_fraction);
-  const std::vector<int64_t> train(all.begin(), all.end() - int64_t(n_val));
-  std::vector<int64_t> val(all.end() - int64_t(n_val), all.end());
-  if (int64_t(val.size()) > cfg.max_val_chars) val.resize(size_t(cfg.max_val_chars));
-  RECUR_CHECK(int64_t(train.size()) / cfg.batch > cfg.seq_len + 1,
-              "'" << cfg.text_path << "' has " << train.size() << " training characters: too few for "
-                  << cfg.batch << " streams of at least " << cfg.seq_len + 1);
+  const size_t nul = text.find('\0');
+  RECUR_CHECK(nul == std::string::npos, "'" << cfg.text_path << "' holds a NUL byte at offset "
+                                            << nul << "; it looks like a binary file, not text");
+  const TextSplit split = split_text_tail(text, cfg.val_fraction);
+  // Characters: the symbol inventory of the whole file (no statistics leak); words: the training
+  // part's most frequent words, so validation words can be unknown.
+  const Vocab vocab = cfg.tokens == TokenMode::chars
+                          ? Vocab::build(text, cfg.tokens, 0, cfg.text_path)
+                          : Vocab::build(split.train, cfg.tokens, cfg.max_words, cfg.text_path);
+  const std::vector<int64_t> train = vocab.encode(split.train, cfg.text_path);
+  std::vector<int64_t> val = vocab.encode(split.validation, cfg.text_path);
+  if (cfg.val_tokens > 0 && int64_t(val.size()) > cfg.val_tokens) val.resize(size_t(cfg.val_tokens));
+  const char* noun = cfg.tokens == TokenMode::chars ? "characters" : "words";
+  const char* unit = cfg.tokens == TokenMode::chars ? "bpc" : "bits/word";
+  RECUR_CHECK(int64_t(train.size()) / cfg.batch >= cfg.seq_len + 1,
+              "'" << cfg.text_path << "' has " << train.size() << " training " << noun
+                  << ": too few for one batch of " << cfg.batch << " streams x " << cfg.seq_len + 1
+                  << " (lower --batch or --seq-len, or give more text)");
+  RECUR_CHECK(val.size() >= 2, "'" << cfg.text_path << "': the validation tail holds " << val.size()
+                                   << " " << noun << "; raise --val-fraction or give more text");
 
   SequenceModelConfig mc;
   mc.vocab = mc.outputs = vocab.size();
   mc.embed = cfg.embed;
   mc.rnn = cfg.rnn;
   mc.rnn.input_size = cfg.embed;
+  LmTrainResult res;
+  res.model.vocab = vocab;
+  res.model.net = SequenceModel<float>(mc);
+  SequenceModel<float>& net = res.model.net;
   Rng rng(cfg.seed);
-  SequenceModel<float> model(mc);
-  init_sequence_model(model, rng, cfg.init);
+  init_sequence_model(net, rng, cfg.init);
   SequenceModel<float> grads(mc);
-  auto params = param_list(model, grads);
+  auto params = param_list(net, grads);
   Optimizer<float> opt(cfg.optimizer);
 
+  Streams streams(train, cfg.batch, cfg.seq_len);
+  int64_t total = cfg.steps;
+  if (total == 0 && cfg.epochs > 0)
+    total = std::max<int64_t>(1, int64_t(std::ceil(cfg.epochs * double(streams.windows_per_epoch()))));
+  if (total == 0) total = std::numeric_limits<int64_t>::max();  // bounded by --time
+  const bool known_total = total != std::numeric_limits<int64_t>::max();
+  const int64_t val_every = cfg.val_every > 0 ? cfg.val_every
+                            : known_total     ? std::max<int64_t>(1, total / 10)
+                                              : 500;
+  const auto hp = hyperparameters(cfg, text);
+
+  // Run state (all of it goes into a checkpoint).
+  int64_t step = 0, epoch = 0;
+  double seconds_before = 0, interval_loss = 0, interval_norm = 0;
+  int64_t interval_steps = 0;
+  RnnState<float> state;
+
+  const std::string metrics = cfg.metrics_path();
+  if (!cfg.resume_path.empty()) {
+    const Checkpoint ck = load_checkpoint(cfg.resume_path);
+    std::string diffs;
+    for (const auto& [k, v] : hp) {
+      auto it = ck.metadata.find("hp." + k);
+      const std::string was = it == ck.metadata.end() ? "(missing)" : it->second;
+      if (was != v)
+        diffs += "\n  " + k + ": checkpoint " + was + ", this run " + v;
+    }
+    RECUR_CHECK(diffs.empty(), cfg.resume_path << ": cannot resume with different settings "
+                                                  "(only --steps/--epochs/--time and the output "
+                                                  "intervals may change):" << diffs);
+    net.load_state_dict(ck.model, cfg.resume_path);
+    opt.import_state(ck.optimizer);
+    if (ck.state.count("h")) state.h = ck.state.at("h");
+    if (ck.state.count("c")) state.c = ck.state.at("c");
+    rng.set_state(decode_rng_state(checkpoint_get(ck, "rng", cfg.resume_path), cfg.resume_path));
+    step = checkpoint_get_int(ck, "run.step", cfg.resume_path);
+    epoch = checkpoint_get_int(ck, "run.epoch", cfg.resume_path);
+    streams.pos = checkpoint_get_int(ck, "run.position", cfg.resume_path);
+    seconds_before = checkpoint_get_double(ck, "run.seconds", cfg.resume_path);
+    interval_loss = checkpoint_get_double(ck, "run.interval_loss", cfg.resume_path);
+    interval_norm = checkpoint_get_double(ck, "run.interval_norm", cfg.resume_path);
+    interval_steps = checkpoint_get_int(ck, "run.interval_steps", cfg.resume_path);
+    RECUR_CHECK(streams.pos >= 0 && streams.pos <= streams.stream_len,
+                cfg.resume_path << ": data position " << streams.pos << " is outside the text");
+    if (std::filesystem::exists(metrics)) truncate_metrics_after(metrics, step);
+    log << "train-lm: resumed from " << cfg.resume_path << " at step " << step << "\n";
+  } else {
+    std::filesystem::remove(metrics);
+  }
+
+  auto write_checkpoint = [&](double seconds) {
+    Checkpoint ck;
+    ck.model = net.state_dict();
+    ck.optimizer = opt.export_state();
+    if (!state.h.empty()) ck.state["h"] = state.h;
+    if (!state.c.empty()) ck.state["c"] = state.c;
+    for (const auto& [k, v] : hp) ck.metadata["hp." + k] = v;
+    ck.metadata["rng"] = encode_rng_state(rng.state());
+    ck.metadata["run.step"] = std::to_string(step);
+    ck.metadata["run.epoch"] = std::to_string(epoch);
+    ck.metadata["run.position"] = std::to_string(streams.pos);
+    ck.metadata["run.seconds"] = exact(seconds);
+    ck.metadata["run.interval_loss"] = exact(interval_loss);
+    ck.metadata["run.interval_norm"] = exact(interval_norm);
+    ck.metadata["run.interval_steps"] = std::to_string(interval_steps);
+    save_checkpoint(cfg.checkpoint_path(), ck);
+  };
+
   log << "train-lm: " << cfg.text_path << ": " << train.size() << " training and " << val.size()
-      << " validation characters (the last " << cfg.val_fraction * 100 << "%), vocabulary "
-      << vocab.size() << "\n"
+      << " validation " << noun << " (the last " << cfg.val_fraction * 100 << "% of the file), "
+      << vocab.size() << " tokens in the vocabulary\n"
       << "train-lm: " << cell_name(mc.rnn.cell) << " " << mc.rnn.num_layers << "x"
       << mc.rnn.hidden_size << ", embedding " << mc.embed << ", " << cfg.batch << " streams x "
-      << cfg.seq_len << " steps, " << cfg.steps << " updates\n";
-  Streams streams(train, cfg.batch, cfg.seq_len);
+      << cfg.seq_len << " steps, "
+      << (known_total ? std::to_string(total) + " updates" : "for " + duration(cfg.time_limit))
+      << " (" << streams.windows_per_epoch() << " per epoch)\n";
+
+  Progress progress(log, cfg.progress_bar);
+  const auto t0 = Clock::now();
+  auto elapsed = [&] { return seconds_before + std::chrono::duration<double>(Clock::now() - t0).count(); };
+  const int64_t start_step = step;
+  const int64_t tokens_per_step = cfg.seq_len * cfg.batch;
+  int64_t last_val_step = -1;
+  auto validate_now = [&] {
+    res.validation = evaluate_language_model(net, val, cfg.seq_len, cfg.batch);
+    last_val_step = step;
+    MetricRecord r;
+    r.kind = "val";
+    r.step = step;
+    r.tokens = double(step * tokens_per_step);
+    r.seconds = elapsed();
+    r.loss_nats = res.validation.nats_per_token;
+    r.bits_per_token = res.validation.bits_per_token();
+    r.perplexity = res.validation.perplexity();
+    append_metric(metrics, r);
+    char line[200];
+    std::snprintf(line, sizeof line, "validation at step %lld: %.4f %s, perplexity %.3f over %lld %s",
+                  (long long)step, r.bits_per_token, unit, r.perplexity,
+                  (long long)res.validation.tokens, noun);
+    progress.line(line);
+    plot_training_curves(read_metrics(metrics), cfg.plot_path(),
+                         std::string("recur train-lm: ") + cell_name(mc.rnn.cell) + " on " +
+                             std::filesystem::path(cfg.text_path).filename().string());
+  };
+
   std::vector<int64_t> x, y;
-  RnnState<float> state;
-  LmTrainResult res;
-  const auto t0 = std::chrono::steady_clock::now();
-  double interval_loss = 0;
-  int64_t interval_steps = 0;
-  for (int64_t step = 1; step <= cfg.steps; ++step) {
-    if (!streams.next(x, y)) {  // an epoch ended: start the streams and the state afresh
+  while (step < total) {
+    if (cfg.stop && cfg.stop->load()) {
+      res.interrupted = true;
+      break;
+    }
+    if (cfg.time_limit > 0 && elapsed() >= cfg.time_limit) break;
+    if (!streams.next(x, y)) {  // an epoch ended: restart the streams with a fresh state
+      ++epoch;
+      streams.pos = 0;
       state = RnnState<float>{};
       streams.next(x, y);
     }
     zero_grads(params);
-    RnnRunOptions ro{true, &rng};
-    const float loss = sequence_model_window(model, &grads, x, y, cfg.seq_len, cfg.batch, state, ro);
-    RECUR_CHECK(std::isfinite(loss), "training loss became " << loss << " at step " << step
-                                                               << "; try a lower --lr or --clip");
-    if (cfg.clip > 0) clip_grad_norm(params, float(cfg.clip));
+    const float loss = sequence_model_window(net, &grads, x, y, cfg.seq_len, cfg.batch, state,
+                                             RnnRunOptions{true, &rng});
+    RECUR_CHECK(std::isfinite(loss),
+                "training loss became " << loss << " at step " << step + 1
+                                        << "; the last checkpoint was left as it was (try a lower "
+                                           "--lr or --clip)");
+    const float norm = cfg.clip > 0 ? clip_grad_norm(params, float(cfg.clip)) : 0.0f;
     opt.step(params);
+    ++step;
     interval_loss += loss;
+    interval_norm += norm;
     ++interval_steps;
-    res.tokens_trained += cfg.seq_len * cfg.batch;
-    if (step % cfg.log_every == 0 || step == cfg.steps) {
-      const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      res.train_loss = interval_loss / double(interval_steps);
-      char line[200];
-      std::snprintf(line, sizeof line,
-                    "step %lld/%lld  loss %.3f nats (%.3f bpc)  %.0f chars/s  elapsed %s  eta %s\n",
-                    (long long)step, (long long)cfg.steps, res.train_loss,
-                    res.train_loss / std::log(2.0), double(res.tokens_trained) / secs,
-                    format_seconds(secs).c_str(),
-                    format_seconds(secs / double(step) * double(cfg.steps - step)).c_str());
-      log << line << std::flush;
-      interval_loss = 0;
+    const double secs = elapsed();
+    const double rate = double((step - start_step) * tokens_per_step) /
+                        std::max(1e-9, secs - seconds_before);
+    const double eta = known_total ? double(total - step) * tokens_per_step / rate
+                                   : cfg.time_limit - secs;
+    progress.bar(step, known_total ? total : step, interval_loss / interval_steps / std::log(2.0),
+                 rate, eta, unit);
+    if (step % cfg.log_every == 0 || step == total) {
+      MetricRecord r;
+      r.kind = "train";
+      r.step = step;
+      r.tokens = double(step * tokens_per_step);
+      r.seconds = secs;
+      r.loss_nats = interval_loss / double(interval_steps);
+      r.bits_per_token = r.loss_nats / std::log(2.0);
+      r.perplexity = std::exp(r.loss_nats);
+      r.tokens_per_second = rate;
+      r.learning_rate = cfg.optimizer.lr;
+      if (cfg.clip > 0) r.grad_norm = interval_norm / double(interval_steps);
+      append_metric(metrics, r);
+      res.train_bits = r.bits_per_token;
+      if (!progress.is_bar()) {
+        char line[200];
+        std::snprintf(line, sizeof line, "step %lld%s  loss %.4f %s  %.0f tok/s  elapsed %s  eta %s",
+                      (long long)step,
+                      known_total ? ("/" + std::to_string(total)).c_str() : "", r.bits_per_token,
+                      unit, rate, duration(secs).c_str(), duration(eta).c_str());
+        progress.line(line);
+      }
+      interval_loss = interval_norm = 0;
       interval_steps = 0;
     }
+    if (step % val_every == 0) validate_now();
+    if (cfg.checkpoint_every > 0 && step % cfg.checkpoint_every == 0) write_checkpoint(elapsed());
   }
-  res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  const double nats = evaluate_char_lm(model, val, cfg.seq_len, cfg.batch, &res.val_chars);
-  res.val_bpc = nats / std::log(2.0);
-  res.val_perplexity = std::exp(nats);
-  res.sample = sample_char_lm(model, vocab, "\n", cfg.sample_length, cfg.temperature, rng);
-
-  auto meta = mc.to_metadata();
-  std::string syms;
-  for (unsigned char ch : vocab.symbols) syms += (syms.empty() ? "" : ",") + std::to_string(int(ch));
-  meta["vocab_bytes"] = syms;
-  meta["task"] = "char_lm";
-  if (!cfg.out_path.empty()) save_safetensors(cfg.out_path, model.state_dict(), meta);
+  res.seconds = elapsed();
+  res.steps_done = step;
+  res.tokens_trained = (step - start_step) * tokens_per_step;
+  write_checkpoint(res.seconds);
+  if (res.interrupted) {  // the checkpoint holds everything; the model file is left as it was
+    progress.line("train-lm: interrupted at step " + std::to_string(step) + "; checkpoint written to " +
+                  cfg.checkpoint_path() + " (continue with --resume " + cfg.checkpoint_path() + ")");
+    return res;
+  }
+  if (last_val_step != step) validate_now();
+  save_language_model(cfg.out_path, res.model,
+                      {{"trained_steps", std::to_string(step)},
+                       {"validation_bits_per_token", num(res.validation.bits_per_token())}});
   return res;
 }
 

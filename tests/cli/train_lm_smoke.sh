@@ -32,11 +32,26 @@ assert meta["cell"] == "lstm" and meta["hidden_size"] == "96", meta
 assert h["rnn.weight_hh_l0"]["shape"] == [384, 96], h["rnn.weight_hh_l0"]
 assert "embedding.weight" in h and "decoder.weight" in h
 PY
+# The model file works with `sample` and `eval-lm`.
+sample=$("$recur" sample --model "$work/m.safetensors" --prime "In the beginning" --length 60 --top-k 5 --seed 3)
+[[ "$sample" == "In the beginning"* && ${#sample} -ge 70 ]] || { echo "FAIL: sample: $sample"; exit 1; }
+again=$("$recur" sample --model "$work/m.safetensors" --prime "In the beginning" --length 60 --top-k 5 --seed 3)
+[[ "$sample" == "$again" ]] || { echo "FAIL: the same seed gave another sample"; exit 1; }
+tail -c 15000 "$work/kjv.txt" > "$work/tail.txt"
+ev=$("$recur" eval-lm --model "$work/m.safetensors" --text "$work/tail.txt")
+echo "$ev"
+ebpc=$(sed -n 's/.*: \([0-9.]*\) bits\/char.*/\1/p' <<<"$ev")
+awk -v b="$ebpc" 'BEGIN { exit !(b > 0 && b < 3.3) }' || { echo "FAIL: eval-lm gave '$ebpc'"; exit 1; }
+# Word level: trains and reports bits per word.
+wout=$("$recur" train-lm --text "$work/kjv.txt" --tokens word --max-words 2000 --hidden 64 --layers 1 \
+  --embed 32 --seq-len 20 --batch 16 --steps 60 --threads 1 --sample-length 20 --out "$work/w.safetensors" 2>/dev/null)
+grep -q "bits/word" <<<"$wout" || { echo "FAIL: word mode: $wout"; exit 1; }
+echo "$wout" | head -1
 # Bad input: a missing file, an empty file, a bad option value.
 : > "$work/empty.txt"
 for args in "--text $work/missing.txt" "--text $work/empty.txt" "--text $work/kjv.txt --cell tree"; do
   set +e
-  err=$("$recur" train-lm $args --steps 1 2>&1 >/dev/null)
+  err=$("$recur" train-lm $args --steps 1 --out "$work/bad.safetensors" 2>&1 >/dev/null)
   status=$?
   set -e
   if [[ $status -eq 0 || $status -gt 127 ]]; then echo "FAIL: '$args' gave exit status $status"; exit 1; fi

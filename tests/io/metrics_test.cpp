@@ -161,13 +161,13 @@ TEST_F(MetricsTest, TruncatedLastLineIsSkipped) {
   const std::string line2 = whole.substr(whole.find('\n') + 1);
   // Every cut inside the second line leaves one record; the whole file leaves two.
   for (size_t cut = 0; cut < line2.size(); ++cut) {
-    write_file_atomic(Path("m.jsonl"), whole.substr(0, whole.size() - line2.size() + cut));
+    Write("m.jsonl", whole.substr(0, whole.size() - line2.size() + cut));
     const std::vector<MetricRecord> out = read_metrics(Path("m.jsonl"));
     ASSERT_EQ(out.size(), cut + 1 == line2.size() ? 2u : 1u) << "cut at " << cut;
     EXPECT_EQ(out[0].step, 1);
   }
   // A malformed last line that does end in a newline was written whole: that is an error.
-  write_file_atomic(Path("m.jsonl"), whole + "{\"kind\":\n");
+  Write("m.jsonl", whole + "{\"kind\":\n");
   EXPECT_RECUR_ERROR(read_metrics(Path("m.jsonl")), Path("m.jsonl") + ":3:");
 }
 

@@ -1,5 +1,9 @@
-// `recur train-lm`: trains a character-level language model on a text file and reports validation
-// bits per character and perplexity, then prints a sample.
+// `recur train-lm`: trains a character- or word-level language model on a text file; Ctrl-C
+// writes a checkpoint and stops cleanly.
+#include <unistd.h>
+
+#include <atomic>
+#include <csignal>
 #include <cstdio>
 #include <iostream>
 
@@ -10,32 +14,57 @@
 namespace recur::cli {
 namespace {
 
+std::atomic<bool> g_stop{false};
+extern "C" void on_interrupt(int) { g_stop.store(true); }
+
 struct TrainLmArgs {
   LmTrainConfig cfg;
-  std::string cell = "lstm", optimizer = "adam", init = "uniform";
+  std::string tokens = "char", cell = "lstm", optimizer = "adam", init = "uniform";
   int64_t hidden = 256;
   int layers = 2;
-  double lr = 2e-3, weight_decay = 0;
+  double lr = 2e-3, weight_decay = 0, momentum = 0;
   int threads = 0;
+  int64_t sample_length = 300;
+  double temperature = 0.8;
 };
 
 void run(TrainLmArgs a) {
+  a.cfg.tokens = parse_token_mode(a.tokens);
   a.cfg.rnn.cell = parse_cell(a.cell);
-  a.cfg.init = parse_recurrent_init(a.init);
   a.cfg.rnn.hidden_size = a.hidden;
   a.cfg.rnn.num_layers = a.layers;
   a.cfg.rnn.input_size = a.cfg.embed;
+  a.cfg.init = parse_recurrent_init(a.init);
   a.cfg.optimizer.kind = parse_optimizer_kind(a.optimizer);
   a.cfg.optimizer.lr = a.lr;
   a.cfg.optimizer.weight_decay = a.weight_decay;
+  a.cfg.optimizer.momentum = a.momentum;
+  if (a.cfg.steps == 0 && a.cfg.epochs == 0 && a.cfg.time_limit == 0) a.cfg.steps = 1000;
+  a.cfg.progress_bar = isatty(fileno(stderr));
+  a.cfg.stop = &g_stop;
   set_num_threads(a.threads);
-  const LmTrainResult r = train_char_lm(a.cfg, std::cerr);
-  std::printf("validation: %.4f bits/char, perplexity %.3f over %lld characters\n", r.val_bpc,
-              r.val_perplexity, (long long)r.val_chars);
-  std::printf("trained %lld characters in %.1f s (%.0f chars/s)\n", (long long)r.tokens_trained,
-              r.seconds, double(r.tokens_trained) / r.seconds);
-  if (!a.cfg.out_path.empty()) std::printf("model written to %s\n", a.cfg.out_path.c_str());
-  std::printf("sample (temperature %.2f):\n%s\n", a.cfg.temperature, r.sample.c_str());
+  std::signal(SIGINT, on_interrupt);
+  std::signal(SIGTERM, on_interrupt);
+  const LmTrainResult r = train_language_model(a.cfg, std::cerr);
+  if (r.interrupted) std::exit(130);
+  const bool chars = a.cfg.tokens == TokenMode::chars;
+  std::printf("validation: %.4f %s, perplexity %.3f over %lld %s\n", r.validation.bits_per_token(),
+              chars ? "bits/char" : "bits/word", r.validation.perplexity(),
+              (long long)r.validation.tokens, chars ? "characters" : "words");
+  std::printf("trained %lld steps, %lld %s in %.1f s\n", (long long)r.steps_done,
+              (long long)r.tokens_trained, chars ? "characters" : "words", r.seconds);
+  std::printf("model: %s  metrics: %s  plot: %s  checkpoint: %s\n", a.cfg.out_path.c_str(),
+              a.cfg.metrics_path().c_str(), a.cfg.plot_path().c_str(),
+              a.cfg.checkpoint_path().c_str());
+  if (a.sample_length > 0) {
+    Rng rng(a.cfg.seed + 1);
+    const std::vector<int64_t> prime = r.model.vocab.encode("\n", "the priming text");
+    SampleOptions so;
+    so.length = a.sample_length;
+    so.temperature = a.temperature;
+    std::printf("sample (temperature %.2f):\n%s\n", a.temperature,
+                r.model.vocab.decode(sample_language_model(r.model.net, prime, so, rng)).c_str());
+  }
 }
 
 }  // namespace
@@ -44,35 +73,67 @@ void add_train_lm(CLI::App& app, Action& action) {
   auto a = std::make_shared<TrainLmArgs>();
   CLI::App* c = app.add_subcommand(
       "train-lm",
-      "Train a character-level language model on a text file (stateful truncated BPTT over "
-      "contiguous streams). The last --val-fraction of the file is the validation split.");
-  c->add_option("--text", a->cfg.text_path, "Training text file")->required()->check(CLI::ExistingFile);
-  c->add_option("--out", a->cfg.out_path, "Write the trained model here (.safetensors)");
+      "Train a language model on a text file: stateful truncated BPTT over contiguous streams. The "
+      "last --val-fraction of the file is the validation split. Writes the model, "
+      "<out>.metrics.jsonl, <out>.svg and <out>.ckpt.safetensors; Ctrl-C writes the checkpoint "
+      "and stops.");
+  c->add_option("--text", a->cfg.text_path, "Training text file")->required();
+  c->add_option("--out", a->cfg.out_path, "Model file to write (.safetensors)")->required();
+  c->add_option("--tokens", a->tokens, "char or word")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"char", "word"}));
+  c->add_option("--max-words", a->cfg.max_words, "Word mode: vocabulary cap (others are <unk>)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   c->add_option("--cell", a->cell, "Recurrent cell")
       ->capture_default_str()
       ->check(CLI::IsMember({"lstm", "gru", "rnn_tanh", "rnn_relu"}));
   c->add_option("--hidden", a->hidden, "Hidden size")->capture_default_str()->check(CLI::PositiveNumber);
   c->add_option("--layers", a->layers, "Stacked layers")->capture_default_str()->check(CLI::PositiveNumber);
   c->add_option("--embed", a->cfg.embed, "Embedding size")->capture_default_str()->check(CLI::PositiveNumber);
+  c->add_option("--dropout", a->cfg.rnn.dropout, "Dropout between layers")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 0.95));
   c->add_option("--init", a->init, "Recurrent weights: uniform (PyTorch), orthogonal, identity (IRNN)")
       ->capture_default_str()
       ->check(CLI::IsMember({"uniform", "orthogonal", "identity"}));
-  c->add_option("--dropout", a->cfg.rnn.dropout, "Dropout between layers")->capture_default_str()->check(CLI::Range(0.0, 0.99));
-  c->add_option("--seq-len", a->cfg.seq_len, "BPTT window (characters)")->capture_default_str()->check(CLI::PositiveNumber);
+  c->add_option("--seq-len", a->cfg.seq_len, "BPTT window (tokens)")->capture_default_str()->check(CLI::PositiveNumber);
   c->add_option("--batch", a->cfg.batch, "Parallel streams")->capture_default_str()->check(CLI::PositiveNumber);
-  c->add_option("--steps", a->cfg.steps, "Parameter updates")->capture_default_str()->check(CLI::PositiveNumber);
+  auto* steps = c->add_option("--steps", a->cfg.steps, "Parameter updates (default 1000)")
+                    ->check(CLI::PositiveNumber);
+  auto* epochs = c->add_option("--epochs", a->cfg.epochs, "Passes over the training text")
+                     ->check(CLI::PositiveNumber);
+  auto* time = c->add_option("--time", a->cfg.time_limit, "Train for this many seconds")
+                   ->check(CLI::PositiveNumber);
+  steps->excludes(epochs)->excludes(time);
+  epochs->excludes(time);
   c->add_option("--optimizer", a->optimizer, "sgd, adam or adamw")
       ->capture_default_str()
       ->check(CLI::IsMember({"sgd", "adam", "adamw"}));
-  c->add_option("--lr", a->lr, "Learning rate")->capture_default_str();
-  c->add_option("--clip", a->cfg.clip, "Clip gradients to this global norm (0: off)")->capture_default_str();
-  c->add_option("--weight-decay", a->weight_decay, "L2 weight decay (decoupled for adamw)")->capture_default_str();
-  c->add_option("--val-fraction", a->cfg.val_fraction, "Tail fraction used for validation")->capture_default_str();
+  c->add_option("--lr", a->lr, "Learning rate")->capture_default_str()->check(CLI::PositiveNumber);
+  c->add_option("--momentum", a->momentum, "SGD momentum")->capture_default_str();
+  c->add_option("--clip", a->cfg.clip, "Clip gradients to this global norm (0: off)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  c->add_option("--weight-decay", a->weight_decay, "L2 weight decay (decoupled for adamw)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  c->add_option("--val-fraction", a->cfg.val_fraction, "Tail fraction used for validation")
+      ->capture_default_str();
+  c->add_option("--val-tokens", a->cfg.val_tokens, "Cap on validation tokens (0: all)")
+      ->capture_default_str();
   c->add_option("--seed", a->cfg.seed, "Random seed (initialisation, dropout, sampling)")->capture_default_str();
-  c->add_option("--threads", a->threads, "GEMM threads (0: all cores)")->capture_default_str();
-  c->add_option("--log-every", a->cfg.log_every, "Print progress every N steps")->capture_default_str()->check(CLI::PositiveNumber);
-  c->add_option("--sample-length", a->cfg.sample_length, "Characters to sample at the end")->capture_default_str();
-  c->add_option("--temperature", a->cfg.temperature, "Sampling temperature")->capture_default_str();
+  c->add_option("--threads", a->threads, "CPU threads (0: all cores)")->capture_default_str();
+  c->add_option("--log-every", a->cfg.log_every, "Metrics/progress interval (steps)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  c->add_option("--val-every", a->cfg.val_every, "Validation interval (steps; default: 10 per run)");
+  c->add_option("--checkpoint-every", a->cfg.checkpoint_every,
+                "Checkpoint interval (steps; always at the end and on Ctrl-C)");
+  c->add_option("--resume", a->cfg.resume_path, "Continue from this checkpoint");
+  c->add_option("--sample-length", a->sample_length, "Tokens to sample at the end (0: none)")
+      ->capture_default_str();
+  c->add_option("--temperature", a->temperature, "Sampling temperature")->capture_default_str();
   c->callback([a, &action] { action = [a] { run(*a); }; });
 }
 

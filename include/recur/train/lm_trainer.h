@@ -1,68 +1,69 @@
-// Character-level language-model training on a text file: stateful truncated BPTT over contiguous
-// streams (the char-rnn way), validation on the file's tail, sampling. Used by `recur train-lm`.
+// Language-model training on a text file: stateful truncated BPTT over contiguous streams (the
+// char-rnn way), validation on the file's tail at intervals, metrics as JSON lines, a plot of the
+// curves, atomic checkpoints that resume bit for bit, and a clean stop on request (Ctrl-C).
+//
+// Data: the text is split by split_text_tail (the last val_fraction is validation). The training
+// ids are cut into `batch` contiguous streams; step k reads the next seq_len tokens of every stream,
+// carrying the recurrent state from the previous window (no gradient flows back into it). When the
+// streams run out an epoch ends: the streams restart and the state is reset to zero.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <iosfwd>
 #include <string>
-#include <vector>
 
-#include "recur/models/sequence_model.h"
+#include "recur/models/language_model.h"
 #include "recur/train/optimizer.h"
 
 namespace recur {
 
-// Byte-level vocabulary: the distinct bytes of the text, sorted.
-struct CharVocab {
-  std::vector<unsigned char> symbols;  // id -> byte
-  int64_t id_of[256];                  // byte -> id, or -1
-  explicit CharVocab(const std::string& text = "");
-  static CharVocab from_symbols(const std::vector<unsigned char>& symbols);
-  int64_t size() const { return int64_t(symbols.size()); }
-  std::vector<int64_t> encode(const std::string& text, const std::string& source) const;
-
- private:
-  void index();  // rebuilds id_of from symbols
-};
-
 struct LmTrainConfig {
+  // Data
   std::string text_path;
-  std::string out_path;            // model .safetensors (written atomically at the end)
-  RnnConfig rnn;                   // cell, hidden_size, num_layers, dropout (input_size = embed)
+  TokenMode tokens = TokenMode::chars;
+  int64_t max_words = 10000;   // word mode: vocabulary cap (the rest is <unk>)
+  double val_fraction = 0.05;  // the tail of the file
+  int64_t val_tokens = 200000; // validation is capped to this many tokens of the tail (0: all)
+  // Model
+  RnnConfig rnn;               // cell, hidden_size, num_layers, dropout (input_size = embed)
   int64_t embed = 64;
   RecurrentInit init = RecurrentInit::uniform;
-  int64_t seq_len = 100;           // truncated-BPTT window
-  int64_t batch = 32;              // parallel streams
-  int64_t steps = 1000;
+  // Optimisation
+  int64_t seq_len = 100;       // truncated-BPTT window
+  int64_t batch = 32;          // parallel streams
+  int64_t steps = 0;           // total updates (0: use epochs or time)
+  double epochs = 0;           // total passes over the training text (0: use steps or time)
+  double time_limit = 0;       // seconds of training (0: none); stops after the step that crosses it
   OptimizerConfig optimizer;
-  double clip = 5.0;               // global-norm clipping threshold (0: off)
-  double val_fraction = 0.05;      // the file's last fraction is the validation split
-  int64_t max_val_chars = 200000;  // validation is capped to this many characters of the tail
+  double clip = 5.0;           // global-norm clipping (0: off)
   uint64_t seed = 1;
-  int64_t log_every = 50;
-  int64_t sample_length = 300;
-  double temperature = 0.8;
+  // Outputs
+  std::string out_path;        // the model (.safetensors); metrics, plot and checkpoint sit beside it
+  int64_t log_every = 50;      // progress line / metrics record interval (steps)
+  int64_t val_every = 0;       // validation interval (steps); 0: 10 times per run (or every 500)
+  int64_t checkpoint_every = 0;  // steps; 0: only at the end and on interruption
+  std::string resume_path;     // continue from this checkpoint
+  bool progress_bar = false;   // redraw one line (a terminal) instead of printing lines
+  const std::atomic<bool>* stop = nullptr;  // set from a signal handler to stop cleanly
+
   void validate() const;
+  // Beside the model, with its .safetensors extension replaced:
+  std::string metrics_path() const;     // <stem>.metrics.jsonl
+  std::string plot_path() const;        // <stem>.svg
+  std::string checkpoint_path() const;  // <stem>.ckpt.safetensors
 };
 
 struct LmTrainResult {
-  double train_loss = 0;  // mean nats/char over the last log interval
-  double val_bpc = 0, val_perplexity = 0;
-  int64_t val_chars = 0;
+  int64_t steps_done = 0;
+  bool interrupted = false;
+  double train_bits = 0;       // mean over the last log interval
+  LmEvaluation validation;     // at the end
   double seconds = 0;
   int64_t tokens_trained = 0;
-  std::string sample;
+  LanguageModel model;
 };
 
-LmTrainResult train_char_lm(const LmTrainConfig& cfg, std::ostream& log);
-
-// Mean negative log-likelihood (nats/char) of `ids` under the model, streamed in `streams` parallel
-// contiguous pieces with the state carried across windows.
-double evaluate_char_lm(const SequenceModel<float>& model, const std::vector<int64_t>& ids,
-                        int64_t seq_len, int64_t streams, int64_t* scored);
-
-// Samples `length` characters after `prime` (at least one character) at `temperature`.
-std::string sample_char_lm(const SequenceModel<float>& model, const CharVocab& vocab,
-                           const std::string& prime, int64_t length, double temperature, Rng& rng);
+LmTrainResult train_language_model(const LmTrainConfig& cfg, std::ostream& log);
 
 }  // namespace recur

@@ -1,0 +1,52 @@
+// LanguageModel: a vocabulary plus a SequenceModel that predicts the next token; evaluation
+// (bits per token, perplexity) and sampling (temperature, top-k). Saved as safetensors with the
+// network config and the vocabulary in __metadata__ (task = "lm").
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "recur/data/vocab.h"
+#include "recur/models/sequence_model.h"
+
+namespace recur {
+
+struct LanguageModel {
+  Vocab vocab;
+  SequenceModel<float> net;
+};
+
+std::map<std::string, std::string> language_model_metadata(const LanguageModel& lm);
+// Writes the model atomically; `extra` metadata is added (e.g. training summary).
+void save_language_model(const std::string& path, const LanguageModel& lm,
+                         const std::map<std::string, std::string>& extra = {});
+// Reads a model written by save_language_model; anything else is an error naming the file.
+LanguageModel load_language_model(const std::string& path);
+
+struct LmEvaluation {
+  double nats_per_token = 0;
+  int64_t tokens = 0;
+  double bits_per_token() const;
+  double perplexity() const;
+};
+
+// Mean negative log-likelihood of ids[1..] given the preceding ids, read as `streams` contiguous
+// pieces in windows of `seq_len` with the state carried across windows (each piece starts from a
+// zero state).
+LmEvaluation evaluate_language_model(const SequenceModel<float>& net, const std::vector<int64_t>& ids,
+                                     int64_t seq_len, int64_t streams);
+
+struct SampleOptions {
+  int64_t length = 300;
+  double temperature = 1.0;  // > 0; below 1 sharpens, above 1 flattens
+  int64_t top_k = 0;         // 0: the whole vocabulary; else only the k most likely tokens
+};
+
+// Feeds `prime` (at least one token), then draws `length` tokens.
+std::vector<int64_t> sample_language_model(const SequenceModel<float>& net,
+                                           const std::vector<int64_t>& prime,
+                                           const SampleOptions& opt, Rng& rng);
+
+}  // namespace recur

@@ -1,0 +1,34 @@
+// Training checkpoints: everything a run needs to continue bit for bit (model, optimizer state, the
+// RNG, the carried recurrent state, data position, counters), in one safetensors file written
+// atomically, so a crash or Ctrl-C leaves either the previous checkpoint or the new one, never half.
+//
+// Layout: tensors "model.<name>", "optim.<name>", "state.<name>"; metadata holds the run's
+// hyper-parameters ("hp.<key>"), counters ("run.<key>"), the RNG ("rng") and whatever the trainer adds.
+#pragma once
+
+#include <map>
+#include <string>
+
+#include "recur/core/rng.h"
+#include "recur/core/tensor.h"
+
+namespace recur {
+
+struct Checkpoint {
+  std::map<std::string, Tensor<float>> model, optimizer, state;
+  std::map<std::string, std::string> metadata;
+};
+
+void save_checkpoint(const std::string& path, const Checkpoint& ckpt);
+Checkpoint load_checkpoint(const std::string& path);
+
+// The RNG's full state as text (hex words, the cached normal as an exact hex float) and back.
+std::string encode_rng_state(const Rng::State& s);
+Rng::State decode_rng_state(const std::string& text, const std::string& source);
+
+// Reads metadata key `key` of checkpoint `source` as the given type, with a clear error.
+std::string checkpoint_get(const Checkpoint& c, const std::string& key, const std::string& source);
+int64_t checkpoint_get_int(const Checkpoint& c, const std::string& key, const std::string& source);
+double checkpoint_get_double(const Checkpoint& c, const std::string& key, const std::string& source);
+
+}  // namespace recur

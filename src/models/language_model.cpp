@@ -1,0 +1,121 @@
+// LanguageModel: saving and loading with its vocabulary, evaluation and sampling.
+#include "recur/models/language_model.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include "recur/io/safetensors.h"
+
+namespace recur {
+
+std::map<std::string, std::string> language_model_metadata(const LanguageModel& lm) {
+  auto meta = lm.net.config.to_metadata();
+  for (auto& [k, v] : lm.vocab.to_metadata()) meta[k] = v;
+  meta["task"] = "lm";
+  return meta;
+}
+
+void save_language_model(const std::string& path, const LanguageModel& lm,
+                         const std::map<std::string, std::string>& extra) {
+  auto meta = language_model_metadata(lm);
+  for (auto& [k, v] : extra) meta[k] = v;
+  save_safetensors(path, lm.net.state_dict(), meta);
+}
+
+LanguageModel load_language_model(const std::string& path) {
+  const Safetensors<float> st = load_safetensors<float>(path);
+  auto task = st.metadata.find("task");
+  RECUR_CHECK(task != st.metadata.end() && task->second == "lm",
+              path << ": not a recur language model (its metadata has no task = lm); train one "
+                      "with `recur train-lm`");
+  LanguageModel lm;
+  lm.vocab = Vocab::from_metadata(st.metadata, path);
+  SequenceModelConfig cfg;
+  try {
+    cfg = SequenceModelConfig::from_metadata(st.metadata);
+  } catch (const Error& e) {
+    RECUR_FAIL(path << ": " << e.what());
+  }
+  RECUR_CHECK(cfg.vocab == lm.vocab.size() && cfg.outputs == lm.vocab.size(),
+              path << ": the network has " << cfg.vocab << " inputs and " << cfg.outputs
+                   << " outputs but the vocabulary " << lm.vocab.size() << " tokens");
+  lm.net = SequenceModel<float>(cfg);
+  lm.net.load_state_dict(st.tensors, path);
+  return lm;
+}
+
+double LmEvaluation::bits_per_token() const { return nats_per_token / std::log(2.0); }
+double LmEvaluation::perplexity() const { return std::exp(nats_per_token); }
+
+LmEvaluation evaluate_language_model(const SequenceModel<float>& net, const std::vector<int64_t>& ids,
+                                     int64_t seq_len, int64_t streams) {
+  RECUR_CHECK(ids.size() >= 2, "evaluation needs at least 2 tokens, got " << ids.size());
+  streams = std::clamp<int64_t>(streams, 1, int64_t(ids.size() - 1));
+  const int64_t piece = int64_t(ids.size() - 1) / streams;  // targets per stream
+  LmEvaluation ev;
+  double nats = 0;
+  RnnState<float> state;
+  std::vector<int64_t> x, y;
+  for (int64_t pos = 0; pos < piece; pos += seq_len) {
+    const int64_t T = std::min(seq_len, piece - pos);
+    x.assign(size_t(T * streams), 0);
+    y.assign(size_t(T * streams), 0);
+    for (int64_t t = 0; t < T; ++t)
+      for (int64_t b = 0; b < streams; ++b) {
+        const int64_t i = b * piece + pos + t;
+        x[size_t(t * streams + b)] = ids[size_t(i)];
+        y[size_t(t * streams + b)] = ids[size_t(i + 1)];
+      }
+    int64_t n = 0;
+    const double loss = sequence_model_window<float>(net, nullptr, x, y, T, streams, state, {}, &n);
+    nats += loss * double(n);
+    ev.tokens += n;
+  }
+  ev.nats_per_token = nats / double(ev.tokens);
+  return ev;
+}
+
+std::vector<int64_t> sample_language_model(const SequenceModel<float>& net,
+                                           const std::vector<int64_t>& prime,
+                                           const SampleOptions& opt, Rng& rng) {
+  RECUR_CHECK(!prime.empty(), "sampling needs at least one priming token");
+  RECUR_CHECK(opt.temperature > 0, "temperature must be positive, got " << opt.temperature);
+  RECUR_CHECK(opt.top_k >= 0, "top-k must be >= 0, got " << opt.top_k);
+  const int64_t V = net.config.outputs;
+  RnnState<float> state;
+  Tensor<float> logits;
+  for (int64_t id : prime) {
+    RECUR_CHECK(id >= 0 && id < net.config.vocab, "priming token id " << id << " is out of range");
+    sequence_model_step(logits, net, {id}, state);
+  }
+  std::vector<int64_t> out;
+  std::vector<double> p(static_cast<size_t>(V));
+  std::vector<int64_t> order(static_cast<size_t>(V));
+  for (int64_t i = 0; i < opt.length; ++i) {
+    // Candidates: every token, or the top k by logit.
+    std::iota(order.begin(), order.end(), 0);
+    int64_t k = V;
+    if (opt.top_k > 0 && opt.top_k < V) {
+      k = opt.top_k;
+      std::partial_sort(order.begin(), order.begin() + k, order.end(),
+                        [&](int64_t a, int64_t b) { return logits[a] > logits[b]; });
+    }
+    double mx = -1e300, total = 0;
+    for (int64_t j = 0; j < k; ++j) mx = std::max(mx, double(logits[order[size_t(j)]]) / opt.temperature);
+    for (int64_t j = 0; j < k; ++j)
+      total += p[size_t(j)] = std::exp(double(logits[order[size_t(j)]]) / opt.temperature - mx);
+    double r = rng.uniform() * total;
+    int64_t pick = order[size_t(k - 1)];
+    for (int64_t j = 0; j < k; ++j)
+      if ((r -= p[size_t(j)]) < 0) {
+        pick = order[size_t(j)];
+        break;
+      }
+    out.push_back(pick);
+    sequence_model_step(logits, net, {pick}, state);
+  }
+  return out;
+}
+
+}  // namespace recur
