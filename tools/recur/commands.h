@@ -13,5 +13,9 @@ using Action = std::function<void()>;
 
 void add_run_rnn(CLI::App& app, Action& run);
 void add_train_lm(CLI::App& app, Action& run);
+void add_ngram(CLI::App& app, Action& run);
+void add_plot(CLI::App& app, Action& run);
+void add_sample(CLI::App& app, Action& run);
+void add_eval_lm(CLI::App& app, Action& run);
 
 }  // namespace recur::cli

@@ -11,10 +11,16 @@
 int main(int argc, char** argv) {
   CLI::App app{"recur: recurrent neural networks (RNN, LSTM, GRU) in C++"};
   app.require_subcommand(1);
+  // A repeated option takes its last value (as most Unix tools do).
+  app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   app.set_version_flag("--version", "recur 0.1.0");
   recur::cli::Action run;
   recur::cli::add_run_rnn(app, run);
   recur::cli::add_train_lm(app, run);
+  recur::cli::add_ngram(app, run);
+  recur::cli::add_plot(app, run);
+  recur::cli::add_sample(app, run);
+  recur::cli::add_eval_lm(app, run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
