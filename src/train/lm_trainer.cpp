@@ -28,6 +28,9 @@ void LmTrainConfig::validate() const {
   RECUR_CHECK(clip >= 0, "--clip must be >= 0, got " << clip);
   RECUR_CHECK(log_every > 0, "--log-every must be positive");
   RECUR_CHECK(val_every >= 0 && checkpoint_every >= 0, "intervals must be >= 0");
+  RECUR_CHECK(!cosine_schedule || steps > 0 || epochs > 0,
+              "the cosine schedule needs a known length: give --steps or --epochs, not --time");
+  RECUR_CHECK(lr_min_factor >= 0 && lr_min_factor <= 1, "--lr-min must be in [0, 1]");
   optimizer.validate();
 }
 
@@ -126,6 +129,7 @@ std::map<std::string, std::string> hyperparameters(const LmTrainConfig& c, const
           {"weight-decay", num(o.weight_decay)},
           {"l1", num(o.l1)},
           {"clip", num(c.clip)},
+          {"lr-schedule", c.cosine_schedule ? "cosine to " + num(c.lr_min_factor) : "constant"},
           {"seed", std::to_string(c.seed)},
           {"text-bytes", std::to_string(text.size())},
           {"text-fnv1a", std::to_string(fnv1a(text))}};
@@ -182,8 +186,10 @@ LmTrainResult train_language_model(const LmTrainConfig& cfg_in, std::ostream& lo
                           ? Vocab::build(text, cfg.tokens, 0, cfg.text_path)
                           : Vocab::build(split.train, cfg.tokens, cfg.max_words, cfg.text_path);
   const std::vector<int64_t> train = vocab.encode(split.train, cfg.text_path);
-  std::vector<int64_t> val = vocab.encode(split.validation, cfg.text_path);
-  if (cfg.val_tokens > 0 && int64_t(val.size()) > cfg.val_tokens) val.resize(size_t(cfg.val_tokens));
+  const std::vector<int64_t> val = vocab.encode(split.validation, cfg.text_path);
+  std::vector<int64_t> val_periodic = val;
+  if (cfg.val_tokens > 0 && int64_t(val.size()) > cfg.val_tokens)
+    val_periodic.resize(size_t(cfg.val_tokens));
   const char* noun = cfg.tokens == TokenMode::chars ? "characters" : "words";
   const char* unit = cfg.tokens == TokenMode::chars ? "bpc" : "bits/word";
   RECUR_CHECK(int64_t(train.size()) / cfg.batch >= cfg.seq_len + 1,
@@ -290,10 +296,8 @@ LmTrainResult train_language_model(const LmTrainConfig& cfg_in, std::ostream& lo
   auto elapsed = [&] { return seconds_before + std::chrono::duration<double>(Clock::now() - t0).count(); };
   const int64_t start_step = step;
   const int64_t tokens_per_step = cfg.seq_len * cfg.batch;
-  int64_t last_val_step = -1;
-  auto validate_now = [&] {
-    res.validation = evaluate_language_model(net, val, cfg.seq_len, cfg.batch);
-    last_val_step = step;
+  auto validate_now = [&](bool final) {
+    res.validation = evaluate_language_model(net, final ? val : val_periodic, cfg.seq_len, cfg.batch);
     MetricRecord r;
     r.kind = "val";
     r.step = step;
@@ -326,6 +330,11 @@ LmTrainResult train_language_model(const LmTrainConfig& cfg_in, std::ostream& lo
       state = RnnState<float>{};
       streams.next(x, y);
     }
+    if (cfg.cosine_schedule) {  // lr at this step, from the step count alone (resume-safe)
+      const double progress = known_total ? double(step) / double(total) : 0.0;
+      const double lo = cfg.optimizer.lr * cfg.lr_min_factor;
+      opt.set_lr(lo + 0.5 * (cfg.optimizer.lr - lo) * (1 + std::cos(3.141592653589793 * progress)));
+    }
     zero_grads(params);
     const float loss = sequence_model_window(net, &grads, x, y, cfg.seq_len, cfg.batch, state,
                                              RnnRunOptions{true, &rng});
@@ -356,7 +365,7 @@ LmTrainResult train_language_model(const LmTrainConfig& cfg_in, std::ostream& lo
       r.bits_per_token = r.loss_nats / std::log(2.0);
       r.perplexity = std::exp(r.loss_nats);
       r.tokens_per_second = rate;
-      r.learning_rate = cfg.optimizer.lr;
+      r.learning_rate = opt.config().lr;
       if (cfg.clip > 0) r.grad_norm = interval_norm / double(interval_steps);
       append_metric(metrics, r);
       res.train_bits = r.bits_per_token;
@@ -371,7 +380,7 @@ LmTrainResult train_language_model(const LmTrainConfig& cfg_in, std::ostream& lo
       interval_loss = interval_norm = 0;
       interval_steps = 0;
     }
-    if (step % val_every == 0) validate_now();
+    if (step % val_every == 0 && step != total) validate_now(false);
     if (cfg.checkpoint_every > 0 && step % cfg.checkpoint_every == 0) write_checkpoint(elapsed());
   }
   res.seconds = elapsed();
@@ -383,7 +392,7 @@ LmTrainResult train_language_model(const LmTrainConfig& cfg_in, std::ostream& lo
                   cfg.checkpoint_path() + " (continue with --resume " + cfg.checkpoint_path() + ")");
     return res;
   }
-  if (last_val_step != step) validate_now();
+  validate_now(true);
   save_language_model(cfg.out_path, res.model,
                       {{"trained_steps", std::to_string(step)},
                        {"validation_bits_per_token", num(res.validation.bits_per_token())}});

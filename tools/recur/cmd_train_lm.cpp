@@ -20,6 +20,7 @@ extern "C" void on_interrupt(int) { g_stop.store(true); }
 struct TrainLmArgs {
   LmTrainConfig cfg;
   std::string tokens = "char", cell = "lstm", optimizer = "adam", init = "uniform";
+  std::string schedule = "constant";
   int64_t hidden = 256;
   int layers = 2;
   double lr = 2e-3, weight_decay = 0, momentum = 0;
@@ -37,6 +38,7 @@ void run(TrainLmArgs a) {
   a.cfg.init = parse_recurrent_init(a.init);
   a.cfg.optimizer.kind = parse_optimizer_kind(a.optimizer);
   a.cfg.optimizer.lr = a.lr;
+  a.cfg.cosine_schedule = a.schedule == "cosine";
   a.cfg.optimizer.weight_decay = a.weight_decay;
   a.cfg.optimizer.momentum = a.momentum;
   if (a.cfg.steps == 0 && a.cfg.epochs == 0 && a.cfg.time_limit == 0) a.cfg.steps = 1000;
@@ -111,6 +113,11 @@ void add_train_lm(CLI::App& app, Action& action) {
       ->capture_default_str()
       ->check(CLI::IsMember({"sgd", "adam", "adamw"}));
   c->add_option("--lr", a->lr, "Learning rate")->capture_default_str()->check(CLI::PositiveNumber);
+  c->add_option("--lr-schedule", a->schedule, "constant, or cosine decay to lr * --lr-min")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"constant", "cosine"}));
+  c->add_option("--lr-min", a->cfg.lr_min_factor, "Cosine schedule: final lr as a fraction of --lr")
+      ->capture_default_str();
   c->add_option("--momentum", a->momentum, "SGD momentum")->capture_default_str();
   c->add_option("--clip", a->cfg.clip, "Clip gradients to this global norm (0: off)")
       ->capture_default_str()

@@ -24,7 +24,8 @@ struct LmTrainConfig {
   TokenMode tokens = TokenMode::chars;
   int64_t max_words = 10000;   // word mode: vocabulary cap (the rest is <unk>)
   double val_fraction = 0.05;  // the tail of the file
-  int64_t val_tokens = 200000; // validation is capped to this many tokens of the tail (0: all)
+  int64_t val_tokens = 200000; // periodic validations read at most this many tokens (0: all);
+                               // the final one always reads the whole validation split
   // Model
   RnnConfig rnn;               // cell, hidden_size, num_layers, dropout (input_size = embed)
   int64_t embed = 64;
@@ -36,6 +37,10 @@ struct LmTrainConfig {
   double epochs = 0;           // total passes over the training text (0: use steps or time)
   double time_limit = 0;       // seconds of training (0: none); stops after the step that crosses it
   OptimizerConfig optimizer;
+  // Learning-rate schedule over the run: constant, or cosine decay from lr to lr * lr_min_factor
+  // (needs a known number of steps: --steps or --epochs).
+  bool cosine_schedule = false;
+  double lr_min_factor = 0.1;
   double clip = 5.0;           // global-norm clipping (0: off)
   uint64_t seed = 1;
   // Outputs
