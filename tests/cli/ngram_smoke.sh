@@ -5,14 +5,8 @@
 # Usage: ngram_smoke.sh RECUR_BINARY SOURCE_DIR. Needs Debian's bible-kjv (scripts/setup.sh).
 set -euo pipefail
 recur=$1
-if ! command -v bible >/dev/null; then
-  echo "SKIP: 'bible' not found (install bible-kjv: scripts/setup.sh)"
-  exit 77
-fi
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-bible "Gen1:1-Rev22:21" > "$work/full.txt"
-head -c 400000 "$work/full.txt" > "$work/kjv.txt"
+source "$2/tests/cli/lib.sh"
+kjv_head 400000 "$work/kjv.txt"
 
 out=$("$recur" ngram --text "$work/kjv.txt" --order 5 2>"$work/log")
 echo "$out"

@@ -6,15 +6,9 @@
 # Usage: train_lm_resume.sh RECUR_BINARY SOURCE_DIR. Needs Debian's bible-kjv (scripts/setup.sh).
 set -uo pipefail
 recur=$1
-if ! command -v bible >/dev/null; then
-  echo "SKIP: 'bible' not found (install bible-kjv: scripts/setup.sh)"
-  exit 77
-fi
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+source "$2/tests/cli/lib.sh"
+kjv_head 200000 "$work/kjv.txt"
 cd "$work"
-bible "Gen1:1-Rev22:21" > full.txt
-head -c 200000 full.txt > kjv.txt
 common=(--text kjv.txt --cell lstm --hidden 48 --layers 2 --dropout 0.2 --embed 16 --seq-len 40
         --batch 8 --log-every 4 --val-every 20 --threads 1 --sample-length 0)
 fail() { echo "FAIL: $*"; exit 1; }

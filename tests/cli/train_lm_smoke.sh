@@ -5,14 +5,8 @@
 # Usage: train_lm_smoke.sh RECUR_BINARY SOURCE_DIR. Needs Debian's bible-kjv (scripts/setup.sh).
 set -euo pipefail
 recur=$1
-if ! command -v bible >/dev/null; then
-  echo "SKIP: 'bible' not found (install bible-kjv: scripts/setup.sh)"
-  exit 77
-fi
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-bible "Gen1:1-Rev22:21" > "$work/full.txt"
-head -c 300000 "$work/full.txt" > "$work/kjv.txt"
+source "$2/tests/cli/lib.sh"
+kjv_head 300000 "$work/kjv.txt"
 out=$("$recur" train-lm --text "$work/kjv.txt" --hidden 96 --layers 1 --embed 32 --seq-len 50 \
   --batch 16 --steps 250 --lr 5e-3 --log-every 50 --sample-length 80 --threads 1 \
   --out "$work/m.safetensors" 2>"$work/log")

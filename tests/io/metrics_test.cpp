@@ -14,27 +14,18 @@
 
 #include "expect_error.h"
 #include "recur/io/file.h"
+#include "scratch_dir.h"
 
 namespace recur {
 namespace {
 
 namespace fs = std::filesystem;
 
-class MetricsTest : public ::testing::Test {
+class MetricsTest : public testing::ScratchDirTest {
  protected:
-  void SetUp() override {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = ::testing::TempDir() + "recur_io_metrics_" + info->name() + "_" +
-           std::to_string(::getpid());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  std::string Path(const std::string& name) const { return dir_ + "/" + name; }
   void Write(const std::string& name, const std::string& bytes) const {
     std::ofstream(Path(name), std::ios::binary) << bytes;
   }
-  std::string dir_;
 };
 
 MetricRecord Train(int64_t step, double bpt) {

@@ -15,11 +15,14 @@
 
 #include "recur/io/file.h"
 #include "expect_error.h"
+#include "scratch_dir.h"
 
 namespace recur {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::HavePythonNumpy;
+using testing::WriteRaw;
 
 template <class U>
 std::string Bytes(const std::vector<U>& v) {
@@ -44,33 +47,13 @@ std::string Dict(const std::string& descr, const std::string& shape) {
   return "{'descr': '" + descr + "', 'fortran_order': False, 'shape': " + shape + ", }";
 }
 
-void WriteRaw(const std::string& path, const std::string& bytes) {
-  std::ofstream(path, std::ios::binary) << bytes;
-}
-
-bool HavePythonNumpy(std::string* why) {
-  if (!fs::exists("/usr/bin/python3")) return *why = "/usr/bin/python3 is missing", false;
-  if (std::system("/usr/bin/python3 -c 'import numpy' >/dev/null 2>&1") != 0)
-    return *why = "/usr/bin/python3 cannot import numpy", false;
-  return true;
-}
-
-class NpyTest : public ::testing::Test {
+class NpyTest : public testing::ScratchDirTest {
  protected:
-  void SetUp() override {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = ::testing::TempDir() + "recur_io_npy_" + info->name() + "_" + std::to_string(::getpid());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  std::string Path(const std::string& name) const { return dir_ + "/" + name; }
   // Writes bytes to a fresh file and returns its path.
   std::string Raw(const std::string& name, const std::string& bytes) const {
     WriteRaw(Path(name), bytes);
     return Path(name);
   }
-  std::string dir_;
 };
 
 template <class T>

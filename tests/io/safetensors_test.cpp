@@ -15,11 +15,14 @@
 
 #include "recur/io/file.h"
 #include "expect_error.h"
+#include "scratch_dir.h"
 
 namespace recur {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::HavePythonNumpy;
+using testing::WriteRaw;
 
 std::string Le64(uint64_t n) {
   std::string s(8, '\0');
@@ -37,29 +40,7 @@ std::string Bytes(const std::vector<U>& v) {
   return std::string(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(U));
 }
 
-void WriteRaw(const std::string& path, const std::string& bytes) {
-  std::ofstream(path, std::ios::binary) << bytes;
-}
-
-bool HavePythonNumpy(std::string* why) {
-  if (!fs::exists("/usr/bin/python3")) return *why = "/usr/bin/python3 is missing", false;
-  if (std::system("/usr/bin/python3 -c 'import numpy' >/dev/null 2>&1") != 0)
-    return *why = "/usr/bin/python3 cannot import numpy", false;
-  return true;
-}
-
-class SafetensorsTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = ::testing::TempDir() + "recur_io_st_" + info->name() + "_" + std::to_string(::getpid());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  std::string Path(const std::string& name) const { return dir_ + "/" + name; }
-  std::string dir_;
-};
+class SafetensorsTest : public testing::ScratchDirTest {};
 
 template <class T>
 void ExpectSameTensors(const std::map<std::string, Tensor<T>>& a,

@@ -14,6 +14,7 @@
 
 #include "expect_error.h"
 #include "recur/io/file.h"
+#include "scratch_dir.h"
 
 namespace recur {
 namespace {
@@ -23,17 +24,8 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr double kInf = std::numeric_limits<double>::infinity();
 constexpr const char* kPython = "/usr/bin/python3";
 
-class SvgPlotTest : public ::testing::Test {
+class SvgPlotTest : public testing::ScratchDirTest {
  protected:
-  void SetUp() override {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = ::testing::TempDir() + "recur_io_svg_" + info->name() + "_" + std::to_string(::getpid());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  std::string Path(const std::string& name) const { return dir_ + "/" + name; }
-
   // True when Python's XML parser accepts the SVG (callers skip when there is no python3).
   bool ParsesAsXml(const std::string& svg, const std::string& name = "plot.svg") const {
     write_file_atomic(Path(name), svg);
@@ -42,7 +34,6 @@ class SvgPlotTest : public ::testing::Test {
                             Path(name) + "'";
     return std::system(cmd.c_str()) == 0;
   }
-  std::string dir_;
 };
 
 bool HavePython() { return ::access(kPython, X_OK) == 0; }

@@ -1,0 +1,16 @@
+# Shared by the command-line tests (sourced, not run): a scratch directory removed on exit, and the
+# King James Bible text from Debian's bible-kjv (the test is skipped, exit 77, where it is missing).
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+# kjv_head BYTES DEST: the first BYTES bytes of the Bible into DEST (the full text stays in
+# $work/full.txt); skips the test if `bible` is not installed.
+kjv_head() {
+  if ! command -v bible >/dev/null; then
+    echo "SKIP: 'bible' not found (install bible-kjv: scripts/setup.sh)"
+    exit 77
+  fi
+  [[ -s "$work/full.txt" ]] || bible "Gen1:1-Rev22:21" > "$work/full.txt"
+  head -c "$1" "$work/full.txt" > "$2"
+}
