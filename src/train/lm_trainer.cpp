@@ -297,7 +297,10 @@ LmTrainResult train_language_model(const LmTrainConfig& cfg_in, std::ostream& lo
   const int64_t start_step = step;
   const int64_t tokens_per_step = cfg.seq_len * cfg.batch;
   auto validate_now = [&](bool final) {
-    res.validation = evaluate_language_model(net, final ? val : val_periodic, cfg.seq_len, cfg.batch);
+    // Periodic checks read `batch` streams (fast); the final one reads the split as one stream, so
+    // every token is scored with its whole history, as the n-gram baseline scores it.
+    res.validation = final ? evaluate_language_model(net, val, cfg.seq_len, 1)
+                           : evaluate_language_model(net, val_periodic, cfg.seq_len, cfg.batch);
     MetricRecord r;
     r.kind = "val";
     r.step = step;

@@ -11,7 +11,7 @@ namespace {
 
 struct EvalArgs {
   std::string model, text;
-  int64_t seq_len = 100, streams = 16;
+  int64_t seq_len = 100, streams = 1;
   int threads = 0;
 };
 
