@@ -296,7 +296,9 @@ LmTrainResult train_language_model(const LmTrainConfig& cfg_in, std::ostream& lo
   auto elapsed = [&] { return seconds_before + std::chrono::duration<double>(Clock::now() - t0).count(); };
   const int64_t start_step = step;
   const int64_t tokens_per_step = cfg.seq_len * cfg.batch;
+  double validation_seconds = 0;  // this process's time in validation (not training throughput)
   auto validate_now = [&](bool final) {
+    const auto v0 = Clock::now();
     // Periodic checks read `batch` streams (fast); the final one reads the split as one stream, so
     // every token is scored with its whole history, as the n-gram baseline scores it.
     res.validation = final ? evaluate_language_model(net, val, cfg.seq_len, 1)
@@ -315,6 +317,7 @@ LmTrainResult train_language_model(const LmTrainConfig& cfg_in, std::ostream& lo
                   (long long)step, r.bits_per_token, unit, r.perplexity,
                   (long long)res.validation.tokens, noun);
     progress.line(line);
+    validation_seconds += std::chrono::duration<double>(Clock::now() - v0).count();
     plot_training_curves(read_metrics(metrics), cfg.plot_path(),
                          std::string("recur train-lm: ") + cell_name(mc.rnn.cell) + " on " +
                              std::filesystem::path(cfg.text_path).filename().string());
@@ -353,7 +356,7 @@ LmTrainResult train_language_model(const LmTrainConfig& cfg_in, std::ostream& lo
     ++interval_steps;
     const double secs = elapsed();
     const double rate = double((step - start_step) * tokens_per_step) /
-                        std::max(1e-9, secs - seconds_before);
+                        std::max(1e-9, secs - seconds_before - validation_seconds);
     const double eta = known_total ? double(total - step) * tokens_per_step / rate
                                    : cfg.time_limit - secs;
     progress.bar(step, known_total ? total : step, interval_loss / interval_steps / std::log(2.0),

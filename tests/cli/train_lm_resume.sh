@@ -12,13 +12,22 @@ cd "$work"
 common=(--text kjv.txt --cell lstm --hidden 48 --layers 2 --dropout 0.2 --embed 16 --seq-len 40
         --batch 8 --log-every 4 --val-every 20 --threads 1 --sample-length 0)
 fail() { echo "FAIL: $*"; exit 1; }
-losses() {  # kind step loss per line, from a metrics file
-  /usr/bin/python3 -c 'import json,sys; [print(r["kind"], r["step"], repr(r["loss_nats"])) for r in map(json.loads, open(sys.argv[1]))]' "$1"
+losses() {  # every training record, then the last record (the final validation), from a metrics file
+  /usr/bin/python3 -c '
+import json, sys
+rs = [json.loads(l) for l in open(sys.argv[1])]
+for r in rs:
+    if r["kind"] == "train":
+        print(r["kind"], r["step"], repr(r["loss_nats"]))
+print("last", rs[-1]["kind"], rs[-1]["step"], repr(rs[-1]["loss_nats"]))' "$1"
 }
+# (A run that stops at step 20 ends with its final validation over the whole split, where the
+# uninterrupted run validates the capped split at step 20; so intermediate validations are not
+# compared, the training losses and the final validation are.)
 
 "$recur" train-lm "${common[@]}" --steps 60 --out a.safetensors >/dev/null 2>a.log || fail "run A: $(cat a.log)"
 losses a.metrics.jsonl > a.txt
-[[ $(wc -l < a.txt) -ge 18 ]] || fail "run A logged too little"
+[[ $(wc -l < a.txt) -ge 16 ]] || fail "run A logged too little"
 
 # 1. Stop at step 20, resume to 60.
 "$recur" train-lm "${common[@]}" --steps 20 --out b.safetensors >/dev/null 2>b.log || fail "run B: $(cat b.log)"

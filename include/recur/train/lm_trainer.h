@@ -24,7 +24,7 @@ struct LmTrainConfig {
   TokenMode tokens = TokenMode::chars;
   int64_t max_words = 10000;   // word mode: vocabulary cap (the rest is <unk>)
   double val_fraction = 0.05;  // the tail of the file
-  int64_t val_tokens = 200000; // periodic validations read at most this many tokens (0: all) as
+  int64_t val_tokens = 50000;  // periodic validations read at most this many tokens (0: all) as
                                // `batch` streams; the final one reads the whole split as one stream
   // Model
   RnnConfig rnn;               // cell, hidden_size, num_layers, dropout (input_size = embed)
