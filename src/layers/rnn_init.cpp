@@ -7,10 +7,18 @@
 
 namespace recur {
 
+const char* recurrent_init_name(RecurrentInit scheme) {
+  switch (scheme) {
+    case RecurrentInit::uniform: return "uniform";
+    case RecurrentInit::orthogonal: return "orthogonal";
+    case RecurrentInit::identity: return "identity";
+  }
+  return "?";
+}
+
 RecurrentInit parse_recurrent_init(const std::string& name) {
-  if (name == "uniform") return RecurrentInit::uniform;
-  if (name == "orthogonal") return RecurrentInit::orthogonal;
-  if (name == "identity") return RecurrentInit::identity;
+  for (RecurrentInit s : {RecurrentInit::uniform, RecurrentInit::orthogonal, RecurrentInit::identity})
+    if (name == recurrent_init_name(s)) return s;
   RECUR_FAIL("unknown initialisation '" << name << "'; expected uniform, orthogonal or identity");
 }
 

@@ -57,19 +57,35 @@ SequenceModel<T>::SequenceModel(const SequenceModelConfig& cfg)
   cfg.validate();
 }
 
+namespace {
+// Both named() overloads: embedding, rnn.*, decoder.* in PyTorch's module order.
+template <class M, class Out>
+void list_named(M& m, Out& out) {
+  out.push_back({"embedding.weight", &m.embedding});
+  for (auto& [n, t] : m.rnn.named()) out.push_back({"rnn." + n, t});
+  out.push_back({"decoder.weight", &m.w_out});
+  out.push_back({"decoder.bias", &m.b_out});
+}
+}  // namespace
+
 template <class T>
 std::vector<std::pair<std::string, Tensor<T>*>> SequenceModel<T>::named() {
-  std::vector<std::pair<std::string, Tensor<T>*>> out{{"embedding.weight", &embedding}};
-  for (auto& [n, t] : rnn.named()) out.push_back({"rnn." + n, t});
-  out.push_back({"decoder.weight", &w_out});
-  out.push_back({"decoder.bias", &b_out});
+  std::vector<std::pair<std::string, Tensor<T>*>> out;
+  list_named(*this, out);
+  return out;
+}
+
+template <class T>
+std::vector<std::pair<std::string, const Tensor<T>*>> SequenceModel<T>::named() const {
+  std::vector<std::pair<std::string, const Tensor<T>*>> out;
+  list_named(*this, out);
   return out;
 }
 
 template <class T>
 std::map<std::string, Tensor<T>> SequenceModel<T>::state_dict() const {
   std::map<std::string, Tensor<T>> out;
-  for (auto& [n, t] : const_cast<SequenceModel<T>*>(this)->named()) out[n] = *t;
+  for (const auto& [n, t] : named()) out[n] = *t;
   return out;
 }
 

@@ -118,8 +118,7 @@ std::map<std::string, std::string> hyperparameters(const LmTrainConfig& c, const
           {"layers", std::to_string(c.rnn.num_layers)},
           {"dropout", num(c.rnn.dropout)},
           {"embed", std::to_string(c.embed)},
-          {"init", c.init == RecurrentInit::uniform ? "uniform"
-                   : c.init == RecurrentInit::orthogonal ? "orthogonal" : "identity"},
+          {"init", recurrent_init_name(c.init)},
           {"seq-len", std::to_string(c.seq_len)},
           {"batch", std::to_string(c.batch)},
           {"optimizer", optimizer_kind_name(o.kind)},

@@ -85,6 +85,7 @@ void init_rnn_uniform(RnnParams<T>& p, Rng& rng);
 //               as in the paper; meant for rnn_relu.
 enum class RecurrentInit { uniform, orthogonal, identity };
 RecurrentInit parse_recurrent_init(const std::string& name);  // "uniform", "orthogonal", "identity"
+const char* recurrent_init_name(RecurrentInit scheme);
 
 template <class T>
 void init_rnn(RnnParams<T>& p, Rng& rng, RecurrentInit scheme, double identity_scale = 1.0);

@@ -38,6 +38,7 @@ struct SequenceModel {
 
   // Names as in a PyTorch module with submodules embedding, rnn and decoder.
   std::vector<std::pair<std::string, Tensor<T>*>> named();
+  std::vector<std::pair<std::string, const Tensor<T>*>> named() const;
   std::map<std::string, Tensor<T>> state_dict() const;
   void load_state_dict(const std::map<std::string, Tensor<T>>& tensors, const std::string& source);
 };
