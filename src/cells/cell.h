@@ -40,7 +40,8 @@ struct StepBackward {
   const T* c;       // (B,H) this step's new c, LSTM only
   const T* cache;   // (B,W) what forward kept
   T* dg_ih;         // (B,G*H) out: d loss / d (input-side pre-activation)
-  T* dg_hh;         // (B,G*H) out: d loss / d (recurrent-side pre-activation, incl. b_hh)
+  T* dg_hh;         // (B,G*H) out: d loss / d (recurrent-side pre-activation, incl. b_hh);
+                    // the same buffer as dg_ih unless CellOps::hh_grads_differ
   T* dh_prev;       // (B,H) out
   T* dc_prev;       // (B,H) out, LSTM only
   T* dpeep;         // (3H) accumulated, LSTM with peepholes only
@@ -51,6 +52,9 @@ struct StepBackward {
 template <class T>
 struct CellOps {
   int64_t (*cache_width)(const RnnConfig& cfg);
+  // Whether dg_hh can differ from dg_ih (the reset-after GRU scales the recurrent n term by r).
+  // When it cannot, the loop passes one buffer as both and the cell writes each value once.
+  bool (*hh_grads_differ)(const RnnConfig& cfg);
   void (*forward_step)(const StepForward<T>& s, const RnnCellParams<T>& p, const RnnConfig& cfg,
                        int64_t B);
   void (*backward_step)(const StepBackward<T>& s, const RnnCellParams<T>& p,
@@ -60,6 +64,8 @@ struct CellOps {
   void (*hh_weight_grads)(RnnCellParams<T>& grads, const T* dg_hh, const T* h_prev,
                           const T* cache, const RnnConfig& cfg, int64_t N);
 };
+
+inline bool hh_grads_same(const RnnConfig&) { return false; }
 
 template <class T> CellOps<T> rnn_ops();
 template <class T> CellOps<T> lstm_ops();

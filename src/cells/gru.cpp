@@ -30,6 +30,8 @@ int64_t gru_cache_width(const RnnConfig& cfg) {
   return 4 * cfg.hidden_size;
 }
 
+bool gru_hh_grads_differ(const RnnConfig& cfg) { return cfg.gru == GruConvention::reset_after; }
+
 template <class T>
 void gru_forward_step(const StepForward<T>& s, const RnnCellParams<T>& p, const RnnConfig& cfg,
                       int64_t B) {
@@ -145,7 +147,7 @@ void gru_hh_weight_grads(RnnCellParams<T>& grads, const T* dg_hh, const T* h_pre
 
 template <class T>
 CellOps<T> gru_ops() {
-  return {&gru_cache_width<T>, &gru_forward_step<T>, &gru_backward_step<T>,
+  return {&gru_cache_width<T>, &gru_hh_grads_differ, &gru_forward_step<T>, &gru_backward_step<T>,
           &gru_hh_weight_grads<T>};
 }
 

@@ -112,15 +112,15 @@ void lstm_backward_step(const StepBackward<T>& s, const RnnCellParams<T>& p, con
       da[3 * H + j] = da_o;
     }
   }
-  std::copy(s.dg_ih, s.dg_ih + B * G4, s.dg_hh);
-  gemm<T>(false, false, B, H, G4, T(1), s.dg_hh, G4, p.w_hh.ptr(), H, T(0), s.dh_prev, H);
+  // dg_hh is the same buffer as dg_ih.
+  gemm<T>(false, false, B, H, G4, T(1), s.dg_ih, G4, p.w_hh.ptr(), H, T(0), s.dh_prev, H);
 }
 
 }  // namespace
 
 template <class T>
 CellOps<T> lstm_ops() {
-  return {&lstm_cache_width<T>, &lstm_forward_step<T>, &lstm_backward_step<T>,
+  return {&lstm_cache_width<T>, &hh_grads_same, &lstm_forward_step<T>, &lstm_backward_step<T>,
           &hh_weight_grads_plain<T>};
 }
 

@@ -53,11 +53,9 @@ void rnn_backward_step(const StepBackward<T>& s, const RnnCellParams<T>& p, cons
                        int64_t B) {
   const int64_t H = cfg.hidden_size;
   for (int64_t k = 0; k < B * H; ++k) {
-    const T da = s.dh[k] * activation_grad(cfg.cell, s.h[k]);
-    s.dg_ih[k] = da;
-    s.dg_hh[k] = da;
+    s.dg_ih[k] = s.dh[k] * activation_grad(cfg.cell, s.h[k]);  // dg_hh is the same buffer
   }
-  gemm<T>(false, false, B, H, H, T(1), s.dg_hh, H, p.w_hh.ptr(), H, T(0), s.dh_prev, H);
+  gemm<T>(false, false, B, H, H, T(1), s.dg_ih, H, p.w_hh.ptr(), H, T(0), s.dh_prev, H);
 }
 
 }  // namespace
@@ -72,7 +70,7 @@ void hh_weight_grads_plain(RnnCellParams<T>& grads, const T* dg_hh, const T* h_p
 
 template <class T>
 CellOps<T> rnn_ops() {
-  return {&rnn_cache_width<T>, &rnn_forward_step<T>, &rnn_backward_step<T>,
+  return {&rnn_cache_width<T>, &hh_grads_same, &rnn_forward_step<T>, &rnn_backward_step<T>,
           &hh_weight_grads_plain<T>};
 }
 

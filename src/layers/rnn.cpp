@@ -176,7 +176,9 @@ void rnn_backward(Tensor<T>& dx, RnnState<T>& dinit, RnnParams<T>& grads, const 
       const RnnDirCache<T>& dc = lc.dirs[size_t(d)];
       const bool fwd = d == 0;
       const int64_t idx = int64_t(l * D + d);
-      Tensor<T> dg_ih({Ts, B, GH}), dg_hh({Ts, B, GH});
+      Tensor<T> dg_ih({Ts, B, GH}), dg_hh_own;
+      if (ops.hh_grads_differ(cfg)) dg_hh_own = Tensor<T>({Ts, B, GH});
+      T* dg_hh = dg_hh_own.empty() ? dg_ih.ptr() : dg_hh_own.ptr();
       dh_carry.fill(T(0));
       dc_carry.fill(T(0));
       if (dfinal) {
@@ -202,7 +204,7 @@ void rnn_backward(Tensor<T>& dx, RnnState<T>& dinit, RnnParams<T>& grads, const 
             lstm ? dc.states_c.ptr() + next * B * H : nullptr,
             dc.cell.ptr() + t * B * W,
             dg_ih.ptr() + t * B * GH,
-            dg_hh.ptr() + t * B * GH,
+            dg_hh + t * B * GH,
             dh_prev.ptr(),
             lstm ? dc_prev.ptr() : nullptr,
             cfg.peephole ? g.w_peep.ptr() : nullptr,
@@ -222,7 +224,7 @@ void rnn_backward(Tensor<T>& dx, RnnState<T>& dinit, RnnParams<T>& grads, const 
       gemm<T>(true, false, GH, in, N, T(1), dg_ih.ptr(), GH, lc.input.ptr(), in, T(1),
               g.w_ih.ptr(), in);
       cells::add_column_sums(g.b_ih.ptr(), dg_ih.ptr(), N, GH, GH);
-      ops.hh_weight_grads(g, dg_hh.ptr(), dc.states_h.ptr() + (fwd ? 0 : B * H), dc.cell.ptr(),
+      ops.hh_weight_grads(g, dg_hh, dc.states_h.ptr() + (fwd ? 0 : B * H), dc.cell.ptr(),
                           cfg, N);
       gemm<T>(false, false, N, in, GH, T(1), dg_ih.ptr(), GH, p.w_ih.ptr(), in, T(1), din.ptr(),
               in);
