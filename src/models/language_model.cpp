@@ -5,6 +5,7 @@
 #include <cmath>
 #include <numeric>
 
+#include "recur/data/streams.h"
 #include "recur/io/safetensors.h"
 
 namespace recur {
@@ -59,14 +60,7 @@ LmEvaluation evaluate_language_model(const SequenceModel<float>& net, const std:
   std::vector<int64_t> x, y;
   for (int64_t pos = 0; pos < piece; pos += seq_len) {
     const int64_t T = std::min(seq_len, piece - pos);
-    x.assign(size_t(T * streams), 0);
-    y.assign(size_t(T * streams), 0);
-    for (int64_t t = 0; t < T; ++t)
-      for (int64_t b = 0; b < streams; ++b) {
-        const int64_t i = b * piece + pos + t;
-        x[size_t(t * streams + b)] = ids[size_t(i)];
-        y[size_t(t * streams + b)] = ids[size_t(i + 1)];
-      }
+    stream_window(x, y, ids, piece, pos, T, streams);
     int64_t n = 0;
     const double loss = sequence_model_window<float>(net, nullptr, x, y, T, streams, state, {}, &n);
     nats += loss * double(n);

@@ -8,6 +8,7 @@
 #include <limits>
 #include <ostream>
 
+#include "recur/data/streams.h"
 #include "recur/io/file.h"
 #include "recur/io/metrics.h"
 #include "recur/io/svg_plot.h"
@@ -93,14 +94,7 @@ struct Streams {
   int64_t windows_per_epoch() const { return (stream_len - 1) / T; }
   bool next(std::vector<int64_t>& x, std::vector<int64_t>& y) {
     if (pos + T + 1 > stream_len) return false;
-    x.resize(size_t(T * B));
-    y.resize(size_t(T * B));
-    for (int64_t t = 0; t < T; ++t)
-      for (int64_t b = 0; b < B; ++b) {
-        const size_t i = size_t(b * stream_len + pos + t);
-        x[size_t(t * B + b)] = ids[i];
-        y[size_t(t * B + b)] = ids[i + 1];
-      }
+    stream_window(x, y, ids, stream_len, pos, T, B);
     pos += T;
     return true;
   }
