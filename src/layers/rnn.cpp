@@ -14,6 +14,7 @@
 #include <algorithm>
 
 #include "cells/cell.h"
+#include "kernels/cpu/parallel.h"
 #include "recur/core/gemm.h"
 #include "recur/layers/rnn.h"
 
@@ -81,6 +82,7 @@ void rnn_forward(Tensor<T>& y, RnnState<T>& final_state, RnnCache<T>& cache,
   final_state.c = lstm ? Tensor<T>({int64_t(L) * D, B, H}) : Tensor<T>();
 
   Tensor<T> h_new({B, H}), c_new({B, H}), scratch({B, GH});
+  const int blocks = cpu::row_blocks(B);
   for (int l = 0; l < L; ++l) {
     RnnLayerCache<T>& lc = cache.layers[size_t(l)];
     lc.input = l == 0 ? x : y;
@@ -113,25 +115,30 @@ void rnn_forward(Tensor<T>& y, RnnState<T>& final_state, RnnCache<T>& cache,
         std::copy_n(init->h.ptr() + idx * B * H, B * H, dc.states_h.ptr() + s0 * B * H);
         if (lstm) std::copy_n(init->c.ptr() + idx * B * H, B * H, dc.states_c.ptr() + s0 * B * H);
       }
-      for (int64_t s = 0; s < Ts; ++s) {
-        const int64_t t = fwd ? s : Ts - 1 - s, prev = fwd ? t : t + 1, next = fwd ? t + 1 : t;
-        T* hp = dc.states_h.ptr() + prev * B * H;
-        T* hn = dc.states_h.ptr() + next * B * H;
-        T* cp = lstm ? dc.states_c.ptr() + prev * B * H : nullptr;
-        T* cn = lstm ? dc.states_c.ptr() + next * B * H : nullptr;
-        cells::StepForward<T> step{xw.ptr() + t * B * GH, hp, cp, h_new.ptr(),
-                                   lstm ? c_new.ptr() : nullptr, dc.cell.ptr() + t * B * W,
-                                   scratch.ptr()};
-        ops.forward_step(step, p, cfg, B);
-        for (int64_t b = 0; b < B; ++b) {
-          const bool active = t < len[size_t(b)];
-          const T* src_h = active ? h_new.ptr() + b * H : hp + b * H;
-          std::copy_n(src_h, H, hn + b * H);
-          if (lstm) std::copy_n(active ? c_new.ptr() + b * H : cp + b * H, H, cn + b * H);
-          T* out = y.ptr() + (t * B + b) * D * H + d * H;
-          if (active) std::copy_n(h_new.ptr() + b * H, H, out);
+      // The time loop over batch rows [b0, b1); every (B, .) buffer is offset by b0 rows.
+      auto run_rows = [&](int, int64_t b0, int64_t b1) {
+        const int64_t Bk = b1 - b0;
+        for (int64_t s = 0; s < Ts; ++s) {
+          const int64_t t = fwd ? s : Ts - 1 - s, prev = fwd ? t : t + 1, next = fwd ? t + 1 : t;
+          T* hp = dc.states_h.ptr() + (prev * B + b0) * H;
+          T* hn = dc.states_h.ptr() + (next * B + b0) * H;
+          T* cp = lstm ? dc.states_c.ptr() + (prev * B + b0) * H : nullptr;
+          T* cn = lstm ? dc.states_c.ptr() + (next * B + b0) * H : nullptr;
+          T* hk = h_new.ptr() + b0 * H;
+          T* ck = lstm ? c_new.ptr() + b0 * H : nullptr;
+          cells::StepForward<T> step{xw.ptr() + (t * B + b0) * GH, hp, cp, hk, ck,
+                                     dc.cell.ptr() + (t * B + b0) * W, scratch.ptr() + b0 * GH};
+          ops.forward_step(step, p, cfg, Bk);
+          for (int64_t r = 0; r < Bk; ++r) {
+            const bool active = t < len[size_t(b0 + r)];
+            std::copy_n(active ? hk + r * H : hp + r * H, H, hn + r * H);
+            if (lstm) std::copy_n(active ? ck + r * H : cp + r * H, H, cn + r * H);
+            T* out = y.ptr() + (t * B + b0 + r) * D * H + d * H;
+            if (active) std::copy_n(hk + r * H, H, out);
+          }
         }
-      }
+      };
+      cpu::for_row_blocks(blocks, B, run_rows);
       const int64_t s_final = fwd ? Ts : 0;
       std::copy_n(dc.states_h.ptr() + s_final * B * H, B * H, final_state.h.ptr() + idx * B * H);
       if (lstm)
@@ -166,6 +173,8 @@ void rnn_backward(Tensor<T>& dx, RnnState<T>& dinit, RnnParams<T>& grads, const 
   Tensor<T> dout = dy;  // gradient w.r.t. the current layer's output
   Tensor<T> dh_new({B, H}), dc_new({B, H}), dh_prev({B, H}), dc_prev({B, H}), scratch({B, GH});
   Tensor<T> dh_carry({B, H}), dc_carry({B, H});
+  const int blocks = cpu::row_blocks(B);
+  Tensor<T> dpeep = cfg.peephole ? Tensor<T>({int64_t(blocks), 3 * H}) : Tensor<T>();
   for (int l = L - 1; l >= 0; --l) {
     const RnnLayerCache<T>& lc = cache.layers[size_t(l)];
     const int64_t in = lc.input.dim(2);
@@ -185,37 +194,54 @@ void rnn_backward(Tensor<T>& dx, RnnState<T>& dinit, RnnParams<T>& grads, const 
         std::copy_n(dfinal->h.ptr() + idx * B * H, B * H, dh_carry.ptr());
         if (lstm) std::copy_n(dfinal->c.ptr() + idx * B * H, B * H, dc_carry.ptr());
       }
-      for (int64_t s = Ts - 1; s >= 0; --s) {
-        const int64_t t = fwd ? s : Ts - 1 - s, prev = fwd ? t : t + 1, next = fwd ? t + 1 : t;
-        for (int64_t b = 0; b < B; ++b) {
-          const bool active = t < len[size_t(b)];
-          const T* dyo = dout.ptr() + (t * B + b) * D * H + d * H;
-          for (int64_t j = 0; j < H; ++j) {
-            dh_new[b * H + j] = active ? dyo[j] + dh_carry[b * H + j] : T(0);
-            dc_new[b * H + j] = active ? dc_carry[b * H + j] : T(0);
+      // The time loop over batch rows [b0, b1); each block accumulates its own peephole
+      // gradient, summed after the loop.
+      auto run_rows = [&](int k, int64_t b0, int64_t b1) {
+        const int64_t Bk = b1 - b0;
+        T* dhn = dh_new.ptr() + b0 * H;
+        T* dcn = dc_new.ptr() + b0 * H;
+        T* dhp = dh_prev.ptr() + b0 * H;
+        T* dcp = dc_prev.ptr() + b0 * H;
+        T* dhc = dh_carry.ptr() + b0 * H;
+        T* dcc = dc_carry.ptr() + b0 * H;
+        for (int64_t s = Ts - 1; s >= 0; --s) {
+          const int64_t t = fwd ? s : Ts - 1 - s, prev = fwd ? t : t + 1, next = fwd ? t + 1 : t;
+          for (int64_t r = 0; r < Bk; ++r) {
+            const bool active = t < len[size_t(b0 + r)];
+            const T* dyo = dout.ptr() + (t * B + b0 + r) * D * H + d * H;
+            for (int64_t j = 0; j < H; ++j) {
+              dhn[r * H + j] = active ? dyo[j] + dhc[r * H + j] : T(0);
+              dcn[r * H + j] = active ? dcc[r * H + j] : T(0);
+            }
+          }
+          const int64_t row = t * B + b0;
+          cells::StepBackward<T> step{
+              dhn,
+              lstm ? dcn : nullptr,
+              dc.states_h.ptr() + (prev * B + b0) * H,
+              lstm ? dc.states_c.ptr() + (prev * B + b0) * H : nullptr,
+              dc.states_h.ptr() + (next * B + b0) * H,
+              lstm ? dc.states_c.ptr() + (next * B + b0) * H : nullptr,
+              dc.cell.ptr() + row * W,
+              dg_ih.ptr() + row * GH,
+              dg_hh + row * GH,
+              dhp,
+              lstm ? dcp : nullptr,
+              cfg.peephole ? dpeep.ptr() + k * 3 * H : nullptr,
+              scratch.ptr() + b0 * GH};
+          ops.backward_step(step, p, cfg, Bk);
+          for (int64_t r = 0; r < Bk; ++r) {
+            if (t >= len[size_t(b0 + r)]) continue;  // padding: the carried gradient passes through
+            std::copy_n(dhp + r * H, H, dhc + r * H);
+            if (lstm) std::copy_n(dcp + r * H, H, dcc + r * H);
           }
         }
-        cells::StepBackward<T> step{
-            dh_new.ptr(),
-            lstm ? dc_new.ptr() : nullptr,
-            dc.states_h.ptr() + prev * B * H,
-            lstm ? dc.states_c.ptr() + prev * B * H : nullptr,
-            dc.states_h.ptr() + next * B * H,
-            lstm ? dc.states_c.ptr() + next * B * H : nullptr,
-            dc.cell.ptr() + t * B * W,
-            dg_ih.ptr() + t * B * GH,
-            dg_hh + t * B * GH,
-            dh_prev.ptr(),
-            lstm ? dc_prev.ptr() : nullptr,
-            cfg.peephole ? g.w_peep.ptr() : nullptr,
-            scratch.ptr()};
-        ops.backward_step(step, p, cfg, B);
-        for (int64_t b = 0; b < B; ++b) {
-          if (t >= len[size_t(b)]) continue;  // padding: the carried gradient passes through
-          std::copy_n(dh_prev.ptr() + b * H, H, dh_carry.ptr() + b * H);
-          if (lstm) std::copy_n(dc_prev.ptr() + b * H, H, dc_carry.ptr() + b * H);
-        }
-      }
+      };
+      if (cfg.peephole) dpeep.fill(T(0));
+      cpu::for_row_blocks(blocks, B, run_rows);
+      if (cfg.peephole)
+        for (int k = 0; k < blocks; ++k)
+          for (int64_t j = 0; j < 3 * H; ++j) g.w_peep[j] += dpeep[k * 3 * H + j];
       std::copy_n(dh_carry.ptr(), B * H, dinit.h.ptr() + idx * B * H);
       if (lstm) std::copy_n(dc_carry.ptr(), B * H, dinit.c.ptr() + idx * B * H);
 

@@ -21,6 +21,7 @@ struct Case {
   std::vector<int64_t> lengths;  // empty: full length
   bool init = false;
   bool dropout_training = false;
+  int64_t batch = 3;  // >= 2 * cpu::kMinRowsPerThread splits the time loop across threads
 };
 void PrintTo(const Case& c, std::ostream* os) { *os << c.name; }
 
@@ -39,9 +40,9 @@ struct Problem {
   Tensor<double> x, gy, gh, gc;
   RnnState<double> init;
   Case c;
-  int64_t T = 5, B = 3;
+  int64_t T = 5, B;
 
-  explicit Problem(const Case& cs) : params(cs.cfg), c(cs) {
+  explicit Problem(const Case& cs) : params(cs.cfg), c(cs), B(cs.batch) {
     Rng rng(42);
     init_rnn_uniform(params, rng);
     // Larger-than-default weights so nonlinearities are exercised away from their linear region.
@@ -141,6 +142,11 @@ std::vector<Case> cases() {
   RnnConfig drop = make(CellKind::lstm, 3, true);
   drop.dropout = 0.4;
   out.push_back({"lstm_3layer_bidir_dropout", drop, {5, 3, 4}, true, true});
+  // Batches large enough for the time loop to run in row blocks on several threads.
+  const std::vector<int64_t> ragged9 = {5, 2, 0, 4, 5, 1, 3, 5, 2};
+  out.push_back({"lstm_peephole_bidir_ragged_b9", lp, ragged9, true, false, 9});
+  out.push_back({"gru_after_2layer_bidir_ragged_b9", gru(GruConvention::reset_after, 2, true),
+                 ragged9, true, false, 9});
   return out;
 }
 

@@ -1,0 +1,50 @@
+// Batch-row parallelism for the time loops: the rows of a batch are independent through time, so
+// each thread runs the whole loop on its own contiguous block of rows, with no barrier per step.
+// The GEMMs inside a block run single-threaded (oneDNN sees it is inside a parallel region).
+#pragma once
+
+#include <omp.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <exception>
+#include <utility>
+
+namespace recur::cpu {
+
+// Smallest block of rows worth a thread of its own.
+inline constexpr int64_t kMinRowsPerThread = 4;
+
+// How many blocks `rows` rows split into on the current thread budget.
+inline int row_blocks(int64_t rows) {
+  if (omp_in_parallel()) return 1;
+  const int64_t by_rows = rows / kMinRowsPerThread;
+  return int(std::clamp<int64_t>(std::min<int64_t>(omp_get_max_threads(), by_rows), 1, rows));
+}
+
+// Runs f(block, begin, end) for `blocks` contiguous blocks of [0, rows), one per thread.
+// Exceptions do not cross the parallel region: the first one is rethrown after it.
+template <class F>
+void for_row_blocks(int blocks, int64_t rows, F&& f) {
+  auto range = [&](int k) {
+    return std::pair<int64_t, int64_t>{rows * k / blocks, rows * (k + 1) / blocks};
+  };
+  if (blocks <= 1) {
+    f(0, int64_t(0), rows);
+    return;
+  }
+  std::exception_ptr error;
+#pragma omp parallel for num_threads(blocks) schedule(static, 1)
+  for (int k = 0; k < blocks; ++k) {
+    try {
+      const auto [b0, b1] = range(k);
+      f(k, b0, b1);
+    } catch (...) {
+#pragma omp critical(recur_row_blocks_error)
+      if (!error) error = std::current_exception();
+    }
+  }
+  if (error) std::rethrow_exception(error);
+}
+
+}  // namespace recur::cpu
