@@ -9,9 +9,11 @@
 #include <vector>
 
 #include "recur/core/gemm.h"
+#include "recur/core/memory.h"
 #include "recur/layers/rnn.h"
 
 int main(int argc, char** argv) {
+  recur::retain_freed_memory();
   CLI::App app{"Time recur's recurrent layer (forward and forward+backward); prints JSON"};
   std::string cell = "lstm";
   int64_t hidden = 256, batch = 32, steps = 100, input = 64;

@@ -7,8 +7,10 @@
 
 #include "commands.h"
 #include "recur/core/error.h"
+#include "recur/core/memory.h"
 
 int main(int argc, char** argv) {
+  recur::retain_freed_memory();
   CLI::App app{"recur: recurrent neural networks (RNN, LSTM, GRU) in C++"};
   app.require_subcommand(1);
   // A repeated option takes its last value (as most Unix tools do).
