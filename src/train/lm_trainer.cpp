@@ -167,6 +167,14 @@ class Progress {
 LmTrainResult train_language_model(const LmTrainConfig& cfg_in, std::ostream& log) {
   LmTrainConfig cfg = cfg_in;
   cfg.validate();
+  // The output directory is made now, not found missing when the first file is written.
+  const std::filesystem::path out_dir = std::filesystem::path(cfg.out_path).parent_path();
+  if (!out_dir.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(out_dir, ec);
+    RECUR_CHECK(!ec, "cannot create the output directory '" << out_dir.string() << "' for --out: "
+                                                            << ec.message());
+  }
   const std::string text = read_file_bytes(cfg.text_path);
   RECUR_CHECK(!text.empty(), "'" << cfg.text_path << "' is empty; expected text to train on");
   const size_t nul = text.find('\0');

@@ -38,8 +38,11 @@ ebpc=$(sed -n 's/.*: \([0-9.]*\) bits\/char.*/\1/p' <<<"$ev")
 awk -v b="$ebpc" 'BEGIN { exit !(b > 0 && b < 3.3) }' || { echo "FAIL: eval-lm gave '$ebpc'"; exit 1; }
 # Word level: trains and reports bits per word.
 wout=$("$recur" train-lm --text "$work/kjv.txt" --tokens word --max-words 2000 --hidden 64 --layers 1 \
-  --embed 32 --seq-len 20 --batch 16 --steps 60 --threads 1 --sample-length 20 --out "$work/w.safetensors" 2>/dev/null)
+  --embed 32 --seq-len 20 --batch 16 --steps 60 --threads 1 --sample-length 20 --out "$work/new/dir/w.safetensors" 2>/dev/null)
 grep -q "bits/word" <<<"$wout" || { echo "FAIL: word mode: $wout"; exit 1; }
+# ... into an output directory it made itself.
+[[ -s "$work/new/dir/w.safetensors" && -s "$work/new/dir/w.metrics.jsonl" ]] ||
+  { echo "FAIL: no model in the new output directory"; exit 1; }
 echo "$wout" | head -1
 # Bad input: a missing file, an empty file, a bad option value.
 : > "$work/empty.txt"
@@ -51,4 +54,11 @@ for args in "--text $work/missing.txt" "--text $work/empty.txt" "--text $work/kj
   if [[ $status -eq 0 || $status -gt 127 ]]; then echo "FAIL: '$args' gave exit status $status"; exit 1; fi
   echo "refused ($status): $err" | head -2
 done
+# An output directory that cannot be made is refused before any training.
+set +e
+err=$("$recur" train-lm --text "$work/kjv.txt" --steps 1 --out "$work/empty.txt/m.safetensors" 2>&1 >/dev/null)
+status=$?
+set -e
+[[ $status -eq 1 ]] && grep -q "cannot create the output directory" <<<"$err" ||
+  { echo "FAIL: unmakeable output directory gave $status: $err"; exit 1; }
 echo "train-lm smoke test: validation $bpc bits/char"
