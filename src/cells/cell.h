@@ -15,6 +15,7 @@
 
 #include <cstdint>
 
+#include "kernels/cpu/parallel.h"
 #include "recur/layers/rnn.h"
 
 namespace recur::cells {
@@ -76,18 +77,27 @@ template <class T>
 void hh_weight_grads_plain(RnnCellParams<T>& grads, const T* dg_hh, const T* h_prev,
                            const T* cache, const RnnConfig& cfg, int64_t N);
 
+// Below this many elements the bias loops stay on one thread.
+inline constexpr int64_t kParallelElements = int64_t(1) << 15;
+
 // rows(B, n) of `bias` broadcast into out (B, n) with leading dimension ld.
 template <class T>
 inline void broadcast_rows(T* out, const T* bias, int64_t B, int64_t n, int64_t ld) {
-  for (int64_t b = 0; b < B; ++b)
-    for (int64_t j = 0; j < n; ++j) out[b * ld + j] = bias[j];
+  const int blocks = B * n >= kParallelElements ? cpu::row_blocks(B) : 1;
+  cpu::for_row_blocks(blocks, B, [&](int, int64_t b0, int64_t b1) {
+    for (int64_t b = b0; b < b1; ++b)
+      for (int64_t j = 0; j < n; ++j) out[b * ld + j] = bias[j];
+  });
 }
 
-// out[j] += sum over rows of x (N, n) with leading dimension ld.
+// out[j] += sum over rows of x (N, n) with leading dimension ld. Threads split the columns.
 template <class T>
 inline void add_column_sums(T* out, const T* x, int64_t N, int64_t n, int64_t ld) {
-  for (int64_t r = 0; r < N; ++r)
-    for (int64_t j = 0; j < n; ++j) out[j] += x[r * ld + j];
+  const int blocks = N * n >= kParallelElements ? cpu::row_blocks(n) : 1;
+  cpu::for_row_blocks(blocks, n, [&](int, int64_t j0, int64_t j1) {
+    for (int64_t r = 0; r < N; ++r)
+      for (int64_t j = j0; j < j1; ++j) out[j] += x[r * ld + j];
+  });
 }
 
 }  // namespace recur::cells
