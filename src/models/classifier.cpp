@@ -1,0 +1,399 @@
+// SequenceClassifier: forward and backward of one padded batch, each head's two directions side by
+// side. Parameters +=, activations = (see src/cells/cell.h).
+#include "recur/models/classifier.h"
+
+#include <cmath>
+
+#include "recur/nn/embedding.h"
+#include "recur/nn/linear.h"
+#include "recur/nn/loss.h"
+
+namespace recur {
+
+namespace {
+template <class E>
+E parse_name(const std::string& name, std::initializer_list<std::pair<const char*, E>> table,
+             const char* what) {
+  std::string known;
+  for (const auto& [n, v] : table) {
+    if (name == n) return v;
+    known += known.empty() ? n : std::string(", ") + n;
+  }
+  RECUR_FAIL("unknown " << what << " '" << name << "' (expected one of: " << known << ")");
+}
+}  // namespace
+
+ClassifierHead parse_classifier_head(const std::string& name) {
+  return parse_name<ClassifierHead>(
+      name,
+      {{"pool", ClassifierHead::pool}, {"textrnn2", ClassifierHead::textrnn2},
+       {"rcnn", ClassifierHead::rcnn}},
+      "classifier head");
+}
+
+const char* classifier_head_name(ClassifierHead h) {
+  switch (h) {
+    case ClassifierHead::pool: return "pool";
+    case ClassifierHead::textrnn2: return "textrnn2";
+    case ClassifierHead::rcnn: return "rcnn";
+  }
+  return "?";
+}
+
+Pooling parse_pooling(const std::string& name) {
+  return parse_name<Pooling>(
+      name, {{"last", Pooling::last}, {"mean", Pooling::mean}, {"max", Pooling::max}}, "pooling");
+}
+
+const char* pooling_name(Pooling p) {
+  switch (p) {
+    case Pooling::last: return "last";
+    case Pooling::mean: return "mean";
+    case Pooling::max: return "max";
+  }
+  return "?";
+}
+
+int64_t ClassifierConfig::head_features() const {
+  return head == ClassifierHead::pool ? rnn.directions() * rnn.hidden_size : top_hidden;
+}
+
+void ClassifierConfig::validate() const {
+  RECUR_CHECK((vocab > 0) != (features > 0),
+              "a classifier reads either tokens (vocab > 0) or dense features (features > 0); got "
+              "vocab " << vocab << " and features " << features);
+  RECUR_CHECK(!tokens() || embed > 0, "the embedding size must be positive, got " << embed);
+  RECUR_CHECK(rnn.input_size == input_size(), "encoder input_size (" << rnn.input_size
+                                                  << ") must equal the "
+                                                  << (tokens() ? "embedding" : "feature")
+                                                  << " size (" << input_size() << ")");
+  RECUR_CHECK(classes >= 2, "a classifier needs at least 2 classes, got " << classes);
+  RECUR_CHECK(head == ClassifierHead::pool || top_hidden > 0,
+              "the " << classifier_head_name(head) << " head needs a positive top size, got "
+                     << top_hidden);
+  rnn.validate();
+}
+
+std::map<std::string, std::string> ClassifierConfig::to_metadata() const {
+  auto m = rnn.to_metadata();
+  m["input_vocab"] = std::to_string(vocab);
+  m["features"] = std::to_string(features);
+  m["embed"] = std::to_string(embed);
+  m["head"] = classifier_head_name(head);
+  m["pooling"] = pooling_name(pooling);
+  m["top_hidden"] = std::to_string(top_hidden);
+  m["classes"] = std::to_string(classes);
+  return m;
+}
+
+ClassifierConfig ClassifierConfig::from_metadata(const std::map<std::string, std::string>& meta) {
+  auto get = [&](const char* k) {
+    auto it = meta.find(k);
+    RECUR_CHECK(it != meta.end(), "classifier metadata has no '" << k << "'");
+    return it->second;
+  };
+  auto num = [&](const char* k) {
+    const std::string v = get(k);
+    try {
+      size_t used = 0;
+      const long long x = std::stoll(v, &used);
+      if (used == v.size()) return int64_t(x);
+    } catch (...) {
+    }
+    RECUR_FAIL("classifier metadata '" << k << "' = '" << v << "' is not an integer");
+  };
+  ClassifierConfig c;
+  c.rnn = RnnConfig::from_metadata(meta);
+  c.vocab = num("input_vocab");
+  c.features = num("features");
+  c.embed = num("embed");
+  c.head = parse_classifier_head(get("head"));
+  c.pooling = parse_pooling(get("pooling"));
+  c.top_hidden = num("top_hidden");
+  c.classes = num("classes");
+  c.validate();
+  return c;
+}
+
+namespace {
+// The second LSTM of Text-RNN v2: one layer, one direction, over the encoder's outputs.
+RnnConfig top_config(const ClassifierConfig& c) {
+  RnnConfig t;
+  t.cell = CellKind::lstm;
+  t.input_size = c.rnn.directions() * c.rnn.hidden_size;
+  t.hidden_size = c.top_hidden;
+  return t;
+}
+}  // namespace
+
+template <class T>
+SequenceClassifier<T>::SequenceClassifier(const ClassifierConfig& cfg)
+    : config(cfg), rnn(cfg.rnn) {
+  cfg.validate();
+  const int64_t DH = cfg.rnn.directions() * cfg.rnn.hidden_size;
+  if (cfg.tokens()) embedding = Tensor<T>({cfg.vocab, cfg.embed});
+  if (cfg.head == ClassifierHead::textrnn2) top = RnnParams<T>(top_config(cfg));
+  if (cfg.head == ClassifierHead::rcnn) {
+    w_proj = Tensor<T>({cfg.top_hidden, DH + cfg.input_size()});
+    b_proj = Tensor<T>({cfg.top_hidden});
+  }
+  w_out = Tensor<T>({cfg.classes, cfg.head_features()});
+  b_out = Tensor<T>({cfg.classes});
+}
+
+namespace {
+// Both named() overloads, in module order: embedding, rnn, top, proj, classifier.
+template <class M, class Out>
+void list_named(M& m, Out& out) {
+  if (m.config.tokens()) out.push_back({"embedding.weight", &m.embedding});
+  for (auto& [n, t] : m.rnn.named()) out.push_back({"rnn." + n, t});
+  if (m.config.head == ClassifierHead::textrnn2)
+    for (auto& [n, t] : m.top.named()) out.push_back({"top." + n, t});
+  if (m.config.head == ClassifierHead::rcnn) {
+    out.push_back({"proj.weight", &m.w_proj});
+    out.push_back({"proj.bias", &m.b_proj});
+  }
+  out.push_back({"classifier.weight", &m.w_out});
+  out.push_back({"classifier.bias", &m.b_out});
+}
+}  // namespace
+
+template <class T>
+std::vector<std::pair<std::string, Tensor<T>*>> SequenceClassifier<T>::named() {
+  std::vector<std::pair<std::string, Tensor<T>*>> out;
+  list_named(*this, out);
+  return out;
+}
+
+template <class T>
+std::vector<std::pair<std::string, const Tensor<T>*>> SequenceClassifier<T>::named() const {
+  std::vector<std::pair<std::string, const Tensor<T>*>> out;
+  list_named(*this, out);
+  return out;
+}
+
+template <class T>
+std::map<std::string, Tensor<T>> SequenceClassifier<T>::state_dict() const {
+  std::map<std::string, Tensor<T>> out;
+  for (const auto& [n, t] : named()) out[n] = *t;
+  return out;
+}
+
+template <class T>
+void SequenceClassifier<T>::load_state_dict(const std::map<std::string, Tensor<T>>& tensors,
+                                            const std::string& source) {
+  size_t used = 0;
+  for (auto& [name, dst] : named()) {
+    auto it = tensors.find(name);
+    RECUR_CHECK(it != tensors.end(), source << ": missing tensor '" << name << "'");
+    RECUR_CHECK(it->second.shape == dst->shape, source << ": tensor '" << name << "' has shape "
+                                                       << it->second.shape_string() << ", expected "
+                                                       << dst->shape_string());
+    check_finite(it->second, source + " tensor '" + name + "'");
+    *dst = it->second;
+    ++used;
+  }
+  RECUR_CHECK(used == tensors.size(), source << ": holds " << tensors.size()
+                                             << " tensors, the classifier has " << used);
+}
+
+template <class T>
+void init_classifier(SequenceClassifier<T>& m, Rng& rng, RecurrentInit scheme) {
+  for (auto& v : m.embedding.data) v = T(rng.normal());
+  init_rnn(m.rnn, rng, scheme);
+  if (m.config.head == ClassifierHead::textrnn2) init_rnn_uniform(m.top, rng);
+  auto uniform = [&](Tensor<T>& w, Tensor<T>& b) {
+    const double a = 1.0 / std::sqrt(double(w.dim(1)));
+    for (auto& v : w.data) v = T(rng.uniform(-a, a));
+    for (auto& v : b.data) v = T(rng.uniform(-a, a));
+  };
+  if (m.config.head == ClassifierHead::rcnn) uniform(m.w_proj, m.b_proj);
+  uniform(m.w_out, m.b_out);
+}
+
+template <class T>
+std::vector<Param<T>> param_list(SequenceClassifier<T>& model, SequenceClassifier<T>& grads) {
+  auto p = model.named();
+  auto g = grads.named();
+  std::vector<Param<T>> out;
+  for (size_t i = 0; i < p.size(); ++i) out.push_back({p[i].first, p[i].second, g[i].second});
+  return out;
+}
+
+template <class T>
+T classifier_batch(const SequenceClassifier<T>& model, SequenceClassifier<T>* grads,
+                   const ClassifierBatch<T>& batch, const RnnRunOptions& opt, Tensor<T>* logits_out) {
+  const ClassifierConfig& c = model.config;
+  const int64_t Ts = batch.steps, B = batch.batch, E = c.input_size(), H = c.rnn.hidden_size;
+  const int64_t D = c.rnn.directions(), L = c.rnn.num_layers, DH = D * H;
+  const int64_t F = c.head_features(), C = c.classes, N = Ts * B;
+  const bool lstm = c.rnn.has_cell_state();
+  RECUR_CHECK(Ts > 0 && B > 0, "an empty classifier batch (" << Ts << " steps x " << B << ")");
+  RECUR_CHECK(int64_t(batch.lengths.size()) == B && int64_t(batch.labels.size()) == B,
+              "batch of " << B << " sequences has " << batch.lengths.size() << " lengths and "
+                          << batch.labels.size() << " labels");
+  for (int64_t b = 0; b < B; ++b)
+    RECUR_CHECK(batch.lengths[size_t(b)] >= 1 && batch.lengths[size_t(b)] <= Ts,
+                "sequence " << b << " has length " << batch.lengths[size_t(b)]
+                            << "; expected 1.." << Ts);
+  const std::vector<int64_t>& len = batch.lengths;
+
+  // Input -> encoder.
+  Tensor<T> x;
+  if (c.tokens()) {
+    RECUR_CHECK(int64_t(batch.tokens.size()) == N,
+                "batch needs " << N << " token ids, got " << batch.tokens.size());
+    x = Tensor<T>({Ts, B, E});
+    embedding_forward(x.ptr(), batch.tokens.data(), model.embedding.ptr(), N, c.vocab, E);
+  } else {
+    RECUR_CHECK(batch.values.shape == Shape({Ts, B, E}),
+                "batch values have shape " << batch.values.shape_string() << ", expected "
+                                           << shape_str({Ts, B, E}));
+    x = batch.values;
+  }
+  Tensor<T> y;
+  RnnState<T> fin;
+  RnnCache<T> cache;
+  rnn_forward(y, fin, cache, model.rnn, x, len, nullptr, opt);
+
+  // Head forward: feat (B,F).
+  Tensor<T> feat({B, F});
+  std::vector<int64_t> argmax;  // max pooling: the step each feature came from, (B,F)
+  Tensor<T> y2, u, z;           // textrnn2 outputs; rcnn inputs (N, DH+E) and activations (N,P)
+  RnnState<T> fin2;
+  RnnCache<T> cache2;
+  auto max_pool = [&](const Tensor<T>& v, int64_t width) {  // v (T,B,width) -> feat, argmax
+    argmax.assign(size_t(B * width), 0);
+    for (int64_t b = 0; b < B; ++b)
+      for (int64_t j = 0; j < width; ++j) {
+        T best = v[b * width + j];
+        for (int64_t t = 1; t < len[size_t(b)]; ++t) {
+          const T val = v[(t * B + b) * width + j];
+          if (val > best) {
+            best = val;
+            argmax[size_t(b * width + j)] = t;
+          }
+        }
+        feat[b * width + j] = best;
+      }
+  };
+  switch (c.head) {
+    case ClassifierHead::pool:
+      if (c.pooling == Pooling::last) {
+        for (int64_t b = 0; b < B; ++b)
+          for (int64_t d = 0; d < D; ++d)
+            std::copy_n(fin.h.ptr() + (((L - 1) * D + d) * B + b) * H, H, feat.ptr() + b * DH + d * H);
+      } else if (c.pooling == Pooling::mean) {
+        for (int64_t b = 0; b < B; ++b) {
+          const T inv = T(1) / T(len[size_t(b)]);
+          for (int64_t t = 0; t < len[size_t(b)]; ++t)
+            for (int64_t j = 0; j < DH; ++j) feat[b * DH + j] += y[(t * B + b) * DH + j] * inv;
+        }
+      } else {
+        max_pool(y, DH);
+      }
+      break;
+    case ClassifierHead::textrnn2:
+      rnn_forward(y2, fin2, cache2, model.top, y, len, nullptr, opt);
+      std::copy_n(fin2.h.ptr(), B * F, feat.ptr());
+      break;
+    case ClassifierHead::rcnn: {
+      u = Tensor<T>({N, DH + E});
+      for (int64_t r = 0; r < N; ++r) {
+        std::copy_n(y.ptr() + r * DH, DH, u.ptr() + r * (DH + E));
+        std::copy_n(x.ptr() + r * E, E, u.ptr() + r * (DH + E) + DH);
+      }
+      z = Tensor<T>({N, F});
+      linear_forward(z.ptr(), u.ptr(), model.w_proj.ptr(), model.b_proj.ptr(), N, DH + E, F);
+      for (auto& v : z.data) v = std::tanh(v);
+      max_pool(z, F);
+      break;
+    }
+  }
+
+  // Classifier and loss.
+  Tensor<T> logits({B, C});
+  linear_forward(logits.ptr(), feat.ptr(), model.w_out.ptr(), model.b_out.ptr(), B, F, C);
+  Tensor<T> dlogits;
+  if (grads) dlogits = Tensor<T>({B, C});
+  const T loss = softmax_cross_entropy(grads ? dlogits.ptr() : nullptr, logits.ptr(),
+                                       batch.labels.data(), B, C, int64_t(-1));
+  if (logits_out) *logits_out = logits;
+  if (!grads) return loss;
+
+  // Backward, head by head, mirroring the forward.
+  Tensor<T> dfeat({B, F});
+  linear_backward(dfeat.ptr(), grads->w_out.ptr(), grads->b_out.ptr(), dlogits.ptr(), feat.ptr(),
+                  model.w_out.ptr(), B, F, C);
+  Tensor<T> dy({Ts, B, DH});
+  RnnState<T> dfin;
+  Tensor<T> dx_direct;  // rcnn: the gradient reaching the input through the projection
+  switch (c.head) {
+    case ClassifierHead::pool:
+      if (c.pooling == Pooling::last) {
+        dfin.h = Tensor<T>({L * D, B, H});
+        if (lstm) dfin.c = Tensor<T>({L * D, B, H});
+        for (int64_t b = 0; b < B; ++b)
+          for (int64_t d = 0; d < D; ++d)
+            std::copy_n(dfeat.ptr() + b * DH + d * H, H,
+                        dfin.h.ptr() + (((L - 1) * D + d) * B + b) * H);
+      } else if (c.pooling == Pooling::mean) {
+        for (int64_t b = 0; b < B; ++b) {
+          const T inv = T(1) / T(len[size_t(b)]);
+          for (int64_t t = 0; t < len[size_t(b)]; ++t)
+            for (int64_t j = 0; j < DH; ++j) dy[(t * B + b) * DH + j] = dfeat[b * DH + j] * inv;
+        }
+      } else {
+        for (int64_t b = 0; b < B; ++b)
+          for (int64_t j = 0; j < DH; ++j)
+            dy[(argmax[size_t(b * DH + j)] * B + b) * DH + j] += dfeat[b * DH + j];
+      }
+      break;
+    case ClassifierHead::textrnn2: {
+      RnnState<T> dfin2, dinit2;
+      dfin2.h = Tensor<T>({1, B, F});
+      dfin2.c = Tensor<T>({1, B, F});
+      std::copy_n(dfeat.ptr(), B * F, dfin2.h.ptr());
+      rnn_backward(dy, dinit2, grads->top, cache2, model.top, Tensor<T>({Ts, B, F}), &dfin2);
+      break;
+    }
+    case ClassifierHead::rcnn: {
+      Tensor<T> dz({N, F});
+      for (int64_t b = 0; b < B; ++b)
+        for (int64_t p = 0; p < F; ++p) {
+          const int64_t r = argmax[size_t(b * F + p)] * B + b;
+          const T zv = z[r * F + p];
+          dz[r * F + p] = dfeat[b * F + p] * (T(1) - zv * zv);
+        }
+      Tensor<T> du({N, DH + E});
+      linear_backward(du.ptr(), grads->w_proj.ptr(), grads->b_proj.ptr(), dz.ptr(), u.ptr(),
+                      model.w_proj.ptr(), N, DH + E, F);
+      dx_direct = Tensor<T>({Ts, B, E});
+      for (int64_t r = 0; r < N; ++r) {
+        std::copy_n(du.ptr() + r * (DH + E), DH, dy.ptr() + r * DH);
+        std::copy_n(du.ptr() + r * (DH + E) + DH, E, dx_direct.ptr() + r * E);
+      }
+      break;
+    }
+  }
+  Tensor<T> dx;
+  RnnState<T> dinit;
+  rnn_backward(dx, dinit, grads->rnn, cache, model.rnn, dy, dfin.h.empty() ? nullptr : &dfin);
+  if (!dx_direct.empty())
+    for (int64_t k = 0; k < dx.numel(); ++k) dx[k] += dx_direct[k];
+  if (c.tokens())
+    embedding_backward(grads->embedding.ptr(), dx.ptr(), batch.tokens.data(), N, c.vocab, E);
+  return loss;
+}
+
+#define RECUR_INSTANTIATE(T)                                                                       \
+  template struct SequenceClassifier<T>;                                                           \
+  template void init_classifier<T>(SequenceClassifier<T>&, Rng&, RecurrentInit);                   \
+  template std::vector<Param<T>> param_list<T>(SequenceClassifier<T>&, SequenceClassifier<T>&);    \
+  template T classifier_batch<T>(const SequenceClassifier<T>&, SequenceClassifier<T>*,             \
+                                 const ClassifierBatch<T>&, const RnnRunOptions&, Tensor<T>*);
+RECUR_INSTANTIATE(float)
+RECUR_INSTANTIATE(double)
+#undef RECUR_INSTANTIATE
+
+}  // namespace recur
