@@ -38,6 +38,7 @@ constexpr Field kFields[] = {
     {"tokens_per_second", &MetricRecord::tokens_per_second},
     {"learning_rate", &MetricRecord::learning_rate},
     {"grad_norm", &MetricRecord::grad_norm},
+    {"accuracy", &MetricRecord::accuracy},
 };
 
 // Closes a descriptor when it goes out of scope.

@@ -14,6 +14,7 @@
 #include "recur/io/svg_plot.h"
 #include "recur/train/checkpoint.h"
 #include "recur/train/clip.h"
+#include "recur/train/progress.h"
 
 namespace recur {
 
@@ -73,18 +74,6 @@ std::string exact(double v) {  // hexadecimal float: exact
   return buf;
 }
 
-std::string duration(double s) {
-  char buf[32];
-  if (!std::isfinite(s)) return "?";
-  if (s >= 3600)
-    std::snprintf(buf, sizeof buf, "%dh%02dm", int(s) / 3600, int(s) / 60 % 60);
-  else if (s >= 60)
-    std::snprintf(buf, sizeof buf, "%dm%02ds", int(s) / 60, int(s) % 60);
-  else
-    std::snprintf(buf, sizeof buf, "%.1fs", s);
-  return buf;
-}
-
 // B contiguous streams over the training ids; see the header.
 struct Streams {
   const std::vector<int64_t>& ids;
@@ -127,40 +116,6 @@ std::map<std::string, std::string> hyperparameters(const LmTrainConfig& c, const
           {"text-bytes", std::to_string(text.size())},
           {"text-fnv1a", std::to_string(fnv1a(text))}};
 }
-
-// One line redrawn in place on a terminal, or plain lines otherwise.
-class Progress {
- public:
-  Progress(std::ostream& out, bool bar) : out_(out), bar_(bar) {}
-  void bar(int64_t step, int64_t total, double bits, double rate, double eta, const char* unit) {
-    if (!bar_) return;
-    const auto now = Clock::now();
-    if (step != total && now - last_ < std::chrono::milliseconds(100)) return;
-    last_ = now;
-    const int width = 24;
-    const double frac = total > 0 ? double(step) / double(total) : 0.0;
-    std::string b(size_t(width), ' ');
-    for (int i = 0; i < int(frac * width); ++i) b[size_t(i)] = '=';
-    char line[200];
-    std::snprintf(line, sizeof line, "\r[%s] %lld/%lld %3.0f%%  %.3f %s  %.0f tok/s  eta %s\x1b[K",
-                  b.c_str(), (long long)step, (long long)total, 100 * frac, bits, unit, rate,
-                  duration(eta).c_str());
-    out_ << line << std::flush;
-    drawn_ = true;
-  }
-  void line(const std::string& s) {
-    if (drawn_) out_ << "\r\x1b[K";
-    drawn_ = false;
-    out_ << s << "\n" << std::flush;
-  }
-  bool is_bar() const { return bar_; }
-
- private:
-  std::ostream& out_;
-  bool bar_;
-  bool drawn_ = false;
-  Clock::time_point last_{};
-};
 
 }  // namespace
 
@@ -289,7 +244,7 @@ LmTrainResult train_language_model(const LmTrainConfig& cfg_in, std::ostream& lo
       << "train-lm: " << cell_name(mc.rnn.cell) << " " << mc.rnn.num_layers << "x"
       << mc.rnn.hidden_size << ", embedding " << mc.embed << ", " << cfg.batch << " streams x "
       << cfg.seq_len << " steps, "
-      << (known_total ? std::to_string(total) + " updates" : "for " + duration(cfg.time_limit))
+      << (known_total ? std::to_string(total) + " updates" : "for " + format_duration(cfg.time_limit))
       << " (" << streams.windows_per_epoch() << " per epoch)\n";
 
   Progress progress(log, cfg.progress_bar);
@@ -361,7 +316,7 @@ LmTrainResult train_language_model(const LmTrainConfig& cfg_in, std::ostream& lo
     const double eta = known_total ? double(total - step) * tokens_per_step / rate
                                    : cfg.time_limit - secs;
     progress.bar(step, known_total ? total : step, interval_loss / interval_steps / std::log(2.0),
-                 rate, eta, unit);
+                 unit, rate, "tok", eta);
     if (step % cfg.log_every == 0 || step == total) {
       MetricRecord r;
       r.kind = "train";
@@ -381,7 +336,7 @@ LmTrainResult train_language_model(const LmTrainConfig& cfg_in, std::ostream& lo
         std::snprintf(line, sizeof line, "step %lld%s  loss %.4f %s  %.0f tok/s  elapsed %s  eta %s",
                       (long long)step,
                       known_total ? ("/" + std::to_string(total)).c_str() : "", r.bits_per_token,
-                      unit, rate, duration(secs).c_str(), duration(eta).c_str());
+                      unit, rate, format_duration(secs).c_str(), format_duration(eta).c_str());
         progress.line(line);
       }
       interval_loss = interval_norm = 0;

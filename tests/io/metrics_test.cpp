@@ -50,6 +50,7 @@ MetricRecord Val(int64_t step, double bpt) {
   r.loss_nats = bpt * std::log(2.0);
   r.bits_per_token = bpt;
   r.perplexity = std::exp(r.loss_nats);
+  r.accuracy = 0.8125;
   return r;
 }
 
@@ -71,6 +72,7 @@ void ExpectSame(const MetricRecord& a, const MetricRecord& b) {
   ExpectSame(a.tokens_per_second, b.tokens_per_second);
   ExpectSame(a.learning_rate, b.learning_rate);
   ExpectSame(a.grad_norm, b.grad_norm);
+  ExpectSame(a.accuracy, b.accuracy);
 }
 
 TEST_F(MetricsTest, RoundTripsRecordsExactlyAndInOrder) {

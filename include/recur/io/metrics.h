@@ -26,6 +26,7 @@ struct MetricRecord {
   double tokens_per_second = kNone;
   double learning_rate = kNone;
   double grad_norm = kNone;  // Global gradient norm before clipping.
+  double accuracy = kNone;  // Classifiers: fraction of examples classified correctly.
 };
 
 // Appends `r` to `path` (created if missing) as one line, written with one write call, so that a
