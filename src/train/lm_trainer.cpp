@@ -15,6 +15,7 @@
 #include "recur/train/checkpoint.h"
 #include "recur/train/clip.h"
 #include "recur/train/progress.h"
+#include "recur/train/run_files.h"
 
 namespace recur {
 
@@ -36,15 +37,6 @@ void LmTrainConfig::validate() const {
   optimizer.validate();
 }
 
-namespace {
-// The output path without its .safetensors extension: the stem of the files beside the model.
-std::string output_stem(const std::string& out) {
-  const std::string ext = ".safetensors";
-  if (out.size() > ext.size() && out.compare(out.size() - ext.size(), ext.size(), ext) == 0)
-    return out.substr(0, out.size() - ext.size());
-  return out;
-}
-}  // namespace
 
 std::string LmTrainConfig::metrics_path() const { return output_stem(out_path) + ".metrics.jsonl"; }
 std::string LmTrainConfig::plot_path() const { return output_stem(out_path) + ".svg"; }
@@ -55,24 +47,6 @@ std::string LmTrainConfig::checkpoint_path() const {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-uint64_t fnv1a(const std::string& s) {
-  uint64_t h = 1469598103934665603ULL;
-  for (unsigned char c : s) h = (h ^ c) * 1099511628211ULL;
-  return h;
-}
-
-std::string num(double v) {  // shortest text that reads back to the same double
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%.17g", v);
-  return buf;
-}
-
-std::string exact(double v) {  // hexadecimal float: exact
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%a", v);
-  return buf;
-}
 
 // B contiguous streams over the training ids; see the header.
 struct Streams {
@@ -94,27 +68,27 @@ std::map<std::string, std::string> hyperparameters(const LmTrainConfig& c, const
   const OptimizerConfig& o = c.optimizer;
   return {{"tokens", token_mode_name(c.tokens)},
           {"max-words", std::to_string(c.max_words)},
-          {"val-fraction", num(c.val_fraction)},
+          {"val-fraction", exact_decimal(c.val_fraction)},
           {"val-tokens", std::to_string(c.val_tokens)},
           {"cell", cell_name(c.rnn.cell)},
           {"hidden", std::to_string(c.rnn.hidden_size)},
           {"layers", std::to_string(c.rnn.num_layers)},
-          {"dropout", num(c.rnn.dropout)},
+          {"dropout", exact_decimal(c.rnn.dropout)},
           {"embed", std::to_string(c.embed)},
           {"init", recurrent_init_name(c.init)},
           {"seq-len", std::to_string(c.seq_len)},
           {"batch", std::to_string(c.batch)},
           {"optimizer", optimizer_kind_name(o.kind)},
-          {"lr", num(o.lr)},
-          {"momentum", num(o.momentum)},
+          {"lr", exact_decimal(o.lr)},
+          {"momentum", exact_decimal(o.momentum)},
           {"nesterov", o.nesterov ? "true" : "false"},
-          {"weight-decay", num(o.weight_decay)},
-          {"l1", num(o.l1)},
-          {"clip", num(c.clip)},
-          {"lr-schedule", c.cosine_schedule ? "cosine to " + num(c.lr_min_factor) : "constant"},
+          {"weight-decay", exact_decimal(o.weight_decay)},
+          {"l1", exact_decimal(o.l1)},
+          {"clip", exact_decimal(c.clip)},
+          {"lr-schedule", c.cosine_schedule ? "cosine to " + exact_decimal(c.lr_min_factor) : "constant"},
           {"seed", std::to_string(c.seed)},
           {"text-bytes", std::to_string(text.size())},
-          {"text-fnv1a", std::to_string(fnv1a(text))}};
+          {"text-fnv1a", std::to_string(fnv1a64(text))}};
 }
 
 }  // namespace
@@ -122,14 +96,7 @@ std::map<std::string, std::string> hyperparameters(const LmTrainConfig& c, const
 LmTrainResult train_language_model(const LmTrainConfig& cfg_in, std::ostream& log) {
   LmTrainConfig cfg = cfg_in;
   cfg.validate();
-  // The output directory is made now, not found missing when the first file is written.
-  const std::filesystem::path out_dir = std::filesystem::path(cfg.out_path).parent_path();
-  if (!out_dir.empty()) {
-    std::error_code ec;
-    std::filesystem::create_directories(out_dir, ec);
-    RECUR_CHECK(!ec, "cannot create the output directory '" << out_dir.string() << "' for --out: "
-                                                            << ec.message());
-  }
+  make_output_directory(cfg.out_path);  // now, not found missing when the first file is written
   const std::string text = read_file_bytes(cfg.text_path);
   RECUR_CHECK(!text.empty(), "'" << cfg.text_path << "' is empty; expected text to train on");
   const size_t nul = text.find('\0');
@@ -231,9 +198,9 @@ LmTrainResult train_language_model(const LmTrainConfig& cfg_in, std::ostream& lo
     ck.metadata["run.step"] = std::to_string(step);
     ck.metadata["run.epoch"] = std::to_string(epoch);
     ck.metadata["run.position"] = std::to_string(streams.pos);
-    ck.metadata["run.seconds"] = exact(seconds);
-    ck.metadata["run.interval_loss"] = exact(interval_loss);
-    ck.metadata["run.interval_norm"] = exact(interval_norm);
+    ck.metadata["run.seconds"] = exact_hex(seconds);
+    ck.metadata["run.interval_loss"] = exact_hex(interval_loss);
+    ck.metadata["run.interval_norm"] = exact_hex(interval_norm);
     ck.metadata["run.interval_steps"] = std::to_string(interval_steps);
     save_checkpoint(cfg.checkpoint_path(), ck);
   };
@@ -357,7 +324,7 @@ LmTrainResult train_language_model(const LmTrainConfig& cfg_in, std::ostream& lo
   validate_now(true);
   save_language_model(cfg.out_path, res.model,
                       {{"trained_steps", std::to_string(step)},
-                       {"validation_bits_per_token", num(res.validation.bits_per_token())}});
+                       {"validation_bits_per_token", exact_decimal(res.validation.bits_per_token())}});
   return res;
 }
 

@@ -2,20 +2,16 @@
 // writes a checkpoint and stops cleanly.
 #include <unistd.h>
 
-#include <atomic>
-#include <csignal>
 #include <cstdio>
 #include <iostream>
 
 #include "commands.h"
+#include "interrupt.h"
 #include "recur/core/gemm.h"
 #include "recur/train/lm_trainer.h"
 
 namespace recur::cli {
 namespace {
-
-std::atomic<bool> g_stop{false};
-extern "C" void on_interrupt(int) { g_stop.store(true); }
 
 struct TrainLmArgs {
   LmTrainConfig cfg;
@@ -43,10 +39,8 @@ void run(TrainLmArgs a) {
   a.cfg.optimizer.momentum = a.momentum;
   if (a.cfg.steps == 0 && a.cfg.epochs == 0 && a.cfg.time_limit == 0) a.cfg.steps = 1000;
   a.cfg.progress_bar = isatty(fileno(stderr));
-  a.cfg.stop = &g_stop;
+  a.cfg.stop = stop_on_interrupt();
   set_num_threads(a.threads);
-  std::signal(SIGINT, on_interrupt);
-  std::signal(SIGTERM, on_interrupt);
   const LmTrainResult r = train_language_model(a.cfg, std::cerr);
   if (r.interrupted) std::exit(130);
   const bool chars = a.cfg.tokens == TokenMode::chars;

@@ -1,0 +1,56 @@
+// ClassifierModel: a trained SequenceClassifier with what it needs to read raw input (the text
+// encoder or the image shape) and name its classes. Saved as safetensors with the network config,
+// the labels and the encoder in __metadata__ (task = "classify"). Evaluation (loss, accuracy, the
+// confusion matrix) and prediction over examples.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "recur/data/classification.h"
+#include "recur/models/classifier.h"
+
+namespace recur {
+
+enum class ClassifierInput { text, image_rows };
+
+struct ClassifierModel {
+  ClassifierInput input = ClassifierInput::text;
+  TextEncoder encoder;  // text input
+  int64_t max_len = 0;  // text input: tokens kept per example
+  LabelSet labels;
+  SequenceClassifier<float> net;
+};
+
+void save_classifier_model(const std::string& path, const ClassifierModel& m,
+                           const std::map<std::string, std::string>& extra = {});
+ClassifierModel load_classifier_model(const std::string& path);
+
+struct ClassifierEvaluation {
+  double loss_nats = 0;
+  int64_t examples = 0, correct = 0;
+  std::vector<int64_t> confusion;  // (C,C): row = true class, column = predicted class
+  double accuracy() const { return examples ? double(correct) / double(examples) : 0.0; }
+};
+
+// Padded batches of examples (in the given order) for the network.
+ClassifierBatch<float> make_classifier_batch(const std::vector<Example>& examples,
+                                             const std::vector<size_t>& indices, bool dense,
+                                             int64_t features);
+
+ClassifierEvaluation evaluate_classifier(const SequenceClassifier<float>& net,
+                                         const std::vector<Example>& examples, int64_t batch);
+
+// Class probabilities (N,C) for every example.
+Tensor<float> classifier_probabilities(const SequenceClassifier<float>& net,
+                                       const std::vector<Example>& examples, int64_t batch);
+
+// "accuracy", per-class precision/recall/F1 and the confusion matrix, as aligned text.
+std::string classification_report(const ClassifierEvaluation& ev, const LabelSet& labels);
+// The confusion matrix as an SVG heat map, row-normalised, with the counts written in the cells.
+std::string confusion_svg(const ClassifierEvaluation& ev, const LabelSet& labels,
+                          const std::string& title);
+
+}  // namespace recur

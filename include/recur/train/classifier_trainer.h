@@ -1,0 +1,81 @@
+// Classifier training: minibatches of similar-length examples, shuffled every epoch, validation
+// (loss, accuracy) after every epoch, metrics as JSON lines and a plot, atomic checkpoints that
+// resume exactly, a clean stop on request (Ctrl-C), and a final report on the test set.
+//
+// Data: labelled text files (`label<TAB>text`, see data/labeled.h) for train / validation / test,
+// or a Fashion-MNIST-style IDX directory (train-* and t10k-* image and label files): images are
+// read row by row (28 steps of 28 pixels); validation is the last `val_fraction` of the training
+// images, the t10k files are the test set.
+//
+// Batching: each epoch shuffles the examples (the shuffle is a function of seed and epoch only), cuts
+// them into pools of 50 batches, sorts every pool by length and cuts it into batches (less padding),
+// and shuffles the batch order.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <iosfwd>
+#include <string>
+
+#include "recur/models/classifier_model.h"
+#include "recur/train/optimizer.h"
+
+namespace recur {
+
+struct ClassifierTrainConfig {
+  // Data
+  std::string train_path, valid_path, test_path;  // labelled text (test optional)
+  std::string idx_dir;                            // or: images (Fashion-MNIST layout)
+  double val_fraction = 0.1;                      // images: held out from the training files
+  TokenMode tokens = TokenMode::chars;            // text: bytes or words
+  int64_t max_words = 20000;                      // words: vocabulary cap
+  int64_t max_len = 400;                          // text: tokens kept per example
+  // Model
+  RnnConfig rnn;  // cell, hidden_size, num_layers, bidirectional, dropout (input_size is set)
+  int64_t embed = 64;
+  ClassifierHead head = ClassifierHead::pool;
+  Pooling pooling = Pooling::last;
+  int64_t top_hidden = 128;
+  RecurrentInit init = RecurrentInit::uniform;
+  // Optimisation
+  int64_t batch = 32;
+  int64_t epochs = 10;
+  OptimizerConfig optimizer;
+  bool cosine_schedule = false;
+  double lr_min_factor = 0.1;
+  double clip = 5.0;
+  uint64_t seed = 1;
+  // Outputs
+  std::string out_path;  // the model; metrics, plot, confusion matrix and checkpoint beside it
+  int64_t log_every = 50;
+  std::string resume_path;
+  bool progress_bar = false;
+  const std::atomic<bool>* stop = nullptr;
+
+  void validate() const;
+  std::string metrics_path() const;     // <stem>.metrics.jsonl
+  std::string plot_path() const;        // <stem>.svg
+  std::string confusion_path() const;   // <stem>.confusion.svg (test set, or validation)
+  std::string checkpoint_path() const;  // <stem>.ckpt.safetensors
+};
+
+struct ClassifierTrainResult {
+  int64_t steps_done = 0;
+  int64_t epochs_done = 0;
+  bool interrupted = false;
+  ClassifierEvaluation validation;
+  ClassifierEvaluation test;  // examples == 0 when there is no test set
+  double seconds = 0;
+  ClassifierModel model;
+};
+
+ClassifierTrainResult train_classifier(const ClassifierTrainConfig& cfg, std::ostream& log);
+
+// The examples of a data set as the trainer reads them (for `recur eval-classifier`): text files
+// through the model's encoder, or IDX images.
+struct ClassifierData {
+  std::vector<Example> train, valid, test;
+};
+ClassifierData load_classifier_images(const std::string& idx_dir, double val_fraction);
+
+}  // namespace recur

@@ -1,0 +1,364 @@
+// Classifier training: data, batching, the loop, validation, metrics, checkpoints, resume.
+#include "recur/train/classifier_trainer.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <numeric>
+#include <ostream>
+
+#include "recur/io/file.h"
+#include "recur/io/metrics.h"
+#include "recur/io/svg_plot.h"
+#include "recur/train/checkpoint.h"
+#include "recur/train/clip.h"
+#include "recur/train/progress.h"
+#include "recur/train/run_files.h"
+
+namespace recur {
+
+void ClassifierTrainConfig::validate() const {
+  RECUR_CHECK(idx_dir.empty() != train_path.empty(),
+              "give the data either as text files (--train, --valid) or as an image directory "
+              "(--idx-dir), not both");
+  RECUR_CHECK(!train_path.empty() ? !valid_path.empty() : true,
+              "a validation file is required with --train (--valid)");
+  RECUR_CHECK(!out_path.empty(), "an output model path is required (--out)");
+  RECUR_CHECK(batch > 0 && epochs > 0 && embed > 0 && max_len > 0,
+              "batch, epochs, embed and max-len must be positive");
+  RECUR_CHECK(val_fraction > 0 && val_fraction < 0.5,
+              "--val-fraction must be in (0, 0.5), got " << val_fraction);
+  RECUR_CHECK(clip >= 0, "--clip must be >= 0, got " << clip);
+  RECUR_CHECK(log_every > 0, "--log-every must be positive");
+  RECUR_CHECK(lr_min_factor >= 0 && lr_min_factor <= 1, "--lr-min must be in [0, 1]");
+  RECUR_CHECK(head == ClassifierHead::pool || top_hidden > 0, "--top-hidden must be positive");
+  optimizer.validate();
+}
+
+std::string ClassifierTrainConfig::metrics_path() const {
+  return output_stem(out_path) + ".metrics.jsonl";
+}
+std::string ClassifierTrainConfig::plot_path() const { return output_stem(out_path) + ".svg"; }
+std::string ClassifierTrainConfig::confusion_path() const {
+  return output_stem(out_path) + ".confusion.svg";
+}
+std::string ClassifierTrainConfig::checkpoint_path() const {
+  return output_stem(out_path) + ".ckpt.safetensors";
+}
+
+ClassifierData load_classifier_images(const std::string& dir, double val_fraction) {
+  auto file = [&](const char* name) {
+    const std::string p = (std::filesystem::path(dir) / name).string();
+    RECUR_CHECK(std::filesystem::exists(p),
+                "'" << p << "' not found; expected the Fashion-MNIST layout (train-images-idx3-ubyte.gz, "
+                       "train-labels-idx1-ubyte.gz, t10k-...; Debian: dataset-fashion-mnist, "
+                       "installed by scripts/setup.sh)");
+    return p;
+  };
+  const std::string ti = file("train-images-idx3-ubyte.gz"), tl = file("train-labels-idx1-ubyte.gz");
+  const std::string si = file("t10k-images-idx3-ubyte.gz"), sl = file("t10k-labels-idx1-ubyte.gz");
+  ClassifierData d;
+  std::vector<Example> all = image_row_sequences(read_idx_images(ti), read_idx_labels(tl), ti);
+  d.test = image_row_sequences(read_idx_images(si), read_idx_labels(sl), si);
+  const size_t n_val = size_t(double(all.size()) * val_fraction);
+  RECUR_CHECK(n_val > 0 && n_val < all.size(), ti << ": too few images to hold out a validation part");
+  d.valid.assign(std::make_move_iterator(all.end() - std::ptrdiff_t(n_val)),
+                 std::make_move_iterator(all.end()));
+  all.resize(all.size() - n_val);
+  d.train = std::move(all);
+  return d;
+}
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// One epoch's batches: a shuffle that depends only on (seed, epoch), pools of 50 batches sorted by
+// length, and a shuffled batch order.
+std::vector<std::vector<size_t>> plan_epoch(const std::vector<Example>& ex, int64_t batch,
+                                            uint64_t seed, int64_t epoch) {
+  Rng rng(seed * 0x9E3779B97F4A7C15ULL + uint64_t(epoch) + 1);
+  std::vector<size_t> order(ex.size());
+  std::iota(order.begin(), order.end(), size_t(0));
+  for (size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[rng.below(i)]);
+  const size_t pool = size_t(batch) * 50;
+  std::vector<std::vector<size_t>> batches;
+  for (size_t p = 0; p < order.size(); p += pool) {
+    auto first = order.begin() + std::ptrdiff_t(p);
+    auto last = order.begin() + std::ptrdiff_t(std::min(order.size(), p + pool));
+    std::stable_sort(first, last, [&](size_t a, size_t b) { return ex[a].steps < ex[b].steps; });
+    for (auto it = first; it < last; it += std::min<std::ptrdiff_t>(batch, last - it))
+      batches.emplace_back(it, it + std::min<std::ptrdiff_t>(batch, last - it));
+  }
+  for (size_t i = batches.size(); i > 1; --i) std::swap(batches[i - 1], batches[rng.below(i)]);
+  return batches;
+}
+
+void check_labels_seen(const std::vector<Example>& train, int64_t classes, const std::string& src) {
+  for (const Example& e : train)
+    RECUR_CHECK(e.label >= 0 && e.label < classes,
+                src << ": label " << e.label << " outside [0, " << classes << ")");
+  RECUR_CHECK(classes >= 2, src << ": the training data has only " << classes
+                                << " class; a classifier needs at least 2");
+}
+
+}  // namespace
+
+ClassifierTrainResult train_classifier(const ClassifierTrainConfig& cfg_in, std::ostream& log) {
+  ClassifierTrainConfig cfg = cfg_in;
+  cfg.validate();
+  make_output_directory(cfg.out_path);
+
+  // Data and the input side of the model.
+  ClassifierTrainResult res;
+  ClassifierModel& model = res.model;
+  ClassifierData data;
+  std::string fingerprint;  // of the training data, compared on resume
+  if (!cfg.idx_dir.empty()) {
+    data = load_classifier_images(cfg.idx_dir, cfg.val_fraction);
+    model.input = ClassifierInput::image_rows;
+    int64_t classes = 0;
+    for (const Example& e : data.train) classes = std::max(classes, e.label + 1);
+    model.labels = LabelSet::numbered(classes);
+    fingerprint = cfg.idx_dir + " " + std::to_string(data.train.size());
+  } else {
+    const std::vector<LabeledText> train = read_labeled_tsv(cfg.train_path);
+    const std::vector<LabeledText> valid = read_labeled_tsv(cfg.valid_path);
+    model.labels = LabelSet(train);
+    model.encoder = cfg.tokens == TokenMode::chars
+                        ? TextEncoder::bytes()
+                        : TextEncoder::words(train, cfg.max_words, cfg.train_path);
+    model.max_len = cfg.max_len;
+    data.train = encode_labeled(train, model.encoder, model.labels, cfg.max_len, cfg.train_path);
+    data.valid = encode_labeled(valid, model.encoder, model.labels, cfg.max_len, cfg.valid_path);
+    if (!cfg.test_path.empty())
+      data.test = encode_labeled(read_labeled_tsv(cfg.test_path), model.encoder, model.labels,
+                                 cfg.max_len, cfg.test_path);
+    fingerprint = std::to_string(fnv1a64(read_file_bytes(cfg.train_path)));
+  }
+  const std::string source = cfg.idx_dir.empty() ? cfg.train_path : cfg.idx_dir;
+  check_labels_seen(data.train, model.labels.size(), source);
+
+  ClassifierConfig mc;
+  if (model.input == ClassifierInput::text) {
+    mc.vocab = model.encoder.vocab_size();
+    mc.embed = cfg.embed;
+  } else {
+    mc.features = int64_t(data.train.front().values.size()) / data.train.front().steps;
+  }
+  mc.rnn = cfg.rnn;
+  mc.rnn.input_size = mc.input_size();
+  mc.head = cfg.head;
+  mc.pooling = cfg.pooling;
+  mc.top_hidden = cfg.head == ClassifierHead::pool ? 0 : cfg.top_hidden;
+  mc.classes = model.labels.size();
+  model.net = SequenceClassifier<float>(mc);
+  Rng rng(cfg.seed);  // initialisation, then dropout
+  init_classifier(model.net, rng, cfg.init);
+  SequenceClassifier<float> grads(mc);
+  std::vector<Param<float>> params = param_list(model.net, grads);
+  Optimizer<float> opt(cfg.optimizer);
+
+  const int64_t per_epoch = (int64_t(data.train.size()) + cfg.batch - 1) / cfg.batch;
+  const int64_t total = per_epoch * cfg.epochs;
+  const OptimizerConfig& o = cfg.optimizer;
+  const std::map<std::string, std::string> hp = {
+      {"data", fingerprint},
+      {"tokens", model.input == ClassifierInput::text ? token_mode_name(cfg.tokens) : "image_rows"},
+      {"max-len", std::to_string(cfg.max_len)},
+      {"model", [&] {
+         std::string s;
+         for (const auto& [k, v] : mc.to_metadata()) s += k + "=" + v + ";";
+         return s;
+       }()},
+      {"init", recurrent_init_name(cfg.init)},
+      {"batch", std::to_string(cfg.batch)},
+      {"optimizer", optimizer_kind_name(o.kind)},
+      {"lr", exact_decimal(o.lr)},
+      {"momentum", exact_decimal(o.momentum)},
+      {"weight-decay", exact_decimal(o.weight_decay)},
+      {"clip", exact_decimal(cfg.clip)},
+      {"lr-schedule", cfg.cosine_schedule ? "cosine to " + exact_decimal(cfg.lr_min_factor) : "constant"},
+      {"seed", std::to_string(cfg.seed)}};
+
+  int64_t step = 0;
+  double seconds_before = 0, interval_loss = 0;
+  int64_t interval_steps = 0, interval_correct = 0, interval_seen = 0;
+  const std::string metrics = cfg.metrics_path();
+  if (!cfg.resume_path.empty()) {
+    const Checkpoint ck = load_checkpoint(cfg.resume_path);
+    std::string diffs;
+    for (const auto& [k, v] : hp) {
+      auto it = ck.metadata.find("hp." + k);
+      const std::string was = it == ck.metadata.end() ? "(missing)" : it->second;
+      if (was != v) diffs += "\n  " + k + ": checkpoint " + was + ", this run " + v;
+    }
+    RECUR_CHECK(diffs.empty(), cfg.resume_path << ": cannot resume with different settings (only "
+                                                  "--epochs and the output intervals may change):"
+                                               << diffs);
+    model.net.load_state_dict(ck.model, cfg.resume_path);
+    opt.import_state(ck.optimizer);
+    rng.set_state(decode_rng_state(checkpoint_get(ck, "rng", cfg.resume_path), cfg.resume_path));
+    step = checkpoint_get_int(ck, "run.step", cfg.resume_path);
+    seconds_before = checkpoint_get_double(ck, "run.seconds", cfg.resume_path);
+    interval_loss = checkpoint_get_double(ck, "run.interval_loss", cfg.resume_path);
+    interval_steps = checkpoint_get_int(ck, "run.interval_steps", cfg.resume_path);
+    interval_correct = checkpoint_get_int(ck, "run.interval_correct", cfg.resume_path);
+    interval_seen = checkpoint_get_int(ck, "run.interval_seen", cfg.resume_path);
+    if (std::filesystem::exists(metrics)) truncate_metrics_after(metrics, step);
+    log << "train-classifier: resumed from " << cfg.resume_path << " at step " << step << "\n";
+  } else {
+    std::filesystem::remove(metrics);
+  }
+  auto write_checkpoint = [&](double seconds) {
+    Checkpoint ck;
+    ck.model = model.net.state_dict();
+    ck.optimizer = opt.export_state();
+    for (const auto& [k, v] : hp) ck.metadata["hp." + k] = v;
+    ck.metadata["rng"] = encode_rng_state(rng.state());
+    ck.metadata["run.step"] = std::to_string(step);
+    ck.metadata["run.seconds"] = exact_hex(seconds);
+    ck.metadata["run.interval_loss"] = exact_hex(interval_loss);
+    ck.metadata["run.interval_steps"] = std::to_string(interval_steps);
+    ck.metadata["run.interval_correct"] = std::to_string(interval_correct);
+    ck.metadata["run.interval_seen"] = std::to_string(interval_seen);
+    save_checkpoint(cfg.checkpoint_path(), ck);
+  };
+
+  log << "train-classifier: " << data.train.size() << " training, " << data.valid.size()
+      << " validation and " << data.test.size() << " test examples, " << model.labels.size()
+      << " classes\n"
+      << "train-classifier: " << (mc.rnn.bidirectional ? "bidirectional " : "")
+      << cell_name(mc.rnn.cell) << " " << mc.rnn.num_layers << "x" << mc.rnn.hidden_size << ", "
+      << classifier_head_name(mc.head)
+      << (mc.head == ClassifierHead::pool ? std::string(" (") + pooling_name(mc.pooling) + ")" : "")
+      << ", batch " << cfg.batch << ", " << cfg.epochs << " epochs of " << per_epoch
+      << " updates\n";
+
+  const std::string title = std::string("recur train-classifier: ") + cell_name(mc.rnn.cell) +
+                            " on " + std::filesystem::path(source).filename().string();
+  Progress progress(log, cfg.progress_bar);
+  const auto t0 = Clock::now();
+  auto elapsed = [&] {
+    return seconds_before + std::chrono::duration<double>(Clock::now() - t0).count();
+  };
+  const int64_t start_step = step;
+  double eval_seconds = 0;
+  auto validate = [&] {
+    const auto v0 = Clock::now();
+    res.validation = evaluate_classifier(model.net, data.valid, 2 * cfg.batch);
+    MetricRecord r;
+    r.kind = "val";
+    r.step = step;
+    r.seconds = elapsed();
+    r.loss_nats = res.validation.loss_nats;
+    r.bits_per_token = r.loss_nats / std::log(2.0);
+    r.accuracy = res.validation.accuracy();
+    append_metric(metrics, r);
+    char line[200];
+    std::snprintf(line, sizeof line, "epoch %lld (step %lld): validation loss %.4f, accuracy %.4f",
+                  (long long)(step / per_epoch), (long long)step, r.loss_nats, r.accuracy);
+    progress.line(line);
+    plot_training_curves(read_metrics(metrics), cfg.plot_path(), title);
+    eval_seconds += std::chrono::duration<double>(Clock::now() - v0).count();
+  };
+
+  std::vector<std::vector<size_t>> plan;
+  int64_t plan_epoch_no = -1;
+  const bool dense = model.input == ClassifierInput::image_rows;
+  while (step < total) {
+    if (cfg.stop && cfg.stop->load()) {
+      res.interrupted = true;
+      break;
+    }
+    const int64_t epoch = step / per_epoch, k = step % per_epoch;
+    if (epoch != plan_epoch_no) {
+      plan = plan_epoch(data.train, cfg.batch, cfg.seed, epoch);
+      plan_epoch_no = epoch;
+    }
+    if (cfg.cosine_schedule) {
+      const double lo = o.lr * cfg.lr_min_factor;
+      opt.set_lr(lo + 0.5 * (o.lr - lo) *
+                          (1 + std::cos(3.141592653589793 * double(step) / double(total))));
+    }
+    const ClassifierBatch<float> batch =
+        make_classifier_batch(data.train, plan[size_t(k)], dense, mc.features);
+    zero_grads(params);
+    Tensor<float> logits;
+    const float loss =
+        classifier_batch(model.net, &grads, batch, RnnRunOptions{true, &rng}, &logits);
+    RECUR_CHECK(std::isfinite(loss), "training loss became " << loss << " at step " << step + 1
+                                                             << "; the last checkpoint was left as "
+                                                                "it was (try a lower --lr)");
+    if (cfg.clip > 0) clip_grad_norm(params, float(cfg.clip));
+    opt.step(params);
+    ++step;
+    interval_loss += loss;
+    ++interval_steps;
+    for (int64_t b = 0; b < batch.batch; ++b) {
+      const float* z = logits.ptr() + b * mc.classes;
+      interval_correct += int64_t(std::max_element(z, z + mc.classes) - z) == batch.labels[size_t(b)];
+      ++interval_seen;
+    }
+    const double secs = elapsed();
+    const double rate = double(step - start_step) * double(cfg.batch) /
+                        std::max(1e-9, secs - seconds_before - eval_seconds);
+    progress.bar(step, total, interval_loss / double(interval_steps) / std::log(2.0), "bits",
+                 rate, "ex", double(total - step) * double(cfg.batch) / rate);
+    if (step % cfg.log_every == 0 || step % per_epoch == 0) {
+      MetricRecord r;
+      r.kind = "train";
+      r.step = step;
+      r.seconds = secs;
+      r.loss_nats = interval_loss / double(interval_steps);
+      r.bits_per_token = r.loss_nats / std::log(2.0);
+      r.learning_rate = opt.config().lr;
+      if (interval_seen > 0) r.accuracy = double(interval_correct) / double(interval_seen);
+      append_metric(metrics, r);
+      if (!progress.is_bar()) {
+        char line[200];
+        std::snprintf(line, sizeof line,
+                      "step %lld/%lld  loss %.4f  accuracy %.3f  %.0f ex/s  elapsed %s  eta %s",
+                      (long long)step, (long long)total, r.loss_nats,
+                      interval_seen ? double(interval_correct) / double(interval_seen) : 0.0, rate,
+                      format_duration(secs).c_str(),
+                      format_duration(double(total - step) * double(cfg.batch) / rate).c_str());
+        progress.line(line);
+      }
+      interval_loss = 0;
+      interval_steps = 0;
+      interval_correct = interval_seen = 0;
+    }
+    if (step % per_epoch == 0) {
+      validate();
+      write_checkpoint(elapsed());
+    }
+  }
+  res.steps_done = step;
+  res.epochs_done = step / per_epoch;
+  res.seconds = elapsed();
+  if (res.interrupted) {
+    write_checkpoint(res.seconds);
+    progress.line("train-classifier: stopped at step " + std::to_string(step) +
+                  "; checkpoint written to " + cfg.checkpoint_path() + " (continue with --resume)");
+    return res;
+  }
+  if (res.validation.examples == 0) res.validation = evaluate_classifier(model.net, data.valid, 2 * cfg.batch);
+  const bool has_test = !data.test.empty();
+  if (has_test) res.test = evaluate_classifier(model.net, data.test, 2 * cfg.batch);
+  const ClassifierEvaluation& shown = has_test ? res.test : res.validation;
+  log << (has_test ? "test set:\n" : "validation set:\n")
+      << classification_report(shown, model.labels);
+  write_file_atomic(cfg.confusion_path(),
+                    confusion_svg(shown, model.labels,
+                                  title + (has_test ? " (test)" : " (validation)")));
+  std::map<std::string, std::string> extra = {
+      {"validation_accuracy", exact_decimal(res.validation.accuracy())}};
+  if (has_test) extra["test_accuracy"] = exact_decimal(res.test.accuracy());
+  save_classifier_model(cfg.out_path, model, extra);
+  return res;
+}
+
+}  // namespace recur

@@ -1,0 +1,236 @@
+// `recur train-classifier`, `recur eval-classifier` and `recur classify`: sequence classification
+// (N -> 1) of labelled text or of images read row by row.
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <iostream>
+
+#include "commands.h"
+#include "interrupt.h"
+#include "recur/core/gemm.h"
+#include "recur/io/file.h"
+#include "recur/train/classifier_trainer.h"
+
+namespace recur::cli {
+namespace {
+
+struct TrainClassifierArgs {
+  ClassifierTrainConfig cfg;
+  std::string tokens = "char", cell = "lstm", optimizer = "adam", init = "uniform";
+  std::string head = "pool", pooling = "last", schedule = "constant";
+  int64_t hidden = 128;
+  int layers = 1;
+  bool unidirectional = false;
+  double lr = 2e-3, weight_decay = 0;
+  int threads = 0;
+};
+
+void run_train(TrainClassifierArgs a) {
+  a.cfg.tokens = parse_token_mode(a.tokens);
+  a.cfg.rnn.cell = parse_cell(a.cell);
+  a.cfg.rnn.hidden_size = a.hidden;
+  a.cfg.rnn.num_layers = a.layers;
+  a.cfg.rnn.bidirectional = !a.unidirectional;
+  a.cfg.head = parse_classifier_head(a.head);
+  a.cfg.pooling = parse_pooling(a.pooling);
+  a.cfg.init = parse_recurrent_init(a.init);
+  a.cfg.optimizer.kind = parse_optimizer_kind(a.optimizer);
+  a.cfg.optimizer.lr = a.lr;
+  a.cfg.optimizer.weight_decay = a.weight_decay;
+  a.cfg.cosine_schedule = a.schedule == "cosine";
+  a.cfg.progress_bar = isatty(fileno(stderr));
+  a.cfg.stop = stop_on_interrupt();
+  set_num_threads(a.threads);
+  const ClassifierTrainResult r = train_classifier(a.cfg, std::cerr);
+  if (r.interrupted) std::exit(130);
+  std::printf("validation accuracy: %.4f (%lld examples)\n", r.validation.accuracy(),
+              (long long)r.validation.examples);
+  if (r.test.examples > 0)
+    std::printf("test accuracy: %.4f (%lld examples)\n", r.test.accuracy(),
+                (long long)r.test.examples);
+  std::printf("trained %lld epochs (%lld steps) in %.1f s\n", (long long)r.epochs_done,
+              (long long)r.steps_done, r.seconds);
+  std::printf("model: %s  metrics: %s  plot: %s  confusion: %s  checkpoint: %s\n",
+              a.cfg.out_path.c_str(), a.cfg.metrics_path().c_str(), a.cfg.plot_path().c_str(),
+              a.cfg.confusion_path().c_str(), a.cfg.checkpoint_path().c_str());
+}
+
+struct EvalArgs {
+  std::string model, data, idx_dir, split = "test", confusion;
+  int64_t batch = 64;
+  double val_fraction = 0.1;
+  int threads = 0;
+};
+
+std::vector<Example> examples_for(const ClassifierModel& m, const EvalArgs& a) {
+  if (m.input == ClassifierInput::image_rows) {
+    RECUR_CHECK(!a.idx_dir.empty(), a.model << " reads images: give --idx-dir");
+    ClassifierData d = load_classifier_images(a.idx_dir, a.val_fraction);
+    if (a.split == "train") return d.train;
+    if (a.split == "valid") return d.valid;
+    return d.test;
+  }
+  RECUR_CHECK(!a.data.empty(), a.model << " reads text: give --data FILE (label<TAB>text lines)");
+  return encode_labeled(read_labeled_tsv(a.data), m.encoder, m.labels, m.max_len, a.data);
+}
+
+void run_eval(const EvalArgs& a) {
+  set_num_threads(a.threads);
+  const ClassifierModel m = load_classifier_model(a.model);
+  const std::vector<Example> ex = examples_for(m, a);
+  const ClassifierEvaluation ev = evaluate_classifier(m.net, ex, a.batch);
+  std::printf("%s", classification_report(ev, m.labels).c_str());
+  if (!a.confusion.empty()) {
+    write_file_atomic(a.confusion, confusion_svg(ev, m.labels, "recur eval-classifier: " + a.model));
+    std::printf("confusion matrix: %s\n", a.confusion.c_str());
+  }
+}
+
+struct ClassifyArgs {
+  std::string model, text;
+  int64_t top = 1;
+};
+
+// One text per input line (or --text): prints the top classes with their probabilities.
+void run_classify(const ClassifyArgs& a) {
+  const ClassifierModel m = load_classifier_model(a.model);
+  RECUR_CHECK(m.input == ClassifierInput::text,
+              a.model << " classifies images; use `recur eval-classifier --idx-dir`");
+  std::vector<std::string> texts;
+  if (!a.text.empty()) {
+    texts.push_back(a.text);
+  } else {
+    std::string line;
+    while (std::getline(std::cin, line))
+      if (!line.empty()) texts.push_back(line);
+  }
+  RECUR_CHECK(!texts.empty(), "nothing to classify: give --text or lines on standard input");
+  std::vector<Example> ex;
+  for (size_t i = 0; i < texts.size(); ++i)
+    ex.push_back({m.encoder.encode(texts[i], m.max_len, "input line " + std::to_string(i + 1)),
+                  {}, 0, 0});
+  for (Example& e : ex) e.steps = int64_t(e.tokens.size());
+  const Tensor<float> p = classifier_probabilities(m.net, ex, 64);
+  const int64_t C = m.labels.size(), top = std::min<int64_t>(a.top, C);
+  for (size_t i = 0; i < ex.size(); ++i) {
+    std::vector<int64_t> order(static_cast<size_t>(C));
+    for (int64_t c = 0; c < C; ++c) order[size_t(c)] = c;
+    const float* row = p.ptr() + int64_t(i) * C;
+    std::partial_sort(order.begin(), order.begin() + top, order.end(),
+                      [&](int64_t x, int64_t y) { return row[x] > row[y]; });
+    for (int64_t k = 0; k < top; ++k)
+      std::printf("%s%s %.4f", k ? "  " : "", m.labels.name(order[size_t(k)]).c_str(),
+                  double(row[order[size_t(k)]]));
+    std::printf("\n");
+  }
+}
+
+}  // namespace
+
+void add_classifier(CLI::App& app, Action& action) {
+  auto a = std::make_shared<TrainClassifierArgs>();
+  CLI::App* c = app.add_subcommand(
+      "train-classifier",
+      "Train a sequence classifier (N -> 1) on labelled text files (label<TAB>text per line) or on "
+      "images read row by row (--idx-dir, Fashion-MNIST layout). Writes the model, "
+      "<out>.metrics.jsonl, <out>.svg, <out>.confusion.svg and <out>.ckpt.safetensors; Ctrl-C "
+      "writes the checkpoint and stops.");
+  c->add_option("--train", a->cfg.train_path, "Training examples (label<TAB>text)");
+  c->add_option("--valid", a->cfg.valid_path, "Validation examples (same format)");
+  c->add_option("--test", a->cfg.test_path, "Test examples, reported at the end (optional)");
+  c->add_option("--idx-dir", a->cfg.idx_dir,
+                "Images instead of text: a directory with train-/t10k- IDX files");
+  c->add_option("--val-fraction", a->cfg.val_fraction,
+                "Images: the tail of the training files held out for validation")
+      ->capture_default_str();
+  c->add_option("--out", a->cfg.out_path, "Model file to write (.safetensors)")->required();
+  c->add_option("--tokens", a->tokens, "Text: char (bytes) or word")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"char", "word"}));
+  c->add_option("--max-words", a->cfg.max_words, "Word mode: vocabulary cap (others are <unk>)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  c->add_option("--max-len", a->cfg.max_len, "Text: tokens kept per example (the first ones)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  c->add_option("--cell", a->cell, "Recurrent cell")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"lstm", "gru", "rnn_tanh", "rnn_relu"}));
+  c->add_option("--hidden", a->hidden, "Hidden size")->capture_default_str()->check(CLI::PositiveNumber);
+  c->add_option("--layers", a->layers, "Stacked layers")->capture_default_str()->check(CLI::PositiveNumber);
+  c->add_flag("--unidirectional", a->unidirectional, "One direction only (default: bidirectional)");
+  c->add_option("--embed", a->cfg.embed, "Text: embedding size")->capture_default_str()->check(CLI::PositiveNumber);
+  c->add_option("--dropout", a->cfg.rnn.dropout, "Dropout between layers")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 0.95));
+  c->add_option("--head", a->head,
+                "pool (pooling of the encoder; last + bidirectional = Text-RNN v1), textrnn2 (a "
+                "second LSTM over the encoder, Text-RNN v2) or rcnn (recurrent CNN)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"pool", "textrnn2", "rcnn"}));
+  c->add_option("--pooling", a->pooling, "pool head: last, mean or max")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"last", "mean", "max"}));
+  c->add_option("--top-hidden", a->cfg.top_hidden, "textrnn2: second LSTM size; rcnn: projection size")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  c->add_option("--init", a->init, "Recurrent weights: uniform (PyTorch), orthogonal, identity (IRNN)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"uniform", "orthogonal", "identity"}));
+  c->add_option("--batch", a->cfg.batch, "Examples per update")->capture_default_str()->check(CLI::PositiveNumber);
+  c->add_option("--epochs", a->cfg.epochs, "Passes over the training examples")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  c->add_option("--optimizer", a->optimizer, "sgd, adam or adamw")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"sgd", "adam", "adamw"}));
+  c->add_option("--lr", a->lr, "Learning rate")->capture_default_str()->check(CLI::PositiveNumber);
+  c->add_option("--lr-schedule", a->schedule, "constant, or cosine decay to lr * --lr-min")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"constant", "cosine"}));
+  c->add_option("--lr-min", a->cfg.lr_min_factor, "Cosine schedule: final lr as a fraction of --lr")
+      ->capture_default_str();
+  c->add_option("--clip", a->cfg.clip, "Clip gradients to this global norm (0: off)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  c->add_option("--weight-decay", a->weight_decay, "L2 weight decay (decoupled for adamw)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  c->add_option("--seed", a->cfg.seed, "Random seed (initialisation, shuffling, dropout)")->capture_default_str();
+  c->add_option("--threads", a->threads, "CPU threads (0: all cores)")->capture_default_str();
+  c->add_option("--log-every", a->cfg.log_every, "Metrics/progress interval (steps)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  c->add_option("--resume", a->cfg.resume_path, "Continue from this checkpoint");
+  c->callback([a, &action] { action = [a] { run_train(*a); }; });
+
+  auto e = std::make_shared<EvalArgs>();
+  CLI::App* ev = app.add_subcommand(
+      "eval-classifier",
+      "Score a trained classifier on labelled data: accuracy, per-class precision/recall/F1 and "
+      "the confusion matrix (text, and an SVG with --confusion).");
+  ev->add_option("--model", e->model, "Classifier written by train-classifier")->required();
+  ev->add_option("--data", e->data, "Text models: labelled examples (label<TAB>text)");
+  ev->add_option("--idx-dir", e->idx_dir, "Image models: the IDX directory");
+  ev->add_option("--split", e->split, "Image models: train, valid or test")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"train", "valid", "test"}));
+  ev->add_option("--val-fraction", e->val_fraction, "Image models: as in training")->capture_default_str();
+  ev->add_option("--confusion", e->confusion, "Write the confusion matrix as SVG here");
+  ev->add_option("--batch", e->batch, "Examples per forward pass")->capture_default_str()->check(CLI::PositiveNumber);
+  ev->add_option("--threads", e->threads, "CPU threads (0: all cores)")->capture_default_str();
+  ev->callback([e, &action] { action = [e] { run_eval(*e); }; });
+
+  auto k = std::make_shared<ClassifyArgs>();
+  CLI::App* cl = app.add_subcommand(
+      "classify",
+      "Classify texts with a trained text classifier: --text, or one text per line of standard "
+      "input; prints the top classes and their probabilities per line.");
+  cl->add_option("--model", k->model, "Classifier written by train-classifier")->required();
+  cl->add_option("--text", k->text, "The text to classify (default: read lines from stdin)");
+  cl->add_option("--top", k->top, "Classes to print per text")->capture_default_str()->check(CLI::PositiveNumber);
+  cl->callback([k, &action] { action = [k] { run_classify(*k); }; });
+}
+
+}  // namespace recur::cli
