@@ -10,6 +10,12 @@ packages=(
   python3 python3-numpy python3-torch            # PyTorch reference for parity tests and benchmarks
   libopenblas0-pthread                           # a real BLAS under that PyTorch (the default is the reference BLAS)
   bible-kjv                                      # real text: the King James Bible
+  fortunes fortunes-bg fortunes-br fortunes-cs   # classification text (recur data): fortune files
+  fortunes-de fortunes-eo fortunes-es            #   in 12 languages, the English ones also by topic
+  fortunes-ga fortunes-it fortunes-pl
+  fortunes-ru fortunes-zh
+  dataset-fashion-mnist                          # classification images: Fashion-MNIST (IDX, gzip)
+  zlib1g-dev                                     # zlib: reads the gzip-compressed IDX files
 )
 sudo=""
 if [[ $(id -u) -ne 0 ]]; then sudo="sudo"; fi

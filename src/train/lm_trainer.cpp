@@ -15,6 +15,7 @@
 #include "recur/train/checkpoint.h"
 #include "recur/train/clip.h"
 #include "recur/train/progress.h"
+#include "recur/core/hash.h"
 #include "recur/train/run_files.h"
 
 namespace recur {

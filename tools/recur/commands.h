@@ -17,5 +17,7 @@ void add_ngram(CLI::App& app, Action& run);
 void add_plot(CLI::App& app, Action& run);
 void add_sample(CLI::App& app, Action& run);
 void add_eval_lm(CLI::App& app, Action& run);
+void add_data(CLI::App& app, Action& run);
+void add_classifier(CLI::App& app, Action& run);  // train-classifier, eval-classifier, classify
 
 }  // namespace recur::cli

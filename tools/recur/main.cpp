@@ -23,6 +23,8 @@ int main(int argc, char** argv) {
   recur::cli::add_plot(app, run);
   recur::cli::add_sample(app, run);
   recur::cli::add_eval_lm(app, run);
+  recur::cli::add_data(app, run);
+  recur::cli::add_classifier(app, run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -16,7 +16,5 @@ void make_output_directory(const std::string& model_path);
 std::string exact_decimal(double v);
 // "%a": the exact bits, for counters that must resume bit for bit.
 std::string exact_hex(double v);
-// FNV-1a 64 of the bytes: a fingerprint of the training data.
-uint64_t fnv1a64(const std::string& bytes);
 
 }  // namespace recur

@@ -1,0 +1,225 @@
+// `recur data`: makes the classification data sets from Debian packages: fortunes-lang and
+// fortunes-topic write labeled TSV splits (docs/data.md), fashion-mnist checks and summarises the
+// IDX files that the trainer reads directly.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "commands.h"
+#include "recur/core/error.h"
+#include "recur/data/fortunes.h"
+#include "recur/data/idx.h"
+#include "recur/data/labeled.h"
+#include "recur/io/file.h"
+
+namespace recur::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+void make_dir(const std::string& dir) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  RECUR_CHECK(!ec,
+              "cannot create the output directory '" << dir << "' for --out: " << ec.message());
+}
+
+// ---- fortunes-lang, fortunes-topic ----
+
+struct FortuneArgs {
+  std::string out, root = "/usr/share/games/fortunes";
+  FortuneFilter filter;
+};
+
+void run_fortunes(const char* name, const std::vector<FortuneClass>& classes,
+                  const FortuneArgs& a) {
+  const FortuneDataset ds = build_fortune_dataset(a.root, classes, a.filter);
+  const std::pair<const char*, const std::vector<LabeledText>*> splits[] = {
+      {"train", &ds.train}, {"valid", &ds.valid}, {"test", &ds.test}};
+  for (const auto& [split, rows] : splits)
+    RECUR_CHECK(!rows->empty(), "the " << split << " split is empty; raise --max-per-class (now "
+                                       << a.filter.max_per_class
+                                       << ") or widen --min-chars/--max-chars");
+
+  std::printf(
+      "%s: %zu classes from %s, entries of %lld..%lld code points, at most %lld per class\n", name,
+      classes.size(), a.root.c_str(), (long long)a.filter.min_chars, (long long)a.filter.max_chars,
+      (long long)a.filter.max_per_class);
+  for (const std::string& s : ds.skipped) std::printf("skipped %s\n", s.c_str());
+  std::printf("%-10s %6s %8s %9s %7s %7s %7s %6s %6s\n", "class", "files", "entries", "in-range",
+              "shared", "unique", "train", "valid", "test");
+  FortuneClassStats total;
+  total.label = "total";
+  for (const FortuneClassStats& s : ds.stats) {
+    total.files += s.files, total.entries += s.entries, total.in_range += s.in_range;
+    total.shared += s.shared, total.unique += s.unique;
+    total.train += s.train, total.valid += s.valid, total.test += s.test;
+  }
+  std::vector<FortuneClassStats> table = ds.stats;
+  table.push_back(total);
+  for (const FortuneClassStats& s : table)
+    std::printf("%-10s %6lld %8lld %9lld %7lld %7lld %7lld %6lld %6lld\n", s.label.c_str(),
+                (long long)s.files, (long long)s.entries, (long long)s.in_range,
+                (long long)s.shared, (long long)s.unique, (long long)s.train, (long long)s.valid,
+                (long long)s.test);
+
+  make_dir(a.out);
+  for (const auto& [split, rows] : splits) {
+    const std::string path = (fs::path(a.out) / (std::string(split) + ".tsv")).string();
+    write_labeled_tsv(path, *rows);
+    std::printf("wrote %s (%zu example%s)\n", path.c_str(), rows->size(),
+                rows->size() == 1 ? "" : "s");
+  }
+}
+
+void add_fortunes(CLI::App& data, Action& action, const char* name, const char* description,
+                  std::vector<FortuneClass> (*classes)()) {
+  auto a = std::make_shared<FortuneArgs>();
+  CLI::App* c = data.add_subcommand(name, description);
+  c->add_option("--out", a->out, "Write train.tsv, valid.tsv and test.tsv here (made if missing)")
+      ->required()
+      ->type_name("DIR");
+  c->add_option("--root", a->root, "Debian's fortune files")
+      ->capture_default_str()
+      ->type_name("DIR");
+  c->add_option("--max-per-class", a->filter.max_per_class,
+                "Keep at most N texts per class (a fixed sample by hash of the text)")
+      ->capture_default_str()
+      ->type_name("N");
+  c->add_option("--min-chars", a->filter.min_chars, "Drop entries shorter than N code points")
+      ->capture_default_str()
+      ->type_name("N");
+  c->add_option("--max-chars", a->filter.max_chars, "Drop entries longer than N code points")
+      ->capture_default_str()
+      ->type_name("N");
+  c->callback([a, &action, name, classes] {
+    action = [a, name, classes] { run_fortunes(name, classes(), *a); };
+  });
+}
+
+// ---- fashion-mnist ----
+
+// Fashion-MNIST's labels 0-9 (Xiao, Rasul and Vollgraf 2017).
+const char* const kFashionClasses[] = {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                                       "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
+constexpr int kFashionNumClasses = 10;
+
+struct FashionArgs {
+  std::string out, root = "/usr/share/datasets/fashion-mnist";
+};
+
+struct FashionSplit {
+  std::string images_path, labels_path;
+  int64_t count = 0, rows = 0, cols = 0;
+  std::vector<int64_t> histogram = std::vector<int64_t>(kFashionNumClasses, 0);
+  double pixel_mean = 0, pixel_std = 0;  // over all pixels, 0..255
+};
+
+// Reads and cross-checks one split's images and labels.
+FashionSplit check_fashion_split(const std::string& root, const std::string& prefix) {
+  FashionSplit s;
+  s.images_path = (fs::path(root) / (prefix + "-images-idx3-ubyte.gz")).string();
+  s.labels_path = (fs::path(root) / (prefix + "-labels-idx1-ubyte.gz")).string();
+  for (const std::string& p : {s.images_path, s.labels_path})
+    RECUR_CHECK(fs::exists(p), "'" << p
+                                   << "' is missing; install dataset-fashion-mnist "
+                                      "(scripts/setup.sh) or pass --root");
+  const IdxImages images = read_idx_images(s.images_path);
+  const std::vector<uint8_t> labels = read_idx_labels(s.labels_path);
+  RECUR_CHECK(int64_t(labels.size()) == images.count,
+              "'" << s.labels_path << "' holds " << labels.size() << " labels but '"
+                  << s.images_path << "' holds " << images.count
+                  << " images; expected one label per image");
+  RECUR_CHECK(images.count > 0, "'" << s.images_path << "' holds no images");
+  s.count = images.count, s.rows = images.rows, s.cols = images.cols;
+  for (size_t i = 0; i < labels.size(); ++i) {
+    RECUR_CHECK(labels[i] < kFashionNumClasses, "'" << s.labels_path << "': label "
+                                                    << int(labels[i]) << " at index " << i
+                                                    << "; expected 0.." << kFashionNumClasses - 1);
+    ++s.histogram[labels[i]];
+  }
+  double sum = 0, sum_sq = 0;
+  for (uint8_t p : images.pixels) sum += p, sum_sq += double(p) * p;
+  const double n = double(images.pixels.size());
+  s.pixel_mean = sum / n;
+  s.pixel_std = std::sqrt(std::max(0.0, sum_sq / n - s.pixel_mean * s.pixel_mean));
+  return s;
+}
+
+void run_fashion(const FashionArgs& a) {
+  const FashionSplit train = check_fashion_split(a.root, "train");
+  const FashionSplit test = check_fashion_split(a.root, "t10k");
+  RECUR_CHECK(train.rows == test.rows && train.cols == test.cols,
+              "'" << train.images_path << "' holds " << train.rows << "x" << train.cols
+                  << " images but '" << test.images_path << "' holds " << test.rows << "x"
+                  << test.cols << "; expected one image size");
+  std::printf("fashion-mnist: %s\n", a.root.c_str());
+  for (const FashionSplit* s : {&train, &test})
+    std::printf("%-5s %6lld images of %lldx%lld, pixel mean %.2f std %.2f (0..255)  %s\n",
+                s == &train ? "train" : "test", (long long)s->count, (long long)s->rows,
+                (long long)s->cols, s->pixel_mean, s->pixel_std, s->images_path.c_str());
+  std::printf("%-2s %-12s %6s %6s\n", "id", "class", "train", "test");
+  for (int k = 0; k < kFashionNumClasses; ++k)
+    std::printf("%-2d %-12s %6lld %6lld\n", k, kFashionClasses[k], (long long)train.histogram[k],
+                (long long)test.histogram[k]);
+  if (a.out.empty()) return;
+
+  // The same summary, for scripts and trainers: where the files are and what they hold.
+  nlohmann::json j;
+  j["root"] = a.root;
+  j["classes"] = std::vector<std::string>(std::begin(kFashionClasses), std::end(kFashionClasses));
+  for (const FashionSplit* s : {&train, &test})
+    j[s == &train ? "train" : "test"] = {{"images", s->images_path},
+                                         {"labels", s->labels_path},
+                                         {"count", s->count},
+                                         {"rows", s->rows},
+                                         {"cols", s->cols},
+                                         {"label_counts", s->histogram},
+                                         {"pixel_mean", s->pixel_mean},
+                                         {"pixel_std", s->pixel_std}};
+  make_dir(a.out);
+  const std::string path = (fs::path(a.out) / "fashion-mnist.json").string();
+  write_file_atomic(path, j.dump(2) + "\n");
+  std::printf("wrote %s\n", path.c_str());
+}
+
+void add_fashion(CLI::App& data, Action& action) {
+  auto a = std::make_shared<FashionArgs>();
+  CLI::App* c = data.add_subcommand(
+      "fashion-mnist",
+      "Check Fashion-MNIST's four IDX files (package dataset-fashion-mnist) and summarise them: "
+      "counts, image size, pixel statistics and the label histogram. Trainers read the IDX files "
+      "directly; nothing is converted.");
+  c->add_option("--root", a->root, "Directory of the four .gz IDX files")
+      ->capture_default_str()
+      ->type_name("DIR");
+  c->add_option("--out", a->out, "Also write the summary to DIR/fashion-mnist.json")
+      ->type_name("DIR");
+  c->callback([a, &action] { action = [a] { run_fashion(*a); }; });
+}
+
+}  // namespace
+
+void add_data(CLI::App& app, Action& action) {
+  CLI::App* data = app.add_subcommand(
+      "data", "Make or check the classification data sets from Debian packages (docs/data.md)");
+  data->require_subcommand(1);
+  add_fortunes(*data, action, "fortunes-lang",
+               "Language identification from Debian's fortune files: 12 classes (bg br cs de en eo "
+               "es ga it pl ru zh), entries filtered by length, deduplicated, capped per class and "
+               "split 80/10/10 by a hash of the text into labeled TSV files (label<TAB>text).",
+               fortune_language_classes);
+  add_fortunes(*data, action, "fortunes-topic",
+               "English topic classification from Debian's `fortunes` categories (computers "
+               "drugs education food law love politics science sports startrek), filtered, "
+               "deduplicated, capped and split as fortunes-lang.",
+               fortune_topic_classes);
+  add_fashion(*data, action);
+}
+
+}  // namespace recur::cli
