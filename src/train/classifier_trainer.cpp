@@ -6,12 +6,12 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
-#include <numeric>
 #include <ostream>
 
 #include "recur/io/file.h"
 #include "recur/io/metrics.h"
 #include "recur/io/svg_plot.h"
+#include "recur/train/batching.h"
 #include "recur/train/checkpoint.h"
 #include "recur/train/clip.h"
 #include "recur/train/progress.h"
@@ -75,27 +75,6 @@ ClassifierData load_classifier_images(const std::string& dir, double val_fractio
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-// One epoch's batches: a shuffle that depends only on (seed, epoch), pools of 50 batches sorted by
-// length, and a shuffled batch order.
-std::vector<std::vector<size_t>> plan_epoch(const std::vector<Example>& ex, int64_t batch,
-                                            uint64_t seed, int64_t epoch) {
-  Rng rng(seed * 0x9E3779B97F4A7C15ULL + uint64_t(epoch) + 1);
-  std::vector<size_t> order(ex.size());
-  std::iota(order.begin(), order.end(), size_t(0));
-  for (size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[rng.below(i)]);
-  const size_t pool = size_t(batch) * 50;
-  std::vector<std::vector<size_t>> batches;
-  for (size_t p = 0; p < order.size(); p += pool) {
-    auto first = order.begin() + std::ptrdiff_t(p);
-    auto last = order.begin() + std::ptrdiff_t(std::min(order.size(), p + pool));
-    std::stable_sort(first, last, [&](size_t a, size_t b) { return ex[a].steps < ex[b].steps; });
-    for (auto it = first; it < last; it += std::min<std::ptrdiff_t>(batch, last - it))
-      batches.emplace_back(it, it + std::min<std::ptrdiff_t>(batch, last - it));
-  }
-  for (size_t i = batches.size(); i > 1; --i) std::swap(batches[i - 1], batches[rng.below(i)]);
-  return batches;
-}
 
 void check_labels_seen(const std::vector<Example>& train, int64_t classes, const std::string& src) {
   for (const Example& e : train)
@@ -266,6 +245,8 @@ ClassifierTrainResult train_classifier(const ClassifierTrainConfig& cfg_in, std:
     eval_seconds += std::chrono::duration<double>(Clock::now() - v0).count();
   };
 
+  std::vector<int64_t> train_lengths;
+  for (const Example& e : data.train) train_lengths.push_back(e.steps);
   std::vector<std::vector<size_t>> plan;
   int64_t plan_epoch_no = -1;
   const bool dense = model.input == ClassifierInput::image_rows;
@@ -276,7 +257,7 @@ ClassifierTrainResult train_classifier(const ClassifierTrainConfig& cfg_in, std:
     }
     const int64_t epoch = step / per_epoch, k = step % per_epoch;
     if (epoch != plan_epoch_no) {
-      plan = plan_epoch(data.train, cfg.batch, cfg.seed, epoch);
+      plan = length_pooled_batches(train_lengths, cfg.batch, cfg.seed, epoch);
       plan_epoch_no = epoch;
     }
     if (cfg.cosine_schedule) {

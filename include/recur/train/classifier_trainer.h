@@ -7,9 +7,7 @@
 // read row by row (28 steps of 28 pixels); validation is the last `val_fraction` of the training
 // images, the t10k files are the test set.
 //
-// Batching: each epoch shuffles the examples (the shuffle is a function of seed and epoch only), cuts
-// them into pools of 50 batches, sorts every pool by length and cuts it into batches (less padding),
-// and shuffles the batch order.
+// Batching: length_pooled_batches (train/batching.h), reshuffled every epoch.
 #pragma once
 
 #include <atomic>
