@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "recur/models/named_tensors.h"
 #include "recur/nn/embedding.h"
 #include "recur/nn/linear.h"
 #include "recur/nn/loss.h"
@@ -174,27 +175,13 @@ std::vector<std::pair<std::string, const Tensor<T>*>> SequenceClassifier<T>::nam
 
 template <class T>
 std::map<std::string, Tensor<T>> SequenceClassifier<T>::state_dict() const {
-  std::map<std::string, Tensor<T>> out;
-  for (const auto& [n, t] : named()) out[n] = *t;
-  return out;
+  return named_to_map(named());
 }
 
 template <class T>
 void SequenceClassifier<T>::load_state_dict(const std::map<std::string, Tensor<T>>& tensors,
-                                            const std::string& source) {
-  size_t used = 0;
-  for (auto& [name, dst] : named()) {
-    auto it = tensors.find(name);
-    RECUR_CHECK(it != tensors.end(), source << ": missing tensor '" << name << "'");
-    RECUR_CHECK(it->second.shape == dst->shape, source << ": tensor '" << name << "' has shape "
-                                                       << it->second.shape_string() << ", expected "
-                                                       << dst->shape_string());
-    check_finite(it->second, source + " tensor '" + name + "'");
-    *dst = it->second;
-    ++used;
-  }
-  RECUR_CHECK(used == tensors.size(), source << ": holds " << tensors.size()
-                                             << " tensors, the classifier has " << used);
+                           const std::string& source) {
+  load_named(named(), tensors, source);
 }
 
 template <class T>

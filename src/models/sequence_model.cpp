@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "recur/models/named_tensors.h"
 #include "recur/nn/embedding.h"
 #include "recur/nn/linear.h"
 #include "recur/nn/loss.h"
@@ -84,27 +85,13 @@ std::vector<std::pair<std::string, const Tensor<T>*>> SequenceModel<T>::named() 
 
 template <class T>
 std::map<std::string, Tensor<T>> SequenceModel<T>::state_dict() const {
-  std::map<std::string, Tensor<T>> out;
-  for (const auto& [n, t] : named()) out[n] = *t;
-  return out;
+  return named_to_map(named());
 }
 
 template <class T>
 void SequenceModel<T>::load_state_dict(const std::map<std::string, Tensor<T>>& tensors,
-                                       const std::string& source) {
-  size_t used = 0;
-  for (auto& [name, dst] : named()) {
-    auto it = tensors.find(name);
-    RECUR_CHECK(it != tensors.end(), source << ": missing tensor '" << name << "'");
-    RECUR_CHECK(it->second.shape == dst->shape, source << ": tensor '" << name << "' has shape "
-                                                       << it->second.shape_string() << ", expected "
-                                                       << dst->shape_string());
-    check_finite(it->second, source + " tensor '" + name + "'");
-    *dst = it->second;
-    ++used;
-  }
-  RECUR_CHECK(used == tensors.size(), source << ": holds " << tensors.size()
-                                             << " tensors, the model has " << used);
+                           const std::string& source) {
+  load_named(named(), tensors, source);
 }
 
 template <class T>
@@ -129,20 +116,38 @@ template <class T>
 T sequence_model_window(const SequenceModel<T>& model, SequenceModel<T>* grads,
                         const std::vector<int64_t>& tokens, const std::vector<int64_t>& targets,
                         int64_t steps, int64_t batch, RnnState<T>& state, const RnnRunOptions& opt,
-                        int64_t* count) {
+                        int64_t* count, const std::vector<int64_t>* lengths, Tensor<T>* logits_out) {
   const SequenceModelConfig& c = model.config;
   const int64_t N = steps * batch, E = c.embed, V = c.outputs, F = model.w_out.dim(1);
   RECUR_CHECK(int64_t(tokens.size()) == N && int64_t(targets.size()) == N,
               "window of " << steps << "x" << batch << " needs " << N << " tokens and targets, got "
                            << tokens.size() << " and " << targets.size());
+  static const std::vector<int64_t> kFull;  // every sequence has `steps` steps
+  if (lengths) {
+    RECUR_CHECK(int64_t(lengths->size()) == batch,
+                "window of " << steps << "x" << batch << " has " << lengths->size()
+                             << " lengths, expected one per sequence (" << batch << ")");
+    for (int64_t b = 0; b < batch; ++b) {
+      const int64_t len = (*lengths)[size_t(b)];
+      RECUR_CHECK(len >= 0 && len <= steps, "lengths[" << b << "] = " << len
+                                                       << " is outside [0, " << steps << "]");
+      for (int64_t t = len; t < steps; ++t)  // padding has no output to score
+        RECUR_CHECK(targets[size_t(t * batch + b)] == -1,
+                    "sequence " << b << " has length " << len << " but a target at step " << t
+                                << "; padding targets must be -1");
+    }
+  }
   Tensor<T> x({steps, batch, E});
   embedding_forward(x.ptr(), tokens.data(), model.embedding.ptr(), N, c.vocab, E);
   Tensor<T> y;
   RnnState<T> fin;
   RnnCache<T> cache;
   const bool has_state = !state.h.empty();
-  rnn_forward(y, fin, cache, model.rnn, x, {}, has_state ? &state : nullptr, opt);
-  Tensor<T> logits({N, V});
+  rnn_forward(y, fin, cache, model.rnn, x, lengths ? *lengths : kFull,
+              has_state ? &state : nullptr, opt);
+  Tensor<T> local_logits;
+  Tensor<T>& logits = logits_out ? *logits_out : local_logits;
+  logits = Tensor<T>({N, V});
   linear_forward(logits.ptr(), y.ptr(), model.w_out.ptr(), model.b_out.ptr(), N, F, V);
   Tensor<T> dlogits;
   if (grads) dlogits = Tensor<T>({N, V});
@@ -186,7 +191,7 @@ void sequence_model_step(Tensor<T>& logits, const SequenceModel<T>& model,
   template T sequence_model_window<T>(const SequenceModel<T>&, SequenceModel<T>*,               \
                                       const std::vector<int64_t>&, const std::vector<int64_t>&, \
                                       int64_t, int64_t, RnnState<T>&, const RnnRunOptions&,     \
-                                      int64_t*);                                                \
+                                      int64_t*, const std::vector<int64_t>*, Tensor<T>*);       \
   template void sequence_model_step<T>(Tensor<T>&, const SequenceModel<T>&,                     \
                                        const std::vector<int64_t>&, RnnState<T>&);
 RECUR_INSTANTIATE(float)

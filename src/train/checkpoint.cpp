@@ -88,4 +88,20 @@ double checkpoint_get_double(const Checkpoint& c, const std::string& key, const 
   return x;
 }
 
+void set_checkpoint_settings(Checkpoint& c, const std::map<std::string, std::string>& settings) {
+  for (const auto& [k, v] : settings) c.metadata["hp." + k] = v;
+}
+
+void check_checkpoint_settings(const Checkpoint& c, const std::map<std::string, std::string>& settings,
+                               const std::string& source, const std::string& may_change) {
+  std::string diffs;
+  for (const auto& [k, v] : settings) {
+    auto it = c.metadata.find("hp." + k);
+    const std::string was = it == c.metadata.end() ? "(missing)" : it->second;
+    if (was != v) diffs += "\n  " + k + ": checkpoint " + was + ", this run " + v;
+  }
+  RECUR_CHECK(diffs.empty(), source << ": cannot resume with different settings (only " << may_change
+                                    << " may change):" << diffs);
+}
+
 }  // namespace recur

@@ -169,15 +169,7 @@ ClassifierTrainResult train_classifier(const ClassifierTrainConfig& cfg_in, std:
   const std::string metrics = cfg.metrics_path();
   if (!cfg.resume_path.empty()) {
     const Checkpoint ck = load_checkpoint(cfg.resume_path);
-    std::string diffs;
-    for (const auto& [k, v] : hp) {
-      auto it = ck.metadata.find("hp." + k);
-      const std::string was = it == ck.metadata.end() ? "(missing)" : it->second;
-      if (was != v) diffs += "\n  " + k + ": checkpoint " + was + ", this run " + v;
-    }
-    RECUR_CHECK(diffs.empty(), cfg.resume_path << ": cannot resume with different settings (only "
-                                                  "--epochs and the output intervals may change):"
-                                               << diffs);
+    check_checkpoint_settings(ck, hp, cfg.resume_path, "--epochs and the output intervals");
     model.net.load_state_dict(ck.model, cfg.resume_path);
     opt.import_state(ck.optimizer);
     rng.set_state(decode_rng_state(checkpoint_get(ck, "rng", cfg.resume_path), cfg.resume_path));
@@ -196,7 +188,7 @@ ClassifierTrainResult train_classifier(const ClassifierTrainConfig& cfg_in, std:
     Checkpoint ck;
     ck.model = model.net.state_dict();
     ck.optimizer = opt.export_state();
-    for (const auto& [k, v] : hp) ck.metadata["hp." + k] = v;
+    set_checkpoint_settings(ck, hp);
     ck.metadata["rng"] = encode_rng_state(rng.state());
     ck.metadata["run.step"] = std::to_string(step);
     ck.metadata["run.seconds"] = exact_hex(seconds);

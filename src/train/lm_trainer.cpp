@@ -158,16 +158,8 @@ LmTrainResult train_language_model(const LmTrainConfig& cfg_in, std::ostream& lo
   const std::string metrics = cfg.metrics_path();
   if (!cfg.resume_path.empty()) {
     const Checkpoint ck = load_checkpoint(cfg.resume_path);
-    std::string diffs;
-    for (const auto& [k, v] : hp) {
-      auto it = ck.metadata.find("hp." + k);
-      const std::string was = it == ck.metadata.end() ? "(missing)" : it->second;
-      if (was != v)
-        diffs += "\n  " + k + ": checkpoint " + was + ", this run " + v;
-    }
-    RECUR_CHECK(diffs.empty(), cfg.resume_path << ": cannot resume with different settings "
-                                                  "(only --steps/--epochs/--time and the output "
-                                                  "intervals may change):" << diffs);
+    check_checkpoint_settings(ck, hp, cfg.resume_path,
+                              "--steps/--epochs/--time and the output intervals");
     net.load_state_dict(ck.model, cfg.resume_path);
     opt.import_state(ck.optimizer);
     if (ck.state.count("h")) state.h = ck.state.at("h");
@@ -194,7 +186,7 @@ LmTrainResult train_language_model(const LmTrainConfig& cfg_in, std::ostream& lo
     ck.optimizer = opt.export_state();
     if (!state.h.empty()) ck.state["h"] = state.h;
     if (!state.c.empty()) ck.state["c"] = state.c;
-    for (const auto& [k, v] : hp) ck.metadata["hp." + k] = v;
+    set_checkpoint_settings(ck, hp);
     ck.metadata["rng"] = encode_rng_state(rng.state());
     ck.metadata["run.step"] = std::to_string(step);
     ck.metadata["run.epoch"] = std::to_string(epoch);

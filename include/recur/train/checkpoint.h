@@ -27,6 +27,13 @@ std::string encode_rng_state(const Rng::State& s);
 Rng::State decode_rng_state(const std::string& text, const std::string& source);
 
 // Reads metadata key `key` of checkpoint `source` as the given type, with a clear error.
+// The run's settings ("hp.<key>" = value) written into every checkpoint, and the check on resume:
+// any setting that differs is an error listing each one (checkpoint value, this run's value);
+// `may_change` names what a resumed run may change, for the message.
+void set_checkpoint_settings(Checkpoint& c, const std::map<std::string, std::string>& settings);
+void check_checkpoint_settings(const Checkpoint& c, const std::map<std::string, std::string>& settings,
+                               const std::string& source, const std::string& may_change);
+
 std::string checkpoint_get(const Checkpoint& c, const std::string& key, const std::string& source);
 int64_t checkpoint_get_int(const Checkpoint& c, const std::string& key, const std::string& source);
 double checkpoint_get_double(const Checkpoint& c, const std::string& key, const std::string& source);
