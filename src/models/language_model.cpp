@@ -7,6 +7,7 @@
 
 #include "recur/data/streams.h"
 #include "recur/io/safetensors.h"
+#include "recur/nn/sampling.h"
 
 namespace recur {
 
@@ -84,28 +85,8 @@ std::vector<int64_t> sample_language_model(const SequenceModel<float>& net,
     sequence_model_step(logits, net, {id}, state);
   }
   std::vector<int64_t> out;
-  std::vector<double> p(static_cast<size_t>(V));
-  std::vector<int64_t> order(static_cast<size_t>(V));
   for (int64_t i = 0; i < opt.length; ++i) {
-    // Candidates: every token, or the top k by logit.
-    std::iota(order.begin(), order.end(), 0);
-    int64_t k = V;
-    if (opt.top_k > 0 && opt.top_k < V) {
-      k = opt.top_k;
-      std::partial_sort(order.begin(), order.begin() + k, order.end(),
-                        [&](int64_t a, int64_t b) { return logits[a] > logits[b]; });
-    }
-    double mx = -1e300, total = 0;
-    for (int64_t j = 0; j < k; ++j) mx = std::max(mx, double(logits[order[size_t(j)]]) / opt.temperature);
-    for (int64_t j = 0; j < k; ++j)
-      total += p[size_t(j)] = std::exp(double(logits[order[size_t(j)]]) / opt.temperature - mx);
-    double r = rng.uniform() * total;
-    int64_t pick = order[size_t(k - 1)];
-    for (int64_t j = 0; j < k; ++j)
-      if ((r -= p[size_t(j)]) < 0) {
-        pick = order[size_t(j)];
-        break;
-      }
+    const int64_t pick = sample_from_logits(logits.ptr(), V, opt.temperature, opt.top_k, rng);
     out.push_back(pick);
     sequence_model_step(logits, net, {pick}, state);
   }
