@@ -1,0 +1,120 @@
+// ConditionalLm: finite-difference gradients (double) in each condition mode, and a model that
+// must use its condition to generate (the texts of the two conditions share no byte).
+#include <gtest/gtest.h>
+
+#include "expect_error.h"
+#include "gradcheck.h"
+#include "recur/models/conditional_lm.h"
+#include "recur/train/optimizer.h"
+
+namespace recur {
+namespace {
+
+ConditionalLmConfig config(ConditionMode mode, CellKind cell, int layers) {
+  ConditionalLmConfig c;
+  c.conditions = 3;
+  c.mode = mode;
+  c.embed = 3;
+  c.cond_embed = 2;
+  c.rnn.cell = cell;
+  c.rnn.hidden_size = 4;
+  c.rnn.num_layers = layers;
+  c.rnn.input_size = c.embed + (c.uses_input() ? c.cond_embed : 0);
+  return c;
+}
+
+TEST(ConditionalLm, GradientsMatchFiniteDifferencesInEveryMode) {
+  const std::string t0 = "abca", t1 = "", t2 = "cb";
+  const ClmBatch batch = make_clm_batch({&t0, &t1, &t2}, {2, 0, 1});
+  for (ConditionMode mode : {ConditionMode::init, ConditionMode::input, ConditionMode::both})
+    for (CellKind cell : {CellKind::lstm, CellKind::gru}) {
+      ConditionalLm<double> m(config(mode, cell, 2));
+      Rng rng(6);
+      init_conditional_lm(m, rng);
+      for (auto& v : m.cond_init.data) v *= 10;  // init states well away from zero
+      ConditionalLm<double> g(m.config);
+      conditional_lm_batch(m, &g, batch, {});
+      auto loss = [&] { return conditional_lm_batch<double>(m, nullptr, batch, {}); };
+      auto pn = m.named();
+      auto gn = g.named();
+      // The byte embedding table is 258 rows; only the rows of bytes in the batch matter.
+      for (size_t i = 0; i < pn.size(); ++i) {
+        if (pn[i].first == "embedding.weight") continue;
+        testing::expect_grad_matches(std::string(condition_mode_name(mode)) + "." +
+                                         cell_name(cell) + "." + pn[i].first,
+                                     *pn[i].second, *gn[i].second, loss);
+      }
+      for (int64_t id : {int64_t('a'), int64_t('c'), ConditionalLmConfig::kBos})
+        for (int64_t j = 0; j < m.config.embed; ++j) {
+          const int64_t k = id * m.config.embed + j;
+          const double saved = m.embedding[k];
+          m.embedding[k] = saved + 1e-6;
+          const double lp = loss();
+          m.embedding[k] = saved - 1e-6;
+          const double lm = loss();
+          m.embedding[k] = saved;
+          EXPECT_NEAR(g.embedding[k], (lp - lm) / 2e-6, 1e-7 + 1e-5 * std::abs(g.embedding[k]))
+              << condition_mode_name(mode) << " embedding row " << id;
+        }
+    }
+}
+
+TEST(ConditionalLm, BatchChecks) {
+  const std::string t = "ab";
+  EXPECT_RECUR_ERROR(make_clm_batch({&t}, {0, 1}), "one condition per text");
+  ConditionalLm<double> m(config(ConditionMode::both, CellKind::lstm, 1));
+  EXPECT_RECUR_ERROR(conditional_lm_batch<double>(m, nullptr, make_clm_batch({&t}, {3}), {}),
+                     "condition 3 is outside [0, 3)");
+  ConditionalLmConfig bad = m.config;
+  bad.rnn.bidirectional = true;
+  EXPECT_RECUR_ERROR(bad.validate(), "no bidirectional");
+}
+
+// Condition 0's texts are runs of 'x', condition 1's runs of 'y': after training, samples for a
+// condition must be made of its own byte. With `init` the condition is only in the first state.
+TEST(ConditionalLm, GeneratesWhatItsConditionAsksFor) {
+  for (ConditionMode mode : {ConditionMode::init, ConditionMode::input}) {
+    ConditionalLmConfig c = config(mode, CellKind::lstm, 1);
+    c.conditions = 2;
+    c.embed = 8;
+    c.rnn.hidden_size = 16;
+    c.rnn.input_size = c.embed + (c.uses_input() ? c.cond_embed : 0);
+    ConditionalLm<float> m(c), g(c);
+    Rng rng(2);
+    init_conditional_lm(m, rng);
+    OptimizerConfig oc;
+    oc.kind = OptimizerKind::kAdam;
+    oc.lr = 1e-2;
+    Optimizer<float> opt(oc);
+    auto params = param_list(m, g);
+    std::vector<std::string> texts;
+    std::vector<int64_t> conds;
+    for (int i = 0; i < 16; ++i) {
+      texts.push_back(std::string(size_t(3 + i % 5), i % 2 ? 'y' : 'x'));
+      conds.push_back(i % 2);
+    }
+    std::vector<const std::string*> ptrs;
+    for (auto& t : texts) ptrs.push_back(&t);
+    const ClmBatch b = make_clm_batch(ptrs, conds);
+    for (int step = 0; step < 400; ++step) {
+      for (auto& p : params) p.grad->fill(0.0f);
+      conditional_lm_batch(m, &g, b, {});
+      opt.step(params);
+    }
+    Rng srng(5);
+    for (int64_t k = 0; k < 2; ++k) {
+      const char want = k ? 'y' : 'x';
+      int64_t right = 0, total = 0;
+      for (const std::string& s : sample_conditional_lm(m, k, 20, 12, 1.0, 0, srng))
+        for (char ch : s) {
+          right += ch == want;
+          ++total;
+        }
+      ASSERT_GT(total, 0) << condition_mode_name(mode);
+      EXPECT_GT(double(right) / double(total), 0.9) << condition_mode_name(mode) << " condition " << k;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace recur
