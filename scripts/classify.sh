@@ -16,7 +16,7 @@ for task in "${tasks[@]}"; do
       build/recur data fortunes-lang --out data/fortunes-lang
       time build/recur train-classifier --train data/fortunes-lang/train.tsv \
         --valid data/fortunes-lang/valid.tsv --test data/fortunes-lang/test.tsv \
-        --tokens char --max-len 200 --embed 32 --cell lstm --hidden 128 --epochs 6 \
+        --tokens char --max-len 200 --embed 32 --cell lstm --hidden 96 --epochs 5 \
         --lr 3e-3 --lr-schedule cosine --lr-min 0.05 --out out/lang.safetensors
       ;;
     topic)

@@ -1,0 +1,64 @@
+// Training a conditional language model (the seeds' 1 -> N mode) on labelled text: each example's
+// label is its condition, its text (bytes, the first max_len, cut at a character boundary) what
+// the model learns to write for it. Length-pooled batches reshuffled every epoch, validation
+// (bits per byte) after each epoch, metrics, plot, atomic checkpoints each epoch and on Ctrl-C,
+// exact --resume. The saved model (task = "conditional-lm") carries the condition names.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <iosfwd>
+#include <string>
+
+#include "recur/data/classification.h"
+#include "recur/models/conditional_lm.h"
+#include "recur/train/optimizer.h"
+
+namespace recur {
+
+struct ConditionalTextModel {
+  LabelSet conditions;
+  ConditionalLm<float> net;
+};
+void save_conditional_text_model(const std::string& path, const ConditionalTextModel& m,
+                                 const std::map<std::string, std::string>& extra = {});
+ConditionalTextModel load_conditional_text_model(const std::string& path);
+
+struct ClmTrainConfig {
+  std::string train_path, valid_path;  // label<TAB>text
+  int64_t max_len = 300;               // bytes kept per text
+  ConditionMode mode = ConditionMode::both;
+  RnnConfig rnn;                       // cell, hidden, layers, dropout (input size is set)
+  int64_t embed = 32, cond_embed = 16;
+  int64_t batch = 32, epochs = 5;
+  OptimizerConfig optimizer;
+  bool cosine_schedule = false;
+  double lr_min_factor = 0.1;
+  double clip = 5.0;
+  uint64_t seed = 1;
+  std::string out_path, resume_path;
+  int64_t log_every = 50;
+  bool progress_bar = false;
+  const std::atomic<bool>* stop = nullptr;
+
+  void validate() const;
+  std::string metrics_path() const;
+  std::string plot_path() const;
+  std::string checkpoint_path() const;
+};
+
+struct ClmTrainResult {
+  int64_t steps_done = 0, epochs_done = 0;
+  bool interrupted = false;
+  double validation_bits = 0;  // bits per target byte (EOS included)
+  double seconds = 0;
+  ConditionalTextModel model;
+};
+
+ClmTrainResult train_conditional_lm(const ClmTrainConfig& cfg, std::ostream& log);
+
+// Bits per target byte of the model on labelled texts (each cut to max_len bytes).
+double evaluate_conditional_lm(const ConditionalLm<float>& net, const std::vector<std::string>& texts,
+                               const std::vector<int64_t>& conditions, int64_t batch);
+
+}  // namespace recur

@@ -1,0 +1,308 @@
+// Conditional language-model training: data, the loop, validation, metrics, checkpoints, resume.
+#include "recur/train/clm_trainer.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <numeric>
+#include <ostream>
+
+#include "recur/core/hash.h"
+#include "recur/io/file.h"
+#include "recur/io/metrics.h"
+#include "recur/io/safetensors.h"
+#include "recur/io/svg_plot.h"
+#include "recur/train/batching.h"
+#include "recur/train/checkpoint.h"
+#include "recur/train/clip.h"
+#include "recur/train/progress.h"
+#include "recur/train/run_files.h"
+
+namespace recur {
+
+void save_conditional_text_model(const std::string& path, const ConditionalTextModel& m,
+                                 const std::map<std::string, std::string>& extra) {
+  auto meta = m.net.config.to_metadata();
+  meta["task"] = "conditional-lm";
+  meta["labels"] = m.conditions.to_json();
+  for (auto& [k, v] : extra) meta[k] = v;
+  save_safetensors(path, m.net.state_dict(), meta);
+}
+
+ConditionalTextModel load_conditional_text_model(const std::string& path) {
+  const Safetensors<float> st = load_safetensors<float>(path);
+  auto task = st.metadata.find("task");
+  RECUR_CHECK(task != st.metadata.end() && task->second == "conditional-lm",
+              path << ": not a recur conditional language model (no task = conditional-lm in its "
+                      "metadata); train one with `recur train-clm`");
+  auto labels = st.metadata.find("labels");
+  RECUR_CHECK(labels != st.metadata.end(), path << ": no condition names ('labels') in the metadata");
+  ConditionalTextModel m;
+  m.conditions = LabelSet::from_json(labels->second, path);
+  ConditionalLmConfig cfg;
+  try {
+    cfg = ConditionalLmConfig::from_metadata(st.metadata);
+  } catch (const Error& e) {
+    RECUR_FAIL(path << ": " << e.what());
+  }
+  RECUR_CHECK(cfg.conditions == m.conditions.size(),
+              path << ": " << cfg.conditions << " conditions but " << m.conditions.size() << " names");
+  m.net = ConditionalLm<float>(cfg);
+  m.net.load_state_dict(st.tensors, path);
+  return m;
+}
+
+void ClmTrainConfig::validate() const {
+  RECUR_CHECK(!train_path.empty() && !valid_path.empty(),
+              "training and validation files are required (--train, --valid)");
+  RECUR_CHECK(!out_path.empty(), "an output model path is required (--out)");
+  RECUR_CHECK(batch > 0 && epochs > 0 && embed > 0 && cond_embed > 0 && max_len > 0,
+              "batch, epochs, embed, cond-embed and max-len must be positive");
+  RECUR_CHECK(clip >= 0, "--clip must be >= 0");
+  RECUR_CHECK(log_every > 0, "--log-every must be positive");
+  RECUR_CHECK(lr_min_factor >= 0 && lr_min_factor <= 1, "--lr-min must be in [0, 1]");
+  optimizer.validate();
+}
+
+std::string ClmTrainConfig::metrics_path() const { return output_stem(out_path) + ".metrics.jsonl"; }
+std::string ClmTrainConfig::plot_path() const { return output_stem(out_path) + ".svg"; }
+std::string ClmTrainConfig::checkpoint_path() const {
+  return output_stem(out_path) + ".ckpt.safetensors";
+}
+
+double evaluate_conditional_lm(const ConditionalLm<float>& net, const std::vector<std::string>& texts,
+                               const std::vector<int64_t>& conditions, int64_t batch) {
+  RECUR_CHECK(!texts.empty() && texts.size() == conditions.size(), "nothing to evaluate");
+  std::vector<size_t> order(texts.size());
+  std::iota(order.begin(), order.end(), size_t(0));
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return texts[a].size() < texts[b].size(); });
+  double nats = 0;
+  int64_t targets = 0;
+  for (size_t i = 0; i < order.size(); i += size_t(batch)) {
+    std::vector<const std::string*> t;
+    std::vector<int64_t> c;
+    for (size_t k = i; k < std::min(order.size(), i + size_t(batch)); ++k) {
+      t.push_back(&texts[order[k]]);
+      c.push_back(conditions[order[k]]);
+    }
+    int64_t n = 0;
+    nats += double(conditional_lm_batch<float>(net, nullptr, make_clm_batch(t, c), {}, &n)) * double(n);
+    targets += n;
+  }
+  return nats / double(targets) / std::log(2.0);
+}
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// The first max_len bytes of a text, cut back to the start of a UTF-8 character.
+std::string cut_utf8(const std::string& s, int64_t max_len) {
+  if (int64_t(s.size()) <= max_len) return s;
+  size_t n = size_t(max_len);
+  while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
+  return s.substr(0, n);
+}
+
+struct Texts {
+  std::vector<std::string> texts;
+  std::vector<int64_t> conditions;
+};
+
+Texts read_texts(const std::string& path, const LabelSet& labels, int64_t max_len) {
+  Texts t;
+  const std::vector<LabeledText> rows = read_labeled_tsv(path);
+  for (size_t i = 0; i < rows.size(); ++i) {
+    t.texts.push_back(cut_utf8(rows[i].text, max_len));
+    t.conditions.push_back(labels.id(rows[i].label, path + " example " + std::to_string(i + 1)));
+  }
+  return t;
+}
+
+}  // namespace
+
+ClmTrainResult train_conditional_lm(const ClmTrainConfig& cfg_in, std::ostream& log) {
+  ClmTrainConfig cfg = cfg_in;
+  cfg.validate();
+  make_output_directory(cfg.out_path);
+  ClmTrainResult res;
+  ConditionalTextModel& model = res.model;
+  model.conditions = LabelSet(read_labeled_tsv(cfg.train_path));
+  const Texts train = read_texts(cfg.train_path, model.conditions, cfg.max_len);
+  const Texts valid = read_texts(cfg.valid_path, model.conditions, cfg.max_len);
+
+  ConditionalLmConfig mc;
+  mc.conditions = model.conditions.size();
+  mc.mode = cfg.mode;
+  mc.embed = cfg.embed;
+  mc.cond_embed = cfg.cond_embed;
+  mc.rnn = cfg.rnn;
+  mc.rnn.bidirectional = false;
+  mc.rnn.input_size = mc.embed + (mc.uses_input() ? mc.cond_embed : 0);
+  model.net = ConditionalLm<float>(mc);
+  Rng rng(cfg.seed);
+  init_conditional_lm(model.net, rng);
+  ConditionalLm<float> grads(mc);
+  std::vector<Param<float>> params = param_list(model.net, grads);
+  Optimizer<float> opt(cfg.optimizer);
+
+  const int64_t per_epoch = (int64_t(train.texts.size()) + cfg.batch - 1) / cfg.batch;
+  const int64_t total = per_epoch * cfg.epochs;
+  const OptimizerConfig& o = cfg.optimizer;
+  std::string model_desc;
+  for (const auto& [k, v] : mc.to_metadata()) model_desc += k + "=" + v + ";";
+  const std::map<std::string, std::string> hp = {
+      {"data", std::to_string(fnv1a64(read_file_bytes(cfg.train_path)))},
+      {"max-len", std::to_string(cfg.max_len)},
+      {"model", model_desc},
+      {"batch", std::to_string(cfg.batch)},
+      {"optimizer", optimizer_kind_name(o.kind)},
+      {"lr", exact_decimal(o.lr)},
+      {"weight-decay", exact_decimal(o.weight_decay)},
+      {"clip", exact_decimal(cfg.clip)},
+      {"lr-schedule", cfg.cosine_schedule ? "cosine to " + exact_decimal(cfg.lr_min_factor) : "constant"},
+      {"seed", std::to_string(cfg.seed)}};
+
+  int64_t step = 0, interval_steps = 0;
+  double seconds_before = 0, interval_loss = 0;
+  const std::string metrics = cfg.metrics_path();
+  if (!cfg.resume_path.empty()) {
+    const Checkpoint ck = load_checkpoint(cfg.resume_path);
+    check_checkpoint_settings(ck, hp, cfg.resume_path, "--epochs and the output intervals");
+    model.net.load_state_dict(ck.model, cfg.resume_path);
+    opt.import_state(ck.optimizer);
+    rng.set_state(decode_rng_state(checkpoint_get(ck, "rng", cfg.resume_path), cfg.resume_path));
+    step = checkpoint_get_int(ck, "run.step", cfg.resume_path);
+    seconds_before = checkpoint_get_double(ck, "run.seconds", cfg.resume_path);
+    interval_loss = checkpoint_get_double(ck, "run.interval_loss", cfg.resume_path);
+    interval_steps = checkpoint_get_int(ck, "run.interval_steps", cfg.resume_path);
+    if (std::filesystem::exists(metrics)) truncate_metrics_after(metrics, step);
+    log << "train-clm: resumed from " << cfg.resume_path << " at step " << step << "\n";
+  } else {
+    std::filesystem::remove(metrics);
+  }
+  auto write_checkpoint = [&](double seconds) {
+    Checkpoint ck;
+    ck.model = model.net.state_dict();
+    ck.optimizer = opt.export_state();
+    set_checkpoint_settings(ck, hp);
+    ck.metadata["rng"] = encode_rng_state(rng.state());
+    ck.metadata["run.step"] = std::to_string(step);
+    ck.metadata["run.seconds"] = exact_hex(seconds);
+    ck.metadata["run.interval_loss"] = exact_hex(interval_loss);
+    ck.metadata["run.interval_steps"] = std::to_string(interval_steps);
+    save_checkpoint(cfg.checkpoint_path(), ck);
+  };
+
+  log << "train-clm: " << train.texts.size() << " training and " << valid.texts.size()
+      << " validation texts, " << mc.conditions << " conditions, the condition as "
+      << condition_mode_name(mc.mode) << "\ntrain-clm: " << cell_name(mc.rnn.cell) << " "
+      << mc.rnn.num_layers << "x" << mc.rnn.hidden_size << ", batch " << cfg.batch << ", "
+      << cfg.epochs << " epochs of " << per_epoch << " updates\n";
+  const std::string title = std::string("recur train-clm: ") + cell_name(mc.rnn.cell) + " on " +
+                            std::filesystem::path(cfg.train_path).filename().string();
+  Progress progress(log, cfg.progress_bar);
+  const auto t0 = Clock::now();
+  auto elapsed = [&] {
+    return seconds_before + std::chrono::duration<double>(Clock::now() - t0).count();
+  };
+  const int64_t start_step = step;
+  double eval_seconds = 0;
+  std::vector<int64_t> lengths;
+  for (const std::string& t : train.texts) lengths.push_back(int64_t(t.size()));
+  std::vector<std::vector<size_t>> plan;
+  int64_t plan_epoch = -1;
+  while (step < total) {
+    if (cfg.stop && cfg.stop->load()) {
+      res.interrupted = true;
+      break;
+    }
+    const int64_t epoch = step / per_epoch;
+    if (epoch != plan_epoch) {
+      plan = length_pooled_batches(lengths, cfg.batch, cfg.seed, epoch);
+      plan_epoch = epoch;
+    }
+    if (cfg.cosine_schedule) {
+      const double lo = o.lr * cfg.lr_min_factor;
+      opt.set_lr(lo + 0.5 * (o.lr - lo) *
+                          (1 + std::cos(3.141592653589793 * double(step) / double(total))));
+    }
+    std::vector<const std::string*> texts;
+    std::vector<int64_t> conds;
+    for (size_t i : plan[size_t(step % per_epoch)]) {
+      texts.push_back(&train.texts[i]);
+      conds.push_back(train.conditions[i]);
+    }
+    zero_grads(params);
+    const float loss = conditional_lm_batch(model.net, &grads, make_clm_batch(texts, conds),
+                                            RnnRunOptions{true, &rng});
+    RECUR_CHECK(std::isfinite(loss), "training loss became " << loss << " at step " << step + 1
+                                                             << "; the last checkpoint was left as "
+                                                                "it was (try a lower --lr)");
+    if (cfg.clip > 0) clip_grad_norm(params, float(cfg.clip));
+    opt.step(params);
+    ++step;
+    interval_loss += loss;
+    ++interval_steps;
+    const double secs = elapsed();
+    const double rate = double(step - start_step) * double(cfg.batch) /
+                        std::max(1e-9, secs - seconds_before - eval_seconds);
+    const double bits = interval_loss / double(interval_steps) / std::log(2.0);
+    progress.bar(step, total, bits, "bits/byte", rate, "texts", double(total - step) * double(cfg.batch) / rate);
+    if (step % cfg.log_every == 0 || step % per_epoch == 0) {
+      MetricRecord r;
+      r.kind = "train";
+      r.step = step;
+      r.seconds = secs;
+      r.loss_nats = interval_loss / double(interval_steps);
+      r.bits_per_token = bits;
+      r.learning_rate = opt.config().lr;
+      append_metric(metrics, r);
+      if (!progress.is_bar()) {
+        char line[200];
+        std::snprintf(line, sizeof line, "step %lld/%lld  %.4f bits/byte  %.0f texts/s  elapsed %s",
+                      (long long)step, (long long)total, bits, rate, format_duration(secs).c_str());
+        progress.line(line);
+      }
+      interval_loss = 0;
+      interval_steps = 0;
+    }
+    if (step % per_epoch == 0) {
+      const auto v0 = Clock::now();
+      res.validation_bits = evaluate_conditional_lm(model.net, valid.texts, valid.conditions, 2 * cfg.batch);
+      MetricRecord r;
+      r.kind = "val";
+      r.step = step;
+      r.seconds = elapsed();
+      r.bits_per_token = res.validation_bits;
+      r.loss_nats = res.validation_bits * std::log(2.0);
+      append_metric(metrics, r);
+      char line[160];
+      std::snprintf(line, sizeof line, "epoch %lld (step %lld): validation %.4f bits/byte",
+                    (long long)(step / per_epoch), (long long)step, res.validation_bits);
+      progress.line(line);
+      plot_training_curves(read_metrics(metrics), cfg.plot_path(), title);
+      write_checkpoint(elapsed());
+      eval_seconds += std::chrono::duration<double>(Clock::now() - v0).count();
+    }
+  }
+  res.steps_done = step;
+  res.epochs_done = step / per_epoch;
+  res.seconds = elapsed();
+  if (res.interrupted) {
+    write_checkpoint(res.seconds);
+    progress.line("train-clm: stopped at step " + std::to_string(step) + "; checkpoint written to " +
+                  cfg.checkpoint_path() + " (continue with --resume)");
+    return res;
+  }
+  if (res.validation_bits == 0)
+    res.validation_bits = evaluate_conditional_lm(model.net, valid.texts, valid.conditions, 2 * cfg.batch);
+  save_conditional_text_model(cfg.out_path, model,
+                              {{"validation_bits_per_byte", exact_decimal(res.validation_bits)}});
+  return res;
+}
+
+}  // namespace recur

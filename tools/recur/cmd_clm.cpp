@@ -1,0 +1,188 @@
+// `recur train-clm` and `recur sample-clm`: a conditional language model (1 -> N), e.g. fortunes
+// written in a requested language; with --classifier, sample-clm checks what it wrote with a text
+// classifier (is the text recognised as the language asked for?).
+#include <unistd.h>
+
+#include <cstdio>
+#include <iostream>
+
+#include "commands.h"
+#include "interrupt.h"
+#include "recur/core/gemm.h"
+#include "recur/models/classifier_model.h"
+#include "recur/train/clm_trainer.h"
+
+namespace recur::cli {
+namespace {
+
+struct TrainArgs {
+  ClmTrainConfig cfg;
+  std::string mode = "both", cell = "lstm", optimizer = "adam", schedule = "constant";
+  int64_t hidden = 256;
+  int layers = 1;
+  double lr = 2e-3;
+  int threads = 0;
+};
+
+void run_train(TrainArgs a) {
+  a.cfg.mode = parse_condition_mode(a.mode);
+  a.cfg.rnn.cell = parse_cell(a.cell);
+  a.cfg.rnn.hidden_size = a.hidden;
+  a.cfg.rnn.num_layers = a.layers;
+  a.cfg.optimizer.kind = parse_optimizer_kind(a.optimizer);
+  a.cfg.optimizer.lr = a.lr;
+  a.cfg.cosine_schedule = a.schedule == "cosine";
+  a.cfg.progress_bar = isatty(fileno(stderr));
+  a.cfg.stop = stop_on_interrupt();
+  set_num_threads(a.threads);
+  const ClmTrainResult r = train_conditional_lm(a.cfg, std::cerr);
+  if (r.interrupted) std::exit(130);
+  std::printf("validation: %.4f bits/byte\ntrained %lld epochs (%lld steps) in %.1f s\nmodel: %s\n",
+              r.validation_bits, (long long)r.epochs_done, (long long)r.steps_done, r.seconds,
+              a.cfg.out_path.c_str());
+}
+
+struct SampleArgs {
+  std::string model, condition, classifier;
+  int64_t count = 5, length = 200, top_k = 0;
+  double temperature = 0.8;
+  uint64_t seed = 1;
+  bool quiet = false;
+};
+
+void run_sample(const SampleArgs& a) {
+  const ConditionalTextModel m = load_conditional_text_model(a.model);
+  std::vector<int64_t> conds;
+  if (a.condition.empty()) {
+    for (int64_t k = 0; k < m.conditions.size(); ++k) conds.push_back(k);
+  } else {
+    conds.push_back(m.conditions.id(a.condition, "--condition"));
+  }
+  ClassifierModel judge;
+  const bool judged = !a.classifier.empty();
+  if (judged) {
+    judge = load_classifier_model(a.classifier);
+    RECUR_CHECK(judge.input == ClassifierInput::text, a.classifier << " does not classify text");
+  }
+  Rng rng(a.seed);
+  int64_t all_right = 0, all_total = 0;
+  for (int64_t k : conds) {
+    const std::string& name = m.conditions.name(k);
+    const std::vector<std::string> texts =
+        sample_conditional_lm(m.net, k, a.count, a.length, a.temperature, a.top_k, rng);
+    std::vector<int64_t> predicted(texts.size(), -1);
+    if (judged) {
+      std::vector<Example> ex;
+      for (const std::string& t : texts) {
+        Example e;
+        e.tokens = judge.encoder.encode(t.empty() ? std::string(" ") : t, judge.max_len, "a sample");
+        e.steps = int64_t(e.tokens.size());
+        e.label = 0;
+        ex.push_back(std::move(e));
+      }
+      const Tensor<float> p = classifier_probabilities(judge.net, ex, 64);
+      const int64_t C = judge.labels.size();
+      for (size_t i = 0; i < texts.size(); ++i) {
+        const float* row = p.ptr() + int64_t(i) * C;
+        predicted[i] = int64_t(std::max_element(row, row + C) - row);
+      }
+    }
+    int64_t right = 0;
+    for (size_t i = 0; i < texts.size(); ++i) {
+      const bool ok = judged && judge.labels.name(predicted[i]) == name;
+      right += ok;
+      if (a.quiet) continue;
+      std::string shown = texts[i];
+      for (char& ch : shown)
+        if (ch == '\n') ch = ' ';
+      if (judged)
+        std::printf("[%s -> %s] %s\n", name.c_str(), judge.labels.name(predicted[i]).c_str(), shown.c_str());
+      else
+        std::printf("[%s] %s\n", name.c_str(), shown.c_str());
+    }
+    if (judged)
+      std::printf("%s: %lld of %lld samples recognised as %s (%.1f%%)\n", name.c_str(),
+                  (long long)right, (long long)texts.size(), name.c_str(),
+                  100.0 * double(right) / double(texts.size()));
+    all_right += right;
+    all_total += int64_t(texts.size());
+  }
+  if (judged && conds.size() > 1)
+    std::printf("all conditions: %lld of %lld recognised (%.1f%%)\n", (long long)all_right,
+                (long long)all_total, 100.0 * double(all_right) / double(all_total));
+}
+
+}  // namespace
+
+void add_clm(CLI::App& app, Action& action) {
+  auto a = std::make_shared<TrainArgs>();
+  CLI::App* c = app.add_subcommand(
+      "train-clm",
+      "Train a conditional byte-level language model (1 -> N) on labelled text: each label is a "
+      "condition to write for. Writes the model, <out>.metrics.jsonl, <out>.svg and "
+      "<out>.ckpt.safetensors; Ctrl-C writes the checkpoint and stops.");
+  c->add_option("--train", a->cfg.train_path, "Training texts (label<TAB>text)")->required();
+  c->add_option("--valid", a->cfg.valid_path, "Validation texts (same format)")->required();
+  c->add_option("--out", a->cfg.out_path, "Model file to write (.safetensors)")->required();
+  c->add_option("--condition-mode", a->mode,
+                "How the condition enters: init (initial state), input (every step) or both")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"init", "input", "both"}));
+  c->add_option("--max-len", a->cfg.max_len, "Bytes kept per text")->capture_default_str()->check(CLI::PositiveNumber);
+  c->add_option("--cell", a->cell, "Recurrent cell")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"lstm", "gru", "rnn_tanh", "rnn_relu"}));
+  c->add_option("--hidden", a->hidden, "Hidden size")->capture_default_str()->check(CLI::PositiveNumber);
+  c->add_option("--layers", a->layers, "Stacked layers")->capture_default_str()->check(CLI::PositiveNumber);
+  c->add_option("--embed", a->cfg.embed, "Byte embedding size")->capture_default_str()->check(CLI::PositiveNumber);
+  c->add_option("--cond-embed", a->cfg.cond_embed, "Condition embedding size (input, both)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  c->add_option("--dropout", a->cfg.rnn.dropout, "Dropout between layers")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 0.95));
+  c->add_option("--batch", a->cfg.batch, "Texts per update")->capture_default_str()->check(CLI::PositiveNumber);
+  c->add_option("--epochs", a->cfg.epochs, "Passes over the training texts")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  c->add_option("--optimizer", a->optimizer, "sgd, adam or adamw")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"sgd", "adam", "adamw"}));
+  c->add_option("--lr", a->lr, "Learning rate")->capture_default_str()->check(CLI::PositiveNumber);
+  c->add_option("--lr-schedule", a->schedule, "constant, or cosine decay to lr * --lr-min")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"constant", "cosine"}));
+  c->add_option("--lr-min", a->cfg.lr_min_factor, "Cosine schedule: final lr as a fraction of --lr")
+      ->capture_default_str();
+  c->add_option("--clip", a->cfg.clip, "Clip gradients to this global norm (0: off)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  c->add_option("--seed", a->cfg.seed, "Random seed")->capture_default_str();
+  c->add_option("--threads", a->threads, "CPU threads (0: all cores)")->capture_default_str();
+  c->add_option("--log-every", a->cfg.log_every, "Metrics/progress interval (steps)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  c->add_option("--resume", a->cfg.resume_path, "Continue from this checkpoint");
+  c->callback([a, &action] { action = [a] { run_train(*a); }; });
+
+  auto s = std::make_shared<SampleArgs>();
+  CLI::App* sc = app.add_subcommand(
+      "sample-clm",
+      "Generate texts for a condition with a model from train-clm (every condition when "
+      "--condition is not given); with --classifier, report how many are recognised as the "
+      "condition asked for.");
+  sc->add_option("--model", s->model, "Model written by train-clm")->required();
+  sc->add_option("--condition", s->condition, "Condition (label) to write for (default: each)");
+  sc->add_option("--count", s->count, "Texts per condition")->capture_default_str()->check(CLI::PositiveNumber);
+  sc->add_option("--length", s->length, "Maximum bytes per text")->capture_default_str()->check(CLI::PositiveNumber);
+  sc->add_option("--temperature", s->temperature, "Sampling temperature")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  sc->add_option("--top-k", s->top_k, "Sample among the k most likely bytes (0: all)")->capture_default_str();
+  sc->add_option("--seed", s->seed, "Random seed")->capture_default_str();
+  sc->add_option("--classifier", s->classifier, "A text classifier (train-classifier) to judge the samples");
+  sc->add_flag("--quiet", s->quiet, "Print only the recognition summary");
+  sc->callback([s, &action] { action = [s] { run_sample(*s); }; });
+}
+
+}  // namespace recur::cli
