@@ -15,7 +15,7 @@ echo "== the n-gram baseline (validation = the last 5% of the file)"
 build/recur ngram --text data/kjv.txt --max-order 10
 echo "== a 2-layer LSTM on the same split"
 time build/recur train-lm --text data/kjv.txt --cell lstm --hidden 256 --layers 2 --embed 64 \
-  --seq-len 100 --batch 32 --steps 1500 --lr 4e-3 --lr-schedule cosine --lr-min 0.05 --clip 5 \
+  --seq-len 25 --batch 32 --steps 11000 --lr 4e-3 --lr-schedule cosine --lr-min 0.05 --clip 5 \
   --out out/kjv-lstm.safetensors "$@"
 echo "== more text from the trained model"
 build/recur sample --model out/kjv-lstm.safetensors --prime "And God said" --length 300 --temperature 0.7 --seed 7

@@ -1,10 +1,14 @@
 // `recur data`: makes the classification data sets from Debian packages: fortunes-lang and
 // fortunes-topic write labeled TSV splits (docs/data.md), fashion-mnist checks and summarises the
-// IDX files that the trainer reads directly.
+// IDX files that the trainer reads directly; and the tagging set: kjv-punct writes CoNLL splits for
+// punctuation and capitalisation restoration (docs/tagging.md).
+#include <sys/wait.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -15,6 +19,7 @@
 #include "recur/data/fortunes.h"
 #include "recur/data/idx.h"
 #include "recur/data/labeled.h"
+#include "recur/data/punctuation.h"
 #include "recur/io/file.h"
 
 namespace recur::cli {
@@ -203,11 +208,103 @@ void add_fashion(CLI::App& data, Action& action) {
   c->callback([a, &action] { action = [a] { run_fashion(*a); }; });
 }
 
+// ---- kjv-punct ----
+
+struct PunctArgs {
+  std::string out, text, format = "bible";
+  int64_t max_words = 80;
+};
+
+// The whole King James Bible as Debian's `bible` prints it (as scripts/demo.sh takes it).
+std::string read_bible() {
+  FILE* p = popen("bible \"Gen1:1-Rev22:21\" 2>/dev/null", "r");
+  RECUR_CHECK(p, "cannot run `bible`; install bible-kjv (scripts/setup.sh) or give --text FILE");
+  std::string text;
+  char buf[1 << 16];
+  for (size_t n; (n = fread(buf, 1, sizeof buf, p)) > 0;) text.append(buf, n);
+  const int status = pclose(p);
+  const int code = status >= 0 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  RECUR_CHECK(code == 0 && !text.empty(),
+              "`bible \"Gen1:1-Rev22:21\"` failed (exit status "
+                  << code << (code == 127 ? ": command not found" : "")
+                  << "); install bible-kjv (scripts/setup.sh) or give --text FILE");
+  return text;
+}
+
+void run_kjv_punct(const PunctArgs& a) {
+  const TextLayout layout = parse_text_layout(a.format);
+  const std::string source = a.text.empty() ? "bible \"Gen1:1-Rev22:21\"" : a.text;
+  const std::string text = a.text.empty() ? read_bible() : read_file_bytes(a.text);
+  const PunctuationDataset ds = build_punctuation_dataset(text, layout, a.max_words, source);
+  const std::pair<const char*, const std::vector<TaggedSequence>*> splits[] = {
+      {"train", &ds.train}, {"valid", &ds.valid}, {"test", &ds.test}};
+  for (const auto& [split, seqs] : splits)
+    RECUR_CHECK(!seqs->empty(), source << ": the " << split << " split is empty ("
+                                       << ds.units << " sequences in all); give a longer text");
+
+  std::printf("kjv-punct: %s, layout %s: %lld sequences; skipped %lld without words and %lld of "
+              "more than %lld words\n",
+              source.c_str(), text_layout_name(layout), (long long)ds.units, (long long)ds.empty,
+              (long long)ds.too_long, (long long)a.max_words);
+  std::printf("%-6s %9s %9s\n", "split", "sequences", "words");
+  for (const auto& [split, seqs] : splits) {
+    int64_t words = 0;
+    for (const TaggedSequence& q : *seqs) words += int64_t(q.tokens.size());
+    std::printf("%-6s %9zu %9lld\n", split, seqs->size(), (long long)words);
+  }
+  // The training tags, most frequent first: the first one's share is the majority baseline.
+  std::map<std::string, int64_t> counts;
+  int64_t total = 0;
+  for (const TaggedSequence& q : ds.train)
+    for (const std::string& t : q.tags) ++counts[t], ++total;
+  std::vector<std::pair<std::string, int64_t>> byfreq(counts.begin(), counts.end());
+  std::stable_sort(byfreq.begin(), byfreq.end(),
+                   [](const auto& x, const auto& y) { return x.second > y.second; });
+  std::printf("training tags (%zu):", byfreq.size());
+  for (const auto& [tag, n] : byfreq)
+    std::printf(" %s %.3g%%", tag.c_str(), 100.0 * double(n) / double(total));
+  std::printf("\n");
+
+  make_dir(a.out);
+  for (const auto& [split, seqs] : splits) {
+    const std::string path = (fs::path(a.out) / (std::string(split) + ".conll")).string();
+    write_conll(path, *seqs);
+    std::printf("wrote %s (%zu sequences)\n", path.c_str(), seqs->size());
+  }
+}
+
+void add_kjv_punct(CLI::App& data, Action& action) {
+  auto a = std::make_shared<PunctArgs>();
+  CLI::App* c = data.add_subcommand(
+      "kjv-punct",
+      "Punctuation and capitalisation restoration as tagging: every verse of the King James Bible "
+      "(Debian's bible-kjv, `bible \"Gen1:1-Rev22:21\"`) or every unit of --text becomes "
+      "lower-cased words without punctuation, each tagged with its casing and the mark after it "
+      "(lower, Cap,comma, UPPER,period, ...); split 80/10/10 by a hash of the text into CoNLL "
+      "files (token<TAB>tag, an empty line between sequences). docs/tagging.md");
+  c->add_option("--out", a->out, "Write train.conll, valid.conll and test.conll here (made if missing)")
+      ->required()
+      ->type_name("DIR");
+  c->add_option("--text", a->text, "Read this file instead of running `bible`")->type_name("FILE");
+  c->add_option("--format", a->format,
+                "How the text is cut into sequences: bible (`bible` output: one per verse), lines "
+                "(one per non-empty line) or sentences (running text cut after . ? !)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"bible", "lines", "sentences"}));
+  c->add_option("--max-words", a->max_words, "Drop sequences of more than N words (0: keep all)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber)
+      ->type_name("N");
+  c->callback([a, &action] { action = [a] { run_kjv_punct(*a); }; });
+}
+
 }  // namespace
 
 void add_data(CLI::App& app, Action& action) {
   CLI::App* data = app.add_subcommand(
-      "data", "Make or check the classification data sets from Debian packages (docs/data.md)");
+      "data",
+      "Make or check the classification and tagging data sets from Debian packages (docs/data.md, "
+      "docs/tagging.md)");
   data->require_subcommand(1);
   add_fortunes(*data, action, "fortunes-lang",
                "Language identification from Debian's fortune files: 12 classes (bg br cs de en eo "
@@ -220,6 +317,7 @@ void add_data(CLI::App& app, Action& action) {
                "deduplicated, capped and split as fortunes-lang.",
                fortune_topic_classes);
   add_fashion(*data, action);
+  add_kjv_punct(*data, action);
 }
 
 }  // namespace recur::cli

@@ -19,5 +19,7 @@ void add_sample(CLI::App& app, Action& run);
 void add_eval_lm(CLI::App& app, Action& run);
 void add_data(CLI::App& app, Action& run);
 void add_classifier(CLI::App& app, Action& run);  // train-classifier, eval-classifier, classify
+void add_tagger(CLI::App& app, Action& run);      // train-tagger, eval-tagger, tag
+void add_clm(CLI::App& app, Action& run);         // train-clm, sample-clm
 
 }  // namespace recur::cli

@@ -25,6 +25,8 @@ int main(int argc, char** argv) {
   recur::cli::add_eval_lm(app, run);
   recur::cli::add_data(app, run);
   recur::cli::add_classifier(app, run);
+  recur::cli::add_tagger(app, run);
+  recur::cli::add_clm(app, run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -57,11 +57,18 @@ std::vector<Param<T>> param_list(SequenceModel<T>& model, SequenceModel<T>& grad
 // cross-entropy against targets (entries equal to -1 are ignored). With `grads`, also BPTT through the
 // window (truncated: nothing flows into the previous window) accumulating into grads.
 // Returns the mean loss in nats; `count` receives the number of scored targets.
+//
+// Padded batches (tagging): with `lengths` (B values in [0, T]), sequence b has lengths[b] steps;
+// the steps past it are padding (their tokens may be any valid id, their targets must be -1), the
+// final states are taken at each sequence's own length and the reverse direction starts at its own
+// last step (see rnn_forward). Null: every sequence has T steps (language models).
+// `logits`, when not null, receives the decoder's output (T*B, V_out) (padding rows included).
 template <class T>
 T sequence_model_window(const SequenceModel<T>& model, SequenceModel<T>* grads,
                         const std::vector<int64_t>& tokens, const std::vector<int64_t>& targets,
                         int64_t steps, int64_t batch, RnnState<T>& state, const RnnRunOptions& opt,
-                        int64_t* count = nullptr);
+                        int64_t* count = nullptr, const std::vector<int64_t>* lengths = nullptr,
+                        Tensor<T>* logits = nullptr);
 
 // Logits for one step of B tokens from `state` (updated): for sampling. logits: (B, V_out).
 template <class T>
