@@ -148,8 +148,9 @@ Tensor<float> classifier_probabilities(const SequenceClassifier<float>& net,
 
 std::string classification_report(const ClassifierEvaluation& ev, const LabelSet& labels) {
   const int64_t C = labels.size();
-  size_t w = 5;
+  size_t w = 5;  // the label column; cw: the confusion matrix's columns (whole labels, >= 6)
   for (const std::string& n : labels.names()) w = std::max(w, n.size());
+  const size_t cw = std::max<size_t>(6, w);
   std::ostringstream out;
   char buf[160];
   std::snprintf(buf, sizeof buf, "accuracy %.4f (%lld of %lld), loss %.4f nats\n", ev.accuracy(),
@@ -179,7 +180,7 @@ std::string classification_report(const ClassifierEvaluation& ev, const LabelSet
   std::snprintf(buf, sizeof buf, "%-*s", int(w), "");
   out << buf;
   for (int64_t c = 0; c < C; ++c) {
-    std::snprintf(buf, sizeof buf, " %6.6s", labels.name(c).c_str());
+    std::snprintf(buf, sizeof buf, " %*s", int(cw), labels.name(c).c_str());
     out << buf;
   }
   out << "\n";
@@ -187,7 +188,7 @@ std::string classification_report(const ClassifierEvaluation& ev, const LabelSet
     std::snprintf(buf, sizeof buf, "%-*s", int(w), labels.name(r).c_str());
     out << buf;
     for (int64_t c = 0; c < C; ++c) {
-      std::snprintf(buf, sizeof buf, " %6lld", (long long)ev.confusion[size_t(r * C + c)]);
+      std::snprintf(buf, sizeof buf, " %*lld", int(cw), (long long)ev.confusion[size_t(r * C + c)]);
       out << buf;
     }
     out << "\n";

@@ -1,17 +1,30 @@
 #include "interrupt.h"
 
-#include <csignal>
+#include <pthread.h>
+#include <signal.h>
+
+#include <thread>
 
 namespace recur::cli {
-namespace {
-std::atomic<bool> g_stop{false};
-extern "C" void on_interrupt(int) { g_stop.store(true); }
-}  // namespace
 
 const std::atomic<bool>* stop_on_interrupt() {
-  std::signal(SIGINT, on_interrupt);
-  std::signal(SIGTERM, on_interrupt);
-  return &g_stop;
+  static std::atomic<bool> stop{false};
+  static const bool installed = [] {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, nullptr);  // this thread and every thread started after it
+    std::thread([set] {
+      for (;;) {
+        int sig = 0;
+        if (sigwait(&set, &sig) == 0) stop.store(true);
+      }
+    }).detach();
+    return true;
+  }();
+  (void)installed;
+  return &stop;
 }
 
 }  // namespace recur::cli
