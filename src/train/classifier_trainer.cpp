@@ -2,20 +2,14 @@
 #include "recur/train/classifier_trainer.h"
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <ostream>
 
 #include "recur/io/file.h"
-#include "recur/io/metrics.h"
-#include "recur/io/svg_plot.h"
-#include "recur/train/batching.h"
-#include "recur/train/checkpoint.h"
-#include "recur/train/clip.h"
-#include "recur/train/progress.h"
 #include "recur/core/hash.h"
+#include "recur/train/epoch_loop.h"
 #include "recur/train/run_files.h"
 
 namespace recur {
@@ -73,8 +67,6 @@ ClassifierData load_classifier_images(const std::string& dir, double val_fractio
 }
 
 namespace {
-
-using Clock = std::chrono::steady_clock;
 
 void check_labels_seen(const std::vector<Example>& train, int64_t classes, const std::string& src) {
   for (const Example& e : train)
@@ -142,7 +134,6 @@ ClassifierTrainResult train_classifier(const ClassifierTrainConfig& cfg_in, std:
   Optimizer<float> opt(cfg.optimizer);
 
   const int64_t per_epoch = (int64_t(data.train.size()) + cfg.batch - 1) / cfg.batch;
-  const int64_t total = per_epoch * cfg.epochs;
   const OptimizerConfig& o = cfg.optimizer;
   const std::map<std::string, std::string> hp = {
       {"data", fingerprint},
@@ -163,42 +154,6 @@ ClassifierTrainResult train_classifier(const ClassifierTrainConfig& cfg_in, std:
       {"lr-schedule", cfg.cosine_schedule ? "cosine to " + exact_decimal(cfg.lr_min_factor) : "constant"},
       {"seed", std::to_string(cfg.seed)}};
 
-  int64_t step = 0;
-  double seconds_before = 0, interval_loss = 0;
-  int64_t interval_steps = 0, interval_correct = 0, interval_seen = 0;
-  const std::string metrics = cfg.metrics_path();
-  if (!cfg.resume_path.empty()) {
-    const Checkpoint ck = load_checkpoint(cfg.resume_path);
-    check_checkpoint_settings(ck, hp, cfg.resume_path, "--epochs and the output intervals");
-    model.net.load_state_dict(ck.model, cfg.resume_path);
-    opt.import_state(ck.optimizer);
-    rng.set_state(decode_rng_state(checkpoint_get(ck, "rng", cfg.resume_path), cfg.resume_path));
-    step = checkpoint_get_int(ck, "run.step", cfg.resume_path);
-    seconds_before = checkpoint_get_double(ck, "run.seconds", cfg.resume_path);
-    interval_loss = checkpoint_get_double(ck, "run.interval_loss", cfg.resume_path);
-    interval_steps = checkpoint_get_int(ck, "run.interval_steps", cfg.resume_path);
-    interval_correct = checkpoint_get_int(ck, "run.interval_correct", cfg.resume_path);
-    interval_seen = checkpoint_get_int(ck, "run.interval_seen", cfg.resume_path);
-    if (std::filesystem::exists(metrics)) truncate_metrics_after(metrics, step);
-    log << "train-classifier: resumed from " << cfg.resume_path << " at step " << step << "\n";
-  } else {
-    std::filesystem::remove(metrics);
-  }
-  auto write_checkpoint = [&](double seconds) {
-    Checkpoint ck;
-    ck.model = model.net.state_dict();
-    ck.optimizer = opt.export_state();
-    set_checkpoint_settings(ck, hp);
-    ck.metadata["rng"] = encode_rng_state(rng.state());
-    ck.metadata["run.step"] = std::to_string(step);
-    ck.metadata["run.seconds"] = exact_hex(seconds);
-    ck.metadata["run.interval_loss"] = exact_hex(interval_loss);
-    ck.metadata["run.interval_steps"] = std::to_string(interval_steps);
-    ck.metadata["run.interval_correct"] = std::to_string(interval_correct);
-    ck.metadata["run.interval_seen"] = std::to_string(interval_seen);
-    save_checkpoint(cfg.checkpoint_path(), ck);
-  };
-
   log << "train-classifier: " << data.train.size() << " training, " << data.valid.size()
       << " validation and " << data.test.size() << " test examples, " << model.labels.size()
       << " classes\n"
@@ -211,114 +166,58 @@ ClassifierTrainResult train_classifier(const ClassifierTrainConfig& cfg_in, std:
 
   const std::string title = std::string("recur train-classifier: ") + cell_name(mc.rnn.cell) +
                             " on " + std::filesystem::path(source).filename().string();
-  Progress progress(log, cfg.progress_bar);
-  const auto t0 = Clock::now();
-  auto elapsed = [&] {
-    return seconds_before + std::chrono::duration<double>(Clock::now() - t0).count();
-  };
-  const int64_t start_step = step;
-  double eval_seconds = 0;
-  auto validate = [&] {
-    const auto v0 = Clock::now();
-    res.validation = evaluate_classifier(model.net, data.valid, 2 * cfg.batch);
-    MetricRecord r;
-    r.kind = "val";
-    r.step = step;
-    r.seconds = elapsed();
-    r.loss_nats = res.validation.loss_nats;
-    r.bits_per_token = r.loss_nats / std::log(2.0);
-    r.accuracy = res.validation.accuracy();
-    append_metric(metrics, r);
-    char line[200];
-    std::snprintf(line, sizeof line, "epoch %lld (step %lld): validation loss %.4f, accuracy %.4f",
-                  (long long)(step / per_epoch), (long long)step, r.loss_nats, r.accuracy);
-    progress.line(line);
-    plot_training_curves(read_metrics(metrics), cfg.plot_path(), title);
-    eval_seconds += std::chrono::duration<double>(Clock::now() - v0).count();
-  };
-
-  std::vector<int64_t> train_lengths;
-  for (const Example& e : data.train) train_lengths.push_back(e.steps);
-  std::vector<std::vector<size_t>> plan;
-  int64_t plan_epoch_no = -1;
   const bool dense = model.input == ClassifierInput::image_rows;
-  while (step < total) {
-    if (cfg.stop && cfg.stop->load()) {
-      res.interrupted = true;
-      break;
-    }
-    const int64_t epoch = step / per_epoch, k = step % per_epoch;
-    if (epoch != plan_epoch_no) {
-      plan = length_pooled_batches(train_lengths, cfg.batch, cfg.seed, epoch);
-      plan_epoch_no = epoch;
-    }
-    if (cfg.cosine_schedule) {
-      const double lo = o.lr * cfg.lr_min_factor;
-      opt.set_lr(lo + 0.5 * (o.lr - lo) *
-                          (1 + std::cos(3.141592653589793 * double(step) / double(total))));
-    }
-    const ClassifierBatch<float> batch =
-        make_classifier_batch(data.train, plan[size_t(k)], dense, mc.features);
+  EpochLoopSettings loop;
+  loop.command = "train-classifier";
+  for (const Example& e : data.train) loop.lengths.push_back(e.steps);
+  loop.batch = cfg.batch;
+  loop.epochs = cfg.epochs;
+  loop.seed = cfg.seed;
+  loop.lr = o.lr;
+  loop.cosine_schedule = cfg.cosine_schedule;
+  loop.lr_min_factor = cfg.lr_min_factor;
+  loop.clip = cfg.clip;
+  loop.log_every = cfg.log_every;
+  loop.metrics_path = cfg.metrics_path();
+  loop.plot_path = cfg.plot_path();
+  loop.plot_title = title;
+  loop.checkpoint_path = cfg.checkpoint_path();
+  loop.resume_path = cfg.resume_path;
+  loop.settings = hp;
+  loop.progress_bar = cfg.progress_bar;
+  loop.stop = cfg.stop;
+  EpochTask task;
+  task.train_batch = [&](const std::vector<size_t>& indices, Rng& r) {
+    const ClassifierBatch<float> batch = make_classifier_batch(data.train, indices, dense, mc.features);
     zero_grads(params);
     Tensor<float> logits;
-    const float loss =
-        classifier_batch(model.net, &grads, batch, RnnRunOptions{true, &rng}, &logits);
-    RECUR_CHECK(std::isfinite(loss), "training loss became " << loss << " at step " << step + 1
-                                                             << "; the last checkpoint was left as "
-                                                                "it was (try a lower --lr)");
-    if (cfg.clip > 0) clip_grad_norm(params, float(cfg.clip));
-    opt.step(params);
-    ++step;
-    interval_loss += loss;
-    ++interval_steps;
+    EpochStep st;
+    st.loss_nats = classifier_batch(model.net, &grads, batch, RnnRunOptions{true, &r}, &logits);
+    st.items = batch.batch;
     for (int64_t b = 0; b < batch.batch; ++b) {
       const float* z = logits.ptr() + b * mc.classes;
-      interval_correct += int64_t(std::max_element(z, z + mc.classes) - z) == batch.labels[size_t(b)];
-      ++interval_seen;
+      st.correct += int64_t(std::max_element(z, z + mc.classes) - z) == batch.labels[size_t(b)];
+      ++st.seen;
     }
-    const double secs = elapsed();
-    const double rate = double(step - start_step) * double(cfg.batch) /
-                        std::max(1e-9, secs - seconds_before - eval_seconds);
-    progress.bar(step, total, interval_loss / double(interval_steps) / std::log(2.0), "bits",
-                 rate, "ex", double(total - step) * double(cfg.batch) / rate);
-    if (step % cfg.log_every == 0 || step % per_epoch == 0) {
-      MetricRecord r;
-      r.kind = "train";
-      r.step = step;
-      r.seconds = secs;
-      r.loss_nats = interval_loss / double(interval_steps);
-      r.bits_per_token = r.loss_nats / std::log(2.0);
-      r.learning_rate = opt.config().lr;
-      if (interval_seen > 0) r.accuracy = double(interval_correct) / double(interval_seen);
-      append_metric(metrics, r);
-      if (!progress.is_bar()) {
-        char line[200];
-        std::snprintf(line, sizeof line,
-                      "step %lld/%lld  loss %.4f  accuracy %.3f  %.0f ex/s  elapsed %s  eta %s",
-                      (long long)step, (long long)total, r.loss_nats,
-                      interval_seen ? double(interval_correct) / double(interval_seen) : 0.0, rate,
-                      format_duration(secs).c_str(),
-                      format_duration(double(total - step) * double(cfg.batch) / rate).c_str());
-        progress.line(line);
-      }
-      interval_loss = 0;
-      interval_steps = 0;
-      interval_correct = interval_seen = 0;
-    }
-    if (step % per_epoch == 0) {
-      validate();
-      write_checkpoint(elapsed());
-    }
-  }
-  res.steps_done = step;
-  res.epochs_done = step / per_epoch;
-  res.seconds = elapsed();
-  if (res.interrupted) {
-    write_checkpoint(res.seconds);
-    progress.line("train-classifier: stopped at step " + std::to_string(step) +
-                  "; checkpoint written to " + cfg.checkpoint_path() + " (continue with --resume)");
-    return res;
-  }
+    return st;
+  };
+  task.validate = [&] {
+    res.validation = evaluate_classifier(model.net, data.valid, 2 * cfg.batch);
+    char line[120];
+    std::snprintf(line, sizeof line, "loss %.4f, accuracy %.4f", res.validation.loss_nats,
+                  res.validation.accuracy());
+    return EpochValidation{res.validation.loss_nats, res.validation.accuracy(), line};
+  };
+  task.model_state = [&] { return model.net.state_dict(); };
+  task.load_model_state = [&](const std::map<std::string, Tensor<float>>& t, const std::string& src) {
+    model.net.load_state_dict(t, src);
+  };
+  const EpochLoopResult run = run_epoch_loop(loop, task, params, opt, rng, log);
+  res.steps_done = run.steps;
+  res.epochs_done = run.epochs;
+  res.seconds = run.seconds;
+  res.interrupted = run.interrupted;
+  if (res.interrupted) return res;
   if (res.validation.examples == 0) res.validation = evaluate_classifier(model.net, data.valid, 2 * cfg.batch);
   const bool has_test = !data.test.empty();
   if (has_test) res.test = evaluate_classifier(model.net, data.test, 2 * cfg.batch);

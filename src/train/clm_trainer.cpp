@@ -2,22 +2,17 @@
 #include "recur/train/clm_trainer.h"
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <limits>
 #include <numeric>
 #include <ostream>
 
 #include "recur/core/hash.h"
 #include "recur/io/file.h"
-#include "recur/io/metrics.h"
 #include "recur/io/safetensors.h"
-#include "recur/io/svg_plot.h"
-#include "recur/train/batching.h"
-#include "recur/train/checkpoint.h"
-#include "recur/train/clip.h"
-#include "recur/train/progress.h"
+#include "recur/train/epoch_loop.h"
 #include "recur/train/run_files.h"
 
 namespace recur {
@@ -97,8 +92,6 @@ double evaluate_conditional_lm(const ConditionalLm<float>& net, const std::vecto
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
 // The first max_len bytes of a text, cut back to the start of a UTF-8 character.
 std::string cut_utf8(const std::string& s, int64_t max_len) {
   if (int64_t(s.size()) <= max_len) return s;
@@ -150,7 +143,6 @@ ClmTrainResult train_conditional_lm(const ClmTrainConfig& cfg_in, std::ostream& 
   Optimizer<float> opt(cfg.optimizer);
 
   const int64_t per_epoch = (int64_t(train.texts.size()) + cfg.batch - 1) / cfg.batch;
-  const int64_t total = per_epoch * cfg.epochs;
   const OptimizerConfig& o = cfg.optimizer;
   std::string model_desc;
   for (const auto& [k, v] : mc.to_metadata()) model_desc += k + "=" + v + ";";
@@ -166,37 +158,6 @@ ClmTrainResult train_conditional_lm(const ClmTrainConfig& cfg_in, std::ostream& 
       {"lr-schedule", cfg.cosine_schedule ? "cosine to " + exact_decimal(cfg.lr_min_factor) : "constant"},
       {"seed", std::to_string(cfg.seed)}};
 
-  int64_t step = 0, interval_steps = 0;
-  double seconds_before = 0, interval_loss = 0;
-  const std::string metrics = cfg.metrics_path();
-  if (!cfg.resume_path.empty()) {
-    const Checkpoint ck = load_checkpoint(cfg.resume_path);
-    check_checkpoint_settings(ck, hp, cfg.resume_path, "--epochs and the output intervals");
-    model.net.load_state_dict(ck.model, cfg.resume_path);
-    opt.import_state(ck.optimizer);
-    rng.set_state(decode_rng_state(checkpoint_get(ck, "rng", cfg.resume_path), cfg.resume_path));
-    step = checkpoint_get_int(ck, "run.step", cfg.resume_path);
-    seconds_before = checkpoint_get_double(ck, "run.seconds", cfg.resume_path);
-    interval_loss = checkpoint_get_double(ck, "run.interval_loss", cfg.resume_path);
-    interval_steps = checkpoint_get_int(ck, "run.interval_steps", cfg.resume_path);
-    if (std::filesystem::exists(metrics)) truncate_metrics_after(metrics, step);
-    log << "train-clm: resumed from " << cfg.resume_path << " at step " << step << "\n";
-  } else {
-    std::filesystem::remove(metrics);
-  }
-  auto write_checkpoint = [&](double seconds) {
-    Checkpoint ck;
-    ck.model = model.net.state_dict();
-    ck.optimizer = opt.export_state();
-    set_checkpoint_settings(ck, hp);
-    ck.metadata["rng"] = encode_rng_state(rng.state());
-    ck.metadata["run.step"] = std::to_string(step);
-    ck.metadata["run.seconds"] = exact_hex(seconds);
-    ck.metadata["run.interval_loss"] = exact_hex(interval_loss);
-    ck.metadata["run.interval_steps"] = std::to_string(interval_steps);
-    save_checkpoint(cfg.checkpoint_path(), ck);
-  };
-
   log << "train-clm: " << train.texts.size() << " training and " << valid.texts.size()
       << " validation texts, " << mc.conditions << " conditions, the condition as "
       << condition_mode_name(mc.mode) << "\ntrain-clm: " << cell_name(mc.rnn.cell) << " "
@@ -204,100 +165,59 @@ ClmTrainResult train_conditional_lm(const ClmTrainConfig& cfg_in, std::ostream& 
       << cfg.epochs << " epochs of " << per_epoch << " updates\n";
   const std::string title = std::string("recur train-clm: ") + cell_name(mc.rnn.cell) + " on " +
                             std::filesystem::path(cfg.train_path).filename().string();
-  Progress progress(log, cfg.progress_bar);
-  const auto t0 = Clock::now();
-  auto elapsed = [&] {
-    return seconds_before + std::chrono::duration<double>(Clock::now() - t0).count();
-  };
-  const int64_t start_step = step;
-  double eval_seconds = 0;
-  std::vector<int64_t> lengths;
-  for (const std::string& t : train.texts) lengths.push_back(int64_t(t.size()));
-  std::vector<std::vector<size_t>> plan;
-  int64_t plan_epoch = -1;
-  while (step < total) {
-    if (cfg.stop && cfg.stop->load()) {
-      res.interrupted = true;
-      break;
-    }
-    const int64_t epoch = step / per_epoch;
-    if (epoch != plan_epoch) {
-      plan = length_pooled_batches(lengths, cfg.batch, cfg.seed, epoch);
-      plan_epoch = epoch;
-    }
-    if (cfg.cosine_schedule) {
-      const double lo = o.lr * cfg.lr_min_factor;
-      opt.set_lr(lo + 0.5 * (o.lr - lo) *
-                          (1 + std::cos(3.141592653589793 * double(step) / double(total))));
-    }
+  EpochLoopSettings loop;
+  loop.command = "train-clm";
+  for (const std::string& t : train.texts) loop.lengths.push_back(int64_t(t.size()));
+  loop.batch = cfg.batch;
+  loop.epochs = cfg.epochs;
+  loop.seed = cfg.seed;
+  loop.lr = o.lr;
+  loop.cosine_schedule = cfg.cosine_schedule;
+  loop.lr_min_factor = cfg.lr_min_factor;
+  loop.clip = cfg.clip;
+  loop.log_every = cfg.log_every;
+  loop.metrics_path = cfg.metrics_path();
+  loop.plot_path = cfg.plot_path();
+  loop.plot_title = title;
+  loop.checkpoint_path = cfg.checkpoint_path();
+  loop.resume_path = cfg.resume_path;
+  loop.settings = hp;
+  loop.progress_bar = cfg.progress_bar;
+  loop.stop = cfg.stop;
+  loop.items = "texts";
+  EpochTask task;
+  task.train_batch = [&](const std::vector<size_t>& indices, Rng& r) {
     std::vector<const std::string*> texts;
     std::vector<int64_t> conds;
-    for (size_t i : plan[size_t(step % per_epoch)]) {
+    for (size_t i : indices) {
       texts.push_back(&train.texts[i]);
       conds.push_back(train.conditions[i]);
     }
     zero_grads(params);
-    const float loss = conditional_lm_batch(model.net, &grads, make_clm_batch(texts, conds),
-                                            RnnRunOptions{true, &rng});
-    RECUR_CHECK(std::isfinite(loss), "training loss became " << loss << " at step " << step + 1
-                                                             << "; the last checkpoint was left as "
-                                                                "it was (try a lower --lr)");
-    if (cfg.clip > 0) clip_grad_norm(params, float(cfg.clip));
-    opt.step(params);
-    ++step;
-    interval_loss += loss;
-    ++interval_steps;
-    const double secs = elapsed();
-    const double rate = double(step - start_step) * double(cfg.batch) /
-                        std::max(1e-9, secs - seconds_before - eval_seconds);
-    const double bits = interval_loss / double(interval_steps) / std::log(2.0);
-    progress.bar(step, total, bits, "bits/byte", rate, "texts", double(total - step) * double(cfg.batch) / rate);
-    if (step % cfg.log_every == 0 || step % per_epoch == 0) {
-      MetricRecord r;
-      r.kind = "train";
-      r.step = step;
-      r.seconds = secs;
-      r.loss_nats = interval_loss / double(interval_steps);
-      r.bits_per_token = bits;
-      r.learning_rate = opt.config().lr;
-      append_metric(metrics, r);
-      if (!progress.is_bar()) {
-        char line[200];
-        std::snprintf(line, sizeof line, "step %lld/%lld  %.4f bits/byte  %.0f texts/s  elapsed %s",
-                      (long long)step, (long long)total, bits, rate, format_duration(secs).c_str());
-        progress.line(line);
-      }
-      interval_loss = 0;
-      interval_steps = 0;
-    }
-    if (step % per_epoch == 0) {
-      const auto v0 = Clock::now();
-      res.validation_bits = evaluate_conditional_lm(model.net, valid.texts, valid.conditions, 2 * cfg.batch);
-      MetricRecord r;
-      r.kind = "val";
-      r.step = step;
-      r.seconds = elapsed();
-      r.bits_per_token = res.validation_bits;
-      r.loss_nats = res.validation_bits * std::log(2.0);
-      append_metric(metrics, r);
-      char line[160];
-      std::snprintf(line, sizeof line, "epoch %lld (step %lld): validation %.4f bits/byte",
-                    (long long)(step / per_epoch), (long long)step, res.validation_bits);
-      progress.line(line);
-      plot_training_curves(read_metrics(metrics), cfg.plot_path(), title);
-      write_checkpoint(elapsed());
-      eval_seconds += std::chrono::duration<double>(Clock::now() - v0).count();
-    }
-  }
-  res.steps_done = step;
-  res.epochs_done = step / per_epoch;
-  res.seconds = elapsed();
-  if (res.interrupted) {
-    write_checkpoint(res.seconds);
-    progress.line("train-clm: stopped at step " + std::to_string(step) + "; checkpoint written to " +
-                  cfg.checkpoint_path() + " (continue with --resume)");
-    return res;
-  }
+    EpochStep st;
+    st.loss_nats = conditional_lm_batch(model.net, &grads, make_clm_batch(texts, conds),
+                                        RnnRunOptions{true, &r});
+    st.items = int64_t(indices.size());
+    return st;
+  };
+  task.validate = [&] {
+    res.validation_bits =
+        evaluate_conditional_lm(model.net, valid.texts, valid.conditions, 2 * cfg.batch);
+    char line[64];
+    std::snprintf(line, sizeof line, "%.4f bits/byte", res.validation_bits);
+    return EpochValidation{res.validation_bits * std::log(2.0),
+                           std::numeric_limits<double>::quiet_NaN(), line};
+  };
+  task.model_state = [&] { return model.net.state_dict(); };
+  task.load_model_state = [&](const std::map<std::string, Tensor<float>>& t, const std::string& src) {
+    model.net.load_state_dict(t, src);
+  };
+  const EpochLoopResult run = run_epoch_loop(loop, task, params, opt, rng, log);
+  res.steps_done = run.steps;
+  res.epochs_done = run.epochs;
+  res.seconds = run.seconds;
+  res.interrupted = run.interrupted;
+  if (res.interrupted) return res;
   if (res.validation_bits == 0)
     res.validation_bits = evaluate_conditional_lm(model.net, valid.texts, valid.conditions, 2 * cfg.batch);
   save_conditional_text_model(cfg.out_path, model,

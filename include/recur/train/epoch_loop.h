@@ -1,0 +1,75 @@
+// The loop every epoch-based trainer shares (classifier, tagger, conditional LM): length-pooled
+// batches reshuffled every epoch, the learning-rate schedule, clipping and the optimizer step,
+// progress and metrics, validation and an atomic checkpoint after every epoch, a clean stop on
+// request (checkpoint, then return), and --resume that continues bit for bit (model, optimizer,
+// RNG, step and the running interval sums are all in the checkpoint; the batch plan is a function of
+// seed and epoch). The task supplies what differs: one batch's forward and backward, and validation.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <iosfwd>
+#include <limits>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "recur/core/rng.h"
+#include "recur/train/optimizer.h"
+#include "recur/train/param.h"
+
+namespace recur {
+
+struct EpochLoopSettings {
+  std::string command;           // e.g. "train-classifier": names the run in its messages
+  std::vector<int64_t> lengths;  // of the training examples (batching)
+  int64_t batch = 32, epochs = 1;
+  uint64_t seed = 1;
+  double lr = 1e-3;              // the configured learning rate
+  bool cosine_schedule = false;  // cosine decay from lr to lr * lr_min_factor over the run
+  double lr_min_factor = 0.1;
+  double clip = 0;               // global-norm clipping (0: off)
+  int64_t log_every = 50;
+  std::string metrics_path, plot_path, plot_title, checkpoint_path, resume_path;
+  std::map<std::string, std::string> settings;  // must match on resume
+  bool progress_bar = false;
+  const std::atomic<bool>* stop = nullptr;
+  const char* items = "ex";          // what EpochStep::items counts ("ex", "tok", "texts")
+  bool items_are_tokens = false;     // metrics: record them as tokens
+  const char* accuracy = "accuracy";  // the progress line's name for EpochStep's correct/seen
+};
+
+// One training batch, as the task reports it.
+struct EpochStep {
+  double loss_nats = 0;
+  int64_t items = 0;               // examples or tokens in the batch
+  int64_t correct = 0, seen = 0;   // for a running accuracy (seen = 0: none)
+};
+
+struct EpochValidation {
+  double loss_nats = 0;
+  double accuracy = std::numeric_limits<double>::quiet_NaN();
+  std::string summary;  // printed after "epoch E (step S): validation "
+};
+
+struct EpochTask {
+  // Zero the gradients, forward and backward of the examples `batch` (indices), with `rng` for
+  // dropout; the loop then clips and steps.
+  std::function<EpochStep(const std::vector<size_t>& batch, Rng& rng)> train_batch;
+  std::function<EpochValidation()> validate;
+  std::function<std::map<std::string, Tensor<float>>()> model_state;
+  std::function<void(const std::map<std::string, Tensor<float>>&, const std::string&)> load_model_state;
+};
+
+struct EpochLoopResult {
+  int64_t steps = 0, epochs = 0, per_epoch = 0;
+  bool interrupted = false;
+  double seconds = 0;
+};
+
+EpochLoopResult run_epoch_loop(const EpochLoopSettings& s, const EpochTask& task,
+                               std::vector<Param<float>>& params, Optimizer<float>& opt, Rng& rng,
+                               std::ostream& log);
+
+}  // namespace recur

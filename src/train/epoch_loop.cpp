@@ -1,0 +1,173 @@
+#include "recur/train/epoch_loop.h"
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <ostream>
+
+#include "recur/io/metrics.h"
+#include "recur/io/svg_plot.h"
+#include "recur/train/batching.h"
+#include "recur/train/checkpoint.h"
+#include "recur/train/clip.h"
+#include "recur/train/progress.h"
+#include "recur/train/run_files.h"
+
+namespace recur {
+
+EpochLoopResult run_epoch_loop(const EpochLoopSettings& s, const EpochTask& task,
+                               std::vector<Param<float>>& params, Optimizer<float>& opt, Rng& rng,
+                               std::ostream& log) {
+  using Clock = std::chrono::steady_clock;
+  RECUR_CHECK(!s.lengths.empty(), s.command << ": no training examples");
+  EpochLoopResult res;
+  const int64_t per_epoch = (int64_t(s.lengths.size()) + s.batch - 1) / s.batch;
+  const int64_t total = per_epoch * s.epochs;
+  res.per_epoch = per_epoch;
+  const double lr0 = s.lr;
+
+  // Run state: everything below goes into a checkpoint.
+  int64_t step = 0, items_done = 0, interval_steps = 0, interval_correct = 0, interval_seen = 0;
+  double seconds_before = 0, interval_loss = 0;
+  if (!s.resume_path.empty()) {
+    const Checkpoint ck = load_checkpoint(s.resume_path);
+    check_checkpoint_settings(ck, s.settings, s.resume_path, "--epochs and the output intervals");
+    task.load_model_state(ck.model, s.resume_path);
+    opt.import_state(ck.optimizer);
+    rng.set_state(decode_rng_state(checkpoint_get(ck, "rng", s.resume_path), s.resume_path));
+    step = checkpoint_get_int(ck, "run.step", s.resume_path);
+    items_done = checkpoint_get_int(ck, "run.items", s.resume_path);
+    seconds_before = checkpoint_get_double(ck, "run.seconds", s.resume_path);
+    interval_loss = checkpoint_get_double(ck, "run.interval_loss", s.resume_path);
+    interval_steps = checkpoint_get_int(ck, "run.interval_steps", s.resume_path);
+    interval_correct = checkpoint_get_int(ck, "run.interval_correct", s.resume_path);
+    interval_seen = checkpoint_get_int(ck, "run.interval_seen", s.resume_path);
+    if (std::filesystem::exists(s.metrics_path)) truncate_metrics_after(s.metrics_path, step);
+    log << s.command << ": resumed from " << s.resume_path << " at step " << step << "\n";
+  } else {
+    std::filesystem::remove(s.metrics_path);
+  }
+  auto write_checkpoint = [&](double seconds) {
+    Checkpoint ck;
+    ck.model = task.model_state();
+    ck.optimizer = opt.export_state();
+    set_checkpoint_settings(ck, s.settings);
+    ck.metadata["rng"] = encode_rng_state(rng.state());
+    ck.metadata["run.step"] = std::to_string(step);
+    ck.metadata["run.items"] = std::to_string(items_done);
+    ck.metadata["run.seconds"] = exact_hex(seconds);
+    ck.metadata["run.interval_loss"] = exact_hex(interval_loss);
+    ck.metadata["run.interval_steps"] = std::to_string(interval_steps);
+    ck.metadata["run.interval_correct"] = std::to_string(interval_correct);
+    ck.metadata["run.interval_seen"] = std::to_string(interval_seen);
+    save_checkpoint(s.checkpoint_path, ck);
+  };
+
+  Progress progress(log, s.progress_bar);
+  const auto t0 = Clock::now();
+  auto elapsed = [&] {
+    return seconds_before + std::chrono::duration<double>(Clock::now() - t0).count();
+  };
+  const int64_t start_step = step, start_items = items_done;
+  double eval_seconds = 0;
+  auto validate = [&] {
+    const auto v0 = Clock::now();
+    const EpochValidation v = task.validate();
+    MetricRecord r;
+    r.kind = "val";
+    r.step = step;
+    if (s.items_are_tokens) r.tokens = double(items_done);
+    r.seconds = elapsed();
+    r.loss_nats = v.loss_nats;
+    r.bits_per_token = v.loss_nats / std::log(2.0);
+    r.accuracy = v.accuracy;
+    append_metric(s.metrics_path, r);
+    progress.line("epoch " + std::to_string(step / per_epoch) + " (step " + std::to_string(step) +
+                  "): validation " + v.summary);
+    plot_training_curves(read_metrics(s.metrics_path), s.plot_path, s.plot_title);
+    eval_seconds += std::chrono::duration<double>(Clock::now() - v0).count();
+  };
+
+  std::vector<std::vector<size_t>> plan;
+  int64_t plan_epoch = -1;
+  while (step < total) {
+    if (s.stop && s.stop->load()) {
+      res.interrupted = true;
+      break;
+    }
+    const int64_t epoch = step / per_epoch;
+    if (epoch != plan_epoch) {
+      plan = length_pooled_batches(s.lengths, s.batch, s.seed, epoch);
+      plan_epoch = epoch;
+    }
+    if (s.cosine_schedule) {  // from the step count alone: resume-safe
+      const double lo = lr0 * s.lr_min_factor;
+      opt.set_lr(lo + 0.5 * (lr0 - lo) *
+                          (1 + std::cos(3.141592653589793 * double(step) / double(total))));
+    }
+    const EpochStep b = task.train_batch(plan[size_t(step % per_epoch)], rng);
+    RECUR_CHECK(std::isfinite(b.loss_nats),
+                "training loss became " << b.loss_nats << " at step " << step + 1
+                                        << "; the last checkpoint was left as it was (try a lower "
+                                           "--lr)");
+    if (s.clip > 0) clip_grad_norm(params, float(s.clip));
+    opt.step(params);
+    ++step;
+    items_done += b.items;
+    interval_loss += b.loss_nats;
+    ++interval_steps;
+    interval_correct += b.correct;
+    interval_seen += b.seen;
+
+    const double secs = elapsed();
+    const double train_secs = std::max(1e-9, secs - seconds_before - eval_seconds);
+    const double rate = double(items_done - start_items) / train_secs;
+    const double eta = double(total - step) * train_secs / double(step - start_step);
+    const double loss = interval_loss / double(interval_steps);
+    progress.bar(step, total, loss / std::log(2.0), "bits", rate, s.items, eta);
+    if (step % s.log_every == 0 || step % per_epoch == 0) {
+      MetricRecord r;
+      r.kind = "train";
+      r.step = step;
+      r.seconds = secs;
+      r.loss_nats = loss;
+      r.bits_per_token = loss / std::log(2.0);
+      r.learning_rate = opt.config().lr;
+      if (s.items_are_tokens) {
+        r.tokens = double(items_done);
+        r.tokens_per_second = rate;
+      }
+      if (interval_seen > 0) r.accuracy = double(interval_correct) / double(interval_seen);
+      append_metric(s.metrics_path, r);
+      if (!progress.is_bar()) {
+        char acc[64] = "";
+        if (interval_seen > 0)
+          std::snprintf(acc, sizeof acc, "  %s %.3f", s.accuracy,
+                        double(interval_correct) / double(interval_seen));
+        char line[240];
+        std::snprintf(line, sizeof line, "step %lld/%lld  loss %.4f%s  %.0f %s/s  elapsed %s  eta %s",
+                      (long long)step, (long long)total, loss, acc, rate, s.items,
+                      format_duration(secs).c_str(), format_duration(eta).c_str());
+        progress.line(line);
+      }
+      interval_loss = 0;
+      interval_steps = interval_correct = interval_seen = 0;
+    }
+    if (step % per_epoch == 0) {
+      validate();
+      write_checkpoint(elapsed());
+    }
+  }
+  res.steps = step;
+  res.epochs = step / per_epoch;
+  res.seconds = elapsed();
+  if (res.interrupted) {
+    write_checkpoint(res.seconds);
+    progress.line(s.command + ": stopped at step " + std::to_string(step) +
+                  "; checkpoint written to " + s.checkpoint_path + " (continue with --resume)");
+  }
+  return res;
+}
+
+}  // namespace recur
