@@ -8,6 +8,7 @@
 
 #include "commands.h"
 #include "interrupt.h"
+#include "train_options.h"
 #include "recur/core/gemm.h"
 #include "recur/models/classifier_model.h"
 #include "recur/train/clm_trainer.h"
@@ -17,21 +18,16 @@ namespace {
 
 struct TrainArgs {
   ClmTrainConfig cfg;
-  std::string mode = "both", cell = "lstm", optimizer = "adam", schedule = "constant";
-  int64_t hidden = 256;
-  int layers = 1;
-  double lr = 2e-3;
+  std::string mode = "both";
+  NetworkOptions net{.hidden = 256};
+  OptimizerOptions opt;
   int threads = 0;
 };
 
 void run_train(TrainArgs a) {
   a.cfg.mode = parse_condition_mode(a.mode);
-  a.cfg.rnn.cell = parse_cell(a.cell);
-  a.cfg.rnn.hidden_size = a.hidden;
-  a.cfg.rnn.num_layers = a.layers;
-  a.cfg.optimizer.kind = parse_optimizer_kind(a.optimizer);
-  a.cfg.optimizer.lr = a.lr;
-  a.cfg.cosine_schedule = a.schedule == "cosine";
+  apply(a.net, a.cfg.rnn, nullptr);
+  apply(a.opt, a.cfg.optimizer, a.cfg.cosine_schedule, a.cfg.lr_min_factor, a.cfg.clip);
   a.cfg.progress_bar = isatty(fileno(stderr));
   a.cfg.stop = stop_on_interrupt();
   set_num_threads(a.threads);
@@ -129,34 +125,16 @@ void add_clm(CLI::App& app, Action& action) {
       ->capture_default_str()
       ->check(CLI::IsMember({"init", "input", "both"}));
   c->add_option("--max-len", a->cfg.max_len, "Bytes kept per text")->capture_default_str()->check(CLI::PositiveNumber);
-  c->add_option("--cell", a->cell, "Recurrent cell")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"lstm", "gru", "rnn_tanh", "rnn_relu"}));
-  c->add_option("--hidden", a->hidden, "Hidden size")->capture_default_str()->check(CLI::PositiveNumber);
-  c->add_option("--layers", a->layers, "Stacked layers")->capture_default_str()->check(CLI::PositiveNumber);
   c->add_option("--embed", a->cfg.embed, "Byte embedding size")->capture_default_str()->check(CLI::PositiveNumber);
   c->add_option("--cond-embed", a->cfg.cond_embed, "Condition embedding size (input, both)")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
-  c->add_option("--dropout", a->cfg.rnn.dropout, "Dropout between layers")
-      ->capture_default_str()
-      ->check(CLI::Range(0.0, 0.95));
+  add_network_options(c, a->net, /*with_init=*/false);
   c->add_option("--batch", a->cfg.batch, "Texts per update")->capture_default_str()->check(CLI::PositiveNumber);
   c->add_option("--epochs", a->cfg.epochs, "Passes over the training texts")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
-  c->add_option("--optimizer", a->optimizer, "sgd, adam or adamw")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"sgd", "adam", "adamw"}));
-  c->add_option("--lr", a->lr, "Learning rate")->capture_default_str()->check(CLI::PositiveNumber);
-  c->add_option("--lr-schedule", a->schedule, "constant, or cosine decay to lr * --lr-min")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"constant", "cosine"}));
-  c->add_option("--lr-min", a->cfg.lr_min_factor, "Cosine schedule: final lr as a fraction of --lr")
-      ->capture_default_str();
-  c->add_option("--clip", a->cfg.clip, "Clip gradients to this global norm (0: off)")
-      ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+  add_optimizer_options(c, a->opt);
   c->add_option("--seed", a->cfg.seed, "Random seed")->capture_default_str();
   c->add_option("--threads", a->threads, "CPU threads (0: all cores)")->capture_default_str();
   c->add_option("--log-every", a->cfg.log_every, "Metrics/progress interval (steps)")

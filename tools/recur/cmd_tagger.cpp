@@ -8,6 +8,7 @@
 
 #include "commands.h"
 #include "interrupt.h"
+#include "train_options.h"
 #include "recur/core/gemm.h"
 #include "recur/io/file.h"
 #include "recur/train/tagger_trainer.h"
@@ -17,24 +18,16 @@ namespace {
 
 struct TrainTaggerArgs {
   TaggerTrainConfig cfg;
-  std::string cell = "lstm", optimizer = "adam", init = "uniform", schedule = "constant";
-  int64_t hidden = 128;
-  int layers = 1;
+  NetworkOptions net{.hidden = 128};
+  OptimizerOptions opt;
   bool unidirectional = false;
-  double lr = 2e-3, weight_decay = 0;
   int threads = 0;
 };
 
 void run_train(TrainTaggerArgs a) {
-  a.cfg.rnn.cell = parse_cell(a.cell);
-  a.cfg.rnn.hidden_size = a.hidden;
-  a.cfg.rnn.num_layers = a.layers;
+  apply(a.net, a.cfg.rnn, &a.cfg.init);
   a.cfg.rnn.bidirectional = !a.unidirectional;
-  a.cfg.init = parse_recurrent_init(a.init);
-  a.cfg.optimizer.kind = parse_optimizer_kind(a.optimizer);
-  a.cfg.optimizer.lr = a.lr;
-  a.cfg.optimizer.weight_decay = a.weight_decay;
-  a.cfg.cosine_schedule = a.schedule == "cosine";
+  apply(a.opt, a.cfg.optimizer, a.cfg.cosine_schedule, a.cfg.lr_min_factor, a.cfg.clip);
   a.cfg.progress_bar = isatty(fileno(stderr));
   a.cfg.stop = stop_on_interrupt();
   set_num_threads(a.threads);
@@ -152,49 +145,20 @@ void add_tagger(CLI::App& app, Action& action) {
                 "Training occurrences a word needs for its own id (rarer ones train <unk>)")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
-  c->add_option("--cell", a->cell, "Recurrent cell")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"lstm", "gru", "rnn_tanh", "rnn_relu"}));
-  c->add_option("--hidden", a->hidden, "Hidden size (per direction)")
-      ->capture_default_str()
-      ->check(CLI::PositiveNumber);
-  c->add_option("--layers", a->layers, "Stacked layers")
-      ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+  add_network_options(c, a->net);
   c->add_flag(
       "--unidirectional", a->unidirectional,
       "One direction only (default: bidirectional; a mark after a word depends on the next)");
   c->add_option("--embed", a->cfg.embed, "Word embedding size")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
-  c->add_option("--dropout", a->cfg.rnn.dropout, "Dropout between layers")
-      ->capture_default_str()
-      ->check(CLI::Range(0.0, 0.95));
-  c->add_option("--init", a->init,
-                "Recurrent weights: uniform (PyTorch), orthogonal, identity (IRNN)")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"uniform", "orthogonal", "identity"}));
   c->add_option("--batch", a->cfg.batch, "Sequences per update")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   c->add_option("--epochs", a->cfg.epochs, "Passes over the training sequences")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
-  c->add_option("--optimizer", a->optimizer, "sgd, adam or adamw")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"sgd", "adam", "adamw"}));
-  c->add_option("--lr", a->lr, "Learning rate")->capture_default_str()->check(CLI::PositiveNumber);
-  c->add_option("--lr-schedule", a->schedule, "constant, or cosine decay to lr * --lr-min")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"constant", "cosine"}));
-  c->add_option("--lr-min", a->cfg.lr_min_factor, "Cosine schedule: final lr as a fraction of --lr")
-      ->capture_default_str();
-  c->add_option("--clip", a->cfg.clip, "Clip gradients to this global norm (0: off)")
-      ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
-  c->add_option("--weight-decay", a->weight_decay, "L2 weight decay (decoupled for adamw)")
-      ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+  add_optimizer_options(c, a->opt);
   c->add_option("--seed", a->cfg.seed, "Random seed (initialisation, shuffling, dropout)")
       ->capture_default_str();
   c->add_option("--threads", a->threads, "CPU threads (0: all cores)")->capture_default_str();

@@ -7,6 +7,7 @@
 
 #include "commands.h"
 #include "interrupt.h"
+#include "train_options.h"
 #include "recur/core/gemm.h"
 #include "recur/train/lm_trainer.h"
 
@@ -15,11 +16,9 @@ namespace {
 
 struct TrainLmArgs {
   LmTrainConfig cfg;
-  std::string tokens = "char", cell = "lstm", optimizer = "adam", init = "uniform";
-  std::string schedule = "constant";
-  int64_t hidden = 256;
-  int layers = 2;
-  double lr = 2e-3, weight_decay = 0, momentum = 0;
+  std::string tokens = "char";
+  NetworkOptions net{.hidden = 256, .layers = 2};
+  OptimizerOptions opt;
   int threads = 0;
   int64_t sample_length = 300;
   double temperature = 0.8;
@@ -27,16 +26,9 @@ struct TrainLmArgs {
 
 void run(TrainLmArgs a) {
   a.cfg.tokens = parse_token_mode(a.tokens);
-  a.cfg.rnn.cell = parse_cell(a.cell);
-  a.cfg.rnn.hidden_size = a.hidden;
-  a.cfg.rnn.num_layers = a.layers;
+  apply(a.net, a.cfg.rnn, &a.cfg.init);
   a.cfg.rnn.input_size = a.cfg.embed;
-  a.cfg.init = parse_recurrent_init(a.init);
-  a.cfg.optimizer.kind = parse_optimizer_kind(a.optimizer);
-  a.cfg.optimizer.lr = a.lr;
-  a.cfg.cosine_schedule = a.schedule == "cosine";
-  a.cfg.optimizer.weight_decay = a.weight_decay;
-  a.cfg.optimizer.momentum = a.momentum;
+  apply(a.opt, a.cfg.optimizer, a.cfg.cosine_schedule, a.cfg.lr_min_factor, a.cfg.clip);
   if (a.cfg.steps == 0 && a.cfg.epochs == 0 && a.cfg.time_limit == 0) a.cfg.steps = 1000;
   a.cfg.progress_bar = isatty(fileno(stderr));
   a.cfg.stop = stop_on_interrupt();
@@ -81,18 +73,8 @@ void add_train_lm(CLI::App& app, Action& action) {
   c->add_option("--max-words", a->cfg.max_words, "Word mode: vocabulary cap (others are <unk>)")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
-  c->add_option("--cell", a->cell, "Recurrent cell")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"lstm", "gru", "rnn_tanh", "rnn_relu"}));
-  c->add_option("--hidden", a->hidden, "Hidden size")->capture_default_str()->check(CLI::PositiveNumber);
-  c->add_option("--layers", a->layers, "Stacked layers")->capture_default_str()->check(CLI::PositiveNumber);
   c->add_option("--embed", a->cfg.embed, "Embedding size")->capture_default_str()->check(CLI::PositiveNumber);
-  c->add_option("--dropout", a->cfg.rnn.dropout, "Dropout between layers")
-      ->capture_default_str()
-      ->check(CLI::Range(0.0, 0.95));
-  c->add_option("--init", a->init, "Recurrent weights: uniform (PyTorch), orthogonal, identity (IRNN)")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"uniform", "orthogonal", "identity"}));
+  add_network_options(c, a->net);
   c->add_option("--seq-len", a->cfg.seq_len, "BPTT window (tokens)")->capture_default_str()->check(CLI::PositiveNumber);
   c->add_option("--batch", a->cfg.batch, "Parallel streams")->capture_default_str()->check(CLI::PositiveNumber);
   auto* steps = c->add_option("--steps", a->cfg.steps, "Parameter updates (default 1000)")
@@ -103,22 +85,7 @@ void add_train_lm(CLI::App& app, Action& action) {
                    ->check(CLI::PositiveNumber);
   steps->excludes(epochs)->excludes(time);
   epochs->excludes(time);
-  c->add_option("--optimizer", a->optimizer, "sgd, adam or adamw")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"sgd", "adam", "adamw"}));
-  c->add_option("--lr", a->lr, "Learning rate")->capture_default_str()->check(CLI::PositiveNumber);
-  c->add_option("--lr-schedule", a->schedule, "constant, or cosine decay to lr * --lr-min")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"constant", "cosine"}));
-  c->add_option("--lr-min", a->cfg.lr_min_factor, "Cosine schedule: final lr as a fraction of --lr")
-      ->capture_default_str();
-  c->add_option("--momentum", a->momentum, "SGD momentum")->capture_default_str();
-  c->add_option("--clip", a->cfg.clip, "Clip gradients to this global norm (0: off)")
-      ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
-  c->add_option("--weight-decay", a->weight_decay, "L2 weight decay (decoupled for adamw)")
-      ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+  add_optimizer_options(c, a->opt);
   c->add_option("--val-fraction", a->cfg.val_fraction, "Tail fraction used for validation")
       ->capture_default_str();
   c->add_option("--val-tokens", a->cfg.val_tokens, "Cap on validation tokens (0: all)")

@@ -1,0 +1,61 @@
+#include "train_options.h"
+
+namespace recur::cli {
+
+void add_network_options(CLI::App* c, NetworkOptions& n, bool with_init) {
+  c->add_option("--cell", n.cell, "Recurrent cell")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"lstm", "gru", "rnn_tanh", "rnn_relu"}));
+  c->add_option("--hidden", n.hidden, "Hidden size (per direction)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  c->add_option("--layers", n.layers, "Stacked layers")->capture_default_str()->check(CLI::PositiveNumber);
+  c->add_option("--dropout", n.dropout, "Dropout between layers")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 0.95));
+  if (!with_init) return;
+  c->add_option("--init", n.init, "Recurrent weights: uniform (PyTorch), orthogonal, identity (IRNN)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"uniform", "orthogonal", "identity"}));
+}
+
+void add_optimizer_options(CLI::App* c, OptimizerOptions& o) {
+  c->add_option("--optimizer", o.kind, "sgd, adam or adamw")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"sgd", "adam", "adamw"}));
+  c->add_option("--lr", o.lr, "Learning rate")->capture_default_str()->check(CLI::PositiveNumber);
+  c->add_option("--lr-schedule", o.schedule, "constant, or cosine decay to lr * --lr-min")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"constant", "cosine"}));
+  c->add_option("--lr-min", o.lr_min, "Cosine schedule: final lr as a fraction of --lr")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
+  c->add_option("--clip", o.clip, "Clip gradients to this global norm (0: off)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  c->add_option("--weight-decay", o.weight_decay, "L2 weight decay (decoupled for adamw)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  c->add_option("--momentum", o.momentum, "SGD momentum")->capture_default_str()->check(CLI::Range(0.0, 0.999));
+}
+
+void apply(const NetworkOptions& n, RnnConfig& rnn, RecurrentInit* init) {
+  rnn.cell = parse_cell(n.cell);
+  rnn.hidden_size = n.hidden;
+  rnn.num_layers = n.layers;
+  rnn.dropout = n.dropout;
+  if (init) *init = parse_recurrent_init(n.init);
+}
+
+void apply(const OptimizerOptions& o, OptimizerConfig& opt, bool& cosine, double& lr_min,
+           double& clip) {
+  opt.kind = parse_optimizer_kind(o.kind);
+  opt.lr = o.lr;
+  opt.weight_decay = o.weight_decay;
+  opt.momentum = o.momentum;
+  cosine = o.schedule == "cosine";
+  lr_min = o.lr_min;
+  clip = o.clip;
+}
+
+}  // namespace recur::cli

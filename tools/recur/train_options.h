@@ -1,0 +1,38 @@
+// The options every training command shares (the recurrent network, the optimizer and its
+// schedule), declared once so that each command spells and documents them the same way. Each
+// command adds its own (data, sizes of its own parts, intervals) beside them.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <string>
+
+#include "recur/layers/rnn.h"
+#include "recur/train/optimizer.h"
+
+namespace recur::cli {
+
+struct NetworkOptions {
+  std::string cell = "lstm", init = "uniform";
+  int64_t hidden = 256;
+  int layers = 1;
+  double dropout = 0;
+};
+
+struct OptimizerOptions {
+  std::string kind = "adam", schedule = "constant";
+  double lr = 2e-3, lr_min = 0.1, clip = 5.0, weight_decay = 0, momentum = 0;
+};
+
+// --cell --hidden --layers --dropout, and --init unless with_init is false (the defaults are the
+// struct's values).
+void add_network_options(CLI::App* c, NetworkOptions& n, bool with_init = true);
+// --optimizer --lr --lr-schedule --lr-min --clip --weight-decay --momentum
+void add_optimizer_options(CLI::App* c, OptimizerOptions& o);
+
+// Into the library's configurations (input_size and direction are left to the caller).
+void apply(const NetworkOptions& n, RnnConfig& rnn, RecurrentInit* init);
+void apply(const OptimizerOptions& o, OptimizerConfig& opt, bool& cosine, double& lr_min,
+           double& clip);
+
+}  // namespace recur::cli
