@@ -16,6 +16,7 @@ packages=(
   fortunes-ru fortunes-zh
   dataset-fashion-mnist                          # classification images: Fashion-MNIST (IDX, gzip)
   zlib1g-dev                                     # zlib: reads the gzip-compressed IDX files
+  python3-vega-datasets                          # forecasting: seattle-weather.csv, stocks.csv
 )
 sudo=""
 if [[ $(id -u) -ne 0 ]]; then sudo="sudo"; fi

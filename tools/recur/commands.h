@@ -21,5 +21,6 @@ void add_data(CLI::App& app, Action& run);
 void add_classifier(CLI::App& app, Action& run);  // train-classifier, eval-classifier, classify
 void add_tagger(CLI::App& app, Action& run);      // train-tagger, eval-tagger, tag
 void add_clm(CLI::App& app, Action& run);         // train-clm, sample-clm
+void add_forecast(CLI::App& app, Action& run);    // train-forecaster, forecast
 
 }  // namespace recur::cli

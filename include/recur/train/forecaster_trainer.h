@@ -1,0 +1,76 @@
+// Forecaster training on a CSV time series: the chronological split and the normalisation of
+// data/time_series.h, minibatches of forecast origins reshuffled every epoch, validation after
+// every epoch (the training loss, and the RMSE / MAE of the real forecasts in the data's units),
+// metrics as JSON lines and a plot, atomic checkpoints that resume exactly, a clean stop on request
+// (Ctrl-C), and at the end the test part: the network against persistence, seasonal naive (with a
+// period) and the linear AR fitted on the same training windows, as a table and a chart.
+//
+// Metrics (<stem>.metrics.jsonl, io/metrics.h): "train" records every `log_every` updates and "val"
+// records every epoch. Their `loss_nats` field, where every trainer writes its loss, holds the
+// regression loss here (MSE or MAE of the normalised values), not a cross-entropy.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+#include "recur/models/forecaster_model.h"
+#include "recur/train/optimizer.h"
+
+namespace recur {
+
+struct ForecasterTrainConfig {
+  // Data
+  std::string csv_path;
+  std::vector<std::string> targets;  // columns to forecast (at least one)
+  std::vector<std::string> inputs;   // columns read (empty: the targets)
+  std::string group_by;              // one series per value of this column
+  std::string where;                 // "column=value": keep only those rows ("" = all)
+  int64_t window = 30;               // W
+  int64_t horizon = 1;               // H
+  int64_t season = 0;                // seasonal-naive period (0: no seasonal baseline)
+  // Model
+  RnnConfig rnn;  // cell, hidden_size, num_layers, dropout (input_size is set from the inputs)
+  ForecastStrategy strategy = ForecastStrategy::direct;
+  RegressionLoss loss = RegressionLoss::mse;
+  bool residual = false;  // forecast the change from the last observed value (models/forecaster.h)
+  RecurrentInit init = RecurrentInit::uniform;
+  double ar_ridge = 1e-4;  // the linear AR's relative ridge (models/forecast_baselines.h)
+  // Optimisation
+  int64_t batch = 32;
+  int64_t epochs = 20;
+  OptimizerConfig optimizer;
+  bool cosine_schedule = false;
+  double lr_min_factor = 0.1;
+  double clip = 1.0;
+  uint64_t seed = 1;
+  // Outputs
+  std::string out_path;  // the model; metrics, plots and checkpoint beside it
+  int64_t log_every = 50;
+  std::string resume_path;
+  bool progress_bar = false;
+  const std::atomic<bool>* stop = nullptr;
+
+  void validate() const;
+  std::string metrics_path() const;     // <stem>.metrics.jsonl
+  std::string plot_path() const;        // <stem>.svg: training and validation loss
+  std::string forecast_path() const;    // <stem>.forecast.svg: the test part's forecasts
+  std::string checkpoint_path() const;  // <stem>.ckpt.safetensors
+};
+
+struct ForecasterTrainResult {
+  int64_t steps_done = 0;
+  int64_t epochs_done = 0;
+  bool interrupted = false;
+  double seconds = 0;
+  ForecastSet valid;  // every forecaster on the validation part, after the last epoch
+  ForecastSet test;
+  std::string report;  // forecast_report of the test part
+  ForecasterModel model;
+};
+
+ForecasterTrainResult train_forecaster(const ForecasterTrainConfig& cfg, std::ostream& log);
+
+}  // namespace recur

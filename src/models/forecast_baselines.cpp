@@ -1,0 +1,138 @@
+// Forecasting baselines: persistence, seasonal naive, and the ridge linear AR with its Cholesky
+// solve. Equations in recur/models/forecast_baselines.h.
+//
+// Key: N = examples, P = features, Q = outputs, B = origins, H = horizon, K = targets.
+#include "recur/models/forecast_baselines.h"
+
+#include <cmath>
+
+#include "recur/core/error.h"
+
+namespace recur {
+
+Tensor<double> persistence_forecast(const std::vector<CsvSeries>& data,
+                                    const std::vector<Origin>& origins, int64_t horizon,
+                                    const std::vector<int64_t>& targets) {
+  // v[t] of each target: (1,B,K)
+  const Tensor<double> last = gather_steps<double>(data, origins, 0, 1, targets, nullptr);
+  const int64_t B = int64_t(origins.size()), K = int64_t(targets.size());
+  Tensor<double> out({B, horizon, K});
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t h = 0; h < horizon; ++h)
+      for (int64_t k = 0; k < K; ++k) out[(b * horizon + h) * K + k] = last[b * K + k];
+  return out;
+}
+
+bool has_seasonal_history(const std::vector<Origin>& origins, int64_t period) {
+  for (const Origin& o : origins)
+    if (o.t + 1 - period < 0) return false;
+  return true;
+}
+
+Tensor<double> seasonal_forecast(const std::vector<CsvSeries>& data,
+                                 const std::vector<Origin>& origins, int64_t horizon,
+                                 const std::vector<int64_t>& targets, int64_t period) {
+  RECUR_CHECK(period >= 1, "the seasonal period must be >= 1, got " << period);
+  RECUR_CHECK(has_seasonal_history(origins, period),
+              "a seasonal forecast with period " << period << " needs " << period
+                                                 << " rows of history before every forecast");
+  return batch_major(gather_steps<double>(data, origins, 1 - period, horizon, targets, nullptr));
+}
+
+void cholesky_solve(Tensor<double> G, Tensor<double>& R) {
+  const int64_t n = G.dim(0), m = R.dim(1);
+  RECUR_CHECK(G.shape == Shape({n, n}) && R.dim(0) == n,
+              "cholesky_solve: G " << G.shape_string() << " and R " << R.shape_string());
+  // G = L L^T in place (lower triangle): L_jj = sqrt(G_jj - sum_k L_jk^2),
+  // L_ij = (G_ij - sum_k L_ik L_jk) / L_jj for i > j. A pivot below 1e-12 of its diagonal entry
+  // is rounding noise: the matrix is singular to working precision.
+  for (int64_t j = 0; j < n; ++j) {
+    double d = G[j * n + j];
+    const double diagonal = d;
+    for (int64_t k = 0; k < j; ++k) d -= G[j * n + k] * G[j * n + k];
+    RECUR_CHECK(d > 1e-12 * diagonal, "cholesky_solve: the matrix is not positive definite (pivot "
+                                          << j << " of " << n << " is " << d
+                                          << ", its diagonal entry " << diagonal
+                                          << "); the features are collinear: use a positive ridge");
+    const double l = std::sqrt(d);
+    G[j * n + j] = l;
+    for (int64_t i = j + 1; i < n; ++i) {
+      double s = G[i * n + j];
+      for (int64_t k = 0; k < j; ++k) s -= G[i * n + k] * G[j * n + k];
+      G[i * n + j] = s / l;
+    }
+  }
+  // L Z = R (forward), then L^T X = Z (backward), column by column of R.
+  for (int64_t c = 0; c < m; ++c) {
+    for (int64_t i = 0; i < n; ++i) {
+      double s = R[i * m + c];
+      for (int64_t k = 0; k < i; ++k) s -= G[i * n + k] * R[k * m + c];
+      R[i * m + c] = s / G[i * n + i];
+    }
+    for (int64_t i = n - 1; i >= 0; --i) {
+      double s = R[i * m + c];
+      for (int64_t k = i + 1; k < n; ++k) s -= G[k * n + i] * R[k * m + c];
+      R[i * m + c] = s / G[i * n + i];
+    }
+  }
+}
+
+LinearAr fit_linear_ar(const Tensor<double>& X, const Tensor<double>& Y, double ridge) {
+  RECUR_CHECK(X.rank() == 2 && Y.rank() == 2 && X.dim(0) == Y.dim(0) && X.dim(0) > 0,
+              "fit_linear_ar: X " << X.shape_string() << " and Y " << Y.shape_string()
+                                  << "; expected (N,P) and (N,Q) with N > 0");
+  RECUR_CHECK(ridge >= 0 && std::isfinite(ridge),
+              "the ridge must be finite and >= 0, got " << ridge);
+  const int64_t N = X.dim(0), P = X.dim(1), Q = Y.dim(1);
+  std::vector<double> xbar(size_t(P), 0.0), ybar(size_t(Q), 0.0);
+  for (int64_t n = 0; n < N; ++n) {
+    for (int64_t p = 0; p < P; ++p) xbar[size_t(p)] += X[n * P + p] / double(N);
+    for (int64_t q = 0; q < Q; ++q) ybar[size_t(q)] += Y[n * Q + q] / double(N);
+  }
+  // G = Xc^T Xc + lambda I (P,P); R = Xc^T Yc (P,Q).
+  Tensor<double> G({P, P}), R({P, Q});
+  std::vector<double> xc(static_cast<size_t>(P));
+  for (int64_t n = 0; n < N; ++n) {
+    for (int64_t p = 0; p < P; ++p) xc[size_t(p)] = X[n * P + p] - xbar[size_t(p)];
+    for (int64_t i = 0; i < P; ++i) {
+      for (int64_t j = 0; j <= i; ++j) G[i * P + j] += xc[size_t(i)] * xc[size_t(j)];
+      for (int64_t q = 0; q < Q; ++q)
+        R[i * Q + q] += xc[size_t(i)] * (Y[n * Q + q] - ybar[size_t(q)]);
+    }
+  }
+  double trace = 0;
+  for (int64_t i = 0; i < P; ++i) trace += G[i * P + i];
+  const double lambda = ridge * (trace > 0 ? trace / double(P) : 1.0);
+  for (int64_t i = 0; i < P; ++i) {
+    G[i * P + i] += lambda;
+    for (int64_t j = 0; j < i; ++j) G[j * P + i] = G[i * P + j];
+  }
+  cholesky_solve(G, R);  // R is now A^T (P,Q)
+  LinearAr ar{Tensor<double>({Q, P}), Tensor<double>({Q})};
+  for (int64_t q = 0; q < Q; ++q) {
+    double c = ybar[size_t(q)];
+    for (int64_t p = 0; p < P; ++p) {
+      ar.weight[q * P + p] = R[p * Q + q];
+      c -= R[p * Q + q] * xbar[size_t(p)];
+    }
+    ar.bias[q] = c;
+  }
+  return ar;
+}
+
+Tensor<double> linear_ar_predict(const LinearAr& ar, const Tensor<double>& X) {
+  const int64_t Q = ar.weight.dim(0), P = ar.weight.dim(1);
+  RECUR_CHECK(X.rank() == 2 && X.dim(1) == P,
+              "linear AR input has shape " << X.shape_string() << "; expected (N," << P << ")");
+  const int64_t N = X.dim(0);
+  Tensor<double> out({N, Q});
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t q = 0; q < Q; ++q) {
+      double s = ar.bias[q];
+      for (int64_t p = 0; p < P; ++p) s += ar.weight[q * P + p] * X[n * P + p];
+      out[n * Q + q] = s;
+    }
+  return out;
+}
+
+}  // namespace recur
