@@ -189,22 +189,8 @@ void init_classifier(SequenceClassifier<T>& m, Rng& rng, RecurrentInit scheme) {
   for (auto& v : m.embedding.data) v = T(rng.normal());
   init_rnn(m.rnn, rng, scheme);
   if (m.config.head == ClassifierHead::textrnn2) init_rnn_uniform(m.top, rng);
-  auto uniform = [&](Tensor<T>& w, Tensor<T>& b) {
-    const double a = 1.0 / std::sqrt(double(w.dim(1)));
-    for (auto& v : w.data) v = T(rng.uniform(-a, a));
-    for (auto& v : b.data) v = T(rng.uniform(-a, a));
-  };
-  if (m.config.head == ClassifierHead::rcnn) uniform(m.w_proj, m.b_proj);
-  uniform(m.w_out, m.b_out);
-}
-
-template <class T>
-std::vector<Param<T>> param_list(SequenceClassifier<T>& model, SequenceClassifier<T>& grads) {
-  auto p = model.named();
-  auto g = grads.named();
-  std::vector<Param<T>> out;
-  for (size_t i = 0; i < p.size(); ++i) out.push_back({p[i].first, p[i].second, g[i].second});
-  return out;
+  if (m.config.head == ClassifierHead::rcnn) init_linear_uniform(m.w_proj, m.b_proj, rng);
+  init_linear_uniform(m.w_out, m.b_out, rng);
 }
 
 template <class T>
@@ -376,7 +362,6 @@ T classifier_batch(const SequenceClassifier<T>& model, SequenceClassifier<T>* gr
 #define RECUR_INSTANTIATE(T)                                                                       \
   template struct SequenceClassifier<T>;                                                           \
   template void init_classifier<T>(SequenceClassifier<T>&, Rng&, RecurrentInit);                   \
-  template std::vector<Param<T>> param_list<T>(SequenceClassifier<T>&, SequenceClassifier<T>&);    \
   template T classifier_batch<T>(const SequenceClassifier<T>&, SequenceClassifier<T>*,             \
                                  const ClassifierBatch<T>&, const RnnRunOptions&, Tensor<T>*);
 RECUR_INSTANTIATE(float)

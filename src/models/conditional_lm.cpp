@@ -128,18 +128,7 @@ void init_conditional_lm(ConditionalLm<T>& m, Rng& rng) {
   for (auto& v : m.cond_embedding.data) v = T(rng.normal());
   for (auto& v : m.cond_init.data) v = T(0.1 * rng.normal());
   init_rnn_uniform(m.rnn, rng);
-  const double a = 1.0 / std::sqrt(double(m.w_out.dim(1)));
-  for (auto& v : m.w_out.data) v = T(rng.uniform(-a, a));
-  for (auto& v : m.b_out.data) v = T(rng.uniform(-a, a));
-}
-
-template <class T>
-std::vector<Param<T>> param_list(ConditionalLm<T>& model, ConditionalLm<T>& grads) {
-  auto p = model.named();
-  auto g = grads.named();
-  std::vector<Param<T>> out;
-  for (size_t i = 0; i < p.size(); ++i) out.push_back({p[i].first, p[i].second, g[i].second});
-  return out;
+  init_linear_uniform(m.w_out, m.b_out, rng);
 }
 
 ClmBatch make_clm_batch(const std::vector<const std::string*>& texts,
@@ -291,7 +280,6 @@ std::vector<std::string> sample_conditional_lm(const ConditionalLm<float>& m, in
 #define RECUR_INSTANTIATE(T)                                                                    \
   template struct ConditionalLm<T>;                                                             \
   template void init_conditional_lm<T>(ConditionalLm<T>&, Rng&);                                \
-  template std::vector<Param<T>> param_list<T>(ConditionalLm<T>&, ConditionalLm<T>&);           \
   template T conditional_lm_batch<T>(const ConditionalLm<T>&, ConditionalLm<T>*, const ClmBatch&, \
                                      const RnnRunOptions&, int64_t*);
 RECUR_INSTANTIATE(float)

@@ -138,18 +138,7 @@ void Forecaster<T>::load_state_dict(const std::map<std::string, Tensor<T>>& tens
 template <class T>
 void init_forecaster(Forecaster<T>& m, Rng& rng, RecurrentInit scheme) {
   init_rnn(m.rnn, rng, scheme);
-  const double a = 1.0 / std::sqrt(double(m.w_out.dim(1)));
-  for (auto& v : m.w_out.data) v = T(rng.uniform(-a, a));
-  for (auto& v : m.b_out.data) v = T(rng.uniform(-a, a));
-}
-
-template <class T>
-std::vector<Param<T>> param_list(Forecaster<T>& model, Forecaster<T>& grads) {
-  auto p = model.named();
-  auto g = grads.named();
-  std::vector<Param<T>> out;
-  for (size_t i = 0; i < p.size(); ++i) out.push_back({p[i].first, p[i].second, g[i].second});
-  return out;
+  init_linear_uniform(m.w_out, m.b_out, rng);
 }
 
 namespace {
@@ -252,7 +241,6 @@ Tensor<T> forecaster_predict(const Forecaster<T>& model, const Tensor<T>& x) {
 #define RECUR_INSTANTIATE(T)                                                              \
   template struct Forecaster<T>;                                                          \
   template void init_forecaster<T>(Forecaster<T>&, Rng&, RecurrentInit);                  \
-  template std::vector<Param<T>> param_list<T>(Forecaster<T>&, Forecaster<T>&);           \
   template T forecaster_batch<T>(const Forecaster<T>&, Forecaster<T>*, const Tensor<T>&,  \
                                  const Tensor<T>&, RegressionLoss, const RnnRunOptions&); \
   template Tensor<T> forecaster_predict<T>(const Forecaster<T>&, const Tensor<T>&);

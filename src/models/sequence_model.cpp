@@ -98,18 +98,7 @@ template <class T>
 void init_sequence_model(SequenceModel<T>& m, Rng& rng, RecurrentInit scheme) {
   for (auto& v : m.embedding.data) v = T(rng.normal());
   init_rnn(m.rnn, rng, scheme);
-  const double a = 1.0 / std::sqrt(double(m.w_out.dim(1)));
-  for (auto& v : m.w_out.data) v = T(rng.uniform(-a, a));
-  for (auto& v : m.b_out.data) v = T(rng.uniform(-a, a));
-}
-
-template <class T>
-std::vector<Param<T>> param_list(SequenceModel<T>& model, SequenceModel<T>& grads) {
-  auto p = model.named();
-  auto g = grads.named();
-  std::vector<Param<T>> out;
-  for (size_t i = 0; i < p.size(); ++i) out.push_back({p[i].first, p[i].second, g[i].second});
-  return out;
+  init_linear_uniform(m.w_out, m.b_out, rng);
 }
 
 template <class T>
@@ -187,7 +176,6 @@ void sequence_model_step(Tensor<T>& logits, const SequenceModel<T>& model,
 #define RECUR_INSTANTIATE(T)                                                                    \
   template struct SequenceModel<T>;                                                             \
   template void init_sequence_model<T>(SequenceModel<T>&, Rng&, RecurrentInit);                              \
-  template std::vector<Param<T>> param_list<T>(SequenceModel<T>&, SequenceModel<T>&);           \
   template T sequence_model_window<T>(const SequenceModel<T>&, SequenceModel<T>*,               \
                                       const std::vector<int64_t>&, const std::vector<int64_t>&, \
                                       int64_t, int64_t, RnnState<T>&, const RnnRunOptions&,     \

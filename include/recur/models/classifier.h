@@ -87,9 +87,6 @@ struct SequenceClassifier {
 template <class T>
 void init_classifier(SequenceClassifier<T>& m, Rng& rng, RecurrentInit scheme = RecurrentInit::uniform);
 
-template <class T>
-std::vector<Param<T>> param_list(SequenceClassifier<T>& model, SequenceClassifier<T>& grads);
-
 // One padded, time-major batch. Token input: `tokens` (T*B ids; padding entries may hold any valid
 // id, e.g. 0). Dense input: `values` (T,B,features). Every length must be in [1, T].
 template <class T>

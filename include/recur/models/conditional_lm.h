@@ -61,9 +61,6 @@ struct ConditionalLm {
 template <class T>
 void init_conditional_lm(ConditionalLm<T>& m, Rng& rng);
 
-template <class T>
-std::vector<Param<T>> param_list(ConditionalLm<T>& model, ConditionalLm<T>& grads);
-
 // One padded, time-major batch of texts. inputs/targets (T*B): BOS b_1..b_n / b_1..b_n EOS, the
 // padding targets -1; lengths (B) = n + 1; conditions (B) in [0, K).
 struct ClmBatch {

@@ -85,9 +85,6 @@ struct Forecaster {
 template <class T>
 void init_forecaster(Forecaster<T>& m, Rng& rng, RecurrentInit scheme = RecurrentInit::uniform);
 
-template <class T>
-std::vector<Param<T>> param_list(Forecaster<T>& model, Forecaster<T>& grads);
-
 // Steps the training graph reads: W (direct) or W+H-1 (recursive, teacher forcing).
 int64_t forecaster_training_steps(const ForecasterConfig& c, int64_t window);
 

@@ -49,10 +49,6 @@ template <class T>
 void init_sequence_model(SequenceModel<T>& m, Rng& rng,
                          RecurrentInit scheme = RecurrentInit::uniform);
 
-// Pairs every parameter with its gradient buffer (grads has the model's shapes).
-template <class T>
-std::vector<Param<T>> param_list(SequenceModel<T>& model, SequenceModel<T>& grads);
-
 // One window: forward over tokens (T,B) from `state` (carried in and out, LSTM c included), mean
 // cross-entropy against targets (entries equal to -1 are ignored). With `grads`, also BPTT through the
 // window (truncated: nothing flows into the previous window) accumulating into grads.

@@ -11,7 +11,11 @@
 // gradient (dx) is assigned with =.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
+
+#include "recur/core/rng.h"
+#include "recur/core/tensor.h"
 
 namespace recur {
 
@@ -24,5 +28,13 @@ void linear_forward(T* y, const T* x, const T* W, const T* b, int64_t N, int64_t
 template <class T>
 void linear_backward(T* dx, T* dW, T* db, const T* dy, const T* x, const T* W, int64_t N, int64_t I,
                      int64_t O);
+
+// PyTorch's nn.Linear initialisation: W (O,I) and then b (O) ~ U(-1/sqrt(I), 1/sqrt(I)).
+template <class T>
+void init_linear_uniform(Tensor<T>& W, Tensor<T>& b, Rng& rng) {
+  const double a = 1.0 / std::sqrt(double(W.dim(1)));
+  for (auto& v : W.data) v = T(rng.uniform(-a, a));
+  for (auto& v : b.data) v = T(rng.uniform(-a, a));
+}
 
 }  // namespace recur

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <set>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,24 @@ struct Param {
   Tensor<T>* value;
   Tensor<T>* grad;
 };
+
+// Pairs every parameter of a model with its gradient buffer, in the order of the model's named()
+// list; `grads` is a model of the same configuration (its tensors have the model's shapes). Any
+// model with named() -- SequenceModel, SequenceClassifier, ConditionalLm, Forecaster, RnnParams.
+template <class T>
+std::vector<Param<T>> pair_params(const std::vector<std::pair<std::string, Tensor<T>*>>& p,
+                                  const std::vector<std::pair<std::string, Tensor<T>*>>& g) {
+  RECUR_CHECK(p.size() == g.size(), "param_list: the gradient model has " << g.size()
+                                        << " tensors, the model " << p.size());
+  std::vector<Param<T>> out;
+  for (size_t i = 0; i < p.size(); ++i) out.push_back({p[i].first, p[i].second, g[i].second});
+  return out;
+}
+
+template <class Model>
+auto param_list(Model& model, Model& grads) {
+  return pair_params(model.named(), grads.named());
+}
 
 // Sets every gradient to zero (before a new backward pass, since parameter gradients accumulate).
 template <class T>
