@@ -156,16 +156,15 @@ ClmBatch make_clm_batch(const std::vector<const std::string*>& texts,
 }
 
 namespace {
-// x (T,B,E[+Ec]) = [embedding(inputs); condition embedding] and the initial state from the condition.
+// x (T,B,E[+Ec]) = [embedding(inputs); condition embedding].
 template <class T>
 void clm_inputs(const ConditionalLm<T>& m, const std::vector<int64_t>& inputs,
-                const std::vector<int64_t>& conditions, int64_t Ts, int64_t B, Tensor<T>& x,
-                RnnState<T>& init) {
+                const std::vector<int64_t>& conditions, int64_t Ts, int64_t B, Tensor<T>& x) {
   const ConditionalLmConfig& c = m.config;
   const int64_t E = c.embed, Ec = c.uses_input() ? c.cond_embed : 0, F = E + Ec;
-  const int64_t H = c.rnn.hidden_size, L = c.rnn.num_layers, K = c.conditions;
   for (int64_t k : conditions)
-    RECUR_CHECK(k >= 0 && k < K, "condition " << k << " is outside [0, " << K << ")");
+    RECUR_CHECK(k >= 0 && k < c.conditions,
+                "condition " << k << " is outside [0, " << c.conditions << ")");
   Tensor<T> e({Ts * B, E});
   embedding_forward(e.ptr(), inputs.data(), m.embedding.ptr(), Ts * B, ConditionalLmConfig::kVocab, E);
   x = Tensor<T>({Ts, B, F});
@@ -173,14 +172,22 @@ void clm_inputs(const ConditionalLm<T>& m, const std::vector<int64_t>& inputs,
     std::copy_n(e.ptr() + r * E, E, x.ptr() + r * F);
     if (Ec) std::copy_n(m.cond_embedding.ptr() + conditions[size_t(r % B)] * Ec, Ec, x.ptr() + r * F + E);
   }
-  init = RnnState<T>{};
-  if (!c.uses_init()) return;
+}
+
+// The initial state from the condition, h0 = tanh(W_init[k]) (c0 = 0); empty in `input` mode.
+template <class T>
+RnnState<T> clm_initial_state(const ConditionalLm<T>& m, const std::vector<int64_t>& conditions) {
+  const ConditionalLmConfig& c = m.config;
+  const int64_t H = c.rnn.hidden_size, L = c.rnn.num_layers, B = int64_t(conditions.size());
+  RnnState<T> init;
+  if (!c.uses_init()) return init;
   init.h = Tensor<T>({L, B, H});
   if (c.rnn.has_cell_state()) init.c = Tensor<T>({L, B, H});
   for (int64_t l = 0; l < L; ++l)
     for (int64_t b = 0; b < B; ++b)
       for (int64_t j = 0; j < H; ++j)
         init.h[(l * B + b) * H + j] = std::tanh(m.cond_init[conditions[size_t(b)] * L * H + l * H + j]);
+  return init;
 }
 }  // namespace
 
@@ -195,8 +202,8 @@ T conditional_lm_batch(const ConditionalLm<T>& m, ConditionalLm<T>* grads, const
                   int64_t(b.lengths.size()) == B && int64_t(b.conditions.size()) == B,
               "malformed conditional batch (" << Ts << " steps x " << B << " texts)");
   Tensor<T> x;
-  RnnState<T> init;
-  clm_inputs(m, b.inputs, b.conditions, Ts, B, x, init);
+  clm_inputs(m, b.inputs, b.conditions, Ts, B, x);
+  const RnnState<T> init = clm_initial_state(m, b.conditions);
   Tensor<T> y;
   RnnState<T> fin;
   RnnCache<T> cache;
@@ -247,14 +254,10 @@ std::vector<std::string> sample_conditional_lm(const ConditionalLm<float>& m, in
   std::vector<std::string> out(static_cast<size_t>(count));
   std::vector<bool> done(static_cast<size_t>(count), false);
   Tensor<float> x, y, logits({count, V});
-  RnnState<float> state, fin;
-  clm_inputs(m, tokens, conditions, 1, count, x, state);
+  RnnState<float> state = clm_initial_state(m, conditions), fin;
   const bool has_init = !state.h.empty();
   for (int64_t step = 0; step <= max_len; ++step) {
-    if (step > 0) {
-      RnnState<float> unused;
-      clm_inputs(m, tokens, conditions, 1, count, x, unused);
-    }
+    clm_inputs(m, tokens, conditions, 1, count, x);
     RnnCache<float> cache;
     rnn_forward(y, fin, cache, m.rnn, x, {}, (step > 0 || has_init) ? &state : nullptr);
     state = std::move(fin);

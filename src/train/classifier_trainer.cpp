@@ -167,25 +167,8 @@ ClassifierTrainResult train_classifier(const ClassifierTrainConfig& cfg_in, std:
   const std::string title = std::string("recur train-classifier: ") + cell_name(mc.rnn.cell) +
                             " on " + std::filesystem::path(source).filename().string();
   const bool dense = model.input == ClassifierInput::image_rows;
-  EpochLoopSettings loop;
-  loop.command = "train-classifier";
+  EpochLoopSettings loop = epoch_loop_settings(cfg, "train-classifier", title, hp);
   for (const Example& e : data.train) loop.lengths.push_back(e.steps);
-  loop.batch = cfg.batch;
-  loop.epochs = cfg.epochs;
-  loop.seed = cfg.seed;
-  loop.lr = o.lr;
-  loop.cosine_schedule = cfg.cosine_schedule;
-  loop.lr_min_factor = cfg.lr_min_factor;
-  loop.clip = cfg.clip;
-  loop.log_every = cfg.log_every;
-  loop.metrics_path = cfg.metrics_path();
-  loop.plot_path = cfg.plot_path();
-  loop.plot_title = title;
-  loop.checkpoint_path = cfg.checkpoint_path();
-  loop.resume_path = cfg.resume_path;
-  loop.settings = hp;
-  loop.progress_bar = cfg.progress_bar;
-  loop.stop = cfg.stop;
   EpochTask task;
   task.train_batch = [&](const std::vector<size_t>& indices, Rng& r) {
     const ClassifierBatch<float> batch = make_classifier_batch(data.train, indices, dense, mc.features);

@@ -105,9 +105,10 @@ struct Texts {
   std::vector<int64_t> conditions;
 };
 
-Texts read_texts(const std::string& path, const LabelSet& labels, int64_t max_len) {
+// The rows of `path` as texts cut to max_len bytes and condition ids.
+Texts texts_of(const std::vector<LabeledText>& rows, const std::string& path, const LabelSet& labels,
+               int64_t max_len) {
   Texts t;
-  const std::vector<LabeledText> rows = read_labeled_tsv(path);
   for (size_t i = 0; i < rows.size(); ++i) {
     t.texts.push_back(cut_utf8(rows[i].text, max_len));
     t.conditions.push_back(labels.id(rows[i].label, path + " example " + std::to_string(i + 1)));
@@ -123,9 +124,11 @@ ClmTrainResult train_conditional_lm(const ClmTrainConfig& cfg_in, std::ostream& 
   make_output_directory(cfg.out_path);
   ClmTrainResult res;
   ConditionalTextModel& model = res.model;
-  model.conditions = LabelSet(read_labeled_tsv(cfg.train_path));
-  const Texts train = read_texts(cfg.train_path, model.conditions, cfg.max_len);
-  const Texts valid = read_texts(cfg.valid_path, model.conditions, cfg.max_len);
+  const std::vector<LabeledText> train_rows = read_labeled_tsv(cfg.train_path);
+  model.conditions = LabelSet(train_rows);
+  const Texts train = texts_of(train_rows, cfg.train_path, model.conditions, cfg.max_len);
+  const Texts valid =
+      texts_of(read_labeled_tsv(cfg.valid_path), cfg.valid_path, model.conditions, cfg.max_len);
 
   ConditionalLmConfig mc;
   mc.conditions = model.conditions.size();
@@ -165,25 +168,8 @@ ClmTrainResult train_conditional_lm(const ClmTrainConfig& cfg_in, std::ostream& 
       << cfg.epochs << " epochs of " << per_epoch << " updates\n";
   const std::string title = std::string("recur train-clm: ") + cell_name(mc.rnn.cell) + " on " +
                             std::filesystem::path(cfg.train_path).filename().string();
-  EpochLoopSettings loop;
-  loop.command = "train-clm";
+  EpochLoopSettings loop = epoch_loop_settings(cfg, "train-clm", title, hp);
   for (const std::string& t : train.texts) loop.lengths.push_back(int64_t(t.size()));
-  loop.batch = cfg.batch;
-  loop.epochs = cfg.epochs;
-  loop.seed = cfg.seed;
-  loop.lr = o.lr;
-  loop.cosine_schedule = cfg.cosine_schedule;
-  loop.lr_min_factor = cfg.lr_min_factor;
-  loop.clip = cfg.clip;
-  loop.log_every = cfg.log_every;
-  loop.metrics_path = cfg.metrics_path();
-  loop.plot_path = cfg.plot_path();
-  loop.plot_title = title;
-  loop.checkpoint_path = cfg.checkpoint_path();
-  loop.resume_path = cfg.resume_path;
-  loop.settings = hp;
-  loop.progress_bar = cfg.progress_bar;
-  loop.stop = cfg.stop;
   loop.items = "texts";
   EpochTask task;
   task.train_batch = [&](const std::vector<size_t>& indices, Rng& r) {

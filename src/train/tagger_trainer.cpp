@@ -159,25 +159,8 @@ TaggerTrainResult train_tagger(const TaggerTrainConfig& cfg_in, std::ostream& lo
 
   const std::string title = std::string("recur train-tagger: ") + cell_name(mc.rnn.cell) + " on " +
                             std::filesystem::path(cfg.train_path).filename().string();
-  EpochLoopSettings loop;
-  loop.command = "train-tagger";
+  EpochLoopSettings loop = epoch_loop_settings(cfg, "train-tagger", title, hp);
   loop.lengths = lengths;
-  loop.batch = cfg.batch;
-  loop.epochs = cfg.epochs;
-  loop.seed = cfg.seed;
-  loop.lr = o.lr;
-  loop.cosine_schedule = cfg.cosine_schedule;
-  loop.lr_min_factor = cfg.lr_min_factor;
-  loop.clip = cfg.clip;
-  loop.log_every = cfg.log_every;
-  loop.metrics_path = cfg.metrics_path();
-  loop.plot_path = cfg.plot_path();
-  loop.plot_title = title;
-  loop.checkpoint_path = cfg.checkpoint_path();
-  loop.resume_path = cfg.resume_path;
-  loop.settings = hp;
-  loop.progress_bar = cfg.progress_bar;
-  loop.stop = cfg.stop;
   loop.items = "tok";
   loop.items_are_tokens = true;
   loop.accuracy = "token accuracy";

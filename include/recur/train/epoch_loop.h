@@ -13,6 +13,7 @@
 #include <limits>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "recur/core/rng.h"
@@ -39,6 +40,33 @@ struct EpochLoopSettings {
   bool items_are_tokens = false;     // metrics: record them as tokens
   const char* accuracy = "accuracy";  // the progress line's name for EpochStep's correct/seen
 };
+
+// The settings an epoch trainer's configuration already holds (batch, epochs, seed, optimizer.lr,
+// cosine_schedule, lr_min_factor, clip, log_every, the output paths, resume_path, progress_bar,
+// stop: every such config has these members); the caller adds the lengths and what is its own.
+template <class Config>
+EpochLoopSettings epoch_loop_settings(const Config& cfg, std::string command, std::string plot_title,
+                                      std::map<std::string, std::string> settings) {
+  EpochLoopSettings s;
+  s.command = std::move(command);
+  s.batch = cfg.batch;
+  s.epochs = cfg.epochs;
+  s.seed = cfg.seed;
+  s.lr = cfg.optimizer.lr;
+  s.cosine_schedule = cfg.cosine_schedule;
+  s.lr_min_factor = cfg.lr_min_factor;
+  s.clip = cfg.clip;
+  s.log_every = cfg.log_every;
+  s.metrics_path = cfg.metrics_path();
+  s.plot_path = cfg.plot_path();
+  s.plot_title = std::move(plot_title);
+  s.checkpoint_path = cfg.checkpoint_path();
+  s.resume_path = cfg.resume_path;
+  s.settings = std::move(settings);
+  s.progress_bar = cfg.progress_bar;
+  s.stop = cfg.stop;
+  return s;
+}
 
 // One training batch, as the task reports it.
 struct EpochStep {
