@@ -166,12 +166,7 @@ void add_classifier(CLI::App& app, Action& action) {
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   add_optimizer_options(c, a->opt);
-  c->add_option("--seed", a->cfg.seed, "Random seed (initialisation, shuffling, dropout)")->capture_default_str();
-  c->add_option("--threads", a->threads, "CPU threads (0: all cores)")->capture_default_str();
-  c->add_option("--log-every", a->cfg.log_every, "Metrics/progress interval (steps)")
-      ->capture_default_str()
-      ->check(CLI::PositiveNumber);
-  c->add_option("--resume", a->cfg.resume_path, "Continue from this checkpoint");
+  add_run_options(c, a->cfg.seed, a->threads, a->cfg.log_every, a->cfg.resume_path);
   c->callback([a, &action] { action = [a] { run_train(*a); }; });
 
   auto e = std::make_shared<EvalArgs>();

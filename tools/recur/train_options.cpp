@@ -39,6 +39,16 @@ void add_optimizer_options(CLI::App* c, OptimizerOptions& o) {
   c->add_option("--momentum", o.momentum, "SGD momentum")->capture_default_str()->check(CLI::Range(0.0, 0.999));
 }
 
+void add_run_options(CLI::App* c, uint64_t& seed, int& threads, int64_t& log_every,
+                     std::string& resume) {
+  c->add_option("--seed", seed, "Random seed (initialisation, shuffling, dropout)")->capture_default_str();
+  c->add_option("--threads", threads, "CPU threads (0: all cores)")->capture_default_str();
+  c->add_option("--log-every", log_every, "Metrics/progress interval (steps)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  c->add_option("--resume", resume, "Continue from this checkpoint");
+}
+
 void apply(const NetworkOptions& n, RnnConfig& rnn, RecurrentInit* init) {
   rnn.cell = parse_cell(n.cell);
   rnn.hidden_size = n.hidden;

@@ -30,6 +30,10 @@ void add_network_options(CLI::App* c, NetworkOptions& n, bool with_init = true);
 // --optimizer --lr --lr-schedule --lr-min --clip --weight-decay --momentum
 void add_optimizer_options(CLI::App* c, OptimizerOptions& o);
 
+// --seed --threads --log-every --resume of an epoch trainer.
+void add_run_options(CLI::App* c, uint64_t& seed, int& threads, int64_t& log_every,
+                     std::string& resume);
+
 // Into the library's configurations (input_size and direction are left to the caller).
 void apply(const NetworkOptions& n, RnnConfig& rnn, RecurrentInit* init);
 void apply(const OptimizerOptions& o, OptimizerConfig& opt, bool& cosine, double& lr_min,
