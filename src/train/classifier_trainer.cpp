@@ -33,14 +33,14 @@ void ClassifierTrainConfig::validate() const {
 }
 
 std::string ClassifierTrainConfig::metrics_path() const {
-  return output_stem(out_path) + ".metrics.jsonl";
+  return metrics_path_for(out_path);
 }
-std::string ClassifierTrainConfig::plot_path() const { return output_stem(out_path) + ".svg"; }
+std::string ClassifierTrainConfig::plot_path() const { return plot_path_for(out_path); }
 std::string ClassifierTrainConfig::confusion_path() const {
   return output_stem(out_path) + ".confusion.svg";
 }
 std::string ClassifierTrainConfig::checkpoint_path() const {
-  return output_stem(out_path) + ".ckpt.safetensors";
+  return checkpoint_path_for(out_path);
 }
 
 ClassifierData load_classifier_images(const std::string& dir, double val_fraction) {

@@ -61,10 +61,10 @@ void ClmTrainConfig::validate() const {
   optimizer.validate();
 }
 
-std::string ClmTrainConfig::metrics_path() const { return output_stem(out_path) + ".metrics.jsonl"; }
-std::string ClmTrainConfig::plot_path() const { return output_stem(out_path) + ".svg"; }
+std::string ClmTrainConfig::metrics_path() const { return metrics_path_for(out_path); }
+std::string ClmTrainConfig::plot_path() const { return plot_path_for(out_path); }
 std::string ClmTrainConfig::checkpoint_path() const {
-  return output_stem(out_path) + ".ckpt.safetensors";
+  return checkpoint_path_for(out_path);
 }
 
 double evaluate_conditional_lm(const ConditionalLm<float>& net, const std::vector<std::string>& texts,

@@ -39,14 +39,14 @@ void ForecasterTrainConfig::validate() const {
 }
 
 std::string ForecasterTrainConfig::metrics_path() const {
-  return output_stem(out_path) + ".metrics.jsonl";
+  return metrics_path_for(out_path);
 }
-std::string ForecasterTrainConfig::plot_path() const { return output_stem(out_path) + ".svg"; }
+std::string ForecasterTrainConfig::plot_path() const { return plot_path_for(out_path); }
 std::string ForecasterTrainConfig::forecast_path() const {
   return output_stem(out_path) + ".forecast.svg";
 }
 std::string ForecasterTrainConfig::checkpoint_path() const {
-  return output_stem(out_path) + ".ckpt.safetensors";
+  return checkpoint_path_for(out_path);
 }
 
 namespace {

@@ -39,10 +39,10 @@ void LmTrainConfig::validate() const {
 }
 
 
-std::string LmTrainConfig::metrics_path() const { return output_stem(out_path) + ".metrics.jsonl"; }
-std::string LmTrainConfig::plot_path() const { return output_stem(out_path) + ".svg"; }
+std::string LmTrainConfig::metrics_path() const { return metrics_path_for(out_path); }
+std::string LmTrainConfig::plot_path() const { return plot_path_for(out_path); }
 std::string LmTrainConfig::checkpoint_path() const {
-  return output_stem(out_path) + ".ckpt.safetensors";
+  return checkpoint_path_for(out_path);
 }
 
 namespace {

@@ -14,6 +14,14 @@ std::string output_stem(const std::string& out) {
   return out;
 }
 
+std::string metrics_path_for(const std::string& model_path) {
+  return output_stem(model_path) + ".metrics.jsonl";
+}
+std::string plot_path_for(const std::string& model_path) { return output_stem(model_path) + ".svg"; }
+std::string checkpoint_path_for(const std::string& model_path) {
+  return output_stem(model_path) + ".ckpt.safetensors";
+}
+
 void make_output_directory(const std::string& model_path) {
   const std::filesystem::path dir = std::filesystem::path(model_path).parent_path();
   if (dir.empty()) return;

@@ -29,14 +29,14 @@ void TaggerTrainConfig::validate() const {
 }
 
 std::string TaggerTrainConfig::metrics_path() const {
-  return output_stem(out_path) + ".metrics.jsonl";
+  return metrics_path_for(out_path);
 }
-std::string TaggerTrainConfig::plot_path() const { return output_stem(out_path) + ".svg"; }
+std::string TaggerTrainConfig::plot_path() const { return plot_path_for(out_path); }
 std::string TaggerTrainConfig::confusion_path() const {
   return output_stem(out_path) + ".confusion.svg";
 }
 std::string TaggerTrainConfig::checkpoint_path() const {
-  return output_stem(out_path) + ".ckpt.safetensors";
+  return checkpoint_path_for(out_path);
 }
 
 namespace {

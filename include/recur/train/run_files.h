@@ -10,6 +10,11 @@ namespace recur {
 
 // The output path without its .safetensors extension.
 std::string output_stem(const std::string& model_path);
+// The files every trainer writes beside the model: <stem>.metrics.jsonl, <stem>.svg (the curves),
+// <stem>.ckpt.safetensors.
+std::string metrics_path_for(const std::string& model_path);
+std::string plot_path_for(const std::string& model_path);
+std::string checkpoint_path_for(const std::string& model_path);
 // Creates the directory the model will be written to (error naming it when that fails).
 void make_output_directory(const std::string& model_path);
 // "%.17g": reads back to the same double; for settings compared on resume.
