@@ -17,6 +17,7 @@ packages=(
   dataset-fashion-mnist                          # classification images: Fashion-MNIST (IDX, gzip)
   zlib1g-dev                                     # zlib: reads the gzip-compressed IDX files
   python3-vega-datasets                          # forecasting: seattle-weather.csv, stocks.csv
+  pocketsphinx-en-us                             # grapheme-to-phoneme: CMUdict (recur data cmudict)
 )
 sudo=""
 if [[ $(id -u) -ne 0 ]]; then sudo="sudo"; fi

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # `recur data` end to end on the installed Debian packages: fortunes-lang and fortunes-topic write
 # three non-empty labeled splits in which every class appears in train and no text is in two
-# splits; a second run gives identical files; fashion-mnist summarises the IDX files; a missing
-# package or a bad option exits 1 with a message naming it.
+# splits; a second run gives identical files; fashion-mnist summarises the IDX files; cmudict
+# writes the same G2P splits twice, no word in two of them (where pocketsphinx-en-us is
+# installed); a missing package or a bad option exits 1 with a message naming it.
 # Usage: data_smoke.sh RECUR_BINARY SOURCE_DIR. Needs the fortunes packages (scripts/setup.sh).
 set -euo pipefail
 recur=$1
@@ -62,11 +63,29 @@ if [[ -e /usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz ]]; then
   grep -q '"label_counts"' "$work/fm/fashion-mnist.json" || { echo "FAIL: no JSON summary"; exit 1; }
 fi
 
-# Bad input: a missing package (an empty root), a bad length range, a missing IDX directory.
+# G2P pairs from CMUdict: deterministic, and no source word in two splits.
+if [[ -e /usr/share/pocketsphinx/model/en-us/cmudict-en-us.dict ]]; then
+  "$recur" data cmudict --out "$work/g2p" | tee "$work/g2p.log"
+  "$recur" data cmudict --out "$work/g2p2" >/dev/null
+  for s in train valid test; do
+    [[ -s "$work/g2p/$s.tsv" ]] || { echo "FAIL: g2p/$s.tsv is missing or empty"; exit 1; }
+    cmp -s "$work/g2p/$s.tsv" "$work/g2p2/$s.tsv" \
+      || { echo "FAIL: g2p/$s.tsv differs between runs"; exit 1; }
+  done
+  dups=$(for s in train valid test; do cut -f1 "$work/g2p/$s.tsv" | sort -u; done | sort | uniq -d | wc -l)
+  [[ $dups -eq 0 ]] || { echo "FAIL: $dups words appear in two G2P splits"; exit 1; }
+  grep -q '^39 phonemes:' "$work/g2p.log" || { echo "FAIL: no phoneme inventory"; exit 1; }
+else
+  echo "skipping cmudict: the dictionary is missing (install pocketsphinx-en-us: scripts/setup.sh)"
+fi
+
+# Bad input: a missing package (an empty root), a bad length range, a missing IDX directory, a
+# missing dictionary.
 mkdir -p "$work/empty-root"
 for args in "fortunes-lang --out $work/x --root $work/empty-root" \
     "fortunes-topic --out $work/x --min-chars 50 --max-chars 10" \
-    "fashion-mnist --root $work/empty-root"; do
+    "fashion-mnist --root $work/empty-root" \
+    "cmudict --out $work/x --dict $work/empty-root/cmudict.dict"; do
   set +e
   err=$("$recur" data $args 2>&1 >/dev/null)
   status=$?
@@ -76,6 +95,7 @@ for args in "fortunes-lang --out $work/x --root $work/empty-root" \
     fortunes-lang*) needle="install fortunes-bg (scripts/setup.sh)" ;;
     fortunes-topic*) needle="50..10" ;;
     fashion-mnist*) needle="install dataset-fashion-mnist" ;;
+    cmudict*) needle="install pocketsphinx-en-us (scripts/setup.sh) or pass --dict" ;;
   esac
   grep -qF -- "$needle" <<<"$err" || { echo "FAIL: '$args': message lacks '$needle': $err"; exit 1; }
   echo "refused ($status): $err"

@@ -1,7 +1,8 @@
 // `recur data`: makes the classification data sets from Debian packages: fortunes-lang and
 // fortunes-topic write labeled TSV splits (docs/data.md), fashion-mnist checks and summarises the
-// IDX files that the trainer reads directly; and the tagging set: kjv-punct writes CoNLL splits for
-// punctuation and capitalisation restoration (docs/tagging.md).
+// IDX files that the trainer reads directly; the tagging set: kjv-punct writes CoNLL splits for
+// punctuation and capitalisation restoration (docs/tagging.md); and the sequence-to-sequence set:
+// cmudict writes grapheme-to-phoneme pairs (source<TAB>target) split by word (docs/data.md).
 #include <sys/wait.h>
 
 #include <algorithm>
@@ -11,14 +12,17 @@
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "commands.h"
 #include "recur/core/error.h"
+#include "recur/data/cmudict.h"
 #include "recur/data/fortunes.h"
 #include "recur/data/idx.h"
 #include "recur/data/labeled.h"
+#include "recur/data/pairs.h"
 #include "recur/data/punctuation.h"
 #include "recur/io/file.h"
 
@@ -298,13 +302,109 @@ void add_kjv_punct(CLI::App& data, Action& action) {
   c->callback([a, &action] { action = [a] { run_kjv_punct(*a); }; });
 }
 
+// ---- cmudict ----
+
+struct CmudictArgs {
+  std::string out, dict = kCmudictPath;
+  int valid_permille = 50, test_permille = 50;
+};
+
+void run_cmudict(const CmudictArgs& a) {
+  RECUR_CHECK(a.valid_permille + a.test_permille <= 1000,
+              "--valid-permille " << a.valid_permille << " and --test-permille " << a.test_permille
+                                  << " add up to more than 1000");
+  RECUR_CHECK(fs::exists(a.dict), "'" << a.dict
+                                      << "' is missing; install pocketsphinx-en-us "
+                                         "(scripts/setup.sh) or pass --dict");
+  const std::vector<Pronunciation> prons = read_cmudict(a.dict);
+  const G2pSplit ds = split_g2p(prons, a.valid_permille, a.test_permille);
+  const std::pair<const char*, const std::vector<SequencePair>*> splits[] = {
+      {"train", &ds.train}, {"valid", &ds.valid}, {"test", &ds.test}};
+  const int64_t words[] = {ds.words_train, ds.words_valid, ds.words_test};
+  for (const auto& [split, rows] : splits)
+    RECUR_CHECK(!rows->empty(), a.dict << ": the " << split
+                                       << " split is empty; change --valid-permille (now "
+                                       << a.valid_permille << ") or --test-permille (now "
+                                       << a.test_permille << ")");
+
+  const int64_t kept_words = ds.words_train + ds.words_valid + ds.words_test;
+  const int64_t total_words = kept_words + int64_t(ds.dropped_words.size());
+  std::printf("cmudict: %s: %zu pronunciations of %lld words\n", a.dict.c_str(), prons.size(),
+              (long long)total_words);
+  if (!ds.dropped_words.empty()) {
+    std::printf("dropped %zu word%s (%lld pronunciation%s) with characters other than a-z ' - .:",
+                ds.dropped_words.size(), ds.dropped_words.size() == 1 ? "" : "s",
+                (long long)ds.dropped_pronunciations, ds.dropped_pronunciations == 1 ? "" : "s");
+    for (const std::string& w : ds.dropped_words) std::printf(" %s", w.c_str());
+    std::printf("\n");
+  }
+  std::printf("split by fnv1a64(word) %% 1000: below %d test, then %d valid, the rest train\n",
+              a.test_permille, a.valid_permille);
+  std::printf("%-6s %7s %15s\n", "split", "words", "pronunciations");
+  int64_t total_rows = 0;
+  for (size_t k = 0; k < 3; ++k) {
+    std::printf("%-6s %7lld %15zu\n", splits[k].first, (long long)words[k],
+                splits[k].second->size());
+    total_rows += int64_t(splits[k].second->size());
+  }
+  std::printf("%-6s %7lld %15lld\n", "total", (long long)kept_words, (long long)total_rows);
+  std::set<std::string> graphemes, phonemes;
+  for (const auto& [split, rows] : splits)
+    for (const SequencePair& p : *rows) {
+      graphemes.insert(p.source.begin(), p.source.end());
+      phonemes.insert(p.target.begin(), p.target.end());
+    }
+  const std::pair<const char*, const std::set<std::string>*> inventories[] = {
+      {"graphemes", &graphemes}, {"phonemes", &phonemes}};
+  for (const auto& [what, tokens] : inventories) {
+    std::printf("%zu %s:", tokens->size(), what);
+    for (const std::string& t : *tokens) std::printf(" %s", t.c_str());
+    std::printf("\n");
+  }
+
+  make_dir(a.out);
+  for (const auto& [split, rows] : splits) {
+    const std::string path = (fs::path(a.out) / (std::string(split) + ".tsv")).string();
+    write_sequence_pairs(path, *rows);
+    std::printf("wrote %s (%zu pairs)\n", path.c_str(), rows->size());
+  }
+}
+
+void add_cmudict(CLI::App& data, Action& action) {
+  auto a = std::make_shared<CmudictArgs>();
+  CLI::App* c = data.add_subcommand(
+      "cmudict",
+      "Grapheme-to-phoneme pairs from the CMU Pronouncing Dictionary (Debian's "
+      "pocketsphinx-en-us): one row per pronunciation, the word's letters as source tokens and its "
+      "ARPAbet phonemes as target (a b o u t<TAB>AH B AW T); words with characters other than "
+      "a-z ' - . are dropped; split by a hash of the word, so all pronunciations of a word are in "
+      "one split. docs/data.md");
+  c->add_option("--out", a->out, "Write train.tsv, valid.tsv and test.tsv here (made if missing)")
+      ->required()
+      ->type_name("DIR");
+  c->add_option("--dict", a->dict, "The dictionary file (word(n) PHONEME... per line)")
+      ->capture_default_str()
+      ->type_name("FILE");
+  c->add_option("--valid-permille", a->valid_permille,
+                "Send the words with fnv1a64(word) % 1000 in [test, test + N) to validation")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 1000))
+      ->type_name("N");
+  c->add_option("--test-permille", a->test_permille,
+                "Send the words with fnv1a64(word) % 1000 below N to test")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 1000))
+      ->type_name("N");
+  c->callback([a, &action] { action = [a] { run_cmudict(*a); }; });
+}
+
 }  // namespace
 
 void add_data(CLI::App& app, Action& action) {
   CLI::App* data = app.add_subcommand(
       "data",
-      "Make or check the classification and tagging data sets from Debian packages (docs/data.md, "
-      "docs/tagging.md)");
+      "Make or check the classification, tagging and sequence-to-sequence data sets from Debian "
+      "packages (docs/data.md, docs/tagging.md)");
   data->require_subcommand(1);
   add_fortunes(*data, action, "fortunes-lang",
                "Language identification from Debian's fortune files: 12 classes (bg br cs de en eo "
@@ -318,6 +418,7 @@ void add_data(CLI::App& app, Action& action) {
                fortune_topic_classes);
   add_fashion(*data, action);
   add_kjv_punct(*data, action);
+  add_cmudict(*data, action);
 }
 
 }  // namespace recur::cli
