@@ -10,6 +10,13 @@ namespace recur {
 
 TokenIndex TokenIndex::build(const std::vector<TaggedSequence>& train, int64_t max_words,
                              int64_t min_count, const std::string& source) {
+  std::vector<const std::vector<std::string>*> tokens;
+  for (const TaggedSequence& q : train) tokens.push_back(&q.tokens);
+  return build(tokens, max_words, min_count, source);
+}
+
+TokenIndex TokenIndex::build(const std::vector<const std::vector<std::string>*>& train,
+                             int64_t max_words, int64_t min_count, const std::string& source) {
   RECUR_CHECK(max_words > 0, "the word cap must be positive, got " << max_words);
   RECUR_CHECK(min_count > 0, "the minimum count must be positive, got " << min_count);
   struct Seen {
@@ -17,8 +24,8 @@ TokenIndex TokenIndex::build(const std::vector<TaggedSequence>& train, int64_t m
   };
   std::unordered_map<std::string, Seen> seen;
   int64_t position = 0;
-  for (const TaggedSequence& q : train)
-    for (const std::string& t : q.tokens) {
+  for (const std::vector<std::string>* q : train)
+    for (const std::string& t : *q) {
       Seen& s = seen[t];
       if (s.count++ == 0) s.first = position;
       ++position;
@@ -57,24 +64,25 @@ std::vector<int64_t> TokenIndex::encode(const std::vector<std::string>& tokens) 
   return ids;
 }
 
-std::map<std::string, std::string> TokenIndex::to_metadata() const {
-  return {{"words", nlohmann::json(tokens_).dump()}};
+std::map<std::string, std::string> TokenIndex::to_metadata(const std::string& key) const {
+  return {{key, nlohmann::json(tokens_).dump()}};
 }
 
 TokenIndex TokenIndex::from_metadata(const std::map<std::string, std::string>& meta,
-                                     const std::string& source) {
-  auto it = meta.find("words");
-  RECUR_CHECK(it != meta.end(), source << ": no 'words' (the input vocabulary) in the metadata");
+                                     const std::string& source, const std::string& key) {
+  auto it = meta.find(key);
+  RECUR_CHECK(it != meta.end(), source << ": no '" << key << "' (a vocabulary) in the metadata");
   TokenIndex x;
   try {
     x.tokens_ = nlohmann::json::parse(it->second).get<std::vector<std::string>>();
   } catch (const std::exception& e) {
-    RECUR_FAIL(source << ": metadata 'words' is not a JSON array of strings: " << e.what());
+    RECUR_FAIL(source << ": metadata '" << key << "' is not a JSON array of strings: " << e.what());
   }
   RECUR_CHECK(!x.tokens_.empty() && x.tokens_[0] == kUnknown,
-              source << ": metadata 'words' must start with \"" << kUnknown << "\"");
+              source << ": metadata '" << key << "' must start with \"" << kUnknown << "\"");
   x.index();
-  RECUR_CHECK(x.ids_.size() == x.tokens_.size(), source << ": metadata 'words' repeats a word");
+  RECUR_CHECK(x.ids_.size() == x.tokens_.size(),
+              source << ": metadata '" << key << "' repeats a token");
   return x;
 }
 

@@ -8,6 +8,9 @@
 #include <limits>
 #include <numeric>
 
+#include "cells/cell.h"
+#include "kernels/cpu/activations.h"
+#include "kernels/cpu/parallel.h"
 #include "recur/models/named_tensors.h"
 #include "recur/nn/embedding.h"
 #include "recur/nn/linear.h"
@@ -358,7 +361,8 @@ void encode_backward(const Seq2Seq<T>& m, Seq2Seq<T>& g, const Memory<T>& mem, T
 // ---- Attention ----
 
 // For queries q (B,Hd): scores over each row's source positions, alpha (B,S) (zero past the
-// length) and the context ctx (B,De). Bahdanau also keeps the projected query qp (B,A).
+// length) and the context ctx (B,De). Bahdanau also keeps the projected query qp (B,A). Threads
+// split the rows.
 template <class T>
 void attend(const Seq2Seq<T>& m, const Memory<T>& mem, const T* q, Tensor<T>& qp, Tensor<T>& alpha,
             Tensor<T>& ctx) {
@@ -373,31 +377,52 @@ void attend(const Seq2Seq<T>& m, const Memory<T>& mem, const T* q, Tensor<T>& qp
     linear_forward(qp.ptr(), q, m.w_query.ptr(), static_cast<const T*>(nullptr), B, Hd, A);
   }
   const T* K = mem.key_ptr();
-  for (int64_t b = 0; b < B; ++b) {
-    const int64_t len = mem.lengths[size_t(b)];
-    T* a = alpha.ptr() + b * S;
-    T top = -std::numeric_limits<T>::infinity();
-    for (int64_t i = 0; i < len; ++i) {
-      const T* k = K + (i * B + b) * A;
-      T e = 0;
-      if (additive) {
+  const T* v = m.v_attention.ptr();
+  const int blocks = B * S * A >= cells::kParallelElements ? cpu::row_blocks(B) : 1;
+  cpu::for_row_blocks(blocks, B, [&](int, int64_t b0, int64_t b1) {
+    std::vector<T> u(static_cast<size_t>(additive ? S * A : 0));
+    for (int64_t b = b0; b < b1; ++b) {
+      const int64_t len = mem.lengths[size_t(b)];
+      T* a = alpha.ptr() + b * S;
+      if (additive) {  // e_i = v . tanh(qp + k_i)
         const T* p = qp.ptr() + b * A;
-        for (int64_t j = 0; j < A; ++j) e += m.v_attention[j] * std::tanh(p[j] + k[j]);
-      } else {
-        for (int64_t j = 0; j < A; ++j) e += q[b * Hd + j] * k[j];
+        for (int64_t i = 0; i < len; ++i) {
+          const T* k = K + (i * B + b) * A;
+          T* ui = u.data() + i * A;
+#pragma omp simd
+          for (int64_t j = 0; j < A; ++j) ui[j] = p[j] + k[j];
+        }
+        cpu::tanh_inplace(u.data(), len * A);
+        for (int64_t i = 0; i < len; ++i) {
+          const T* ui = u.data() + i * A;
+          T e = 0;
+#pragma omp simd reduction(+ : e)
+          for (int64_t j = 0; j < A; ++j) e += v[j] * ui[j];
+          a[i] = e;
+        }
+      } else {  // e_i = q . k_i
+        const T* qb = q + b * Hd;
+        for (int64_t i = 0; i < len; ++i) {
+          const T* k = K + (i * B + b) * A;
+          T e = 0;
+#pragma omp simd reduction(+ : e)
+          for (int64_t j = 0; j < A; ++j) e += qb[j] * k[j];
+          a[i] = e;
+        }
       }
-      a[i] = e;
-      top = std::max(top, e);
+      const T top = *std::max_element(a, a + len);
+      T sum = 0;
+      for (int64_t i = 0; i < len; ++i) sum += (a[i] = std::exp(a[i] - top));
+      T* cb = ctx.ptr() + b * De;
+      for (int64_t i = 0; i < len; ++i) {
+        a[i] /= sum;
+        const T ai = a[i];
+        const T* h = mem.enc.ptr() + (i * B + b) * De;
+#pragma omp simd
+        for (int64_t j = 0; j < De; ++j) cb[j] += ai * h[j];
+      }
     }
-    T sum = 0;
-    for (int64_t i = 0; i < len; ++i) sum += (a[i] = std::exp(a[i] - top));
-    T* cb = ctx.ptr() + b * De;
-    for (int64_t i = 0; i < len; ++i) {
-      a[i] /= sum;
-      const T* h = mem.enc.ptr() + (i * B + b) * De;
-      for (int64_t j = 0; j < De; ++j) cb[j] += a[i] * h[j];
-    }
-  }
+  });
 }
 
 // Backward of attend: given dctx (B,De), dq (B,Hd) += the query's gradient, denc += through the
@@ -411,50 +436,74 @@ void attend_backward(const Seq2Seq<T>& m, Seq2Seq<T>& g, const Memory<T>& mem, c
   const int64_t Hd = c.decoder.hidden_size;
   const bool additive = c.context == ContextKind::bahdanau;
   const T* K = mem.key_ptr();
+  const T* v = m.v_attention.ptr();
   T* dK = mem.keys.empty() ? denc.ptr() : dkeys.ptr();
   Tensor<T> dqp;
   if (additive) dqp = Tensor<T>({B, A});
-  std::vector<T> da(static_cast<size_t>(S));
-  for (int64_t b = 0; b < B; ++b) {
-    const int64_t len = mem.lengths[size_t(b)];
-    const T* a = alpha.ptr() + b * S;
-    const T* dc = dctx + b * De;
-    T weighted = 0;  // sum_i a_i da_i
-    for (int64_t i = 0; i < len; ++i) {
-      const T* h = mem.enc.ptr() + (i * B + b) * De;
-      T* dh = denc.ptr() + (i * B + b) * De;
-      T s = 0;
-      for (int64_t j = 0; j < De; ++j) {
-        s += dc[j] * h[j];
-        dh[j] += a[i] * dc[j];
+  const int blocks = B * S * A >= cells::kParallelElements ? cpu::row_blocks(B) : 1;
+  std::vector<std::vector<T>> dv(static_cast<size_t>(blocks),
+                                 std::vector<T>(static_cast<size_t>(additive ? A : 0)));
+  cpu::for_row_blocks(blocks, B, [&](int blk, int64_t b0, int64_t b1) {
+    std::vector<T> da(static_cast<size_t>(S)), u(static_cast<size_t>(additive ? S * A : 0));
+    T* dvb = dv[size_t(blk)].data();
+    for (int64_t b = b0; b < b1; ++b) {
+      const int64_t len = mem.lengths[size_t(b)];
+      const T* a = alpha.ptr() + b * S;
+      const T* dc = dctx + b * De;
+      T weighted = 0;  // sum_i a_i da_i
+      for (int64_t i = 0; i < len; ++i) {
+        const T* h = mem.enc.ptr() + (i * B + b) * De;
+        T* dh = denc.ptr() + (i * B + b) * De;
+        const T ai = a[i];
+        T s = 0;
+#pragma omp simd reduction(+ : s)
+        for (int64_t j = 0; j < De; ++j) {
+          s += dc[j] * h[j];
+          dh[j] += ai * dc[j];
+        }
+        da[size_t(i)] = s;
+        weighted += ai * s;
       }
-      da[size_t(i)] = s;
-      weighted += a[i] * s;
-    }
-    for (int64_t i = 0; i < len; ++i) {
-      const T de = a[i] * (da[size_t(i)] - weighted);  // d score_i
-      const T* k = K + (i * B + b) * A;
-      T* dk = dK + (i * B + b) * A;
-      if (additive) {
+      if (additive) {  // recompute u_i = tanh(qp + k_i)
         const T* p = qp.ptr() + b * A;
-        T* dp = dqp.ptr() + b * A;
-        for (int64_t j = 0; j < A; ++j) {
-          const T u = std::tanh(p[j] + k[j]);
-          g.v_attention[j] += de * u;
-          const T dpre = de * m.v_attention[j] * (T(1) - u * u);
-          dk[j] += dpre;
-          dp[j] += dpre;
+        for (int64_t i = 0; i < len; ++i) {
+          const T* k = K + (i * B + b) * A;
+          T* ui = u.data() + i * A;
+#pragma omp simd
+          for (int64_t j = 0; j < A; ++j) ui[j] = p[j] + k[j];
         }
-      } else {
-        for (int64_t j = 0; j < A; ++j) {
-          dq[b * Hd + j] += de * k[j];
-          dk[j] += de * q[b * Hd + j];
+        cpu::tanh_inplace(u.data(), len * A);
+      }
+      for (int64_t i = 0; i < len; ++i) {
+        const T de = a[i] * (da[size_t(i)] - weighted);  // d score_i
+        const T* k = K + (i * B + b) * A;
+        T* dk = dK + (i * B + b) * A;
+        if (additive) {
+          const T* ui = u.data() + i * A;
+          T* dp = dqp.ptr() + b * A;
+#pragma omp simd
+          for (int64_t j = 0; j < A; ++j) {
+            dvb[j] += de * ui[j];
+            const T dpre = de * v[j] * (T(1) - ui[j] * ui[j]);
+            dk[j] += dpre;
+            dp[j] += dpre;
+          }
+        } else {
+          const T* qb = q + b * Hd;
+          T* dqb = dq + b * Hd;
+#pragma omp simd
+          for (int64_t j = 0; j < A; ++j) {
+            dqb[j] += de * k[j];
+            dk[j] += de * qb[j];
+          }
         }
       }
     }
-  }
-  if (additive) {  // qp = q W_q^T
-    Tensor<T> d({B, Hd});
+  });
+  if (additive) {
+    for (const auto& part : dv)
+      for (int64_t j = 0; j < A; ++j) g.v_attention[j] += part[size_t(j)];
+    Tensor<T> d({B, Hd});  // qp = q W_q^T
     linear_backward(d.ptr(), g.w_query.ptr(), static_cast<T*>(nullptr), dqp.ptr(), q,
                     m.w_query.ptr(), B, Hd, A);
     for (int64_t i = 0; i < B * Hd; ++i) dq[i] += d[i];
@@ -490,7 +539,7 @@ DecoderState<T> decoder_start(const Seq2Seq<T>& m, const Memory<T>& mem, Decoder
   if (c.has_bridge()) {
     st.bridge = Tensor<T>({B, Hd});
     linear_forward(st.bridge.ptr(), mem.summary.ptr(), m.w_bridge.ptr(), m.b_bridge.ptr(), B, De, Hd);
-    for (auto& v : st.bridge.data) v = std::tanh(v);
+    cpu::tanh_inplace(st.bridge.ptr(), st.bridge.numel());
   }
   const Tensor<T>* c0 = nullptr;  // the state every decoder layer starts from
   if (c.context == ContextKind::last) c0 = &mem.summary;
@@ -588,7 +637,7 @@ void decoder_step(const Seq2Seq<T>& m, const Memory<T>& mem, const std::vector<i
     }
     sc.out = Tensor<T>({B, Hd});
     linear_forward(sc.out.ptr(), sc.cat.ptr(), m.w_combine.ptr(), m.b_combine.ptr(), B, Hd + De, Hd);
-    for (auto& v : sc.out.data) v = std::tanh(v);
+    cpu::tanh_inplace(sc.out.ptr(), sc.out.numel());
   } else {
     sc.out = Tensor<T>({B, Hd}, std::move(y.data));
   }

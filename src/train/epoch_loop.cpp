@@ -106,6 +106,7 @@ EpochLoopResult run_epoch_loop(const EpochLoopSettings& s, const EpochTask& task
       opt.set_lr(lo + 0.5 * (lr0 - lo) *
                           (1 + std::cos(3.141592653589793 * double(step) / double(total))));
     }
+    if (task.before_batch) task.before_batch(step, total);
     const EpochStep b = task.train_batch(plan[size_t(step % per_epoch)], rng);
     RECUR_CHECK(std::isfinite(b.loss_nats),
                 "training loss became " << b.loss_nats << " at step " << step + 1

@@ -22,5 +22,6 @@ void add_classifier(CLI::App& app, Action& run);  // train-classifier, eval-clas
 void add_tagger(CLI::App& app, Action& run);      // train-tagger, eval-tagger, tag
 void add_clm(CLI::App& app, Action& run);         // train-clm, sample-clm
 void add_forecast(CLI::App& app, Action& run);    // train-forecaster, forecast
+void add_seq2seq(CLI::App& app, Action& run);     // train-seq2seq, eval-seq2seq, translate
 
 }  // namespace recur::cli

@@ -23,6 +23,9 @@ class TokenIndex {
   static constexpr const char* kUnknown = "<unk>";
 
   // `source` names the data in errors (no token kept, bad caps).
+  static TokenIndex build(const std::vector<const std::vector<std::string>*>& train,
+                          int64_t max_words, int64_t min_count, const std::string& source);
+  // The tokens of tagged sequences.
   static TokenIndex build(const std::vector<TaggedSequence>& train, int64_t max_words,
                           int64_t min_count, const std::string& source);
 
@@ -31,10 +34,11 @@ class TokenIndex {
   const std::string& token(int64_t id) const { return tokens_.at(size_t(id)); }
   std::vector<int64_t> encode(const std::vector<std::string>& tokens) const;
 
-  // Round trip through safetensors metadata: "words" = JSON array of the tokens by id.
-  std::map<std::string, std::string> to_metadata() const;
+  // Round trip through safetensors metadata: `key` (default "words") = JSON array of the tokens
+  // by id.
+  std::map<std::string, std::string> to_metadata(const std::string& key = "words") const;
   static TokenIndex from_metadata(const std::map<std::string, std::string>& meta,
-                                  const std::string& source);
+                                  const std::string& source, const std::string& key = "words");
 
  private:
   void index();

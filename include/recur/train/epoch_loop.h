@@ -85,6 +85,9 @@ struct EpochTask {
   // Zero the gradients, forward and backward of the examples `batch` (indices), with `rng` for
   // dropout; the loop then clips and steps.
   std::function<EpochStep(const std::vector<size_t>& batch, Rng& rng)> train_batch;
+  // Optional: called before each training batch with its 0-based step and the run's total steps
+  // (for schedules that depend on progress, e.g. scheduled sampling).
+  std::function<void(int64_t step, int64_t total)> before_batch;
   std::function<EpochValidation()> validate;
   std::function<std::map<std::string, Tensor<float>>()> model_state;
   std::function<void(const std::map<std::string, Tensor<float>>&, const std::string&)> load_model_state;
