@@ -290,6 +290,24 @@ Seq2SeqBatch make_seq2seq_batch(const std::vector<const std::vector<int64_t>*>& 
 
 namespace {
 
+// Inverted dropout: a mask of 0 and 1/(1-p) the shape of x, applied in place; empty when p = 0.
+template <class T>
+Tensor<T> apply_dropout(T* x, const Shape& shape, double p, Rng* rng) {
+  if (p <= 0) return {};
+  Tensor<T> mask(shape);
+  const T keep = T(1 / (1 - p));
+  for (int64_t i = 0; i < mask.numel(); ++i) {
+    mask[i] = rng->uniform() >= p ? keep : T(0);
+    x[i] *= mask[i];
+  }
+  return mask;
+}
+
+template <class T>
+void scale_by(T* x, const Tensor<T>& mask) {
+  for (int64_t i = 0; i < mask.numel(); ++i) x[i] *= mask[i];
+}
+
 // ---- The encoder ----
 
 template <class T>
@@ -300,6 +318,7 @@ struct Memory {
   Tensor<T> enc;                // (S,B,De) encoder outputs, zero past each length
   Tensor<T> keys;               // (S,B,A) W_k h_i (bahdanau, general); empty: the keys are enc
   Tensor<T> summary;            // (B,De) h_N
+  Tensor<T> embed_mask;         // (S,B,Es) dropout, or empty
   RnnCache<T> cache;
   const T* key_ptr() const { return keys.empty() ? enc.ptr() : keys.ptr(); }
 };
@@ -307,7 +326,7 @@ struct Memory {
 template <class T>
 Memory<T> encode(const Seq2Seq<T>& m, const std::vector<int64_t>& source,
                  const std::vector<int64_t>& lengths, int64_t S, int64_t B,
-                 const RnnRunOptions& opt) {
+                 const RnnRunOptions& opt, const Seq2SeqTraining& tr = {}) {
   const Seq2SeqConfig& c = m.config;
   const int64_t Es = c.source_embed, He = c.encoder.hidden_size, D = c.encoder.directions();
   const int64_t De = D * He, Le = c.encoder.num_layers;
@@ -315,6 +334,7 @@ Memory<T> encode(const Seq2Seq<T>& m, const std::vector<int64_t>& source,
   mem.S = S, mem.B = B, mem.lengths = lengths, mem.source = source;
   Tensor<T> x({S, B, Es});
   embedding_forward(x.ptr(), source.data(), m.source_embedding.ptr(), S * B, c.source_vocab, Es);
+  mem.embed_mask = apply_dropout(x.ptr(), x.shape, tr.dropout, tr.rng);
   RnnState<T> fin;
   rnn_forward(mem.enc, fin, mem.cache, m.encoder, x, lengths, nullptr, opt);
   mem.summary = Tensor<T>({B, De});
@@ -354,6 +374,7 @@ void encode_backward(const Seq2Seq<T>& m, Seq2Seq<T>& g, const Memory<T>& mem, T
   Tensor<T> dx;
   RnnState<T> dinit;
   rnn_backward(dx, dinit, g.encoder, mem.cache, m.encoder, denc, &dfin);
+  scale_by(dx.ptr(), mem.embed_mask);
   embedding_backward(g.source_embedding.ptr(), dx.ptr(), mem.source.data(), S * B, c.source_vocab,
                      c.source_embed);
 }
@@ -596,14 +617,16 @@ struct StepCache {
   Tensor<T> feed;               // (B,F) what the step read beside the token
   RnnCache<T> rnn;
   Tensor<T> cat;                // (B,Hd+De) [s_t; c_t] (attention)
-  Tensor<T> out;                // (B,Hd) o_t, the output layer's input
+  Tensor<T> out;                // (B,Hd) o_t
+  Tensor<T> out_dropped;        // (B,Hd) o_t after dropout, the output layer's input (or empty)
+  Tensor<T> embed_mask, out_mask;  // dropout masks (B,Et), (B,Hd), or empty
 };
 
 // One step for tokens (B): logits (B,Vt) and the next state.
 template <class T>
 void decoder_step(const Seq2Seq<T>& m, const Memory<T>& mem, const std::vector<int64_t>& tokens,
                   const DecoderState<T>& in, DecoderState<T>& next, StepCache<T>& sc, T* logits,
-                  const RnnRunOptions& opt) {
+                  const RnnRunOptions& opt, const Seq2SeqTraining& tr = {}) {
   const Seq2SeqConfig& c = m.config;
   const int64_t B = mem.B, Hd = c.decoder.hidden_size, Ld = c.decoder.num_layers;
   const int64_t De = c.encoder_width(), Et = c.target_embed, F = c.feed_width();
@@ -618,6 +641,7 @@ void decoder_step(const Seq2Seq<T>& m, const Memory<T>& mem, const std::vector<i
   }
   Tensor<T> e({B, Et});
   embedding_forward(e.ptr(), tokens.data(), m.target_embedding.ptr(), B, c.target_vocab, Et);
+  sc.embed_mask = apply_dropout(e.ptr(), e.shape, tr.dropout, tr.rng);
   Tensor<T> x({1, B, Et + F});
   for (int64_t b = 0; b < B; ++b) {
     std::copy_n(e.ptr() + b * Et, Et, x.ptr() + b * (Et + F));
@@ -642,7 +666,13 @@ void decoder_step(const Seq2Seq<T>& m, const Memory<T>& mem, const std::vector<i
     sc.out = Tensor<T>({B, Hd}, std::move(y.data));
   }
   next.feed = c.input_feeding() ? sc.out : in.feed;
-  linear_forward(logits, sc.out.ptr(), m.w_out.ptr(), m.b_out.ptr(), B, Hd, c.target_vocab);
+  const T* o = sc.out.ptr();
+  if (tr.dropout > 0) {
+    sc.out_dropped = sc.out;
+    sc.out_mask = apply_dropout(sc.out_dropped.ptr(), sc.out.shape, tr.dropout, tr.rng);
+    o = sc.out_dropped.ptr();
+  }
+  linear_forward(logits, o, m.w_out.ptr(), m.b_out.ptr(), B, Hd, c.target_vocab);
 }
 
 // Backward of one step. dstate: in, the gradient of the step's new state; out, of its start state.
@@ -656,8 +686,10 @@ void decoder_step_backward(const Seq2Seq<T>& m, Seq2Seq<T>& g, const Memory<T>& 
   const int64_t B = mem.B, Hd = c.decoder.hidden_size, Ld = c.decoder.num_layers;
   const int64_t De = c.encoder_width(), Et = c.target_embed, F = c.feed_width();
   Tensor<T> dout({B, Hd});
-  linear_backward(dout.ptr(), g.w_out.ptr(), g.b_out.ptr(), dlogits, sc.out.ptr(), m.w_out.ptr(), B,
+  linear_backward(dout.ptr(), g.w_out.ptr(), g.b_out.ptr(), dlogits,
+                  sc.out_dropped.empty() ? sc.out.ptr() : sc.out_dropped.ptr(), m.w_out.ptr(), B,
                   Hd, c.target_vocab);
+  scale_by(dout.ptr(), sc.out_mask);
   Tensor<T> ds({1, B, Hd}), dctx;
   if (c.attention()) {
     if (c.input_feeding())
@@ -686,6 +718,7 @@ void decoder_step_backward(const Seq2Seq<T>& m, Seq2Seq<T>& g, const Memory<T>& 
     std::copy_n(dx.ptr() + b * (Et + F), Et, de.ptr() + b * Et);
     if (F) std::copy_n(dx.ptr() + b * (Et + F) + Et, F, df.ptr() + b * F);
   }
+  scale_by(de.ptr(), sc.embed_mask);
   embedding_backward(g.target_embedding.ptr(), de.ptr(), sc.tokens.data(), B, c.target_vocab, Et);
   if (c.context == ContextKind::bahdanau) {  // the feed was c_t, attended from the start state
     for (int64_t i = 0; i < B * De; ++i) dctx[i] += df[i];
@@ -707,7 +740,7 @@ int64_t argmax_row(const T* z, int64_t n) {
 
 template <class T>
 T seq2seq_batch(const Seq2Seq<T>& m, Seq2Seq<T>* grads, const Seq2SeqBatch& b,
-                const RnnRunOptions& opt, const DecoderFeeding& feeding, Tensor<T>* logits_out,
+                const RnnRunOptions& opt, const Seq2SeqTraining& feeding, Tensor<T>* logits_out,
                 int64_t* count) {
   const Seq2SeqConfig& c = m.config;
   const int64_t S = b.source_steps, Tt = b.target_steps, B = b.batch, V = c.target_vocab;
@@ -715,9 +748,11 @@ T seq2seq_batch(const Seq2Seq<T>& m, Seq2Seq<T>* grads, const Seq2SeqBatch& b,
                   int64_t(b.inputs.size()) == Tt * B && int64_t(b.targets.size()) == Tt * B,
               "malformed seq2seq batch (" << S << " source steps, " << Tt << " target steps, " << B
                                           << " sequences)");
-  RECUR_CHECK(feeding.teacher_forcing >= 1 || feeding.rng,
-              "scheduled sampling (teacher forcing below 1) needs a random generator");
-  const Memory<T> mem = encode(m, b.source, b.source_lengths, S, B, opt);
+  RECUR_CHECK((feeding.teacher_forcing >= 1 && feeding.dropout <= 0) || feeding.rng,
+              "scheduled sampling (teacher forcing below 1) and dropout need a random generator");
+  RECUR_CHECK(feeding.dropout >= 0 && feeding.dropout < 1,
+              "dropout must be in [0, 1), got " << feeding.dropout);
+  const Memory<T> mem = encode(m, b.source, b.source_lengths, S, B, opt, feeding);
   DecoderStart<T> start;
   DecoderState<T> state = decoder_start(m, mem, start);
   Tensor<T> logits({Tt * B, V});
@@ -732,7 +767,8 @@ T seq2seq_batch(const Seq2Seq<T>& m, Seq2Seq<T>* grads, const Seq2SeqBatch& b,
       tokens[size_t(s)] = tok;
     }
     DecoderState<T> next;
-    decoder_step(m, mem, tokens, state, next, steps[size_t(t)], logits.ptr() + t * B * V, opt);
+    decoder_step(m, mem, tokens, state, next, steps[size_t(t)], logits.ptr() + t * B * V, opt,
+                 feeding);
     state = std::move(next);
   }
   Tensor<T> dlogits;
@@ -909,7 +945,7 @@ std::vector<BeamHypothesis> seq2seq_beam(const Seq2Seq<float>& m, const std::vec
   template struct Seq2Seq<T>;                                                                   \
   template void init_seq2seq<T>(Seq2Seq<T>&, Rng&, RecurrentInit);                              \
   template T seq2seq_batch<T>(const Seq2Seq<T>&, Seq2Seq<T>*, const Seq2SeqBatch&,              \
-                              const RnnRunOptions&, const DecoderFeeding&, Tensor<T>*, int64_t*);
+                              const RnnRunOptions&, const Seq2SeqTraining&, Tensor<T>*, int64_t*);
 RECUR_INSTANTIATE(float)
 RECUR_INSTANTIATE(double)
 #undef RECUR_INSTANTIATE

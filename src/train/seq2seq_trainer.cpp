@@ -57,6 +57,7 @@ void Seq2SeqTrainConfig::validate() const {
                   teacher_forcing_end >= 0 && teacher_forcing_end <= 1,
               "teacher-forcing probabilities must be in [0, 1]");
   RECUR_CHECK(attention_size >= 0, "--attention-size must be >= 0");
+  RECUR_CHECK(dropout >= 0 && dropout < 1, "--dropout must be in [0, 1), got " << dropout);
   RECUR_CHECK(decode.beam >= 1, "--beam must be at least 1");
   optimizer.validate();
 }
@@ -144,6 +145,7 @@ Seq2SeqTrainResult train_seq2seq(const Seq2SeqTrainConfig& cfg_in, std::ostream&
       {"clip", exact_decimal(cfg.clip)},
       {"lr-schedule",
        cfg.cosine_schedule ? "cosine to " + exact_decimal(cfg.lr_min_factor) : "constant"},
+      {"dropout", exact_decimal(cfg.dropout)},
       {"teacher-forcing", std::string(sampling_schedule_name(cfg.sampling)) + " " +
                               exact_decimal(cfg.teacher_forcing_start) + " to " +
                               exact_decimal(cfg.teacher_forcing_end)},
@@ -192,7 +194,7 @@ Seq2SeqTrainResult train_seq2seq(const Seq2SeqTrainConfig& cfg_in, std::ostream&
     Tensor<float> logits;
     EpochStep st;
     st.loss_nats = seq2seq_batch(model.net, &grads, batch, RnnRunOptions{true, &r},
-                                 DecoderFeeding{p_teacher, &r}, &logits, &st.items);
+                                 Seq2SeqTraining{p_teacher, &r, cfg.dropout}, &logits, &st.items);
     for (size_t i = 0; i < batch.targets.size(); ++i) {
       if (batch.targets[i] < 0) continue;
       const float* z = logits.ptr() + int64_t(i) * V;

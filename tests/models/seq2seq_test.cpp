@@ -8,6 +8,7 @@
 
 #include "expect_error.h"
 #include "gradcheck.h"
+#include "recur/core/gemm.h"
 #include "recur/models/seq2seq.h"
 #include "recur/nn/loss.h"
 #include "recur/train/optimizer.h"
@@ -84,6 +85,34 @@ TEST(Seq2Seq, GradientsMatchWithTwoLayersAndATanhRnn) {
                   "rnn");
 }
 
+// Dropout on the embeddings and on o_t: the same masks every call (the generator is reseeded), so
+// the loss is a smooth function of the weights and its gradient is checked as any other.
+TEST(Seq2Seq, GradientsMatchWithDropoutAndScheduledSampling) {
+  for (ContextKind context : {ContextKind::bahdanau, ContextKind::general, ContextKind::bridge}) {
+    const Seq2SeqConfig cfg = config(context, ContextUse::both, CellKind::lstm, true, 2);
+    const Seq2SeqBatch batch =
+        make_seq2seq_batch({&kSrc0, &kSrc1, &kSrc2}, {&kTgt0, &kTgt1, &kTgt2});
+    Seq2Seq<double> m(cfg);
+    Rng init(12);
+    init_seq2seq(m, init);
+    auto run = [&](Seq2Seq<double>* g) {
+      Rng r(7);
+      RnnRunOptions opt{true, &r};
+      return seq2seq_batch<double>(m, g, batch, opt, Seq2SeqTraining{0.5, &r, 0.3});
+    };
+    Seq2Seq<double> g(cfg);
+    run(&g);
+    auto pn = m.named();
+    auto gn = g.named();
+    for (size_t i = 0; i < pn.size(); ++i)
+      testing::expect_grad_matches(std::string(context_kind_name(context)) + ".dropout." + pn[i].first,
+                                   *pn[i].second, *gn[i].second, [&] { return run(nullptr); });
+    Rng r(7);
+    const double with = seq2seq_batch<double>(m, nullptr, batch, {}, Seq2SeqTraining{1.0, &r, 0.3});
+    EXPECT_NE(with, seq2seq_batch<double>(m, nullptr, batch, {})) << "dropout changed nothing";
+  }
+}
+
 TEST(Seq2Seq, ConfigurationClashesAreRefused) {
   Seq2SeqConfig c = config(ContextKind::bahdanau, ContextUse::init, CellKind::lstm, true);
   EXPECT_RECUR_ERROR(c.validate(), "enters the decoder as input at every step");
@@ -123,7 +152,7 @@ TEST(Seq2Seq, ScheduledSamplingAtZeroFeedsTheGreedyChoices) {
   const Seq2SeqBatch b = make_seq2seq_batch({&kSrc0, &kSrc2}, {&long_target, &long_target});
   Rng rng(1);
   Tensor<float> logits;
-  seq2seq_batch<float>(m, nullptr, b, {}, DecoderFeeding{0.0, &rng}, &logits);
+  seq2seq_batch<float>(m, nullptr, b, {}, Seq2SeqTraining{0.0, &rng}, &logits);
   const auto greedy = seq2seq_greedy(m, {&kSrc0, &kSrc2}, 12);
   const int64_t V = c.target_vocab;
   for (int64_t s = 0; s < 2; ++s) {
@@ -136,10 +165,10 @@ TEST(Seq2Seq, ScheduledSamplingAtZeroFeedsTheGreedyChoices) {
   }
   // ... and teacher forcing 1 ignores the generator: the loss equals the plain batch's.
   Rng r2(5);
-  EXPECT_EQ(seq2seq_batch<float>(m, nullptr, b, {}, DecoderFeeding{1.0, &r2}),
+  EXPECT_EQ(seq2seq_batch<float>(m, nullptr, b, {}, Seq2SeqTraining{1.0, &r2}),
             seq2seq_batch<float>(m, nullptr, b, {}));
-  EXPECT_RECUR_ERROR(seq2seq_batch<float>(m, nullptr, b, {}, DecoderFeeding{0.5, nullptr}),
-                     "needs a random generator");
+  EXPECT_RECUR_ERROR(seq2seq_batch<float>(m, nullptr, b, {}, Seq2SeqTraining{0.5, nullptr}),
+                     "need a random generator");
 }
 
 // log P(y | x) of a whole output (EOS included), from the training batch's loss.
@@ -200,6 +229,46 @@ TEST(Seq2Seq, BeamSearchFindsTheBestOutputAndBeamOneIsGreedy) {
     EXPECT_EQ(seq2seq_beam(m, *src, 1, 0.0)[0].tokens, seq2seq_greedy(m, {src})[0]);
 }
 
+// The attention's loops split the batch rows across threads once the work is large enough (here
+// B * S * A = 64 * 8 * 64): 1 and 2 threads give the same loss and gradients, for each attention.
+TEST(Seq2Seq, OneAndTwoThreadsAgree) {
+  for (ContextKind context : {ContextKind::bahdanau, ContextKind::dot, ContextKind::general}) {
+    Seq2SeqConfig c = config(context, ContextUse::both, CellKind::lstm, true);
+    c.source_vocab = c.target_vocab = 12;
+    c.encoder.hidden_size = 32;
+    c.decoder.hidden_size = 64;
+    c.attention_size = 64;
+    c.decoder.input_size = c.target_embed + c.feed_width();
+    Seq2Seq<double> m(c);
+    Rng rng(4);
+    init_seq2seq(m, rng);
+    std::vector<std::vector<int64_t>> src(64), tgt(64);
+    std::vector<const std::vector<int64_t>*> s, t;
+    for (size_t i = 0; i < 64; ++i) {
+      for (size_t k = 0; k < 3 + i % 6; ++k) src[i].push_back(int64_t((i * 7 + k * 3) % 12));
+      src[i].push_back(int64_t(i % 12));
+      for (size_t k = 0; k < 1 + i % 5; ++k) tgt[i].push_back(2 + int64_t((i + k) % 10));
+      s.push_back(&src[i]);
+      t.push_back(&tgt[i]);
+    }
+    const Seq2SeqBatch b = make_seq2seq_batch(s, t);
+    ASSERT_EQ(b.source_steps, 9);
+    Seq2Seq<double> g1(c), g2(c);
+    set_num_threads(1);
+    const double l1 = seq2seq_batch(m, &g1, b, {});
+    set_num_threads(2);
+    const double l2 = seq2seq_batch(m, &g2, b, {});
+    set_num_threads(1);
+    EXPECT_NEAR(l1, l2, 1e-12) << context_kind_name(context);
+    auto n1 = g1.named();
+    auto n2 = g2.named();
+    for (size_t i = 0; i < n1.size(); ++i)
+      for (int64_t k = 0; k < n1[i].second->numel(); ++k)
+        ASSERT_NEAR((*n1[i].second)[k], (*n2[i].second)[k], 1e-12)
+            << context_kind_name(context) << " " << n1[i].first << "[" << k << "]";
+  }
+}
+
 // Reversing sequences of 3..6 tokens over 8 symbols needs the whole source: a small attention
 // model learns it in 300 Adam steps; greedy and beam decoding then reverse new sequences.
 TEST(Seq2Seq, LearnsToReverseSequences) {
@@ -236,7 +305,7 @@ TEST(Seq2Seq, LearnsToReverseSequences) {
       t.push_back(&tgt[i]);
     }
     zero_grads(params);
-    seq2seq_batch(m, &g, make_seq2seq_batch(s, t), {}, DecoderFeeding{0.9, &rng});
+    seq2seq_batch(m, &g, make_seq2seq_batch(s, t), {}, Seq2SeqTraining{0.9, &rng});
     opt.step(params);
   }
   int greedy_right = 0, beam_right = 0;

@@ -54,6 +54,7 @@ struct TrainArgs {
 
 void run_train(TrainArgs a) {
   apply(a.net, a.cfg.encoder, &a.cfg.init);
+  a.cfg.dropout = a.net.dropout;  // also on the embeddings and o_t, not only between layers
   a.cfg.encoder.bidirectional = !a.unidirectional;
   a.cfg.decoder = a.cfg.encoder;
   a.cfg.decoder.bidirectional = false;

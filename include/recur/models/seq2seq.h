@@ -27,6 +27,9 @@
 // Target ids: 0 = <s> (BOS, the first decoder input), 1 = </s> (EOS, the last target); training
 // feeds BOS y_1 .. y_n and scores y_1 .. y_n EOS.
 //
+// Dropout (training only, Seq2SeqTraining): on the source and target token embeddings and on o_t
+// before the output layer, besides the RNNs' own dropout between layers.
+//
 // Teacher forcing and scheduled sampling (Bengio et al. 2015): during training each decoder input
 // after the first is, per sequence and step, the true previous token with probability p, else the
 // model's own most likely token at the previous step (no gradient flows through that choice).
@@ -119,9 +122,11 @@ struct Seq2SeqBatch {
 Seq2SeqBatch make_seq2seq_batch(const std::vector<const std::vector<int64_t>*>& sources,
                                 const std::vector<const std::vector<int64_t>*>& targets);
 
-struct DecoderFeeding {
+// What changes in training beside RnnRunOptions (the RNNs' own dropout between layers).
+struct Seq2SeqTraining {
   double teacher_forcing = 1.0;  // p: the probability of feeding the true previous token
-  Rng* rng = nullptr;            // required when p < 1
+  Rng* rng = nullptr;            // required when p < 1 or dropout > 0
+  double dropout = 0.0;          // on the source and target embeddings and on o_t (inverted dropout)
 };
 
 // Mean cross-entropy (nats per target token) of the batch; with `grads`, backpropagation through
@@ -129,7 +134,7 @@ struct DecoderFeeding {
 // number of scored tokens.
 template <class T>
 T seq2seq_batch(const Seq2Seq<T>& m, Seq2Seq<T>* grads, const Seq2SeqBatch& b,
-                const RnnRunOptions& opt, const DecoderFeeding& feed = {},
+                const RnnRunOptions& opt, const Seq2SeqTraining& training = {},
                 Tensor<T>* logits = nullptr, int64_t* count = nullptr);
 
 // Decoding (float models). max_len <= 0 means 2 * (source length) + 10 tokens. Outputs exclude BOS

@@ -44,6 +44,7 @@ struct Seq2SeqTrainConfig {
   ContextUse use = ContextUse::both;
   int64_t attention_size = 0;  // 0: the decoder's hidden size
   RecurrentInit init = RecurrentInit::uniform;
+  double dropout = 0;  // on the embeddings and o_t (seq2seq.h); the RNNs' own is in their configs
   // Optimisation
   int64_t batch = 64;
   int64_t epochs = 10;
