@@ -134,25 +134,10 @@ ClassifierTrainResult train_classifier(const ClassifierTrainConfig& cfg_in, std:
   Optimizer<float> opt(cfg.optimizer);
 
   const int64_t per_epoch = (int64_t(data.train.size()) + cfg.batch - 1) / cfg.batch;
-  const OptimizerConfig& o = cfg.optimizer;
-  const std::map<std::string, std::string> hp = {
-      {"data", fingerprint},
-      {"tokens", model.input == ClassifierInput::text ? token_mode_name(cfg.tokens) : "image_rows"},
-      {"max-len", std::to_string(cfg.max_len)},
-      {"model", [&] {
-         std::string s;
-         for (const auto& [k, v] : mc.to_metadata()) s += k + "=" + v + ";";
-         return s;
-       }()},
-      {"init", recurrent_init_name(cfg.init)},
-      {"batch", std::to_string(cfg.batch)},
-      {"optimizer", optimizer_kind_name(o.kind)},
-      {"lr", exact_decimal(o.lr)},
-      {"momentum", exact_decimal(o.momentum)},
-      {"weight-decay", exact_decimal(o.weight_decay)},
-      {"clip", exact_decimal(cfg.clip)},
-      {"lr-schedule", cfg.cosine_schedule ? "cosine to " + exact_decimal(cfg.lr_min_factor) : "constant"},
-      {"seed", std::to_string(cfg.seed)}};
+  std::map<std::string, std::string> hp = run_settings(cfg, fingerprint, mc.to_metadata());
+  hp["tokens"] = model.input == ClassifierInput::text ? token_mode_name(cfg.tokens) : "image_rows";
+  hp["max-len"] = std::to_string(cfg.max_len);
+  hp["init"] = recurrent_init_name(cfg.init);
 
   log << "train-classifier: " << data.train.size() << " training, " << data.valid.size()
       << " validation and " << data.test.size() << " test examples, " << model.labels.size()

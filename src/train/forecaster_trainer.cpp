@@ -124,35 +124,19 @@ ForecasterTrainResult train_forecaster(const ForecasterTrainConfig& cfg_in, std:
   const int64_t per_epoch = (int64_t(train.size()) + cfg.batch - 1) / cfg.batch;
   const int64_t total = per_epoch * cfg.epochs;
   const OptimizerConfig& o = cfg.optimizer;
-  const std::map<std::string, std::string> hp = {
-      {"data", std::to_string(fnv1a64(read_file_bytes(cfg.csv_path)))},
-      {"query", model.query().group_by + "|" + cfg.where},
-      {"columns",
-       [&] {
-         std::string s;
-         for (const std::string& c : model.columns) s += c + ",";
-         return s + " inputs " + std::to_string(model.input_count);
-       }()},
-      {"window", std::to_string(cfg.window)},
-      {"season", std::to_string(cfg.season)},
-      {"model",
-       [&] {
-         std::string s;
-         for (const auto& [k, v] : mc.to_metadata()) s += k + "=" + v + ";";
-         return s;
-       }()},
-      {"loss", regression_loss_name(cfg.loss)},
-      {"init", recurrent_init_name(cfg.init)},
-      {"ar-ridge", exact_decimal(cfg.ar_ridge)},
-      {"batch", std::to_string(cfg.batch)},
-      {"optimizer", optimizer_kind_name(o.kind)},
-      {"lr", exact_decimal(o.lr)},
-      {"momentum", exact_decimal(o.momentum)},
-      {"weight-decay", exact_decimal(o.weight_decay)},
-      {"clip", exact_decimal(cfg.clip)},
-      {"lr-schedule",
-       cfg.cosine_schedule ? "cosine to " + exact_decimal(cfg.lr_min_factor) : "constant"},
-      {"seed", std::to_string(cfg.seed)}};
+  std::map<std::string, std::string> hp =
+      run_settings(cfg, std::to_string(fnv1a64(read_file_bytes(cfg.csv_path))), mc.to_metadata());
+  hp["query"] = model.query().group_by + "|" + cfg.where;
+  hp["columns"] = [&] {
+    std::string s;
+    for (const std::string& c : model.columns) s += c + ",";
+    return s + " inputs " + std::to_string(model.input_count);
+  }();
+  hp["window"] = std::to_string(cfg.window);
+  hp["season"] = std::to_string(cfg.season);
+  hp["loss"] = regression_loss_name(cfg.loss);
+  hp["init"] = recurrent_init_name(cfg.init);
+  hp["ar-ridge"] = exact_decimal(cfg.ar_ridge);
 
   int64_t step = 0, interval_steps = 0;
   double seconds_before = 0, interval_loss = 0;

@@ -125,31 +125,14 @@ Seq2SeqTrainResult train_seq2seq(const Seq2SeqTrainConfig& cfg_in, std::ostream&
   Optimizer<float> opt(cfg.optimizer);
 
   const int64_t per_epoch = (int64_t(train.size()) + cfg.batch - 1) / cfg.batch;
-  const OptimizerConfig& o = cfg.optimizer;
-  const std::map<std::string, std::string> hp = {
-      {"data", fingerprint},
-      {"max-tokens", std::to_string(cfg.max_tokens)},
-      {"min-count", std::to_string(cfg.min_count)},
-      {"model",
-       [&] {
-         std::string s;
-         for (const auto& [k, v] : mc.to_metadata()) s += k + "=" + v + ";";
-         return s;
-       }()},
-      {"init", recurrent_init_name(cfg.init)},
-      {"batch", std::to_string(cfg.batch)},
-      {"optimizer", optimizer_kind_name(o.kind)},
-      {"lr", exact_decimal(o.lr)},
-      {"momentum", exact_decimal(o.momentum)},
-      {"weight-decay", exact_decimal(o.weight_decay)},
-      {"clip", exact_decimal(cfg.clip)},
-      {"lr-schedule",
-       cfg.cosine_schedule ? "cosine to " + exact_decimal(cfg.lr_min_factor) : "constant"},
-      {"dropout", exact_decimal(cfg.dropout)},
-      {"teacher-forcing", std::string(sampling_schedule_name(cfg.sampling)) + " " +
-                              exact_decimal(cfg.teacher_forcing_start) + " to " +
-                              exact_decimal(cfg.teacher_forcing_end)},
-      {"seed", std::to_string(cfg.seed)}};
+  std::map<std::string, std::string> hp = run_settings(cfg, fingerprint, mc.to_metadata());
+  hp["max-tokens"] = std::to_string(cfg.max_tokens);
+  hp["min-count"] = std::to_string(cfg.min_count);
+  hp["init"] = recurrent_init_name(cfg.init);
+  hp["dropout"] = exact_decimal(cfg.dropout);
+  hp["teacher-forcing"] = std::string(sampling_schedule_name(cfg.sampling)) + " " +
+                         exact_decimal(cfg.teacher_forcing_start) + " to " +
+                         exact_decimal(cfg.teacher_forcing_end);
 
   log << "train-seq2seq: " << train.size() << " training pairs (" << target_tokens
       << " target tokens with </s>), " << valid_pairs.size() << " validation and "

@@ -123,27 +123,10 @@ TaggerTrainResult train_tagger(const TaggerTrainConfig& cfg_in, std::ostream& lo
   Optimizer<float> opt(cfg.optimizer);
 
   const int64_t per_epoch = (int64_t(train.size()) + cfg.batch - 1) / cfg.batch;
-  const OptimizerConfig& o = cfg.optimizer;
-  const std::map<std::string, std::string> hp = {
-      {"data", fingerprint},
-      {"max-words", std::to_string(cfg.max_words)},
-      {"min-count", std::to_string(cfg.min_count)},
-      {"model",
-       [&] {
-         std::string s;
-         for (const auto& [k, v] : mc.to_metadata()) s += k + "=" + v + ";";
-         return s;
-       }()},
-      {"init", recurrent_init_name(cfg.init)},
-      {"batch", std::to_string(cfg.batch)},
-      {"optimizer", optimizer_kind_name(o.kind)},
-      {"lr", exact_decimal(o.lr)},
-      {"momentum", exact_decimal(o.momentum)},
-      {"weight-decay", exact_decimal(o.weight_decay)},
-      {"clip", exact_decimal(cfg.clip)},
-      {"lr-schedule",
-       cfg.cosine_schedule ? "cosine to " + exact_decimal(cfg.lr_min_factor) : "constant"},
-      {"seed", std::to_string(cfg.seed)}};
+  std::map<std::string, std::string> hp = run_settings(cfg, fingerprint, mc.to_metadata());
+  hp["max-words"] = std::to_string(cfg.max_words);
+  hp["min-count"] = std::to_string(cfg.min_count);
+  hp["init"] = recurrent_init_name(cfg.init);
 
   char unk_share[32];
   std::snprintf(unk_share, sizeof unk_share, "%.2f%%",

@@ -19,6 +19,7 @@
 #include "recur/core/rng.h"
 #include "recur/train/optimizer.h"
 #include "recur/train/param.h"
+#include "recur/train/run_files.h"
 
 namespace recur {
 
