@@ -6,7 +6,7 @@
 
 #include "recur/core/error.h"
 #include "recur/core/hash.h"
-#include "recur/data/labeled.h"
+#include "recur/data/text_lines.h"
 #include "recur/io/file.h"
 
 namespace recur {
@@ -46,25 +46,8 @@ std::vector<Pronunciation> read_cmudict(const std::string& path) {
   const std::string bytes = read_file_bytes(path);
   std::vector<Pronunciation> prons;
   std::unordered_map<std::string, int64_t> seen;  // word -> pronunciations read so far
-  size_t start = 0;
-  for (int64_t line_no = 1; start < bytes.size(); ++line_no) {
-    size_t end = bytes.find('\n', start);
-    if (end == std::string::npos) end = bytes.size();  // the last line may lack its newline
-    const std::string_view line(bytes.data() + start, end - start);
-    start = end + 1;
-    const std::string where = path + ":" + std::to_string(line_no);
-    const size_t cr = line.find('\r');
-    RECUR_CHECK(cr == std::string_view::npos,
-                where << ": carriage return at column " << cr + 1
-                      << "; expected \\n line endings (convert the file from CRLF)");
-    const size_t bad = find_invalid_utf8(line);
-    if (bad != std::string_view::npos) {
-      char hex[8];
-      std::snprintf(hex, sizeof hex, "0x%02x", unsigned((unsigned char)line[bad]));
-      RECUR_FAIL(where << ": byte " << hex << " at column " << bad + 1
-                       << " is not valid UTF-8; expected UTF-8 text");
-    }
-    if (line.starts_with(";;;")) continue;  // cmudict-0.7b comment line
+  for_each_text_line(bytes, path, [&](std::string_view line, const std::string& where) {
+    if (line.starts_with(";;;")) return;  // cmudict-0.7b comment line
 
     // Fields separated by runs of spaces or tabs, up to a field that starts a '#' comment.
     std::vector<std::pair<std::string_view, size_t>> fields;  // text, 1-based column
@@ -79,7 +62,7 @@ std::vector<Pronunciation> read_cmudict(const std::string& path) {
       fields.push_back({line.substr(i, j - i), i + 1});
       i = j;
     }
-    if (fields.empty()) continue;  // blank (or only a comment)
+    if (fields.empty()) return;  // blank (or only a comment)
 
     const std::string_view key = fields[0].first;
     RECUR_CHECK(fields.size() >= 2,
@@ -102,7 +85,7 @@ std::vector<Pronunciation> read_cmudict(const std::string& path) {
       p.phonemes.emplace_back(ph);
     }
     prons.push_back(std::move(p));
-  }
+  });
   RECUR_CHECK(!prons.empty(),
               "'" << path << "' holds no pronunciations; expected lines of WORD PHONEME...");
   return prons;

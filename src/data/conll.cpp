@@ -6,7 +6,7 @@
 #include <string_view>
 
 #include "recur/core/error.h"
-#include "recur/data/labeled.h"
+#include "recur/data/text_lines.h"
 #include "recur/io/file.h"
 
 namespace recur {
@@ -29,28 +29,11 @@ std::vector<TaggedSequence> read_conll(const std::string& path) {
   const std::string bytes = read_file_bytes(path);
   std::vector<TaggedSequence> out;
   TaggedSequence cur;
-  size_t start = 0;
-  for (int64_t line_no = 1; start < bytes.size(); ++line_no) {
-    size_t end = bytes.find('\n', start);
-    if (end == std::string::npos) end = bytes.size();  // the last line may lack its newline
-    const std::string_view line(bytes.data() + start, end - start);
-    start = end + 1;
+  for_each_text_line(bytes, path, [&](std::string_view line, const std::string& where) {
     if (line.empty()) {
       if (!cur.tokens.empty()) out.push_back(std::move(cur));
       cur = {};
-      continue;
-    }
-    const std::string where = path + ":" + std::to_string(line_no);
-    const size_t cr = line.find('\r');
-    RECUR_CHECK(cr == std::string_view::npos,
-                where << ": carriage return at column " << cr + 1
-                      << "; expected \\n line endings (convert the file from CRLF)");
-    const size_t bad = find_invalid_utf8(line);
-    if (bad != std::string_view::npos) {
-      char hex[8];
-      std::snprintf(hex, sizeof hex, "0x%02x", unsigned((unsigned char)line[bad]));
-      RECUR_FAIL(where << ": byte " << hex << " at column " << bad + 1
-                       << " is not valid UTF-8; expected UTF-8 text");
+      return;
     }
     const size_t tab = line.find('\t');
     RECUR_CHECK(tab != std::string_view::npos,
@@ -70,7 +53,7 @@ std::vector<TaggedSequence> read_conll(const std::string& path) {
                        << "; expected a tag without spaces");
     cur.tokens.emplace_back(token);
     cur.tags.emplace_back(tag);
-  }
+  });
   if (!cur.tokens.empty()) out.push_back(std::move(cur));
   RECUR_CHECK(!out.empty(), "'" << path
                                 << "' holds no sequences; expected token<TAB>tag lines with an "

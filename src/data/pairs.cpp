@@ -6,7 +6,7 @@
 #include <string_view>
 
 #include "recur/core/error.h"
-#include "recur/data/labeled.h"
+#include "recur/data/text_lines.h"
 #include "recur/io/file.h"
 
 namespace recur {
@@ -52,25 +52,8 @@ const char* token_problem(std::string_view t) {
 std::vector<SequencePair> read_sequence_pairs(const std::string& path) {
   const std::string bytes = read_file_bytes(path);
   std::vector<SequencePair> pairs;
-  size_t start = 0;
-  for (int64_t line_no = 1; start < bytes.size(); ++line_no) {
-    size_t end = bytes.find('\n', start);
-    if (end == std::string::npos) end = bytes.size();  // the last line may lack its newline
-    const std::string_view line(bytes.data() + start, end - start);
-    start = end + 1;
-    if (line.empty()) continue;
-    const std::string where = path + ":" + std::to_string(line_no);
-    const size_t cr = line.find('\r');
-    RECUR_CHECK(cr == std::string_view::npos,
-                where << ": carriage return at column " << cr + 1
-                      << "; expected \\n line endings (convert the file from CRLF)");
-    const size_t bad = find_invalid_utf8(line);
-    if (bad != std::string_view::npos) {
-      char hex[8];
-      std::snprintf(hex, sizeof hex, "0x%02x", unsigned((unsigned char)line[bad]));
-      RECUR_FAIL(where << ": byte " << hex << " at column " << bad + 1
-                       << " is not valid UTF-8; expected UTF-8 text");
-    }
+  for_each_text_line(bytes, path, [&](std::string_view line, const std::string& where) {
+    if (line.empty()) return;
     const size_t tab = line.find('\t');
     RECUR_CHECK(tab != std::string_view::npos,
                 where << ": no tab in '" << line
@@ -82,7 +65,7 @@ std::vector<SequencePair> read_sequence_pairs(const std::string& path) {
     p.source = split_tokens(line.substr(0, tab), 1, "source", where);
     p.target = split_tokens(line.substr(tab + 1), tab + 2, "target", where);
     pairs.push_back(std::move(p));
-  }
+  });
   RECUR_CHECK(!pairs.empty(),
               "'" << path << "' holds no pairs; expected lines of source<TAB>target");
   return pairs;
