@@ -176,6 +176,8 @@ void add_seq2seq(CLI::App& app, Action& action) {
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   add_network_options(c, a->net);
+  c->get_option("--dropout")
+      ->description("Dropout on both embeddings and the decoder's output, and between layers");
   c->add_flag("--unidirectional", a->unidirectional,
               "One-directional encoder (default: bidirectional)");
   c->add_option("--decoder-hidden", a->decoder_hidden,
