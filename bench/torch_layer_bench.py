@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Times PyTorch's nn.LSTM/nn.GRU/nn.RNN forward and forward+backward with the same arguments and
-output format as recur_layer_bench (medians in ms, one JSON line)."""
+medians as `recur bench-rnn` (ms, one JSON line with forward_ms and train_ms)."""
 import argparse
 import json
 import statistics

@@ -1,0 +1,126 @@
+// `recur bench-rnn`: times the recurrent layer in one of three modes and prints one JSON line with
+// the median and the achieved GFLOP/s. bench/compare_torch.sh runs it beside PyTorch.
+//   forward  one forward pass over (T,B,I)
+//   train    one forward and one backward pass (BPTT, all gradients)
+//   step     one time step of streaming inference: (1,B,I) in, the state kept from the last step
+// FLOPs counted: the GEMMs only, 2 B G H (in + H) per step, layer and direction (in = I for the
+// first layer, D*H above); train counts three times the forward (the backward's dX and dW GEMMs).
+#include <omp.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <vector>
+
+#include "commands.h"
+#include "recur/core/gemm.h"
+#include "recur/core/memory.h"
+#include "recur/layers/rnn.h"
+
+namespace recur::cli {
+namespace {
+
+struct BenchArgs {
+  std::string cell = "lstm", mode = "forward";
+  int64_t hidden = 256, batch = 32, steps = 64, input = 0;
+  int layers = 1, threads = 0, repeat = 10;
+  bool bidirectional = false;
+};
+
+double forward_flops(const RnnConfig& c, int64_t B, int64_t T) {
+  double f = 0;
+  const int64_t G = c.gates(), H = c.hidden_size, D = c.directions();
+  for (int l = 0; l < c.num_layers; ++l) {
+    const int64_t in = l == 0 ? c.input_size : D * H;
+    f += 2.0 * double(B * G * H * (in + H)) * double(T * D);
+  }
+  return f;
+}
+
+void run_bench(const BenchArgs& a) {
+  retain_freed_memory();
+  set_num_threads(a.threads);
+  RnnConfig cfg;
+  cfg.cell = parse_cell(a.cell);
+  cfg.hidden_size = a.hidden;
+  cfg.input_size = a.input > 0 ? a.input : a.hidden;
+  cfg.num_layers = a.layers;
+  cfg.bidirectional = a.bidirectional;
+  cfg.validate();
+  RECUR_CHECK(a.mode != "step" || !a.bidirectional,
+              "--mode step streams one direction: a bidirectional layer needs the whole sequence");
+  RnnParams<float> params(cfg), grads(cfg);
+  Rng rng(1);
+  init_rnn_uniform(params, rng);
+  const int64_t T = a.mode == "step" ? 1 : a.steps, B = a.batch, I = cfg.input_size;
+  Tensor<float> x({T, B, I});
+  for (auto& v : x.data) v = float(rng.uniform(-1, 1));
+  Tensor<float> dy({T, B, cfg.directions() * a.hidden});
+  for (auto& v : dy.data) v = float(rng.uniform(-1, 1));
+
+  using clock = std::chrono::steady_clock;
+  std::vector<double> ms;
+  RnnState<float> state;  // step mode: carried from step to step
+  for (int r = 0; r <= a.repeat; ++r) {
+    Tensor<float> y, dx;
+    RnnState<float> fin, dinit;
+    RnnCache<float> cache;
+    const auto t0 = clock::now();
+    if (a.mode == "step") {
+      for (int64_t t = 0; t < a.steps; ++t) {
+        rnn_forward(y, fin, cache, params, x, {}, state.h.empty() ? nullptr : &state);
+        std::swap(state, fin);
+      }
+    } else {
+      rnn_forward(y, fin, cache, params, x, {}, nullptr);
+      if (a.mode == "train") rnn_backward(dx, dinit, grads, cache, params, dy, nullptr);
+    }
+    const double elapsed = std::chrono::duration<double, std::milli>(clock::now() - t0).count();
+    if (r > 0) ms.push_back(a.mode == "step" ? elapsed / double(a.steps) : elapsed);  // r 0: warm-up
+  }
+  std::sort(ms.begin(), ms.end());
+  const double median = ms[ms.size() / 2];
+  const double flops = forward_flops(cfg, B, T) * (a.mode == "train" ? 3 : 1);
+  std::printf(
+      "{\"impl\": \"recur\", \"mode\": \"%s\", \"cell\": \"%s\", \"hidden\": %lld, \"batch\": %lld, "
+      "\"steps\": %lld, \"input\": %lld, \"layers\": %d, \"bidirectional\": %s, \"threads\": %d, "
+      "\"repeat\": %d, \"median_ms\": %.4f, \"min_ms\": %.4f, \"gflops\": %.2f}\n",
+      a.mode.c_str(), a.cell.c_str(), (long long)a.hidden, (long long)B, (long long)a.steps,
+      (long long)I, a.layers, a.bidirectional ? "true" : "false", omp_get_max_threads(), a.repeat, median,
+      ms.front(), flops / (median * 1e6));
+}
+
+}  // namespace
+
+void add_bench_rnn(CLI::App& app, Action& action) {
+  auto a = std::make_shared<BenchArgs>();
+  CLI::App* c = app.add_subcommand(
+      "bench-rnn",
+      "Time the recurrent layer on random data and print one JSON line: the median and fastest "
+      "time of one forward pass (--mode forward), one forward+backward (train), or one step of "
+      "streaming inference with the state kept (step), and the GEMM GFLOP/s achieved. "
+      "bench/compare_torch.sh runs it beside PyTorch.");
+  c->add_option("--cell", a->cell, "Recurrent cell")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"lstm", "gru", "rnn_tanh", "rnn_relu"}));
+  c->add_option("--mode", a->mode, "forward, train (forward+backward) or step")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"forward", "train", "step"}));
+  c->add_option("--hidden", a->hidden, "Hidden size H")->capture_default_str()->check(CLI::PositiveNumber);
+  c->add_option("--batch", a->batch, "Batch B")->capture_default_str()->check(CLI::PositiveNumber);
+  c->add_option("--steps", a->steps, "Time steps T (step mode: steps per timed repetition)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  c->add_option("--input", a->input, "Input size I (0: the hidden size)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  c->add_option("--layers", a->layers, "Stacked layers")->capture_default_str()->check(CLI::PositiveNumber);
+  c->add_flag("--bidirectional", a->bidirectional, "Both directions (not with --mode step)");
+  c->add_option("--threads", a->threads, "CPU threads (0: all cores)")->capture_default_str();
+  c->add_option("--repeat", a->repeat, "Timed repetitions after one warm-up")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  c->callback([a, &action] { action = [a] { run_bench(*a); }; });
+}
+
+}  // namespace recur::cli
