@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# The CPU speed table of the README, in one run on this machine: recur's layer against PyTorch's
+# nn.LSTM/nn.GRU (1 thread, its fastest here) and against oneDNN's own LSTM / linear-before-reset
+# GRU forward primitives (recur_onednn_bench), one layer, input size = hidden size, fp32. recur and
+# oneDNN run on 1 and 2 threads and each keeps its faster; every time is a median (--repeat).
+# Ratios are reference time / recur time (above 1: recur is faster). GFLOP/s count the GEMMs.
+#   bench/rnn_table.sh [build dir] [repeat]      (build first: scripts/build.sh)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build=${1:-build}
+repeat=${2:-10}
+field() { sed "s/.*\"$1\": \\([0-9.]*\\).*/\\1/"; }
+best() { tr ' ' '\n' | sort -g | head -1; }
+printf "%-5s %-15s %9s %9s %9s | %9s %9s %8s | %7s %7s %7s | %7s %7s\n" cell "(H,B,T)" torch_fwd \
+  torch_trn onednn_f recur_fwd recur_trn gflops "fwd/pt" "trn/pt" "fwd/dnn" "thr_fwd" "thr_trn"
+for cell in lstm gru; do
+  for hbt in "128 1 100" "256 32 64" "512 32 64" "1024 16 32"; do
+    read -r H B T <<<"$hbt"
+    args=(--cell "$cell" --hidden "$H" --batch "$B" --steps "$T" --input "$H" --repeat "$repeat")
+    torch=$(/usr/bin/python3 bench/torch_layer_bench.py "${args[@]}" --layers 1 --threads 1)
+    pf=$(field forward_ms <<<"$torch")
+    pt=$(field train_ms <<<"$torch")
+    dnn=$(for th in 1 2; do "$build/recur_onednn_bench" "${args[@]}" --threads "$th" | field median_ms; done | best)
+    declare -A rf=() rt=()
+    for th in 1 2; do
+      rf[$th]=$("$build/recur" bench-rnn "${args[@]}" --threads "$th" --mode forward | field median_ms)
+      rt[$th]=$("$build/recur" bench-rnn "${args[@]}" --threads "$th" --mode train | field median_ms)
+    done
+    tf=1; awk -v a="${rf[2]}" -v b="${rf[1]}" 'BEGIN { exit !(a < b) }' && tf=2
+    tt=1; awk -v a="${rt[2]}" -v b="${rt[1]}" 'BEGIN { exit !(a < b) }' && tt=2
+    of=${rf[$tf]}; ot=${rt[$tt]}
+    gf=$("$build/recur" bench-rnn "${args[@]}" --threads "$tt" --mode train | field gflops)
+    awk -v c="$cell" -v s="($H,$B,$T)" -v pf="$pf" -v pt="$pt" -v d="$dnn" -v of="$of" -v ot="$ot" \
+        -v gf="$gf" -v tf="$tf" -v tt="$tt" 'BEGIN {
+      printf "%-5s %-15s %9.2f %9.2f %9.2f | %9.2f %9.2f %8.1f | %6.2fx %6.2fx %6.2fx | %7d %7d\n",
+             c, s, pf, pt, d, of, ot, gf, pf / of, pt / ot, d / of, tf, tt }'
+  done
+done
+echo "times in ms; gflops = recur train GEMM GFLOP/s; $(date -u +%Y-%m-%d), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
