@@ -2,6 +2,7 @@
 // default initialisation and construction from a PyTorch state_dict.
 #include <cmath>
 
+#include "recur/io/metadata.h"
 #include "recur/layers/rnn.h"
 
 namespace recur {
@@ -53,42 +54,16 @@ std::map<std::string, std::string> RnnConfig::to_metadata() const {
           {"gru_convention", gru == GruConvention::reset_after ? "reset_after" : "reset_before"}};
 }
 
-namespace {
-std::string meta_get(const std::map<std::string, std::string>& m, const std::string& k) {
-  auto it = m.find(k);
-  RECUR_CHECK(it != m.end(), "model metadata has no '" << k << "'");
-  return it->second;
-}
-int64_t meta_int(const std::map<std::string, std::string>& m, const std::string& k) {
-  const std::string v = meta_get(m, k);
-  try {
-    size_t used = 0;
-    const long long x = std::stoll(v, &used);
-    RECUR_CHECK(used == v.size(), "");
-    return x;
-  } catch (...) {
-    RECUR_FAIL("model metadata '" << k << "' = '" << v << "' is not an integer");
-  }
-}
-bool meta_bool(const std::map<std::string, std::string>& m, const std::string& k) {
-  auto it = m.find(k);
-  if (it == m.end()) return false;
-  RECUR_CHECK(it->second == "true" || it->second == "false",
-              "model metadata '" << k << "' = '" << it->second << "' is not true/false");
-  return it->second == "true";
-}
-}  // namespace
-
 RnnConfig RnnConfig::from_metadata(const std::map<std::string, std::string>& m) {
   RnnConfig c;
-  c.cell = parse_cell(meta_get(m, "cell"));
-  c.input_size = meta_int(m, "input_size");
-  c.hidden_size = meta_int(m, "hidden_size");
-  c.num_layers = int(meta_int(m, "num_layers"));
-  c.bidirectional = meta_bool(m, "bidirectional");
+  c.cell = parse_cell(metadata_string(m, "cell", "model"));
+  c.input_size = metadata_int(m, "input_size", "model");
+  c.hidden_size = metadata_int(m, "hidden_size", "model");
+  c.num_layers = int(metadata_int(m, "num_layers", "model"));
+  c.bidirectional = metadata_bool(m, "bidirectional", "model");
   if (m.count("dropout")) c.dropout = std::stod(m.at("dropout"));
-  c.peephole = meta_bool(m, "peephole");
-  c.coupled = meta_bool(m, "coupled");
+  c.peephole = metadata_bool(m, "peephole", "model");
+  c.coupled = metadata_bool(m, "coupled", "model");
   if (m.count("gru_convention")) {
     const std::string g = m.at("gru_convention");
     RECUR_CHECK(g == "reset_after" || g == "reset_before",

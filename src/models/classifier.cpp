@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "recur/io/metadata.h"
 #include "recur/models/named_tensors.h"
 #include "recur/nn/embedding.h"
 #include "recur/nn/linear.h"
@@ -88,21 +89,8 @@ std::map<std::string, std::string> ClassifierConfig::to_metadata() const {
 }
 
 ClassifierConfig ClassifierConfig::from_metadata(const std::map<std::string, std::string>& meta) {
-  auto get = [&](const char* k) {
-    auto it = meta.find(k);
-    RECUR_CHECK(it != meta.end(), "classifier metadata has no '" << k << "'");
-    return it->second;
-  };
-  auto num = [&](const char* k) {
-    const std::string v = get(k);
-    try {
-      size_t used = 0;
-      const long long x = std::stoll(v, &used);
-      if (used == v.size()) return int64_t(x);
-    } catch (...) {
-    }
-    RECUR_FAIL("classifier metadata '" << k << "' = '" << v << "' is not an integer");
-  };
+  auto get = [&](const char* k) { return metadata_string(meta, k, "classifier"); };
+  auto num = [&](const char* k) { return metadata_int(meta, k, "classifier"); };
   ClassifierConfig c;
   c.rnn = RnnConfig::from_metadata(meta);
   c.vocab = num("input_vocab");

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "recur/io/metadata.h"
 #include "recur/models/named_tensors.h"
 #include "recur/nn/embedding.h"
 #include "recur/nn/linear.h"
@@ -50,18 +51,8 @@ std::map<std::string, std::string> ConditionalLmConfig::to_metadata() const {
 }
 
 ConditionalLmConfig ConditionalLmConfig::from_metadata(const std::map<std::string, std::string>& meta) {
-  auto get = [&](const char* k) {
-    auto it = meta.find(k);
-    RECUR_CHECK(it != meta.end(), "conditional model metadata has no '" << k << "'");
-    return it->second;
-  };
-  auto num = [&](const char* k) {
-    try {
-      return int64_t(std::stoll(get(k)));
-    } catch (const std::logic_error&) {
-      RECUR_FAIL("conditional model metadata '" << k << "' is not an integer");
-    }
-  };
+  auto get = [&](const char* k) { return metadata_string(meta, k, "conditional model"); };
+  auto num = [&](const char* k) { return metadata_int(meta, k, "conditional model"); };
   ConditionalLmConfig c;
   c.rnn = RnnConfig::from_metadata(meta);
   c.conditions = num("conditions");

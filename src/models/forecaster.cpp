@@ -9,6 +9,7 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "recur/io/metadata.h"
 #include "recur/models/named_tensors.h"
 #include "recur/nn/linear.h"
 
@@ -60,21 +61,8 @@ std::map<std::string, std::string> ForecasterConfig::to_metadata() const {
 }
 
 ForecasterConfig ForecasterConfig::from_metadata(const std::map<std::string, std::string>& meta) {
-  auto get = [&](const char* k) {
-    auto it = meta.find(k);
-    RECUR_CHECK(it != meta.end(), "forecaster metadata has no '" << k << "'");
-    return it->second;
-  };
-  auto num = [&](const char* k) {
-    const std::string v = get(k);
-    try {
-      size_t used = 0;
-      const long long x = std::stoll(v, &used);
-      if (used == v.size()) return int64_t(x);
-    } catch (...) {
-    }
-    RECUR_FAIL("forecaster metadata '" << k << "' = '" << v << "' is not an integer");
-  };
+  auto get = [&](const char* k) { return metadata_string(meta, k, "forecaster"); };
+  auto num = [&](const char* k) { return metadata_int(meta, k, "forecaster"); };
   ForecasterConfig c;
   c.rnn = RnnConfig::from_metadata(meta);
   c.strategy = parse_forecast_strategy(get("strategy"));

@@ -11,6 +11,7 @@
 #include "cells/cell.h"
 #include "kernels/cpu/activations.h"
 #include "kernels/cpu/parallel.h"
+#include "recur/io/metadata.h"
 #include "recur/models/named_tensors.h"
 #include "recur/nn/embedding.h"
 #include "recur/nn/linear.h"
@@ -102,18 +103,6 @@ void Seq2SeqConfig::validate() const {
 }
 
 namespace {
-const std::string& meta_get(const std::map<std::string, std::string>& m, const std::string& k) {
-  auto it = m.find(k);
-  RECUR_CHECK(it != m.end(), "seq2seq metadata has no '" << k << "'");
-  return it->second;
-}
-int64_t meta_num(const std::map<std::string, std::string>& m, const std::string& k) {
-  try {
-    return int64_t(std::stoll(meta_get(m, k)));
-  } catch (const std::logic_error&) {
-    RECUR_FAIL("seq2seq metadata '" << k << "' is not an integer");
-  }
-}
 std::map<std::string, std::string> with_prefix(const std::map<std::string, std::string>& m,
                                                const std::string& prefix) {
   std::map<std::string, std::string> out;
@@ -146,13 +135,13 @@ Seq2SeqConfig Seq2SeqConfig::from_metadata(const std::map<std::string, std::stri
   Seq2SeqConfig c;
   c.encoder = RnnConfig::from_metadata(strip_prefix(meta, "encoder."));
   c.decoder = RnnConfig::from_metadata(strip_prefix(meta, "decoder."));
-  c.source_vocab = meta_num(meta, "source_vocab");
-  c.target_vocab = meta_num(meta, "target_vocab");
-  c.source_embed = meta_num(meta, "source_embed");
-  c.target_embed = meta_num(meta, "target_embed");
-  c.context = parse_context_kind(meta_get(meta, "context"));
-  c.use = parse_context_use(meta_get(meta, "context_use"));
-  c.attention_size = meta_num(meta, "attention_size");
+  c.source_vocab = metadata_int(meta, "source_vocab", "seq2seq");
+  c.target_vocab = metadata_int(meta, "target_vocab", "seq2seq");
+  c.source_embed = metadata_int(meta, "source_embed", "seq2seq");
+  c.target_embed = metadata_int(meta, "target_embed", "seq2seq");
+  c.context = parse_context_kind(metadata_string(meta, "context", "seq2seq"));
+  c.use = parse_context_use(metadata_string(meta, "context_use", "seq2seq"));
+  c.attention_size = metadata_int(meta, "attention_size", "seq2seq");
   c.validate();
   return c;
 }

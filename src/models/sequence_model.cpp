@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "recur/io/metadata.h"
 #include "recur/models/named_tensors.h"
 #include "recur/nn/embedding.h"
 #include "recur/nn/linear.h"
@@ -32,15 +33,7 @@ std::map<std::string, std::string> SequenceModelConfig::to_metadata() const {
 SequenceModelConfig SequenceModelConfig::from_metadata(const std::map<std::string, std::string>& meta) {
   SequenceModelConfig c;
   c.rnn = RnnConfig::from_metadata(meta);
-  auto num = [&](const char* k) {
-    auto it = meta.find(k);
-    RECUR_CHECK(it != meta.end(), "model metadata has no '" << k << "'");
-    try {
-      return int64_t(std::stoll(it->second));
-    } catch (...) {
-      RECUR_FAIL("model metadata '" << k << "' = '" << it->second << "' is not an integer");
-    }
-  };
+  auto num = [&](const char* k) { return metadata_int(meta, k, "model"); };
   c.vocab = num("input_vocab");
   c.outputs = num("outputs");
   c.embed = num("embed");
