@@ -86,19 +86,21 @@ int64_t edit_distance(const std::vector<std::string>& a, const std::vector<std::
   return row[b.size()];
 }
 
-void SequenceErrors::add(const std::vector<std::string>& hypothesis,
-                         const std::vector<const std::vector<std::string>*>& references) {
+size_t SequenceErrors::add(const std::vector<std::string>& hypothesis,
+                           const std::vector<const std::vector<std::string>*>& references) {
   RECUR_CHECK(!references.empty(), "an item needs at least one reference");
   int64_t best = -1, best_len = 0;
-  for (const auto* r : references) {
-    const int64_t d = edit_distance(hypothesis, *r);
-    if (best < 0 || d < best || (d == best && int64_t(r->size()) > best_len))
-      best = d, best_len = int64_t(r->size());
+  size_t closest = 0;
+  for (size_t i = 0; i < references.size(); ++i) {
+    const int64_t d = edit_distance(hypothesis, *references[i]);
+    const int64_t len = int64_t(references[i]->size());
+    if (best < 0 || d < best || (d == best && len > best_len)) best = d, best_len = len, closest = i;
   }
   ++items;
   items_wrong += best != 0;
   token_errors += best;
   reference_tokens += best_len;
+  return closest;
 }
 
 std::vector<SourceGroup> group_by_source(const std::vector<SequencePair>& pairs) {
@@ -170,13 +172,9 @@ Seq2SeqEvaluation evaluate_seq2seq(const Seq2SeqModel& m, const std::vector<Sequ
   const auto hyps = decode_sources(m, sources, opt);
   for (size_t i = 0; i < groups.size(); ++i) {
     const int64_t wrong_before = ev.errors.items_wrong;
-    ev.errors.add(hyps[i], groups[i].references);
-    if (ev.errors.items_wrong > wrong_before && ev.samples.size() < 10) {
-      const std::vector<std::string>* closest = groups[i].references[0];
-      for (const auto* r : groups[i].references)
-        if (edit_distance(hyps[i], *r) < edit_distance(hyps[i], *closest)) closest = r;
-      ev.samples.push_back({*groups[i].source, hyps[i], *closest});
-    }
+    const size_t closest = ev.errors.add(hyps[i], groups[i].references);
+    if (ev.errors.items_wrong > wrong_before && ev.samples.size() < 10)
+      ev.samples.push_back({*groups[i].source, hyps[i], *groups[i].references[closest]});
   }
   return ev;
 }

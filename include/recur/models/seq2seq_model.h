@@ -49,9 +49,10 @@ int64_t edit_distance(const std::vector<std::string>& a, const std::vector<std::
 struct SequenceErrors {
   int64_t items = 0, items_wrong = 0;
   int64_t reference_tokens = 0, token_errors = 0;
-  // Scores one hypothesis against its references (the closest one counts).
-  void add(const std::vector<std::string>& hypothesis,
-           const std::vector<const std::vector<std::string>*>& references);
+  // Scores one hypothesis against its references (the closest one counts); returns the index of
+  // that reference (ties: the longer one).
+  size_t add(const std::vector<std::string>& hypothesis,
+             const std::vector<const std::vector<std::string>*>& references);
   double token_error_rate() const {
     return reference_tokens ? double(token_errors) / double(reference_tokens) : 0.0;
   }
