@@ -243,6 +243,24 @@ void init_seq2seq(Seq2Seq<T>& m, Rng& rng, RecurrentInit scheme) {
   init_linear_uniform(m.w_out, m.b_out, rng);
 }
 
+namespace {
+// The sources as one padded, time-major (S,B) block of ids (padding 0) with their lengths.
+void pad_sources(const std::vector<const std::vector<int64_t>*>& sources, int64_t& steps,
+                 std::vector<int64_t>& ids, std::vector<int64_t>& lengths) {
+  const size_t B = sources.size();
+  steps = 0;
+  lengths.clear();
+  for (size_t s = 0; s < B; ++s) {
+    RECUR_CHECK(!sources[s]->empty(), "source " << s << " of the batch is empty");
+    steps = std::max(steps, int64_t(sources[s]->size()));
+    lengths.push_back(int64_t(sources[s]->size()));
+  }
+  ids.assign(size_t(steps) * B, 0);
+  for (size_t s = 0; s < B; ++s)
+    for (size_t i = 0; i < sources[s]->size(); ++i) ids[i * B + s] = (*sources[s])[i];
+}
+}  // namespace
+
 Seq2SeqBatch make_seq2seq_batch(const std::vector<const std::vector<int64_t>*>& sources,
                                 const std::vector<const std::vector<int64_t>*>& targets) {
   RECUR_CHECK(!sources.empty() && sources.size() == targets.size(),
@@ -250,20 +268,13 @@ Seq2SeqBatch make_seq2seq_batch(const std::vector<const std::vector<int64_t>*>& 
                                                               << targets.size() << " targets)");
   Seq2SeqBatch b;
   b.batch = int64_t(sources.size());
-  for (size_t s = 0; s < sources.size(); ++s) {
-    RECUR_CHECK(!sources[s]->empty(), "source " << s << " of the batch is empty");
-    b.source_steps = std::max(b.source_steps, int64_t(sources[s]->size()));
-    b.target_steps = std::max(b.target_steps, int64_t(targets[s]->size()) + 1);
-  }
+  pad_sources(sources, b.source_steps, b.source, b.source_lengths);
+  for (const auto* t : targets) b.target_steps = std::max(b.target_steps, int64_t(t->size()) + 1);
   const int64_t B = b.batch;
-  b.source.assign(size_t(b.source_steps * B), 0);
   b.inputs.assign(size_t(b.target_steps * B), Seq2SeqConfig::kEos);
   b.targets.assign(size_t(b.target_steps * B), -1);
   for (int64_t s = 0; s < B; ++s) {
-    const std::vector<int64_t>& src = *sources[size_t(s)];
     const std::vector<int64_t>& tgt = *targets[size_t(s)];
-    b.source_lengths.push_back(int64_t(src.size()));
-    for (size_t i = 0; i < src.size(); ++i) b.source[i * size_t(B) + size_t(s)] = src[i];
     const int64_t n = int64_t(tgt.size());
     for (int64_t t = 0; t <= n; ++t) {
       const size_t at = size_t(t * B + s);
@@ -811,18 +822,14 @@ std::vector<std::vector<int64_t>> seq2seq_greedy(const Seq2Seq<float>& m,
                                                  int64_t max_len) {
   RECUR_CHECK(!sources.empty(), "nothing to decode");
   const int64_t B = int64_t(sources.size()), V = m.config.target_vocab;
-  int64_t S = 0, limit = 0;
+  int64_t limit = 0;
   for (const auto* s : sources) {
     RECUR_CHECK(!s->empty(), "cannot decode an empty source");
-    S = std::max(S, int64_t(s->size()));
     limit = std::max(limit, default_max_len(int64_t(s->size()), max_len));
   }
-  std::vector<int64_t> src(size_t(S * B), 0), lengths;
-  for (int64_t b = 0; b < B; ++b) {
-    const auto& s = *sources[size_t(b)];
-    lengths.push_back(int64_t(s.size()));
-    for (size_t i = 0; i < s.size(); ++i) src[i * size_t(B) + size_t(b)] = s[i];
-  }
+  int64_t S = 0;
+  std::vector<int64_t> src, lengths;
+  pad_sources(sources, S, src, lengths);
   const Memory<float> mem = encode(m, src, lengths, S, B, {});
   DecoderStart<float> start;
   DecoderState<float> state = decoder_start(m, mem, start);
@@ -858,10 +865,11 @@ std::vector<BeamHypothesis> seq2seq_beam(const Seq2Seq<float>& m, const std::vec
   RECUR_CHECK(!source.empty(), "cannot decode an empty source");
   const int64_t K = beam, S = int64_t(source.size()), V = m.config.target_vocab;
   const int64_t Ld = m.config.decoder.num_layers, limit = default_max_len(S, max_len);
-  std::vector<int64_t> src(size_t(S * K));
-  for (int64_t i = 0; i < S; ++i)
-    for (int64_t k = 0; k < K; ++k) src[size_t(i * K + k)] = source[size_t(i)];
-  const Memory<float> mem = encode(m, src, std::vector<int64_t>(size_t(K), S), S, K, {});
+  int64_t steps = 0;  // the source K times: one row per hypothesis
+  std::vector<int64_t> src, lengths;
+  pad_sources(std::vector<const std::vector<int64_t>*>(static_cast<size_t>(K), &source), steps, src,
+              lengths);
+  const Memory<float> mem = encode(m, src, lengths, S, K, {});
   DecoderStart<float> start;
   DecoderState<float> state = decoder_start(m, mem, start);
 
