@@ -5,6 +5,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config   # toolchain
   libdnnl-dev                                    # oneDNN: GEMMs (f32, bf16 on AMX)
+  liblapack-dev                                  # LAPACK: Cholesky ridge solves, eigenvalues (ESN)
   libcli11-dev nlohmann-json3-dev                # command line, JSON (safetensors headers)
   libgtest-dev googletest libbenchmark-dev       # tests and benchmarks
   python3 python3-numpy python3-torch            # PyTorch reference for parity tests and benchmarks

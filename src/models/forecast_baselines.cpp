@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "recur/core/error.h"
+#include "recur/core/linalg.h"
 
 namespace recur {
 
@@ -37,44 +38,6 @@ Tensor<double> seasonal_forecast(const std::vector<CsvSeries>& data,
               "a seasonal forecast with period " << period << " needs " << period
                                                  << " rows of history before every forecast");
   return batch_major(gather_steps<double>(data, origins, 1 - period, horizon, targets, nullptr));
-}
-
-void cholesky_solve(Tensor<double> G, Tensor<double>& R) {
-  const int64_t n = G.dim(0), m = R.dim(1);
-  RECUR_CHECK(G.shape == Shape({n, n}) && R.dim(0) == n,
-              "cholesky_solve: G " << G.shape_string() << " and R " << R.shape_string());
-  // G = L L^T in place (lower triangle): L_jj = sqrt(G_jj - sum_k L_jk^2),
-  // L_ij = (G_ij - sum_k L_ik L_jk) / L_jj for i > j. A pivot below 1e-12 of its diagonal entry
-  // is rounding noise: the matrix is singular to working precision.
-  for (int64_t j = 0; j < n; ++j) {
-    double d = G[j * n + j];
-    const double diagonal = d;
-    for (int64_t k = 0; k < j; ++k) d -= G[j * n + k] * G[j * n + k];
-    RECUR_CHECK(d > 1e-12 * diagonal, "cholesky_solve: the matrix is not positive definite (pivot "
-                                          << j << " of " << n << " is " << d
-                                          << ", its diagonal entry " << diagonal
-                                          << "); the features are collinear: use a positive ridge");
-    const double l = std::sqrt(d);
-    G[j * n + j] = l;
-    for (int64_t i = j + 1; i < n; ++i) {
-      double s = G[i * n + j];
-      for (int64_t k = 0; k < j; ++k) s -= G[i * n + k] * G[j * n + k];
-      G[i * n + j] = s / l;
-    }
-  }
-  // L Z = R (forward), then L^T X = Z (backward), column by column of R.
-  for (int64_t c = 0; c < m; ++c) {
-    for (int64_t i = 0; i < n; ++i) {
-      double s = R[i * m + c];
-      for (int64_t k = 0; k < i; ++k) s -= G[i * n + k] * R[k * m + c];
-      R[i * m + c] = s / G[i * n + i];
-    }
-    for (int64_t i = n - 1; i >= 0; --i) {
-      double s = R[i * m + c];
-      for (int64_t k = i + 1; k < n; ++k) s -= G[k * n + i] * R[k * m + c];
-      R[i * m + c] = s / G[i * n + i];
-    }
-  }
 }
 
 LinearAr fit_linear_ar(const Tensor<double>& X, const Tensor<double>& Y, double ridge) {

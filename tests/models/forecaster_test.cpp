@@ -255,20 +255,6 @@ TEST(LinearAr, RecoversANoiselessAr2ProcessCoefficients) {
   EXPECT_NEAR(ar3.weight[1] + ar3.weight[2], a1, 1e-4);  // shared between the twin columns
 }
 
-TEST(LinearAr, CholeskySolvesASmallSystem) {
-  Tensor<double> G({3, 3}, {4, 2, 0.4, 2, 5, 1, 0.4, 1, 3}), R({3, 2}, {1, 0, 2, 1, 3, -1});
-  const Tensor<double> G0 = G, R0 = R;
-  cholesky_solve(G, R);
-  for (int64_t i = 0; i < 3; ++i)
-    for (int64_t j = 0; j < 2; ++j) {
-      double s = 0;
-      for (int64_t k = 0; k < 3; ++k) s += G0[i * 3 + k] * R[k * 2 + j];
-      EXPECT_NEAR(s, R0[i * 2 + j], 1e-12);
-    }
-  Tensor<double> bad({2, 2}, {1, 2, 2, 1}), r({2, 1}, {1, 1});
-  EXPECT_RECUR_ERROR(cholesky_solve(bad, r), "pivot 1 of 2");
-}
-
 // A model over one column of `values`, direct, 1 layer, with the AR fitted on the training part.
 ForecasterModel small_model(const std::vector<CsvSeries>& data, int64_t window, int64_t horizon,
                             int64_t season, double ridge) {

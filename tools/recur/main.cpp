@@ -30,6 +30,7 @@ int main(int argc, char** argv) {
   recur::cli::add_forecast(app, run);
   recur::cli::add_seq2seq(app, run);
   recur::cli::add_bench_rnn(app, run);
+  recur::cli::add_esn(app, run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

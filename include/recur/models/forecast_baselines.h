@@ -12,7 +12,7 @@
 //                     c = ybar - A xbar
 //                   lambda is relative to the mean eigenvalue, so `ridge` does not depend on the
 //                   data's scale; the intercept is not shrunk. The P x P system (P = W*I, a few
-//                   hundred at most) is solved by Cholesky: G = L L^T, L Z = R, L^T A^T = Z.
+//                   hundred at most) is solved by Cholesky through LAPACK (recur/core/linalg.h).
 //
 // Key: N = examples, P = features (W*I), Q = outputs (H*K), B = origins, H = horizon, K = targets.
 #pragma once
@@ -47,9 +47,5 @@ LinearAr fit_linear_ar(const Tensor<double>& X, const Tensor<double>& Y, double 
 // (N,Q) = X A^T + c.
 Tensor<double> linear_ar_predict(const LinearAr& ar, const Tensor<double>& X);
 
-// Solves G Z = R in place (R (n,m) becomes Z) for a symmetric positive definite G (n,n), by the
-// Cholesky factorisation G = L L^T. Throws recur::Error naming the pivot when G is not positive
-// definite, or singular to working precision (a pivot below 1e-12 of its diagonal entry).
-void cholesky_solve(Tensor<double> G, Tensor<double>& R);
 
 }  // namespace recur
