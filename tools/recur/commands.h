@@ -25,5 +25,6 @@ void add_forecast(CLI::App& app, Action& run);    // train-forecaster, forecast
 void add_seq2seq(CLI::App& app, Action& run);     // train-seq2seq, eval-seq2seq, translate
 void add_bench_rnn(CLI::App& app, Action& run);
 void add_esn(CLI::App& app, Action& run);  // esn, run-esn
+void add_rtrl(CLI::App& app, Action& run);
 
 }  // namespace recur::cli
