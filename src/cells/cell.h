@@ -72,6 +72,16 @@ template <class T> CellOps<T> rnn_ops();
 template <class T> CellOps<T> lstm_ops();
 template <class T> CellOps<T> gru_ops();
 
+// The operations of cfg.cell: the one place a cell kind picks its file.
+template <class T>
+CellOps<T> ops_for(const RnnConfig& cfg) {
+  switch (cfg.cell) {
+    case CellKind::lstm: return lstm_ops<T>();
+    case CellKind::gru: return gru_ops<T>();
+    default: return rnn_ops<T>();
+  }
+}
+
 // The common recurrent-weight gradient: dW_hh += dG^T h_prev, db_hh += column sums of dG.
 template <class T>
 void hh_weight_grads_plain(RnnCellParams<T>& grads, const T* dg_hh, const T* h_prev,

@@ -21,15 +21,6 @@
 namespace recur {
 namespace {
 
-template <class T>
-cells::CellOps<T> ops_for(const RnnConfig& cfg) {
-  switch (cfg.cell) {
-    case CellKind::lstm: return cells::lstm_ops<T>();
-    case CellKind::gru: return cells::gru_ops<T>();
-    default: return cells::rnn_ops<T>();
-  }
-}
-
 void check_lengths(const std::vector<int64_t>& lengths, int64_t T, int64_t B) {
   if (lengths.empty()) return;
   RECUR_CHECK(int64_t(lengths.size()) == B,
@@ -68,7 +59,7 @@ void rnn_forward(Tensor<T>& y, RnnState<T>& final_state, RnnCache<T>& cache,
   const bool dropout = opt.training && cfg.dropout > 0 && L > 1;
   RECUR_CHECK(!dropout || opt.rng, "dropout in training mode needs an Rng");
 
-  const cells::CellOps<T> ops = ops_for<T>(cfg);
+  const cells::CellOps<T> ops = cells::ops_for<T>(cfg);
   const int64_t W = ops.cache_width(cfg);
   std::vector<int64_t> len = lengths.empty() ? std::vector<int64_t>(size_t(B), Ts) : lengths;
 
@@ -164,7 +155,7 @@ void rnn_backward(Tensor<T>& dx, RnnState<T>& dinit, RnnParams<T>& grads, const 
     check_state(dfinal->h, "final h gradient", int64_t(L) * D, B, H);
     if (lstm) check_state(dfinal->c, "final c gradient", int64_t(L) * D, B, H);
   }
-  const cells::CellOps<T> ops = ops_for<T>(cfg);
+  const cells::CellOps<T> ops = cells::ops_for<T>(cfg);
   const int64_t W = ops.cache_width(cfg);
   const std::vector<int64_t>& len = cache.lengths;
 

@@ -26,6 +26,14 @@ assert meta["cell"] == "lstm" and meta["hidden_size"] == "96", meta
 assert h["rnn.weight_hh_l0"]["shape"] == [384, 96], h["rnn.weight_hh_l0"]
 assert "embedding.weight" in h and "decoder.weight" in h
 PY
+# `diagnose` reads the trained model: the gradient of the last character's loss back through time.
+"$recur" diagnose --model "$work/m.safetensors" --text "In the beginning God created the heaven" \
+  --jacobian-every 8 --out "$work/diag.json" >/dev/null || { echo "FAIL: diagnose on the model"; exit 1; }
+/usr/bin/python3 -c '
+import json, sys
+j = json.load(open(sys.argv[1]))
+assert j["steps"] == 38 and len(j["grad_h"]) == 39 and j["grad_h"][38] > 0, j["steps"]
+assert set(j["gates"]) == {"input", "forget", "output"}' "$work/diag.json" || { echo "FAIL: diagnose JSON"; exit 1; }
 # The model file works with `sample` and `eval-lm`.
 sample=$("$recur" sample --model "$work/m.safetensors" --prime "In the beginning" --length 60 --top-k 5 --seed 3)
 [[ "$sample" == "In the beginning"* && ${#sample} -ge 70 ]] || { echo "FAIL: sample: $sample"; exit 1; }

@@ -26,5 +26,6 @@ void add_seq2seq(CLI::App& app, Action& run);     // train-seq2seq, eval-seq2seq
 void add_bench_rnn(CLI::App& app, Action& run);
 void add_esn(CLI::App& app, Action& run);  // esn, run-esn
 void add_rtrl(CLI::App& app, Action& run);
+void add_diagnose(CLI::App& app, Action& run);
 
 }  // namespace recur::cli
