@@ -45,7 +45,8 @@ struct StepBackward {
                     // the same buffer as dg_ih unless CellOps::hh_grads_differ
   T* dh_prev;       // (B,H) out
   T* dc_prev;       // (B,H) out, LSTM only
-  T* dpeep;         // (3H) accumulated, LSTM with peepholes only
+  T* dunit;         // accumulated gradient of the cell's per-unit parameters (unit_params_size):
+                    // LSTM peepholes (3H), a simple RNN's learned leak logits (H); else null
   T* scratch;       // (B,G*H) workspace
 };
 
@@ -71,6 +72,16 @@ inline bool hh_grads_same(const RnnConfig&) { return false; }
 template <class T> CellOps<T> rnn_ops();
 template <class T> CellOps<T> lstm_ops();
 template <class T> CellOps<T> gru_ops();
+
+// How many per-unit parameters the cell has beside its weights and biases (StepBackward::dunit),
+// and which tensor holds them.
+inline int64_t unit_params_size(const RnnConfig& cfg) {
+  return cfg.peephole ? 3 * cfg.hidden_size : cfg.learn_leak ? cfg.hidden_size : 0;
+}
+template <class T>
+Tensor<T>* unit_params(RnnCellParams<T>& p, const RnnConfig& cfg) {
+  return cfg.peephole ? &p.w_peep : cfg.learn_leak ? &p.leak : nullptr;
+}
 
 // The operations of cfg.cell: the one place a cell kind picks its file.
 template <class T>

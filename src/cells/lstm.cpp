@@ -101,9 +101,9 @@ void lstm_backward_step(const StepBackward<T>& s, const RnnCellParams<T>& p, con
       T dc_prev = dc * f;
       if (peep) {
         dc_prev += da_i * peep[j] + da_f * peep[H + j];
-        s.dpeep[j] += da_i * c_prev;
-        s.dpeep[H + j] += da_f * c_prev;
-        s.dpeep[2 * H + j] += da_o * c;
+        s.dunit[j] += da_i * c_prev;
+        s.dunit[H + j] += da_f * c_prev;
+        s.dunit[2 * H + j] += da_o * c;
       }
       s.dc_prev[k] = dc_prev;
       da[j] = da_i;

@@ -1,12 +1,21 @@
-// Simple (Elman) RNN cell: h_t = f(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh), f in {tanh, ReLU, sigmoid}.
+// Simple (Elman) RNN cell: h_t = f(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh), f in {tanh, ReLU, sigmoid};
+// optionally leaky units or a residual recurrence (the seeds' remedies for long memory):
+//   plain     h = v                                  v = f(a)
+//   leaky     h = (1 - alpha) h_prev + alpha v       alpha = cfg.leak, or sigmoid(lambda) per unit
+//   residual  h = h_prev + v
 //
-// Key: B = batch, H = hidden size. G = 1, cache: none (f' is read off h_t itself).
+// Key: B = batch, H = hidden size. G = 1, cache: none for the plain cell (f' is read off h_t
+// itself), v (B,H) when the state is mixed.
 //   forward:  a = xw + h_prev W_hh^T + b_hh        (B,H)
-//             h = f(a)
-//   backward: da = dh * f'(a), with f'(a) = 1 - h^2 (tanh), [h > 0] (ReLU), h (1 - h) (sigmoid)
-//             dh_prev = da W_hh
+//             v = f(a), h as above
+//   backward: dv = alpha dh (leaky), dh (plain, residual)
+//             da = dv * f'(a), with f'(a) = 1 - v^2 (tanh), [v > 0] (ReLU), v (1 - v) (sigmoid)
+//             dh_prev = da W_hh + (1 - alpha) dh (leaky) or + dh (residual)
+//             dlambda_j += sum_b dh_j (v_j - h_prev_j) alpha_j (1 - alpha_j)   (learned leak)
 //             dg_ih = dg_hh = da
 // Parameters +=, activations = (see cell.h).
+#include <cmath>
+
 #include "cells/cell.h"
 #include "kernels/cpu/activations.h"
 #include "recur/core/gemm.h"
@@ -15,18 +24,24 @@ namespace recur::cells {
 namespace {
 
 template <class T>
-int64_t rnn_cache_width(const RnnConfig&) {
-  return 0;
+int64_t rnn_cache_width(const RnnConfig& cfg) {
+  return cfg.mixes_state() ? cfg.hidden_size : 0;
 }
 
-// f'(a) expressed through h = f(a).
+// f'(a) expressed through v = f(a).
 template <class T>
-T activation_grad(CellKind kind, T h) {
+T activation_grad(CellKind kind, T v) {
   switch (kind) {
-    case CellKind::rnn_relu: return h > T(0) ? T(1) : T(0);
-    case CellKind::rnn_sigmoid: return h * (T(1) - h);
-    default: return T(1) - h * h;
+    case CellKind::rnn_relu: return v > T(0) ? T(1) : T(0);
+    case CellKind::rnn_sigmoid: return v * (T(1) - v);
+    default: return T(1) - v * v;
   }
+}
+
+// alpha of unit j: the learned sigmoid(lambda_j), or the fixed leak.
+template <class T>
+T leak_of(const RnnCellParams<T>& p, const RnnConfig& cfg, int64_t j) {
+  return cfg.learn_leak ? T(1) / (T(1) + std::exp(-p.leak[j])) : T(cfg.leak);
 }
 
 template <class T>
@@ -36,15 +51,22 @@ void rnn_forward_step(const StepForward<T>& s, const RnnCellParams<T>& p, const 
   broadcast_rows(s.scratch, p.b_hh.ptr(), B, H, H);
   gemm<T>(false, true, B, H, H, T(1), s.h_prev, H, p.w_hh.ptr(), H, T(1), s.scratch, H);
   const int64_t n = B * H;
+  T* v = cfg.mixes_state() ? s.cache : s.h;
 #pragma omp simd
-  for (int64_t k = 0; k < n; ++k) s.h[k] = s.xw[k] + s.scratch[k];
+  for (int64_t k = 0; k < n; ++k) v[k] = s.xw[k] + s.scratch[k];
   switch (cfg.cell) {
     case CellKind::rnn_relu:
 #pragma omp simd
-      for (int64_t k = 0; k < n; ++k) s.h[k] = s.h[k] > T(0) ? s.h[k] : T(0);
+      for (int64_t k = 0; k < n; ++k) v[k] = v[k] > T(0) ? v[k] : T(0);
       break;
-    case CellKind::rnn_sigmoid: cpu::sigmoid_inplace(s.h, n); break;
-    default: cpu::tanh_inplace(s.h, n);
+    case CellKind::rnn_sigmoid: cpu::sigmoid_inplace(v, n); break;
+    default: cpu::tanh_inplace(v, n);
+  }
+  if (!cfg.mixes_state()) return;
+  for (int64_t j = 0; j < H; ++j) {
+    const T alpha = cfg.residual ? T(1) : leak_of(p, cfg, j);
+    const T keep = cfg.residual ? T(1) : T(1) - alpha;
+    for (int64_t b = 0; b < B; ++b) s.h[b * H + j] = keep * s.h_prev[b * H + j] + alpha * v[b * H + j];
   }
 }
 
@@ -52,10 +74,28 @@ template <class T>
 void rnn_backward_step(const StepBackward<T>& s, const RnnCellParams<T>& p, const RnnConfig& cfg,
                        int64_t B) {
   const int64_t H = cfg.hidden_size;
-  for (int64_t k = 0; k < B * H; ++k) {
-    s.dg_ih[k] = s.dh[k] * activation_grad(cfg.cell, s.h[k]);  // dg_hh is the same buffer
+  if (!cfg.mixes_state()) {
+    for (int64_t k = 0; k < B * H; ++k)
+      s.dg_ih[k] = s.dh[k] * activation_grad(cfg.cell, s.h[k]);  // dg_hh is the same buffer
+    gemm<T>(false, false, B, H, H, T(1), s.dg_ih, H, p.w_hh.ptr(), H, T(0), s.dh_prev, H);
+    return;
+  }
+  const T* v = s.cache;
+  for (int64_t j = 0; j < H; ++j) {
+    const T alpha = cfg.residual ? T(1) : leak_of(p, cfg, j);
+    T dlambda = T(0);
+    for (int64_t b = 0; b < B; ++b) {
+      const int64_t k = b * H + j;
+      s.dg_ih[k] = alpha * s.dh[k] * activation_grad(cfg.cell, v[k]);
+      if (cfg.learn_leak) dlambda += s.dh[k] * (v[k] - s.h_prev[k]);
+    }
+    if (cfg.learn_leak) s.dunit[j] += dlambda * alpha * (T(1) - alpha);
   }
   gemm<T>(false, false, B, H, H, T(1), s.dg_ih, H, p.w_hh.ptr(), H, T(0), s.dh_prev, H);
+  for (int64_t j = 0; j < H; ++j) {
+    const T keep = cfg.residual ? T(1) : T(1) - leak_of(p, cfg, j);
+    for (int64_t b = 0; b < B; ++b) s.dh_prev[b * H + j] += keep * s.dh[b * H + j];
+  }
 }
 
 }  // namespace

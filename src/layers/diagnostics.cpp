@@ -29,7 +29,7 @@ struct StepBack {
   int64_t t;  // the step (0-based), between states t and t+1
   bool lstm;
   int64_t H, W, GH;
-  mutable std::vector<double> dg, dg_hh, dpeep, scratch;
+  mutable std::vector<double> dg, dg_hh, dunit, scratch;
 
   void operator()(const double* dh, const double* dcell, double* dh_prev, double* dc_prev) const {
     cells::StepBackward<double> s{dh,
@@ -43,7 +43,7 @@ struct StepBack {
                                   ops.hh_grads_differ(cfg) ? dg_hh.data() : dg.data(),
                                   dh_prev,
                                   lstm ? dc_prev : nullptr,
-                                  cfg.peephole ? dpeep.data() : nullptr,
+                                  cells::unit_params_size(cfg) ? dunit.data() : nullptr,
                                   scratch.data()};
     ops.backward_step(s, p, cfg, 1);
   }

@@ -165,7 +165,8 @@ void rnn_backward(Tensor<T>& dx, RnnState<T>& dinit, RnnParams<T>& grads, const 
   Tensor<T> dh_new({B, H}), dc_new({B, H}), dh_prev({B, H}), dc_prev({B, H}), scratch({B, GH});
   Tensor<T> dh_carry({B, H}), dc_carry({B, H});
   const int blocks = cpu::row_blocks(B);
-  Tensor<T> dpeep = cfg.peephole ? Tensor<T>({int64_t(blocks), 3 * H}) : Tensor<T>();
+  const int64_t U = cells::unit_params_size(cfg);  // per-unit parameters: peepholes, leak
+  Tensor<T> dunit = U ? Tensor<T>({int64_t(blocks), U}) : Tensor<T>();
   for (int l = L - 1; l >= 0; --l) {
     const RnnLayerCache<T>& lc = cache.layers[size_t(l)];
     const int64_t in = lc.input.dim(2);
@@ -185,8 +186,8 @@ void rnn_backward(Tensor<T>& dx, RnnState<T>& dinit, RnnParams<T>& grads, const 
         std::copy_n(dfinal->h.ptr() + idx * B * H, B * H, dh_carry.ptr());
         if (lstm) std::copy_n(dfinal->c.ptr() + idx * B * H, B * H, dc_carry.ptr());
       }
-      // The time loop over batch rows [b0, b1); each block accumulates its own peephole
-      // gradient, summed after the loop.
+      // The time loop over batch rows [b0, b1); each block accumulates its own gradient of the
+      // per-unit parameters, summed after the loop.
       auto run_rows = [&](int k, int64_t b0, int64_t b1) {
         const int64_t Bk = b1 - b0;
         T* dhn = dh_new.ptr() + b0 * H;
@@ -218,7 +219,7 @@ void rnn_backward(Tensor<T>& dx, RnnState<T>& dinit, RnnParams<T>& grads, const 
               dg_hh + row * GH,
               dhp,
               lstm ? dcp : nullptr,
-              cfg.peephole ? dpeep.ptr() + k * 3 * H : nullptr,
+              U ? dunit.ptr() + k * U : nullptr,
               scratch.ptr() + b0 * GH};
           ops.backward_step(step, p, cfg, Bk);
           for (int64_t r = 0; r < Bk; ++r) {
@@ -228,11 +229,13 @@ void rnn_backward(Tensor<T>& dx, RnnState<T>& dinit, RnnParams<T>& grads, const 
           }
         }
       };
-      if (cfg.peephole) dpeep.fill(T(0));
+      if (U) dunit.fill(T(0));
       cpu::for_row_blocks(blocks, B, run_rows);
-      if (cfg.peephole)
+      if (U) {
+        Tensor<T>& gu = *cells::unit_params(g, cfg);
         for (int k = 0; k < blocks; ++k)
-          for (int64_t j = 0; j < 3 * H; ++j) g.w_peep[j] += dpeep[k * 3 * H + j];
+          for (int64_t j = 0; j < U; ++j) gu[j] += dunit[k * U + j];
+      }
       std::copy_n(dh_carry.ptr(), B * H, dinit.h.ptr() + idx * B * H);
       if (lstm) std::copy_n(dc_carry.ptr(), B * H, dinit.c.ptr() + idx * B * H);
 

@@ -40,6 +40,14 @@ void RnnConfig::validate() const {
   RECUR_CHECK(dropout >= 0.0 && dropout < 1.0, "RnnConfig.dropout must be in [0, 1), got " << dropout);
   RECUR_CHECK(!(peephole || coupled) || cell == CellKind::lstm,
               "peephole and coupled gates exist only for the LSTM, not " << cell_name(cell));
+  RECUR_CHECK(leak > 0.0 && leak <= 1.0, "RnnConfig.leak must be in (0, 1], got " << leak);
+  RECUR_CHECK(!learn_leak || leak < 1.0,
+              "a learned leak starts at RnnConfig.leak, which must then be below 1 (got " << leak << ")");
+  RECUR_CHECK(!residual || (leak == 1.0 && !learn_leak),
+              "a residual recurrence h = h_prev + f(z) has no leak; choose one of the two");
+  RECUR_CHECK(!mixes_state() || gates() == 1,
+              "leaky units and the residual recurrence are options of the simple RNN, not "
+                  << cell_name(cell));
 }
 
 std::map<std::string, std::string> RnnConfig::to_metadata() const {
@@ -51,7 +59,10 @@ std::map<std::string, std::string> RnnConfig::to_metadata() const {
           {"dropout", std::to_string(dropout)},
           {"peephole", peephole ? "true" : "false"},
           {"coupled", coupled ? "true" : "false"},
-          {"gru_convention", gru == GruConvention::reset_after ? "reset_after" : "reset_before"}};
+          {"gru_convention", gru == GruConvention::reset_after ? "reset_after" : "reset_before"},
+          {"leak", exact_double(leak)},
+          {"learn_leak", learn_leak ? "true" : "false"},
+          {"residual", residual ? "true" : "false"}};
 }
 
 RnnConfig RnnConfig::from_metadata(const std::map<std::string, std::string>& m) {
@@ -64,6 +75,9 @@ RnnConfig RnnConfig::from_metadata(const std::map<std::string, std::string>& m) 
   if (m.count("dropout")) c.dropout = std::stod(m.at("dropout"));
   c.peephole = metadata_bool(m, "peephole", "model");
   c.coupled = metadata_bool(m, "coupled", "model");
+  if (m.count("leak")) c.leak = metadata_double(m, "leak", "model");
+  c.learn_leak = metadata_bool(m, "learn_leak", "model");
+  c.residual = metadata_bool(m, "residual", "model");
   if (m.count("gru_convention")) {
     const std::string g = m.at("gru_convention");
     RECUR_CHECK(g == "reset_after" || g == "reset_before",
@@ -88,6 +102,7 @@ RnnParams<T>::RnnParams(const RnnConfig& cfg) : config(cfg) {
       p.b_ih = Tensor<T>({GH});
       p.b_hh = Tensor<T>({GH});
       if (cfg.peephole) p.w_peep = Tensor<T>({3 * H});
+      if (cfg.learn_leak) p.leak = Tensor<T>({H});
       cells.push_back(std::move(p));
     }
   }
@@ -106,6 +121,7 @@ void list_named(P& self, Out& out) {
       out.push_back({"bias_ih" + sfx, &c.b_ih});
       out.push_back({"bias_hh" + sfx, &c.b_hh});
       if (self.config.peephole) out.push_back({"weight_peep" + sfx, &c.w_peep});
+      if (self.config.learn_leak) out.push_back({"leak" + sfx, &c.leak});
     }
   }
 }
@@ -130,6 +146,9 @@ void init_rnn_uniform(RnnParams<T>& p, Rng& rng) {
   const double a = 1.0 / std::sqrt(double(p.config.hidden_size));
   for (auto& [name, t] : p.named())
     for (auto& v : t->data) v = T(rng.uniform(-a, a));
+  // A learned leak starts at the configured one: lambda = logit(leak).
+  const double logit = p.config.learn_leak ? std::log(p.config.leak / (1 - p.config.leak)) : 0.0;
+  for (auto& c : p.cells) c.leak.fill(T(logit));
 }
 
 namespace {

@@ -251,31 +251,6 @@ double nrmse(const Tensor<double>& prediction, const Tensor<double>& target) {
   return std::sqrt(se / var);
 }
 
-namespace {
-
-std::string exact(double v) {
-  std::ostringstream os;
-  os.precision(17);
-  os << v;
-  return os.str();
-}
-
-double metadata_double(const Metadata& md, const std::string& key, const std::string& path) {
-  const std::string& s = metadata_string(md, key, "ESN");
-  size_t used = 0;
-  double v = 0;
-  try {
-    v = std::stod(s, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  RECUR_CHECK(used == s.size() && used > 0,
-              "'" << path << "': ESN metadata '" << key << "' = '" << s << "' is not a number");
-  return v;
-}
-
-}  // namespace
-
 void save_esn(const std::string& path, const Esn& m, const std::map<std::string, std::string>& extra) {
   RECUR_CHECK(!m.w_out.empty(), "ESN: the readout is not fitted; nothing to save");
   const EsnConfig& c = m.config;
@@ -287,13 +262,13 @@ void save_esn(const std::string& path, const Esn& m, const std::map<std::string,
   md["inputs"] = std::to_string(c.inputs);
   md["units"] = std::to_string(c.units);
   md["outputs"] = std::to_string(c.outputs);
-  md["connectivity"] = exact(c.connectivity);
-  md["spectral_radius"] = exact(c.spectral_radius);
+  md["connectivity"] = exact_double(c.connectivity);
+  md["spectral_radius"] = exact_double(c.spectral_radius);
   md["radius_method"] = c.radius_method;
-  md["input_scaling"] = exact(c.input_scaling);
-  md["bias_scaling"] = exact(c.bias_scaling);
-  md["leak_rate"] = exact(c.leak_rate);
-  md["feedback_scaling"] = exact(c.feedback_scaling);
+  md["input_scaling"] = exact_double(c.input_scaling);
+  md["bias_scaling"] = exact_double(c.bias_scaling);
+  md["leak_rate"] = exact_double(c.leak_rate);
+  md["feedback_scaling"] = exact_double(c.feedback_scaling);
   md["readout_input"] = c.readout_input ? "true" : "false";
   md["readout_output"] = c.readout_output ? "true" : "false";
   md["seed"] = std::to_string(c.seed);
@@ -311,13 +286,13 @@ Esn load_esn(const std::string& path) {
   c.inputs = metadata_int(md, "inputs", "ESN");
   c.units = metadata_int(md, "units", "ESN");
   c.outputs = metadata_int(md, "outputs", "ESN");
-  c.connectivity = metadata_double(md, "connectivity", path);
-  c.spectral_radius = metadata_double(md, "spectral_radius", path);
+  c.connectivity = metadata_double(md, "connectivity", "ESN");
+  c.spectral_radius = metadata_double(md, "spectral_radius", "ESN");
   c.radius_method = metadata_string(md, "radius_method", "ESN");
-  c.input_scaling = metadata_double(md, "input_scaling", path);
-  c.bias_scaling = metadata_double(md, "bias_scaling", path);
-  c.leak_rate = metadata_double(md, "leak_rate", path);
-  c.feedback_scaling = metadata_double(md, "feedback_scaling", path);
+  c.input_scaling = metadata_double(md, "input_scaling", "ESN");
+  c.bias_scaling = metadata_double(md, "bias_scaling", "ESN");
+  c.leak_rate = metadata_double(md, "leak_rate", "ESN");
+  c.feedback_scaling = metadata_double(md, "feedback_scaling", "ESN");
   c.readout_input = metadata_bool(md, "readout_input", "ESN");
   c.readout_output = metadata_bool(md, "readout_output", "ESN");
   c.seed = uint64_t(metadata_int(md, "seed", "ESN"));

@@ -138,15 +138,29 @@ std::vector<Case> cases() {
   lp.bidirectional = true;
   out.push_back({"lstm_peephole_bidir_ragged", lp, {4, 5, 1}, true});
   out.push_back({"gru_after_2layer_bidir_ragged", gru(GruConvention::reset_after, 2, true), ragged, true});
+  auto simple = [](CellKind cell, double leak, bool learn, bool residual, int layers = 1, bool bidir = false) {
+    RnnConfig c = make(cell, layers, bidir);
+    c.leak = leak;
+    c.learn_leak = learn;
+    c.residual = residual;
+    return c;
+  };
+  out.push_back({"rnn_tanh_leaky", simple(CellKind::rnn_tanh, 0.3, false, false), {}, true});
+  out.push_back({"rnn_tanh_learned_leak_ragged", simple(CellKind::rnn_tanh, 0.4, true, false), ragged, true});
+  out.push_back({"rnn_relu_residual", simple(CellKind::rnn_relu, 1.0, false, true), {}, true});
+  out.push_back({"rnn_sigmoid_learned_leak_2layer_bidir",
+                 simple(CellKind::rnn_sigmoid, 0.7, true, false, 2, true), ragged, true});
   out.push_back({"gru_before_2layer_bidir_ragged", gru(GruConvention::reset_before, 2, true), ragged, true});
   out.push_back({"gru_before_3layer", gru(GruConvention::reset_before, 3), {3, 1, 5}, false});
   RnnConfig drop = make(CellKind::lstm, 3, true);
   drop.dropout = 0.4;
   out.push_back({"lstm_3layer_bidir_dropout", drop, {5, 3, 4}, true, true});
   // A batch large enough for the time loop to run in row blocks on two threads, with the
-  // per-block peephole gradients summed (tests/layers/rnn_threads_test.cpp covers every cell).
+  // per-block gradients of the per-unit parameters (peepholes, leak) summed (tests/layers/rnn_threads_test.cpp covers every cell).
   const std::vector<int64_t> ragged9 = {5, 2, 0, 4, 5, 1, 3, 5, 2};
   out.push_back({"lstm_peephole_bidir_ragged_b9", lp, ragged9, true, false, 9});
+  out.push_back({"rnn_tanh_learned_leak_ragged_b9", simple(CellKind::rnn_tanh, 0.5, true, false), ragged9,
+                 true, false, 9});
   return out;
 }
 

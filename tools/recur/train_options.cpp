@@ -5,7 +5,12 @@ namespace recur::cli {
 void add_network_options(CLI::App* c, NetworkOptions& n, bool with_init) {
   c->add_option("--cell", n.cell, "Recurrent cell")
       ->capture_default_str()
-      ->check(CLI::IsMember({"lstm", "gru", "rnn_tanh", "rnn_relu"}));
+      ->check(CLI::IsMember({"lstm", "gru", "rnn_tanh", "rnn_relu", "rnn_sigmoid"}));
+  c->add_option("--leak", n.leak, "Simple RNN: leaky units h = (1-a) h_prev + a f(z), a in (0, 1]")
+      ->capture_default_str()
+      ->check(CLI::Range(1e-6, 1.0));
+  c->add_flag("--learn-leak", n.learn_leak, "Simple RNN: learn a per unit, starting at --leak (< 1)");
+  c->add_flag("--residual-recurrence", n.residual, "Simple RNN: residual recurrence h = h_prev + f(z)");
   c->add_option("--hidden", n.hidden, "Hidden size (per direction)")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
@@ -54,6 +59,9 @@ void apply(const NetworkOptions& n, RnnConfig& rnn, RecurrentInit* init) {
   rnn.hidden_size = n.hidden;
   rnn.num_layers = n.layers;
   rnn.dropout = n.dropout;
+  rnn.leak = n.leak;
+  rnn.learn_leak = n.learn_leak;
+  rnn.residual = n.residual;
   if (init) *init = parse_recurrent_init(n.init);
 }
 

@@ -17,6 +17,8 @@ struct NetworkOptions {
   int64_t hidden = 256;
   int layers = 1;
   double dropout = 0;
+  double leak = 1.0;  // simple RNN: leaky units / residual recurrence
+  bool learn_leak = false, residual = false;
 };
 
 struct OptimizerOptions {

@@ -1,5 +1,5 @@
 // Reading a model's configuration back from safetensors __metadata__ (string -> string): a required
-// string, a whole integer, a boolean. `what` names the model in errors: "<what> metadata has no
+// string, a whole integer, a boolean, a number. `what` names the model in errors: "<what> metadata has no
 // 'k'", "<what> metadata 'k' = 'v' is not an integer".
 #pragma once
 
@@ -16,5 +16,9 @@ const std::string& metadata_string(const Metadata& m, const std::string& key, co
 int64_t metadata_int(const Metadata& m, const std::string& key, const char* what);
 // "true" or "false"; a missing key reads as false.
 bool metadata_bool(const Metadata& m, const std::string& key, const char* what);
+// A finite decimal number, the whole value ("0.25", not "0.25x").
+double metadata_double(const Metadata& m, const std::string& key, const char* what);
+// A double written with 17 significant digits, so metadata_double reads it back exactly.
+std::string exact_double(double v);
 
 }  // namespace recur

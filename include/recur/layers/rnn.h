@@ -6,6 +6,7 @@
 //   x: (T,B,I)  y: (T,B,D*H)  h0, hn, c0, cn: (L*D,B,H)  lengths: B values in [0, T]
 //   weight_ih_l{k}[_reverse]: (G*H, in)  weight_hh_l{k}: (G*H, H)  bias_ih/bias_hh: (G*H)
 //   weight_peep_l{k} (LSTM with peepholes only): (3*H) = (p_i, p_f, p_o)
+//   leak_l{k} (simple RNN with a learned leak only): (H) logits lambda, alpha = sigmoid(lambda)
 // Gate orders: LSTM i, f, g, o; GRU r, z, n (PyTorch's). Parameter names are PyTorch's.
 #pragma once
 
@@ -39,6 +40,16 @@ struct RnnConfig {
   bool peephole = false;  // LSTM: gates see the cell state
   bool coupled = false;   // LSTM: i = 1 - f (the i rows of the weights are then unused)
   GruConvention gru = GruConvention::reset_after;
+  // Simple RNN only (the seeds' leaky units and residual recurrence), with v = f(z):
+  //   leaky     h = (1 - alpha) h_prev + alpha v   alpha = leak (fixed), or per unit
+  //                                                sigmoid(lambda_j) learned (learn_leak)
+  //   residual  h = h_prev + v
+  double leak = 1.0;        // alpha in (0, 1]; 1 is the plain RNN
+  bool learn_leak = false;  // learn one alpha per unit, starting at `leak` (then leak < 1)
+  bool residual = false;
+
+  // Whether h mixes the previous state with f(z) (leaky or residual).
+  bool mixes_state() const { return leak != 1.0 || learn_leak || residual; }
 
   int gates() const;       // G
   int directions() const { return bidirectional ? 2 : 1; }
@@ -57,6 +68,7 @@ struct RnnCellParams {
   Tensor<T> b_ih;  // (G*H)
   Tensor<T> b_hh;  // (G*H)
   Tensor<T> w_peep;  // (3*H) for LSTM with peepholes, else empty
+  Tensor<T> leak;    // (H) learned leak logits (simple RNN with learn_leak), else empty
 };
 
 template <class T>
