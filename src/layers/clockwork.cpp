@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "recur/core/error.h"
+#include "kernels/cpu/activations.h"
 #include "recur/core/gemm.h"
 
 namespace recur {
@@ -89,8 +90,8 @@ void clockwork_forward(Tensor<T>& y, Tensor<T>& hT, ClockworkCache<T>& cache,
       for (int64_t b = 0; b < B; ++b) std::copy_n(p.bias.ptr() + r0, k, a.ptr() + b * k);
       gemm<T>(false, true, B, k, I, T(1), x.ptr() + t * B * I, I, p.w_ih.ptr() + r0 * I, I, T(1), a.ptr(), k);
       gemm<T>(false, true, B, k, n, T(1), hp + r0, H, p.w_hh.ptr() + r0 * H + r0, H, T(1), a.ptr(), k);
-      for (int64_t b = 0; b < B; ++b)
-        for (int64_t j = 0; j < k; ++j) h[b * H + r0 + j] = std::tanh(a[b * k + j]);
+      cpu::tanh_inplace(a.ptr(), B * k);
+      for (int64_t b = 0; b < B; ++b) std::copy_n(a.ptr() + b * k, k, h + b * H + r0);
     }
   }
   y = Tensor<T>({Ts, B, H}, std::vector<T>(cache.states.data.begin() + B * H, cache.states.data.end()));

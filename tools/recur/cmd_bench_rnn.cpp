@@ -3,6 +3,7 @@
 //   forward  one forward pass over (T,B,I)
 //   train    one forward and one backward pass (BPTT, all gradients)
 //   step     one time step of streaming inference: (1,B,I) in, the state kept from the last step
+// --cell clockwork times the clockwork RNN (--periods), counting the FLOPs of its active modules.
 // FLOPs counted: the GEMMs only, 2 B G H (in + H) per step, layer and direction (in = I for the
 // first layer, D*H above); train counts three times the forward (the backward's dX and dW GEMMs).
 #include <omp.h>
@@ -10,11 +11,13 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <functional>
 #include <vector>
 
 #include "commands.h"
 #include "recur/core/gemm.h"
 #include "recur/core/memory.h"
+#include "recur/layers/clockwork.h"
 #include "recur/layers/rnn.h"
 
 namespace recur::cli {
@@ -24,6 +27,7 @@ struct BenchArgs {
   std::string cell = "lstm", mode = "forward";
   int64_t hidden = 256, batch = 32, steps = 64, input = 0;
   int layers = 1, threads = 0, repeat = 10;
+  std::vector<int64_t> periods{1, 2, 4, 8};  // clockwork
   bool bidirectional = false;
 };
 
@@ -37,9 +41,56 @@ double forward_flops(const RnnConfig& c, int64_t B, int64_t T) {
   return f;
 }
 
+// Runs `once` a warm-up time and then `repeat` times; the sorted milliseconds of the timed runs.
+std::vector<double> time_runs(int repeat, const std::function<void()>& once) {
+  using clock = std::chrono::steady_clock;
+  std::vector<double> ms;
+  for (int r = 0; r <= repeat; ++r) {
+    const auto t0 = clock::now();
+    once();
+    const double elapsed = std::chrono::duration<double, std::milli>(clock::now() - t0).count();
+    if (r > 0) ms.push_back(elapsed);
+  }
+  std::sort(ms.begin(), ms.end());
+  return ms;
+}
+
+void print_result(const BenchArgs& a, int64_t input, const std::vector<double>& ms, double flops) {
+  const double median = ms[ms.size() / 2];
+  std::printf(
+      "{\"impl\": \"recur\", \"mode\": \"%s\", \"cell\": \"%s\", \"hidden\": %lld, \"batch\": %lld, "
+      "\"steps\": %lld, \"input\": %lld, \"layers\": %d, \"bidirectional\": %s, \"threads\": %d, "
+      "\"repeat\": %d, \"median_ms\": %.4f, \"min_ms\": %.4f, \"gflops\": %.2f}\n",
+      a.mode.c_str(), a.cell.c_str(), (long long)a.hidden, (long long)a.batch, (long long)a.steps,
+      (long long)input, a.layers, a.bidirectional ? "true" : "false", omp_get_max_threads(), a.repeat,
+      median, ms.front(), flops / (median * 1e6));
+}
+
+// The clockwork RNN: FLOPs are those of the active modules only (recur/layers/clockwork.h).
+void run_clockwork_bench(const BenchArgs& a) {
+  RECUR_CHECK(a.mode != "step" && a.layers == 1 && !a.bidirectional,
+              "--cell clockwork runs one unidirectional layer in --mode forward or train");
+  ClockworkConfig cfg{a.input > 0 ? a.input : a.hidden, a.hidden, a.periods};
+  ClockworkParams<float> params(cfg), grads(cfg);
+  Rng rng(1);
+  init_clockwork(params, rng);
+  const int64_t T = a.steps, B = a.batch, I = cfg.input_size;
+  Tensor<float> x({T, B, I}), dy({T, B, a.hidden});
+  for (auto* t : {&x, &dy})
+    for (auto& v : t->data) v = float(rng.uniform(-1, 1));
+  const std::vector<double> ms = time_runs(a.repeat, [&] {
+    Tensor<float> y, hT, dx, dh0;
+    ClockworkCache<float> cache;
+    clockwork_forward(y, hT, cache, params, x, nullptr);
+    if (a.mode == "train") clockwork_backward(dx, dh0, grads, cache, params, dy, nullptr);
+  });
+  print_result(a, I, ms, 2 * clockwork_forward_macs(cfg, T, B) * (a.mode == "train" ? 3 : 1));
+}
+
 void run_bench(const BenchArgs& a) {
   retain_freed_memory();
   set_num_threads(a.threads);
+  if (a.cell == "clockwork") return run_clockwork_bench(a);
   RnnConfig cfg;
   cfg.cell = parse_cell(a.cell);
   cfg.hidden_size = a.hidden;
@@ -58,14 +109,11 @@ void run_bench(const BenchArgs& a) {
   Tensor<float> dy({T, B, cfg.directions() * a.hidden});
   for (auto& v : dy.data) v = float(rng.uniform(-1, 1));
 
-  using clock = std::chrono::steady_clock;
-  std::vector<double> ms;
   RnnState<float> state;  // step mode: carried from step to step
-  for (int r = 0; r <= a.repeat; ++r) {
+  std::vector<double> ms = time_runs(a.repeat, [&] {
     Tensor<float> y, dx;
     RnnState<float> fin, dinit;
     RnnCache<float> cache;
-    const auto t0 = clock::now();
     if (a.mode == "step") {
       for (int64_t t = 0; t < a.steps; ++t) {
         rnn_forward(y, fin, cache, params, x, {}, state.h.empty() ? nullptr : &state);
@@ -75,19 +123,10 @@ void run_bench(const BenchArgs& a) {
       rnn_forward(y, fin, cache, params, x, {}, nullptr);
       if (a.mode == "train") rnn_backward(dx, dinit, grads, cache, params, dy, nullptr);
     }
-    const double elapsed = std::chrono::duration<double, std::milli>(clock::now() - t0).count();
-    if (r > 0) ms.push_back(a.mode == "step" ? elapsed / double(a.steps) : elapsed);  // r 0: warm-up
-  }
-  std::sort(ms.begin(), ms.end());
-  const double median = ms[ms.size() / 2];
-  const double flops = forward_flops(cfg, B, T) * (a.mode == "train" ? 3 : 1);
-  std::printf(
-      "{\"impl\": \"recur\", \"mode\": \"%s\", \"cell\": \"%s\", \"hidden\": %lld, \"batch\": %lld, "
-      "\"steps\": %lld, \"input\": %lld, \"layers\": %d, \"bidirectional\": %s, \"threads\": %d, "
-      "\"repeat\": %d, \"median_ms\": %.4f, \"min_ms\": %.4f, \"gflops\": %.2f}\n",
-      a.mode.c_str(), a.cell.c_str(), (long long)a.hidden, (long long)B, (long long)a.steps,
-      (long long)I, a.layers, a.bidirectional ? "true" : "false", omp_get_max_threads(), a.repeat, median,
-      ms.front(), flops / (median * 1e6));
+  });
+  if (a.mode == "step")
+    for (double& v : ms) v /= double(a.steps);
+  print_result(a, I, ms, forward_flops(cfg, B, T) * (a.mode == "train" ? 3 : 1));
 }
 
 }  // namespace
@@ -102,7 +141,10 @@ void add_bench_rnn(CLI::App& app, Action& action) {
       "bench/compare_torch.sh runs it beside PyTorch.");
   c->add_option("--cell", a->cell, "Recurrent cell")
       ->capture_default_str()
-      ->check(CLI::IsMember({"lstm", "gru", "rnn_tanh", "rnn_relu"}));
+      ->check(CLI::IsMember({"lstm", "gru", "rnn_tanh", "rnn_relu", "clockwork"}));
+  c->add_option("--periods", a->periods, "clockwork: module periods, fastest first")
+      ->capture_default_str()
+      ->delimiter(',');
   c->add_option("--mode", a->mode, "forward, train (forward+backward) or step")
       ->capture_default_str()
       ->check(CLI::IsMember({"forward", "train", "step"}));
