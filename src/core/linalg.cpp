@@ -92,6 +92,16 @@ Tensor<double> cross(const Tensor<double>& X, const Tensor<double>& Y) {
   return C;
 }
 
+Tensor<double> ridge_regression(const Tensor<double>& Z, const Tensor<double>& Y, double ridge) {
+  RECUR_CHECK(ridge >= 0, "ridge_regression: the ridge must be >= 0, got " << ridge);
+  Tensor<double> G = gram(Z);
+  const int64_t D = G.dim(0);
+  for (int64_t i = 0; i < D; ++i) G[i * D + i] += ridge;
+  Tensor<double> W = cross(Z, Y);
+  cholesky_solve(std::move(G), W);
+  return W;
+}
+
 std::vector<std::complex<double>> eigenvalues(const Tensor<double>& A) {
   RECUR_CHECK(A.rank() == 2 && A.dim(0) == A.dim(1),
               "eigenvalues: expected a square matrix, got " << A.shape_string());

@@ -59,4 +59,45 @@ std::vector<double> mackey_glass(int64_t T, const MackeyGlassOptions& o) {
   return out;
 }
 
+AddingBatch adding_problem(int64_t T, int64_t N, Rng& rng) {
+  RECUR_CHECK(T >= 2 && N >= 1, "adding problem: expected T >= 2 and N >= 1, got " << T << ", " << N);
+  AddingBatch b{Tensor<float>({T, N, 2}), std::vector<float>(static_cast<size_t>(N))};
+  const int64_t half = T / 2;
+  for (int64_t n = 0; n < N; ++n) {
+    const int64_t first = int64_t(rng.below(uint64_t(half)));
+    const int64_t second = half + int64_t(rng.below(uint64_t(T - half)));
+    float sum = 0;
+    for (int64_t t = 0; t < T; ++t) {
+      const float v = float(rng.uniform());
+      float* cell = b.x.ptr() + (t * N + n) * 2;
+      cell[0] = v;
+      if (t == first || t == second) {
+        cell[1] = 1;
+        sum += v;
+      }
+    }
+    b.y[size_t(n)] = sum;
+  }
+  return b;
+}
+
+CopyBatch copy_task(int64_t T, int64_t N, Rng& rng) {
+  RECUR_CHECK(T >= 1 && N >= 1, "copy task: expected T >= 1 and N >= 1, got " << T << ", " << N);
+  const int64_t S = CopyBatch::kRecall, L = T + 2 * S, V = CopyBatch::kInputs;
+  CopyBatch b{Tensor<float>({L, N, V}), std::vector<int64_t>(static_cast<size_t>(L * N), 0)};
+  for (int64_t n = 0; n < N; ++n) {
+    for (int64_t t = 0; t < L; ++t) {
+      int64_t token = 0;
+      if (t < S) {
+        token = 1 + int64_t(rng.below(CopyBatch::kSymbols));
+        b.target[size_t((T + S + t) * N + n)] = token;
+      } else if (t == T + S - 1) {
+        token = V - 1;  // the delimiter
+      }
+      b.x[(t * N + n) * V + token] = 1;
+    }
+  }
+  return b;
+}
+
 }  // namespace recur

@@ -185,10 +185,7 @@ EsnFitResult esn_fit(Esn& m, const Tensor<double>& U, const Tensor<double>& Y,
     for (int64_t l = 0; l < L; ++l)
       s.y_prev[size_t(l)] = Y[t * L + l] + (o.teacher_noise > 0 ? noise.uniform(-1, 1) * o.teacher_noise : 0);
   }
-  Tensor<double> G = gram(Z);
-  for (int64_t i = 0; i < D; ++i) G[i * D + i] += o.ridge;
-  Tensor<double> Wt = cross(Z, Yf);  // (D,L), becomes W_out^T
-  cholesky_solve(std::move(G), Wt);
+  const Tensor<double> Wt = ridge_regression(Z, Yf, o.ridge);  // (D,L) = W_out^T
   m.w_out = Tensor<double>({L, D});
   for (int64_t d = 0; d < D; ++d)
     for (int64_t l = 0; l < L; ++l) m.w_out[l * D + d] = Wt[d * L + l];
@@ -202,6 +199,18 @@ EsnFitResult esn_fit(Esn& m, const Tensor<double>& U, const Tensor<double>& Y,
   // The state carries on from the last step with the true last target fed back.
   for (int64_t l = 0; l < L; ++l) s.y_prev[size_t(l)] = Y[(T - 1) * L + l];
   return {nrmse(P, Yf), F, std::move(s)};
+}
+
+Tensor<double> esn_states(const Esn& m, EsnState& state, const Tensor<double>& U) {
+  check_sequence(U, m.config.inputs, "inputs");
+  const int64_t T = U.dim(0), K = m.config.inputs, N = m.config.units;
+  Tensor<double> X({T, N});
+  std::vector<double> pre(static_cast<size_t>(N));
+  for (int64_t t = 0; t < T; ++t) {
+    reservoir_step(m, U.ptr() + t * K, state.y_prev, state.x, pre);
+    std::copy(state.x.begin(), state.x.end(), X.ptr() + t * N);
+  }
+  return X;
 }
 
 Tensor<double> esn_run(const Esn& m, EsnState& state, const Tensor<double>& U,

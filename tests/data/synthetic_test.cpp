@@ -49,5 +49,50 @@ TEST(MackeyGlass, IsChaoticButBoundedAndConvergesInTheStep) {
   EXPECT_RECUR_ERROR(mackey_glass(10, bad), "is not a multiple of the step");
 }
 
+TEST(AddingProblem, TwoMarkersOneInEachHalfAndTheirSum) {
+  Rng rng(3);
+  const int64_t T = 11, N = 50;
+  const AddingBatch b = adding_problem(T, N, rng);
+  ASSERT_EQ(b.x.shape, Shape({T, N, 2}));
+  for (int64_t n = 0; n < N; ++n) {
+    int first = 0, second = 0;
+    double sum = 0;
+    for (int64_t t = 0; t < T; ++t) {
+      const float v = b.x[(t * N + n) * 2], m = b.x[(t * N + n) * 2 + 1];
+      EXPECT_TRUE(v >= 0 && v < 1);
+      ASSERT_TRUE(m == 0 || m == 1);
+      if (m == 1) (t < T / 2 ? first : second) += 1, sum += v;
+    }
+    EXPECT_EQ(first, 1);
+    EXPECT_EQ(second, 1);
+    EXPECT_FLOAT_EQ(b.y[size_t(n)], float(sum));
+  }
+  EXPECT_RECUR_ERROR(adding_problem(1, 1, rng), "T >= 2");
+}
+
+TEST(CopyTask, RecallsTheFirstTenSymbolsAfterTheDelimiter) {
+  Rng rng(4);
+  const int64_t T = 7, N = 5, L = T + 20, V = CopyBatch::kInputs;
+  const CopyBatch b = copy_task(T, N, rng);
+  ASSERT_EQ(b.x.shape, Shape({L, N, V}));
+  for (int64_t n = 0; n < N; ++n) {
+    std::vector<int64_t> tokens;
+    for (int64_t t = 0; t < L; ++t) {
+      int64_t hot = -1, count = 0;
+      for (int64_t v = 0; v < V; ++v)
+        if (b.x[(t * N + n) * V + v] == 1) hot = v, ++count;
+      ASSERT_EQ(count, 1);
+      tokens.push_back(hot);
+    }
+    for (int64_t t = 0; t < 10; ++t) {
+      EXPECT_GE(tokens[size_t(t)], 1);
+      EXPECT_LE(tokens[size_t(t)], 8);
+      EXPECT_EQ(b.target[size_t((T + 10 + t) * N + n)], tokens[size_t(t)]);
+    }
+    for (int64_t t = 10; t < L; ++t) EXPECT_EQ(tokens[size_t(t)], t == T + 9 ? 9 : 0) << t;
+    for (int64_t t = 0; t < T + 10; ++t) EXPECT_EQ(b.target[size_t(t * N + n)], 0);
+  }
+}
+
 }  // namespace
 }  // namespace recur

@@ -27,5 +27,6 @@ void add_bench_rnn(CLI::App& app, Action& run);
 void add_esn(CLI::App& app, Action& run);  // esn, run-esn
 void add_rtrl(CLI::App& app, Action& run);
 void add_diagnose(CLI::App& app, Action& run);
+void add_bench_tasks(CLI::App& app, Action& run);
 
 }  // namespace recur::cli

@@ -22,6 +22,10 @@ Tensor<double> gram(const Tensor<double>& X);
 // X^T Y (D,L) for X (T,D), Y (T,L) (BLAS dgemm).
 Tensor<double> cross(const Tensor<double>& X, const Tensor<double>& Y);
 
+// Ridge regression: W (D,L) minimising ||Z W - Y||^2 + ridge ||W||^2 for Z (N,D), Y (N,L), i.e.
+// (Z^T Z + ridge I) W = Z^T Y, by gram, cross and cholesky_solve.
+Tensor<double> ridge_regression(const Tensor<double>& Z, const Tensor<double>& Y, double ridge);
+
 // All eigenvalues of a square matrix A (n,n), in LAPACK dgeev's order.
 std::vector<std::complex<double>> eigenvalues(const Tensor<double>& A);
 

@@ -10,10 +10,21 @@
 //                chaotic for tau = 17; integrated by 4th-order Runge-Kutta with step 1/subdivisions
 //                (the delayed values at half steps are the mean of their grid neighbours), from
 //                x = 1.2 on [-tau, 0], sampled once per time unit after `discard` units.
+//   adding       (Hochreiter & Schmidhuber 1997, in Le et al. 2015's form) T steps of two inputs:
+//                a value U[0,1] and a marker, 1 at exactly two steps (one uniformly in the first
+//                half, one in the second) and 0 elsewhere; the target, read after the last step,
+//                is the sum of the two marked values. Predicting the mean (1) scores MSE 1/6.
+//   copy         (Arjovsky et al. 2016) T+20 steps: 10 symbols from 1..8, T-1 blanks (0), a
+//                delimiter (9), 10 blanks; the target is blank (0) for T+10 steps, then the 10
+//                symbols. Inputs one-hot over 10 tokens, 9 output classes. A memoryless guess
+//                scores a mean cross-entropy of 10 ln 8 / (T+20).
 #pragma once
 
 #include <cstdint>
 #include <vector>
+
+#include "recur/core/rng.h"
+#include "recur/core/tensor.h"
 
 namespace recur {
 
@@ -33,5 +44,21 @@ struct MackeyGlassOptions {
 
 // T samples, one per time unit.
 std::vector<double> mackey_glass(int64_t T, const MackeyGlassOptions& o = {});
+
+struct AddingBatch {
+  Tensor<float> x;       // (T,N,2): value, marker
+  std::vector<float> y;  // (N)
+};
+// N sequences of T >= 2 steps.
+AddingBatch adding_problem(int64_t T, int64_t N, Rng& rng);
+
+struct CopyBatch {
+  static constexpr int64_t kSymbols = 8, kRecall = 10, kInputs = 10, kClasses = 9;
+  Tensor<float> x;                // (T+20,N,10) one-hot
+  std::vector<int64_t> target;    // (T+20)*N, time-major
+  int64_t steps() const { return x.dim(0); }
+};
+// N sequences with a delay of T >= 1 steps.
+CopyBatch copy_task(int64_t T, int64_t N, Rng& rng);
 
 }  // namespace recur

@@ -106,6 +106,10 @@ EsnFitResult esn_fit(Esn& m, const Tensor<double>& U, const Tensor<double>& Y,
 Tensor<double> esn_run(const Esn& m, EsnState& state, const Tensor<double>& U,
                        const Tensor<double>* teacher = nullptr);
 
+// The reservoir states x_t (T,N) over inputs U (T,K) from `state` (updated), with the fed-back
+// output held at state.y_prev: for readouts fitted outside (e.g. one per sequence of a batch).
+Tensor<double> esn_states(const Esn& m, EsnState& state, const Tensor<double>& U);
+
 // sqrt(mean squared error / variance of the target), over all elements.
 double nrmse(const Tensor<double>& prediction, const Tensor<double>& target);
 
