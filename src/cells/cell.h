@@ -72,14 +72,18 @@ inline bool hh_grads_same(const RnnConfig&) { return false; }
 template <class T> CellOps<T> rnn_ops();
 template <class T> CellOps<T> lstm_ops();
 template <class T> CellOps<T> gru_ops();
+template <class T> CellOps<T> ln_lstm_ops();  // layer-normalised (RnnConfig::layer_norm)
+template <class T> CellOps<T> ln_gru_ops();
 
 // How many per-unit parameters the cell has beside its weights and biases (StepBackward::dunit),
 // and which tensor holds them.
 inline int64_t unit_params_size(const RnnConfig& cfg) {
+  if (cfg.layer_norm) return (cfg.cell == CellKind::lstm ? 10 : 6) * cfg.hidden_size;
   return cfg.peephole ? 3 * cfg.hidden_size : cfg.learn_leak ? cfg.hidden_size : 0;
 }
 template <class T>
 Tensor<T>* unit_params(RnnCellParams<T>& p, const RnnConfig& cfg) {
+  if (cfg.layer_norm) return &p.ln;
   return cfg.peephole ? &p.w_peep : cfg.learn_leak ? &p.leak : nullptr;
 }
 
@@ -87,8 +91,8 @@ Tensor<T>* unit_params(RnnCellParams<T>& p, const RnnConfig& cfg) {
 template <class T>
 CellOps<T> ops_for(const RnnConfig& cfg) {
   switch (cfg.cell) {
-    case CellKind::lstm: return lstm_ops<T>();
-    case CellKind::gru: return gru_ops<T>();
+    case CellKind::lstm: return cfg.layer_norm ? ln_lstm_ops<T>() : lstm_ops<T>();
+    case CellKind::gru: return cfg.layer_norm ? ln_gru_ops<T>() : gru_ops<T>();
     default: return rnn_ops<T>();
   }
 }

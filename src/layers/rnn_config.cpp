@@ -45,6 +45,11 @@ void RnnConfig::validate() const {
               "a learned leak starts at RnnConfig.leak, which must then be below 1 (got " << leak << ")");
   RECUR_CHECK(!residual || (leak == 1.0 && !learn_leak),
               "a residual recurrence h = h_prev + f(z) has no leak; choose one of the two");
+  RECUR_CHECK(!layer_norm || ((cell == CellKind::lstm && !peephole && !coupled) ||
+                               (cell == CellKind::gru && gru == GruConvention::reset_after)),
+              "layer normalisation is for the plain LSTM (no peepholes, no coupled gates) and the "
+              "reset_after GRU, not this "
+                  << cell_name(cell));
   RECUR_CHECK(!mixes_state() || gates() == 1,
               "leaky units and the residual recurrence are options of the simple RNN, not "
                   << cell_name(cell));
@@ -62,7 +67,8 @@ std::map<std::string, std::string> RnnConfig::to_metadata() const {
           {"gru_convention", gru == GruConvention::reset_after ? "reset_after" : "reset_before"},
           {"leak", exact_double(leak)},
           {"learn_leak", learn_leak ? "true" : "false"},
-          {"residual", residual ? "true" : "false"}};
+          {"residual", residual ? "true" : "false"},
+          {"layer_norm", layer_norm ? "true" : "false"}};
 }
 
 RnnConfig RnnConfig::from_metadata(const std::map<std::string, std::string>& m) {
@@ -78,6 +84,7 @@ RnnConfig RnnConfig::from_metadata(const std::map<std::string, std::string>& m) 
   if (m.count("leak")) c.leak = metadata_double(m, "leak", "model");
   c.learn_leak = metadata_bool(m, "learn_leak", "model");
   c.residual = metadata_bool(m, "residual", "model");
+  c.layer_norm = metadata_bool(m, "layer_norm", "model");
   if (m.count("gru_convention")) {
     const std::string g = m.at("gru_convention");
     RECUR_CHECK(g == "reset_after" || g == "reset_before",
@@ -103,6 +110,7 @@ RnnParams<T>::RnnParams(const RnnConfig& cfg) : config(cfg) {
       p.b_hh = Tensor<T>({GH});
       if (cfg.peephole) p.w_peep = Tensor<T>({3 * H});
       if (cfg.learn_leak) p.leak = Tensor<T>({H});
+      if (cfg.layer_norm) p.ln = Tensor<T>({(cfg.cell == CellKind::lstm ? 10 : 6) * H});
       cells.push_back(std::move(p));
     }
   }
@@ -122,6 +130,7 @@ void list_named(P& self, Out& out) {
       out.push_back({"bias_hh" + sfx, &c.b_hh});
       if (self.config.peephole) out.push_back({"weight_peep" + sfx, &c.w_peep});
       if (self.config.learn_leak) out.push_back({"leak" + sfx, &c.leak});
+      if (self.config.layer_norm) out.push_back({"ln" + sfx, &c.ln});
     }
   }
 }
@@ -149,6 +158,18 @@ void init_rnn_uniform(RnnParams<T>& p, Rng& rng) {
   // A learned leak starts at the configured one: lambda = logit(leak).
   const double logit = p.config.learn_leak ? std::log(p.config.leak / (1 - p.config.leak)) : 0.0;
   for (auto& c : p.cells) c.leak.fill(T(logit));
+  // Layer normalisation starts as the identity: gains 1, biases 0 (the gains come first in each
+  // group: LSTM gates [0, 4H) and cell [8H, 9H); GRU [0, 3H)).
+  if (p.config.layer_norm) {
+    const int64_t H = p.config.hidden_size;
+    const bool lstm = p.config.cell == CellKind::lstm;
+    for (auto& c : p.cells) {
+      c.ln.fill(T(0));
+      for (int64_t j = 0; j < (lstm ? 4 : 3) * H; ++j) c.ln[j] = T(1);
+      if (lstm)
+        for (int64_t j = 8 * H; j < 9 * H; ++j) c.ln[j] = T(1);
+    }
+  }
 }
 
 namespace {

@@ -27,6 +27,7 @@ Rtrl<T>::Rtrl(const RnnParams<T>& params, int64_t batch) : params_(params), B_(b
   RECUR_CHECK(c.cell != CellKind::gru, "RTRL supports the simple RNN and the LSTM, not the GRU");
   RECUR_CHECK(!c.peephole && !c.coupled, "RTRL supports the plain LSTM (no peepholes, no coupled gates)");
   RECUR_CHECK(!c.mixes_state(), "RTRL supports the plain simple RNN (no leak, no residual recurrence)");
+  RECUR_CHECK(!c.layer_norm, "RTRL does not support layer normalisation");
   RECUR_CHECK(batch >= 1, "RTRL: the batch must be >= 1, got " << batch);
   I_ = c.input_size;
   H_ = c.hidden_size;

@@ -150,6 +150,18 @@ std::vector<Case> cases() {
   out.push_back({"rnn_relu_residual", simple(CellKind::rnn_relu, 1.0, false, true), {}, true});
   out.push_back({"rnn_sigmoid_learned_leak_2layer_bidir",
                  simple(CellKind::rnn_sigmoid, 0.7, true, false, 2, true), ragged, true});
+  RnnConfig ln_lstm = make(CellKind::lstm);
+  ln_lstm.layer_norm = true;
+  out.push_back({"lstm_layer_norm", ln_lstm, {}, true});
+  RnnConfig ln_lstm2 = make(CellKind::lstm, 2, true);
+  ln_lstm2.layer_norm = true;
+  out.push_back({"lstm_layer_norm_2layer_bidir_ragged", ln_lstm2, ragged, true});
+  RnnConfig ln_gru = gru(GruConvention::reset_after);
+  ln_gru.layer_norm = true;
+  out.push_back({"gru_layer_norm", ln_gru, {}, true});
+  RnnConfig ln_gru2 = gru(GruConvention::reset_after, 2, true);
+  ln_gru2.layer_norm = true;
+  out.push_back({"gru_layer_norm_2layer_bidir_ragged", ln_gru2, ragged, true});
   out.push_back({"gru_before_2layer_bidir_ragged", gru(GruConvention::reset_before, 2, true), ragged, true});
   out.push_back({"gru_before_3layer", gru(GruConvention::reset_before, 3), {3, 1, 5}, false});
   RnnConfig drop = make(CellKind::lstm, 3, true);

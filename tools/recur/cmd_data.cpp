@@ -3,6 +3,7 @@
 // IDX files that the trainer reads directly; the tagging set: kjv-punct writes CoNLL splits for
 // punctuation and capitalisation restoration (docs/tagging.md); and the sequence-to-sequence set:
 // cmudict writes grapheme-to-phoneme pairs (source<TAB>target) split by word (docs/data.md).
+// listops writes generated ListOps expressions with their values (label<TAB>expression).
 #include <sys/wait.h>
 
 #include <algorithm>
@@ -19,6 +20,7 @@
 #include "commands.h"
 #include "recur/core/error.h"
 #include "recur/data/cmudict.h"
+#include "recur/data/listops.h"
 #include "recur/data/fortunes.h"
 #include "recur/data/idx.h"
 #include "recur/data/labeled.h"
@@ -398,6 +400,68 @@ void add_cmudict(CLI::App& data, Action& action) {
   c->callback([a, &action] { action = [a] { run_cmudict(*a); }; });
 }
 
+// ---- listops ----
+
+struct ListOpsArgs {
+  std::string out;
+  int64_t train = 20000, valid = 1000, test = 1000;
+  uint64_t seed = 1;
+  ListOpsOptions o;
+};
+
+void run_listops(const ListOpsArgs& a) {
+  // One seeded stream, drawn in order: train, then validation, then test; an expression already
+  // drawn is drawn again, so the three splits share none.
+  Rng rng(a.seed);
+  std::set<std::string> seen;
+  make_dir(a.out);
+  const std::pair<const char*, int64_t> splits[] = {{"train", a.train}, {"valid", a.valid}, {"test", a.test}};
+  for (const auto& [split, count] : splits) {
+    std::vector<LabeledText> rows;
+    int64_t tokens = 0, counts[10] = {};
+    while (int64_t(rows.size()) < count) {
+      const ListOpsExample x = generate_listops(rng, a.o);
+      if (!seen.insert(x.expression).second) continue;
+      rows.push_back({std::to_string(x.value), x.expression});
+      tokens += 1 + int64_t(std::count(x.expression.begin(), x.expression.end(), ' '));
+      ++counts[x.value];
+    }
+    const std::string path = (fs::path(a.out) / (std::string(split) + ".tsv")).string();
+    write_labeled_tsv(path, rows);
+    std::printf("wrote %s: %lld expressions, %.1f tokens on average; values 0-9:", path.c_str(),
+                (long long)count, double(tokens) / double(count));
+    for (int64_t c : counts) std::printf(" %lld", (long long)c);
+    std::printf("\n");
+  }
+}
+
+void add_listops(CLI::App& data, Action& action) {
+  auto a = std::make_shared<ListOpsArgs>();
+  CLI::App* c = data.add_subcommand(
+      "listops",
+      "ListOps (Nangia & Bowman 2018): nested MAX/MIN/MED/SM expressions over digits with their "
+      "value as the label, generated from a seed (recur/data/listops.h) into train.tsv, valid.tsv "
+      "and test.tsv (label<TAB>expression) with no expression in two splits.");
+  c->add_option("--out", a->out, "Write train.tsv, valid.tsv and test.tsv here (made if missing)")
+      ->required()
+      ->type_name("DIR");
+  c->add_option("--train", a->train, "Training expressions")->capture_default_str()->check(CLI::PositiveNumber);
+  c->add_option("--valid", a->valid, "Validation expressions")->capture_default_str()->check(CLI::PositiveNumber);
+  c->add_option("--test", a->test, "Test expressions")->capture_default_str()->check(CLI::PositiveNumber);
+  c->add_option("--seed", a->seed, "Generator seed")->capture_default_str();
+  c->add_option("--max-depth", a->o.max_depth, "Deepest operator nesting")->capture_default_str()->check(CLI::PositiveNumber);
+  c->add_option("--max-args", a->o.max_args, "Most arguments of an operator")
+      ->capture_default_str()
+      ->check(CLI::Range(2, 100));
+  c->add_option("--max-tokens", a->o.max_tokens, "Longest expression in tokens")
+      ->capture_default_str()
+      ->check(CLI::Range(4, 100000));
+  c->add_option("--leaf-probability", a->o.leaf_probability, "Chance an argument is a digit")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
+  c->callback([a, &action] { action = [a] { run_listops(*a); }; });
+}
+
 }  // namespace
 
 void add_data(CLI::App& app, Action& action) {
@@ -419,6 +483,7 @@ void add_data(CLI::App& app, Action& action) {
   add_fashion(*data, action);
   add_kjv_punct(*data, action);
   add_cmudict(*data, action);
+  add_listops(*data, action);
 }
 
 }  // namespace recur::cli

@@ -28,5 +28,6 @@ void add_esn(CLI::App& app, Action& run);  // esn, run-esn
 void add_rtrl(CLI::App& app, Action& run);
 void add_diagnose(CLI::App& app, Action& run);
 void add_bench_tasks(CLI::App& app, Action& run);
+void add_tree(CLI::App& app, Action& run);  // train-tree
 
 }  // namespace recur::cli

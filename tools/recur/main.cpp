@@ -34,6 +34,7 @@ int main(int argc, char** argv) {
   recur::cli::add_rtrl(app, run);
   recur::cli::add_diagnose(app, run);
   recur::cli::add_bench_tasks(app, run);
+  recur::cli::add_tree(app, run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

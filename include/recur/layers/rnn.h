@@ -7,6 +7,7 @@
 //   weight_ih_l{k}[_reverse]: (G*H, in)  weight_hh_l{k}: (G*H, H)  bias_ih/bias_hh: (G*H)
 //   weight_peep_l{k} (LSTM with peepholes only): (3*H) = (p_i, p_f, p_o)
 //   leak_l{k} (simple RNN with a learned leak only): (H) logits lambda, alpha = sigmoid(lambda)
+//   ln_l{k} (layer-normalised LSTM / GRU only): (10H) / (6H) gains and biases
 // Gate orders: LSTM i, f, g, o; GRU r, z, n (PyTorch's). Parameter names are PyTorch's.
 #pragma once
 
@@ -47,6 +48,9 @@ struct RnnConfig {
   double leak = 1.0;        // alpha in (0, 1]; 1 is the plain RNN
   bool learn_leak = false;  // learn one alpha per unit, starting at `leak` (then leak < 1)
   bool residual = false;
+  // LSTM and GRU (reset_after): layer normalisation of every gate's pre-activation (and of the
+  // LSTM's cell state), with a learned gain and bias per unit (src/cells/ln_lstm.cpp, ln_gru.cpp).
+  bool layer_norm = false;
 
   // Whether h mixes the previous state with f(z) (leaky or residual).
   bool mixes_state() const { return leak != 1.0 || learn_leak || residual; }
@@ -69,6 +73,8 @@ struct RnnCellParams {
   Tensor<T> b_hh;  // (G*H)
   Tensor<T> w_peep;  // (3*H) for LSTM with peepholes, else empty
   Tensor<T> leak;    // (H) learned leak logits (simple RNN with learn_leak), else empty
+  Tensor<T> ln;      // layer_norm: LSTM (10H) = gates' gamma (4H), beta (4H), cell gamma (H),
+                     // beta (H); GRU (6H) = gamma (3H), beta (3H); else empty
 };
 
 template <class T>

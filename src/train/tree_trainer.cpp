@@ -1,0 +1,109 @@
+// The tree classifier's training loop (recur/train/tree_trainer.h).
+#include "recur/train/tree_trainer.h"
+
+#include <algorithm>
+#include <chrono>
+#include <numeric>
+
+#include "recur/core/error.h"
+#include "recur/nn/loss.h"
+#include "recur/train/clip.h"
+#include "recur/train/param.h"
+
+namespace recur {
+namespace {
+
+Forest forest_of(const std::vector<TreeExample>& ex, const std::vector<int64_t>& idx, int64_t vocab,
+                 std::vector<int64_t>& labels) {
+  std::vector<const TokenTree*> trees;
+  labels.clear();
+  for (int64_t i : idx) {
+    trees.push_back(&ex[size_t(i)].tree);
+    labels.push_back(ex[size_t(i)].label);
+  }
+  return make_forest(trees, vocab);
+}
+
+int64_t correct(const Tensor<float>& logits, const std::vector<int64_t>& labels) {
+  const int64_t R = logits.dim(0), C = logits.dim(1);
+  int64_t right = 0;
+  for (int64_t r = 0; r < R; ++r) {
+    const float* row = logits.ptr() + r * C;
+    right += (std::max_element(row, row + C) - row) == labels[size_t(r)];
+  }
+  return right;
+}
+
+}  // namespace
+
+double tree_accuracy(const TreeRnn<float>& m, const std::vector<TreeExample>& examples, int64_t batch) {
+  RECUR_CHECK(!examples.empty(), "tree_accuracy: no examples");
+  int64_t right = 0;
+  std::vector<int64_t> labels;
+  for (size_t s = 0; s < examples.size(); s += size_t(batch)) {
+    std::vector<int64_t> idx;
+    for (size_t i = s; i < std::min(examples.size(), s + size_t(batch)); ++i) idx.push_back(int64_t(i));
+    const Forest f = forest_of(examples, idx, m.config.vocab, labels);
+    Tensor<float> logits;
+    TreeCache<float> cache;
+    tree_forward(logits, cache, m, f);
+    right += correct(logits, labels);
+  }
+  return double(right) / double(examples.size());
+}
+
+std::vector<TreeEpoch> train_tree_classifier(TreeRnn<float>& m, const std::vector<TreeExample>& train,
+                                             const std::vector<TreeExample>& valid,
+                                             const TreeTrainConfig& cfg,
+                                             const std::function<void(const TreeEpoch&)>& on_epoch) {
+  RECUR_CHECK(!train.empty() && !valid.empty(), "tree training needs training and validation examples");
+  RECUR_CHECK(cfg.epochs >= 1 && cfg.batch >= 1, "tree training: epochs and batch must be >= 1");
+  for (const auto* set : {&train, &valid})
+    for (size_t i = 0; i < set->size(); ++i)
+      RECUR_CHECK((*set)[i].label >= 0 && (*set)[i].label < m.config.classes,
+                  "example " << i << " has label " << (*set)[i].label << ", outside [0, " << m.config.classes << ")");
+  TreeRnn<float> grads(m.config), best = m;
+  const auto params = pair_params(m.named(), grads.named());
+  Optimizer<float> opt(cfg.optimizer);
+  Rng rng(cfg.seed);
+  std::vector<int64_t> order(train.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::vector<TreeEpoch> epochs;
+  double best_acc = -1;
+  std::vector<int64_t> labels;
+  for (int64_t e = 1; e <= cfg.epochs; ++e) {
+    const auto t0 = std::chrono::steady_clock::now();
+    for (size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[rng.below(i)]);
+    double loss_sum = 0;
+    int64_t right = 0;
+    for (size_t s = 0; s < order.size(); s += size_t(cfg.batch)) {
+      const std::vector<int64_t> idx(order.begin() + int64_t(s),
+                                     order.begin() + int64_t(std::min(order.size(), s + size_t(cfg.batch))));
+      const Forest f = forest_of(train, idx, m.config.vocab, labels);
+      Tensor<float> logits;
+      TreeCache<float> cache;
+      tree_forward(logits, cache, m, f);
+      Tensor<float> dlogits(logits.shape);
+      const int64_t R = logits.dim(0);
+      loss_sum += double(softmax_cross_entropy(dlogits.ptr(), logits.ptr(), labels.data(), R, m.config.classes)) * double(R);
+      right += correct(logits, labels);
+      for (auto& p : params) p.grad->fill(0.0f);
+      tree_backward(grads, cache, m, f, dlogits);
+      if (cfg.clip > 0) clip_grad_norm(params, float(cfg.clip));
+      opt.step(params);
+    }
+    TreeEpoch ep;
+    ep.epoch = e;
+    ep.train_loss = loss_sum / double(train.size());
+    ep.train_accuracy = double(right) / double(train.size());
+    ep.valid_accuracy = tree_accuracy(m, valid);
+    ep.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (ep.valid_accuracy > best_acc) best_acc = ep.valid_accuracy, best = m;
+    epochs.push_back(ep);
+    if (on_epoch) on_epoch(ep);
+  }
+  m = best;
+  return epochs;
+}
+
+}  // namespace recur

@@ -1,0 +1,104 @@
+// `recur train-tree`: a recursive network (plain recursive or child-sum Tree-LSTM) trained on
+// ListOps expressions given with their true trees (labeled TSV: value<TAB>expression, as written
+// by `recur data listops`); prints validation accuracy per epoch and the test accuracy of the best
+// epoch, and saves the model.
+#include <cstdio>
+#include <memory>
+#include <string>
+
+#include "commands.h"
+#include "recur/core/error.h"
+#include "recur/core/gemm.h"
+#include "recur/data/labeled.h"
+#include "recur/data/listops.h"
+#include "recur/io/safetensors.h"
+#include "recur/train/tree_trainer.h"
+
+namespace recur::cli {
+namespace {
+
+struct TreeArgs {
+  std::string train, valid, test, out, cell = "tree_lstm";
+  int64_t embed = 32, hidden = 64;
+  TreeTrainConfig cfg;
+  int threads = 0;
+};
+
+// Reads value<TAB>expression rows; the label must be a digit (the expression's value).
+std::vector<TreeExample> read_listops_tsv(const std::string& path) {
+  std::vector<TreeExample> out;
+  const std::vector<LabeledText> rows = read_labeled_tsv(path);
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const std::string where = path + " example " + std::to_string(i + 1);
+    const std::string& l = rows[i].label;
+    RECUR_CHECK(l.size() == 1 && l[0] >= '0' && l[0] <= '9',
+                where << ": label '" << l << "' is not a digit 0-9");
+    out.push_back({parse_listops(rows[i].text, where), l[0] - '0'});
+  }
+  return out;
+}
+
+void run(const TreeArgs& a) {
+  set_num_threads(a.threads);
+  const std::vector<TreeExample> train = read_listops_tsv(a.train), valid = read_listops_tsv(a.valid);
+  TreeRnnConfig nc;
+  nc.cell = parse_tree_cell(a.cell);
+  nc.vocab = kListOpsTokens;
+  nc.embed = a.embed;
+  nc.hidden = a.hidden;
+  nc.classes = 10;
+  TreeRnn<float> m(nc);
+  Rng rng(a.cfg.seed);
+  init_tree_rnn(m, rng);
+  std::printf("%s, embed %lld, hidden %lld: %zu training and %zu validation trees\n", a.cell.c_str(),
+              (long long)a.embed, (long long)a.hidden, train.size(), valid.size());
+  train_tree_classifier(m, train, valid, a.cfg, [](const TreeEpoch& e) {
+    std::printf("epoch %lld: train loss %.4f, train accuracy %.2f%%, validation accuracy %.2f%% (%.1f s)\n",
+                (long long)e.epoch, e.train_loss, 100 * e.train_accuracy, 100 * e.valid_accuracy, e.seconds);
+    std::fflush(stdout);
+  });
+  double test_acc = -1;
+  if (!a.test.empty()) {
+    test_acc = tree_accuracy(m, read_listops_tsv(a.test));
+    std::printf("test accuracy %.2f%% (the best validation epoch's weights)\n", 100 * test_acc);
+  }
+  if (!a.out.empty()) {
+    std::map<std::string, Tensor<float>> tensors;
+    for (auto& [name, t] : m.named()) tensors[name] = *t;
+    auto md = nc.to_metadata();
+    md["task"] = "tree";
+    md["data"] = "listops";
+    if (test_acc >= 0) md["test_accuracy"] = std::to_string(test_acc);
+    save_safetensors(a.out, tensors, md);
+    std::printf("wrote %s\n", a.out.c_str());
+  }
+}
+
+}  // namespace
+
+void add_tree(CLI::App& app, Action& action) {
+  auto a = std::make_shared<TreeArgs>();
+  CLI::App* c = app.add_subcommand(
+      "train-tree",
+      "Train a recursive network over the true trees of ListOps expressions (recur data listops): "
+      "the plain recursive composition or the child-sum Tree-LSTM, batched by depth; validation "
+      "accuracy per epoch, test accuracy of the best epoch.");
+  c->add_option("--train", a->train, "Training TSV (value<TAB>expression)")->required()->check(CLI::ExistingFile);
+  c->add_option("--valid", a->valid, "Validation TSV")->required()->check(CLI::ExistingFile);
+  c->add_option("--test", a->test, "Test TSV")->check(CLI::ExistingFile);
+  c->add_option("--cell", a->cell, "recursive or tree_lstm")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"recursive", "tree_lstm"}));
+  c->add_option("--embed", a->embed, "Token embedding size")->capture_default_str()->check(CLI::PositiveNumber);
+  c->add_option("--hidden", a->hidden, "Hidden size")->capture_default_str()->check(CLI::PositiveNumber);
+  c->add_option("--epochs", a->cfg.epochs, "Epochs")->capture_default_str()->check(CLI::PositiveNumber);
+  c->add_option("--batch", a->cfg.batch, "Trees per update")->capture_default_str()->check(CLI::PositiveNumber);
+  c->add_option("--lr", a->cfg.optimizer.lr, "Adam learning rate")->capture_default_str()->check(CLI::PositiveNumber);
+  c->add_option("--clip", a->cfg.clip, "Gradient norm clip (0: off)")->capture_default_str();
+  c->add_option("--seed", a->cfg.seed, "Seed of weights and shuffling")->capture_default_str();
+  c->add_option("--threads", a->threads, "CPU threads (0: all cores)")->capture_default_str();
+  c->add_option("--out", a->out, "Save the model (safetensors)");
+  c->callback([a, &action] { action = [a] { run(*a); }; });
+}
+
+}  // namespace recur::cli
