@@ -113,4 +113,32 @@ int evaluate_listops(const ListOpsTree& tree) {
   return value.back();
 }
 
+namespace {
+
+int64_t add_node(TokenTree& out, int token, std::vector<int64_t> children) {
+  out.token.push_back(token);
+  out.children.push_back(std::move(children));
+  return int64_t(out.token.size()) - 1;
+}
+
+int64_t binarize(const ListOpsTree& t, int64_t node, TokenTree& out) {
+  const int tok = t.token[size_t(node)];
+  if (tok < 10) return add_node(out, tok, {});
+  int64_t s = add_node(out, tok, {});
+  for (int64_t c : t.children[size_t(node)]) {
+    const int64_t arg = binarize(t, c, out);
+    s = add_node(out, 15, {s, arg});
+  }
+  const int64_t close = add_node(out, 14, {});
+  return add_node(out, 15, {s, close});
+}
+
+}  // namespace
+
+TokenTree binarize_listops(const ListOpsTree& tree) {
+  TokenTree out;
+  binarize(tree, tree.root(), out);
+  return out;
+}
+
 }  // namespace recur

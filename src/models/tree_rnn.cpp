@@ -13,12 +13,19 @@
 
 namespace recur {
 
-const char* tree_cell_name(TreeCell c) { return c == TreeCell::recursive ? "recursive" : "tree_lstm"; }
+const char* tree_cell_name(TreeCell c) {
+  switch (c) {
+    case TreeCell::recursive: return "recursive";
+    case TreeCell::tree_lstm: return "tree_lstm";
+    case TreeCell::binary_lstm: return "binary_lstm";
+  }
+  return "?";
+}
 
 TreeCell parse_tree_cell(const std::string& name) {
-  if (name == "recursive") return TreeCell::recursive;
-  if (name == "tree_lstm") return TreeCell::tree_lstm;
-  RECUR_FAIL("unknown tree cell '" << name << "'; expected recursive or tree_lstm");
+  for (TreeCell c : {TreeCell::recursive, TreeCell::tree_lstm, TreeCell::binary_lstm})
+    if (name == tree_cell_name(c)) return c;
+  RECUR_FAIL("unknown tree cell '" << name << "'; expected recursive, tree_lstm or binary_lstm");
 }
 
 Forest make_forest(const std::vector<const TokenTree*>& trees, int64_t vocab) {
@@ -100,12 +107,26 @@ template <class T>
 TreeRnn<T>::TreeRnn(const TreeRnnConfig& cfg) : config(cfg) {
   cfg.validate();
   const int64_t V = cfg.vocab, D = cfg.embed, H = cfg.hidden, C = cfg.classes;
-  const bool lstm = cfg.cell == TreeCell::tree_lstm;
   embedding = Tensor<T>({V, D});
-  w = Tensor<T>({(lstm ? 4 : 1) * H, D});
-  u = Tensor<T>({(lstm ? 3 : 1) * H, H});
-  if (lstm) u_f = Tensor<T>({H, H});
-  b = Tensor<T>({(lstm ? 4 : 1) * H});
+  switch (cfg.cell) {
+    case TreeCell::recursive:
+      w = Tensor<T>({H, D});
+      u = Tensor<T>({H, H});
+      b = Tensor<T>({H});
+      break;
+    case TreeCell::tree_lstm:
+      w = Tensor<T>({4 * H, D});
+      u = Tensor<T>({3 * H, H});
+      u_f = Tensor<T>({H, H});
+      b = Tensor<T>({4 * H});
+      break;
+    case TreeCell::binary_lstm:
+      w = Tensor<T>({5 * H, D});
+      u = Tensor<T>({3 * H, 2 * H});
+      u_f = Tensor<T>({2 * H, 2 * H});
+      b = Tensor<T>({5 * H});
+      break;
+  }
   w_out = Tensor<T>({C, H});
   b_out = Tensor<T>({C});
 }
@@ -116,7 +137,7 @@ void list_named(M& m, Out& out) {
   out.push_back({"embedding.weight", &m.embedding});
   out.push_back({"cell.w", &m.w});
   out.push_back({"cell.u", &m.u});
-  if (m.config.cell == TreeCell::tree_lstm) out.push_back({"cell.u_f", &m.u_f});
+  if (m.config.cell != TreeCell::recursive) out.push_back({"cell.u_f", &m.u_f});
   out.push_back({"cell.b", &m.b});
   out.push_back({"decoder.weight", &m.w_out});
   out.push_back({"decoder.bias", &m.b_out});
@@ -146,11 +167,11 @@ void init_tree_rnn(TreeRnn<T>& m, Rng& rng) {
     for (auto& v : t.data) v = T(rng.uniform(-a, a));
   };
   uniform(m.w, c.embed);
-  uniform(m.u, c.hidden);
-  if (c.cell == TreeCell::tree_lstm) uniform(m.u_f, c.hidden);
+  uniform(m.u, m.u.dim(1));
+  if (c.cell != TreeCell::recursive) uniform(m.u_f, m.u_f.dim(1));
   m.b.fill(T(0));
-  if (c.cell == TreeCell::tree_lstm)
-    for (int64_t j = 3 * c.hidden; j < 4 * c.hidden; ++j) m.b[j] = T(1);
+  if (c.cell != TreeCell::recursive)  // forget gates start at sigmoid(1)
+    for (int64_t j = 3 * c.hidden; j < m.b.numel(); ++j) m.b[j] = T(1);
   uniform(m.w_out, c.hidden);
   uniform(m.b_out, c.hidden);
 }
@@ -160,27 +181,31 @@ void tree_forward(Tensor<T>& logits, TreeCache<T>& c, const TreeRnn<T>& m, const
   const TreeRnnConfig& cfg = m.config;
   const int64_t N = f.nodes(), E = f.edges(), D = cfg.embed, H = cfg.hidden, C = cfg.classes;
   const int64_t R = int64_t(f.roots.size());
-  const bool lstm = cfg.cell == TreeCell::tree_lstm;
+  const bool lstm = cfg.cell != TreeCell::recursive, binary = cfg.cell == TreeCell::binary_lstm;
   c.x = Tensor<T>({N, D});
   for (int64_t n = 0; n < N; ++n) {
     const int64_t tok = f.token[size_t(n)];
     RECUR_CHECK(tok >= 0 && tok < cfg.vocab, "node " << n << ": token " << tok << " outside the vocabulary");
     std::copy_n(m.embedding.ptr() + tok * D, D, c.x.ptr() + n * D);
   }
-  c.hs = Tensor<T>({N, H});
+  c.hs = Tensor<T>({N, (binary ? 2 : 1) * H});
   c.h = Tensor<T>({N, H});
   c.c = lstm ? Tensor<T>({N, H}) : Tensor<T>();
   c.gates = lstm ? Tensor<T>({N, 3 * H}) : Tensor<T>();
-  c.f = lstm ? Tensor<T>({E, H}) : Tensor<T>();
+  c.f = binary ? Tensor<T>({N, 2 * H}) : lstm ? Tensor<T>({E, H}) : Tensor<T>();
   for (size_t l = 0; l + 1 < f.level_start.size(); ++l) {
     const tree::Block blk{f.level_start[l], f.level_start[l + 1], f.child_start[size_t(f.level_start[l])],
                           f.child_start[size_t(f.level_start[l + 1])]};
+    // hs: the children's h summed, or (binary) placed side by side.
     for (int64_t e = blk.ea; e < blk.eb; ++e) {
-      T* hs = c.hs.ptr() + f.parent[size_t(e)] * H;
+      const int64_t p = f.parent[size_t(e)], slot = binary ? e - f.child_start[size_t(p)] : 0;
+      RECUR_CHECK(slot < 2, "node " << p << " has more than two children; binary_lstm needs binary trees");
+      T* hs = c.hs.ptr() + p * (binary ? 2 : 1) * H + slot * H;
       const T* hk = c.h.ptr() + f.child[size_t(e)] * H;
       for (int64_t j = 0; j < H; ++j) hs[j] += hk[j];
     }
-    if (lstm) tree::tree_lstm_forward(c, m, f, blk);
+    if (binary) tree::binary_lstm_forward(c, m, f, blk);
+    else if (lstm) tree::tree_lstm_forward(c, m, f, blk);
     else tree::recursive_forward(c, m, f, blk);
   }
   logits = Tensor<T>({R, C});
@@ -202,7 +227,7 @@ void tree_backward(TreeRnn<T>& g, const TreeCache<T>& c, const TreeRnn<T>& m, co
   const int64_t R = int64_t(f.roots.size());
   RECUR_CHECK(dlogits.shape == Shape({R, C}),
               "tree_backward: dlogits has shape " << dlogits.shape_string() << ", expected " << shape_str({R, C}));
-  const bool lstm = cfg.cell == TreeCell::tree_lstm;
+  const bool lstm = cfg.cell != TreeCell::recursive, binary = cfg.cell == TreeCell::binary_lstm;
   Tensor<T> dh({N, H}), dc = lstm ? Tensor<T>({N, H}) : Tensor<T>();
   for (int64_t r = 0; r < R; ++r) {
     const int64_t node = f.roots[size_t(r)];
@@ -219,12 +244,15 @@ void tree_backward(TreeRnn<T>& g, const TreeCache<T>& c, const TreeRnn<T>& m, co
   for (size_t l = f.level_start.size() - 1; l-- > 0;) {
     const tree::Block blk{f.level_start[l], f.level_start[l + 1], f.child_start[size_t(f.level_start[l])],
                           f.child_start[size_t(f.level_start[l + 1])]};
-    std::vector<T> dx(static_cast<size_t>(blk.rows() * D)), dhs(static_cast<size_t>(blk.rows() * H));
-    if (lstm) tree::tree_lstm_backward(g, dx.data(), dhs.data(), dh, dc, c, m, f, blk);
+    const int64_t HS = (binary ? 2 : 1) * H;
+    std::vector<T> dx(static_cast<size_t>(blk.rows() * D)), dhs(static_cast<size_t>(blk.rows() * HS));
+    if (binary) tree::binary_lstm_backward(g, dx.data(), dhs.data(), dh, dc, c, m, f, blk);
+    else if (lstm) tree::tree_lstm_backward(g, dx.data(), dhs.data(), dh, dc, c, m, f, blk);
     else tree::recursive_backward(g, dx.data(), dhs.data(), dh.ptr() + blk.a * H, c, m, f, blk);
-    // hs = sum of the children's h: each child gets its parent's dhs.
+    // Each child gets its parent's dhs (binary: the child's own slot of it).
     for (int64_t e = blk.ea; e < blk.eb; ++e) {
-      const T* d = dhs.data() + (f.parent[size_t(e)] - blk.a) * H;
+      const int64_t p = f.parent[size_t(e)], slot = binary ? e - f.child_start[size_t(p)] : 0;
+      const T* d = dhs.data() + (p - blk.a) * HS + slot * H;
       T* dk = dh.ptr() + f.child[size_t(e)] * H;
       for (int64_t j = 0; j < H; ++j) dk[j] += d[j];
     }

@@ -22,6 +22,18 @@ TEST(ListOps, EvaluatesTheFourOperators) {
   EXPECT_EQ(t.children[4], (std::vector<int64_t>{0, 3}));
 }
 
+TEST(ListOps, BinarisedTreeIsALeftBranchingFold) {
+  // [SM 5 [MIN 4 7 ] ]: ((([SM, 5), (([MIN, 4), 7), ])), ])
+  const TokenTree b = binarize_listops(parse_listops("[SM 5 [MIN 4 7 ] ]", "test"));
+  EXPECT_EQ(b.token, (std::vector<int>{13, 5, 15, 11, 4, 15, 7, 15, 14, 15, 15, 14, 15}));
+  for (size_t n = 0; n < b.token.size(); ++n) {
+    EXPECT_LE(b.children[n].size(), 2u);
+    EXPECT_EQ(b.children[n].empty(), b.token[n] != 15) << "node " << n;
+    for (int64_t c : b.children[n]) EXPECT_LT(c, int64_t(n));
+  }
+  EXPECT_EQ(b.children.back(), (std::vector<int64_t>{10, 11}));
+}
+
 TEST(ListOps, ParserNamesTheBadToken) {
   EXPECT_RECUR_ERROR(parse_listops("[MAX 2 [FOO 3 ] ]", "f.tsv:3"), "f.tsv:3", "token 3 '[FOO'");
   EXPECT_RECUR_ERROR(parse_listops("[MAX 2 3", "x"), "not closed");

@@ -11,11 +11,12 @@
 namespace recur {
 namespace {
 
-// Three trees: a single leaf, a chain of three, and a bushier one (post-order).
+// Three trees: a single leaf, a chain of three, and a bushier one (post-order); nodes have at
+// most two children, so every composition (binary_lstm included) takes them.
 std::vector<TokenTree> sample_trees() {
   TokenTree leaf{{2}, {{}}};
   TokenTree chain{{1, 3, 0}, {{}, {0}, {1}}};
-  TokenTree bush{{4, 1, 2, 5, 0, 3}, {{}, {}, {}, {1, 2}, {}, {0, 3, 4}}};
+  TokenTree bush{{4, 1, 2, 5, 0, 3}, {{}, {}, {}, {1, 2}, {0, 3}, {4}}};
   return {leaf, chain, bush};
 }
 
@@ -55,7 +56,8 @@ TEST_P(TreeGradcheck, AllParametersMatchFiniteDifferences) {
     testing::expect_grad_matches(pn[i].first, *pn[i].second, *gn[i].second, loss);
 }
 
-INSTANTIATE_TEST_SUITE_P(Cells, TreeGradcheck, ::testing::Values(TreeCell::recursive, TreeCell::tree_lstm),
+INSTANTIATE_TEST_SUITE_P(Cells, TreeGradcheck,
+                         ::testing::Values(TreeCell::recursive, TreeCell::tree_lstm, TreeCell::binary_lstm),
                          [](const auto& info) { return std::string(tree_cell_name(info.param)); });
 
 TEST(Forest, OrdersNodesByHeightAndKeepsRoots) {
@@ -63,8 +65,9 @@ TEST(Forest, OrdersNodesByHeightAndKeepsRoots) {
   const Forest f = make_forest({&trees[0], &trees[1], &trees[2]}, 6);
   ASSERT_EQ(f.nodes(), 10);
   ASSERT_EQ(f.edges(), 7);
-  // Heights: leaves 0 (6 of them), then the chain's middle and the bush's inner node, then roots.
-  EXPECT_EQ(f.level_start, (std::vector<int64_t>{0, 6, 8, 10}));
+  // Heights: 5 leaves; the chain's middle and the bush's first pair; the chain's root and the
+  // bush's second inner node; the bush's root.
+  EXPECT_EQ(f.level_start, (std::vector<int64_t>{0, 5, 7, 9, 10}));
   for (int64_t e = 0; e < f.edges(); ++e) EXPECT_LT(f.child[size_t(e)], f.parent[size_t(e)]);
   EXPECT_EQ(f.token[size_t(f.roots[0])], 2);
   EXPECT_EQ(f.token[size_t(f.roots[1])], 0);
@@ -73,6 +76,16 @@ TEST(Forest, OrdersNodesByHeightAndKeepsRoots) {
   EXPECT_RECUR_ERROR(make_forest({&bad}, 6), "does not come before it");
   TokenTree oov{{7}, {{}}};
   EXPECT_RECUR_ERROR(make_forest({&oov}, 6), "token 7 is outside [0, 6)");
+  // A node with three children is refused by the binary composition.
+  TreeRnnConfig cfg;
+  cfg.cell = TreeCell::binary_lstm;
+  cfg.vocab = 6;
+  cfg.classes = 2;
+  TreeRnn<double> m(cfg);
+  TokenTree three{{1, 2, 3, 4}, {{}, {}, {}, {0, 1, 2}}};
+  Tensor<double> logits;
+  TreeCache<double> c;
+  EXPECT_RECUR_ERROR(tree_forward(logits, c, m, make_forest({&three}, 6)), "more than two children");
 }
 
 TEST(TreeRnn, AChainIsATanhRnn) {

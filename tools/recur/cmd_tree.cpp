@@ -24,8 +24,9 @@ struct TreeArgs {
   int threads = 0;
 };
 
-// Reads value<TAB>expression rows; the label must be a digit (the expression's value).
-std::vector<TreeExample> read_listops_tsv(const std::string& path) {
+// Reads value<TAB>expression rows; the label must be a digit (the expression's value). The binary
+// composition reads the binarised trees (recur/data/listops.h), the others the nested ones.
+std::vector<TreeExample> read_listops_tsv(const std::string& path, bool binary) {
   std::vector<TreeExample> out;
   const std::vector<LabeledText> rows = read_labeled_tsv(path);
   for (size_t i = 0; i < rows.size(); ++i) {
@@ -33,17 +34,20 @@ std::vector<TreeExample> read_listops_tsv(const std::string& path) {
     const std::string& l = rows[i].label;
     RECUR_CHECK(l.size() == 1 && l[0] >= '0' && l[0] <= '9',
                 where << ": label '" << l << "' is not a digit 0-9");
-    out.push_back({parse_listops(rows[i].text, where), l[0] - '0'});
+    const ListOpsTree t = parse_listops(rows[i].text, where);
+    out.push_back({binary ? binarize_listops(t) : t, l[0] - '0'});
   }
   return out;
 }
 
 void run(const TreeArgs& a) {
   set_num_threads(a.threads);
-  const std::vector<TreeExample> train = read_listops_tsv(a.train), valid = read_listops_tsv(a.valid);
   TreeRnnConfig nc;
   nc.cell = parse_tree_cell(a.cell);
-  nc.vocab = kListOpsTokens;
+  const bool binary = nc.cell == TreeCell::binary_lstm;
+  const std::vector<TreeExample> train = read_listops_tsv(a.train, binary),
+                                 valid = read_listops_tsv(a.valid, binary);
+  nc.vocab = kListOpsBinaryTokens;
   nc.embed = a.embed;
   nc.hidden = a.hidden;
   nc.classes = 10;
@@ -59,7 +63,7 @@ void run(const TreeArgs& a) {
   });
   double test_acc = -1;
   if (!a.test.empty()) {
-    test_acc = tree_accuracy(m, read_listops_tsv(a.test));
+    test_acc = tree_accuracy(m, read_listops_tsv(a.test, binary));
     std::printf("test accuracy %.2f%% (the best validation epoch's weights)\n", 100 * test_acc);
   }
   if (!a.out.empty()) {
@@ -81,14 +85,16 @@ void add_tree(CLI::App& app, Action& action) {
   CLI::App* c = app.add_subcommand(
       "train-tree",
       "Train a recursive network over the true trees of ListOps expressions (recur data listops): "
-      "the plain recursive composition or the child-sum Tree-LSTM, batched by depth; validation "
-      "accuracy per epoch, test accuracy of the best epoch.");
+      "the plain recursive composition, the child-sum Tree-LSTM over the nested trees, or the "
+      "binary Tree-LSTM over the binarised trees, batched by depth; validation accuracy per "
+      "epoch, test accuracy of the best epoch.");
   c->add_option("--train", a->train, "Training TSV (value<TAB>expression)")->required()->check(CLI::ExistingFile);
   c->add_option("--valid", a->valid, "Validation TSV")->required()->check(CLI::ExistingFile);
   c->add_option("--test", a->test, "Test TSV")->check(CLI::ExistingFile);
-  c->add_option("--cell", a->cell, "recursive or tree_lstm")
+  c->add_option("--cell", a->cell,
+                "recursive, tree_lstm (child-sum, nested trees) or binary_lstm (N-ary, binarised trees)")
       ->capture_default_str()
-      ->check(CLI::IsMember({"recursive", "tree_lstm"}));
+      ->check(CLI::IsMember({"recursive", "tree_lstm", "binary_lstm"}));
   c->add_option("--embed", a->embed, "Token embedding size")->capture_default_str()->check(CLI::PositiveNumber);
   c->add_option("--hidden", a->hidden, "Hidden size")->capture_default_str()->check(CLI::PositiveNumber);
   c->add_option("--epochs", a->cfg.epochs, "Epochs")->capture_default_str()->check(CLI::PositiveNumber);

@@ -51,4 +51,11 @@ ListOpsTree parse_listops(const std::string& expression, const std::string& sour
 // The value of a parsed expression.
 int evaluate_listops(const ListOpsTree& tree);
 
+// The binarised form of Nangia & Bowman's data, ( ( ( [MAX 2 ) 9 ) ] ): an operator node with
+// arguments a_1..a_k becomes a left-branching fold, s = [OP; s = (s, a_1); ...; s = (s, a_k);
+// s = (s, ]), so every node has at most two children. Tokens: the nested tree's 0..13, 14 for "]",
+// 15 for a composition node (no token of its own).
+TokenTree binarize_listops(const ListOpsTree& tree);
+inline constexpr int kListOpsBinaryTokens = 16;
+
 }  // namespace recur

@@ -11,6 +11,9 @@
 //                 f_k = sigmoid(W_f x + U_f h_k + b_f)         one forget gate per child
 //                 c = i * u + sum_k f_k * c_k,   h = o * tanh(c)
 //   (leaves have no children: hs = 0, c = i * u)
+//   binary_lstm N-ary Tree-LSTM with N = 2 (Tai et al. 2015): left and right child weighted apart,
+//                 [i; o; u] from W x + U [h_l; h_r] + b, f_l and f_r from W_f x + U_f [h_l; h_r] + b_f,
+//                 c = i * u + f_l * c_l + f_r * c_r; at most two children per node
 //
 // Batching by depth: the trees of a batch form one Forest whose nodes are ordered by height
 // (leaves 0, a parent 1 + its highest child), so each height is a contiguous block of rows computed
@@ -20,7 +23,8 @@
 // C = classes.
 //   embedding (V,D)
 //   recursive: w (H,D), u (H,H), b (H)
-//   tree_lstm: w (4H,D) rows i, o, u, f;  u_iou (3H,H);  u_f (H,H);  b (4H)
+//   tree_lstm: w (4H,D) rows i, o, u, f;  u (3H,H) for i, o, u;  u_f (H,H);  b (4H)
+//   binary_lstm: w (5H,D) rows i, o, u, f_l, f_r;  u (3H,2H);  u_f (2H,2H);  b (5H)
 //   w_out (C,H), b_out (C)
 #pragma once
 
@@ -36,9 +40,9 @@
 
 namespace recur {
 
-enum class TreeCell { recursive, tree_lstm };
+enum class TreeCell { recursive, tree_lstm, binary_lstm };
 const char* tree_cell_name(TreeCell c);
-TreeCell parse_tree_cell(const std::string& name);  // "recursive", "tree_lstm"
+TreeCell parse_tree_cell(const std::string& name);  // "recursive", "tree_lstm", "binary_lstm"
 
 struct Forest {
   std::vector<int64_t> token;        // (N)
@@ -80,9 +84,9 @@ void init_tree_rnn(TreeRnn<T>& m, Rng& rng);
 template <class T>
 struct TreeCache {
   Tensor<T> x;      // (N,D) embeddings
-  Tensor<T> hs;     // (N,H) sum of the children's h
-  Tensor<T> gates;  // (N,3H) i, o, u (tree_lstm)
-  Tensor<T> f;      // (E,H) forget gates (tree_lstm)
+  Tensor<T> hs;     // (N,H) sum of the children's h; binary_lstm: (N,2H) [h_left; h_right]
+  Tensor<T> gates;  // (N,3H) i, o, u (the LSTM compositions)
+  Tensor<T> f;      // (E,H) forget gates per edge (tree_lstm); (N,2H) per node (binary_lstm)
   Tensor<T> c, h;   // (N,H)
 };
 
