@@ -11,6 +11,7 @@ void add_network_options(CLI::App* c, NetworkOptions& n, bool with_init) {
       ->check(CLI::Range(1e-6, 1.0));
   c->add_flag("--learn-leak", n.learn_leak, "Simple RNN: learn a per unit, starting at --leak (< 1)");
   c->add_flag("--residual-recurrence", n.residual, "Simple RNN: residual recurrence h = h_prev + f(z)");
+  c->add_flag("--layer-norm", n.layer_norm, "LSTM, GRU: layer-normalise every gate (and the LSTM's cell)");
   c->add_option("--hidden", n.hidden, "Hidden size (per direction)")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
@@ -62,6 +63,7 @@ void apply(const NetworkOptions& n, RnnConfig& rnn, RecurrentInit* init) {
   rnn.leak = n.leak;
   rnn.learn_leak = n.learn_leak;
   rnn.residual = n.residual;
+  rnn.layer_norm = n.layer_norm;
   if (init) *init = parse_recurrent_init(n.init);
 }
 

@@ -19,6 +19,7 @@ struct NetworkOptions {
   double dropout = 0;
   double leak = 1.0;  // simple RNN: leaky units / residual recurrence
   bool learn_leak = false, residual = false;
+  bool layer_norm = false;  // LSTM, GRU
 };
 
 struct OptimizerOptions {
