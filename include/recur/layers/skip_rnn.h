@@ -1,0 +1,60 @@
+// RNN with skip connections through time (the seeds' delay-d connections): the state also reads
+// the state d steps back, which shortens the gradient's path from T steps to about T/d.
+//
+//   h_t = tanh(W x_t + U_1 h_{t-1} + U_d h_{t-d} + b)       (short = true)
+//   h_t = tanh(W x_t + U_d h_{t-d} + b)                     (short = false: the length-1
+//                                                             connections removed; the sequence
+//                                                             splits into d interleaved chains)
+// States before the first step are zero.
+//
+// Key: T = steps, B = batch, I = input, H = hidden, d = delay.
+//   x: (T,B,I)  y: (T,B,H)
+//   weight_ih (H,I), weight_hh (H,H) = U_1 (absent without short), weight_skip (H,H) = U_d, bias (H)
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "recur/core/rng.h"
+#include "recur/core/tensor.h"
+
+namespace recur {
+
+struct SkipRnnConfig {
+  int64_t input_size = 0, hidden_size = 0;
+  int64_t delay = 2;   // d >= 1
+  bool short_connections = true;
+  void validate() const;
+};
+
+template <class T>
+struct SkipRnnParams {
+  SkipRnnConfig config;
+  Tensor<T> w_ih, w_hh, w_skip, bias;
+
+  SkipRnnParams() = default;
+  explicit SkipRnnParams(const SkipRnnConfig& cfg);  // zeros
+  std::vector<std::pair<std::string, Tensor<T>*>> named();
+};
+
+// U(-1/sqrt(H), 1/sqrt(H)).
+template <class T>
+void init_skip_rnn(SkipRnnParams<T>& p, Rng& rng);
+
+template <class T>
+struct SkipRnnCache {
+  Tensor<T> x;  // (T,B,I)
+  Tensor<T> h;  // (T,B,H)
+};
+
+template <class T>
+void skip_rnn_forward(Tensor<T>& y, SkipRnnCache<T>& cache, const SkipRnnParams<T>& p, const Tensor<T>& x);
+
+// BPTT along both the length-1 and the length-d paths. dy (T,B,H); parameter gradients +=, dx =.
+template <class T>
+void skip_rnn_backward(Tensor<T>& dx, SkipRnnParams<T>& grads, const SkipRnnCache<T>& cache,
+                       const SkipRnnParams<T>& p, const Tensor<T>& dy);
+
+}  // namespace recur

@@ -1,0 +1,112 @@
+// RNN with skip connections through time (recur/layers/skip_rnn.h).
+//   forward:  z_t = x_t W^T + b + h_{t-1} U_1^T + h_{t-d} U_d^T;  h_t = tanh(z_t)
+//   backward (t = T-1 .. 0, dh_t complete once every later step has sent its share):
+//             dz_t = dh_t (1 - h_t^2)
+//             dW += dz_t^T x_t, db += sum dz_t, dx_t = dz_t W
+//             dU_1 += dz_t^T h_{t-1}, dh_{t-1} += dz_t U_1;  dU_d += dz_t^T h_{t-d}, dh_{t-d} += dz_t U_d
+// Parameters +=, activations =.
+#include "recur/layers/skip_rnn.h"
+
+#include <cmath>
+
+#include "recur/core/error.h"
+#include "recur/core/gemm.h"
+
+namespace recur {
+
+void SkipRnnConfig::validate() const {
+  RECUR_CHECK(input_size > 0 && hidden_size > 0, "skip RNN: input and hidden sizes must be positive");
+  RECUR_CHECK(delay >= 1, "skip RNN: the delay must be >= 1, got " << delay);
+}
+
+template <class T>
+SkipRnnParams<T>::SkipRnnParams(const SkipRnnConfig& cfg) : config(cfg) {
+  cfg.validate();
+  const int64_t H = cfg.hidden_size;
+  w_ih = Tensor<T>({H, cfg.input_size});
+  if (cfg.short_connections) w_hh = Tensor<T>({H, H});
+  w_skip = Tensor<T>({H, H});
+  bias = Tensor<T>({H});
+}
+
+template <class T>
+std::vector<std::pair<std::string, Tensor<T>*>> SkipRnnParams<T>::named() {
+  std::vector<std::pair<std::string, Tensor<T>*>> out{{"weight_ih", &w_ih}};
+  if (config.short_connections) out.push_back({"weight_hh", &w_hh});
+  out.push_back({"weight_skip", &w_skip});
+  out.push_back({"bias", &bias});
+  return out;
+}
+
+template <class T>
+void init_skip_rnn(SkipRnnParams<T>& p, Rng& rng) {
+  const double a = 1.0 / std::sqrt(double(p.config.hidden_size));
+  for (auto& [name, t] : p.named())
+    for (auto& v : t->data) v = T(rng.uniform(-a, a));
+}
+
+template <class T>
+void skip_rnn_forward(Tensor<T>& y, SkipRnnCache<T>& cache, const SkipRnnParams<T>& p, const Tensor<T>& x) {
+  const SkipRnnConfig& c = p.config;
+  const int64_t I = c.input_size, H = c.hidden_size, d = c.delay;
+  RECUR_CHECK(x.rank() == 3 && x.dim(2) == I,
+              "skip RNN input has shape " << x.shape_string() << ", expected (T, B, " << I << ")");
+  const int64_t Ts = x.dim(0), B = x.dim(1);
+  cache.x = x;
+  cache.h = Tensor<T>({Ts, B, H});
+  for (int64_t t = 0; t < Ts; ++t) {
+    T* h = cache.h.ptr() + t * B * H;
+    for (int64_t b = 0; b < B; ++b) std::copy_n(p.bias.ptr(), H, h + b * H);
+    gemm<T>(false, true, B, H, I, T(1), x.ptr() + t * B * I, I, p.w_ih.ptr(), I, T(1), h, H);
+    if (c.short_connections && t >= 1)
+      gemm<T>(false, true, B, H, H, T(1), h - B * H, H, p.w_hh.ptr(), H, T(1), h, H);
+    if (t >= d) gemm<T>(false, true, B, H, H, T(1), h - d * B * H, H, p.w_skip.ptr(), H, T(1), h, H);
+    for (int64_t k = 0; k < B * H; ++k) h[k] = std::tanh(h[k]);
+  }
+  y = cache.h;
+}
+
+template <class T>
+void skip_rnn_backward(Tensor<T>& dx, SkipRnnParams<T>& g, const SkipRnnCache<T>& cache,
+                       const SkipRnnParams<T>& p, const Tensor<T>& dy) {
+  const SkipRnnConfig& c = p.config;
+  const int64_t I = c.input_size, H = c.hidden_size, d = c.delay;
+  const int64_t Ts = cache.x.dim(0), B = cache.x.dim(1);
+  RECUR_CHECK(dy.shape == Shape({Ts, B, H}), "skip RNN output gradient has shape " << dy.shape_string());
+  Tensor<T> dh = dy;  // accumulates what later steps send back
+  dx = Tensor<T>({Ts, B, I});
+  std::vector<T> dz(static_cast<size_t>(B * H));
+  for (int64_t t = Ts - 1; t >= 0; --t) {
+    const T* h = cache.h.ptr() + t * B * H;
+    const T* dht = dh.ptr() + t * B * H;
+    for (int64_t k = 0; k < B * H; ++k) dz[size_t(k)] = dht[k] * (T(1) - h[k] * h[k]);
+    for (int64_t b = 0; b < B; ++b)
+      for (int64_t j = 0; j < H; ++j) g.bias[j] += dz[size_t(b * H + j)];
+    const T* xt = cache.x.ptr() + t * B * I;
+    gemm<T>(true, false, H, I, B, T(1), dz.data(), H, xt, I, T(1), g.w_ih.ptr(), I);
+    gemm<T>(false, false, B, I, H, T(1), dz.data(), H, p.w_ih.ptr(), I, T(0), dx.ptr() + t * B * I, I);
+    if (c.short_connections && t >= 1) {
+      gemm<T>(true, false, H, H, B, T(1), dz.data(), H, h - B * H, H, T(1), g.w_hh.ptr(), H);
+      gemm<T>(false, false, B, H, H, T(1), dz.data(), H, p.w_hh.ptr(), H, T(1), dh.ptr() + (t - 1) * B * H, H);
+    }
+    if (t >= d) {
+      gemm<T>(true, false, H, H, B, T(1), dz.data(), H, h - d * B * H, H, T(1), g.w_skip.ptr(), H);
+      gemm<T>(false, false, B, H, H, T(1), dz.data(), H, p.w_skip.ptr(), H, T(1), dh.ptr() + (t - d) * B * H, H);
+    }
+  }
+}
+
+template struct SkipRnnParams<float>;
+template struct SkipRnnParams<double>;
+template void init_skip_rnn<float>(SkipRnnParams<float>&, Rng&);
+template void init_skip_rnn<double>(SkipRnnParams<double>&, Rng&);
+template void skip_rnn_forward<float>(Tensor<float>&, SkipRnnCache<float>&, const SkipRnnParams<float>&,
+                                      const Tensor<float>&);
+template void skip_rnn_forward<double>(Tensor<double>&, SkipRnnCache<double>&, const SkipRnnParams<double>&,
+                                       const Tensor<double>&);
+template void skip_rnn_backward<float>(Tensor<float>&, SkipRnnParams<float>&, const SkipRnnCache<float>&,
+                                       const SkipRnnParams<float>&, const Tensor<float>&);
+template void skip_rnn_backward<double>(Tensor<double>&, SkipRnnParams<double>&, const SkipRnnCache<double>&,
+                                        const SkipRnnParams<double>&, const Tensor<double>&);
+
+}  // namespace recur
