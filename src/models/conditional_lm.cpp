@@ -30,6 +30,22 @@ const char* condition_mode_name(ConditionMode m) {
   return "?";
 }
 
+SequenceEnding parse_sequence_ending(const std::string& name) {
+  if (name == "eos") return SequenceEnding::eos;
+  if (name == "stop") return SequenceEnding::stop;
+  if (name == "length") return SequenceEnding::length;
+  RECUR_FAIL("unknown ending '" << name << "'; expected eos, stop or length");
+}
+
+const char* sequence_ending_name(SequenceEnding e) {
+  switch (e) {
+    case SequenceEnding::eos: return "eos";
+    case SequenceEnding::stop: return "stop";
+    case SequenceEnding::length: return "length";
+  }
+  return "?";
+}
+
 void ConditionalLmConfig::validate() const {
   RECUR_CHECK(conditions >= 1, "a conditional model needs at least one condition");
   RECUR_CHECK(embed > 0 && (!uses_input() || cond_embed > 0), "embedding sizes must be positive");
@@ -47,6 +63,7 @@ std::map<std::string, std::string> ConditionalLmConfig::to_metadata() const {
   m["condition_mode"] = condition_mode_name(mode);
   m["embed"] = std::to_string(embed);
   m["cond_embed"] = std::to_string(cond_embed);
+  m["ending"] = sequence_ending_name(ending);
   return m;
 }
 
@@ -59,6 +76,7 @@ ConditionalLmConfig ConditionalLmConfig::from_metadata(const std::map<std::strin
   c.mode = parse_condition_mode(get("condition_mode"));
   c.embed = num("embed");
   c.cond_embed = num("cond_embed");
+  if (meta.count("ending")) c.ending = parse_sequence_ending(meta.at("ending"));
   c.validate();
   return c;
 }
@@ -74,6 +92,10 @@ ConditionalLm<T>::ConditionalLm(const ConditionalLmConfig& cfg)
   if (cfg.uses_input()) cond_embedding = Tensor<T>({cfg.conditions, cfg.cond_embed});
   if (cfg.uses_init())
     cond_init = Tensor<T>({cfg.conditions, int64_t(cfg.rnn.num_layers) * cfg.rnn.hidden_size});
+  if (cfg.ending != SequenceEnding::eos) {
+    w_end = Tensor<T>({cfg.rnn.hidden_size});
+    b_end = Tensor<T>({1});
+  }
 }
 
 namespace {
@@ -85,6 +107,11 @@ void list_named(M& m, Out& out) {
   for (auto& [n, t] : m.rnn.named()) out.push_back({"rnn." + n, t});
   out.push_back({"decoder.weight", &m.w_out});
   out.push_back({"decoder.bias", &m.b_out});
+  if (m.config.ending != SequenceEnding::eos) {
+    const std::string head = m.config.ending == SequenceEnding::stop ? "stop" : "length";
+    out.push_back({head + ".weight", &m.w_end});
+    out.push_back({head + ".bias", &m.b_end});
+  }
 }
 }  // namespace
 
@@ -120,6 +147,9 @@ void init_conditional_lm(ConditionalLm<T>& m, Rng& rng) {
   for (auto& v : m.cond_init.data) v = T(0.1 * rng.normal());
   init_rnn_uniform(m.rnn, rng);
   init_linear_uniform(m.w_out, m.b_out, rng);
+  const double a = 1.0 / std::sqrt(double(m.config.rnn.hidden_size));
+  for (auto& v : m.w_end.data) v = T(rng.uniform(-a, a));
+  m.b_end.fill(T(0));
 }
 
 ClmBatch make_clm_batch(const std::vector<const std::string*>& texts,
@@ -184,7 +214,7 @@ RnnState<T> clm_initial_state(const ConditionalLm<T>& m, const std::vector<int64
 
 template <class T>
 T conditional_lm_batch(const ConditionalLm<T>& m, ConditionalLm<T>* grads, const ClmBatch& b,
-                       const RnnRunOptions& opt, int64_t* count) {
+                       const RnnRunOptions& opt, int64_t* count, T* ending_loss) {
   const ConditionalLmConfig& c = m.config;
   const int64_t Ts = b.steps, B = b.batch, N = Ts * B, V = ConditionalLmConfig::kVocab;
   const int64_t E = c.embed, Ec = c.uses_input() ? c.cond_embed : 0, F = E + Ec;
@@ -207,11 +237,53 @@ T conditional_lm_batch(const ConditionalLm<T>& m, ConditionalLm<T>* grads, const
                                        b.targets.data(), N, V, int64_t(-1));
   if (count) *count = int64_t(std::count_if(b.targets.begin(), b.targets.end(),
                                             [](int64_t t) { return t != -1; }));
+  // The ending head: the stop probability at every scored step, or the length from step 0.
+  //   stop:   p = sigmoid(w . y_t + b), loss = mean BCE(p, [t == n]); dz = (p - target) / count
+  //   length: l = w . y_0 + b, loss = mean (l - ln(1 + n))^2;        dz = 2 (l - target) / B
+  Tensor<T> dy_end;
+  if (grads) dy_end = Tensor<T>({Ts, B, H});
+  T end_loss = 0;
+  if (c.ending != SequenceEnding::eos) {
+    const bool stop = c.ending == SequenceEnding::stop;
+    int64_t scored = 0;
+    std::vector<std::pair<int64_t, T>> dz;  // (row, d loss / d z)
+    for (int64_t s = 0; s < B; ++s) {
+      const int64_t n = b.lengths[size_t(s)] - 1;  // bytes; steps 0..n are scored
+      for (int64_t t = 0; t <= (stop ? n : 0); ++t) {
+        const int64_t row = t * B + s;
+        T z = m.b_end[0];
+        for (int64_t j = 0; j < H; ++j) z += m.w_end[j] * y[row * H + j];
+        if (stop) {
+          const T p = T(1) / (T(1) + std::exp(-z)), target = t == n ? T(1) : T(0);
+          end_loss -= target * std::log(std::max(p, T(1e-12))) + (1 - target) * std::log(std::max(1 - p, T(1e-12)));
+          dz.push_back({row, p - target});
+        } else {
+          const T e = z - std::log(T(1) + T(n));
+          end_loss += e * e;
+          dz.push_back({row, 2 * e});
+        }
+        ++scored;
+      }
+    }
+    end_loss /= T(scored);
+    if (grads)
+      for (const auto& [row, d0] : dz) {
+        const T d = d0 / T(scored);
+        grads->b_end[0] += d;
+        for (int64_t j = 0; j < H; ++j) {
+          grads->w_end[j] += d * y[row * H + j];
+          dy_end[row * H + j] += d * m.w_end[j];
+        }
+      }
+  }
+  if (ending_loss) *ending_loss = end_loss;
   if (!grads) return loss;
 
   Tensor<T> dy({Ts, B, H});
   linear_backward(dy.ptr(), grads->w_out.ptr(), grads->b_out.ptr(), dlogits.ptr(), y.ptr(),
                   m.w_out.ptr(), N, H, V);
+  if (c.ending != SequenceEnding::eos)
+    for (int64_t k = 0; k < dy.numel(); ++k) dy[k] += dy_end[k];
   Tensor<T> dx;
   RnnState<T> dinit;
   rnn_backward(dx, dinit, grads->rnn, cache, m.rnn, dy, nullptr);
@@ -244,6 +316,8 @@ std::vector<std::string> sample_conditional_lm(const ConditionalLm<float>& m, in
   std::vector<int64_t> tokens(size_t(count), ConditionalLmConfig::kBos);
   std::vector<std::string> out(static_cast<size_t>(count));
   std::vector<bool> done(static_cast<size_t>(count), false);
+  std::vector<int64_t> target_len(static_cast<size_t>(count), max_len);
+  const SequenceEnding ending = m.config.ending;
   Tensor<float> x, y, logits({count, V});
   RnnState<float> state = clm_initial_state(m, conditions), fin;
   const bool has_init = !state.h.empty();
@@ -256,7 +330,19 @@ std::vector<std::string> sample_conditional_lm(const ConditionalLm<float>& m, in
     bool all_done = true;
     for (int64_t s = 0; s < count; ++s) {
       if (done[size_t(s)]) continue;
-      int64_t pick = sample_from_logits(logits.ptr() + s * V, V, temperature, top_k, rng);
+      float* row = logits.ptr() + s * V;
+      const float* h = y.ptr() + s * H;
+      bool end_now = false;
+      if (ending != SequenceEnding::eos) {
+        float z = m.b_end[0];
+        for (int64_t j = 0; j < H; ++j) z += m.w_end[j] * h[j];
+        if (ending == SequenceEnding::length && step == 0)
+          target_len[size_t(s)] = std::clamp<int64_t>(int64_t(std::llround(std::exp(double(z)) - 1)), 0, max_len);
+        if (ending == SequenceEnding::stop) end_now = rng.uniform() < 1.0 / (1.0 + std::exp(-double(z)));
+        if (ending == SequenceEnding::length) end_now = step >= target_len[size_t(s)];
+        row[ConditionalLmConfig::kEos] = -1e30f;  // the head decides the end, not the symbol
+      }
+      int64_t pick = end_now ? ConditionalLmConfig::kEos : sample_from_logits(row, V, temperature, top_k, rng);
       if (pick == ConditionalLmConfig::kBos) pick = ConditionalLmConfig::kEos;  // never a second BOS
       if (pick == ConditionalLmConfig::kEos || step == max_len) {
         done[size_t(s)] = true;
@@ -275,7 +361,7 @@ std::vector<std::string> sample_conditional_lm(const ConditionalLm<float>& m, in
   template struct ConditionalLm<T>;                                                             \
   template void init_conditional_lm<T>(ConditionalLm<T>&, Rng&);                                \
   template T conditional_lm_batch<T>(const ConditionalLm<T>&, ConditionalLm<T>*, const ClmBatch&, \
-                                     const RnnRunOptions&, int64_t*);
+                                     const RnnRunOptions&, int64_t*, T*);
 RECUR_INSTANTIATE(float)
 RECUR_INSTANTIATE(double)
 #undef RECUR_INSTANTIATE

@@ -133,6 +133,7 @@ ClmTrainResult train_conditional_lm(const ClmTrainConfig& cfg_in, std::ostream& 
   ConditionalLmConfig mc;
   mc.conditions = model.conditions.size();
   mc.mode = cfg.mode;
+  mc.ending = cfg.ending;
   mc.embed = cfg.embed;
   mc.cond_embed = cfg.cond_embed;
   mc.rnn = cfg.rnn;

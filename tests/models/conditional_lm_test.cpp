@@ -6,6 +6,7 @@
 #include "gradcheck.h"
 #include "recur/models/conditional_lm.h"
 #include "recur/train/optimizer.h"
+#include "recur/train/param.h"
 
 namespace recur {
 namespace {
@@ -21,6 +22,78 @@ ConditionalLmConfig config(ConditionMode mode, CellKind cell, int layers) {
   c.rnn.num_layers = layers;
   c.rnn.input_size = c.embed + (c.uses_input() ? c.cond_embed : 0);
   return c;
+}
+
+TEST(ConditionalLm, EndingHeadsGradientsMatchFiniteDifferences) {
+  const std::string t0 = "abca", t1 = "", t2 = "cb";
+  const ClmBatch batch = make_clm_batch({&t0, &t1, &t2}, {2, 0, 1});
+  for (SequenceEnding ending : {SequenceEnding::stop, SequenceEnding::length}) {
+    ConditionalLmConfig cfg = config(ConditionMode::both, CellKind::lstm, 1);
+    cfg.ending = ending;
+    ConditionalLm<double> m(cfg);
+    Rng rng(9);
+    init_conditional_lm(m, rng);
+    for (auto& v : m.w_end.data) v *= 5;
+    ConditionalLm<double> g(m.config);
+    double end_loss = 0;
+    conditional_lm_batch<double>(m, &g, batch, {}, nullptr, &end_loss);
+    EXPECT_GT(end_loss, 0);
+    auto loss = [&] {
+      double e = 0;
+      const double ce = conditional_lm_batch<double>(m, nullptr, batch, {}, nullptr, &e);
+      return ce + e;
+    };
+    auto pn = m.named();
+    auto gn = g.named();
+    for (size_t i = 0; i < pn.size(); ++i) {
+      if (pn[i].first == "embedding.weight") continue;
+      testing::expect_grad_matches(std::string(sequence_ending_name(ending)) + "." + pn[i].first,
+                                   *pn[i].second, *gn[i].second, loss);
+    }
+  }
+  EXPECT_EQ(parse_sequence_ending("length"), SequenceEnding::length);
+  EXPECT_RECUR_ERROR(parse_sequence_ending("never"), "unknown ending 'never'");
+}
+
+TEST(ConditionalLm, LearnedEndingsStopNearTheTrainedLengths) {
+  // Condition 0: texts of 3 bytes; condition 1: texts of 9 bytes. Each head must learn to end
+  // its samples at about those lengths, with EOS never drawn.
+  for (SequenceEnding ending : {SequenceEnding::eos, SequenceEnding::stop, SequenceEnding::length}) {
+    ConditionalLmConfig cfg = config(ConditionMode::both, CellKind::gru, 1);
+    cfg.conditions = 2;
+    cfg.rnn.hidden_size = 16;
+    cfg.ending = ending;
+    ConditionalLm<float> m(cfg);
+    Rng rng(2);
+    init_conditional_lm(m, rng);
+    ConditionalLm<float> g(m.config);
+    OptimizerConfig oc;
+    oc.kind = OptimizerKind::kAdam;
+    oc.lr = 1e-2;
+    Optimizer<float> opt(oc);
+    auto params = param_list(m, g);
+    std::vector<std::string> texts;
+    std::vector<int64_t> conds;
+    for (int i = 0; i < 16; ++i) {
+      texts.push_back(std::string(i % 2 ? 9 : 3, 'a'));
+      conds.push_back(i % 2);
+    }
+    std::vector<const std::string*> ptrs;
+    for (auto& t : texts) ptrs.push_back(&t);
+    const ClmBatch b = make_clm_batch(ptrs, conds);
+    for (int step = 0; step < 300; ++step) {
+      for (auto& p : params) p.grad->fill(0.0f);
+      conditional_lm_batch(m, &g, b, {});
+      opt.step(params);
+    }
+    Rng srng(3);
+    for (int64_t k = 0; k < 2; ++k) {
+      double mean = 0;
+      const auto samples = sample_conditional_lm(m, k, 40, 30, 1.0, 0, srng);
+      for (const auto& s : samples) mean += double(s.size()) / double(samples.size());
+      EXPECT_NEAR(mean, k ? 9.0 : 3.0, 1.0) << sequence_ending_name(ending) << " condition " << k;
+    }
+  }
 }
 
 TEST(ConditionalLm, GradientsMatchFiniteDifferencesInEveryMode) {

@@ -18,7 +18,7 @@ namespace {
 
 struct TrainArgs {
   ClmTrainConfig cfg;
-  std::string mode = "both";
+  std::string mode = "both", ending = "eos";
   NetworkOptions net{.hidden = 256};
   OptimizerOptions opt;
   int threads = 0;
@@ -26,6 +26,7 @@ struct TrainArgs {
 
 void run_train(TrainArgs a) {
   a.cfg.mode = parse_condition_mode(a.mode);
+  a.cfg.ending = parse_sequence_ending(a.ending);
   apply(a.net, a.cfg.rnn, nullptr);
   apply(a.opt, a.cfg.optimizer, a.cfg.cosine_schedule, a.cfg.lr_min_factor, a.cfg.clip);
   a.cfg.progress_bar = isatty(fileno(stderr));
@@ -83,7 +84,10 @@ void run_sample(const SampleArgs& a) {
         predicted[i] = int64_t(std::max_element(row, row + C) - row);
       }
     }
-    int64_t right = 0;
+    int64_t right = 0, bytes = 0;
+    for (const std::string& t : texts) bytes += int64_t(t.size());
+    std::printf("%s: %zu samples, mean length %.1f bytes (ending: %s)\n", name.c_str(), texts.size(),
+                double(bytes) / double(texts.size()), sequence_ending_name(m.net.config.ending));
     for (size_t i = 0; i < texts.size(); ++i) {
       const bool ok = judged && judge.labels.name(predicted[i]) == name;
       right += ok;
@@ -124,6 +128,11 @@ void add_clm(CLI::App& app, Action& action) {
                 "How the condition enters: init (initial state), input (every step) or both")
       ->capture_default_str()
       ->check(CLI::IsMember({"init", "input", "both"}));
+  c->add_option("--ending", a->ending,
+                "How samples end: eos (end symbol), stop (learned stop probability) or length "
+                "(predicted length)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"eos", "stop", "length"}));
   c->add_option("--max-len", a->cfg.max_len, "Bytes kept per text")->capture_default_str()->check(CLI::PositiveNumber);
   c->add_option("--embed", a->cfg.embed, "Byte embedding size")->capture_default_str()->check(CLI::PositiveNumber);
   c->add_option("--cond-embed", a->cfg.cond_embed, "Condition embedding size (input, both)")

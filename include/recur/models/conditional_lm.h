@@ -8,10 +8,22 @@
 //
 // Text: bytes 0..255 plus BOS (256, the first input) and EOS (257, the last target); input
 // BOS b_1 .. b_n, target b_1 .. b_n EOS. Unidirectional stacked RNN, linear decoder, softmax.
+//
+// How a generated sequence ends (the seeds' three ways; `ending`):
+//   eos     the end symbol: sampling stops when EOS is drawn
+//   stop    a learned stop probability: p_t = sigmoid(w_stop . h_t + b_stop) after reading token t,
+//           trained with binary cross-entropy (1 at the step whose target is EOS, 0 before);
+//           sampling draws EOS never and stops when a Bernoulli(p_t) fires
+//   length  a predicted length: l = w_len . h_0 + b_len from the state after reading BOS,
+//           trained with squared error against ln(1 + n); sampling draws exactly
+//           round(exp(l) - 1) bytes (EOS never drawn)
+// The byte softmax is trained the same way in all three (EOS included), so the modes differ only
+// in what decides the end; the auxiliary losses are added to the gradient with weight 1.
 // Key: T = time, B = batch, V = 258, E = byte embedding, Ec = condition embedding, H = hidden,
 // L = layers, K = conditions.
 // Parameters: embedding.weight (V,E); cond.weight (K,Ec) [input, both]; init.weight (K, L*H)
-// [init, both]; rnn.* (input size E or E+Ec); decoder.weight (V,H), decoder.bias (V).
+// [init, both]; rnn.* (input size E or E+Ec); decoder.weight (V,H), decoder.bias (V);
+// stop.weight (H), stop.bias (1) [stop]; length.weight (H), length.bias (1) [length].
 #pragma once
 
 #include <map>
@@ -25,6 +37,9 @@
 namespace recur {
 
 enum class ConditionMode { init, input, both };
+enum class SequenceEnding { eos, stop, length };
+SequenceEnding parse_sequence_ending(const std::string& name);  // "eos", "stop", "length"
+const char* sequence_ending_name(SequenceEnding e);
 ConditionMode parse_condition_mode(const std::string& name);  // "init", "input", "both"
 const char* condition_mode_name(ConditionMode m);
 
@@ -32,6 +47,7 @@ struct ConditionalLmConfig {
   static constexpr int64_t kBos = 256, kEos = 257, kVocab = 258;
   int64_t conditions = 0;  // K
   ConditionMode mode = ConditionMode::both;
+  SequenceEnding ending = SequenceEnding::eos;
   int64_t embed = 32;       // E
   int64_t cond_embed = 16;  // Ec (input, both)
   RnnConfig rnn;            // unidirectional; input_size = E (+ Ec)
@@ -49,6 +65,7 @@ struct ConditionalLm {
   Tensor<T> embedding, cond_embedding, cond_init;
   RnnParams<T> rnn;
   Tensor<T> w_out, b_out;
+  Tensor<T> w_end, b_end;  // the stop or length head (H), (1); empty for eos
 
   ConditionalLm() = default;
   explicit ConditionalLm(const ConditionalLmConfig& cfg);
@@ -72,13 +89,14 @@ ClmBatch make_clm_batch(const std::vector<const std::string*>& texts,
                         const std::vector<int64_t>& conditions);
 
 // Mean cross-entropy (nats per target) of the batch; with `grads`, BPTT accumulating into grads.
-// `count` receives the number of targets scored.
+// `count` receives the number of targets scored; `ending_loss` the stop head's mean binary
+// cross-entropy or the length head's mean squared error (0 for eos).
 template <class T>
 T conditional_lm_batch(const ConditionalLm<T>& model, ConditionalLm<T>* grads, const ClmBatch& b,
-                       const RnnRunOptions& opt, int64_t* count = nullptr);
+                       const RnnRunOptions& opt, int64_t* count = nullptr, T* ending_loss = nullptr);
 
-// `count` texts for `condition`, sampled byte by byte (temperature; top-k when > 0) until EOS or
-// `max_len` bytes.
+// `count` texts for `condition`, sampled byte by byte (temperature; top-k when > 0) until the
+// model's ending says so (EOS, the stop head, or the predicted length) or `max_len` bytes.
 std::vector<std::string> sample_conditional_lm(const ConditionalLm<float>& model, int64_t condition,
                                                int64_t count, int64_t max_len, double temperature,
                                                int64_t top_k, Rng& rng);

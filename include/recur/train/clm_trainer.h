@@ -28,6 +28,7 @@ struct ClmTrainConfig {
   std::string train_path, valid_path;  // label<TAB>text
   int64_t max_len = 300;               // bytes kept per text
   ConditionMode mode = ConditionMode::both;
+  SequenceEnding ending = SequenceEnding::eos;  // how samples end (recur/models/conditional_lm.h)
   RnnConfig rnn;                       // cell, hidden, layers, dropout (input size is set)
   int64_t embed = 32, cond_embed = 16;
   int64_t batch = 32, epochs = 5;
