@@ -13,6 +13,7 @@
 // Parameters +=, activations = (see cell.h).
 #include "cells/cell.h"
 #include "cells/layer_norm.h"
+#include "kernels/cpu/activations.h"
 #include "recur/core/gemm.h"
 
 namespace recur::cells {
@@ -25,10 +26,6 @@ int64_t ln_gru_cache_width(const RnnConfig& cfg) {
 
 bool ln_gru_hh_grads_differ(const RnnConfig&) { return true; }
 
-template <class T>
-T sigmoid(T z) {
-  return T(1) / (T(1) + std::exp(-z));
-}
 
 template <class T>
 void ln_gru_forward_step(const StepForward<T>& s, const RnnCellParams<T>& p, const RnnConfig& cfg,
@@ -48,7 +45,7 @@ void ln_gru_forward_step(const StepForward<T>& s, const RnnCellParams<T>& p, con
     for (int64_t k = 0; k < 2 * H; ++k) gates[k] = xw[k] + hw[k];
     for (int64_t q = 0; q < 2; ++q)
       inv[q] = layer_norm_forward(gates + q * H, xhat + q * H, gates + q * H, gamma + q * H, beta + q * H, H);
-    for (int64_t j = 0; j < 2 * H; ++j) gates[j] = sigmoid(gates[j]);
+    for (int64_t j = 0; j < 2 * H; ++j) gates[j] = cpu::sigmoid(gates[j]);
     for (int64_t j = 0; j < H; ++j) n[j] = xw[2 * H + j] + r[j] * h_n[j];
     inv[2] = layer_norm_forward(n, xhat + 2 * H, n, gamma + 2 * H, beta + 2 * H, H);
     const T* hp = s.h_prev + b * H;

@@ -17,6 +17,7 @@
 // Parameters +=, activations = (see cell.h).
 #include "cells/cell.h"
 #include "cells/layer_norm.h"
+#include "kernels/cpu/activations.h"
 #include "recur/core/gemm.h"
 
 namespace recur::cells {
@@ -27,10 +28,6 @@ int64_t ln_lstm_cache_width(const RnnConfig& cfg) {
   return 10 * cfg.hidden_size + 5;
 }
 
-template <class T>
-T sigmoid(T z) {
-  return T(1) / (T(1) + std::exp(-z));
-}
 
 template <class T>
 void ln_lstm_forward_step(const StepForward<T>& s, const RnnCellParams<T>& p, const RnnConfig& cfg,
@@ -54,10 +51,10 @@ void ln_lstm_forward_step(const StepForward<T>& s, const RnnCellParams<T>& p, co
     const T* c_prev = s.c_prev + b * H;
     T* c = s.c + b * H;
     for (int64_t j = 0; j < H; ++j) {
-      i[j] = sigmoid(i[j]);
-      f[j] = sigmoid(f[j]);
+      i[j] = cpu::sigmoid(i[j]);
+      f[j] = cpu::sigmoid(f[j]);
       g[j] = std::tanh(g[j]);
-      o[j] = sigmoid(o[j]);
+      o[j] = cpu::sigmoid(o[j]);
       c[j] = f[j] * c_prev[j] + i[j] * g[j];
     }
     inv[4] = layer_norm_forward(tc, chat, c, gamma_c, beta_c, H);

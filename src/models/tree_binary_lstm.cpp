@@ -4,7 +4,7 @@
 //   forward:  hcat = [h_left; h_right]                          (m,2H)
 //             z = x W^T + b                                     (m,5H) rows i, o, u, f_left, f_right
 //             z[:, :3H] += hcat U^T;   z[:, 3H:] += hcat U_f^T
-//             i = sigmoid(z_i), o = sigmoid(z_o), u = tanh(z_u), f_k = sigmoid(z_fk)
+//             i = cpu::sigmoid(z_i), o = cpu::sigmoid(z_o), u = tanh(z_u), f_k = cpu::sigmoid(z_fk)
 //             c = i * u + f_left * c_left + f_right * c_right,   h = o * tanh(c)
 //   backward: dc += dh * o * (1 - tanh^2 c);  do = dh * tanh c
 //             di = dc * u;  du = dc * i;  df_k = dc * c_k;  dc_k += dc * f_k
@@ -17,17 +17,10 @@
 
 #include <cmath>
 
+#include "kernels/cpu/activations.h"
 #include "recur/core/gemm.h"
 
 namespace recur::tree {
-namespace {
-
-template <class T>
-T sigmoid(T z) {
-  return T(1) / (T(1) + std::exp(-z));
-}
-
-}  // namespace
 
 template <class T>
 void binary_lstm_forward(TreeCache<T>& c, const TreeRnn<T>& m, const Forest& f, const Block& blk) {
@@ -45,11 +38,11 @@ void binary_lstm_forward(TreeCache<T>& c, const TreeRnn<T>& m, const Forest& f, 
     T* fg = c.f.ptr() + node * 2 * H;
     T* cn = c.c.ptr() + node * H;
     for (int64_t j = 0; j < H; ++j) {
-      g[j] = sigmoid(zr[j]);
-      g[H + j] = sigmoid(zr[H + j]);
+      g[j] = cpu::sigmoid(zr[j]);
+      g[H + j] = cpu::sigmoid(zr[H + j]);
       g[2 * H + j] = std::tanh(zr[2 * H + j]);
-      fg[j] = sigmoid(zr[3 * H + j]);
-      fg[H + j] = sigmoid(zr[4 * H + j]);
+      fg[j] = cpu::sigmoid(zr[3 * H + j]);
+      fg[H + j] = cpu::sigmoid(zr[4 * H + j]);
       cn[j] = g[j] * g[2 * H + j];
     }
     for (int64_t e = f.child_start[size_t(node)], k = 0; e < f.child_start[size_t(node + 1)]; ++e, ++k) {

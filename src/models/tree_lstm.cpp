@@ -1,8 +1,8 @@
 // Child-sum Tree-LSTM composition (Tai et al. 2015), one height at a time.
 //   forward:  z = x W^T + b                                  (m,4H) rows i, o, u, f
 //             z[:, :3H] += hs U_iou^T
-//             i = sigmoid(z_i), o = sigmoid(z_o), u = tanh(z_u)
-//             per edge e = (p, k):  f_e = sigmoid(z_f[p] + h_k U_f^T)
+//             i = cpu::sigmoid(z_i), o = cpu::sigmoid(z_o), u = tanh(z_u)
+//             per edge e = (p, k):  f_e = cpu::sigmoid(z_f[p] + h_k U_f^T)
 //             c = i * u + sum_e f_e * c_k,   h = o * tanh(c)
 //   backward (dh, dc of the block; dc already holds what the parents sent):
 //             dc += dh * o * (1 - tanh^2 c);  do = dh * tanh c
@@ -17,17 +17,10 @@
 
 #include <cmath>
 
+#include "kernels/cpu/activations.h"
 #include "recur/core/gemm.h"
 
 namespace recur::tree {
-namespace {
-
-template <class T>
-T sigmoid(T z) {
-  return T(1) / (T(1) + std::exp(-z));
-}
-
-}  // namespace
 
 template <class T>
 void tree_lstm_forward(TreeCache<T>& c, const TreeRnn<T>& m, const Forest& f, const Block& blk) {
@@ -45,7 +38,7 @@ void tree_lstm_forward(TreeCache<T>& c, const TreeRnn<T>& m, const Forest& f, co
       std::copy_n(z.data() + (f.parent[size_t(edge)] - blk.a) * 4 * H + 3 * H, H, c.f.ptr() + edge * H);
     }
     gemm<T>(false, true, ne, H, H, T(1), hk.data(), H, m.u_f.ptr(), H, T(1), c.f.ptr() + blk.ea * H, H);
-    for (int64_t k = blk.ea * H; k < blk.eb * H; ++k) c.f[k] = sigmoid(c.f[k]);
+    for (int64_t k = blk.ea * H; k < blk.eb * H; ++k) c.f[k] = cpu::sigmoid(c.f[k]);
   }
   for (int64_t r = 0; r < n; ++r) {
     const int64_t node = blk.a + r;
@@ -53,8 +46,8 @@ void tree_lstm_forward(TreeCache<T>& c, const TreeRnn<T>& m, const Forest& f, co
     const T* zr = z.data() + r * 4 * H;
     T* cn = c.c.ptr() + node * H;
     for (int64_t j = 0; j < H; ++j) {
-      g[j] = sigmoid(zr[j]);
-      g[H + j] = sigmoid(zr[H + j]);
+      g[j] = cpu::sigmoid(zr[j]);
+      g[H + j] = cpu::sigmoid(zr[H + j]);
       g[2 * H + j] = std::tanh(zr[2 * H + j]);
       cn[j] = g[j] * g[2 * H + j];
     }

@@ -6,17 +6,10 @@
 #include <cmath>
 
 #include "recur/core/error.h"
+#include "kernels/cpu/activations.h"
 #include "recur/core/gemm.h"
 
 namespace recur {
-namespace {
-
-template <class T>
-T sigmoid(T z) {
-  return T(1) / (T(1) + std::exp(-z));
-}
-
-}  // namespace
 
 template <class T>
 Rtrl<T>::Rtrl(const RnnParams<T>& params, int64_t batch) : params_(params), B_(batch) {
@@ -106,7 +99,7 @@ void Rtrl<T>::step(const T* x, T* h_out) {
         T a, da;
         if (kind == CellKind::rnn_tanh) a = std::tanh(zk), da = T(1) - a * a;
         else if (kind == CellKind::rnn_relu) a = zk > 0 ? zk : T(0), da = zk > 0 ? T(1) : T(0);
-        else a = sigmoid(zk), da = a * (T(1) - a);
+        else a = cpu::sigmoid(zk), da = a * (T(1) - a);
         hb[k] = a;
         const T* dzr = dz_.data() + k * P;
         T* mr = mh + k * P;
@@ -116,8 +109,8 @@ void Rtrl<T>::step(const T* x, T* h_out) {
       T* cb = c_.data() + b * H;
       T* mc = mc_.data() + b * H * P;
       for (int64_t k = 0; k < H; ++k) {
-        const T i = sigmoid(z_[size_t(k)]), f = sigmoid(z_[size_t(H + k)]);
-        const T g = std::tanh(z_[size_t(2 * H + k)]), o = sigmoid(z_[size_t(3 * H + k)]);
+        const T i = cpu::sigmoid(z_[size_t(k)]), f = cpu::sigmoid(z_[size_t(H + k)]);
+        const T g = std::tanh(z_[size_t(2 * H + k)]), o = cpu::sigmoid(z_[size_t(3 * H + k)]);
         const T c_prev = cb[k], c = f * c_prev + i * g, tc = std::tanh(c);
         // Mc_t row k: f Mc_prev + c_prev f' dZ_f + g i' dZ_i + i g' dZ_g.
         const T a_f = c_prev * f * (T(1) - f), a_i = g * i * (T(1) - i), a_g = i * (T(1) - g * g);

@@ -30,6 +30,13 @@ inline float exp_approx(float x) {
   return p * scale;
 }
 
+// One exact sigmoid, for the scalar loops that need no vector kernel (tree cells, RTRL, the
+// layer-normalised cells).
+template <class T>
+inline T sigmoid(T z) {
+  return T(1) / (T(1) + std::exp(-z));
+}
+
 // x[k] = sigmoid(x[k]) = 1 / (1 + e^-x)
 inline void sigmoid_inplace(float* x, int64_t n) {
 #pragma omp simd
