@@ -11,6 +11,7 @@
 
 int main(int argc, char** argv) {
   recur::retain_freed_memory();
+  recur::flush_denormals();
   CLI::App app{"recur: recurrent neural networks (RNN, LSTM, GRU) in C++"};
   app.require_subcommand(1);
   // A repeated option takes its last value (as most Unix tools do).

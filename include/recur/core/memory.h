@@ -1,4 +1,5 @@
-// Process-wide allocator settings for programs that run recur's training loops.
+// Process-wide settings for programs that run recur's training loops: the allocator, and the
+// floating-point unit's handling of denormal numbers.
 #pragma once
 
 namespace recur {
@@ -9,5 +10,13 @@ namespace recur {
 // in the process instead: blocks up to 32 MiB come from the heap and the heap is not trimmed.
 // Call once at the start of main(); the library itself never changes allocator settings.
 void retain_freed_memory();
+
+// Gradients that vanish through time (the seeds' gamma^{T-k}) pass through denormal floats on the
+// way to zero, and x86 computes on denormals up to a hundred times slower: a tanh RNN's training
+// step at T = 1000 ran 4.5 times slower than the same step of a ReLU RNN for that alone. This flushes
+// denormal results and inputs to zero (SSE/AVX FTZ and DAZ) on the calling thread and on every
+// OpenMP worker thread. Values that small carry no information for training. Call once at the
+// start of main(); the library itself never changes the floating-point mode.
+void flush_denormals();
 
 }  // namespace recur
