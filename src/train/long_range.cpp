@@ -9,6 +9,8 @@
 #include "recur/core/linalg.h"
 #include "recur/data/synthetic.h"
 #include "recur/layers/clockwork.h"
+#include "recur/layers/deep_transition.h"
+#include "recur/layers/skip_rnn.h"
 #include "recur/layers/rnn.h"
 #include "recur/models/esn.h"
 #include "recur/nn/linear.h"
@@ -36,6 +38,9 @@ const char* long_range_model_name(LongRangeModel m) {
     case LongRangeModel::leaky: return "leaky";
     case LongRangeModel::clockwork: return "clockwork";
     case LongRangeModel::esn: return "esn";
+    case LongRangeModel::skip: return "skip";
+    case LongRangeModel::deep: return "deep";
+    case LongRangeModel::lnlstm: return "lnlstm";
   }
   return "?";
 }
@@ -43,9 +48,11 @@ const char* long_range_model_name(LongRangeModel m) {
 LongRangeModel parse_long_range_model(const std::string& name) {
   for (LongRangeModel m : {LongRangeModel::tanh, LongRangeModel::irnn, LongRangeModel::lstm,
                            LongRangeModel::gru, LongRangeModel::leaky, LongRangeModel::clockwork,
-                           LongRangeModel::esn})
+                           LongRangeModel::esn, LongRangeModel::skip, LongRangeModel::deep,
+                           LongRangeModel::lnlstm})
     if (name == long_range_model_name(m)) return m;
-  RECUR_FAIL("unknown model '" << name << "'; expected tanh, irnn, lstm, gru, leaky, clockwork or esn");
+  RECUR_FAIL("unknown model '" << name
+                               << "'; expected tanh, irnn, lstm, gru, leaky, clockwork, esn, skip, deep or lnlstm");
 }
 
 bool long_range_solved(LongRangeTask task, double metric) {
@@ -75,15 +82,26 @@ TaskBatch make_batch(LongRangeTask task, int64_t T, int64_t N, Rng& rng) {
   return {std::move(b.x), {}, std::move(b.target)};
 }
 
-// A recurrent layer (the engine's RNN, or the clockwork RNN) and a linear readout.
+// A recurrent layer (the engine's RNN, or one of the layers with their own time loop) and a linear
+// readout.
+enum class LayerKind { engine, clockwork, skip, deep };
+
 struct Net {
-  bool clockwork = false;
+  LayerKind kind = LayerKind::engine;
   RnnParams<float> rnn;
   ClockworkParams<float> cw;
+  SkipRnnParams<float> skip;
+  DeepTransitionParams<float> deep;
   Tensor<float> w_out, b_out;
 
   std::vector<std::pair<std::string, Tensor<float>*>> named() {
-    auto out = clockwork ? cw.named() : rnn.named();
+    std::vector<std::pair<std::string, Tensor<float>*>> out;
+    switch (kind) {
+      case LayerKind::engine: out = rnn.named(); break;
+      case LayerKind::clockwork: out = cw.named(); break;
+      case LayerKind::skip: out = skip.named(); break;
+      case LayerKind::deep: out = deep.named(); break;
+    }
     out.push_back({"w_out", &w_out});
     out.push_back({"b_out", &b_out});
     return out;
@@ -98,6 +116,10 @@ RnnConfig layer_config(LongRangeModel model, int64_t I, int64_t H) {
     case LongRangeModel::irnn: c.cell = CellKind::rnn_relu; break;
     case LongRangeModel::lstm: c.cell = CellKind::lstm; break;
     case LongRangeModel::gru: c.cell = CellKind::gru; break;
+    case LongRangeModel::lnlstm:
+      c.cell = CellKind::lstm;
+      c.layer_norm = true;
+      break;
     case LongRangeModel::leaky:
       c.cell = CellKind::rnn_tanh;
       c.leak = 0.1;
@@ -116,9 +138,17 @@ Net make_net(LongRangeModel model, LongRangeTask task, const LongRangeOptions& o
     while (H % g) --g;
     ClockworkConfig c{I, H, {}};
     for (int64_t i = 0; i < g; ++i) c.periods.push_back(int64_t(1) << i);
-    n.clockwork = true;
+    n.kind = LayerKind::clockwork;
     n.cw = ClockworkParams<float>(c);
     init_clockwork(n.cw, rng);
+  } else if (model == LongRangeModel::skip) {
+    n.kind = LayerKind::skip;
+    n.skip = SkipRnnParams<float>(SkipRnnConfig{I, H, 10, true});
+    init_skip_rnn(n.skip, rng);
+  } else if (model == LongRangeModel::deep) {
+    n.kind = LayerKind::deep;
+    n.deep = DeepTransitionParams<float>(DeepTransitionConfig{I, H, 2, true});
+    init_deep_transition(n.deep, rng);
   } else {
     n.rnn = RnnParams<float>(layer_config(model, I, H));
     init_rnn(n.rnn, rng, model == LongRangeModel::irnn ? RecurrentInit::identity : RecurrentInit::uniform);
@@ -134,26 +164,40 @@ struct Pass {
   Tensor<float> y;
   RnnCache<float> rnn_cache;
   ClockworkCache<float> cw_cache;
+  SkipRnnCache<float> skip_cache;
+  DeepTransitionCache<float> deep_cache;
 };
 
 void layer_forward(Net& n, const Tensor<float>& x, Pass& p) {
-  if (n.clockwork) {
-    Tensor<float> hT;
-    clockwork_forward(p.y, hT, p.cw_cache, n.cw, x, nullptr);
-  } else {
-    RnnState<float> fin;
-    rnn_forward(p.y, fin, p.rnn_cache, n.rnn, x, {}, nullptr);
+  switch (n.kind) {
+    case LayerKind::clockwork: {
+      Tensor<float> hT;
+      clockwork_forward(p.y, hT, p.cw_cache, n.cw, x, nullptr);
+      break;
+    }
+    case LayerKind::skip: skip_rnn_forward(p.y, p.skip_cache, n.skip, x); break;
+    case LayerKind::deep: deep_transition_forward(p.y, p.deep_cache, n.deep, x); break;
+    case LayerKind::engine: {
+      RnnState<float> fin;
+      rnn_forward(p.y, fin, p.rnn_cache, n.rnn, x, {}, nullptr);
+    }
   }
 }
 
 void layer_backward(Net& n, Net& g, const Pass& p, const Tensor<float>& dy) {
   Tensor<float> dx;
-  if (n.clockwork) {
-    Tensor<float> dh0;
-    clockwork_backward(dx, dh0, g.cw, p.cw_cache, n.cw, dy, nullptr);
-  } else {
-    RnnState<float> dinit;
-    rnn_backward(dx, dinit, g.rnn, p.rnn_cache, n.rnn, dy, nullptr);
+  switch (n.kind) {
+    case LayerKind::clockwork: {
+      Tensor<float> dh0;
+      clockwork_backward(dx, dh0, g.cw, p.cw_cache, n.cw, dy, nullptr);
+      break;
+    }
+    case LayerKind::skip: skip_rnn_backward(dx, g.skip, p.skip_cache, n.skip, dy); break;
+    case LayerKind::deep: deep_transition_backward(dx, g.deep, p.deep_cache, n.deep, dy); break;
+    case LayerKind::engine: {
+      RnnState<float> dinit;
+      rnn_backward(dx, dinit, g.rnn, p.rnn_cache, n.rnn, dy, nullptr);
+    }
   }
 }
 
@@ -330,8 +374,9 @@ LongRangeResult run_long_range(LongRangeModel model, LongRangeTask task, int64_t
 
 GradientFlow long_range_initial_flow(LongRangeModel model, LongRangeTask task, int64_t T,
                                      const LongRangeOptions& o) {
-  RECUR_CHECK(model != LongRangeModel::clockwork && model != LongRangeModel::esn,
-              "the gradient flow is drawn for the engine's layers (tanh, irnn, lstm, gru, leaky)");
+  RECUR_CHECK(model != LongRangeModel::clockwork && model != LongRangeModel::esn &&
+                  model != LongRangeModel::skip && model != LongRangeModel::deep,
+              "the gradient flow is drawn for the engine's layers (tanh, irnn, lstm, gru, leaky, lnlstm)");
   Rng rng(o.seed);
   Net net = make_net(model, task, o, rng);
   RnnParams<double> p(net.rnn.config);

@@ -43,7 +43,9 @@ void draw_flows(const TasksArgs& a, LongRangeTask task) {
                 "step k", "log10 gradient norm", {}};
   for (const std::string& name : a.models) {
     const LongRangeModel m = parse_long_range_model(name);
-    if (m == LongRangeModel::clockwork || m == LongRangeModel::esn) continue;
+    if (m == LongRangeModel::clockwork || m == LongRangeModel::esn || m == LongRangeModel::skip ||
+        m == LongRangeModel::deep)
+      continue;
     const GradientFlow f = long_range_initial_flow(m, task, a.flow_length, a.o);
     Series s{name, {}, {}, false};
     for (size_t k = 0; k < f.grad_h.size(); ++k) {
@@ -107,7 +109,7 @@ void add_bench_tasks(CLI::App& app, Action& action) {
       "length within the budget, JSON lines of every run, and the gradient flow at "
       "initialisation as SVG.");
   c->add_option("--tasks", a->tasks, "adding, copy")->delimiter(',')->capture_default_str();
-  c->add_option("--models", a->models, "tanh, irnn, lstm, gru, leaky, clockwork, esn")
+  c->add_option("--models", a->models, "tanh, irnn, lstm, gru, leaky, clockwork, esn, skip, deep, lnlstm")
       ->delimiter(',')
       ->capture_default_str();
   c->add_option("--lengths", a->lengths, "Delays T")->delimiter(',')->capture_default_str();

@@ -13,6 +13,9 @@
 //   lstm, gru  PyTorch's uniform initialisation
 //   leaky      rnn_tanh with a learned leak per unit, starting at alpha = 0.1
 //   clockwork  g modules of H/g units, periods 1, 2, 4, ..., 2^(g-1) (g = 8 where H allows)
+//   skip       tanh RNN with skip connections through time, delay 10, length-1 connections kept
+//   deep       deep transition RNN, two intermediate layers, shortcut h_{t-1} -> h_t
+//   lnlstm     layer-normalised LSTM
 //   esn        500-unit reservoir, 2% connectivity, spectral radius 0.99, ridge readout of [1; x]
 //              fitted on esn_train_sequences sequences, the ridge picked on fresh validation ones
 #pragma once
@@ -27,7 +30,7 @@
 namespace recur {
 
 enum class LongRangeTask { adding, copy };
-enum class LongRangeModel { tanh, irnn, lstm, gru, leaky, clockwork, esn };
+enum class LongRangeModel { tanh, irnn, lstm, gru, leaky, clockwork, esn, skip, deep, lnlstm };
 
 const char* long_range_task_name(LongRangeTask t);
 LongRangeTask parse_long_range_task(const std::string& name);
@@ -61,8 +64,8 @@ bool long_range_solved(LongRangeTask task, double metric);
 LongRangeResult run_long_range(LongRangeModel model, LongRangeTask task, int64_t T,
                                const LongRangeOptions& o);
 
-// The gradient flow at initialisation (recur/layers/diagnostics.h) of a layer-based model (not the
-// clockwork RNN or the ESN) over one test sequence of the task, with a unit-norm dL/dh at the last
+// The gradient flow at initialisation (recur/layers/diagnostics.h) of a model built on the engine's
+// layer (tanh, irnn, lstm, gru, leaky, lnlstm) over one test sequence of the task, with a unit-norm dL/dh at the last
 // step: how much of a late error reaches the early steps before any training.
 GradientFlow long_range_initial_flow(LongRangeModel model, LongRangeTask task, int64_t T,
                                      const LongRangeOptions& o);
