@@ -36,6 +36,7 @@ int main(int argc, char** argv) {
   recur::cli::add_diagnose(app, run);
   recur::cli::add_bench_tasks(app, run);
   recur::cli::add_tree(app, run);
+  recur::cli::add_jordan(app, run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
