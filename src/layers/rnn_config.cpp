@@ -56,7 +56,7 @@ void RnnConfig::validate() const {
 }
 
 std::map<std::string, std::string> RnnConfig::to_metadata() const {
-  return {{"cell", cell_name(cell)},
+  std::map<std::string, std::string> m{{"cell", cell_name(cell)},
           {"input_size", std::to_string(input_size)},
           {"hidden_size", std::to_string(hidden_size)},
           {"num_layers", std::to_string(num_layers)},
@@ -64,11 +64,13 @@ std::map<std::string, std::string> RnnConfig::to_metadata() const {
           {"dropout", std::to_string(dropout)},
           {"peephole", peephole ? "true" : "false"},
           {"coupled", coupled ? "true" : "false"},
-          {"gru_convention", gru == GruConvention::reset_after ? "reset_after" : "reset_before"},
-          {"leak", exact_double(leak)},
-          {"learn_leak", learn_leak ? "true" : "false"},
-          {"residual", residual ? "true" : "false"},
-          {"layer_norm", layer_norm ? "true" : "false"}};
+          {"gru_convention", gru == GruConvention::reset_after ? "reset_after" : "reset_before"}};
+  // The later options are written only when set, so files without them read as before.
+  if (leak != 1.0) m["leak"] = exact_double(leak);
+  if (learn_leak) m["learn_leak"] = "true";
+  if (residual) m["residual_recurrence"] = "true";
+  if (layer_norm) m["layer_norm"] = "true";
+  return m;
 }
 
 RnnConfig RnnConfig::from_metadata(const std::map<std::string, std::string>& m) {
@@ -83,7 +85,7 @@ RnnConfig RnnConfig::from_metadata(const std::map<std::string, std::string>& m) 
   c.coupled = metadata_bool(m, "coupled", "model");
   if (m.count("leak")) c.leak = metadata_double(m, "leak", "model");
   c.learn_leak = metadata_bool(m, "learn_leak", "model");
-  c.residual = metadata_bool(m, "residual", "model");
+  c.residual = metadata_bool(m, "residual_recurrence", "model");
   c.layer_norm = metadata_bool(m, "layer_norm", "model");
   if (m.count("gru_convention")) {
     const std::string g = m.at("gru_convention");

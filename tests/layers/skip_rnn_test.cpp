@@ -85,3 +85,39 @@ TEST(SkipRnn, WithoutShortConnectionsTheChainsAreIndependent) {
 
 }  // namespace
 }  // namespace recur
+
+namespace recur {
+namespace {
+
+// The simple-RNN and layer-norm options survive the model metadata, and are absent when unset (so
+// files written before them read the same).
+TEST(RnnConfigMetadata, NewOptionsRoundTripAndStayOptional) {
+  RnnConfig c;
+  c.cell = CellKind::rnn_tanh;
+  c.input_size = 3;
+  c.hidden_size = 4;
+  EXPECT_EQ(c.to_metadata().count("leak") + c.to_metadata().count("layer_norm"), 0u);
+  c.leak = 0.125;
+  c.learn_leak = true;
+  RnnConfig r = RnnConfig::from_metadata(c.to_metadata());
+  EXPECT_EQ(r.leak, 0.125);
+  EXPECT_TRUE(r.learn_leak);
+  c.leak = 1.0;
+  c.learn_leak = false;
+  c.residual = true;
+  EXPECT_TRUE(RnnConfig::from_metadata(c.to_metadata()).residual);
+  RnnConfig g;
+  g.cell = CellKind::gru;
+  g.input_size = 3;
+  g.hidden_size = 4;
+  g.layer_norm = true;
+  EXPECT_TRUE(RnnConfig::from_metadata(g.to_metadata()).layer_norm);
+  g.gru = GruConvention::reset_before;
+  EXPECT_RECUR_ERROR(g.validate(), "layer normalisation is for");
+  RnnConfig l = c;
+  l.cell = CellKind::lstm;
+  EXPECT_RECUR_ERROR(l.validate(), "options of the simple RNN, not lstm");
+}
+
+}  // namespace
+}  // namespace recur
