@@ -1,7 +1,6 @@
 #include "recur/core/memory.h"
 
 #include <malloc.h>
-#include <omp.h>
 #include <xmmintrin.h>
 
 namespace recur {
@@ -14,11 +13,10 @@ void retain_freed_memory() {
 
 void flush_denormals() {
   constexpr unsigned kFlushToZero = 0x8000, kDenormalsAreZero = 0x0040;
-  auto set = [] { _mm_setcsr(_mm_getcsr() | kFlushToZero | kDenormalsAreZero); };
-  set();
-  // The pool's threads have their own control registers: set each one once.
-#pragma omp parallel
-  set();
+  // A thread starts with its creator's control register, so setting it here, before any thread
+  // exists, covers the OpenMP and oneDNN threads made later. (Starting the pool here instead would
+  // create threads before the CLI blocks SIGINT for its Ctrl-C handling.)
+  _mm_setcsr(_mm_getcsr() | kFlushToZero | kDenormalsAreZero);
 }
 
 }  // namespace recur

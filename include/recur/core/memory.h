@@ -14,9 +14,10 @@ void retain_freed_memory();
 // Gradients that vanish through time (the seeds' gamma^{T-k}) pass through denormal floats on the
 // way to zero, and x86 computes on denormals up to a hundred times slower: a tanh RNN's training
 // step at T = 1000 ran 4.5 times slower than the same step of a ReLU RNN for that alone. This flushes
-// denormal results and inputs to zero (SSE/AVX FTZ and DAZ) on the calling thread and on every
-// OpenMP worker thread. Values that small carry no information for training. Call once at the
-// start of main(); the library itself never changes the floating-point mode.
+// denormal results and inputs to zero (SSE/AVX FTZ and DAZ) on the calling thread, and so on every
+// thread it creates afterwards (they inherit the setting). Values that small carry no information
+// for training. Call first thing in main(), before any thread exists; the library itself never
+// changes the floating-point mode.
 void flush_denormals();
 
 }  // namespace recur
