@@ -6,25 +6,42 @@
 #include <thread>
 
 namespace recur::cli {
+namespace {
+
+std::atomic<bool> g_stop{false};
+static_assert(std::atomic<bool>::is_always_lock_free, "the handler's store must be async-signal-safe");
+
+void on_signal(int) { g_stop.store(true); }
+
+}  // namespace
 
 const std::atomic<bool>* stop_on_interrupt() {
-  static std::atomic<bool> stop{false};
   static const bool installed = [] {
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
+    // Threads that libraries started before main (OpenBLAS's, under LAPACK) do not block the
+    // signals, and a process-directed signal goes to such a thread first. They never run oneDNN's
+    // JIT kernels, so a handler is safe there; it also replaces the "ignore" a non-interactive
+    // shell gives background jobs, which would otherwise swallow the signal on those threads.
+    struct sigaction sa {};
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    sigaction(SIGINT, &sa, nullptr);
+    sigaction(SIGTERM, &sa, nullptr);
     pthread_sigmask(SIG_BLOCK, &set, nullptr);  // this thread and every thread started after it
     std::thread([set] {
       for (;;) {
         int sig = 0;
-        if (sigwait(&set, &sig) == 0) stop.store(true);
+        if (sigwait(&set, &sig) == 0) g_stop.store(true);
       }
     }).detach();
     return true;
   }();
   (void)installed;
-  return &stop;
+  return &g_stop;
 }
 
 }  // namespace recur::cli

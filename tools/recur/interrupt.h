@@ -5,7 +5,9 @@
 // (sigwait), so they never interrupt a computation. That is not only tidier: Debian's oneDNN 2.6
 // JIT GEMM kernels point the stack pointer into a heap buffer while they run, so a signal handler
 // run on such a thread writes its frame into the heap (oneDNN issue #4845, fixed in 3.11): with a
-// plain handler about one Ctrl-C in three crashed with "malloc assertion failure".
+// plain handler about one Ctrl-C in three crashed with "malloc assertion failure". The handler that
+// is installed as well only runs on threads other libraries started before main (OpenBLAS's), which
+// never block the signals and never run oneDNN's kernels (interrupt.cpp).
 #pragma once
 
 #include <atomic>
