@@ -379,10 +379,7 @@ GradientFlow long_range_initial_flow(LongRangeModel model, LongRangeTask task, i
               "the gradient flow is drawn for the engine's layers (tanh, irnn, lstm, gru, leaky, lnlstm)");
   Rng rng(o.seed);
   Net net = make_net(model, task, o, rng);
-  RnnParams<double> p(net.rnn.config);
-  const auto src = net.rnn.named();
-  auto dst = p.named();
-  for (size_t k = 0; k < src.size(); ++k) *dst[k].second = tensor_cast<double>(*src[k].second);
+  const RnnParams<double> p = rnn_params_cast<double>(net.rnn);
   Rng test_rng(o.seed + 1000003);
   const TaskBatch b = make_batch(task, T, 1, test_rng);
   const Tensor<double> x = tensor_cast<double>(b.x);

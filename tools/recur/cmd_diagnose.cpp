@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "commands.h"
@@ -32,12 +33,15 @@ struct Setup {
   Tensor<double> x;  // (T,1,I)
   Tensor<double> dh, dc;
   std::string what;
+  std::optional<LanguageModel> lm;  // with --model: its decoder gives dh once the forward has run
+  int64_t target = -1;              // with --model: the text's last token
 };
 
 // A trained language model reading `text`: the loss is the cross-entropy of its prediction of the
 // text's last token from all before it.
 Setup from_language_model(const DiagnoseArgs& a) {
-  const LanguageModel lm = load_language_model(a.model);
+  Setup s;
+  const LanguageModel& lm = s.lm.emplace(load_language_model(a.model));
   std::string text = a.text;
   if (!a.text_file.empty()) text = read_file_bytes(a.text_file);
   RECUR_CHECK(!text.empty(), "give the text to read with --text or --text-file");
@@ -45,11 +49,8 @@ Setup from_language_model(const DiagnoseArgs& a) {
   RECUR_CHECK(ids.size() >= 2, "the text holds " << ids.size() << " tokens; the diagnosis needs at least 2");
   const auto& net = lm.net;
   RECUR_CHECK(!net.config.rnn.bidirectional, "'" << a.model << "' is bidirectional; diagnose reads one direction");
-  Setup s;
-  s.params = RnnParams<double>(net.config.rnn);
-  const auto src = net.rnn.named();
-  auto dst = s.params.named();
-  for (size_t k = 0; k < src.size(); ++k) *dst[k].second = tensor_cast<double>(*src[k].second);
+  s.params = rnn_params_cast<double>(net.rnn);
+  s.target = ids.back();
   const int64_t T = int64_t(ids.size()) - 1, E = net.config.embed;
   s.x = Tensor<double>({T, 1, E});
   for (int64_t t = 0; t < T; ++t)
@@ -92,13 +93,11 @@ void run(const DiagnoseArgs& a) {
   RnnState<double> fin;
   RnnCache<double> cache;
   rnn_forward(y, fin, cache, s.params, s.x, {}, nullptr);
-  if (!a.model.empty()) {
+  if (s.lm) {
     // dL/dh_T of the top layer: the decoder's transpose times (softmax - one-hot of the target).
-    const LanguageModel lm = load_language_model(a.model);
+    const LanguageModel& lm = *s.lm;
     RECUR_CHECK(layer == cfg.num_layers - 1,
                 "with --model the loss sits on the top layer: --layer must be " << cfg.num_layers - 1);
-    std::string text = a.text.empty() ? read_file_bytes(a.text_file) : a.text;
-    const std::vector<int64_t> ids = lm.vocab.encode(text, "--text");
     const int64_t H = cfg.hidden_size, V = lm.net.config.outputs, T = s.x.dim(0);
     const double* h = y.ptr() + (T - 1) * H;
     std::vector<double> logits(static_cast<size_t>(V));
@@ -113,7 +112,7 @@ void run(const DiagnoseArgs& a) {
     for (double& z : logits) sum += (z = std::exp(z - mx));
     s.dh = Tensor<double>({H});
     for (int64_t v = 0; v < V; ++v) {
-      const double d = logits[size_t(v)] / sum - (v == ids.back() ? 1.0 : 0.0);
+      const double d = logits[size_t(v)] / sum - (v == s.target ? 1.0 : 0.0);
       for (int64_t j = 0; j < H; ++j) s.dh[j] += d * double(lm.net.w_out[v * H + j]);
     }
   }

@@ -90,6 +90,16 @@ struct RnnParams {
   std::vector<std::pair<std::string, const Tensor<T>*>> named() const;
 };
 
+// The same layer in another element type (float <-> double), every tensor converted.
+template <class To, class From>
+RnnParams<To> rnn_params_cast(const RnnParams<From>& p) {
+  RnnParams<To> out(p.config);
+  const auto src = p.named();
+  auto dst = out.named();
+  for (size_t k = 0; k < src.size(); ++k) *dst[k].second = tensor_cast<To>(*src[k].second);
+  return out;
+}
+
 // PyTorch's default initialisation: every weight and bias U(-1/sqrt(H), 1/sqrt(H)).
 template <class T>
 void init_rnn_uniform(RnnParams<T>& p, Rng& rng);
