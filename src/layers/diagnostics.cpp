@@ -26,12 +26,18 @@ struct StepBack {
   const RnnCellParams<double>& p;
   const RnnConfig& cfg;
   const RnnDirCache<double>& dc;
-  int64_t t;  // the step (0-based), between states t and t+1
   bool lstm;
-  int64_t H, W, GH;
-  mutable std::vector<double> dg, dg_hh, dunit, scratch;
+  int64_t H, W;
+  std::vector<double> dg, dg_hh, dunit, scratch;
 
-  void operator()(const double* dh, const double* dcell, double* dh_prev, double* dc_prev) const {
+  StepBack(const cells::CellOps<double>& o, const RnnCellParams<double>& params, const RnnConfig& c,
+           const RnnDirCache<double>& cache)
+      : ops(o), p(params), cfg(c), dc(cache), lstm(c.has_cell_state()), H(c.hidden_size),
+        W(o.cache_width(c)), dg(size_t(c.gates() * H)), dg_hh(dg.size()),
+        dunit(size_t(cells::unit_params_size(c))), scratch(dg.size()) {}
+
+  // Step t (0-based) runs between states t and t+1.
+  void operator()(int64_t t, const double* dh, const double* dcell, double* dh_prev, double* dc_prev) {
     cells::StepBackward<double> s{dh,
                                   lstm ? dcell : nullptr,
                                   dc.states_h.ptr() + t * H,
@@ -43,7 +49,7 @@ struct StepBack {
                                   ops.hh_grads_differ(cfg) ? dg_hh.data() : dg.data(),
                                   dh_prev,
                                   lstm ? dc_prev : nullptr,
-                                  cells::unit_params_size(cfg) ? dunit.data() : nullptr,
+                                  dunit.empty() ? nullptr : dunit.data(),
                                   scratch.data()};
     ops.backward_step(s, p, cfg, 1);
   }
@@ -80,7 +86,7 @@ GradientFlow gradient_flow(const RnnParams<double>& params, const RnnCache<doubl
   RECUR_CHECK(cache.lengths.empty() || cache.lengths[0] == cache.steps,
               "gradient_flow: the sequence must fill all " << cache.steps << " steps");
   RECUR_CHECK(options.jacobian_every >= 1, "gradient_flow: jacobian_every must be >= 1");
-  const int64_t T = cache.steps, H = cfg.hidden_size, GH = cfg.gates() * H;
+  const int64_t T = cache.steps, H = cfg.hidden_size;
   const bool lstm = cfg.has_cell_state();
   RECUR_CHECK(dh_T.numel() == H, "gradient_flow: dh_T has " << dh_T.numel() << " values, expected " << H);
   RECUR_CHECK(dc_T.empty() || (lstm && dc_T.numel() == H),
@@ -103,25 +109,22 @@ GradientFlow gradient_flow(const RnnParams<double>& params, const RnnCache<doubl
     f.jacobian_norm.assign(size_t(T), nan);
     f.jacobian_radius.assign(size_t(T), nan);
   }
-  std::vector<double> uh(static_cast<size_t>(H)), uc(static_cast<size_t>(H));
+  std::vector<double> uh(static_cast<size_t>(H)), uc(static_cast<size_t>(H)), unused(static_cast<size_t>(H));
+  StepBack back(ops, p, cfg, dc);
+  Tensor<double> J({S, S});
   for (int64_t t = T - 1; t >= 0; --t) {
-    StepBack back{ops, p, cfg, dc, t, lstm, H, W, GH, std::vector<double>(size_t(GH)),
-                  std::vector<double>(size_t(GH)), std::vector<double>(size_t(3 * H)),
-                  std::vector<double>(size_t(GH))};
     f.grad_h[size_t(t + 1)] = norm2(dh.data(), H);
     if (lstm) f.grad_c[size_t(t + 1)] = norm2(dcell.data(), H);
-    back(dh.data(), dcell.data(), dh_prev.data(), dc_prev.data());
+    back(t, dh.data(), dcell.data(), dh_prev.data(), dc_prev.data());
     if (options.jacobians && t % options.jacobian_every == 0) {
-      // Row j of J = J^T e_j: the backward of a unit state gradient.
-      Tensor<double> J({S, S});
+      // Row j of J = J^T e_j: the backward of a unit state gradient, written straight into the row
+      // ([dh_prev; dc_prev] for the LSTM).
       for (int64_t j = 0; j < S; ++j) {
         std::fill(uh.begin(), uh.end(), 0.0);
         std::fill(uc.begin(), uc.end(), 0.0);
         (j < H ? uh[size_t(j)] : uc[size_t(j - H)]) = 1.0;
-        std::vector<double> rh(static_cast<size_t>(H)), rc(static_cast<size_t>(H), 0.0);
-        back(uh.data(), uc.data(), rh.data(), rc.data());
-        std::copy(rh.begin(), rh.end(), J.ptr() + j * S);
-        if (lstm) std::copy(rc.begin(), rc.end(), J.ptr() + j * S + H);
+        double* row = J.ptr() + j * S;
+        back(t, uh.data(), uc.data(), row, lstm ? row + H : unused.data());
       }
       double top = 0;
       for (const auto& l : eigenvalues(gram(J))) top = std::max(top, l.real());

@@ -67,6 +67,7 @@ struct FlowCase {
   CellKind cell;
   GruConvention gru;
   const char* name;
+  bool layer_norm = false;
 };
 
 class GradientFlowCells : public ::testing::TestWithParam<FlowCase> {};
@@ -77,6 +78,7 @@ TEST_P(GradientFlowCells, AgreesWithBpttAndFiniteDifferences) {
   RnnConfig cfg;
   cfg.cell = tc.cell;
   cfg.gru = tc.gru;
+  cfg.layer_norm = tc.layer_norm;
   cfg.input_size = I;
   cfg.hidden_size = H;
   cfg.num_layers = 2;
@@ -109,8 +111,9 @@ TEST_P(GradientFlowCells, AgreesWithBpttAndFiniteDifferences) {
   RnnParams<double> grads(cfg);
   rnn_backward(dx, dinit, grads, cache, p, Tensor<double>({T, 1, H}), &dfin);
   EXPECT_NEAR(f.grad_h[0], norm2(std::vector<double>(dinit.h.data.begin() + H, dinit.h.data.end())), 1e-12);
-  if (lstm)
+  if (lstm) {
     EXPECT_NEAR(f.grad_c[0], norm2(std::vector<double>(dinit.c.data.begin() + H, dinit.c.data.end())), 1e-12);
+  }
 
   // Finite-difference Jacobian of step k of layer 1: perturb its starting state.
   const int64_t k = 4, S = lstm ? 2 * H : H;
@@ -157,7 +160,8 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(FlowCase{CellKind::rnn_tanh, GruConvention::reset_after, "rnn_tanh"},
                       FlowCase{CellKind::lstm, GruConvention::reset_after, "lstm"},
                       FlowCase{CellKind::gru, GruConvention::reset_after, "gru_reset_after"},
-                      FlowCase{CellKind::gru, GruConvention::reset_before, "gru_reset_before"}),
+                      FlowCase{CellKind::gru, GruConvention::reset_before, "gru_reset_before"},
+                      FlowCase{CellKind::lstm, GruConvention::reset_after, "lstm_layer_norm", true}),
     [](const auto& info) { return std::string(info.param.name); });
 
 TEST(GradientFlow, GateStatisticsSeeASaturatedForgetGate) {
