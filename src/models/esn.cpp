@@ -10,6 +10,7 @@
 #include "recur/core/rng.h"
 #include "recur/io/metadata.h"
 #include "recur/io/safetensors.h"
+#include "recur/nn/linear.h"
 
 namespace recur {
 
@@ -190,12 +191,7 @@ EsnFitResult esn_fit(Esn& m, const Tensor<double>& U, const Tensor<double>& Y,
   for (int64_t d = 0; d < D; ++d)
     for (int64_t l = 0; l < L; ++l) m.w_out[l * D + d] = Wt[d * L + l];
   Tensor<double> P({F, L});
-  for (int64_t f = 0; f < F; ++f)
-    for (int64_t l = 0; l < L; ++l) {
-      double v = 0;
-      for (int64_t d = 0; d < D; ++d) v += m.w_out[l * D + d] * Z[f * D + d];
-      P[f * L + l] = v;
-    }
+  linear_forward(P.ptr(), Z.ptr(), m.w_out.ptr(), static_cast<const double*>(nullptr), F, D, L);
   // The state carries on from the last step with the true last target fed back.
   for (int64_t l = 0; l < L; ++l) s.y_prev[size_t(l)] = Y[(T - 1) * L + l];
   return {nrmse(P, Yf), F, std::move(s)};
@@ -232,11 +228,7 @@ Tensor<double> esn_run(const Esn& m, EsnState& state, const Tensor<double>& U,
   for (int64_t t = 0; t < T; ++t) {
     reservoir_step(m, U.ptr() + t * K, state.y_prev, state.x, pre);
     readout_features(m, U.ptr() + t * K, state.x, state.y_prev, z.data());
-    for (int64_t l = 0; l < L; ++l) {
-      double v = 0;
-      for (int64_t d = 0; d < D; ++d) v += m.w_out[l * D + d] * z[size_t(d)];
-      Y[t * L + l] = v;
-    }
+    linear_forward(Y.ptr() + t * L, z.data(), m.w_out.ptr(), static_cast<const double*>(nullptr), 1, D, L);
     for (int64_t l = 0; l < L; ++l)
       state.y_prev[size_t(l)] = teacher ? (*teacher)[t * L + l] : Y[t * L + l];
   }
