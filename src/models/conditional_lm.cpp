@@ -334,12 +334,19 @@ std::vector<std::string> sample_conditional_lm(const ConditionalLm<float>& m, in
       const float* h = y.ptr() + s * H;
       bool end_now = false;
       if (ending != SequenceEnding::eos) {
-        float z = m.b_end[0];
-        for (int64_t j = 0; j < H; ++j) z += m.w_end[j] * h[j];
-        if (ending == SequenceEnding::length && step == 0)
-          target_len[size_t(s)] = std::clamp<int64_t>(int64_t(std::llround(std::exp(double(z)) - 1)), 0, max_len);
-        if (ending == SequenceEnding::stop) end_now = rng.uniform() < 1.0 / (1.0 + std::exp(-double(z)));
-        if (ending == SequenceEnding::length) end_now = step >= target_len[size_t(s)];
+        // The head reads this step's state: every step for stop, only after BOS for length.
+        auto head = [&] {
+          float z = m.b_end[0];
+          for (int64_t j = 0; j < H; ++j) z += m.w_end[j] * h[j];
+          return double(z);
+        };
+        if (ending == SequenceEnding::stop) {
+          end_now = rng.uniform() < 1.0 / (1.0 + std::exp(-head()));
+        } else {
+          if (step == 0)
+            target_len[size_t(s)] = std::clamp<int64_t>(int64_t(std::llround(std::exp(head()) - 1)), 0, max_len);
+          end_now = step >= target_len[size_t(s)];
+        }
         row[ConditionalLmConfig::kEos] = -1e30f;  // the head decides the end, not the symbol
       }
       int64_t pick = end_now ? ConditionalLmConfig::kEos : sample_from_logits(row, V, temperature, top_k, rng);
