@@ -15,10 +15,21 @@
 
 #include <cstdint>
 
+#include <vector>
+
+#include "kernels/cpu/packed_gemm.h"
 #include "kernels/cpu/parallel.h"
 #include "recur/layers/rnn.h"
 
 namespace recur::cells {
+
+// The recurrent weights of one direction, packed once per sequence for the step products
+// (kernels/cpu/packed_gemm.h): forward h_prev -> recurrent pre-activations (with b_hh), backward
+// dG -> dh_prev. A cell whose step multiplies by parts of W_hh (the reset-before GRU) uses both.
+template <class T>
+struct StepWeights {
+  cpu::PackedGemm<T> main, extra;
+};
 
 template <class T>
 struct StepForward {
@@ -29,6 +40,8 @@ struct StepForward {
   T* c;             // (B,H) out, LSTM only
   T* cache;         // (B,W) out
   T* scratch;       // (B,G*H) workspace
+  const StepWeights<T>* w;  // packed for the forward pass
+  int block;                // which row block of the loop this is (its prepared products)
 };
 
 template <class T>
@@ -48,12 +61,17 @@ struct StepBackward {
   T* dunit;         // accumulated gradient of the cell's per-unit parameters (unit_params_size):
                     // LSTM peepholes (3H), a simple RNN's learned leak logits (H); else null
   T* scratch;       // (B,G*H) workspace
+  const StepWeights<T>* w;  // packed for the backward pass
+  int block;
 };
 
 // One cell's operations. Plain function pointers: a debugger steps straight into them.
 template <class T>
 struct CellOps {
   int64_t (*cache_width)(const RnnConfig& cfg);
+  // Packs W_hh for the forward or the backward steps of row blocks of the given sizes.
+  void (*pack)(StepWeights<T>& w, const RnnCellParams<T>& p, const RnnConfig& cfg, bool backward,
+               const std::vector<int64_t>& block_rows);
   // Whether dg_hh can differ from dg_ih (the reset-after GRU scales the recurrent n term by r).
   // When it cannot, the loop passes one buffer as both and the cell writes each value once.
   bool (*hh_grads_differ)(const RnnConfig& cfg);
@@ -95,6 +113,20 @@ CellOps<T> ops_for(const RnnConfig& cfg) {
     case CellKind::gru: return cfg.layer_norm ? ln_gru_ops<T>() : gru_ops<T>();
     default: return rnn_ops<T>();
   }
+}
+
+// The common packing: forward main = W_hh^T with b_hh (all G*H columns), backward main = W_hh
+// (dG (B,G*H) -> dh_prev (B,H)), assigning or, for cells that add other terms first, accumulating.
+template <class T, bool AccumulateBackward>
+void pack_plain(StepWeights<T>& w, const RnnCellParams<T>& p, const RnnConfig& cfg, bool backward,
+                const std::vector<int64_t>& block_rows) {
+  const int64_t H = cfg.hidden_size, GH = cfg.gates() * H;
+  if (!backward)
+    w.main = cpu::PackedGemm<T>({p.w_hh.ptr(), H, true, H, GH, p.b_hh.ptr(), H, GH, false},
+                                block_rows);
+  else
+    w.main = cpu::PackedGemm<T>({p.w_hh.ptr(), H, false, GH, H, nullptr, GH, H, AccumulateBackward},
+                                block_rows);
 }
 
 // The common recurrent-weight gradient: dW_hh += dG^T h_prev, db_hh += column sums of dG.

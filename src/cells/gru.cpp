@@ -32,15 +32,35 @@ int64_t gru_cache_width(const RnnConfig& cfg) {
 
 bool gru_hh_grads_differ(const RnnConfig& cfg) { return cfg.gru == GruConvention::reset_after; }
 
+// reset_after: the plain packing (backward accumulates: dh_prev already holds dh z).
+// reset_before: main = the r and z rows of W_hh (forward h_prev -> (h_r, h_z) with their biases;
+// backward (da_r, da_z) -> dh_prev, accumulating), extra = W_hn (forward (r h_prev) -> h_n with
+// b_hn; backward da_n -> drh).
 template <class T>
-void gru_forward_step(const StepForward<T>& s, const RnnCellParams<T>& p, const RnnConfig& cfg,
+void gru_pack(StepWeights<T>& w, const RnnCellParams<T>& p, const RnnConfig& cfg, bool backward,
+              const std::vector<int64_t>& block_rows) {
+  if (cfg.gru == GruConvention::reset_after) return pack_plain<T, true>(w, p, cfg, backward, block_rows);
+  const int64_t H = cfg.hidden_size, G3 = 3 * H, W = 4 * H;
+  const T* w_n = p.w_hh.ptr() + 2 * H * H;
+  if (!backward) {
+    w.main = cpu::PackedGemm<T>({p.w_hh.ptr(), H, true, H, 2 * H, p.b_hh.ptr(), H, G3, false},
+                                block_rows);
+    w.extra = cpu::PackedGemm<T>({w_n, H, true, H, H, p.b_hh.ptr() + 2 * H, W, G3, false},
+                                 block_rows);
+  } else {
+    w.main = cpu::PackedGemm<T>({p.w_hh.ptr(), H, false, 2 * H, H, nullptr, G3, H, true},
+                                block_rows);
+    w.extra = cpu::PackedGemm<T>({w_n, H, false, H, H, nullptr, G3, H, false}, block_rows);
+  }
+}
+
+template <class T>
+void gru_forward_step(const StepForward<T>& s, const RnnCellParams<T>&, const RnnConfig& cfg,
                       int64_t B) {
   const int64_t H = cfg.hidden_size, G3 = 3 * H, W = 4 * H;
   const bool after = cfg.gru == GruConvention::reset_after;
   // Recurrent pre-activations: all three blocks (reset_after) or r and z only (reset_before).
-  const int64_t rows = after ? G3 : 2 * H;
-  broadcast_rows(s.scratch, p.b_hh.ptr(), B, rows, G3);
-  gemm<T>(false, true, B, rows, H, T(1), s.h_prev, H, p.w_hh.ptr(), H, T(1), s.scratch, G3);
+  s.w->main.run(s.block, s.h_prev, s.scratch);
   for (int64_t b = 0; b < B; ++b) {
     const T* xw = s.xw + b * G3;
     const T* hw = s.scratch + b * G3;
@@ -56,9 +76,7 @@ void gru_forward_step(const StepForward<T>& s, const RnnCellParams<T>& p, const 
     }
   }
   if (!after) {  // h_n = (r * h_prev) W_hn^T + b_hn, into the third block of scratch
-    broadcast_rows(s.scratch + 2 * H, p.b_hh.ptr() + 2 * H, B, H, G3);
-    gemm<T>(false, true, B, H, H, T(1), s.cache + 3 * H, W, p.w_hh.ptr() + 2 * H * H, H, T(1),
-            s.scratch + 2 * H, G3);
+    s.w->extra.run(s.block, s.cache + 3 * H, s.scratch + 2 * H);
   }
   for (int64_t b = 0; b < B; ++b) {
     const T* xw = s.xw + b * G3;
@@ -83,7 +101,7 @@ void gru_forward_step(const StepForward<T>& s, const RnnCellParams<T>& p, const 
 }
 
 template <class T>
-void gru_backward_step(const StepBackward<T>& s, const RnnCellParams<T>& p, const RnnConfig& cfg,
+void gru_backward_step(const StepBackward<T>& s, const RnnCellParams<T>&, const RnnConfig& cfg,
                        int64_t B) {
   const int64_t H = cfg.hidden_size, G3 = 3 * H, W = 4 * H;
   const bool after = cfg.gru == GruConvention::reset_after;
@@ -96,8 +114,7 @@ void gru_backward_step(const StepBackward<T>& s, const RnnCellParams<T>& p, cons
         s.dg_hh[b * G3 + 2 * H + j] = s.dh[b * H + j] * (T(1) - z) * (T(1) - n * n);
       }
     }
-    gemm<T>(false, false, B, H, H, T(1), s.dg_hh + 2 * H, G3, p.w_hh.ptr() + 2 * H * H, H, T(0),
-            drh, H);
+    s.w->extra.run(s.block, s.dg_hh + 2 * H, drh);  // drh = da_n W_hn
   }
   for (int64_t b = 0; b < B; ++b) {
     const T* cache = s.cache + b * W;
@@ -125,8 +142,7 @@ void gru_backward_step(const StepBackward<T>& s, const RnnCellParams<T>& p, cons
     }
   }
   // dh_prev += dg_hh W_hh over the blocks that saw h_prev directly.
-  const int64_t rows = after ? G3 : 2 * H;
-  gemm<T>(false, false, B, H, rows, T(1), s.dg_hh, G3, p.w_hh.ptr(), H, T(1), s.dh_prev, H);
+  s.w->main.run(s.block, s.dg_hh, s.dh_prev);
 }
 
 template <class T>
@@ -147,7 +163,7 @@ void gru_hh_weight_grads(RnnCellParams<T>& grads, const T* dg_hh, const T* h_pre
 
 template <class T>
 CellOps<T> gru_ops() {
-  return {&gru_cache_width<T>, &gru_hh_grads_differ, &gru_forward_step<T>, &gru_backward_step<T>,
+  return {&gru_cache_width<T>, &gru_pack<T>, &gru_hh_grads_differ, &gru_forward_step<T>, &gru_backward_step<T>,
           &gru_hh_weight_grads<T>};
 }
 

@@ -31,8 +31,7 @@ template <class T>
 void ln_gru_forward_step(const StepForward<T>& s, const RnnCellParams<T>& p, const RnnConfig& cfg,
                          int64_t B) {
   const int64_t H = cfg.hidden_size, G3 = 3 * H, W = 7 * H + 3;
-  broadcast_rows(s.scratch, p.b_hh.ptr(), B, G3, G3);
-  gemm<T>(false, true, B, G3, H, T(1), s.h_prev, H, p.w_hh.ptr(), H, T(1), s.scratch, G3);
+  s.w->main.run(s.block, s.h_prev, s.scratch);  // h_prev W_hh^T + b_hh
   const T* gamma = p.ln.ptr();
   const T* beta = gamma + G3;
   for (int64_t b = 0; b < B; ++b) {
@@ -86,14 +85,14 @@ void ln_gru_backward_step(const StepBackward<T>& s, const RnnCellParams<T>& p, c
     for (int64_t j = 0; j < H; ++j) dhh[2 * H + j] = da[2 * H + j] * r[j];
     for (int64_t j = 0; j < H; ++j) s.dh_prev[b * H + j] = dh[j] * z[j];
   }
-  gemm<T>(false, false, B, H, G3, T(1), s.dg_hh, G3, p.w_hh.ptr(), H, T(1), s.dh_prev, H);
+  s.w->main.run(s.block, s.dg_hh, s.dh_prev);  // dh_prev += dG_hh W_hh
 }
 
 }  // namespace
 
 template <class T>
 CellOps<T> ln_gru_ops() {
-  return {&ln_gru_cache_width<T>, &ln_gru_hh_grads_differ, &ln_gru_forward_step<T>,
+  return {&ln_gru_cache_width<T>, &pack_plain<T, true>, &ln_gru_hh_grads_differ, &ln_gru_forward_step<T>,
           &ln_gru_backward_step<T>, &hh_weight_grads_plain<T>};
 }
 

@@ -33,8 +33,7 @@ template <class T>
 void ln_lstm_forward_step(const StepForward<T>& s, const RnnCellParams<T>& p, const RnnConfig& cfg,
                           int64_t B) {
   const int64_t H = cfg.hidden_size, G4 = 4 * H, W = 10 * H + 5;
-  broadcast_rows(s.scratch, p.b_hh.ptr(), B, G4, G4);
-  gemm<T>(false, true, B, G4, H, T(1), s.h_prev, H, p.w_hh.ptr(), H, T(1), s.scratch, G4);
+  s.w->main.run(s.block, s.h_prev, s.scratch);  // h_prev W_hh^T + b_hh
   const T* gamma = p.ln.ptr();
   const T* beta = gamma + G4;
   const T* gamma_c = beta + G4;
@@ -101,14 +100,14 @@ void ln_lstm_backward_step(const StepBackward<T>& s, const RnnCellParams<T>& p, 
       layer_norm_backward(da + q * H, dgamma + q * H, dbeta + q * H, dt + q * H, xhat + q * H,
                           gamma + q * H, inv[q], H);
   }
-  gemm<T>(false, false, B, H, G4, T(1), s.dg_ih, G4, p.w_hh.ptr(), H, T(0), s.dh_prev, H);
+  s.w->main.run(s.block, s.dg_ih, s.dh_prev);  // dh_prev = dG W_hh
 }
 
 }  // namespace
 
 template <class T>
 CellOps<T> ln_lstm_ops() {
-  return {&ln_lstm_cache_width<T>, &hh_grads_same, &ln_lstm_forward_step<T>, &ln_lstm_backward_step<T>,
+  return {&ln_lstm_cache_width<T>, &pack_plain<T, false>, &hh_grads_same, &ln_lstm_forward_step<T>, &ln_lstm_backward_step<T>,
           &hh_weight_grads_plain<T>};
 }
 

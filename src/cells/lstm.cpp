@@ -34,8 +34,7 @@ template <class T>
 void lstm_forward_step(const StepForward<T>& s, const RnnCellParams<T>& p, const RnnConfig& cfg,
                        int64_t B) {
   const int64_t H = cfg.hidden_size, G4 = 4 * H, W = 5 * H;
-  broadcast_rows(s.scratch, p.b_hh.ptr(), B, G4, G4);
-  gemm<T>(false, true, B, G4, H, T(1), s.h_prev, H, p.w_hh.ptr(), H, T(1), s.scratch, G4);
+  s.w->main.run(s.block, s.h_prev, s.scratch);  // h_prev W_hh^T + b_hh
   const T* peep = cfg.peephole ? p.w_peep.ptr() : nullptr;
   for (int64_t b = 0; b < B; ++b) {
     const T* xw = s.xw + b * G4;
@@ -113,14 +112,14 @@ void lstm_backward_step(const StepBackward<T>& s, const RnnCellParams<T>& p, con
     }
   }
   // dg_hh is the same buffer as dg_ih.
-  gemm<T>(false, false, B, H, G4, T(1), s.dg_ih, G4, p.w_hh.ptr(), H, T(0), s.dh_prev, H);
+  s.w->main.run(s.block, s.dg_ih, s.dh_prev);  // dh_prev = dG W_hh
 }
 
 }  // namespace
 
 template <class T>
 CellOps<T> lstm_ops() {
-  return {&lstm_cache_width<T>, &hh_grads_same, &lstm_forward_step<T>, &lstm_backward_step<T>,
+  return {&lstm_cache_width<T>, &pack_plain<T, false>, &hh_grads_same, &lstm_forward_step<T>, &lstm_backward_step<T>,
           &hh_weight_grads_plain<T>};
 }
 

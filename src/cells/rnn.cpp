@@ -48,8 +48,7 @@ template <class T>
 void rnn_forward_step(const StepForward<T>& s, const RnnCellParams<T>& p, const RnnConfig& cfg,
                       int64_t B) {
   const int64_t H = cfg.hidden_size;
-  broadcast_rows(s.scratch, p.b_hh.ptr(), B, H, H);
-  gemm<T>(false, true, B, H, H, T(1), s.h_prev, H, p.w_hh.ptr(), H, T(1), s.scratch, H);
+  s.w->main.run(s.block, s.h_prev, s.scratch);  // h_prev W_hh^T + b_hh
   const int64_t n = B * H;
   T* v = cfg.mixes_state() ? s.cache : s.h;
 #pragma omp simd
@@ -77,7 +76,7 @@ void rnn_backward_step(const StepBackward<T>& s, const RnnCellParams<T>& p, cons
   if (!cfg.mixes_state()) {
     for (int64_t k = 0; k < B * H; ++k)
       s.dg_ih[k] = s.dh[k] * activation_grad(cfg.cell, s.h[k]);  // dg_hh is the same buffer
-    gemm<T>(false, false, B, H, H, T(1), s.dg_ih, H, p.w_hh.ptr(), H, T(0), s.dh_prev, H);
+    s.w->main.run(s.block, s.dg_ih, s.dh_prev);  // dh_prev = dG W_hh
     return;
   }
   const T* v = s.cache;
@@ -91,7 +90,7 @@ void rnn_backward_step(const StepBackward<T>& s, const RnnCellParams<T>& p, cons
     }
     if (cfg.learn_leak) s.dunit[j] += dlambda * alpha * (T(1) - alpha);
   }
-  gemm<T>(false, false, B, H, H, T(1), s.dg_ih, H, p.w_hh.ptr(), H, T(0), s.dh_prev, H);
+  s.w->main.run(s.block, s.dg_ih, s.dh_prev);
   for (int64_t j = 0; j < H; ++j) {
     const T keep = cfg.residual ? T(1) : T(1) - leak_of(p, cfg, j);
     for (int64_t b = 0; b < B; ++b) s.dh_prev[b * H + j] += keep * s.dh[b * H + j];
@@ -110,7 +109,7 @@ void hh_weight_grads_plain(RnnCellParams<T>& grads, const T* dg_hh, const T* h_p
 
 template <class T>
 CellOps<T> rnn_ops() {
-  return {&rnn_cache_width<T>, &hh_grads_same, &rnn_forward_step<T>, &rnn_backward_step<T>,
+  return {&rnn_cache_width<T>, &pack_plain<T, false>, &hh_grads_same, &rnn_forward_step<T>, &rnn_backward_step<T>,
           &hh_weight_grads_plain<T>};
 }
 

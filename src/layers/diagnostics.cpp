@@ -29,12 +29,15 @@ struct StepBack {
   bool lstm;
   int64_t H, W;
   std::vector<double> dg, dg_hh, dunit, scratch;
+  cells::StepWeights<double> packed;
 
   StepBack(const cells::CellOps<double>& o, const RnnCellParams<double>& params, const RnnConfig& c,
            const RnnDirCache<double>& cache)
       : ops(o), p(params), cfg(c), dc(cache), lstm(c.has_cell_state()), H(c.hidden_size),
         W(o.cache_width(c)), dg(size_t(c.gates() * H)), dg_hh(dg.size()),
-        dunit(size_t(cells::unit_params_size(c))), scratch(dg.size()) {}
+        dunit(size_t(cells::unit_params_size(c))), scratch(dg.size()) {
+    ops.pack(packed, p, cfg, true, {1});
+  }
 
   // Step t (0-based) runs between states t and t+1.
   void operator()(int64_t t, const double* dh, const double* dcell, double* dh_prev, double* dc_prev) {
@@ -50,7 +53,9 @@ struct StepBack {
                                   dh_prev,
                                   lstm ? dc_prev : nullptr,
                                   dunit.empty() ? nullptr : dunit.data(),
-                                  scratch.data()};
+                                  scratch.data(),
+                                  &packed,
+                                  0};
     ops.backward_step(s, p, cfg, 1);
   }
 };

@@ -63,51 +63,72 @@ void rnn_forward(Tensor<T>& y, RnnState<T>& final_state, RnnCache<T>& cache,
   const int64_t W = ops.cache_width(cfg);
   std::vector<int64_t> len = lengths.empty() ? std::vector<int64_t>(size_t(B), Ts) : lengths;
 
-  cache = RnnCache<T>{};
+  // Every buffer below is reused from an earlier call on the same cache when the shapes match
+  // (Tensor::reuse_as) and is written in full here.
   cache.lengths = len;
   cache.steps = Ts;
   cache.batch = B;
   cache.has_initial_state = init != nullptr;
   cache.layers.resize(size_t(L));
-  final_state.h = Tensor<T>({int64_t(L) * D, B, H});
-  final_state.c = lstm ? Tensor<T>({int64_t(L) * D, B, H}) : Tensor<T>();
+  final_state.h.reuse_as({int64_t(L) * D, B, H});
+  if (lstm) final_state.c.reuse_as({int64_t(L) * D, B, H});
+  else final_state.c = Tensor<T>();
 
   Tensor<T> h_new({B, H}), c_new({B, H}), scratch({B, GH});
   const int blocks = cpu::row_blocks(B);
+  const std::vector<int64_t> block_rows = cpu::block_rows(blocks, B);
+  // The shortest sequence of each row block: steps before it need no padding logic.
+  std::vector<int64_t> block_min_len(static_cast<size_t>(blocks));
+  for (int k = 0; k < blocks; ++k)
+    block_min_len[size_t(k)] = *std::min_element(len.begin() + B * k / blocks,
+                                                 len.begin() + B * (k + 1) / blocks);
   for (int l = 0; l < L; ++l) {
     RnnLayerCache<T>& lc = cache.layers[size_t(l)];
-    lc.input = l == 0 ? x : y;
+    if (l == 0) {
+      lc.input.reuse_as(x.shape);
+      std::copy_n(x.ptr(), x.numel(), lc.input.ptr());
+    } else {
+      std::swap(lc.input, y);  // the layer below's output; y is rewritten below
+    }
     const int64_t in = lc.input.dim(2);
+    if (!(dropout && l > 0)) lc.dropout_mask = Tensor<T>();
     if (dropout && l > 0) {  // inverted dropout on the previous layer's output
       const double keep = 1.0 - cfg.dropout;
-      lc.dropout_mask = Tensor<T>(lc.input.shape);
+      lc.dropout_mask.reuse_as(lc.input.shape);
       for (int64_t k = 0; k < lc.input.numel(); ++k) {
         lc.dropout_mask[k] = opt.rng->bernoulli(keep) ? T(1.0 / keep) : T(0);
         lc.input[k] *= lc.dropout_mask[k];
       }
     }
-    y = Tensor<T>({Ts, B, D * H});
+    y.reuse_as({Ts, B, D * H});
     lc.dirs.resize(size_t(D));
     for (int d = 0; d < D; ++d) {
       const RnnCellParams<T>& p = params.cells[size_t(l * D + d)];
       RnnDirCache<T>& dc = lc.dirs[size_t(d)];
       const bool fwd = d == 0;
-      Tensor<T> xw({Ts, B, GH});
+      cells::StepWeights<T> packed;
+      ops.pack(packed, p, cfg, false, block_rows);
+      Tensor<T>& xw = cache.xw;
+      xw.reuse_as({Ts, B, GH});
       cells::broadcast_rows(xw.ptr(), p.b_ih.ptr(), Ts * B, GH, GH);
       gemm<T>(false, true, Ts * B, GH, in, T(1), lc.input.ptr(), in, p.w_ih.ptr(), in, T(1),
               xw.ptr(), GH);
 
-      dc.states_h = Tensor<T>({Ts + 1, B, H});
-      dc.states_c = lstm ? Tensor<T>({Ts + 1, B, H}) : Tensor<T>();
-      dc.cell = Tensor<T>({Ts, B, W});
+      dc.states_h.reuse_as({Ts + 1, B, H});
+      if (lstm) dc.states_c.reuse_as({Ts + 1, B, H});
+      else dc.states_c = Tensor<T>();
+      dc.cell.reuse_as({Ts, B, W});
       const int64_t s0 = fwd ? 0 : Ts;  // slot of the initial state
       const int64_t idx = int64_t(l * D + d);
       if (init) {
         std::copy_n(init->h.ptr() + idx * B * H, B * H, dc.states_h.ptr() + s0 * B * H);
         if (lstm) std::copy_n(init->c.ptr() + idx * B * H, B * H, dc.states_c.ptr() + s0 * B * H);
+      } else {
+        std::fill_n(dc.states_h.ptr() + s0 * B * H, B * H, T(0));
+        if (lstm) std::fill_n(dc.states_c.ptr() + s0 * B * H, B * H, T(0));
       }
       // The time loop over batch rows [b0, b1); every (B, .) buffer is offset by b0 rows.
-      auto run_rows = [&](int, int64_t b0, int64_t b1) {
+      auto run_rows = [&](int k, int64_t b0, int64_t b1) {
         const int64_t Bk = b1 - b0;
         for (int64_t s = 0; s < Ts; ++s) {
           const int64_t t = fwd ? s : Ts - 1 - s, prev = fwd ? t : t + 1, next = fwd ? t + 1 : t;
@@ -115,17 +136,23 @@ void rnn_forward(Tensor<T>& y, RnnState<T>& final_state, RnnCache<T>& cache,
           T* hn = dc.states_h.ptr() + (next * B + b0) * H;
           T* cp = lstm ? dc.states_c.ptr() + (prev * B + b0) * H : nullptr;
           T* cn = lstm ? dc.states_c.ptr() + (next * B + b0) * H : nullptr;
-          T* hk = h_new.ptr() + b0 * H;
-          T* ck = lstm ? c_new.ptr() + b0 * H : nullptr;
+          // Without padding in this block at this step the cell writes the new state in place.
+          const bool all_active = t < block_min_len[size_t(k)];
+          T* hk = all_active ? hn : h_new.ptr() + b0 * H;
+          T* ck = !lstm ? nullptr : all_active ? cn : c_new.ptr() + b0 * H;
           cells::StepForward<T> step{xw.ptr() + (t * B + b0) * GH, hp, cp, hk, ck,
-                                     dc.cell.ptr() + (t * B + b0) * W, scratch.ptr() + b0 * GH};
+                                     dc.cell.ptr() + (t * B + b0) * W, scratch.ptr() + b0 * GH,
+                                     &packed, k};
           ops.forward_step(step, p, cfg, Bk);
           for (int64_t r = 0; r < Bk; ++r) {
             const bool active = t < len[size_t(b0 + r)];
-            std::copy_n(active ? hk + r * H : hp + r * H, H, hn + r * H);
-            if (lstm) std::copy_n(active ? ck + r * H : cp + r * H, H, cn + r * H);
+            if (!all_active) {
+              std::copy_n(active ? hk + r * H : hp + r * H, H, hn + r * H);
+              if (lstm) std::copy_n(active ? ck + r * H : cp + r * H, H, cn + r * H);
+            }
             T* out = y.ptr() + (t * B + b0 + r) * D * H + d * H;
             if (active) std::copy_n(hk + r * H, H, out);
+            else std::fill_n(out, H, T(0));
           }
         }
       };
@@ -159,27 +186,38 @@ void rnn_backward(Tensor<T>& dx, RnnState<T>& dinit, RnnParams<T>& grads, const 
   const int64_t W = ops.cache_width(cfg);
   const std::vector<int64_t>& len = cache.lengths;
 
-  dinit.h = Tensor<T>({int64_t(L) * D, B, H});
-  dinit.c = lstm ? Tensor<T>({int64_t(L) * D, B, H}) : Tensor<T>();
-  Tensor<T> dout = dy;  // gradient w.r.t. the current layer's output
+  dinit.h.reuse_as({int64_t(L) * D, B, H});
+  if (lstm) dinit.c.reuse_as({int64_t(L) * D, B, H});
+  else dinit.c = Tensor<T>();
+  const Tensor<T>* dout = &dy;  // gradient w.r.t. the current layer's output
   Tensor<T> dh_new({B, H}), dc_new({B, H}), dh_prev({B, H}), dc_prev({B, H}), scratch({B, GH});
   Tensor<T> dh_carry({B, H}), dc_carry({B, H});
   const int blocks = cpu::row_blocks(B);
+  const std::vector<int64_t> block_rows = cpu::block_rows(blocks, B);
   const int64_t U = cells::unit_params_size(cfg);  // per-unit parameters: peepholes, leak
   Tensor<T> dunit = U ? Tensor<T>({int64_t(blocks), U}) : Tensor<T>();
   for (int l = L - 1; l >= 0; --l) {
     const RnnLayerCache<T>& lc = cache.layers[size_t(l)];
     const int64_t in = lc.input.dim(2);
-    Tensor<T> din({Ts, B, in});
+    // The gradient into this layer's input: dx itself for the first layer, else a workspace
+    // (two, alternating, so it never overwrites the layer above's gradient it reads).
+    Tensor<T>& din = l == 0 ? dx : cache.dlayer[l % 2];
+    din.reuse_as({Ts, B, in});
     for (int d = 0; d < D; ++d) {
       const RnnCellParams<T>& p = params.cells[size_t(l * D + d)];
       RnnCellParams<T>& g = grads.cells[size_t(l * D + d)];
       const RnnDirCache<T>& dc = lc.dirs[size_t(d)];
       const bool fwd = d == 0;
       const int64_t idx = int64_t(l * D + d);
-      Tensor<T> dg_ih({Ts, B, GH}), dg_hh_own;
-      if (ops.hh_grads_differ(cfg)) dg_hh_own = Tensor<T>({Ts, B, GH});
-      T* dg_hh = dg_hh_own.empty() ? dg_ih.ptr() : dg_hh_own.ptr();
+      cells::StepWeights<T> packed;
+      ops.pack(packed, p, cfg, true, block_rows);
+      Tensor<T>& dg_ih = cache.dg_ih;  // written in full by the cell at every step
+      dg_ih.reuse_as({Ts, B, GH});
+      T* dg_hh = dg_ih.ptr();
+      if (ops.hh_grads_differ(cfg)) {
+        cache.dg_hh.reuse_as({Ts, B, GH});
+        dg_hh = cache.dg_hh.ptr();
+      }
       dh_carry.fill(T(0));
       dc_carry.fill(T(0));
       if (dfinal) {
@@ -200,7 +238,7 @@ void rnn_backward(Tensor<T>& dx, RnnState<T>& dinit, RnnParams<T>& grads, const 
           const int64_t t = fwd ? s : Ts - 1 - s, prev = fwd ? t : t + 1, next = fwd ? t + 1 : t;
           for (int64_t r = 0; r < Bk; ++r) {
             const bool active = t < len[size_t(b0 + r)];
-            const T* dyo = dout.ptr() + (t * B + b0 + r) * D * H + d * H;
+            const T* dyo = dout->ptr() + (t * B + b0 + r) * D * H + d * H;
             for (int64_t j = 0; j < H; ++j) {
               dhn[r * H + j] = active ? dyo[j] + dhc[r * H + j] : T(0);
               dcn[r * H + j] = active ? dcc[r * H + j] : T(0);
@@ -220,7 +258,9 @@ void rnn_backward(Tensor<T>& dx, RnnState<T>& dinit, RnnParams<T>& grads, const 
               dhp,
               lstm ? dcp : nullptr,
               U ? dunit.ptr() + k * U : nullptr,
-              scratch.ptr() + b0 * GH};
+              scratch.ptr() + b0 * GH,
+              &packed,
+              k};
           ops.backward_step(step, p, cfg, Bk);
           for (int64_t r = 0; r < Bk; ++r) {
             if (t >= len[size_t(b0 + r)]) continue;  // padding: the carried gradient passes through
@@ -246,14 +286,13 @@ void rnn_backward(Tensor<T>& dx, RnnState<T>& dinit, RnnParams<T>& grads, const 
       cells::add_column_sums(g.b_ih.ptr(), dg_ih.ptr(), N, GH, GH);
       ops.hh_weight_grads(g, dg_hh, dc.states_h.ptr() + (fwd ? 0 : B * H), dc.cell.ptr(),
                           cfg, N);
-      gemm<T>(false, false, N, in, GH, T(1), dg_ih.ptr(), GH, p.w_ih.ptr(), in, T(1), din.ptr(),
-              in);
+      gemm<T>(false, false, N, in, GH, T(1), dg_ih.ptr(), GH, p.w_ih.ptr(), in, T(d == 0 ? 0 : 1),
+              din.ptr(), in);
     }
     if (!lc.dropout_mask.empty())
       for (int64_t k = 0; k < din.numel(); ++k) din[k] *= lc.dropout_mask[k];
-    dout = std::move(din);
+    dout = &din;
   }
-  dx = std::move(dout);
 }
 
 template void rnn_forward<float>(Tensor<float>&, RnnState<float>&, RnnCache<float>&,

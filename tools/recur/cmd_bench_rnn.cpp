@@ -110,10 +110,12 @@ void run_bench(const BenchArgs& a) {
   for (auto& v : dy.data) v = float(rng.uniform(-1, 1));
 
   RnnState<float> state;  // step mode: carried from step to step
+  // Outputs, cache and workspaces live across repetitions, as in a training loop: after the
+  // warm-up no call allocates them again.
+  Tensor<float> y, dx;
+  RnnState<float> fin, dinit;
+  RnnCache<float> cache;
   std::vector<double> ms = time_runs(a.repeat, [&] {
-    Tensor<float> y, dx;
-    RnnState<float> fin, dinit;
-    RnnCache<float> cache;
     if (a.mode == "step") {
       for (int64_t t = 0; t < a.steps; ++t) {
         rnn_forward(y, fin, cache, params, x, {}, state.h.empty() ? nullptr : &state);

@@ -48,6 +48,14 @@ struct Tensor {
   T& operator[](int64_t i) { return data[size_t(i)]; }
   const T& operator[](int64_t i) const { return data[size_t(i)]; }
   void fill(T v) { std::fill(data.begin(), data.end(), v); }
+  // Gives the tensor shape s for a caller that overwrites every value: the storage is kept when it
+  // already holds that many values (they are stale, not zeroed), so loops that run the same shapes
+  // again allocate and clear nothing.
+  void reuse_as(Shape s) {
+    const int64_t n = shape_numel(s);
+    if (n != numel()) data.assign(size_t(n), T(0));
+    shape = std::move(s);
+  }
   std::string shape_string() const { return shape_str(shape); }
 };
 

@@ -151,6 +151,10 @@ struct RnnCache {
   std::vector<int64_t> lengths;  // B values
   int64_t steps = 0, batch = 0;
   bool has_initial_state = false;
+  // Workspaces, reused when the same cache runs the same shapes again (no allocation per call):
+  // the input projection of the direction being run, and backward's gate gradients and layer-input
+  // gradients. They carry nothing between calls, hence mutable (backward takes the cache const).
+  mutable Tensor<T> xw, dg_ih, dg_hh, dlayer[2];
 };
 
 struct RnnRunOptions {

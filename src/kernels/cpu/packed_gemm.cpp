@@ -1,0 +1,136 @@
+// PackedGemm: oneDNN matmul on a pre-packed weight (float), the reference GEMM in place (double).
+#include "kernels/cpu/packed_gemm.h"
+
+#include <dnnl.hpp>
+
+#include <algorithm>
+
+#include "recur/core/error.h"
+#include "recur/core/gemm.h"
+
+namespace recur::cpu {
+namespace {
+
+using dnnl::memory;
+
+const dnnl::engine& cpu_engine() {
+  static const dnnl::engine engine(dnnl::engine::kind::cpu, 0);
+  return engine;
+}
+
+// A row-major (rows, cols) view with leading dimension ld.
+memory::desc strided(int64_t rows, int64_t cols, int64_t ld) {
+  return memory::desc({rows, cols}, memory::data_type::f32, memory::dims{ld, 1});
+}
+
+}  // namespace
+
+// double: nothing is copied; run() is the reference GEMM on the weight where it lies.
+template <>
+struct PackedGemm<double>::Impl {
+  StepGemmSpec<double> spec;
+  std::vector<int64_t> rows;
+};
+
+template <>
+PackedGemm<double>::PackedGemm(const StepGemmSpec<double>& spec,
+                               const std::vector<int64_t>& block_rows)
+    : impl_(std::make_unique<Impl>(Impl{spec, block_rows})) {}
+
+template <>
+void PackedGemm<double>::run(int block, const double* A, double* C) const {
+  const StepGemmSpec<double>& s = impl_->spec;
+  const int64_t M = impl_->rows[size_t(block)];
+  if (!s.accumulate) {
+    for (int64_t m = 0; m < M; ++m)
+      for (int64_t n = 0; n < s.N; ++n) C[m * s.ldc + n] = s.bias ? s.bias[n] : 0.0;
+  }
+  gemm<double>(false, s.trans, M, s.N, s.K, 1.0, A, s.lda, s.w, s.ldw, 1.0, C, s.ldc);
+}
+
+// float: the weight reordered once into the layout the matmul primitive chose; one primitive,
+// stream and pair of source/destination memory objects per block (their data handles are set at
+// each call, so no object is created per step).
+template <>
+struct PackedGemm<float>::Impl {
+  struct Block {
+    dnnl::matmul product;
+    int weights = 0;  // index into `packed`
+    dnnl::stream stream;
+    memory a, c;
+  };
+  std::vector<memory> packed;  // usually one layout serves every block
+  memory bias;
+  std::vector<Block> blocks;
+};
+
+template <>
+PackedGemm<float>::PackedGemm(const StepGemmSpec<float>& s, const std::vector<int64_t>& block_rows)
+    : impl_(std::make_unique<Impl>()) {
+  RECUR_CHECK(s.w && s.K > 0 && s.N > 0, "PackedGemm: empty weight (K=" << s.K << " N=" << s.N << ")");
+  const dnnl::engine& eng = cpu_engine();
+  // op(W) (K,N) as stored: W (K,N) row-major, or W (N,K) row-major read transposed.
+  const memory::desc w_user({s.K, s.N}, memory::data_type::f32,
+                            s.trans ? memory::dims{1, s.ldw} : memory::dims{s.ldw, 1});
+  const memory::desc w_any({s.K, s.N}, memory::data_type::f32, memory::format_tag::any);
+  const memory::desc b_md = s.bias ? strided(1, s.N, s.N) : memory::desc();
+  dnnl::primitive_attr attr;
+  if (s.accumulate) {
+    dnnl::post_ops ops;
+    ops.append_sum(1.0f);
+    attr.set_post_ops(ops);
+  }
+  dnnl::stream pack_stream(eng);
+  memory w_src(w_user, eng, const_cast<float*>(s.w));
+  for (const int64_t M : block_rows) {
+    RECUR_CHECK(M > 0, "PackedGemm: a block of " << M << " rows");
+    const memory::desc a_md = strided(M, s.K, s.lda), c_md = strided(M, s.N, s.ldc);
+    const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(a_md, w_any, b_md, c_md), attr, eng);
+    Impl::Block blk{dnnl::matmul(pd), 0, dnnl::stream(eng), memory(a_md, eng, nullptr),
+                    memory(c_md, eng, nullptr)};
+    const auto same = std::find_if(impl_->packed.begin(), impl_->packed.end(),
+                                   [&](const memory& m) { return m.get_desc() == pd.weights_desc(); });
+    if (same != impl_->packed.end()) {
+      blk.weights = int(same - impl_->packed.begin());
+    } else {
+      memory w(pd.weights_desc(), eng);
+      dnnl::reorder(w_src, w).execute(pack_stream, w_src, w);
+      blk.weights = int(impl_->packed.size());
+      impl_->packed.push_back(std::move(w));
+    }
+    impl_->blocks.push_back(std::move(blk));
+  }
+  pack_stream.wait();
+  if (s.bias) {
+    impl_->bias = memory(b_md, eng);
+    std::copy_n(s.bias, s.N, static_cast<float*>(impl_->bias.get_data_handle()));
+  }
+}
+
+template <>
+void PackedGemm<float>::run(int block, const float* A, float* C) const {
+  Impl::Block& b = impl_->blocks[size_t(block)];
+  b.a.set_data_handle(const_cast<float*>(A));
+  b.c.set_data_handle(C);
+  dnnl_exec_arg_t args[4] = {{DNNL_ARG_SRC, b.a.get()},
+                             {DNNL_ARG_WEIGHTS, impl_->packed[size_t(b.weights)].get()},
+                             {DNNL_ARG_DST, b.c.get()},
+                             {DNNL_ARG_BIAS, impl_->bias ? impl_->bias.get() : nullptr}};
+  const dnnl_status_t st =
+      dnnl_primitive_execute(b.product.get(), b.stream.get(), impl_->bias ? 4 : 3, args);
+  RECUR_CHECK(st == dnnl_success, "oneDNN matmul failed with status " << int(st));
+}
+
+template <class T>
+PackedGemm<T>::PackedGemm() = default;
+template <class T>
+PackedGemm<T>::PackedGemm(PackedGemm&&) noexcept = default;
+template <class T>
+PackedGemm<T>& PackedGemm<T>::operator=(PackedGemm&&) noexcept = default;
+template <class T>
+PackedGemm<T>::~PackedGemm() = default;
+
+template class PackedGemm<float>;
+template class PackedGemm<double>;
+
+}  // namespace recur::cpu

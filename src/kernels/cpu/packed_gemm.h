@@ -1,0 +1,59 @@
+// The step product of a time loop, with its weight packed once: every step multiplies a few rows
+// (the batch, or one thread's block of it) by the same recurrent weight, so the weight is laid out
+// once per sequence in the GEMM kernel's own blocked format and each step's product runs straight
+// on it. For float that is oneDNN's matmul primitive (brgemm, AVX-512 where present) on a weight
+// reordered to the layout it asks for; re-packing B columns at every call, as sgemm does, cost
+// 1.3-2x at the recurrent shapes (docs/speed.md). For double (the gradient checks) it is the
+// reference GEMM on the weight in place, so both precisions run through this one interface.
+//
+//   C (M,N) = A (M,K) op(W) (+ bias)         or, with accumulate, C += A op(W)
+//
+// M is the row count of one of a fixed set of blocks (the loop's row blocks, cpu/parallel.h); each
+// block has its own prepared product, so the blocks run concurrently on their threads. A block
+// product called outside a parallel region may itself use the thread pool (one block, many cores).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+namespace recur::cpu {
+
+template <class T>
+struct StepGemmSpec {
+  const T* w = nullptr;  // the weight as stored: row-major with leading dimension ldw
+  int64_t ldw = 0;
+  bool trans = false;     // op(W) = W^T (W stored (N,K)); otherwise W is stored (K,N)
+  int64_t K = 0, N = 0;   // op(W) is (K,N)
+  const T* bias = nullptr;  // (N) added to every row, or null
+  int64_t lda = 0, ldc = 0;  // leading dimensions of A and C
+  bool accumulate = false;   // C += A op(W) instead of C = A op(W) + bias
+};
+
+template <class T>
+class PackedGemm {
+ public:
+  PackedGemm();
+  // Packs spec.w (copied: the weight may change afterwards) for blocks of the given row counts.
+  PackedGemm(const StepGemmSpec<T>& spec, const std::vector<int64_t>& block_rows);
+  PackedGemm(PackedGemm&&) noexcept;
+  PackedGemm& operator=(PackedGemm&&) noexcept;
+  ~PackedGemm();
+
+  // C = A op(W) (+ bias) for block `block`: A has that block's row count of rows.
+  void run(int block, const T* A, T* C) const;
+  bool empty() const { return impl_ == nullptr; }
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// The row counts of `blocks` contiguous blocks of [0, rows), as cpu::for_row_blocks splits them.
+inline std::vector<int64_t> block_rows(int blocks, int64_t rows) {
+  std::vector<int64_t> r(static_cast<size_t>(blocks));
+  for (int k = 0; k < blocks; ++k) r[size_t(k)] = rows * (k + 1) / blocks - rows * k / blocks;
+  return r;
+}
+
+}  // namespace recur::cpu
