@@ -2,7 +2,7 @@
 // the median and the achieved GFLOP/s. bench/compare_torch.sh runs it beside PyTorch.
 //   forward  one forward pass over (T,B,I)
 //   train    one forward and one backward pass (BPTT, all gradients)
-//   step     one time step of streaming inference: (1,B,I) in, the state kept from the last step
+//   step     one time step of streaming inference (RnnStream): (B,I) in, the state kept
 // --cell clockwork times the clockwork RNN (--periods), counting the FLOPs of its active modules.
 // FLOPs counted: the GEMMs only, 2 B G H (in + H) per step, layer and direction (in = I for the
 // first layer, D*H above); train counts three times the forward (the backward's dX and dW GEMMs).
@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstdio>
 #include <functional>
+#include <optional>
 #include <vector>
 
 #include "commands.h"
@@ -19,6 +20,7 @@
 #include "recur/core/memory.h"
 #include "recur/layers/clockwork.h"
 #include "recur/layers/rnn.h"
+#include "recur/layers/rnn_stream.h"
 
 namespace recur::cli {
 namespace {
@@ -109,18 +111,17 @@ void run_bench(const BenchArgs& a) {
   Tensor<float> dy({T, B, cfg.directions() * a.hidden});
   for (auto& v : dy.data) v = float(rng.uniform(-1, 1));
 
-  RnnState<float> state;  // step mode: carried from step to step
+  // step mode: the streaming API, weights packed once, state carried from step to step
+  std::optional<RnnStream<float>> stream;
+  if (a.mode == "step") stream.emplace(params, B);
   // Outputs, cache and workspaces live across repetitions, as in a training loop: after the
   // warm-up no call allocates them again.
-  Tensor<float> y, dx;
+  Tensor<float> y(a.mode == "step" ? Shape{B, a.hidden} : Shape{}), dx;
   RnnState<float> fin, dinit;
   RnnCache<float> cache;
   std::vector<double> ms = time_runs(a.repeat, [&] {
     if (a.mode == "step") {
-      for (int64_t t = 0; t < a.steps; ++t) {
-        rnn_forward(y, fin, cache, params, x, {}, state.h.empty() ? nullptr : &state);
-        std::swap(state, fin);
-      }
+      for (int64_t t = 0; t < a.steps; ++t) stream->step(x.ptr(), y.ptr());
     } else {
       rnn_forward(y, fin, cache, params, x, {}, nullptr);
       if (a.mode == "train") rnn_backward(dx, dinit, grads, cache, params, dy, nullptr);

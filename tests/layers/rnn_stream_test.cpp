@@ -1,0 +1,90 @@
+// RnnStream (recur/layers/rnn_stream.h): stepping through a sequence one step at a time gives what
+// rnn_forward gives over the whole sequence, for every cell and option, stacked, from a given or a
+// zero state; reset starts over. Double is the same arithmetic in another order (1e-12); float
+// runs oneDNN's packed products in both, so 1e-5.
+#include <gtest/gtest.h>
+
+#include "recur/layers/rnn_stream.h"
+
+namespace recur {
+namespace {
+
+struct Case {
+  const char* name;
+  CellKind cell;
+  void (*tweak)(RnnConfig&);
+};
+
+class StreamCases : public ::testing::TestWithParam<Case> {};
+
+template <class T>
+void check_stream(const RnnConfig& cfg, bool with_init, double tol) {
+  RnnParams<T> params(cfg);
+  Rng rng(3);
+  init_rnn_uniform(params, rng);
+  for (auto& [name, t] : params.named())
+    if (name.rfind("ln", 0) == 0 || name.find("leak") != std::string::npos || name.find("peep") != std::string::npos)
+      for (auto& v : t->data) v = T(rng.uniform(-0.5, 1));
+  const int64_t Ts = 6, B = 3, I = cfg.input_size, H = cfg.hidden_size, L = cfg.num_layers;
+  Tensor<T> x({Ts, B, I});
+  for (auto& v : x.data) v = T(rng.uniform(-1, 1));
+  RnnState<T> init{Tensor<T>({L, B, H}), cfg.has_cell_state() ? Tensor<T>({L, B, H}) : Tensor<T>()};
+  for (auto& v : init.h.data) v = T(rng.uniform(-1, 1));
+  for (auto& v : init.c.data) v = T(rng.uniform(-1, 1));
+
+  Tensor<T> y;
+  RnnState<T> fin;
+  RnnCache<T> cache;
+  rnn_forward(y, fin, cache, params, x, {}, with_init ? &init : nullptr);
+
+  RnnStream<T> stream(params, B);
+  for (int pass = 0; pass < 2; ++pass) {  // the second pass checks reset
+    stream.reset(with_init ? &init : nullptr);
+    std::vector<T> out(size_t(B * H));
+    for (int64_t t = 0; t < Ts; ++t) {
+      stream.step(x.ptr() + t * B * I, out.data());
+      for (int64_t k = 0; k < B * H; ++k)
+        ASSERT_NEAR(out[size_t(k)], y[t * B * H + k], tol) << "pass " << pass << " step " << t << " [" << k << "]";
+    }
+    for (int64_t k = 0; k < fin.h.numel(); ++k) ASSERT_NEAR(stream.state().h[k], fin.h[k], tol) << "h_n";
+    for (int64_t k = 0; k < fin.c.numel(); ++k) ASSERT_NEAR(stream.state().c[k], fin.c[k], tol) << "c_n";
+  }
+}
+
+TEST_P(StreamCases, EqualsWholeSequenceForward) {
+  RnnConfig cfg;
+  cfg.cell = GetParam().cell;
+  cfg.input_size = 5;
+  cfg.hidden_size = 8;
+  cfg.num_layers = 2;
+  if (GetParam().tweak) GetParam().tweak(cfg);
+  for (bool init : {false, true}) {
+    check_stream<double>(cfg, init, 1e-12);
+    check_stream<float>(cfg, init, 1e-5);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Cells, StreamCases,
+    ::testing::Values(Case{"tanh", CellKind::rnn_tanh, nullptr},
+                      Case{"relu_leaky", CellKind::rnn_relu, [](RnnConfig& c) { c.learn_leak = true; c.leak = 0.5; }},
+                      Case{"lstm", CellKind::lstm, nullptr},
+                      Case{"lstm_peephole", CellKind::lstm, [](RnnConfig& c) { c.peephole = true; }},
+                      Case{"lstm_layer_norm", CellKind::lstm, [](RnnConfig& c) { c.layer_norm = true; }},
+                      Case{"gru", CellKind::gru, nullptr},
+                      Case{"gru_reset_before", CellKind::gru,
+                           [](RnnConfig& c) { c.gru = GruConvention::reset_before; }},
+                      Case{"gru_layer_norm", CellKind::gru, [](RnnConfig& c) { c.layer_norm = true; }}),
+    [](const auto& info) { return std::string(info.param.name); });
+
+TEST(RnnStream, RefusesBidirectional) {
+  RnnConfig cfg;
+  cfg.input_size = 2;
+  cfg.hidden_size = 3;
+  cfg.bidirectional = true;
+  RnnParams<float> params(cfg);
+  EXPECT_THROW(RnnStream<float>(params, 1), Error);
+}
+
+}  // namespace
+}  // namespace recur
