@@ -18,6 +18,8 @@
 //   dc_prev = dc' * f + da_i * p_i + da_f * p_f
 //   dh_prev = [da_i da_f da_g da_o] W_hh;   dp_i += da_i c_prev, dp_f += da_f c_prev, dp_o += da_o c
 // Parameters +=, activations = (see cell.h).
+#include <type_traits>
+
 #include "cells/cell.h"
 #include "kernels/cpu/activations.h"
 #include "recur/core/gemm.h"
@@ -30,12 +32,44 @@ int64_t lstm_cache_width(const RnnConfig& cfg) {
   return 5 * cfg.hidden_size;
 }
 
+// The plain LSTM's pointwise step in one pass over the units: each lane reads its four
+// pre-activations, writes its gates, c, tanh(c) and h.
+void lstm_pointwise_fused(const StepForward<float>& s, int64_t H, int64_t B) {
+  for (int64_t b = 0; b < B; ++b) {
+    const float* xw = s.xw + b * 4 * H;
+    const float* hw = s.scratch + b * 4 * H;
+    const float* c_prev = s.c_prev + b * H;
+    float* c = s.c + b * H;
+    float* h = s.h + b * H;
+    float* gates = s.cache + b * 5 * H;
+#pragma omp simd
+    for (int64_t j = 0; j < H; ++j) {
+      const float i = cpu::sigmoid_approx(xw[j] + hw[j]);
+      const float f = cpu::sigmoid_approx(xw[H + j] + hw[H + j]);
+      const float g = cpu::tanh_approx(xw[2 * H + j] + hw[2 * H + j]);
+      const float o = cpu::sigmoid_approx(xw[3 * H + j] + hw[3 * H + j]);
+      const float cn = f * c_prev[j] + i * g;
+      const float tc = cpu::tanh_approx(cn);
+      gates[j] = i;
+      gates[H + j] = f;
+      gates[2 * H + j] = g;
+      gates[3 * H + j] = o;
+      gates[4 * H + j] = tc;
+      c[j] = cn;
+      h[j] = o * tc;
+    }
+  }
+}
+
 template <class T>
 void lstm_forward_step(const StepForward<T>& s, const RnnCellParams<T>& p, const RnnConfig& cfg,
                        int64_t B) {
   const int64_t H = cfg.hidden_size, G4 = 4 * H, W = 5 * H;
   s.w->main.run(s.block, s.h_prev, s.scratch);  // h_prev W_hh^T + b_hh
   const T* peep = cfg.peephole ? p.w_peep.ptr() : nullptr;
+  if constexpr (std::is_same_v<T, float>) {
+    if (!peep && !cfg.coupled) return lstm_pointwise_fused(s, H, B);
+  }
   for (int64_t b = 0; b < B; ++b) {
     const T* xw = s.xw + b * G4;
     const T* hw = s.scratch + b * G4;
