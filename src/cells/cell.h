@@ -69,9 +69,10 @@ struct StepBackward {
 template <class T>
 struct CellOps {
   int64_t (*cache_width)(const RnnConfig& cfg);
-  // Packs W_hh for the forward or the backward steps of row blocks of the given sizes.
+  // Prepares W_hh for the forward or the backward steps of row blocks of the given sizes, packed
+  // or, for a sequence too short to repay it, in place (cpu::PackedGemm).
   void (*pack)(StepWeights<T>& w, const RnnCellParams<T>& p, const RnnConfig& cfg, bool backward,
-               const std::vector<int64_t>& block_rows);
+               const std::vector<int64_t>& block_rows, bool packed);
   // Whether dg_hh can differ from dg_ih (the reset-after GRU scales the recurrent n term by r).
   // When it cannot, the loop passes one buffer as both and the cell writes each value once.
   bool (*hh_grads_differ)(const RnnConfig& cfg);
@@ -119,14 +120,14 @@ CellOps<T> ops_for(const RnnConfig& cfg) {
 // (dG (B,G*H) -> dh_prev (B,H)), assigning or, for cells that add other terms first, accumulating.
 template <class T, bool AccumulateBackward>
 void pack_plain(StepWeights<T>& w, const RnnCellParams<T>& p, const RnnConfig& cfg, bool backward,
-                const std::vector<int64_t>& block_rows) {
+                const std::vector<int64_t>& block_rows, bool packed) {
   const int64_t H = cfg.hidden_size, GH = cfg.gates() * H;
   if (!backward)
     w.main = cpu::PackedGemm<T>({p.w_hh.ptr(), H, true, H, GH, p.b_hh.ptr(), H, GH, false},
-                                block_rows);
+                                block_rows, packed);
   else
     w.main = cpu::PackedGemm<T>({p.w_hh.ptr(), H, false, GH, H, nullptr, GH, H, AccumulateBackward},
-                                block_rows);
+                                block_rows, packed);
 }
 
 // The common recurrent-weight gradient: dW_hh += dG^T h_prev, db_hh += column sums of dG.

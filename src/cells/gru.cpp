@@ -38,19 +38,20 @@ bool gru_hh_grads_differ(const RnnConfig& cfg) { return cfg.gru == GruConvention
 // b_hn; backward da_n -> drh).
 template <class T>
 void gru_pack(StepWeights<T>& w, const RnnCellParams<T>& p, const RnnConfig& cfg, bool backward,
-              const std::vector<int64_t>& block_rows) {
-  if (cfg.gru == GruConvention::reset_after) return pack_plain<T, true>(w, p, cfg, backward, block_rows);
+              const std::vector<int64_t>& block_rows, bool packed) {
+  if (cfg.gru == GruConvention::reset_after)
+    return pack_plain<T, true>(w, p, cfg, backward, block_rows, packed);
   const int64_t H = cfg.hidden_size, G3 = 3 * H, W = 4 * H;
   const T* w_n = p.w_hh.ptr() + 2 * H * H;
   if (!backward) {
     w.main = cpu::PackedGemm<T>({p.w_hh.ptr(), H, true, H, 2 * H, p.b_hh.ptr(), H, G3, false},
-                                block_rows);
+                                block_rows, packed);
     w.extra = cpu::PackedGemm<T>({w_n, H, true, H, H, p.b_hh.ptr() + 2 * H, W, G3, false},
-                                 block_rows);
+                                 block_rows, packed);
   } else {
     w.main = cpu::PackedGemm<T>({p.w_hh.ptr(), H, false, 2 * H, H, nullptr, G3, H, true},
-                                block_rows);
-    w.extra = cpu::PackedGemm<T>({w_n, H, false, H, H, nullptr, G3, H, false}, block_rows);
+                                block_rows, packed);
+    w.extra = cpu::PackedGemm<T>({w_n, H, false, H, H, nullptr, G3, H, false}, block_rows, packed);
   }
 }
 

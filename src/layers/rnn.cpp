@@ -107,7 +107,7 @@ void rnn_forward(Tensor<T>& y, RnnState<T>& final_state, RnnCache<T>& cache,
       RnnDirCache<T>& dc = lc.dirs[size_t(d)];
       const bool fwd = d == 0;
       cells::StepWeights<T> packed;
-      ops.pack(packed, p, cfg, false, block_rows);
+      ops.pack(packed, p, cfg, false, block_rows, Ts >= cpu::kMinStepsToPack);
       Tensor<T>& xw = cache.xw;
       xw.reuse_as({Ts, B, GH});
       cells::broadcast_rows(xw.ptr(), p.b_ih.ptr(), Ts * B, GH, GH);
@@ -210,7 +210,7 @@ void rnn_backward(Tensor<T>& dx, RnnState<T>& dinit, RnnParams<T>& grads, const 
       const bool fwd = d == 0;
       const int64_t idx = int64_t(l * D + d);
       cells::StepWeights<T> packed;
-      ops.pack(packed, p, cfg, true, block_rows);
+      ops.pack(packed, p, cfg, true, block_rows, Ts >= cpu::kMinStepsToPack);
       Tensor<T>& dg_ih = cache.dg_ih;  // written in full by the cell at every step
       dg_ih.reuse_as({Ts, B, GH});
       T* dg_hh = dg_ih.ptr();

@@ -37,7 +37,7 @@ RnnStream<T>::RnnStream(const RnnParams<T>& params, int64_t batch)
     m.w_ih.emplace_back(cpu::StepGemmSpec<T>{p.w_ih.ptr(), in, true, in, GH, p.b_ih.ptr(), in, GH,
                                              false},
                         std::vector<int64_t>{batch});
-    m.ops.pack(m.w_hh[size_t(l)], p, cfg, false, {batch});
+    m.ops.pack(m.w_hh[size_t(l)], p, cfg, false, {batch}, true);
   }
   m.xw = Tensor<T>({batch, GH});
   m.scratch = Tensor<T>({batch, GH});

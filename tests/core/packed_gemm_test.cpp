@@ -31,29 +31,33 @@ TEST_P(PackedGemmCases, EqualsReference) {
   std::vector<float> w = random((c.trans ? N : K) * ldw), bias = random(N);
   cpu::StepGemmSpec<float> spec{w.data(), ldw, c.trans, K, N, c.bias ? bias.data() : nullptr,
                                 lda, ldc, c.accumulate};
-  cpu::PackedGemm<float> packed(spec, rows);
-  const std::vector<float> w_again = w;
-  std::fill(w.begin(), w.end(), 1e9f);  // the weight was copied: changing it changes nothing
-  for (int k = 0; k < int(rows.size()); ++k) {
+  auto check = [&](const cpu::PackedGemm<float>& g, int k, const std::vector<float>& w_ref,
+                   const char* how) {
     const int64_t M = rows[size_t(k)];
     std::vector<float> a = random(M * lda), c0 = random(M * ldc);
     std::vector<float> got = c0, want = c0;
-    packed.run(k, a.data(), got.data());
+    g.run(k, a.data(), got.data());
     if (!c.accumulate)
       for (int64_t m = 0; m < M; ++m)
         for (int64_t n = 0; n < N; ++n) want[size_t(m * ldc + n)] = c.bias ? bias[size_t(n)] : 0.0f;
-    cpu::gemm_reference<float>(false, c.trans, M, N, K, 1.0f, a.data(), lda, w_again.data(), ldw,
+    cpu::gemm_reference<float>(false, c.trans, M, N, K, 1.0f, a.data(), lda, w_ref.data(), ldw,
                                1.0f, want.data(), ldc);
     for (int64_t m = 0; m < M; ++m)
       for (int64_t n = 0; n < ldc; ++n) {
         const size_t i = size_t(m * ldc + n);
         if (n >= N) {
-          EXPECT_EQ(got[i], c0[i]) << "padding column " << n << " of row " << m << " was written";
+          EXPECT_EQ(got[i], c0[i]) << how << ": padding column " << n << " of row " << m << " was written";
         } else {
-          EXPECT_NEAR(got[i], want[i], 1e-5f * (1 + std::abs(want[i]))) << "block " << k << " (" << m << "," << n << ")";
+          EXPECT_NEAR(got[i], want[i], 1e-5f * (1 + std::abs(want[i]))) << how << " block " << k << " (" << m << "," << n << ")";
         }
       }
-  }
+  };
+  const std::vector<float> w_again = w;
+  cpu::PackedGemm<float> in_place(spec, rows, false);  // for short sequences: nothing packed
+  for (int k = 0; k < int(rows.size()); ++k) check(in_place, k, w_again, "in place");
+  cpu::PackedGemm<float> packed(spec, rows);
+  std::fill(w.begin(), w.end(), 1e9f);  // the weight was copied: changing it changes nothing
+  for (int k = 0; k < int(rows.size()); ++k) check(packed, k, w_again, "packed");
 }
 
 INSTANTIATE_TEST_SUITE_P(Options, PackedGemmCases,

@@ -25,7 +25,17 @@ memory::desc strided(int64_t rows, int64_t cols, int64_t ld) {
 
 }  // namespace
 
-// double: nothing is copied; run() is the reference GEMM on the weight where it lies.
+// The product on the weight where it lies: the bias broadcast into C, then one GEMM.
+template <class T>
+void run_in_place(const StepGemmSpec<T>& s, int64_t M, const T* A, T* C) {
+  if (!s.accumulate) {
+    for (int64_t m = 0; m < M; ++m)
+      for (int64_t n = 0; n < s.N; ++n) C[m * s.ldc + n] = s.bias ? s.bias[n] : T(0);
+  }
+  gemm<T>(false, s.trans, M, s.N, s.K, T(1), A, s.lda, s.w, s.ldw, T(1), C, s.ldc);
+}
+
+// double: never packed; run() is the reference GEMM on the weight where it lies.
 template <>
 struct PackedGemm<double>::Impl {
   StepGemmSpec<double> spec;
@@ -34,18 +44,12 @@ struct PackedGemm<double>::Impl {
 
 template <>
 PackedGemm<double>::PackedGemm(const StepGemmSpec<double>& spec,
-                               const std::vector<int64_t>& block_rows)
+                               const std::vector<int64_t>& block_rows, bool)
     : impl_(std::make_unique<Impl>(Impl{spec, block_rows})) {}
 
 template <>
 void PackedGemm<double>::run(int block, const double* A, double* C) const {
-  const StepGemmSpec<double>& s = impl_->spec;
-  const int64_t M = impl_->rows[size_t(block)];
-  if (!s.accumulate) {
-    for (int64_t m = 0; m < M; ++m)
-      for (int64_t n = 0; n < s.N; ++n) C[m * s.ldc + n] = s.bias ? s.bias[n] : 0.0;
-  }
-  gemm<double>(false, s.trans, M, s.N, s.K, 1.0, A, s.lda, s.w, s.ldw, 1.0, C, s.ldc);
+  run_in_place(impl_->spec, impl_->rows[size_t(block)], A, C);
 }
 
 // float: the weight reordered once into the layout the matmul primitive chose; one primitive,
@@ -62,12 +66,21 @@ struct PackedGemm<float>::Impl {
   std::vector<memory> packed;  // usually one layout serves every block
   memory bias;
   std::vector<Block> blocks;
+  // Not packed: the spec and the row counts, for run_in_place.
+  StepGemmSpec<float> in_place;
+  std::vector<int64_t> rows;
 };
 
 template <>
-PackedGemm<float>::PackedGemm(const StepGemmSpec<float>& s, const std::vector<int64_t>& block_rows)
+PackedGemm<float>::PackedGemm(const StepGemmSpec<float>& s, const std::vector<int64_t>& block_rows,
+                              bool pack)
     : impl_(std::make_unique<Impl>()) {
   RECUR_CHECK(s.w && s.K > 0 && s.N > 0, "PackedGemm: empty weight (K=" << s.K << " N=" << s.N << ")");
+  if (!pack) {
+    impl_->in_place = s;
+    impl_->rows = block_rows;
+    return;
+  }
   const dnnl::engine& eng = cpu_engine();
   // op(W) (K,N) as stored: W (K,N) row-major, or W (N,K) row-major read transposed.
   const memory::desc w_user({s.K, s.N}, memory::data_type::f32,
@@ -109,6 +122,7 @@ PackedGemm<float>::PackedGemm(const StepGemmSpec<float>& s, const std::vector<in
 
 template <>
 void PackedGemm<float>::run(int block, const float* A, float* C) const {
+  if (impl_->blocks.empty()) return run_in_place(impl_->in_place, impl_->rows[size_t(block)], A, C);
   Impl::Block& b = impl_->blocks[size_t(block)];
   b.a.set_data_handle(const_cast<float*>(A));
   b.c.set_data_handle(C);

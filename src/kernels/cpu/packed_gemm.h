@@ -35,7 +35,10 @@ class PackedGemm {
  public:
   PackedGemm();
   // Packs spec.w (copied: the weight may change afterwards) for blocks of the given row counts.
-  PackedGemm(const StepGemmSpec<T>& spec, const std::vector<int64_t>& block_rows);
+  // With pack = false nothing is copied or prepared and run() is the plain GEMM on the weight where
+  // it lies (which must then outlive this object): for a sequence of a step or two, the packing
+  // would cost more than it saves (a decoder or a sampler calls the layer once per token).
+  PackedGemm(const StepGemmSpec<T>& spec, const std::vector<int64_t>& block_rows, bool pack = true);
   PackedGemm(PackedGemm&&) noexcept;
   PackedGemm& operator=(PackedGemm&&) noexcept;
   ~PackedGemm();
@@ -48,6 +51,9 @@ class PackedGemm {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+// Packing pays off over sequences of at least this many steps (see the constructor).
+inline constexpr int64_t kMinStepsToPack = 4;
 
 // The row counts of `blocks` contiguous blocks of [0, rows), as cpu::for_row_blocks splits them.
 inline std::vector<int64_t> block_rows(int blocks, int64_t rows) {
