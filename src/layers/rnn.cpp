@@ -79,9 +79,10 @@ void rnn_forward(Tensor<T>& y, RnnState<T>& final_state, RnnCache<T>& cache,
   const std::vector<int64_t> block_rows = cpu::block_rows(blocks, B);
   // The shortest sequence of each row block: steps before it need no padding logic.
   std::vector<int64_t> block_min_len(static_cast<size_t>(blocks));
-  for (int k = 0; k < blocks; ++k)
-    block_min_len[size_t(k)] = *std::min_element(len.begin() + B * k / blocks,
-                                                 len.begin() + B * (k + 1) / blocks);
+  for (int k = 0; k < blocks; ++k) {
+    const auto [b0, b1] = cpu::row_block_range(k, blocks, B);
+    block_min_len[size_t(k)] = *std::min_element(len.begin() + b0, len.begin() + b1);
+  }
   for (int l = 0; l < L; ++l) {
     RnnLayerCache<T>& lc = cache.layers[size_t(l)];
     if (l == 0) {
@@ -91,8 +92,9 @@ void rnn_forward(Tensor<T>& y, RnnState<T>& final_state, RnnCache<T>& cache,
       std::swap(lc.input, y);  // the layer below's output; y is rewritten below
     }
     const int64_t in = lc.input.dim(2);
-    if (!(dropout && l > 0)) lc.dropout_mask = Tensor<T>();
-    if (dropout && l > 0) {  // inverted dropout on the previous layer's output
+    if (!dropout || l == 0) {
+      lc.dropout_mask = Tensor<T>();
+    } else {  // inverted dropout on the previous layer's output
       const double keep = 1.0 - cfg.dropout;
       lc.dropout_mask.reuse_as(lc.input.shape);
       for (int64_t k = 0; k < lc.input.numel(); ++k) {

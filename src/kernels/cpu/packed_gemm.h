@@ -8,7 +8,7 @@
 //
 //   C (M,N) = A (M,K) op(W) (+ bias)         or, with accumulate, C += A op(W)
 //
-// M is the row count of one of a fixed set of blocks (the loop's row blocks, cpu/parallel.h); each
+// M is the row count of one of a fixed set of blocks (the loop's row blocks, cpu::block_rows); each
 // block has its own prepared product, so the blocks run concurrently on their threads. A block
 // product called outside a parallel region may itself use the thread pool (one block, many cores).
 #pragma once
@@ -45,7 +45,6 @@ class PackedGemm {
 
   // C = A op(W) (+ bias) for block `block`: A has that block's row count of rows.
   void run(int block, const T* A, T* C) const;
-  bool empty() const { return impl_ == nullptr; }
 
  private:
   struct Impl;
@@ -54,12 +53,5 @@ class PackedGemm {
 
 // Packing pays off over sequences of at least this many steps (see the constructor).
 inline constexpr int64_t kMinStepsToPack = 4;
-
-// The row counts of `blocks` contiguous blocks of [0, rows), as cpu::for_row_blocks splits them.
-inline std::vector<int64_t> block_rows(int blocks, int64_t rows) {
-  std::vector<int64_t> r(static_cast<size_t>(blocks));
-  for (int k = 0; k < blocks; ++k) r[size_t(k)] = rows * (k + 1) / blocks - rows * k / blocks;
-  return r;
-}
 
 }  // namespace recur::cpu

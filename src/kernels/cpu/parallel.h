@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <exception>
 #include <utility>
+#include <vector>
 
 namespace recur::cpu {
 
@@ -22,13 +23,25 @@ inline int row_blocks(int64_t rows) {
   return int(std::clamp<int64_t>(std::min<int64_t>(omp_get_max_threads(), by_rows), 1, rows));
 }
 
+// Rows [begin, end) of block k of `blocks` contiguous blocks of [0, rows).
+inline std::pair<int64_t, int64_t> row_block_range(int k, int blocks, int64_t rows) {
+  return {rows * k / blocks, rows * (k + 1) / blocks};
+}
+
+// The row count of each of those blocks (the shapes the step products are prepared for).
+inline std::vector<int64_t> block_rows(int blocks, int64_t rows) {
+  std::vector<int64_t> r;
+  for (int k = 0; k < blocks; ++k) {
+    const auto [b0, b1] = row_block_range(k, blocks, rows);
+    r.push_back(b1 - b0);
+  }
+  return r;
+}
+
 // Runs f(block, begin, end) for `blocks` contiguous blocks of [0, rows), one per thread.
 // Exceptions do not cross the parallel region: the first one is rethrown after it.
 template <class F>
 void for_row_blocks(int blocks, int64_t rows, F&& f) {
-  auto range = [&](int k) {
-    return std::pair<int64_t, int64_t>{rows * k / blocks, rows * (k + 1) / blocks};
-  };
   if (blocks <= 1) {
     f(0, int64_t(0), rows);
     return;
@@ -37,7 +50,7 @@ void for_row_blocks(int blocks, int64_t rows, F&& f) {
 #pragma omp parallel for num_threads(blocks) schedule(static, 1)
   for (int k = 0; k < blocks; ++k) {
     try {
-      const auto [b0, b1] = range(k);
+      const auto [b0, b1] = row_block_range(k, blocks, rows);
       f(k, b0, b1);
     } catch (...) {
 #pragma omp critical(recur_row_blocks_error)
