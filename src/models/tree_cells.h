@@ -6,6 +6,8 @@
 // children's dc (tree_lstm) and the parameter gradients (+=).
 #pragma once
 
+#include <cmath>
+
 #include "recur/models/tree_rnn.h"
 
 namespace recur::tree {
@@ -36,5 +38,18 @@ void binary_lstm_forward(TreeCache<T>& c, const TreeRnn<T>& m, const Forest& f, 
 template <class T>
 void binary_lstm_backward(TreeRnn<T>& g, T* dx, T* dhcat, Tensor<T>& dh_all, Tensor<T>& dc_all,
                           const TreeCache<T>& c, const TreeRnn<T>& m, const Forest& f, const Block& blk);
+
+// The part of one node's backward both Tree-LSTMs share, given its gates (i, o, u), c and dh:
+// dc += dh o (1 - tanh(c)^2), then dz = (da_i, da_o, da_u) for the pre-activations.
+template <class T>
+void lstm_node_iou_backward(T* dz, T* dc, const T* gates, const T* c, const T* dh, int64_t H) {
+  for (int64_t j = 0; j < H; ++j) {
+    const T i = gates[j], o = gates[H + j], u = gates[2 * H + j], tc = std::tanh(c[j]);
+    dc[j] += dh[j] * o * (T(1) - tc * tc);
+    dz[j] = dc[j] * u * i * (T(1) - i);
+    dz[H + j] = dh[j] * tc * o * (T(1) - o);
+    dz[2 * H + j] = dc[j] * i * (T(1) - u * u);
+  }
+}
 
 }  // namespace recur::tree

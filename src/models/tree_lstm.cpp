@@ -73,13 +73,7 @@ void tree_lstm_backward(TreeRnn<T>& g, T* dx, T* dhs, Tensor<T>& dh_all, Tensor<
     const T* dh = dh_all.ptr() + node * H;
     T* dc = dc_all.ptr() + node * H;
     T* dzr = dz.data() + r * 4 * H;
-    for (int64_t j = 0; j < H; ++j) {
-      const T i = gt[j], o = gt[H + j], u = gt[2 * H + j], tc = std::tanh(cn[j]);
-      dc[j] += dh[j] * o * (T(1) - tc * tc);
-      dzr[j] = dc[j] * u * i * (T(1) - i);
-      dzr[H + j] = dh[j] * tc * o * (T(1) - o);
-      dzr[2 * H + j] = dc[j] * i * (T(1) - u * u);
-    }
+    lstm_node_iou_backward(dzr, dc, gt, cn, dh, H);
     for (int64_t e = f.child_start[size_t(node)]; e < f.child_start[size_t(node + 1)]; ++e) {
       const int64_t k = f.child[size_t(e)];
       const T* fe = c.f.ptr() + e * H;
