@@ -65,14 +65,20 @@ struct StepBackward {
   int block;
 };
 
+// How a cell prepares its step products: packed, or in place for a sequence too short to repay
+// the packing (cpu::PackedGemm); and the precision of their operands.
+struct PackMode {
+  bool packed = true;
+  Precision precision = Precision::fp32;
+};
+
 // One cell's operations. Plain function pointers: a debugger steps straight into them.
 template <class T>
 struct CellOps {
   int64_t (*cache_width)(const RnnConfig& cfg);
-  // Prepares W_hh for the forward or the backward steps of row blocks of the given sizes, packed
-  // or, for a sequence too short to repay it, in place (cpu::PackedGemm).
+  // Prepares W_hh for the forward or the backward steps of row blocks of the given sizes.
   void (*pack)(StepWeights<T>& w, const RnnCellParams<T>& p, const RnnConfig& cfg, bool backward,
-               const std::vector<int64_t>& block_rows, bool packed);
+               const std::vector<int64_t>& block_rows, PackMode mode);
   // Whether dg_hh can differ from dg_ih (the reset-after GRU scales the recurrent n term by r).
   // When it cannot, the loop passes one buffer as both and the cell writes each value once.
   bool (*hh_grads_differ)(const RnnConfig& cfg);
@@ -83,7 +89,7 @@ struct CellOps {
   // After the time loop: dW_hh += dG_hh^T @ (recurrent input of each step), db_hh += sum dG_hh.
   // N = T*B rows; h_prev (N,H) is the state each step started from; cache (N,W).
   void (*hh_weight_grads)(RnnCellParams<T>& grads, const T* dg_hh, const T* h_prev,
-                          const T* cache, const RnnConfig& cfg, int64_t N);
+                          const T* cache, const RnnConfig& cfg, int64_t N, Precision precision);
 };
 
 inline bool hh_grads_same(const RnnConfig&) { return false; }
@@ -120,20 +126,22 @@ CellOps<T> ops_for(const RnnConfig& cfg) {
 // (dG (B,G*H) -> dh_prev (B,H)), assigning or, for cells that add other terms first, accumulating.
 template <class T, bool AccumulateBackward>
 void pack_plain(StepWeights<T>& w, const RnnCellParams<T>& p, const RnnConfig& cfg, bool backward,
-                const std::vector<int64_t>& block_rows, bool packed) {
+                const std::vector<int64_t>& block_rows, PackMode mode) {
   const int64_t H = cfg.hidden_size, GH = cfg.gates() * H;
   if (!backward)
-    w.main = cpu::PackedGemm<T>({p.w_hh.ptr(), H, true, H, GH, p.b_hh.ptr(), H, GH, false},
-                                block_rows, packed);
+    w.main = cpu::PackedGemm<T>(
+        {p.w_hh.ptr(), H, true, H, GH, p.b_hh.ptr(), H, GH, false, mode.precision}, block_rows,
+        mode.packed);
   else
-    w.main = cpu::PackedGemm<T>({p.w_hh.ptr(), H, false, GH, H, nullptr, GH, H, AccumulateBackward},
-                                block_rows, packed);
+    w.main = cpu::PackedGemm<T>(
+        {p.w_hh.ptr(), H, false, GH, H, nullptr, GH, H, AccumulateBackward, mode.precision},
+        block_rows, mode.packed);
 }
 
 // The common recurrent-weight gradient: dW_hh += dG^T h_prev, db_hh += column sums of dG.
 template <class T>
 void hh_weight_grads_plain(RnnCellParams<T>& grads, const T* dg_hh, const T* h_prev,
-                           const T* cache, const RnnConfig& cfg, int64_t N);
+                           const T* cache, const RnnConfig& cfg, int64_t N, Precision precision);
 
 // Below this many elements the bias loops stay on one thread.
 inline constexpr int64_t kParallelElements = int64_t(1) << 15;

@@ -38,20 +38,22 @@ bool gru_hh_grads_differ(const RnnConfig& cfg) { return cfg.gru == GruConvention
 // b_hn; backward da_n -> drh).
 template <class T>
 void gru_pack(StepWeights<T>& w, const RnnCellParams<T>& p, const RnnConfig& cfg, bool backward,
-              const std::vector<int64_t>& block_rows, bool packed) {
+              const std::vector<int64_t>& block_rows, PackMode mode) {
   if (cfg.gru == GruConvention::reset_after)
-    return pack_plain<T, true>(w, p, cfg, backward, block_rows, packed);
+    return pack_plain<T, true>(w, p, cfg, backward, block_rows, mode);
   const int64_t H = cfg.hidden_size, G3 = 3 * H, W = 4 * H;
   const T* w_n = p.w_hh.ptr() + 2 * H * H;
+  const Precision pr = mode.precision;
   if (!backward) {
-    w.main = cpu::PackedGemm<T>({p.w_hh.ptr(), H, true, H, 2 * H, p.b_hh.ptr(), H, G3, false},
-                                block_rows, packed);
-    w.extra = cpu::PackedGemm<T>({w_n, H, true, H, H, p.b_hh.ptr() + 2 * H, W, G3, false},
-                                 block_rows, packed);
+    w.main = cpu::PackedGemm<T>({p.w_hh.ptr(), H, true, H, 2 * H, p.b_hh.ptr(), H, G3, false, pr},
+                                block_rows, mode.packed);
+    w.extra = cpu::PackedGemm<T>({w_n, H, true, H, H, p.b_hh.ptr() + 2 * H, W, G3, false, pr},
+                                 block_rows, mode.packed);
   } else {
-    w.main = cpu::PackedGemm<T>({p.w_hh.ptr(), H, false, 2 * H, H, nullptr, G3, H, true},
-                                block_rows, packed);
-    w.extra = cpu::PackedGemm<T>({w_n, H, false, H, H, nullptr, G3, H, false}, block_rows, packed);
+    w.main = cpu::PackedGemm<T>({p.w_hh.ptr(), H, false, 2 * H, H, nullptr, G3, H, true, pr},
+                                block_rows, mode.packed);
+    w.extra = cpu::PackedGemm<T>({w_n, H, false, H, H, nullptr, G3, H, false, pr}, block_rows,
+                                 mode.packed);
   }
 }
 
@@ -148,14 +150,15 @@ void gru_backward_step(const StepBackward<T>& s, const RnnCellParams<T>&, const 
 
 template <class T>
 void gru_hh_weight_grads(RnnCellParams<T>& grads, const T* dg_hh, const T* h_prev, const T* cache,
-                         const RnnConfig& cfg, int64_t N) {
+                         const RnnConfig& cfg, int64_t N, Precision precision) {
   if (cfg.gru == GruConvention::reset_after) {
-    hh_weight_grads_plain(grads, dg_hh, h_prev, cache, cfg, N);
+    hh_weight_grads_plain(grads, dg_hh, h_prev, cache, cfg, N, precision);
     return;
   }
   const int64_t H = cfg.hidden_size, G3 = 3 * H, W = 4 * H;
-  gemm<T>(true, false, 2 * H, H, N, T(1), dg_hh, G3, h_prev, H, T(1), grads.w_hh.ptr(), H);
-  gemm<T>(true, false, H, H, N, T(1), dg_hh + 2 * H, G3, cache + 3 * H, W, T(1),
+  gemm<T>(precision, true, false, 2 * H, H, N, T(1), dg_hh, G3, h_prev, H, T(1), grads.w_hh.ptr(),
+          H);
+  gemm<T>(precision, true, false, H, H, N, T(1), dg_hh + 2 * H, G3, cache + 3 * H, W, T(1),
           grads.w_hh.ptr() + 2 * H * H, H);
   add_column_sums(grads.b_hh.ptr(), dg_hh, N, G3, G3);
 }

@@ -101,9 +101,9 @@ void rnn_backward_step(const StepBackward<T>& s, const RnnCellParams<T>& p, cons
 
 template <class T>
 void hh_weight_grads_plain(RnnCellParams<T>& grads, const T* dg_hh, const T* h_prev, const T*,
-                           const RnnConfig& cfg, int64_t N) {
+                           const RnnConfig& cfg, int64_t N, Precision precision) {
   const int64_t H = cfg.hidden_size, GH = cfg.gates() * H;
-  gemm<T>(true, false, GH, H, N, T(1), dg_hh, GH, h_prev, H, T(1), grads.w_hh.ptr(), H);
+  gemm<T>(precision, true, false, GH, H, N, T(1), dg_hh, GH, h_prev, H, T(1), grads.w_hh.ptr(), H);
   add_column_sums(grads.b_hh.ptr(), dg_hh, N, GH, GH);
 }
 
@@ -116,8 +116,10 @@ CellOps<T> rnn_ops() {
 template CellOps<float> rnn_ops<float>();
 template CellOps<double> rnn_ops<double>();
 template void hh_weight_grads_plain<float>(RnnCellParams<float>&, const float*, const float*,
-                                           const float*, const RnnConfig&, int64_t);
+                                           const float*, const RnnConfig&, int64_t,
+                                           Precision);
 template void hh_weight_grads_plain<double>(RnnCellParams<double>&, const double*, const double*,
-                                            const double*, const RnnConfig&, int64_t);
+                                            const double*, const RnnConfig&, int64_t,
+                                            Precision);
 
 }  // namespace recur::cells

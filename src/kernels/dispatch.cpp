@@ -1,6 +1,7 @@
 // The one dispatch point: which backend runs each kernel. A CUDA backend adds its branch here.
 #include <omp.h>
 
+#include "recur/core/error.h"
 #include "recur/core/gemm.h"
 
 namespace recur {
@@ -17,6 +18,32 @@ void gemm<double>(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, d
                   const double* A, int64_t lda, const double* B, int64_t ldb, double beta,
                   double* C, int64_t ldc) {
   cpu::gemm_reference(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+const char* precision_name(Precision p) { return p == Precision::bf16 ? "bf16" : "fp32"; }
+
+Precision parse_precision(const std::string& name) {
+  if (name == "fp32") return Precision::fp32;
+  if (name == "bf16") return Precision::bf16;
+  RECUR_FAIL("unknown precision '" << name << "' (expected fp32 or bf16)");
+}
+
+template <>
+void gemm<float>(Precision precision, bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K,
+                 float alpha, const float* A, int64_t lda, const float* B, int64_t ldb,
+                 float beta, float* C, int64_t ldc) {
+  if (precision == Precision::bf16)
+    cpu::gemm_bf16(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+  else
+    gemm<float>(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+template <>
+void gemm<double>(Precision precision, bool trans_a, bool trans_b, int64_t M, int64_t N,
+                  int64_t K, double alpha, const double* A, int64_t lda, const double* B,
+                  int64_t ldb, double beta, double* C, int64_t ldc) {
+  RECUR_CHECK(precision == Precision::fp32, "bf16 products need float tensors, not double");
+  gemm<double>(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
 void set_num_threads(int n) {

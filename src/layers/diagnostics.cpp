@@ -36,7 +36,7 @@ struct StepBack {
       : ops(o), p(params), cfg(c), dc(cache), lstm(c.has_cell_state()), H(c.hidden_size),
         W(o.cache_width(c)), dg(size_t(c.gates() * H)), dg_hh(dg.size()),
         dunit(size_t(cells::unit_params_size(c))), scratch(dg.size()) {
-    ops.pack(packed, p, cfg, true, {1}, false);
+    ops.pack(packed, p, cfg, true, {1}, cells::PackMode{false});
   }
 
   // Step t (0-based) runs between states t and t+1.

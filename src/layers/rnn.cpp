@@ -69,6 +69,8 @@ void rnn_forward(Tensor<T>& y, RnnState<T>& final_state, RnnCache<T>& cache,
   cache.steps = Ts;
   cache.batch = B;
   cache.has_initial_state = init != nullptr;
+  cache.precision = opt.precision;
+  const cells::PackMode mode{Ts >= cpu::kMinStepsToPack, opt.precision};
   cache.layers.resize(size_t(L));
   final_state.h.reuse_as({int64_t(L) * D, B, H});
   if (lstm) final_state.c.reuse_as({int64_t(L) * D, B, H});
@@ -109,12 +111,12 @@ void rnn_forward(Tensor<T>& y, RnnState<T>& final_state, RnnCache<T>& cache,
       RnnDirCache<T>& dc = lc.dirs[size_t(d)];
       const bool fwd = d == 0;
       cells::StepWeights<T> packed;
-      ops.pack(packed, p, cfg, false, block_rows, Ts >= cpu::kMinStepsToPack);
+      ops.pack(packed, p, cfg, false, block_rows, mode);
       Tensor<T>& xw = cache.xw;
       xw.reuse_as({Ts, B, GH});
       cells::broadcast_rows(xw.ptr(), p.b_ih.ptr(), Ts * B, GH, GH);
-      gemm<T>(false, true, Ts * B, GH, in, T(1), lc.input.ptr(), in, p.w_ih.ptr(), in, T(1),
-              xw.ptr(), GH);
+      gemm<T>(opt.precision, false, true, Ts * B, GH, in, T(1), lc.input.ptr(), in, p.w_ih.ptr(),
+              in, T(1), xw.ptr(), GH);
 
       dc.states_h.reuse_as({Ts + 1, B, H});
       if (lstm) dc.states_c.reuse_as({Ts + 1, B, H});
@@ -187,6 +189,8 @@ void rnn_backward(Tensor<T>& dx, RnnState<T>& dinit, RnnParams<T>& grads, const 
   const cells::CellOps<T> ops = cells::ops_for<T>(cfg);
   const int64_t W = ops.cache_width(cfg);
   const std::vector<int64_t>& len = cache.lengths;
+  const Precision prec = cache.precision;
+  const cells::PackMode mode{Ts >= cpu::kMinStepsToPack, prec};
 
   dinit.h.reuse_as({int64_t(L) * D, B, H});
   if (lstm) dinit.c.reuse_as({int64_t(L) * D, B, H});
@@ -212,7 +216,7 @@ void rnn_backward(Tensor<T>& dx, RnnState<T>& dinit, RnnParams<T>& grads, const 
       const bool fwd = d == 0;
       const int64_t idx = int64_t(l * D + d);
       cells::StepWeights<T> packed;
-      ops.pack(packed, p, cfg, true, block_rows, Ts >= cpu::kMinStepsToPack);
+      ops.pack(packed, p, cfg, true, block_rows, mode);
       Tensor<T>& dg_ih = cache.dg_ih;  // written in full by the cell at every step
       dg_ih.reuse_as({Ts, B, GH});
       T* dg_hh = dg_ih.ptr();
@@ -283,13 +287,13 @@ void rnn_backward(Tensor<T>& dx, RnnState<T>& dinit, RnnParams<T>& grads, const 
 
       // Weight gradients over all steps at once; then the gradient into this layer's input.
       const int64_t N = Ts * B;
-      gemm<T>(true, false, GH, in, N, T(1), dg_ih.ptr(), GH, lc.input.ptr(), in, T(1),
+      gemm<T>(prec, true, false, GH, in, N, T(1), dg_ih.ptr(), GH, lc.input.ptr(), in, T(1),
               g.w_ih.ptr(), in);
       cells::add_column_sums(g.b_ih.ptr(), dg_ih.ptr(), N, GH, GH);
       ops.hh_weight_grads(g, dg_hh, dc.states_h.ptr() + (fwd ? 0 : B * H), dc.cell.ptr(),
-                          cfg, N);
-      gemm<T>(false, false, N, in, GH, T(1), dg_ih.ptr(), GH, p.w_ih.ptr(), in, T(d == 0 ? 0 : 1),
-              din.ptr(), in);
+                          cfg, N, prec);
+      gemm<T>(prec, false, false, N, in, GH, T(1), dg_ih.ptr(), GH, p.w_ih.ptr(), in,
+              T(d == 0 ? 0 : 1), din.ptr(), in);
     }
     if (!lc.dropout_mask.empty())
       for (int64_t k = 0; k < din.numel(); ++k) din[k] *= lc.dropout_mask[k];

@@ -19,7 +19,7 @@ struct RnnStream<T>::Impl {
 };
 
 template <class T>
-RnnStream<T>::RnnStream(const RnnParams<T>& params, int64_t batch)
+RnnStream<T>::RnnStream(const RnnParams<T>& params, int64_t batch, Precision precision)
     : impl_(std::make_unique<Impl>(Impl{params, cells::ops_for<T>(params.config), batch, {}, {},
                                         {}, {}, {}, {}, {}})) {
   Impl& m = *impl_;
@@ -35,9 +35,9 @@ RnnStream<T>::RnnStream(const RnnParams<T>& params, int64_t batch)
     const RnnCellParams<T>& p = m.params.cells[size_t(l)];
     const int64_t in = l == 0 ? cfg.input_size : H;
     m.w_ih.emplace_back(cpu::StepGemmSpec<T>{p.w_ih.ptr(), in, true, in, GH, p.b_ih.ptr(), in, GH,
-                                             false},
+                                             false, precision},
                         std::vector<int64_t>{batch});
-    m.ops.pack(m.w_hh[size_t(l)], p, cfg, false, {batch}, true);
+    m.ops.pack(m.w_hh[size_t(l)], p, cfg, false, {batch}, cells::PackMode{true, precision});
   }
   m.xw = Tensor<T>({batch, GH});
   m.scratch = Tensor<T>({batch, GH});

@@ -1,10 +1,13 @@
 // PackedGemm (kernels/cpu/packed_gemm.h): the float path (oneDNN matmul on a reordered weight)
 // against the reference GEMM, for every option the cells use: W stored (K,N) or read transposed,
-// with and without bias, assigning or accumulating, strided A, C and W, several row blocks.
+// with and without bias, assigning or accumulating, strided A, C and W, several row blocks; in
+// fp32 and in bf16, where the reference multiplies the operands rounded to bf16 (so the products
+// must agree to float accumulation error: the rounding itself is what bf16 means).
 #include <gtest/gtest.h>
 
 #include <vector>
 
+#include "kernels/cpu/bf16.h"
 #include "kernels/cpu/packed_gemm.h"
 #include "recur/core/gemm.h"
 #include "recur/core/rng.h"
@@ -18,8 +21,7 @@ struct Case {
 
 class PackedGemmCases : public ::testing::TestWithParam<Case> {};
 
-TEST_P(PackedGemmCases, EqualsReference) {
-  const Case c = GetParam();
+void check_packed(const Case& c, Precision precision) {
   const int64_t K = 37, N = 70, ldw = (c.trans ? K : N) + 3, lda = K + 5, ldc = N + 2;
   const std::vector<int64_t> rows = {3, 4, 1};
   Rng rng(5);
@@ -30,7 +32,13 @@ TEST_P(PackedGemmCases, EqualsReference) {
   };
   std::vector<float> w = random((c.trans ? N : K) * ldw), bias = random(N);
   cpu::StepGemmSpec<float> spec{w.data(), ldw, c.trans, K, N, c.bias ? bias.data() : nullptr,
-                                lda, ldc, c.accumulate};
+                                lda, ldc, c.accumulate, precision};
+  // What the product sees of an operand: itself, or in bf16 its rounding.
+  auto seen = [&](std::vector<float> v) {
+    if (precision == Precision::bf16)
+      for (float& x : v) x = cpu::from_bf16(cpu::to_bf16(x));
+    return v;
+  };
   auto check = [&](const cpu::PackedGemm<float>& g, int k, const std::vector<float>& w_ref,
                    const char* how) {
     const int64_t M = rows[size_t(k)];
@@ -40,15 +48,17 @@ TEST_P(PackedGemmCases, EqualsReference) {
     if (!c.accumulate)
       for (int64_t m = 0; m < M; ++m)
         for (int64_t n = 0; n < N; ++n) want[size_t(m * ldc + n)] = c.bias ? bias[size_t(n)] : 0.0f;
-    cpu::gemm_reference<float>(false, c.trans, M, N, K, 1.0f, a.data(), lda, w_ref.data(), ldw,
-                               1.0f, want.data(), ldc);
+    const std::vector<float> a_seen = seen(a), w_seen = seen(w_ref);
+    cpu::gemm_reference<float>(false, c.trans, M, N, K, 1.0f, a_seen.data(), lda, w_seen.data(),
+                               ldw, 1.0f, want.data(), ldc);
     for (int64_t m = 0; m < M; ++m)
       for (int64_t n = 0; n < ldc; ++n) {
         const size_t i = size_t(m * ldc + n);
         if (n >= N) {
           EXPECT_EQ(got[i], c0[i]) << how << ": padding column " << n << " of row " << m << " was written";
         } else {
-          EXPECT_NEAR(got[i], want[i], 1e-5f * (1 + std::abs(want[i]))) << how << " block " << k << " (" << m << "," << n << ")";
+          EXPECT_NEAR(got[i], want[i], 1e-5f * (1 + std::abs(want[i])))
+              << precision_name(precision) << " " << how << " block " << k << " (" << m << "," << n << ")";
         }
       }
   };
@@ -58,6 +68,11 @@ TEST_P(PackedGemmCases, EqualsReference) {
   cpu::PackedGemm<float> packed(spec, rows);
   std::fill(w.begin(), w.end(), 1e9f);  // the weight was copied: changing it changes nothing
   for (int k = 0; k < int(rows.size()); ++k) check(packed, k, w_again, "packed");
+}
+
+TEST_P(PackedGemmCases, EqualsReference) {
+  check_packed(GetParam(), Precision::fp32);
+  check_packed(GetParam(), Precision::bf16);
 }
 
 INSTANTIATE_TEST_SUITE_P(Options, PackedGemmCases,

@@ -3,6 +3,7 @@
 //   forward  one forward pass over (T,B,I)
 //   train    one forward and one backward pass (BPTT, all gradients)
 //   step     one time step of streaming inference (RnnStream): (B,I) in, the state kept
+// --precision bf16 runs every product on bfloat16 operands with float accumulation (mixed precision).
 // --cell clockwork times the clockwork RNN (--periods), counting the FLOPs of its active modules.
 // FLOPs counted: the GEMMs only, 2 B G H (in + H) per step, layer and direction (in = I for the
 // first layer, D*H above); train counts three times the forward (the backward's dX and dW GEMMs).
@@ -26,7 +27,7 @@ namespace recur::cli {
 namespace {
 
 struct BenchArgs {
-  std::string cell = "lstm", mode = "forward";
+  std::string cell = "lstm", mode = "forward", precision = "fp32";
   int64_t hidden = 256, batch = 32, steps = 64, input = 0;
   int layers = 1, threads = 0, repeat = 10;
   std::vector<int64_t> periods{1, 2, 4, 8};  // clockwork
@@ -60,18 +61,18 @@ std::vector<double> time_runs(int repeat, const std::function<void()>& once) {
 void print_result(const BenchArgs& a, int64_t input, const std::vector<double>& ms, double flops) {
   const double median = ms[ms.size() / 2];
   std::printf(
-      "{\"impl\": \"recur\", \"mode\": \"%s\", \"cell\": \"%s\", \"hidden\": %lld, \"batch\": %lld, "
+      "{\"impl\": \"recur\", \"mode\": \"%s\", \"precision\": \"%s\", \"cell\": \"%s\", \"hidden\": %lld, \"batch\": %lld, "
       "\"steps\": %lld, \"input\": %lld, \"layers\": %d, \"bidirectional\": %s, \"threads\": %d, "
       "\"repeat\": %d, \"median_ms\": %.4f, \"min_ms\": %.4f, \"gflops\": %.2f}\n",
-      a.mode.c_str(), a.cell.c_str(), (long long)a.hidden, (long long)a.batch, (long long)a.steps,
+      a.mode.c_str(), a.precision.c_str(), a.cell.c_str(), (long long)a.hidden, (long long)a.batch, (long long)a.steps,
       (long long)input, a.layers, a.bidirectional ? "true" : "false", omp_get_max_threads(), a.repeat,
       median, ms.front(), flops / (median * 1e6));
 }
 
 // The clockwork RNN: FLOPs are those of the active modules only (recur/layers/clockwork.h).
 void run_clockwork_bench(const BenchArgs& a) {
-  RECUR_CHECK(a.mode != "step" && a.layers == 1 && !a.bidirectional,
-              "--cell clockwork runs one unidirectional layer in --mode forward or train");
+  RECUR_CHECK(a.mode != "step" && a.layers == 1 && !a.bidirectional && a.precision == "fp32",
+              "--cell clockwork runs one unidirectional layer in fp32, --mode forward or train");
   ClockworkConfig cfg{a.input > 0 ? a.input : a.hidden, a.hidden, a.periods};
   ClockworkParams<float> params(cfg), grads(cfg);
   Rng rng(1);
@@ -113,7 +114,9 @@ void run_bench(const BenchArgs& a) {
 
   // step mode: the streaming API, weights packed once, state carried from step to step
   std::optional<RnnStream<float>> stream;
-  if (a.mode == "step") stream.emplace(params, B);
+  const Precision precision = parse_precision(a.precision);
+  if (a.mode == "step") stream.emplace(params, B, precision);
+  const RnnRunOptions opt{false, nullptr, precision};
   // Outputs, cache and workspaces live across repetitions, as in a training loop: after the
   // warm-up no call allocates them again.
   Tensor<float> y(a.mode == "step" ? Shape{B, a.hidden} : Shape{}), dx;
@@ -123,7 +126,7 @@ void run_bench(const BenchArgs& a) {
     if (a.mode == "step") {
       for (int64_t t = 0; t < a.steps; ++t) stream->step(x.ptr(), y.ptr());
     } else {
-      rnn_forward(y, fin, cache, params, x, {}, nullptr);
+      rnn_forward(y, fin, cache, params, x, {}, nullptr, opt);
       if (a.mode == "train") rnn_backward(dx, dinit, grads, cache, params, dy, nullptr);
     }
   });
@@ -161,6 +164,10 @@ void add_bench_rnn(CLI::App& app, Action& action) {
       ->check(CLI::NonNegativeNumber);
   c->add_option("--layers", a->layers, "Stacked layers")->capture_default_str()->check(CLI::PositiveNumber);
   c->add_flag("--bidirectional", a->bidirectional, "Both directions (not with --mode step)");
+  c->add_option("--precision", a->precision,
+                "fp32, or bf16 (bfloat16 products with float accumulation)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"fp32", "bf16"}));
   c->add_option("--threads", a->threads, "CPU threads (0: all cores)")->capture_default_str();
   c->add_option("--repeat", a->repeat, "Timed repetitions after one warm-up")
       ->capture_default_str()

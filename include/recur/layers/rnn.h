@@ -17,6 +17,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "recur/core/gemm.h"
 #include "recur/core/rng.h"
 #include "recur/core/tensor.h"
 
@@ -151,6 +152,7 @@ struct RnnCache {
   std::vector<int64_t> lengths;  // B values
   int64_t steps = 0, batch = 0;
   bool has_initial_state = false;
+  Precision precision = Precision::fp32;  // of the forward's products; backward runs the same
   // Workspaces, reused when the same cache runs the same shapes again (no allocation per call):
   // the input projection of the direction being run, and backward's gate gradients and layer-input
   // gradients. They carry nothing between calls, hence mutable (backward takes the cache const).
@@ -160,6 +162,9 @@ struct RnnCache {
 struct RnnRunOptions {
   bool training = false;  // dropout on
   Rng* rng = nullptr;     // for dropout masks (required when training with dropout > 0)
+  // bf16: every product of the layer (input projection, recurrence, and in backward the weight and
+  // input gradients) takes bfloat16 operands and accumulates in float; all else stays float.
+  Precision precision = Precision::fp32;
 };
 
 // Forward over the whole sequence. `lengths` empty means every sequence has T steps.

@@ -18,7 +18,8 @@ template <class T>
 class RnnStream {
  public:
   // Copies what it needs from params (later changes to them are not seen); batch rows per step.
-  RnnStream(const RnnParams<T>& params, int64_t batch);
+  // bf16 keeps the packed weights as bfloat16 (half the bytes streamed per step); float only.
+  RnnStream(const RnnParams<T>& params, int64_t batch, Precision precision = Precision::fp32);
   RnnStream(RnnStream&&) noexcept;
   RnnStream& operator=(RnnStream&&) noexcept;
   ~RnnStream();

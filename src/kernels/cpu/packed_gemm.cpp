@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "kernels/cpu/bf16.h"
 #include "recur/core/error.h"
 #include "recur/core/gemm.h"
 
@@ -32,7 +33,7 @@ void run_in_place(const StepGemmSpec<T>& s, int64_t M, const T* A, T* C) {
     for (int64_t m = 0; m < M; ++m)
       for (int64_t n = 0; n < s.N; ++n) C[m * s.ldc + n] = s.bias ? s.bias[n] : T(0);
   }
-  gemm<T>(false, s.trans, M, s.N, s.K, T(1), A, s.lda, s.w, s.ldw, T(1), C, s.ldc);
+  gemm<T>(s.precision, false, s.trans, M, s.N, s.K, T(1), A, s.lda, s.w, s.ldw, T(1), C, s.ldc);
 }
 
 // double: never packed; run() is the reference GEMM on the weight where it lies.
@@ -45,7 +46,9 @@ struct PackedGemm<double>::Impl {
 template <>
 PackedGemm<double>::PackedGemm(const StepGemmSpec<double>& spec,
                                const std::vector<int64_t>& block_rows, bool)
-    : impl_(std::make_unique<Impl>(Impl{spec, block_rows})) {}
+    : impl_(std::make_unique<Impl>(Impl{spec, block_rows})) {
+  RECUR_CHECK(spec.precision == Precision::fp32, "bf16 products need float tensors, not double");
+}
 
 template <>
 void PackedGemm<double>::run(int block, const double* A, double* C) const {
@@ -54,7 +57,8 @@ void PackedGemm<double>::run(int block, const double* A, double* C) const {
 
 // float: the weight reordered once into the layout the matmul primitive chose; one primitive,
 // stream and pair of source/destination memory objects per block (their data handles are set at
-// each call, so no object is created per step).
+// each call, so no object is created per step). In bf16 each block also has the buffer its A rows
+// are rounded into.
 template <>
 struct PackedGemm<float>::Impl {
   struct Block {
@@ -62,10 +66,13 @@ struct PackedGemm<float>::Impl {
     int weights = 0;  // index into `packed`
     dnnl::stream stream;
     memory a, c;
+    std::vector<bf16> a16;  // bf16: the rounded A rows (M,K)
   };
   std::vector<memory> packed;  // usually one layout serves every block
   memory bias;
   std::vector<Block> blocks;
+  bool bf16 = false;
+  int64_t K = 0, lda = 0;
   // Not packed: the spec and the row counts, for run_in_place.
   StepGemmSpec<float> in_place;
   std::vector<int64_t> rows;
@@ -82,10 +89,16 @@ PackedGemm<float>::PackedGemm(const StepGemmSpec<float>& s, const std::vector<in
     return;
   }
   const dnnl::engine& eng = cpu_engine();
-  // op(W) (K,N) as stored: W (K,N) row-major, or W (N,K) row-major read transposed.
+  const bool half = s.precision == Precision::bf16;
+  const memory::data_type wt = half ? memory::data_type::bf16 : memory::data_type::f32;
+  impl_->bf16 = half;
+  impl_->K = s.K;
+  impl_->lda = s.lda;
+  // op(W) (K,N) as stored: W (K,N) row-major, or W (N,K) row-major read transposed. The reorder
+  // into the packed layout also rounds it to bf16 where asked.
   const memory::desc w_user({s.K, s.N}, memory::data_type::f32,
                             s.trans ? memory::dims{1, s.ldw} : memory::dims{s.ldw, 1});
-  const memory::desc w_any({s.K, s.N}, memory::data_type::f32, memory::format_tag::any);
+  const memory::desc w_any({s.K, s.N}, wt, memory::format_tag::any);
   const memory::desc b_md = s.bias ? strided(1, s.N, s.N) : memory::desc();
   dnnl::primitive_attr attr;
   if (s.accumulate) {
@@ -97,10 +110,12 @@ PackedGemm<float>::PackedGemm(const StepGemmSpec<float>& s, const std::vector<in
   memory w_src(w_user, eng, const_cast<float*>(s.w));
   for (const int64_t M : block_rows) {
     RECUR_CHECK(M > 0, "PackedGemm: a block of " << M << " rows");
-    const memory::desc a_md = strided(M, s.K, s.lda), c_md = strided(M, s.N, s.ldc);
+    const memory::desc a_md = half ? memory::desc({M, s.K}, wt, memory::dims{s.K, 1})
+                                   : strided(M, s.K, s.lda);
+    const memory::desc c_md = strided(M, s.N, s.ldc);
     const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(a_md, w_any, b_md, c_md), attr, eng);
     Impl::Block blk{dnnl::matmul(pd), 0, dnnl::stream(eng), memory(a_md, eng, nullptr),
-                    memory(c_md, eng, nullptr)};
+                    memory(c_md, eng, nullptr), std::vector<bf16>(half ? size_t(M * s.K) : 0)};
     const auto same = std::find_if(impl_->packed.begin(), impl_->packed.end(),
                                    [&](const memory& m) { return m.get_desc() == pd.weights_desc(); });
     if (same != impl_->packed.end()) {
@@ -124,7 +139,13 @@ template <>
 void PackedGemm<float>::run(int block, const float* A, float* C) const {
   if (impl_->blocks.empty()) return run_in_place(impl_->in_place, impl_->rows[size_t(block)], A, C);
   Impl::Block& b = impl_->blocks[size_t(block)];
-  b.a.set_data_handle(const_cast<float*>(A));
+  if (impl_->bf16) {
+    const int64_t M = int64_t(b.a16.size()) / impl_->K;
+    round_to_bf16(A, M, impl_->K, impl_->lda, b.a16.data());
+    b.a.set_data_handle(b.a16.data());
+  } else {
+    b.a.set_data_handle(const_cast<float*>(A));
+  }
   b.c.set_data_handle(C);
   dnnl_exec_arg_t args[4] = {{DNNL_ARG_SRC, b.a.get()},
                              {DNNL_ARG_WEIGHTS, impl_->packed[size_t(b.weights)].get()},

@@ -5,6 +5,8 @@
 // reordered to the layout it asks for; re-packing B columns at every call, as sgemm does, cost
 // 1.3-2x at the recurrent shapes (docs/speed.md). For double (the gradient checks) it is the
 // reference GEMM on the weight in place, so both precisions run through this one interface.
+// In bf16 (float only) the weight is packed as bfloat16 and each step rounds its A rows to bf16
+// before the product; C stays float.
 //
 //   C (M,N) = A (M,K) op(W) (+ bias)         or, with accumulate, C += A op(W)
 //
@@ -17,6 +19,8 @@
 #include <memory>
 #include <vector>
 
+#include "recur/core/gemm.h"
+
 namespace recur::cpu {
 
 template <class T>
@@ -28,6 +32,7 @@ struct StepGemmSpec {
   const T* bias = nullptr;  // (N) added to every row, or null
   int64_t lda = 0, ldc = 0;  // leading dimensions of A and C
   bool accumulate = false;   // C += A op(W) instead of C = A op(W) + bias
+  Precision precision = Precision::fp32;
 };
 
 template <class T>
