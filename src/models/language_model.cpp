@@ -51,7 +51,7 @@ double LmEvaluation::bits_per_token() const { return nats_per_token / std::log(2
 double LmEvaluation::perplexity() const { return std::exp(nats_per_token); }
 
 LmEvaluation evaluate_language_model(const SequenceModel<float>& net, const std::vector<int64_t>& ids,
-                                     int64_t seq_len, int64_t streams) {
+                                     int64_t seq_len, int64_t streams, Precision precision) {
   RECUR_CHECK(ids.size() >= 2, "evaluation needs at least 2 tokens, got " << ids.size());
   streams = std::clamp<int64_t>(streams, 1, int64_t(ids.size() - 1));
   const int64_t piece = int64_t(ids.size() - 1) / streams;  // targets per stream
@@ -63,7 +63,8 @@ LmEvaluation evaluate_language_model(const SequenceModel<float>& net, const std:
     const int64_t T = std::min(seq_len, piece - pos);
     stream_window(x, y, ids, piece, pos, T, streams);
     int64_t n = 0;
-    const double loss = sequence_model_window<float>(net, nullptr, x, y, T, streams, state, {}, &n);
+    const double loss = sequence_model_window<float>(net, nullptr, x, y, T, streams, state,
+                                                     RnnRunOptions{false, nullptr, precision}, &n);
     nats += loss * double(n);
     ev.tokens += n;
   }

@@ -160,7 +160,7 @@ ClassifierTrainResult train_classifier(const ClassifierTrainConfig& cfg_in, std:
     zero_grads(params);
     Tensor<float> logits;
     EpochStep st;
-    st.loss_nats = classifier_batch(model.net, &grads, batch, RnnRunOptions{true, &r}, &logits);
+    st.loss_nats = classifier_batch(model.net, &grads, batch, RnnRunOptions{true, &r, cfg.precision}, &logits);
     st.items = batch.batch;
     for (int64_t b = 0; b < batch.batch; ++b) {
       const float* z = logits.ptr() + b * mc.classes;

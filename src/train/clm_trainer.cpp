@@ -183,7 +183,7 @@ ClmTrainResult train_conditional_lm(const ClmTrainConfig& cfg_in, std::ostream& 
     zero_grads(params);
     EpochStep st;
     st.loss_nats = conditional_lm_batch(model.net, &grads, make_clm_batch(texts, conds),
-                                        RnnRunOptions{true, &r});
+                                        RnnRunOptions{true, &r, cfg.precision});
     st.items = int64_t(indices.size());
     return st;
   };

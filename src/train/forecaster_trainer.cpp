@@ -242,7 +242,7 @@ ForecasterTrainResult train_forecaster(const ForecasterTrainConfig& cfg_in, std:
     forecaster_training_tensors(model, data, batch, &x, &y);
     zero_grads(params);
     const float loss =
-        forecaster_batch(model.net, &grads, x, y, cfg.loss, RnnRunOptions{true, &rng});
+        forecaster_batch(model.net, &grads, x, y, cfg.loss, RnnRunOptions{true, &rng, cfg.precision});
     RECUR_CHECK(std::isfinite(loss), "training loss became " << loss << " at step " << step + 1
                                                              << "; the last checkpoint was left as "
                                                                 "it was (try a lower --lr)");

@@ -89,6 +89,7 @@ std::map<std::string, std::string> hyperparameters(const LmTrainConfig& c, const
           {"lr-schedule", c.cosine_schedule ? "cosine to " + exact_decimal(c.lr_min_factor) : "constant"},
           {"seed", std::to_string(c.seed)},
           {"text-bytes", std::to_string(text.size())},
+          {"precision", precision_name(c.precision)},
           {"text-fnv1a", std::to_string(fnv1a64(text))}};
 }
 
@@ -217,8 +218,9 @@ LmTrainResult train_language_model(const LmTrainConfig& cfg_in, std::ostream& lo
     const auto v0 = Clock::now();
     // Periodic checks read `batch` streams (fast); the final one reads the split as one stream, so
     // every token is scored with its whole history, as the n-gram baseline scores it.
-    res.validation = final ? evaluate_language_model(net, val, cfg.seq_len, 1)
-                           : evaluate_language_model(net, val_periodic, cfg.seq_len, cfg.batch);
+    res.validation =
+        final ? evaluate_language_model(net, val, cfg.seq_len, 1, cfg.precision)
+              : evaluate_language_model(net, val_periodic, cfg.seq_len, cfg.batch, cfg.precision);
     MetricRecord r;
     r.kind = "val";
     r.step = step;
@@ -259,7 +261,7 @@ LmTrainResult train_language_model(const LmTrainConfig& cfg_in, std::ostream& lo
     }
     zero_grads(params);
     const float loss = sequence_model_window(net, &grads, x, y, cfg.seq_len, cfg.batch, state,
-                                             RnnRunOptions{true, &rng});
+                                             RnnRunOptions{true, &rng, cfg.precision});
     RECUR_CHECK(std::isfinite(loss),
                 "training loss became " << loss << " at step " << step + 1
                                         << "; the last checkpoint was left as it was (try a lower "

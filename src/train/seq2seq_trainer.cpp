@@ -176,7 +176,7 @@ Seq2SeqTrainResult train_seq2seq(const Seq2SeqTrainConfig& cfg_in, std::ostream&
     zero_grads(params);
     Tensor<float> logits;
     EpochStep st;
-    st.loss_nats = seq2seq_batch(model.net, &grads, batch, RnnRunOptions{true, &r},
+    st.loss_nats = seq2seq_batch(model.net, &grads, batch, RnnRunOptions{true, &r, cfg.precision},
                                  Seq2SeqTraining{p_teacher, &r, cfg.dropout}, &logits, &st.items);
     for (size_t i = 0; i < batch.targets.size(); ++i) {
       if (batch.targets[i] < 0) continue;

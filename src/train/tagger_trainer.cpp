@@ -154,7 +154,7 @@ TaggerTrainResult train_tagger(const TaggerTrainConfig& cfg_in, std::ostream& lo
     zero_grads(params);
     Tensor<float> logits;
     EpochStep st;
-    st.loss_nats = tagger_batch(model.net, &grads, batch, RnnRunOptions{true, &r}, &logits, &st.items);
+    st.loss_nats = tagger_batch(model.net, &grads, batch, RnnRunOptions{true, &r, cfg.precision}, &logits, &st.items);
     for (size_t i = 0; i < batch.targets.size(); ++i) {
       if (batch.targets[i] < 0) continue;
       const float* z = logits.ptr() + int64_t(i) * C;

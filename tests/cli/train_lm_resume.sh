@@ -38,6 +38,17 @@ losses b.metrics.jsonl > b.txt
 cmp -s a.txt b.txt || { diff a.txt b.txt | head; fail "resumed run B differs from the uninterrupted run"; }
 echo "ok   stop at step 20 + resume = uninterrupted run ($(wc -l < a.txt) records equal)"
 
+# 1b. The same in bf16 mixed precision: its own losses, resumed exactly.
+"$recur" train-lm "${common[@]}" --precision bf16 --steps 60 --out h.safetensors >/dev/null 2>h.log || fail "bf16 run: $(cat h.log)"
+"$recur" train-lm "${common[@]}" --precision bf16 --steps 20 --out h2.safetensors >/dev/null 2>h2.log || fail "bf16 run to 20: $(cat h2.log)"
+"$recur" train-lm "${common[@]}" --precision bf16 --steps 60 --out h2.safetensors --resume h2.ckpt.safetensors \
+  >/dev/null 2>h3.log || fail "bf16 resume: $(cat h3.log)"
+losses h.metrics.jsonl > h.txt
+losses h2.metrics.jsonl > h2.txt
+cmp -s h.txt h2.txt || { diff h.txt h2.txt | head; fail "resumed bf16 run differs from the uninterrupted bf16 run"; }
+cmp -s a.txt h.txt && fail "the bf16 run logged exactly the fp32 losses: nothing ran in bf16"
+echo "ok   bf16: stop at step 20 + resume = uninterrupted bf16 run, and its losses differ from fp32's"
+
 # 2. Ctrl-C in the middle: exit status 130, a checkpoint, and the resumed run equals run A.
 "$recur" train-lm "${common[@]}" --steps 100000 --out c.safetensors >/dev/null 2>c.log &
 pid=$!
@@ -75,6 +86,8 @@ expect_refusal "resume with another hidden size" "hidden: checkpoint 48, this ru
   train-lm "${common[@]}" --hidden 64 --steps 60 --out b.safetensors --resume b.ckpt.safetensors
 expect_refusal "resume with another cell" "cell: checkpoint lstm, this run gru" \
   train-lm "${common[@]}" --cell gru --steps 60 --out b.safetensors --resume b.ckpt.safetensors
+expect_refusal "resume in another precision" "precision: checkpoint fp32, this run bf16" \
+  train-lm "${common[@]}" --precision bf16 --steps 60 --out b.safetensors --resume b.ckpt.safetensors
 expect_refusal "resume on other text" "text-bytes" \
   train-lm "${common[@]/kjv.txt/full.txt}" --steps 60 --out b.safetensors --resume b.ckpt.safetensors
 head -c 3000 b.ckpt.safetensors > truncated.ckpt

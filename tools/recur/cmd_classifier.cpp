@@ -167,6 +167,7 @@ void add_classifier(CLI::App& app, Action& action) {
       ->check(CLI::PositiveNumber);
   add_optimizer_options(c, a->opt);
   add_run_options(c, a->cfg.seed, a->threads, a->cfg.log_every, a->cfg.resume_path);
+  add_precision_option(c, a->cfg.precision);
   c->callback([a, &action] { action = [a] { run_train(*a); }; });
 
   auto e = std::make_shared<EvalArgs>();

@@ -92,6 +92,7 @@ void add_train_lm(CLI::App& app, Action& action) {
       ->capture_default_str();
   c->add_option("--seed", a->cfg.seed, "Random seed (initialisation, dropout, sampling)")->capture_default_str();
   c->add_option("--threads", a->threads, "CPU threads (0: all cores)")->capture_default_str();
+  add_precision_option(c, a->cfg.precision);
   c->add_option("--log-every", a->cfg.log_every, "Metrics/progress interval (steps)")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);

@@ -55,6 +55,15 @@ void add_run_options(CLI::App* c, uint64_t& seed, int& threads, int64_t& log_eve
   c->add_option("--resume", resume, "Continue from this checkpoint");
 }
 
+void add_precision_option(CLI::App* c, Precision& precision) {
+  c->add_option_function<std::string>(
+       "--precision", [&precision](const std::string& name) { precision = parse_precision(name); },
+       "fp32, or bf16: the recurrent layers' products on bfloat16 operands with float "
+       "accumulation (weights and optimiser state stay float)")
+      ->check(CLI::IsMember({"fp32", "bf16"}))
+      ->default_str("fp32");
+}
+
 void apply(const NetworkOptions& n, RnnConfig& rnn, RecurrentInit* init) {
   rnn.cell = parse_cell(n.cell);
   rnn.hidden_size = n.hidden;

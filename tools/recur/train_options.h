@@ -37,6 +37,9 @@ void add_optimizer_options(CLI::App* c, OptimizerOptions& o);
 void add_run_options(CLI::App* c, uint64_t& seed, int& threads, int64_t& log_every,
                      std::string& resume);
 
+// --precision fp32|bf16: the recurrent layers' products in float or in bf16 mixed precision.
+void add_precision_option(CLI::App* c, Precision& precision);
+
 // Into the library's configurations (input_size and direction are left to the caller).
 void apply(const NetworkOptions& n, RnnConfig& rnn, RecurrentInit* init);
 void apply(const OptimizerOptions& o, OptimizerConfig& opt, bool& cosine, double& lr_min,

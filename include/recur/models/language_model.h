@@ -34,9 +34,10 @@ struct LmEvaluation {
 
 // Mean negative log-likelihood of ids[1..] given the preceding ids, read as `streams` contiguous
 // pieces in windows of `seq_len` with the state carried across windows (each piece starts from a
-// zero state).
+// zero state). precision: of the recurrent layers' products (recur/core/gemm.h).
 LmEvaluation evaluate_language_model(const SequenceModel<float>& net, const std::vector<int64_t>& ids,
-                                     int64_t seq_len, int64_t streams);
+                                     int64_t seq_len, int64_t streams,
+                                     Precision precision = Precision::fp32);
 
 struct SampleOptions {
   int64_t length = 300;

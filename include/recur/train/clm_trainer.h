@@ -36,6 +36,7 @@ struct ClmTrainConfig {
   bool cosine_schedule = false;
   double lr_min_factor = 0.1;
   double clip = 5.0;
+  Precision precision = Precision::fp32;  // of the RNNs' products in training (gemm.h)
   uint64_t seed = 1;
   std::string out_path, resume_path;
   int64_t log_every = 50;

@@ -45,6 +45,7 @@ struct ForecasterTrainConfig {
   bool cosine_schedule = false;
   double lr_min_factor = 0.1;
   double clip = 1.0;
+  Precision precision = Precision::fp32;  // of the RNNs' products in training (gemm.h)
   uint64_t seed = 1;
   // Outputs
   std::string out_path;  // the model; metrics, plots and checkpoint beside it

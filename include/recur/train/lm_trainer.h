@@ -42,6 +42,9 @@ struct LmTrainConfig {
   bool cosine_schedule = false;
   double lr_min_factor = 0.1;
   double clip = 5.0;           // global-norm clipping (0: off)
+  // bf16: the recurrent layers' products in mixed precision (training and validation); weights,
+  // gradients and optimiser state stay float.
+  Precision precision = Precision::fp32;
   uint64_t seed = 1;
   // Outputs
   std::string out_path;        // the model (.safetensors); metrics, plot and checkpoint sit beside it

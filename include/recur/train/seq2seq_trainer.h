@@ -52,6 +52,7 @@ struct Seq2SeqTrainConfig {
   bool cosine_schedule = false;
   double lr_min_factor = 0.1;
   double clip = 5.0;
+  Precision precision = Precision::fp32;  // of the RNNs' products in training (gemm.h)
   uint64_t seed = 1;
   SamplingSchedule sampling = SamplingSchedule::constant;
   double teacher_forcing_start = 1.0, teacher_forcing_end = 1.0;

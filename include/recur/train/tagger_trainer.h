@@ -38,6 +38,7 @@ struct TaggerTrainConfig {
   bool cosine_schedule = false;
   double lr_min_factor = 0.1;
   double clip = 5.0;
+  Precision precision = Precision::fp32;  // of the RNNs' products in training (gemm.h)
   uint64_t seed = 1;
   // Outputs
   std::string out_path;  // the model; metrics, plot, confusion matrix and checkpoint beside it
