@@ -109,6 +109,36 @@ TEST_F(CApi, StreamEqualsWholeSequenceAndKeepsState) {
   recur_model_free(m);
 }
 
+TEST_F(CApi, RecurNetworkWithItsConfigurationInTheMetadata) {
+  // Peepholes cannot be told from PyTorch's names alone: recur's metadata carries them.
+  RnnConfig cfg;
+  cfg.cell = CellKind::lstm;
+  cfg.peephole = true;
+  cfg.input_size = 3;
+  cfg.hidden_size = 4;
+  cfg.num_layers = 2;
+  RnnParams<float> params(cfg);
+  Rng rng(9);
+  init_rnn_uniform(params, rng);
+  for (auto& v : params.cells[0].w_peep.data) v = float(rng.uniform(-1, 1));
+  std::map<std::string, Tensor<float>> tensors;
+  for (const auto& [name, t] : params.named()) tensors[name] = *t;
+  save_safetensors(Path("peep.safetensors"), tensors, cfg.to_metadata());
+  recur_model* m = load(Path("peep.safetensors"));
+  ASSERT_NE(m, nullptr);
+  const int64_t T = 4, B = 2;
+  Tensor<float> x({T, B, 3}), y;
+  for (auto& v : x.data) v = float(rng.uniform(-1, 1));
+  RnnState<float> fin;
+  RnnCache<float> cache;
+  rnn_forward(y, fin, cache, params, x, {}, nullptr);
+  std::vector<float> got(size_t(y.numel()));
+  ASSERT_EQ(recur_model_run(m, x.ptr(), T, B, nullptr, nullptr, nullptr, got.data(), nullptr, nullptr), RECUR_OK)
+      << recur_last_error();
+  for (int64_t k = 0; k < y.numel(); ++k) ASSERT_NEAR(got[size_t(k)], y[k], 1e-6) << "y[" << k << "]";
+  recur_model_free(m);
+}
+
 // A small random language model saved as `recur train-lm` saves it.
 std::string save_small_lm(const std::string& path) {
   LanguageModel lm;

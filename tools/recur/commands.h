@@ -5,8 +5,13 @@
 #include <CLI/CLI.hpp>
 
 #include <functional>
+#include <string>
 
 namespace recur::cli {
+
+// The whole command line: parses argv (argv[0] is the program name), runs the subcommand and
+// returns the exit status. Errors go to stderr, or into *error where it is given.
+int run_command_line(int argc, const char* const* argv, std::string* error = nullptr);
 
 // Each add_* registers a subcommand whose callback sets `run` to the work to do after parsing.
 using Action = std::function<void()>;

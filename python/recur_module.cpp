@@ -1,0 +1,363 @@
+// The Python module `recur` (pybind11, numpy in and out):
+//   recur.LSTM / GRU / RNN      layers with PyTorch's call semantics, parameters under PyTorch's
+//                               names, backward(dy) for the gradients of every weight, the input
+//                               and the initial state
+//   recur.Stream                one step at a time with the state kept (recur::RnnStream)
+//   recur.load / recur.save     safetensors files (tensors and metadata)
+//   recur.run(args)             the `recur` command line in-process
+//   recur.train_lm(**options)   every command as a function: recur.train_lm(text="a.txt",
+//                               out="m.safetensors", hidden=128) runs `recur train-lm --text a.txt
+//                               --out m.safetensors --hidden 128` (True: a flag; a list: values)
+// Arrays are float32, C-contiguous after conversion (any numeric array is accepted and copied).
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <algorithm>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "commands.h"
+#include "recur/io/safetensors.h"
+#include "recur/layers/rnn.h"
+#include "recur/layers/rnn_stream.h"
+
+namespace py = pybind11;
+
+namespace recur::python {
+namespace {
+
+using Array = py::array_t<float, py::array::c_style | py::array::forcecast>;
+
+Tensor<float> to_tensor(const Array& a, const char* what) {
+  Shape shape;
+  for (py::ssize_t k = 0; k < a.ndim(); ++k) shape.push_back(int64_t(a.shape(k)));
+  Tensor<float> t(shape);
+  std::copy_n(a.data(), t.numel(), t.ptr());
+  check_finite(t, what);
+  return t;
+}
+
+Array to_array(const Tensor<float>& t) {
+  std::vector<py::ssize_t> shape(t.shape.begin(), t.shape.end());
+  Array a(shape);
+  std::copy_n(t.ptr(), t.numel(), a.mutable_data());
+  return a;
+}
+
+// (A, B, F) <-> (B, A, F)
+Tensor<float> swap01(const Tensor<float>& x) {
+  const int64_t A = x.dim(0), B = x.dim(1), F = x.dim(2);
+  Tensor<float> y({B, A, F});
+  for (int64_t a = 0; a < A; ++a)
+    for (int64_t b = 0; b < B; ++b)
+      std::copy_n(x.ptr() + (a * B + b) * F, F, y.ptr() + (b * A + a) * F);
+  return y;
+}
+
+// One recurrent layer stack with PyTorch's interface; keeps the last forward's cache for backward.
+class Layer {
+ public:
+  Layer(CellKind cell, int64_t input_size, int64_t hidden_size, int num_layers, bool bias,
+        bool batch_first, double dropout, bool bidirectional, uint64_t seed)
+      : batch_first_(batch_first), bias_(bias), rng_(seed) {
+    RnnConfig c;
+    c.cell = cell;
+    c.input_size = input_size;
+    c.hidden_size = hidden_size;
+    c.num_layers = num_layers;
+    c.bidirectional = bidirectional;
+    c.dropout = dropout;
+    c.validate();
+    params_ = RnnParams<float>(c);
+    grads_ = RnnParams<float>(c);
+    init_rnn_uniform(params_, rng_);
+    if (!bias)
+      for (auto& cell_params : params_.cells) {
+        cell_params.b_ih.fill(0.0f);
+        cell_params.b_hh.fill(0.0f);
+      }
+  }
+
+  const RnnConfig& config() const { return params_.config; }
+
+  // x (T,B,I) (or (B,T,I) with batch_first); hx: h0, or (h0, c0) for LSTM; lengths optional.
+  py::tuple forward(const Array& x_in, const py::object& hx, const py::object& lengths_in) {
+    const RnnConfig& c = config();
+    const bool lstm = c.has_cell_state();
+    RECUR_CHECK(x_in.ndim() == 3, "input must have 3 dimensions ("
+                                      << (batch_first_ ? "B, T, I" : "T, B, I") << "), got "
+                                      << x_in.ndim());
+    Tensor<float> x = to_tensor(x_in, "input");
+    if (batch_first_) x = swap01(x);
+    std::optional<RnnState<float>> init;
+    if (!hx.is_none()) {
+      init.emplace();
+      if (lstm) {
+        const auto pair = hx.cast<std::pair<Array, Array>>();
+        init->h = to_tensor(pair.first, "h0");
+        init->c = to_tensor(pair.second, "c0");
+      } else {
+        init->h = to_tensor(hx.cast<Array>(), "h0");
+      }
+    }
+    std::vector<int64_t> lengths;
+    if (!lengths_in.is_none()) lengths = lengths_in.cast<std::vector<int64_t>>();
+    Tensor<float> y;
+    RnnState<float> fin;
+    rnn_forward(y, fin, cache_, params_, x, lengths, init ? &*init : nullptr,
+                RnnRunOptions{training_, &rng_, precision_});
+    has_cache_ = true;
+    if (batch_first_) y = swap01(y);
+    py::object state = lstm ? py::object(py::make_tuple(to_array(fin.h), to_array(fin.c)))
+                            : py::object(to_array(fin.h));
+    return py::make_tuple(to_array(y), state);
+  }
+
+  // Gradients of sum(y * dy) (+ sum(hn * dhn) + sum(cn * dcn)) after the last forward: the
+  // parameters' accumulate into grads(); returns dx and dh0 (or (dh0, dc0) for LSTM).
+  py::tuple backward(const Array& dy_in, const py::object& dhx) {
+    RECUR_CHECK(has_cache_, "backward needs a forward first");
+    const bool lstm = config().has_cell_state();
+    Tensor<float> dy = to_tensor(dy_in, "output gradient");
+    RECUR_CHECK(dy.rank() == 3, "output gradient must have 3 dimensions, got " << dy.rank());
+    if (batch_first_) dy = swap01(dy);
+    std::optional<RnnState<float>> dfinal;
+    if (!dhx.is_none()) {
+      dfinal.emplace();
+      const int64_t LD = int64_t(config().num_layers) * config().directions();
+      const Shape s{LD, cache_.batch, config().hidden_size};
+      if (lstm) {
+        const auto pair = dhx.cast<std::pair<py::object, py::object>>();
+        dfinal->h = pair.first.is_none() ? Tensor<float>(s) : to_tensor(pair.first.cast<Array>(), "hn gradient");
+        dfinal->c = pair.second.is_none() ? Tensor<float>(s) : to_tensor(pair.second.cast<Array>(), "cn gradient");
+      } else {
+        dfinal->h = to_tensor(dhx.cast<Array>(), "hn gradient");
+      }
+    }
+    Tensor<float> dx;
+    RnnState<float> dinit;
+    rnn_backward(dx, dinit, grads_, cache_, params_, dy, dfinal ? &*dfinal : nullptr);
+    if (batch_first_) dx = swap01(dx);
+    py::object dstate = lstm ? py::object(py::make_tuple(to_array(dinit.h), to_array(dinit.c)))
+                             : py::object(to_array(dinit.h));
+    return py::make_tuple(to_array(dx), dstate);
+  }
+
+  py::dict state_dict() const {
+    py::dict d;
+    for (const auto& [name, t] : params_.named()) d[py::str(name)] = to_array(*t);
+    return d;
+  }
+  py::dict grads() const {
+    py::dict d;
+    for (const auto& [name, t] : grads_.named()) d[py::str(name)] = to_array(*t);
+    return d;
+  }
+  void load_state_dict(const py::dict& d) {
+    auto named = params_.named();
+    RECUR_CHECK(py::len(d) == named.size(), "state_dict has " << py::len(d) << " tensors, the layer has "
+                                                               << named.size());
+    for (auto& [name, t] : named) {
+      RECUR_CHECK(d.contains(name), "state_dict lacks '" << name << "'");
+      Tensor<float> v = to_tensor(d[py::str(name)].cast<Array>(), name.c_str());
+      RECUR_CHECK(v.shape == t->shape, "state_dict tensor '" << name << "' has shape " << v.shape_string()
+                                                            << ", expected " << t->shape_string());
+      *t = std::move(v);
+    }
+  }
+  void zero_grad() {
+    for (auto& [name, t] : grads_.named()) t->fill(0.0f);
+  }
+  void train(bool on) { training_ = on; }
+  bool training() const { return training_; }
+  void set_precision(const std::string& p) { precision_ = parse_precision(p); }
+  std::string precision() const { return precision_name(precision_); }
+  const RnnParams<float>& params() const { return params_; }
+  std::string repr(const char* kind) const {
+    const RnnConfig& c = config();
+    return std::string(kind) + "(" + std::to_string(c.input_size) + ", " + std::to_string(c.hidden_size) +
+           ", num_layers=" + std::to_string(c.num_layers) +
+           (c.bidirectional ? ", bidirectional=True" : "") + (batch_first_ ? ", batch_first=True" : "") + ")";
+  }
+
+ private:
+  bool batch_first_, bias_;
+  Rng rng_;
+  RnnParams<float> params_, grads_;
+  RnnCache<float> cache_;
+  bool has_cache_ = false, training_ = false;
+  Precision precision_ = Precision::fp32;
+};
+
+CellKind rnn_cell(const std::string& nonlinearity) {
+  RECUR_CHECK(nonlinearity == "tanh" || nonlinearity == "relu",
+              "nonlinearity must be 'tanh' or 'relu', got '" << nonlinearity << "'");
+  return nonlinearity == "tanh" ? CellKind::rnn_tanh : CellKind::rnn_relu;
+}
+
+// Streaming over a layer's current weights (copied at creation).
+class Stream {
+ public:
+  Stream(const Layer& layer, int64_t batch, const std::string& precision)
+      : stream_(layer.params(), batch, parse_precision(precision)),
+        batch_(batch),
+        input_(layer.config().input_size),
+        hidden_(layer.config().hidden_size) {}
+  Array step(const Array& x_in) {
+    RECUR_CHECK(x_in.ndim() == 2 && x_in.shape(0) == batch_ && x_in.shape(1) == input_,
+                "a step takes (batch, input) = (" << batch_ << ", " << input_ << ")");
+    Tensor<float> x = to_tensor(x_in, "input");
+    Tensor<float> y({batch_, hidden_});
+    stream_.step(x.ptr(), y.ptr());
+    return to_array(y);
+  }
+  void reset() { stream_.reset(nullptr); }
+  py::object state() const {
+    const RnnState<float>& s = stream_.state();
+    if (s.c.empty()) return to_array(s.h);
+    return py::make_tuple(to_array(s.h), to_array(s.c));
+  }
+
+ private:
+  RnnStream<float> stream_;
+  int64_t batch_, input_, hidden_;
+};
+
+void run_args(const std::vector<std::string>& args) {
+  std::vector<const char*> argv{"recur"};
+  for (const auto& a : args) argv.push_back(a.c_str());
+  std::string error;
+  int status;
+  {
+    py::gil_scoped_release release;  // long training runs let other Python threads go on
+    status = recur::cli::run_command_line(int(argv.size()), argv.data(), &error);
+  }
+  if (status != 0)
+    throw recur::Error(error.empty() ? "recur exited with status " + std::to_string(status) : error);
+}
+
+// `command` with keyword arguments as options: name_x=v -> --name-x v; True -> --name-x;
+// False and None -> left out; a list or tuple -> --name-x v1 v2 ...
+void run_kwargs(const std::string& command, const py::kwargs& kw) {
+  std::vector<std::string> args{command};
+  for (const auto& [k, v] : kw) {
+    std::string opt = "--" + k.cast<std::string>();
+    std::replace(opt.begin(), opt.end(), '_', '-');
+    if (v.is_none()) continue;
+    if (py::isinstance<py::bool_>(v)) {
+      if (v.cast<bool>()) args.push_back(opt);
+      continue;
+    }
+    args.push_back(opt);
+    if (py::isinstance<py::list>(v) || py::isinstance<py::tuple>(v)) {
+      for (const auto& item : v) args.push_back(py::str(item).cast<std::string>());
+    } else {
+      args.push_back(py::str(v).cast<std::string>());
+    }
+  }
+  run_args(args);
+}
+
+}  // namespace
+}  // namespace recur::python
+
+PYBIND11_MODULE(recur, m) {
+  using namespace recur;
+  using namespace recur::python;
+  m.doc() = "recur: recurrent neural networks (RNN, LSTM, GRU) in C++, with numpy in and out";
+  py::register_exception<recur::Error>(m, "Error", PyExc_ValueError);
+
+  py::class_<Layer>(m, "_Layer")
+      .def("__call__", &Layer::forward, py::arg("input"), py::arg("hx") = py::none(),
+           py::arg("lengths") = py::none(),
+           "Forward over (T, B, I) (or (B, T, I) with batch_first); returns (output, h_n) or, for "
+           "LSTM, (output, (h_n, c_n)). lengths: per-sequence lengths (outputs past them are zero).")
+      .def("backward", &Layer::backward, py::arg("grad_output"), py::arg("grad_state") = py::none(),
+           "Gradients of the last forward for output gradient grad_output (and optionally the final "
+           "state's); parameter gradients accumulate into grads(); returns (grad_input, grad_h0) or, "
+           "for LSTM, (grad_input, (grad_h0, grad_c0)).")
+      .def("state_dict", &Layer::state_dict, "The parameters under PyTorch's names (copies).")
+      .def("load_state_dict", &Layer::load_state_dict, py::arg("state_dict"))
+      .def("grads", &Layer::grads, "The accumulated parameter gradients under PyTorch's names.")
+      .def("zero_grad", &Layer::zero_grad)
+      .def("train", &Layer::train, py::arg("mode") = true, "Dropout between layers on (or off).")
+      .def("eval", [](Layer& l) { l.train(false); })
+      .def_property_readonly("training", &Layer::training)
+      .def_property("precision", &Layer::precision, &Layer::set_precision,
+                    "'fp32', or 'bf16' (bfloat16 products, float accumulation)")
+      .def_property_readonly("input_size", [](const Layer& l) { return l.config().input_size; })
+      .def_property_readonly("hidden_size", [](const Layer& l) { return l.config().hidden_size; })
+      .def_property_readonly("num_layers", [](const Layer& l) { return l.config().num_layers; })
+      .def_property_readonly("bidirectional", [](const Layer& l) { return l.config().bidirectional; });
+
+  auto ctor_doc = "input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0, "
+                  "bidirectional=False, seed=1 (PyTorch's uniform initialisation from this seed)";
+  m.def("LSTM",
+        [](int64_t i, int64_t h, int L, bool bias, bool bf, double dropout, bool bi, uint64_t seed) {
+          return Layer(CellKind::lstm, i, h, L, bias, bf, dropout, bi, seed);
+        },
+        py::arg("input_size"), py::arg("hidden_size"), py::arg("num_layers") = 1, py::arg("bias") = true,
+        py::arg("batch_first") = false, py::arg("dropout") = 0.0, py::arg("bidirectional") = false,
+        py::arg("seed") = 1, ctor_doc);
+  m.def("GRU",
+        [](int64_t i, int64_t h, int L, bool bias, bool bf, double dropout, bool bi, uint64_t seed) {
+          return Layer(CellKind::gru, i, h, L, bias, bf, dropout, bi, seed);
+        },
+        py::arg("input_size"), py::arg("hidden_size"), py::arg("num_layers") = 1, py::arg("bias") = true,
+        py::arg("batch_first") = false, py::arg("dropout") = 0.0, py::arg("bidirectional") = false,
+        py::arg("seed") = 1, ctor_doc);
+  m.def("RNN",
+        [](int64_t i, int64_t h, int L, const std::string& nl, bool bias, bool bf, double dropout, bool bi,
+           uint64_t seed) { return Layer(rnn_cell(nl), i, h, L, bias, bf, dropout, bi, seed); },
+        py::arg("input_size"), py::arg("hidden_size"), py::arg("num_layers") = 1,
+        py::arg("nonlinearity") = "tanh", py::arg("bias") = true, py::arg("batch_first") = false,
+        py::arg("dropout") = 0.0, py::arg("bidirectional") = false, py::arg("seed") = 1, ctor_doc);
+
+  py::class_<Stream>(m, "Stream")
+      .def(py::init<const Layer&, int64_t, const std::string&>(), py::arg("layer"), py::arg("batch") = 1,
+           py::arg("precision") = "fp32",
+           "Streaming inference over a unidirectional layer's current weights: step(x) takes "
+           "(batch, input) and returns the top layer's new h (batch, hidden); the state is kept.")
+      .def("step", &Stream::step, py::arg("x"))
+      .def("reset", &Stream::reset, "Back to zero state.")
+      .def_property_readonly("state", &Stream::state, "h (L, B, H), or (h, c) for LSTM");
+
+  m.def("load",
+        [](const std::string& path) {
+          const Safetensors<float> st = load_safetensors<float>(path);
+          py::dict tensors;
+          for (const auto& [name, t] : st.tensors) tensors[py::str(name)] = to_array(t);
+          return py::make_tuple(tensors, st.metadata);
+        },
+        py::arg("path"), "Reads a safetensors file: (dict of float32 arrays, metadata dict).");
+  m.def("save",
+        [](const std::string& path, const py::dict& tensors, const std::map<std::string, std::string>& meta) {
+          std::map<std::string, Tensor<float>> out;
+          for (const auto& [k, v] : tensors) {
+            const std::string name = k.cast<std::string>();
+            out[name] = to_tensor(v.cast<Array>(), name.c_str());
+          }
+          save_safetensors(path, out, meta);
+        },
+        py::arg("path"), py::arg("tensors"), py::arg("metadata") = std::map<std::string, std::string>{},
+        "Writes float32 tensors (and string metadata) to a safetensors file, atomically.");
+  m.def("run", &run_args, py::arg("args"),
+        "Runs the recur command line in-process (args without the program name, e.g. "
+        "['train-lm', '--text', 'a.txt', '--out', 'm.safetensors']); raises recur.Error on failure.");
+  for (const char* command :
+       {"train-lm", "sample", "eval-lm", "ngram", "train-classifier", "eval-classifier", "classify",
+        "train-tagger", "eval-tagger", "tag", "train-clm", "sample-clm", "train-forecaster", "forecast",
+        "train-seq2seq", "eval-seq2seq", "translate", "train-tree", "esn", "run-esn", "rtrl", "bench-tasks", "jordan",
+        "run-rnn", "bench-rnn", "diagnose", "plot"}) {
+    std::string name = command;
+    std::replace(name.begin(), name.end(), '-', '_');
+    const std::string cmd = command;
+    m.def(name.c_str(), [cmd](const py::kwargs& kw) { run_kwargs(cmd, kw); },
+          ("Runs `recur " + cmd + "` with the keyword arguments as its options (see `recur " + cmd +
+           " --help`): name_x=v is --name-x v, True a flag, a list several values.")
+              .c_str());
+  }
+  m.attr("__version__") = "0.1.0";
+}
