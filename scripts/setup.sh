@@ -18,6 +18,7 @@ packages=(
   fortunes-ru fortunes-zh
   dataset-fashion-mnist                          # classification images: Fashion-MNIST (IDX, gzip)
   zlib1g-dev                                     # zlib: reads the gzip-compressed IDX files
+  libonnx-dev libprotobuf-dev python3-onnx       # ONNX models in and out (and the checker in tests)
   python3-vega-datasets                          # forecasting: seattle-weather.csv, stocks.csv
   pocketsphinx-en-us                             # grapheme-to-phoneme: CMUdict (recur data cmudict)
 )

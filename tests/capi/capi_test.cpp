@@ -69,9 +69,10 @@ TEST_F(CApi, RunReproducesPyTorchFromAStateDict) {
         << recur_last_error();
     for (int64_t k = 0; k < want.numel(); ++k) ASSERT_NEAR(y[size_t(k)], want[k], 1e-5) << "y[" << k << "]";
     for (int64_t k = 0; k < want_hn.numel(); ++k) ASSERT_NEAR(hn[size_t(k)], want_hn[k], 1e-5) << "hn[" << k << "]";
-    if (info.has_cell_state)
+    if (info.has_cell_state) {
       for (int64_t k = 0; k < want_hn.numel(); ++k)
         ASSERT_NEAR(cn[size_t(k)], fx.tensors.at("expected.cn")[k], 1e-5) << "cn[" << k << "]";
+    }
     recur_model_free(m);
   }
 }
@@ -92,7 +93,9 @@ TEST_F(CApi, StreamEqualsWholeSequenceAndKeepsState) {
     for (int64_t t = 0; t < T; ++t) {
       ASSERT_EQ(recur_stream_step(s, x.ptr() + t * B * I, out.data()), RECUR_OK) << recur_last_error();
       for (int64_t k = 0; k < B * H; ++k) ASSERT_NEAR(out[size_t(k)], y[size_t(t * B * H + k)], 1e-5);
-      if (t == 1) ASSERT_EQ(recur_stream_get_state(s, mid_h.data(), nullptr), RECUR_OK);
+      if (t == 1) {
+        ASSERT_EQ(recur_stream_get_state(s, mid_h.data(), nullptr), RECUR_OK);
+      }
     }
     std::vector<float> h(hn.size());
     ASSERT_EQ(recur_stream_get_state(s, h.data(), nullptr), RECUR_OK);
