@@ -453,6 +453,76 @@ std::vector<OnnxValue> op_gemm(const Node& n, const Inputs& in) {
   return {r};
 }
 
+std::vector<OnnxValue> op_expand(const Node& n, const Inputs& in) {
+  const OnnxValue& x = need(n, in, 0);
+  const std::vector<int64_t> target = as_ints(need(n, in, 1));
+  const Shape shape = broadcast(x.shape, Shape(target.begin(), target.end()));
+  OnnxValue r = like(x, shape);
+  const Broadcaster ix(x.shape, shape);
+  gather_elements(x, r, [&](int64_t k) { return ix(k); });
+  return {r};
+}
+
+// The k largest (or smallest) along an axis, ties to the lower index; values and int64 indices.
+std::vector<OnnxValue> op_top_k(const Node& n, const Inputs& in) {
+  const OnnxValue& x = need(n, in, 0);
+  const int64_t k = as_ints(need(n, in, 1)).at(0), rank = int64_t(x.shape.size());
+  const int64_t axis = axis_of(n.attr_i("axis", -1), rank, n), len = x.shape[size_t(axis)];
+  const bool largest = n.attr_i("largest", 1) != 0;
+  RECUR_CHECK(k >= 0 && k <= len, "TopK k = " << k << " for an axis of " << len);
+  int64_t outer = 1, inner = 1;
+  for (int64_t d = 0; d < axis; ++d) outer *= x.shape[size_t(d)];
+  for (int64_t d = axis + 1; d < rank; ++d) inner *= x.shape[size_t(d)];
+  Shape shape = x.shape;
+  shape[size_t(axis)] = k;
+  OnnxValue values = like(x, shape), indices = OnnxValue::ints(shape, std::vector<int64_t>(size_t(count(shape))));
+  auto at = [&](int64_t flat) { return x.type == Type::f32 ? double(x.f[size_t(flat)]) : double(x.i[size_t(flat)]); };
+  std::vector<int64_t> order(static_cast<size_t>(len));
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t i = 0; i < inner; ++i) {
+      std::iota(order.begin(), order.end(), int64_t(0));
+      std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {
+        const double va = at((o * len + a) * inner + i), vb = at((o * len + b) * inner + i);
+        return largest ? va > vb : va < vb;
+      });
+      for (int64_t j = 0; j < k; ++j) {
+        const int64_t src = (o * len + order[size_t(j)]) * inner + i, dst = (o * k + j) * inner + i;
+        indices.i[size_t(dst)] = order[size_t(j)];
+        if (x.type == Type::f32) values.f[size_t(dst)] = x.f[size_t(src)];
+        else values.i[size_t(dst)] = x.i[size_t(src)];
+      }
+    }
+  return {values, indices};
+}
+
+std::vector<OnnxValue> op_scatter_elements(const Node& n, const Inputs& in) {
+  const OnnxValue& data = need(n, in, 0);
+  const OnnxValue& idx = need(n, in, 1);
+  const OnnxValue& upd = need(n, in, 2);
+  RECUR_CHECK(n.attr_s("reduction", "none") == "none", "ScatterElements with a reduction");
+  RECUR_CHECK(upd.type == data.type && idx.shape == upd.shape && idx.shape.size() == data.shape.size(),
+              "ScatterElements of " << upd.describe() << " at " << idx.describe() << " into " << data.describe());
+  const int64_t rank = int64_t(data.shape.size()), axis = axis_of(n.attr_i("axis", 0), rank, n);
+  const std::vector<int64_t> ind = as_ints(idx), ist = strides(idx.shape), dst = strides(data.shape);
+  OnnxValue r = data;
+  for (int64_t k = 0; k < int64_t(ind.size()); ++k) {
+    int64_t flat = 0, rest = k;
+    for (int64_t d = 0; d < rank; ++d) {
+      int64_t c = rest / ist[size_t(d)];
+      rest %= ist[size_t(d)];
+      if (d == axis) {
+        const int64_t dim = data.shape[size_t(d)];
+        c = ind[size_t(k)] < 0 ? ind[size_t(k)] + dim : ind[size_t(k)];
+        RECUR_CHECK(c >= 0 && c < dim, "ScatterElements index " << ind[size_t(k)] << " outside [0, " << dim << ")");
+      }
+      flat += c * dst[size_t(d)];
+    }
+    if (r.type == Type::f32) r.f[size_t(flat)] = upd.f[size_t(k)];
+    else r.i[size_t(flat)] = upd.i[size_t(k)];
+  }
+  return {r};
+}
+
 struct Entry {
   const char* op;
   Kernel kernel;
@@ -472,7 +542,8 @@ const Entry kKernels[] = {
     {"Slice", op_slice},       {"Gather", op_gather},
     {"MatMul", op_matmul},     {"Gemm", op_gemm},
     {"LSTM", lstm},            {"GRU", gru},
-    {"RNN", rnn},
+    {"RNN", rnn},              {"Expand", op_expand},
+    {"TopK", op_top_k},        {"ScatterElements", op_scatter_elements},
 };
 
 }  // namespace

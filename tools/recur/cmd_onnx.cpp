@@ -2,6 +2,7 @@
 //   recur run-onnx --model m.onnx --input x.npy --output y.npy
 //   recur run-onnx --model m.onnx --input tokens=t.npy --input h0=h.npy --output logits=y.npy
 // A bare FILE binds the graph's inputs (outputs) in the file's order; NAME=FILE binds by name.
+#include <algorithm>
 #include <cstdio>
 
 #include "commands.h"
@@ -37,6 +38,14 @@ void run(const RunOnnxArgs& a) {
     return;
   }
   RECUR_CHECK(!a.outputs.empty(), "--output is required (or --list to see the model's inputs and outputs)");
+  // Every output named before anything runs or is written: a bad name leaves no file behind.
+  std::vector<std::pair<std::string, std::string>> outputs;
+  for (size_t k = 0; k < a.outputs.size(); ++k) {
+    outputs.push_back(binding(a.outputs[k], g.outputs(), k, "output"));
+    const std::string& name = outputs.back().first;
+    RECUR_CHECK(std::find(g.outputs().begin(), g.outputs().end(), name) != g.outputs().end(),
+                "the model has no output '" << name << "' (see --list)");
+  }
   std::map<std::string, OnnxValue> feeds;
   for (size_t k = 0; k < a.inputs.size(); ++k) {
     const auto [name, file] = binding(a.inputs[k], g.inputs(), k, "input");
@@ -50,10 +59,8 @@ void run(const RunOnnxArgs& a) {
     }
   }
   const std::map<std::string, OnnxValue> out = g.run(feeds);
-  for (size_t k = 0; k < a.outputs.size(); ++k) {
-    const auto [name, file] = binding(a.outputs[k], g.outputs(), k, "output");
+  for (const auto& [name, file] : outputs) {
     auto it = out.find(name);
-    RECUR_CHECK(it != out.end(), "the model has no output '" << name << "'");
     Tensor<float> t(it->second.shape);
     if (it->second.type == OnnxValue::Type::f32) t.data = it->second.f;
     else t.data.assign(it->second.i.begin(), it->second.i.end());
