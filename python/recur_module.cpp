@@ -349,7 +349,7 @@ PYBIND11_MODULE(recur, m) {
   for (const char* command :
        {"train-lm", "sample", "eval-lm", "ngram", "train-classifier", "eval-classifier", "classify",
         "train-tagger", "eval-tagger", "tag", "train-clm", "sample-clm", "train-forecaster", "forecast",
-        "train-seq2seq", "eval-seq2seq", "translate", "train-tree", "esn", "run-esn", "rtrl", "bench-tasks", "jordan", "run-onnx",
+        "train-seq2seq", "eval-seq2seq", "translate", "train-tree", "esn", "run-esn", "rtrl", "bench-tasks", "jordan", "run-onnx", "export-onnx",
         "run-rnn", "bench-rnn", "diagnose", "plot"}) {
     std::string name = command;
     std::replace(name.begin(), name.end(), '-', '_');

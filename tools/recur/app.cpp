@@ -42,6 +42,7 @@ int run_command_line(int argc, const char* const* argv, std::string* error) {
   add_tree(app, run);
   add_jordan(app, run);
   add_run_onnx(app, run);
+  add_export_onnx(app, run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -2,6 +2,8 @@
 //   recur run-onnx --model m.onnx --input x.npy --output y.npy
 //   recur run-onnx --model m.onnx --input tokens=t.npy --input h0=h.npy --output logits=y.npy
 // A bare FILE binds the graph's inputs (outputs) in the file's order; NAME=FILE binds by name.
+// `recur export-onnx`: writes a recur model as ONNX (recur/io/onnx.h says which).
+//   recur export-onnx --model m.safetensors --out m.onnx
 #include <algorithm>
 #include <cstdio>
 
@@ -84,6 +86,23 @@ void add_run_onnx(CLI::App& app, Action& action) {
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   c->add_flag("--list", a->list, "Print the model's inputs and outputs and stop");
   c->callback([a, &action] { action = [a] { run(*a); }; });
+}
+
+void add_export_onnx(CLI::App& app, Action& action) {
+  auto model = std::make_shared<std::string>(), out = std::make_shared<std::string>();
+  CLI::App* c = app.add_subcommand(
+      "export-onnx",
+      "Write a recur model as an ONNX model (opset 14, checked by ONNX's checker): a language model "
+      "(inputs tokens, h0[, c0]; outputs logits, hn[, cn]), a tagger (tokens, lengths -> logits) or a "
+      "last-state classifier (tokens or values, lengths -> logits).");
+  c->add_option("--model", *model, "recur model (.safetensors)")->required();
+  c->add_option("--out", *out, "ONNX file to write")->required();
+  c->callback([model, out, &action] {
+    action = [model, out] {
+      export_onnx(*model, *out);
+      std::printf("wrote %s\n", out->c_str());
+    };
+  });
 }
 
 }  // namespace recur::cli

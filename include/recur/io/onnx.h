@@ -2,7 +2,8 @@
 // around them (Gather for embeddings, Gemm/MatMul/Add, Transpose, Reshape, Squeeze/Unsqueeze,
 // Concat, Slice, Shape, Constant(OfShape), Softmax/LogSoftmax, Relu/Tanh/Sigmoid, ...), parsed with
 // Debian's ONNX protobuf classes and run node by node; the recurrent ops run on recur's layer.
-// Unsupported ops and attributes are refused at load time, naming the node and the op.
+// Unsupported ops and attributes are refused at load time, naming the node and the op. And out:
+// export_onnx writes recur's models as such graphs.
 #pragma once
 
 #include <map>
@@ -49,5 +50,14 @@ class OnnxGraph {
  private:
   std::shared_ptr<const Impl> impl_;
 };
+
+// Writes a recur model file as an ONNX model (opset 14) that passes ONNX's checker:
+//   language model (task lm):  tokens (T,B) int64, h0 (and c0) (L*D,B,H) -> logits (T,B,V), hn (, cn)
+//   tagger (task tag):         tokens (T,B) int64, lengths (B) int64 -> logits (T,B,tags)
+//   classifier (task classify, head pool, pooling last): tokens (T,B) or values (T,B,F), lengths (B)
+//                              -> logits (B,classes)
+// Networks with layer norm, coupled gates, leaky units or residual recurrence have no ONNX op and
+// are refused; so are other classifier heads and other tasks. The file is written atomically.
+void export_onnx(const std::string& model_path, const std::string& out_path);
 
 }  // namespace recur

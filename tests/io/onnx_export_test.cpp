@@ -1,0 +1,173 @@
+// ONNX export (recur/io/onnx.h): a language model (LSTM, GRU, RNN, peepholes, both GRU
+// conventions, stacked), a bidirectional tagger over ragged lengths and a last-state classifier
+// (tokens and dense input) exported, read back with OnnxGraph and run: the outputs equal recur's own
+// forward on the same inputs. What ONNX cannot express is refused with the reason.
+// (tests/cli/export_onnx_check.sh runs ONNX's Python checker on exported files.)
+#include <gtest/gtest.h>
+
+#include "expect_error.h"
+#include "recur/io/onnx.h"
+#include "recur/io/safetensors.h"
+#include "recur/models/classifier_model.h"
+#include "recur/models/language_model.h"
+#include "recur/models/tagger_model.h"
+#include "scratch_dir.h"
+
+namespace recur {
+namespace {
+
+class OnnxExport : public testing::ScratchDirTest {};
+
+void expect_close(const OnnxValue& got, const Tensor<float>& want, const char* what) {
+  ASSERT_EQ(got.numel(), want.numel()) << what;
+  for (int64_t k = 0; k < want.numel(); ++k)
+    ASSERT_NEAR(got.f[size_t(k)], want[k], 1e-5 * (1 + std::abs(want[k]))) << what << "[" << k << "]";
+}
+
+SequenceModelConfig lm_config(CellKind cell, void (*tweak)(RnnConfig&)) {
+  SequenceModelConfig c;
+  c.vocab = c.outputs = 11;
+  c.embed = 5;
+  c.rnn.cell = cell;
+  c.rnn.input_size = 5;
+  c.rnn.hidden_size = 6;
+  c.rnn.num_layers = 2;
+  if (tweak) tweak(c.rnn);
+  return c;
+}
+
+TEST_F(OnnxExport, LanguageModelsRunToRecursOwnLogitsAndStates) {
+  struct Case {
+    const char* name;
+    CellKind cell;
+    void (*tweak)(RnnConfig&);
+  };
+  for (const Case& k : {Case{"lstm", CellKind::lstm, nullptr},
+                        Case{"lstm_peephole", CellKind::lstm, [](RnnConfig& c) { c.peephole = true; }},
+                        Case{"gru", CellKind::gru, nullptr},
+                        Case{"gru_reset_before", CellKind::gru, [](RnnConfig& c) { c.gru = GruConvention::reset_before; }},
+                        Case{"rnn_relu", CellKind::rnn_relu, nullptr}}) {
+    SCOPED_TRACE(k.name);
+    LanguageModel lm;
+    lm.vocab = Vocab::build("abcdefghij\n", TokenMode::chars, 0, "test");
+    lm.net = SequenceModel<float>(lm_config(k.cell, k.tweak));
+    Rng rng(3);
+    init_sequence_model(lm.net, rng);
+    for (auto& v : lm.net.rnn.cells[0].w_peep.data) v = float(rng.uniform(-1, 1));
+    save_language_model(Path("lm.safetensors"), lm);
+    export_onnx(Path("lm.safetensors"), Path("lm.onnx"));
+    const OnnxGraph g = OnnxGraph::load(Path("lm.onnx"));
+    const int64_t T = 6, B = 2, LD = 2, H = 6;
+    std::vector<int64_t> tokens;
+    for (int64_t i = 0; i < T * B; ++i) tokens.push_back((i * 5 + 1) % 11);
+    RnnState<float> state{Tensor<float>({LD, B, H}), k.cell == CellKind::lstm ? Tensor<float>({LD, B, H}) : Tensor<float>()};
+    for (auto& v : state.h.data) v = float(rng.uniform(-1, 1));
+    for (auto& v : state.c.data) v = float(rng.uniform(-1, 1));
+    std::map<std::string, OnnxValue> feeds{{"tokens", OnnxValue::ints({T, B}, tokens)},
+                                           {"h0", OnnxValue::floats({LD, B, H}, state.h.data)}};
+    if (k.cell == CellKind::lstm) feeds["c0"] = OnnxValue::floats({LD, B, H}, state.c.data);
+    const auto out = g.run(feeds);
+    Tensor<float> logits;
+    sequence_model_window<float>(lm.net, nullptr, tokens, std::vector<int64_t>(tokens.size(), 0), T, B, state, {},
+                                 nullptr, nullptr, &logits);
+    expect_close(out.at("logits"), logits, "logits");
+    expect_close(out.at("hn"), state.h, "hn");
+    if (k.cell == CellKind::lstm) expect_close(out.at("cn"), state.c, "cn");
+  }
+}
+
+TEST_F(OnnxExport, BidirectionalTaggerOverRaggedLengths) {
+  TaggerModel m;
+  std::vector<std::string> words = {"in", "the", "beginning", "god", "created"};
+  m.words = TokenIndex::build({&words}, 100, 1, "test");
+  m.tags = LabelSet::numbered(4);
+  SequenceModelConfig c = lm_config(CellKind::lstm, [](RnnConfig& r) { r.bidirectional = true; });
+  c.vocab = m.words.size();
+  c.outputs = 4;
+  m.net = SequenceModel<float>(c);
+  Rng rng(4);
+  init_sequence_model(m.net, rng);
+  save_tagger_model(Path("tagger.safetensors"), m);
+  export_onnx(Path("tagger.safetensors"), Path("tagger.onnx"));
+  const OnnxGraph g = OnnxGraph::load(Path("tagger.onnx"));
+  const int64_t T = 5, B = 3;
+  const std::vector<int64_t> lengths = {5, 2, 4};
+  std::vector<int64_t> tokens, targets;
+  for (int64_t t = 0; t < T; ++t)
+    for (int64_t b = 0; b < B; ++b) {
+      tokens.push_back((t + 2 * b) % c.vocab);
+      targets.push_back(t < lengths[size_t(b)] ? 1 : -1);
+    }
+  const auto out = g.run({{"tokens", OnnxValue::ints({T, B}, tokens)}, {"lengths", OnnxValue::ints({B}, lengths)}});
+  RnnState<float> state;
+  Tensor<float> logits;
+  sequence_model_window<float>(m.net, nullptr, tokens, targets, T, B, state, {}, nullptr, &lengths, &logits);
+  expect_close(out.at("logits"), logits, "logits");
+}
+
+TEST_F(OnnxExport, LastStateClassifierOnTokensAndOnValues) {
+  for (const bool dense : {false, true}) {
+    SCOPED_TRACE(dense ? "values" : "tokens");
+    ClassifierModel m;
+    m.input = dense ? ClassifierInput::image_rows : ClassifierInput::text;
+    m.encoder = TextEncoder::bytes();
+    m.max_len = 50;
+    m.labels = LabelSet::numbered(3);
+    ClassifierConfig c;
+    if (dense) c.features = 4;
+    else {
+      c.vocab = 256;
+      c.embed = 5;
+    }
+    c.rnn.cell = CellKind::gru;
+    c.rnn.input_size = dense ? 4 : 5;
+    c.rnn.hidden_size = 6;
+    c.rnn.num_layers = 2;
+    c.rnn.bidirectional = true;
+    c.classes = 3;
+    m.net = SequenceClassifier<float>(c);
+    Rng rng(5);
+    init_classifier(m.net, rng);
+    save_classifier_model(Path("cls.safetensors"), m);
+    export_onnx(Path("cls.safetensors"), Path("cls.onnx"));
+    const OnnxGraph g = OnnxGraph::load(Path("cls.onnx"));
+    ClassifierBatch<float> batch;
+    batch.steps = 5;
+    batch.batch = 3;
+    batch.lengths = {5, 1, 3};
+    batch.labels = {0, 1, 2};
+    std::map<std::string, OnnxValue> feeds{{"lengths", OnnxValue::ints({3}, batch.lengths)}};
+    if (dense) {
+      batch.values = Tensor<float>({5, 3, 4});
+      for (auto& v : batch.values.data) v = float(rng.uniform(-1, 1));
+      feeds["values"] = OnnxValue::floats({5, 3, 4}, batch.values.data);
+    } else {
+      for (int64_t k = 0; k < 15; ++k) batch.tokens.push_back((k * 37) % 256);
+      feeds["tokens"] = OnnxValue::ints({5, 3}, batch.tokens);
+    }
+    Tensor<float> logits;
+    classifier_batch<float>(m.net, nullptr, batch, {}, &logits);
+    expect_close(g.run(feeds).at("logits"), logits, "logits");
+  }
+}
+
+TEST_F(OnnxExport, RefusesWhatOnnxCannotExpress) {
+  LanguageModel lm;
+  lm.vocab = Vocab::build("abcdefghij\n", TokenMode::chars, 0, "test");
+  lm.net = SequenceModel<float>(lm_config(CellKind::lstm, [](RnnConfig& c) { c.layer_norm = true; }));
+  save_language_model(Path("ln.safetensors"), lm);
+  EXPECT_RECUR_ERROR(export_onnx(Path("ln.safetensors"), Path("ln.onnx")), "ln.safetensors", "layer norm");
+  EXPECT_FALSE(std::filesystem::exists(Path("ln.onnx")));
+  RnnConfig cfg;
+  cfg.input_size = 2;
+  cfg.hidden_size = 3;
+  RnnParams<float> p(cfg);
+  std::map<std::string, Tensor<float>> tensors;
+  for (const auto& [name, t] : p.named()) tensors[name] = *t;
+  save_safetensors(Path("bare.safetensors"), tensors, cfg.to_metadata());
+  EXPECT_RECUR_ERROR(export_onnx(Path("bare.safetensors"), Path("bare.onnx")), "bare.safetensors", "task");
+  EXPECT_RECUR_ERROR(export_onnx(Path("missing.safetensors"), Path("m.onnx")), "missing.safetensors");
+}
+
+}  // namespace
+}  // namespace recur
