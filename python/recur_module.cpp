@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "commands.h"
+#include "recur/core/layout.h"
 #include "recur/io/safetensors.h"
 #include "recur/layers/rnn.h"
 #include "recur/layers/rnn_stream.h"
@@ -44,16 +45,6 @@ Array to_array(const Tensor<float>& t) {
   Array a(shape);
   std::copy_n(t.ptr(), t.numel(), a.mutable_data());
   return a;
-}
-
-// (A, B, F) <-> (B, A, F)
-Tensor<float> swap01(const Tensor<float>& x) {
-  const int64_t A = x.dim(0), B = x.dim(1), F = x.dim(2);
-  Tensor<float> y({B, A, F});
-  for (int64_t a = 0; a < A; ++a)
-    for (int64_t b = 0; b < B; ++b)
-      std::copy_n(x.ptr() + (a * B + b) * F, F, y.ptr() + (b * A + a) * F);
-  return y;
 }
 
 // One recurrent layer stack with PyTorch's interface; keeps the last forward's cache for backward.
@@ -90,7 +81,7 @@ class Layer {
                                       << (batch_first_ ? "B, T, I" : "T, B, I") << "), got "
                                       << x_in.ndim());
     Tensor<float> x = to_tensor(x_in, "input");
-    if (batch_first_) x = swap01(x);
+    if (batch_first_) x = swap_first_axes(x);
     std::optional<RnnState<float>> init;
     if (!hx.is_none()) {
       init.emplace();
@@ -109,7 +100,7 @@ class Layer {
     rnn_forward(y, fin, cache_, params_, x, lengths, init ? &*init : nullptr,
                 RnnRunOptions{training_, &rng_, precision_});
     has_cache_ = true;
-    if (batch_first_) y = swap01(y);
+    if (batch_first_) y = swap_first_axes(y);
     py::object state = lstm ? py::object(py::make_tuple(to_array(fin.h), to_array(fin.c)))
                             : py::object(to_array(fin.h));
     return py::make_tuple(to_array(y), state);
@@ -122,7 +113,7 @@ class Layer {
     const bool lstm = config().has_cell_state();
     Tensor<float> dy = to_tensor(dy_in, "output gradient");
     RECUR_CHECK(dy.rank() == 3, "output gradient must have 3 dimensions, got " << dy.rank());
-    if (batch_first_) dy = swap01(dy);
+    if (batch_first_) dy = swap_first_axes(dy);
     std::optional<RnnState<float>> dfinal;
     if (!dhx.is_none()) {
       dfinal.emplace();
@@ -139,7 +130,7 @@ class Layer {
     Tensor<float> dx;
     RnnState<float> dinit;
     rnn_backward(dx, dinit, grads_, cache_, params_, dy, dfinal ? &*dfinal : nullptr);
-    if (batch_first_) dx = swap01(dx);
+    if (batch_first_) dx = swap_first_axes(dx);
     py::object dstate = lstm ? py::object(py::make_tuple(to_array(dinit.h), to_array(dinit.c)))
                              : py::object(to_array(dinit.h));
     return py::make_tuple(to_array(dx), dstate);

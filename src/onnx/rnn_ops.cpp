@@ -2,11 +2,14 @@
 // (GRU) where recur (as PyTorch) has i,f,g,o and r,z,n; its peepholes are (i, o, f) against
 // recur's (i, f, o); its bias B is [Wb; Rb]. GRU linear_before_reset = 1 is recur's reset_after, 0
 // its reset_before. direction "reverse" runs the forward layer on each sequence reversed within
-// its length. layout 1 is batch-first. What recur's cells do not have (clip, input_forget, other
-// activations) is refused at load time.
+// its length. layout 1 is batch-first. ONNX's clip (gate pre-activations clamped to [-clip, clip])
+// and input_forget (LSTM: f = 1 - i) are not in recur's cells: a node with either runs the ONNX
+// equations directly (direct_forward, plain loops). Other activations are refused at load time.
 #include <algorithm>
+#include <cmath>
 
 #include "onnx/ops.h"
+#include "recur/core/layout.h"
 #include "recur/layers/rnn.h"
 
 namespace recur::onnx_ops {
@@ -54,6 +57,83 @@ Tensor<float> as_tensor(const OnnxValue& v, const Node& n, const char* what) {
   return t;
 }
 
+// The ONNX equations as written, on recur's parameter layout (gates i,f,g,o / r,z,n, peepholes
+// i,f,o), for what recur's cells lack: clip and input_forget. x (T,B,I) time-major; init (D,B,H)
+// or empty; reverse_only: the single direction runs backwards. Writes y (T,B,D*H) and fin (D,B,H).
+void direct_forward(Tensor<float>& y, RnnState<float>& fin, const RnnParams<float>& p, const Tensor<float>& x,
+                    const std::vector<int64_t>& lengths, const RnnState<float>& init, float clip,
+                    bool input_forget, bool reverse_only) {
+  const RnnConfig& c = p.config;
+  const int64_t T = x.dim(0), B = x.dim(1), I = x.dim(2), H = c.hidden_size, G = c.gates(), D = c.directions();
+  const bool lstm = c.has_cell_state();
+  auto cl = [&](float v) { return clip > 0 ? std::clamp(v, -clip, clip) : v; };
+  auto sig = [](float v) { return 1.0f / (1.0f + std::exp(-v)); };
+  auto act = [&](float v) {
+    return c.cell == CellKind::rnn_relu ? std::max(v, 0.0f) : c.cell == CellKind::rnn_sigmoid ? sig(v) : std::tanh(v);
+  };
+  y = Tensor<float>({T, B, D * H});
+  fin.h = Tensor<float>({D, B, H});
+  fin.c = lstm ? Tensor<float>({D, B, H}) : Tensor<float>();
+  const size_t GH = static_cast<size_t>(G * H), Hs = static_cast<size_t>(H);
+  std::vector<float> gx(GH), gh(GH), h(Hs), cs(Hs), rh(Hs);
+  for (int64_t d = 0; d < D; ++d) {
+    const RnnCellParams<float>& w = p.cells[size_t(d)];
+    const bool back = d == 1 || reverse_only;
+    for (int64_t b = 0; b < B; ++b) {
+      const int64_t len = lengths.empty() ? T : lengths[size_t(b)];
+      for (int64_t j = 0; j < H; ++j) {
+        h[size_t(j)] = init.h.empty() ? 0.0f : init.h[(d * B + b) * H + j];
+        cs[size_t(j)] = !lstm || init.c.empty() ? 0.0f : init.c[(d * B + b) * H + j];
+      }
+      for (int64_t s = 0; s < len; ++s) {
+        const int64_t t = back ? len - 1 - s : s;
+        const float* xt = x.ptr() + (t * B + b) * I;
+        for (int64_t r = 0; r < G * H; ++r) {  // x W_ih^T + b_ih and h W_hh^T + b_hh, per gate row
+          float ax = w.b_ih[r], ah = w.b_hh[r];
+          for (int64_t k = 0; k < I; ++k) ax += w.w_ih[r * I + k] * xt[k];
+          for (int64_t k = 0; k < H; ++k) ah += w.w_hh[r * H + k] * h[size_t(k)];
+          gx[size_t(r)] = ax;
+          gh[size_t(r)] = ah;
+        }
+        if (lstm) {
+          for (int64_t j = 0; j < H; ++j) {
+            const float pi = c.peephole ? w.w_peep[j] : 0, pf = c.peephole ? w.w_peep[H + j] : 0;
+            const float po = c.peephole ? w.w_peep[2 * H + j] : 0, cp = cs[size_t(j)];
+            const float i = sig(cl(gx[size_t(j)] + gh[size_t(j)] + pi * cp));
+            const float f = input_forget ? 1 - i : sig(cl(gx[size_t(H + j)] + gh[size_t(H + j)] + pf * cp));
+            const float g = std::tanh(cl(gx[size_t(2 * H + j)] + gh[size_t(2 * H + j)]));
+            const float cn = f * cp + i * g;
+            const float o = sig(cl(gx[size_t(3 * H + j)] + gh[size_t(3 * H + j)] + po * cn));
+            cs[size_t(j)] = cn;
+            h[size_t(j)] = o * std::tanh(cn);
+          }
+        } else if (c.cell == CellKind::gru) {
+          if (c.gru == GruConvention::reset_before) {  // W_hn (r * h): the n rows again on r * h
+            for (int64_t j = 0; j < H; ++j) rh[size_t(j)] = sig(cl(gx[size_t(j)] + gh[size_t(j)])) * h[size_t(j)];
+            for (int64_t j = 0; j < H; ++j) {
+              float a = w.b_hh[2 * H + j];
+              for (int64_t k = 0; k < H; ++k) a += w.w_hh[(2 * H + j) * H + k] * rh[size_t(k)];
+              gh[size_t(2 * H + j)] = a;
+            }
+          }
+          for (int64_t j = 0; j < H; ++j) {
+            const float r = sig(cl(gx[size_t(j)] + gh[size_t(j)]));
+            const float z = sig(cl(gx[size_t(H + j)] + gh[size_t(H + j)]));
+            const float hn = c.gru == GruConvention::reset_after ? r * gh[size_t(2 * H + j)] : gh[size_t(2 * H + j)];
+            const float nn = std::tanh(cl(gx[size_t(2 * H + j)] + hn));
+            h[size_t(j)] = (1 - z) * nn + z * h[size_t(j)];
+          }
+        } else {
+          for (int64_t j = 0; j < H; ++j) h[size_t(j)] = act(cl(gx[size_t(j)] + gh[size_t(j)]));
+        }
+        std::copy(h.begin(), h.end(), y.ptr() + (t * B + b) * D * H + d * H);
+      }
+      std::copy(h.begin(), h.end(), fin.h.ptr() + (d * B + b) * H);
+      if (lstm) std::copy(cs.begin(), cs.end(), fin.c.ptr() + (d * B + b) * H);
+    }
+  }
+}
+
 std::vector<OnnxValue> run_recurrent(const Node& n, const Inputs& in) {
   const Spec s = spec_of(n);
   const bool lstm = s.cell == CellKind::lstm;
@@ -64,13 +144,7 @@ std::vector<OnnxValue> run_recurrent(const Node& n, const Inputs& in) {
 
   Tensor<float> x = as_tensor(need(n, in, 0), n, "X");
   RECUR_CHECK(x.rank() == 3, n.op << " input X must have rank 3, got " << x.shape_string());
-  if (batch_first) {  // (B,T,I) -> (T,B,I)
-    Tensor<float> t({x.dim(1), x.dim(0), x.dim(2)});
-    for (int64_t b = 0; b < x.dim(0); ++b)
-      for (int64_t k = 0; k < x.dim(1); ++k)
-        std::copy_n(x.ptr() + (b * x.dim(1) + k) * x.dim(2), x.dim(2), t.ptr() + (k * x.dim(0) + b) * x.dim(2));
-    x = std::move(t);
-  }
+  if (batch_first) x = swap_first_axes(x);  // (B,T,I) -> (T,B,I)
   const int64_t T = x.dim(0), B = x.dim(1), I = x.dim(2);
   const Tensor<float> W = as_tensor(need(n, in, 1), n, "W"), R = as_tensor(need(n, in, 2), n, "R");
   RECUR_CHECK(W.shape == Shape({D, G * H, I}), n.op << " W has shape " << W.shape_string() << ", expected "
@@ -121,10 +195,7 @@ std::vector<OnnxValue> run_recurrent(const Node& n, const Inputs& in) {
     if (batch_first) {
       RECUR_CHECK(t.shape == Shape({B, D, H}), n.op << " " << what << " has shape " << t.shape_string()
                                                     << ", expected " << shape_str({B, D, H}));
-      Tensor<float> u({D, B, H});
-      for (int64_t b = 0; b < B; ++b)
-        for (int64_t d = 0; d < D; ++d) std::copy_n(t.ptr() + (b * D + d) * H, H, u.ptr() + (d * B + b) * H);
-      return u;
+      return swap_first_axes(t);
     }
     RECUR_CHECK(t.shape == Shape({D, B, H}), n.op << " " << what << " has shape " << t.shape_string()
                                                   << ", expected " << shape_str({D, B, H}));
@@ -136,12 +207,18 @@ std::vector<OnnxValue> run_recurrent(const Node& n, const Inputs& in) {
     if (init.h.empty()) init.h = Tensor<float>({D, B, H});
     if (lstm && init.c.empty()) init.c = Tensor<float>({D, B, H});
   }
-  if (reverse) x = reverse_within_lengths(x, lengths);
   Tensor<float> y;
   RnnState<float> fin;
-  RnnCache<float> cache;
-  rnn_forward(y, fin, cache, p, x, lengths, has_init ? &init : nullptr);
-  if (reverse) y = reverse_within_lengths(y, lengths);
+  const float clip = n.attr_f("clip", 0.0f);
+  const bool input_forget = n.attr_i("input_forget", 0) != 0;
+  if (clip > 0 || input_forget) {
+    direct_forward(y, fin, p, x, lengths, init, clip, input_forget, reverse);
+  } else {
+    if (reverse) x = reverse_within_lengths(x, lengths);
+    RnnCache<float> cache;
+    rnn_forward(y, fin, cache, p, x, lengths, has_init ? &init : nullptr);
+    if (reverse) y = reverse_within_lengths(y, lengths);
+  }
 
   // Y (T,D,B,H) or (B,T,D,H); Y_h, Y_c (D,B,H) or (B,D,H).
   OnnxValue Y = OnnxValue::floats(batch_first ? Shape{B, T, D, H} : Shape{T, D, B, H},
@@ -154,11 +231,8 @@ std::vector<OnnxValue> run_recurrent(const Node& n, const Inputs& in) {
         std::copy_n(src, H, Y.f.begin() + dst);
       }
   auto state_out = [&](const Tensor<float>& s) {
-    OnnxValue v = OnnxValue::floats(batch_first ? Shape{B, D, H} : Shape{D, B, H}, std::vector<float>(size_t(D * B * H)));
-    for (int64_t d = 0; d < D; ++d)
-      for (int64_t b = 0; b < B; ++b)
-        std::copy_n(s.ptr() + (d * B + b) * H, H, v.f.begin() + (batch_first ? (b * D + d) * H : (d * B + b) * H));
-    return v;
+    const Tensor<float> t = batch_first ? swap_first_axes(s) : s;
+    return OnnxValue::floats(t.shape, t.data);
   };
   std::vector<OnnxValue> out{Y, state_out(fin.h)};
   if (lstm) out.push_back(state_out(fin.c));
@@ -173,10 +247,9 @@ void check_rnn_attributes(const Node& n) {
   const std::string direction = n.attr_s("direction", "forward");
   RECUR_CHECK(direction == "forward" || direction == "reverse" || direction == "bidirectional",
               where << ": direction '" << direction << "'");
-  RECUR_CHECK(!n.has("clip"), where << ": the attribute clip (clipping the gates' inputs) is not supported: "
-                                       "recur's cells do not clip");
-  RECUR_CHECK(n.attr_i("input_forget", 0) == 0,
-              where << ": input_forget = 1 (coupled input and forget gates) is not supported");
+  RECUR_CHECK(!n.has("clip") || n.attr_f("clip", 0) > 0,
+              where << ": clip must be positive, got " << n.attr_f("clip", 0));
+  RECUR_CHECK(n.attr_i("input_forget", 0) == 0 || n.op == "LSTM", where << ": input_forget is an LSTM attribute");
   const int64_t layout = n.attr_i("layout", 0);
   RECUR_CHECK(layout == 0 || layout == 1, where << ": layout " << layout << " (expected 0 or 1)");
   std::vector<std::string> acts;

@@ -1,7 +1,8 @@
 // ONNX import (recur/io/onnx.h): every fixture of tests/fixtures/onnx (made by
 // make_onnx_fixtures.py: models exported by torch.onnx with PyTorch's outputs, and single-op
 // graphs with the numpy reference of the ONNX spec for sequence_lens, reverse, bidirectional,
-// peepholes, layout 1 and both GRU reset conventions) runs to the expected outputs within float32
+// peepholes, layout 1, both GRU reset conventions, clip and input_forget, and the RNN op's
+// activations) runs to the expected outputs within float32
 // tolerance; bad files and inputs are clear errors naming the file, the node or the input.
 #include <gtest/gtest.h>
 
@@ -101,9 +102,16 @@ TEST_F(OnnxBadInput, UnsupportedOpsAndAttributesNameTheNode) {
     auto* a = m.mutable_graph()->mutable_node(0)->add_attribute();
     a->set_name("clip");
     a->set_type(onnx::AttributeProto::FLOAT);
-    a->set_f(3.0f);
+    a->set_f(-3.0f);
   });
-  EXPECT_RECUR_ERROR(OnnxGraph::load(clip), "(LSTM)", "clip");
+  EXPECT_RECUR_ERROR(OnnxGraph::load(clip), "(LSTM)", "clip must be positive");
+  const std::string forget = edited("onnx_gru_clip_lbr1", [](onnx::ModelProto& m) {
+    auto* a = m.mutable_graph()->mutable_node(0)->add_attribute();
+    a->set_name("input_forget");
+    a->set_type(onnx::AttributeProto::INT);
+    a->set_i(1);
+  });
+  EXPECT_RECUR_ERROR(OnnxGraph::load(forget), "(GRU)", "input_forget is an LSTM attribute");
   const std::string acts = edited("onnx_lstm_layout1", [](onnx::ModelProto& m) {
     auto* a = m.mutable_graph()->mutable_node(0)->add_attribute();
     a->set_name("activations");

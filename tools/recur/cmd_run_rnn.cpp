@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "commands.h"
+#include "recur/core/layout.h"
 #include "recur/io/npy.h"
 #include "recur/io/safetensors.h"
 #include "recur/layers/rnn.h"
@@ -15,16 +16,6 @@ struct RunRnnArgs {
   std::string gru_convention = "reset_after";
   bool batch_first = false;
 };
-
-// (A, B, F) <-> (B, A, F): batch-first <-> time-major.
-Tensor<float> swap01(const Tensor<float>& x) {
-  const int64_t A = x.dim(0), B = x.dim(1), F = x.dim(2);
-  Tensor<float> y({B, A, F});
-  for (int64_t a = 0; a < A; ++a)
-    for (int64_t b = 0; b < B; ++b)
-      std::copy_n(x.ptr() + (a * B + b) * F, F, y.ptr() + (b * A + a) * F);
-  return y;
-}
 
 Tensor<float> load_array(const std::string& path, const char* what, int rank) {
   Tensor<float> t = load_npy<float>(path);
@@ -48,7 +39,7 @@ void run(const RunRnnArgs& a) {
   const RnnConfig& cfg = params.config;
 
   Tensor<float> x = load_array(a.input, "input", 3);
-  if (a.batch_first) x = swap01(x);
+  if (a.batch_first) x = swap_first_axes(x);
   const int64_t B = x.dim(1);
   RECUR_CHECK(x.dim(2) == cfg.input_size, a.input << ": input has " << x.dim(2)
                                                   << " features but " << a.weights
@@ -87,22 +78,22 @@ void run(const RunRnnArgs& a) {
   std::map<std::string, Tensor<float>> grad_out;
   if (!a.grad_output.empty()) {
     Tensor<float> g = load_array(a.grad_output, "grad-output", 3);
-    if (a.batch_first) g = swap01(g);
+    if (a.batch_first) g = swap_first_axes(g);
     RECUR_CHECK(g.shape == y.shape, a.grad_output << ": gradient has shape "
-                                                  << (a.batch_first ? swap01(g) : g).shape_string()
+                                                  << (a.batch_first ? swap_first_axes(g) : g).shape_string()
                                                   << ", expected the output's shape "
-                                                  << (a.batch_first ? swap01(y) : y).shape_string());
+                                                  << (a.batch_first ? swap_first_axes(y) : y).shape_string());
     RnnParams<float> grads(cfg);
     Tensor<float> dx;
     RnnState<float> dinit;
     rnn_backward(dx, dinit, grads, cache, params, g, nullptr);
     for (const auto& [name, t] : grads.named()) grad_out[name] = *t;
-    grad_out["input"] = a.batch_first ? swap01(dx) : dx;
+    grad_out["input"] = a.batch_first ? swap_first_axes(dx) : dx;
     grad_out["h0"] = dinit.h;
     if (cell == CellKind::lstm) grad_out["c0"] = dinit.c;
   }
   // Everything is computed before anything is written: an error leaves no partial results.
-  save_npy(a.output, a.batch_first ? swap01(y) : y);
+  save_npy(a.output, a.batch_first ? swap_first_axes(y) : y);
   if (!a.hn.empty()) save_npy(a.hn, fin.h);
   if (!a.cn.empty()) save_npy(a.cn, fin.c);
   if (!a.grads.empty()) save_safetensors(a.grads, grad_out);
