@@ -14,6 +14,7 @@
 #include "recur/io/safetensors.h"
 #include "recur/models/classifier_model.h"
 #include "recur/models/language_model.h"
+#include "recur/models/seq2seq_model.h"
 #include "recur/models/tagger_model.h"
 
 namespace recur {
@@ -32,11 +33,11 @@ class Builder {
     t->set_raw_data(std::string(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(float)));
     return name;
   }
-  std::string ints(const std::string& name, const std::vector<int64_t>& v) {
+  std::string ints(const std::string& name, const std::vector<int64_t>& v, bool scalar = false) {
     onnx::TensorProto* t = g_->add_initializer();
     t->set_name(name);
     t->set_data_type(onnx::TensorProto::INT64);
-    t->add_dims(int64_t(v.size()));
+    if (!scalar) t->add_dims(int64_t(v.size()));
     t->set_raw_data(std::string(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(int64_t)));
     return name;
   }
@@ -225,12 +226,19 @@ std::string concat(Builder& b, const std::vector<std::string>& parts) {
   return b.node("Concat", parts, 1, [](onnx::NodeProto& n) { attr_i(n, "axis", 0); })[0];
 }
 
-}  // namespace
+std::string concat_axis(Builder& b, const std::vector<std::string>& parts, int64_t axis) {
+  return b.node("Concat", parts, 1, [axis](onnx::NodeProto& n) { attr_i(n, "axis", axis); })[0];
+}
 
-void export_onnx(const std::string& model_path, const std::string& out_path) {
-  const Safetensors<float> st = load_safetensors<float>(model_path);
-  auto task_it = st.metadata.find("task");
-  const std::string task = task_it == st.metadata.end() ? "" : task_it->second;
+// x (..., F) W^T + b through Gemm for 2-D x: W (O,F).
+std::string gemm_t(Builder& b, const std::string& x, const Tensor<float>& w, const Tensor<float>& bias,
+                   const std::string& name) {
+  std::vector<std::string> in{x, b.floats(name + ".weight", w.shape, w.data)};
+  if (!bias.empty()) in.push_back(b.floats(name + ".bias", bias.shape, bias.data));
+  return b.node("Gemm", in, 1, [](onnx::NodeProto& n) { attr_i(n, "transB", 1); })[0];
+}
+
+onnx::ModelProto new_model(const std::string& name) {
   onnx::ModelProto model;
   model.set_ir_version(onnx::IR_VERSION);
   model.set_producer_name("recur");
@@ -238,8 +246,181 @@ void export_onnx(const std::string& model_path, const std::string& out_path) {
   auto* opset = model.add_opset_import();
   opset->set_domain("");
   opset->set_version(14);
+  model.mutable_graph()->set_name(name);
+  return model;
+}
+
+void check_and_write(const onnx::ModelProto& model, const std::string& path, const std::string& source) {
+  try {
+    onnx::checker::check_model(model);
+  } catch (const std::exception& e) {
+    RECUR_FAIL("the ONNX graph made from " << source << " fails ONNX's checker: " << e.what());
+  }
+  std::string bytes;
+  RECUR_CHECK(model.SerializeToString(&bytes), "could not serialise the ONNX model of " << source);
+  write_file_atomic(path, bytes);
+}
+
+// A seq2seq model as two graphs, as Marian and other toolkits export them (docs/embedding.md):
+//   encoder: source (S,B), source_lengths (B) -> memory (S,B,De), keys (S,B,A), mask (S,B)
+//            (0 within a source, -1e9 past it), h0 (and c0) (Ld,B,Hd), feed (B,F) [a fixed context
+//            fed as input, or input feeding's o_0 = 0]
+//   decoder: token (B), h, (c), feed [as above], memory, keys, mask [attention]
+//            -> logits (B,Vt), h_next, (c_next), feed_next [as above]
+// One decoder call is one step: feed token 0 (BOS) and the encoder's state first, then each next
+// token with the previous step's h_next / c_next / feed_next.
+void export_seq2seq(const std::string& model_path, const std::string& encoder_path,
+                    const std::string& decoder_path) {
+  const Seq2SeqModel sm = load_seq2seq_model(model_path);
+  const Seq2Seq<float>& m = sm.net;
+  const Seq2SeqConfig& c = m.config;
+  check_exportable(c.encoder, model_path);
+  check_exportable(c.decoder, model_path);
+  const int64_t He = c.encoder.hidden_size, D = c.encoder.directions(), De = c.encoder_width();
+  const int64_t Hd = c.decoder.hidden_size, Ld = c.decoder.num_layers, F = c.feed_width();
+  const bool lstm = c.decoder.has_cell_state();
+  const std::string sDe = std::to_string(De), sHd = std::to_string(Hd), sLd = std::to_string(Ld);
+  const std::string sA = std::to_string(c.attention() ? c.key_width() : De), sF = std::to_string(F);
+
+  // ---- The encoder ----
+  onnx::ModelProto enc = new_model("recur_seq2seq_encoder");
+  {
+    Builder b(enc.mutable_graph());
+    b.input("source", onnx::TensorProto::INT64, {"S", "B"});
+    b.input("source_lengths", onnx::TensorProto::INT64, {"B"});
+    const std::string lengths = b.node("Cast", {"source_lengths"}, 1, [](onnx::NodeProto& n) {
+      attr_i(n, "to", onnx::TensorProto::INT32);
+    })[0];
+    const std::string x = b.node("Gather", {b.floats("encoder.embedding.weight", m.source_embedding.shape,
+                                                     m.source_embedding.data), "source"}, 1)[0];
+    const StackOut s = recurrent_stack(b, m.encoder, "encoder.rnn.", x, "", "", lengths);
+    b.as_output(s.y, "memory", {"S", "B", sDe});
+    // h_N: the top layer's final states (D,B,He) -> (B,D,He) -> (B,De)
+    const std::string t = b.node("Transpose", {s.yh.back()}, 1, [](onnx::NodeProto& n) { attr_ints(n, "perm", {1, 0, 2}); })[0];
+    const std::string summary = b.node("Reshape", {t, b.ints("summary.shape", {0, De})}, 1)[0];
+    std::string keys = s.y;
+    if (!m.w_key.empty()) {
+      std::vector<float> wt(size_t(m.w_key.numel()));
+      const int64_t A = m.w_key.dim(0);
+      for (int64_t a = 0; a < A; ++a)
+        for (int64_t f = 0; f < De; ++f) wt[size_t(f * A + a)] = m.w_key[a * De + f];
+      keys = b.node("MatMul", {s.y, b.floats("attention.key.weight_t", {De, A}, wt)}, 1)[0];
+    }
+    b.as_output(keys, "keys", {"S", "B", sA});
+    // mask (S,B): (position < length ? 0 : -1e9)
+    const std::string shape = b.node("Shape", {"source"}, 1)[0];
+    const std::string S = b.node("Gather", {shape, b.ints("zero", {0}, true)}, 1)[0];
+    const std::string B = b.node("Gather", {shape, b.ints("one", {1}, true)}, 1)[0];
+    const std::string pos = b.node("Range", {b.ints("range.start", {0}, true), S, b.ints("range.step", {1}, true)}, 1)[0];
+    const std::string col = b.node("Unsqueeze", {pos, b.ints("axis1", {1})}, 1)[0];
+    const std::string inside = b.node("Less", {col, "source_lengths"}, 1)[0];
+    const std::string f = b.node("Cast", {inside}, 1, [](onnx::NodeProto& n) { attr_i(n, "to", onnx::TensorProto::FLOAT); })[0];
+    const std::string off = b.node("Sub", {f, b.floats("one_f", {}, {1.0f})}, 1)[0];
+    b.as_output(b.node("Mul", {off, b.floats("big", {}, {1e9f})}, 1)[0], "mask", {"S", "B"});
+    // Zeros of (n, B, k) and (B, k) for states and feeds that start empty.
+    const std::string B1 = b.node("Unsqueeze", {B, b.ints("axis0", {0})}, 1)[0];
+    auto zeros = [&](std::vector<std::string> dims_before_after) {
+      return b.node("ConstantOfShape", {concat_axis(b, dims_before_after, 0)}, 1)[0];
+    };
+    std::string start;  // (B,Hd): what every decoder layer starts from, or "" for zeros
+    if (c.has_bridge()) start = b.node("Tanh", {gemm_t(b, summary, m.w_bridge, m.b_bridge, "bridge")}, 1)[0];
+    else if (c.context == ContextKind::last) start = summary;
+    if (!start.empty() && c.uses_init()) {
+      const std::string one = b.node("Unsqueeze", {start, b.ints("axis0b", {0})}, 1)[0];
+      b.as_output(concat_axis(b, std::vector<std::string>(size_t(Ld), one), 0), "h0", {sLd, "B", sHd});
+    } else {
+      b.as_output(zeros({b.ints("Ld", {Ld}), B1, b.ints("Hd", {Hd})}), "h0", {sLd, "B", sHd});
+    }
+    if (lstm) b.as_output(zeros({b.ints("Ld_c", {Ld}), B1, b.ints("Hd_c", {Hd})}), "c0", {sLd, "B", sHd});
+    if (F > 0 && c.context != ContextKind::bahdanau) {  // bahdanau's feed is its context, made per step
+      if (c.input_feeding()) b.as_output(zeros({B1, b.ints("Hd_f", {Hd})}), "feed", {"B", sF});
+      else b.as_output(start, "feed", {"B", sF});
+    }
+  }
+
+  // ---- One decoder step ----
+  onnx::ModelProto dec = new_model("recur_seq2seq_decoder_step");
+  {
+    Builder b(dec.mutable_graph());
+    b.input("token", onnx::TensorProto::INT64, {"B"});
+    b.input("h", onnx::TensorProto::FLOAT, {sLd, "B", sHd});
+    if (lstm) b.input("c", onnx::TensorProto::FLOAT, {sLd, "B", sHd});
+    if (F > 0 && c.context != ContextKind::bahdanau) b.input("feed", onnx::TensorProto::FLOAT, {"B", sF});
+    if (c.attention()) {
+      b.input("memory", onnx::TensorProto::FLOAT, {"S", "B", sDe});
+      b.input("keys", onnx::TensorProto::FLOAT, {"S", "B", sA});
+      b.input("mask", onnx::TensorProto::FLOAT, {"S", "B"});
+    }
+    // Attention for query q (B,Q): scores (S,B) over the keys, softmax over S within the source,
+    // context (B,De) = sum_i a_i memory_i.
+    auto attend = [&](const std::string& q) {
+      std::string scores;
+      if (c.context == ContextKind::bahdanau) {
+        const int64_t A = m.w_query.dim(0);
+        std::vector<float> wq(size_t(m.w_query.numel()));
+        for (int64_t a = 0; a < A; ++a)
+          for (int64_t f = 0; f < Hd; ++f) wq[size_t(f * A + a)] = m.w_query[a * Hd + f];
+        const std::string qp = b.node("MatMul", {q, b.floats("attention.query.weight_t", {Hd, A}, wq)}, 1)[0];
+        const std::string u = b.node("Tanh", {b.node("Add", {"keys", qp}, 1)[0]}, 1)[0];
+        const std::string e = b.node("MatMul", {u, b.floats("attention.v", {A, 1}, m.v_attention.data)}, 1)[0];
+        scores = b.node("Squeeze", {e, b.ints("axis2", {2})}, 1)[0];
+      } else {
+        const std::string prod = b.node("Mul", {"keys", q}, 1)[0];
+        scores = b.node("ReduceSum", {prod, b.ints("axis2r", {2})}, 1, [](onnx::NodeProto& n) { attr_i(n, "keepdims", 0); })[0];
+      }
+      const std::string masked = b.node("Add", {scores, "mask"}, 1)[0];
+      const std::string alpha = b.node("Softmax", {masked}, 1, [](onnx::NodeProto& n) { attr_i(n, "axis", 0); })[0];
+      const std::string a3 = b.node("Unsqueeze", {alpha, b.ints("axis2u", {2})}, 1)[0];
+      const std::string weighted = b.node("Mul", {a3, "memory"}, 1)[0];
+      return b.node("ReduceSum", {weighted, b.ints("axis0r", {0})}, 1, [](onnx::NodeProto& n) { attr_i(n, "keepdims", 0); })[0];
+    };
+    std::string feed = F > 0 && c.context != ContextKind::bahdanau ? "feed" : "";
+    if (c.context == ContextKind::bahdanau) {
+      const std::string top = b.node("Gather", {"h", b.ints("top", {Ld - 1}, true)}, 1)[0];
+      feed = attend(top);
+    }
+    const std::string e = b.node("Gather", {b.floats("decoder.embedding.weight", m.target_embedding.shape,
+                                                     m.target_embedding.data), "token"}, 1)[0];
+    const std::string xin = feed.empty() ? e : concat_axis(b, {e, feed}, 1);
+    const std::string x = b.node("Unsqueeze", {xin, b.ints("axis0", {0})}, 1)[0];
+    const StackOut s = recurrent_stack(b, m.decoder, "decoder.rnn.", x, "h", lstm ? "c" : "", "");
+    const std::string st = b.node("Squeeze", {s.y, b.ints("axis0s", {0})}, 1)[0];
+    std::string o = st;
+    if (c.attention()) {
+      const std::string ctx = c.context == ContextKind::bahdanau ? feed : attend(st);
+      o = b.node("Tanh", {gemm_t(b, concat_axis(b, {st, ctx}, 1), m.w_combine, m.b_combine, "attention.combine")}, 1)[0];
+    }
+    b.as_output(gemm_t(b, o, m.w_out, m.b_out, "decoder.out"), "logits", {"B", std::to_string(c.target_vocab)});
+    b.as_output(concat(b, s.yh), "h_next", {sLd, "B", sHd});
+    if (lstm) b.as_output(concat(b, s.yc), "c_next", {sLd, "B", sHd});
+    if (F > 0 && c.context != ContextKind::bahdanau)
+      b.as_output(c.input_feeding() ? o : std::string("feed"), "feed_next", {"B", sF});
+  }
+  check_and_write(enc, encoder_path, model_path);
+  check_and_write(dec, decoder_path, model_path);
+}
+
+}  // namespace
+
+std::vector<std::string> export_onnx_paths(const std::string& model_path, const std::string& out_path) {
+  const Safetensors<float> st = load_safetensors<float>(model_path);
+  auto it = st.metadata.find("task");
+  if (it == st.metadata.end() || it->second != "seq2seq") return {out_path};
+  std::string stem = out_path;
+  if (stem.size() > 5 && stem.substr(stem.size() - 5) == ".onnx") stem.resize(stem.size() - 5);
+  return {stem + ".encoder.onnx", stem + ".decoder.onnx"};
+}
+
+void export_onnx(const std::string& model_path, const std::string& out_path) {
+  const Safetensors<float> st = load_safetensors<float>(model_path);
+  auto task_it = st.metadata.find("task");
+  const std::string task = task_it == st.metadata.end() ? "" : task_it->second;
+  if (task == "seq2seq") {
+    const auto paths = export_onnx_paths(model_path, out_path);
+    return export_seq2seq(model_path, paths[0], paths[1]);
+  }
+  onnx::ModelProto model = new_model("recur_" + (task.empty() ? std::string("model") : task));
   onnx::GraphProto* g = model.mutable_graph();
-  g->set_name("recur_" + (task.empty() ? std::string("model") : task));
   Builder b(g);
   auto note = [&](const std::string& k, const std::string& v) {
     auto* p = model.add_metadata_props();
@@ -300,18 +481,11 @@ void export_onnx(const std::string& model_path, const std::string& out_path) {
     b.as_output(linear(b, feats, cm.net.w_out, cm.net.b_out, "classifier"), "logits",
                 {"B", std::to_string(cc.classes)});
   } else {
-    RECUR_FAIL(model_path << ": ONNX export covers recur's language models (task lm), taggers (tag) and "
-                             "last-state classifiers (classify); this file's task is '"
+    RECUR_FAIL(model_path << ": ONNX export covers recur's language models (task lm), taggers (tag), "
+                             "last-state classifiers (classify) and seq2seq models; this file's task is '"
                           << task << "'");
   }
-  try {
-    onnx::checker::check_model(model);
-  } catch (const std::exception& e) {
-    RECUR_FAIL("the ONNX graph made from " << model_path << " fails ONNX's checker: " << e.what());
-  }
-  std::string bytes;
-  RECUR_CHECK(model.SerializeToString(&bytes), "could not serialise the ONNX model of " << model_path);
-  write_file_atomic(out_path, bytes);
+  check_and_write(model, out_path, model_path);
 }
 
 }  // namespace recur

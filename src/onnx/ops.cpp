@@ -523,6 +523,67 @@ std::vector<OnnxValue> op_scatter_elements(const Node& n, const Inputs& in) {
   return {r};
 }
 
+std::vector<OnnxValue> op_range(const Node& n, const Inputs& in) {
+  const OnnxValue& start = need(n, in, 0);
+  if (start.type == Type::i64) {
+    const int64_t s = as_ints(start).at(0), l = as_ints(need(n, in, 1)).at(0), d = as_ints(need(n, in, 2)).at(0);
+    RECUR_CHECK(d != 0, "Range with delta 0");
+    std::vector<int64_t> v;
+    for (int64_t x = s; d > 0 ? x < l : x > l; x += d) v.push_back(x);
+    return {OnnxValue::ints({int64_t(v.size())}, v)};
+  }
+  const float s = start.f.at(0), l = need(n, in, 1).f.at(0), d = need(n, in, 2).f.at(0);
+  RECUR_CHECK(d != 0, "Range with delta 0");
+  std::vector<float> v;
+  for (int64_t k = 0; d > 0 ? s + float(k) * d < l : s + float(k) * d > l; ++k) v.push_back(s + float(k) * d);
+  return {OnnxValue::floats({int64_t(v.size())}, v)};
+}
+
+// Comparisons give int64 0/1 (recur holds booleans as int64).
+template <class Cmp>
+std::vector<OnnxValue> compare(const Node& n, const Inputs& in, Cmp cmp) {
+  const OnnxValue& a = need(n, in, 0);
+  const OnnxValue& b = need(n, in, 1);
+  RECUR_CHECK(a.type == b.type, "operands " << a.describe() << " and " << b.describe() << " differ in type");
+  const Shape shape = broadcast(a.shape, b.shape);
+  const Broadcaster ia(a.shape, shape), ib(b.shape, shape);
+  std::vector<int64_t> r(size_t(count(shape)));
+  for (int64_t k = 0; k < int64_t(r.size()); ++k)
+    r[size_t(k)] = a.type == Type::f32 ? cmp(a.f[size_t(ia(k))], b.f[size_t(ib(k))])
+                                       : cmp(a.i[size_t(ia(k))], b.i[size_t(ib(k))]);
+  return {OnnxValue::ints(shape, r)};
+}
+std::vector<OnnxValue> op_less(const Node& n, const Inputs& in) { return compare(n, in, [](auto a, auto b) { return a < b; }); }
+
+// Sum over axes (an input from opset 13; all axes when none are given), keepdims as asked.
+std::vector<OnnxValue> op_reduce_sum(const Node& n, const Inputs& in) {
+  const OnnxValue& x = need(n, in, 0);
+  RECUR_CHECK(x.type == Type::f32, "ReduceSum takes float32, got " << x.describe());
+  const int64_t rank = int64_t(x.shape.size());
+  std::vector<int64_t> axes = in.size() > 1 && in[1] ? as_ints(*in[1]) : n.has("axes") ? n.attrs.at("axes").ints : std::vector<int64_t>();
+  if (axes.empty() && n.attr_i("noop_with_empty_axes", 0) == 0)
+    for (int64_t d = 0; d < rank; ++d) axes.push_back(d);
+  std::vector<bool> reduced(size_t(rank), false);
+  for (int64_t a : axes) reduced[size_t(axis_of(a, rank, n))] = true;
+  Shape kept = x.shape, out_shape;
+  for (int64_t d = 0; d < rank; ++d) {
+    if (reduced[size_t(d)]) kept[size_t(d)] = 1;
+    if (!reduced[size_t(d)] || n.attr_i("keepdims", 1)) out_shape.push_back(kept[size_t(d)]);
+  }
+  OnnxValue r = OnnxValue::floats(out_shape, std::vector<float>(size_t(count(kept)), 0.0f));
+  const std::vector<int64_t> xs = strides(x.shape), ks = strides(kept);
+  for (int64_t k = 0; k < x.numel(); ++k) {
+    int64_t rest = k, idx = 0;
+    for (int64_t d = 0; d < rank; ++d) {
+      const int64_t c = rest / xs[size_t(d)];
+      rest %= xs[size_t(d)];
+      if (!reduced[size_t(d)]) idx += c * ks[size_t(d)];
+    }
+    r.f[size_t(idx)] += x.f[size_t(k)];
+  }
+  return {r};
+}
+
 struct Entry {
   const char* op;
   Kernel kernel;
@@ -544,6 +605,8 @@ const Entry kKernels[] = {
     {"LSTM", lstm},            {"GRU", gru},
     {"RNN", rnn},              {"Expand", op_expand},
     {"TopK", op_top_k},        {"ScatterElements", op_scatter_elements},
+    {"Range", op_range},       {"Less", op_less},
+    {"ReduceSum", op_reduce_sum},
 };
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include "recur/io/safetensors.h"
 #include "recur/models/classifier_model.h"
 #include "recur/models/language_model.h"
+#include "recur/models/seq2seq_model.h"
 #include "recur/models/tagger_model.h"
 #include "scratch_dir.h"
 
@@ -148,6 +149,82 @@ TEST_F(OnnxExport, LastStateClassifierOnTokensAndOnValues) {
     Tensor<float> logits;
     classifier_batch<float>(m.net, nullptr, batch, {}, &logits);
     expect_close(g.run(feeds).at("logits"), logits, "logits");
+  }
+}
+
+// Seq2seq: the encoder graph once, then the decoder-step graph fed the teacher-forced inputs step
+// by step, against seq2seq_batch's logits for every context and use.
+TEST_F(OnnxExport, Seq2SeqEncoderAndDecoderStepGraphs) {
+  struct Case {
+    ContextKind context;
+    ContextUse use;
+    CellKind cell;
+  };
+  for (const Case& k : {Case{ContextKind::last, ContextUse::init, CellKind::lstm},
+                        Case{ContextKind::last, ContextUse::input, CellKind::gru},
+                        Case{ContextKind::bridge, ContextUse::both, CellKind::lstm},
+                        Case{ContextKind::bahdanau, ContextUse::both, CellKind::lstm},
+                        Case{ContextKind::bahdanau, ContextUse::input, CellKind::gru},
+                        Case{ContextKind::dot, ContextUse::both, CellKind::gru},
+                        Case{ContextKind::general, ContextUse::input, CellKind::lstm}}) {
+    SCOPED_TRACE(std::string(context_kind_name(k.context)) + "/" + context_use_name(k.use) + "/" + cell_name(k.cell));
+    Seq2SeqModel sm;
+    std::vector<std::string> src = {"a", "b", "c", "d", "e"}, tgt = {"x", "y", "z", "w"};
+    sm.source = TokenIndex::build({&src}, 100, 1, "test");
+    sm.target = TokenIndex::build({&tgt}, 100, 1, "test");
+    Seq2SeqConfig c;
+    c.source_vocab = sm.source.size();
+    c.target_vocab = 2 + sm.target.size();
+    c.source_embed = 5;
+    c.target_embed = 4;
+    c.encoder.cell = k.cell;
+    c.encoder.hidden_size = 4;
+    c.encoder.bidirectional = true;
+    c.encoder.num_layers = 2;
+    c.encoder.input_size = 5;
+    c.decoder.cell = k.cell;
+    c.decoder.hidden_size = 8;
+    c.decoder.num_layers = 2;
+    c.context = k.context;
+    c.use = k.use;
+    c.attention_size = 6;
+    c.decoder.input_size = c.target_embed + c.feed_width();
+    sm.net = Seq2Seq<float>(c);
+    Rng rng(6);
+    init_seq2seq(sm.net, rng);
+    save_seq2seq_model(Path("s2s.safetensors"), sm);
+    export_onnx(Path("s2s.safetensors"), Path("s2s.onnx"));
+    const auto paths = export_onnx_paths(Path("s2s.safetensors"), Path("s2s.onnx"));
+    ASSERT_EQ(paths.size(), 2u);
+    const OnnxGraph enc = OnnxGraph::load(paths[0]), dec = OnnxGraph::load(paths[1]);
+
+    const std::vector<int64_t> s1 = {2, 3, 4, 1}, s2 = {5, 2}, t1 = {2, 3, 4}, t2 = {5};
+    const Seq2SeqBatch batch = make_seq2seq_batch({&s1, &s2}, {&t1, &t2});
+    Tensor<float> logits;
+    seq2seq_batch<float>(sm.net, nullptr, batch, {}, {}, &logits);
+    const int64_t B = batch.batch, S = batch.source_steps, T = batch.target_steps, V = c.target_vocab;
+    auto e = enc.run({{"source", OnnxValue::ints({S, B}, batch.source)},
+                      {"source_lengths", OnnxValue::ints({B}, batch.source_lengths)}});
+    std::map<std::string, OnnxValue> state{{"h", e.at("h0")}};
+    if (k.cell == CellKind::lstm) state["c"] = e.at("c0");
+    if (e.count("feed") && std::count(dec.inputs().begin(), dec.inputs().end(), "feed")) state["feed"] = e.at("feed");
+    for (int64_t t = 0; t < T; ++t) {
+      std::map<std::string, OnnxValue> feeds = state;
+      feeds["token"] = OnnxValue::ints({B}, std::vector<int64_t>(batch.inputs.begin() + t * B, batch.inputs.begin() + (t + 1) * B));
+      if (c.attention()) {
+        feeds["memory"] = e.at("memory");
+        feeds["keys"] = e.at("keys");
+        feeds["mask"] = e.at("mask");
+      }
+      const auto out = dec.run(feeds);
+      Tensor<float> want({B, V});
+      std::copy_n(logits.ptr() + t * B * V, B * V, want.ptr());
+      SCOPED_TRACE("step " + std::to_string(t));
+      expect_close(out.at("logits"), want, "logits");
+      state["h"] = out.at("h_next");
+      if (k.cell == CellKind::lstm) state["c"] = out.at("c_next");
+      if (state.count("feed")) state["feed"] = out.at("feed_next");
+    }
   }
 }
 

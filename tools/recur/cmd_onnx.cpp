@@ -94,13 +94,14 @@ void add_export_onnx(CLI::App& app, Action& action) {
       "export-onnx",
       "Write a recur model as an ONNX model (opset 14, checked by ONNX's checker): a language model "
       "(inputs tokens, h0[, c0]; outputs logits, hn[, cn]), a tagger (tokens, lengths -> logits) or a "
-      "last-state classifier (tokens or values, lengths -> logits).");
+      "last-state classifier (tokens or values, lengths -> logits); a seq2seq model as "
+      "<out>.encoder.onnx and <out>.decoder.onnx (one decoding step per call).");
   c->add_option("--model", *model, "recur model (.safetensors)")->required();
   c->add_option("--out", *out, "ONNX file to write")->required();
   c->callback([model, out, &action] {
     action = [model, out] {
       export_onnx(*model, *out);
-      std::printf("wrote %s\n", out->c_str());
+      for (const std::string& f : export_onnx_paths(*model, *out)) std::printf("wrote %s\n", f.c_str());
     };
   });
 }

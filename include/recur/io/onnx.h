@@ -56,8 +56,12 @@ class OnnxGraph {
 //   tagger (task tag):         tokens (T,B) int64, lengths (B) int64 -> logits (T,B,tags)
 //   classifier (task classify, head pool, pooling last): tokens (T,B) or values (T,B,F), lengths (B)
 //                              -> logits (B,classes)
+//   seq2seq (task seq2seq):    two files, <out>.encoder.onnx and <out>.decoder.onnx (one decoder
+//                              step per call; src/onnx/export.cpp documents their inputs and outputs)
 // Networks with layer norm, coupled gates, leaky units or residual recurrence have no ONNX op and
-// are refused; so are other classifier heads and other tasks. The file is written atomically.
+// are refused; so are other classifier heads and other tasks. Files are written atomically.
 void export_onnx(const std::string& model_path, const std::string& out_path);
+// The files export_onnx writes for this model: out_path, or the seq2seq encoder and decoder.
+std::vector<std::string> export_onnx_paths(const std::string& model_path, const std::string& out_path);
 
 }  // namespace recur
