@@ -1,11 +1,42 @@
 // RnnStream: one step of a stacked unidirectional network on prepared weights and buffers.
 #include "recur/layers/rnn_stream.h"
 
+#include <omp.h>
+
 #include <algorithm>
+#include <exception>
+#include <type_traits>
 
 #include "cells/cell.h"
 
 namespace recur {
+
+namespace {
+
+// One thread's share of a unit-split step (see RnnStream::Impl::slices): units [j0, j1) of every
+// layer, with the rows of W_ih, W_hh, the biases and the peepholes for those units' four gates
+// packed for this thread alone, and its own buffers.
+template <class T>
+struct UnitSlice {
+  int64_t j0 = 0, j1 = 0;
+  RnnConfig cfg;  // hidden_size = j1 - j0: the cell's pointwise maths over this slice
+  std::vector<cpu::PackedGemm<T>> ih;
+  std::vector<cells::StepWeights<T>> hh;
+  std::vector<RnnCellParams<T>> p;  // the slice's peepholes (the rest of p is not read)
+  Tensor<T> xw, scratch, cache;     // (1, 4 Hk), (1, 4 Hk), (1, 5 Hk)
+};
+
+// Rows g*H + [j0, j1) of a (G*H, cols) matrix for every gate g, stacked: (G*(j1-j0), cols).
+template <class T>
+Tensor<T> gate_rows(const Tensor<T>& w, int G, int64_t H, int64_t j0, int64_t j1) {
+  const int64_t cols = w.numel() / (G * H), n = j1 - j0;
+  Tensor<T> out(cols == 1 ? Shape{G * n} : Shape{G * n, cols});
+  for (int g = 0; g < G; ++g)
+    std::copy_n(w.ptr() + (g * H + j0) * cols, n * cols, out.ptr() + g * n * cols);
+  return out;
+}
+
+}  // namespace
 
 template <class T>
 struct RnnStream<T>::Impl {
@@ -16,6 +47,11 @@ struct RnnStream<T>::Impl {
   std::vector<cells::StepWeights<T>> w_hh;     // per layer: the cell's packed recurrence
   RnnState<T> state, next;                     // (L,B,H): before and after the step
   Tensor<T> xw, scratch, cache;                // (B,G*H), (B,G*H), (B,W)
+  // Unit split, for one sequence (B = 1) of a float LSTM on two or more threads: the units are
+  // split between the threads, each of which packs its units' rows of the weights and keeps them
+  // in its own core's cache. A step is then one parallel region with one barrier per layer, where
+  // the plain path forks and joins inside every product. Empty: the plain path.
+  std::vector<UnitSlice<T>> slices;
 };
 
 template <class T>
@@ -42,6 +78,38 @@ RnnStream<T>::RnnStream(const RnnParams<T>& params, int64_t batch, Precision pre
   m.xw = Tensor<T>({batch, GH});
   m.scratch = Tensor<T>({batch, GH});
   m.cache = Tensor<T>({batch, m.ops.cache_width(cfg)});
+  // The unit split: at least 32 units per thread, so that each product stays worth a core.
+  const int threads = int(std::min<int64_t>(omp_get_max_threads(), H / 32));
+  if (std::is_same_v<T, float> && batch == 1 && cfg.cell == CellKind::lstm && !cfg.layer_norm &&
+      threads >= 2) {
+    const int G = cfg.gates();
+    m.slices.resize(size_t(threads));
+    for (int k = 0; k < threads; ++k) {
+      UnitSlice<T>& u = m.slices[size_t(k)];
+      u.j0 = H * k / threads;
+      u.j1 = H * (k + 1) / threads;
+      const int64_t n = u.j1 - u.j0;
+      u.cfg = cfg;
+      u.cfg.hidden_size = n;
+      for (int64_t l = 0; l < L; ++l) {
+        const RnnCellParams<T>& p = m.params.cells[size_t(l)];
+        const int64_t in = l == 0 ? cfg.input_size : H;
+        const Tensor<T> wi = gate_rows(p.w_ih, G, H, u.j0, u.j1), wh = gate_rows(p.w_hh, G, H, u.j0, u.j1);
+        const Tensor<T> bi = gate_rows(p.b_ih, G, H, u.j0, u.j1), bh = gate_rows(p.b_hh, G, H, u.j0, u.j1);
+        u.ih.emplace_back(cpu::StepGemmSpec<T>{wi.ptr(), in, true, in, G * n, bi.ptr(), in, G * n, false, precision},
+                          std::vector<int64_t>{1});
+        u.hh.emplace_back();
+        u.hh.back().main = cpu::PackedGemm<T>(
+            {wh.ptr(), H, true, H, G * n, bh.ptr(), H, G * n, false, precision}, {1});
+        RnnCellParams<T> ps;
+        if (cfg.peephole) ps.w_peep = gate_rows(p.w_peep, 3, H, u.j0, u.j1);
+        u.p.push_back(std::move(ps));
+      }
+      u.xw = Tensor<T>({1, G * n});
+      u.scratch = Tensor<T>({1, G * n});
+      u.cache = Tensor<T>({1, m.ops.cache_width(u.cfg)});
+    }
+  }
   reset(nullptr);
 }
 
@@ -71,6 +139,42 @@ void RnnStream<T>::step(const T* x, T* y) {
   const RnnConfig& cfg = m.params.config;
   const int64_t H = cfg.hidden_size, BH = m.B * H;
   const bool lstm = cfg.has_cell_state();
+  if (!m.slices.empty()) {  // unit split: B = 1, LSTM
+    const int P = int(m.slices.size());
+    std::exception_ptr error;
+#pragma omp parallel num_threads(P)
+    {
+      const int tid = omp_get_thread_num(), nt = omp_get_num_threads();
+      for (int l = 0; l < cfg.num_layers; ++l) {
+        const T* in = l == 0 ? x : m.next.h.ptr() + (l - 1) * H;
+        // Every thread reaches every barrier, even after an error (caught per slice).
+        for (int k = tid; k < P; k += nt) {  // one slice per thread unless fewer were given
+          try {
+            UnitSlice<T>& u = m.slices[size_t(k)];
+            u.ih[size_t(l)].run(0, in, u.xw.ptr());
+            cells::StepForward<T> s{u.xw.ptr(),
+                                    m.state.h.ptr() + l * H,
+                                    m.state.c.ptr() + l * H + u.j0,
+                                    m.next.h.ptr() + l * H + u.j0,
+                                    m.next.c.ptr() + l * H + u.j0,
+                                    u.cache.ptr(),
+                                    u.scratch.ptr(),
+                                    &u.hh[size_t(l)],
+                                    0};
+            m.ops.forward_step(s, u.p[size_t(l)], u.cfg, 1);
+          } catch (...) {
+#pragma omp critical(recur_stream_error)
+            if (!error) error = std::current_exception();
+          }
+        }
+#pragma omp barrier
+      }
+    }
+    if (error) std::rethrow_exception(error);
+    std::swap(m.state, m.next);
+    if (y) std::copy_n(m.state.h.ptr() + (cfg.num_layers - 1) * H, H, y);
+    return;
+  }
   const T* in = x;
   for (int l = 0; l < cfg.num_layers; ++l) {
     m.w_ih[size_t(l)].run(0, in, m.xw.ptr());

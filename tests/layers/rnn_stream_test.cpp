@@ -4,6 +4,8 @@
 // runs oneDNN's packed products in both, so 1e-5.
 #include <gtest/gtest.h>
 
+#include <omp.h>
+
 #include "recur/layers/rnn_stream.h"
 
 namespace recur {
@@ -76,6 +78,44 @@ INSTANTIATE_TEST_SUITE_P(
                            [](RnnConfig& c) { c.gru = GruConvention::reset_before; }},
                       Case{"gru_layer_norm", CellKind::gru, [](RnnConfig& c) { c.layer_norm = true; }}),
     [](const auto& info) { return std::string(info.param.name); });
+
+// One sequence of an LSTM wide enough to split its units between two threads (the unit-split
+// step): the same outputs and states as the whole-sequence forward, plain, with peepholes, with
+// coupled gates, stacked, in fp32 and in bf16.
+TEST(RnnStream, UnitSplitOnTwoThreadsEqualsWholeSequence) {
+  const int saved = omp_get_max_threads();
+  omp_set_num_threads(2);
+  for (int variant = 0; variant < 3; ++variant)
+    for (const Precision precision : {Precision::fp32, Precision::bf16}) {
+      SCOPED_TRACE("variant " + std::to_string(variant) + " " + precision_name(precision));
+      RnnConfig cfg;
+      cfg.cell = CellKind::lstm;
+      cfg.input_size = 20;
+      cfg.hidden_size = 96;
+      cfg.num_layers = 2;
+      cfg.peephole = variant == 1;
+      cfg.coupled = variant == 2;
+      RnnParams<float> params(cfg);
+      Rng rng(8);
+      init_rnn_uniform(params, rng);
+      for (auto& c : params.cells)
+        for (auto& v : c.w_peep.data) v = float(rng.uniform(-1, 1));
+      const int64_t Ts = 5;
+      Tensor<float> x({Ts, 1, 20}), y;
+      for (auto& v : x.data) v = float(rng.uniform(-1, 1));
+      RnnState<float> fin;
+      RnnCache<float> cache;
+      rnn_forward(y, fin, cache, params, x, {}, nullptr, RnnRunOptions{false, nullptr, precision});
+      RnnStream<float> stream(params, 1, precision);
+      std::vector<float> out(96);
+      for (int64_t t = 0; t < Ts; ++t) {
+        stream.step(x.ptr() + t * 20, out.data());
+        for (int64_t j = 0; j < 96; ++j) ASSERT_NEAR(out[size_t(j)], y[t * 96 + j], 1e-4) << "t=" << t << " j=" << j;
+      }
+      for (int64_t k = 0; k < fin.c.numel(); ++k) ASSERT_NEAR(stream.state().c[k], fin.c[k], 1e-4) << "c_n";
+    }
+  omp_set_num_threads(saved);
+}
 
 TEST(RnnStream, RefusesBidirectional) {
   RnnConfig cfg;
