@@ -166,9 +166,10 @@ class Layer {
   void set_precision(const std::string& p) { precision_ = parse_precision(p); }
   std::string precision() const { return precision_name(precision_); }
   const RnnParams<float>& params() const { return params_; }
-  std::string repr(const char* kind) const {
+  std::string repr() const {
     const RnnConfig& c = config();
-    return std::string(kind) + "(" + std::to_string(c.input_size) + ", " + std::to_string(c.hidden_size) +
+    const char* kind = c.cell == CellKind::lstm ? "LSTM" : c.cell == CellKind::gru ? "GRU" : "RNN";
+    return std::string("recur.") + kind + "(" + std::to_string(c.input_size) + ", " + std::to_string(c.hidden_size) +
            ", num_layers=" + std::to_string(c.num_layers) +
            (c.bidirectional ? ", bidirectional=True" : "") + (batch_first_ ? ", batch_first=True" : "") + ")";
   }
@@ -281,7 +282,8 @@ PYBIND11_MODULE(recur, m) {
       .def_property_readonly("input_size", [](const Layer& l) { return l.config().input_size; })
       .def_property_readonly("hidden_size", [](const Layer& l) { return l.config().hidden_size; })
       .def_property_readonly("num_layers", [](const Layer& l) { return l.config().num_layers; })
-      .def_property_readonly("bidirectional", [](const Layer& l) { return l.config().bidirectional; });
+      .def_property_readonly("bidirectional", [](const Layer& l) { return l.config().bidirectional; })
+      .def("__repr__", &Layer::repr);
 
   auto ctor_doc = "input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0, "
                   "bidirectional=False, seed=1 (PyTorch's uniform initialisation from this seed)";

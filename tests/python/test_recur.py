@@ -63,6 +63,10 @@ def test_forward_and_gradients_equal_pytorch(kind, options):
     assert not ours.grads()["weight_hh_l0"].any()
 
 
+def test_repr_names_the_layer():
+    assert repr(recur.GRU(3, 4, num_layers=2, bidirectional=True)) == "recur.GRU(3, 4, num_layers=2, bidirectional=True)"
+
+
 def test_lengths_give_zero_outputs_past_each_sequence():
     lstm = recur.LSTM(4, 3)
     x = np.ones((5, 2, 4), np.float32)
