@@ -9,11 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
 repeat=${2:-10}
-field() { sed "s/.*\"$1\": \\([0-9.]*\\).*/\\1/"; }
-best() { tr ' ' '\n' | sort -g | head -1; }
-fastest() {  # the faster median of 1 and 2 threads of a command given without --threads
-  for th in 1 2; do "$@" --threads "$th" | field median_ms; done | best
-}
+source bench/lib.sh
 printf "%-5s %-15s %9s %9s | %9s %9s | %9s %9s %9s %9s | %9s %9s %9s\n" cell "(H,B,T)" torch_fwd \
   torch_trn dnn_f32 dnn_bf16 recur_f32 recur_bf16 rtrn_f32 rtrn_bf16 "bf16/f32" "trn/pt" "fwd/dnn16"
 for cell in lstm gru; do

@@ -9,8 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
 repeat=${2:-10}
-field() { sed "s/.*\"$1\": \\([0-9.]*\\).*/\\1/"; }
-best() { tr ' ' '\n' | sort -g | head -1; }
+source bench/lib.sh
 printf "%-5s %-15s %9s %9s %9s | %9s %9s %8s | %7s %7s %7s | %7s %7s\n" cell "(H,B,T)" torch_fwd \
   torch_trn onednn_f recur_fwd recur_trn gflops "fwd/pt" "trn/pt" "fwd/dnn" "thr_fwd" "thr_trn"
 for cell in lstm gru; do
