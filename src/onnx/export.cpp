@@ -1,4 +1,4 @@
-// ONNX models out: recur's language models, taggers and last-state classifiers as ONNX graphs of
+// ONNX models out: recur's language models, taggers, classifiers and seq2seq models as ONNX graphs of
 // standard ops (opset 14): Gather for the embedding, one LSTM/GRU/RNN op per layer (gates
 // reordered to ONNX's i,o,f,c and z,r,h; biases as [Wb; Rb]), Transpose + Reshape between layers,
 // MatMul/Gemm + Add for the head. The graph is checked with ONNX's own checker before it is
@@ -458,10 +458,6 @@ void export_onnx(const std::string& model_path, const std::string& out_path) {
     const ClassifierModel cm = load_classifier_model(model_path);
     const ClassifierConfig& cc = cm.net.config;
     check_exportable(cc.rnn, model_path);
-    RECUR_CHECK(cc.head == ClassifierHead::pool && cc.pooling == Pooling::last,
-                model_path << ": ONNX export covers the classifier with --head pool --pooling last (the final "
-                              "states); this one uses head " << classifier_head_name(cc.head) << ", pooling "
-                           << pooling_name(cc.pooling));
     std::string x;
     if (cc.tokens()) {
       b.input("tokens", onnx::TensorProto::INT64, {"T", "B"});
@@ -474,15 +470,55 @@ void export_onnx(const std::string& model_path, const std::string& out_path) {
     const std::string lengths =
         b.node("Cast", {"lengths"}, 1, [](onnx::NodeProto& n) { attr_i(n, "to", onnx::TensorProto::INT32); })[0];
     const StackOut s = recurrent_stack(b, cm.net.rnn, "rnn.", x, "", "", lengths);
-    // The top layer's final states (D,B,H) -> (B,D,H) -> (B,D*H), forward then reverse.
-    const int64_t F = cc.rnn.directions() * cc.rnn.hidden_size;
-    const std::string t = b.node("Transpose", {s.yh.back()}, 1, [](onnx::NodeProto& n) { attr_ints(n, "perm", {1, 0, 2}); })[0];
-    const std::string feats = b.node("Reshape", {t, b.ints("head.shape", {0, F})}, 1)[0];
+    // Final states (D,B,H) -> (B,D,H) -> (B,D*H), forward then reverse.
+    auto final_states = [&](const std::string& yh, int64_t width, const std::string& name) {
+      const std::string t = b.node("Transpose", {yh}, 1, [](onnx::NodeProto& n) { attr_ints(n, "perm", {1, 0, 2}); })[0];
+      return b.node("Reshape", {t, b.ints(name + ".shape", {0, width})}, 1)[0];
+    };
+    // valid (T,B,1): 1 within each sequence's length, 0 past it.
+    auto valid = [&]() {
+      const std::string T = b.node("Gather", {b.node("Shape", {x}, 1)[0], b.ints("zero", {0}, true)}, 1)[0];
+      const std::string pos = b.node("Range", {b.ints("range.start", {0}, true), T, b.ints("range.step", {1}, true)}, 1)[0];
+      const std::string col = b.node("Unsqueeze", {pos, b.ints("axis1", {1})}, 1)[0];
+      const std::string in = b.node("Cast", {b.node("Less", {col, "lengths"}, 1)[0]}, 1, [](onnx::NodeProto& n) {
+        attr_i(n, "to", onnx::TensorProto::FLOAT);
+      })[0];
+      return b.node("Unsqueeze", {in, b.ints("axis2", {2})}, 1)[0];
+    };
+    // The maximum of v (T,B,W) over each sequence's own steps.
+    auto masked_max = [&](const std::string& v) {
+      const std::string off = b.node("Mul", {b.node("Sub", {valid(), b.floats("one_f", {}, {1.0f})}, 1)[0],
+                                              b.floats("big", {}, {1e9f})}, 1)[0];
+      return b.node("ReduceMax", {b.node("Add", {v, off}, 1)[0]}, 1, [](onnx::NodeProto& n) {
+        attr_ints(n, "axes", {0});
+        attr_i(n, "keepdims", 0);
+      })[0];
+    };
+    const int64_t DH = cc.rnn.directions() * cc.rnn.hidden_size;
+    std::string feats;
+    if (cc.head == ClassifierHead::pool && cc.pooling == Pooling::last) {
+      feats = final_states(s.yh.back(), DH, "head");
+    } else if (cc.head == ClassifierHead::pool && cc.pooling == Pooling::mean) {
+      const std::string sum = b.node("ReduceSum", {b.node("Mul", {s.y, valid()}, 1)[0], b.ints("axis0", {0})}, 1,
+                                     [](onnx::NodeProto& n) { attr_i(n, "keepdims", 0); })[0];
+      const std::string n = b.node("Cast", {b.node("Unsqueeze", {"lengths", b.ints("axis1b", {1})}, 1)[0]}, 1,
+                                   [](onnx::NodeProto& p) { attr_i(p, "to", onnx::TensorProto::FLOAT); })[0];
+      feats = b.node("Div", {sum, n}, 1)[0];
+    } else if (cc.head == ClassifierHead::pool) {
+      feats = masked_max(s.y);
+    } else if (cc.head == ClassifierHead::textrnn2) {
+      check_exportable(cm.net.top.config, model_path);
+      const StackOut top = recurrent_stack(b, cm.net.top, "top.", s.y, "", "", lengths);
+      feats = final_states(top.yh.back(), cc.head_features(), "top");
+    } else {  // rcnn: z = tanh(W_p [y_t; x_t] + b_p), max over the steps
+      const std::string u = b.node("Concat", {s.y, x}, 1, [](onnx::NodeProto& n) { attr_i(n, "axis", 2); })[0];
+      feats = masked_max(b.node("Tanh", {linear(b, u, cm.net.w_proj, cm.net.b_proj, "proj")}, 1)[0]);
+    }
     b.as_output(linear(b, feats, cm.net.w_out, cm.net.b_out, "classifier"), "logits",
                 {"B", std::to_string(cc.classes)});
   } else {
     RECUR_FAIL(model_path << ": ONNX export covers recur's language models (task lm), taggers (tag), "
-                             "last-state classifiers (classify) and seq2seq models; this file's task is '"
+                             "classifiers (classify) and seq2seq models; this file's task is '"
                           << task << "'");
   }
   check_and_write(model, out_path, model_path);

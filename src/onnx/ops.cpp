@@ -555,10 +555,12 @@ std::vector<OnnxValue> compare(const Node& n, const Inputs& in, Cmp cmp) {
 }
 std::vector<OnnxValue> op_less(const Node& n, const Inputs& in) { return compare(n, in, [](auto a, auto b) { return a < b; }); }
 
-// Sum over axes (an input from opset 13; all axes when none are given), keepdims as asked.
-std::vector<OnnxValue> op_reduce_sum(const Node& n, const Inputs& in) {
+// Reduction over axes (ReduceSum: an input from opset 13; ReduceMax: an attribute until opset 18;
+// all axes when none are given), keepdims as asked.
+template <class Combine>
+std::vector<OnnxValue> reduce(const Node& n, const Inputs& in, float init, Combine combine) {
   const OnnxValue& x = need(n, in, 0);
-  RECUR_CHECK(x.type == Type::f32, "ReduceSum takes float32, got " << x.describe());
+  RECUR_CHECK(x.type == Type::f32, n.op << " takes float32, got " << x.describe());
   const int64_t rank = int64_t(x.shape.size());
   std::vector<int64_t> axes = in.size() > 1 && in[1] ? as_ints(*in[1]) : n.has("axes") ? n.attrs.at("axes").ints : std::vector<int64_t>();
   if (axes.empty() && n.attr_i("noop_with_empty_axes", 0) == 0)
@@ -570,7 +572,7 @@ std::vector<OnnxValue> op_reduce_sum(const Node& n, const Inputs& in) {
     if (reduced[size_t(d)]) kept[size_t(d)] = 1;
     if (!reduced[size_t(d)] || n.attr_i("keepdims", 1)) out_shape.push_back(kept[size_t(d)]);
   }
-  OnnxValue r = OnnxValue::floats(out_shape, std::vector<float>(size_t(count(kept)), 0.0f));
+  OnnxValue r = OnnxValue::floats(out_shape, std::vector<float>(size_t(count(kept)), init));
   const std::vector<int64_t> xs = strides(x.shape), ks = strides(kept);
   for (int64_t k = 0; k < x.numel(); ++k) {
     int64_t rest = k, idx = 0;
@@ -579,9 +581,15 @@ std::vector<OnnxValue> op_reduce_sum(const Node& n, const Inputs& in) {
       rest %= xs[size_t(d)];
       if (!reduced[size_t(d)]) idx += c * ks[size_t(d)];
     }
-    r.f[size_t(idx)] += x.f[size_t(k)];
+    r.f[size_t(idx)] = combine(r.f[size_t(idx)], x.f[size_t(k)]);
   }
   return {r};
+}
+std::vector<OnnxValue> op_reduce_sum(const Node& n, const Inputs& in) {
+  return reduce(n, in, 0.0f, [](float a, float b) { return a + b; });
+}
+std::vector<OnnxValue> op_reduce_max(const Node& n, const Inputs& in) {
+  return reduce(n, in, -INFINITY, [](float a, float b) { return std::max(a, b); });
 }
 
 struct Entry {
@@ -606,7 +614,7 @@ const Entry kKernels[] = {
     {"RNN", rnn},              {"Expand", op_expand},
     {"TopK", op_top_k},        {"ScatterElements", op_scatter_elements},
     {"Range", op_range},       {"Less", op_less},
-    {"ReduceSum", op_reduce_sum},
+    {"ReduceSum", op_reduce_sum}, {"ReduceMax", op_reduce_max},
 };
 
 }  // namespace

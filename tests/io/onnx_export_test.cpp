@@ -106,9 +106,16 @@ TEST_F(OnnxExport, BidirectionalTaggerOverRaggedLengths) {
   expect_close(out.at("logits"), logits, "logits");
 }
 
-TEST_F(OnnxExport, LastStateClassifierOnTokensAndOnValues) {
+TEST_F(OnnxExport, ClassifiersOfEveryHeadOnTokensAndOnValues) {
+  struct Head {
+    ClassifierHead head;
+    Pooling pooling;
+  };
+  for (const Head h : {Head{ClassifierHead::pool, Pooling::last}, Head{ClassifierHead::pool, Pooling::mean},
+                       Head{ClassifierHead::pool, Pooling::max}, Head{ClassifierHead::textrnn2, Pooling::last},
+                       Head{ClassifierHead::rcnn, Pooling::last}})
   for (const bool dense : {false, true}) {
-    SCOPED_TRACE(dense ? "values" : "tokens");
+    SCOPED_TRACE(std::string(classifier_head_name(h.head)) + "/" + pooling_name(h.pooling) + (dense ? " values" : " tokens"));
     ClassifierModel m;
     m.input = dense ? ClassifierInput::image_rows : ClassifierInput::text;
     m.encoder = TextEncoder::bytes();
@@ -126,6 +133,9 @@ TEST_F(OnnxExport, LastStateClassifierOnTokensAndOnValues) {
     c.rnn.num_layers = 2;
     c.rnn.bidirectional = true;
     c.classes = 3;
+    c.head = h.head;
+    c.pooling = h.pooling;
+    if (h.head != ClassifierHead::pool) c.top_hidden = 7;
     m.net = SequenceClassifier<float>(c);
     Rng rng(5);
     init_classifier(m.net, rng);

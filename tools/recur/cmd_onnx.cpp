@@ -93,8 +93,8 @@ void add_export_onnx(CLI::App& app, Action& action) {
   CLI::App* c = app.add_subcommand(
       "export-onnx",
       "Write a recur model as an ONNX model (opset 14, checked by ONNX's checker): a language model "
-      "(inputs tokens, h0[, c0]; outputs logits, hn[, cn]), a tagger (tokens, lengths -> logits) or a "
-      "last-state classifier (tokens or values, lengths -> logits); a seq2seq model as "
+      "(inputs tokens, h0[, c0]; outputs logits, hn[, cn]), a tagger (tokens, lengths -> logits), a "
+      "classifier of any head (tokens or values, lengths -> logits) or a seq2seq model as "
       "<out>.encoder.onnx and <out>.decoder.onnx (one decoding step per call).");
   c->add_option("--model", *model, "recur model (.safetensors)")->required();
   c->add_option("--out", *out, "ONNX file to write")->required();

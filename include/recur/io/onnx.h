@@ -54,12 +54,13 @@ class OnnxGraph {
 // Writes a recur model file as an ONNX model (opset 14) that passes ONNX's checker:
 //   language model (task lm):  tokens (T,B) int64, h0 (and c0) (L*D,B,H) -> logits (T,B,V), hn (, cn)
 //   tagger (task tag):         tokens (T,B) int64, lengths (B) int64 -> logits (T,B,tags)
-//   classifier (task classify, head pool, pooling last): tokens (T,B) or values (T,B,F), lengths (B)
+//   classifier (task classify, every head: pooling last/mean/max, textrnn2, rcnn): tokens (T,B) or
+//                              values (T,B,F), lengths (B)
 //                              -> logits (B,classes)
 //   seq2seq (task seq2seq):    two files, <out>.encoder.onnx and <out>.decoder.onnx (one decoder
 //                              step per call; src/onnx/export.cpp documents their inputs and outputs)
 // Networks with layer norm, coupled gates, leaky units or residual recurrence have no ONNX op and
-// are refused; so are other classifier heads and other tasks. Files are written atomically.
+// are refused; so are other tasks. Files are written atomically.
 void export_onnx(const std::string& model_path, const std::string& out_path);
 // The files export_onnx writes for this model: out_path, or the seq2seq encoder and decoder.
 std::vector<std::string> export_onnx_paths(const std::string& model_path, const std::string& out_path);
