@@ -13,6 +13,7 @@
 #include "recur/io/onnx.h"
 #include "recur/io/safetensors.h"
 #include "recur/models/classifier_model.h"
+#include "recur/models/forecaster_model.h"
 #include "recur/models/language_model.h"
 #include "recur/models/seq2seq_model.h"
 #include "recur/models/tagger_model.h"
@@ -400,6 +401,62 @@ void export_seq2seq(const std::string& model_path, const std::string& encoder_pa
   check_and_write(dec, decoder_path, model_path);
 }
 
+// A forecaster in the data's units (the z-score normalisation fitted in training is part of the
+// graph):
+//   direct:    window (W,B,I) -> forecast (B,H,K)
+//   recursive: one step, x (B,I), h (and c) (L,B,Hd) -> next (B,I), h_next (, c_next); feed the
+//              window's rows, then each prediction back, H times
+void export_forecaster(const std::string& model_path, onnx::ModelProto& model) {
+  const ForecasterModel fm = load_forecaster_model(model_path);
+  const Forecaster<float>& net = fm.net;
+  const ForecasterConfig& c = net.config;
+  check_exportable(c.rnn, model_path);
+  Builder b(model.mutable_graph());
+  const int64_t I = c.inputs(), Hd = c.rnn.hidden_size, L = c.rnn.num_layers;
+  const bool lstm = c.rnn.has_cell_state();
+  auto stats = [&](const std::vector<int64_t>& cols, bool mean) {
+    std::vector<float> v;
+    for (int64_t col : cols) v.push_back(float(mean ? fm.norm.mean[size_t(col)] : fm.norm.std[size_t(col)]));
+    return v;
+  };
+  const std::vector<int64_t> in_cols = fm.inputs();
+  const std::string mean_in = b.floats("norm.input_mean", {I}, stats(in_cols, true));
+  const std::string std_in = b.floats("norm.input_std", {I}, stats(in_cols, false));
+  auto normalise = [&](const std::string& x) { return b.node("Div", {b.node("Sub", {x, mean_in}, 1)[0], std_in}, 1)[0]; };
+  const std::string sI = std::to_string(I), sHd = std::to_string(Hd), sL = std::to_string(L);
+  if (c.strategy == ForecastStrategy::direct) {
+    const int64_t H = c.horizon, K = c.targets;
+    b.input("window", onnx::TensorProto::FLOAT, {std::to_string(fm.window), "B", sI});
+    const std::string xn = normalise("window");
+    const StackOut s = recurrent_stack(b, net.rnn, "rnn.", xn, "", "", "");
+    const std::string last = b.node("Gather", {s.y, b.ints("last", {-1}, true)}, 1)[0];
+    const std::string flat = gemm_t(b, last, net.w_out, net.b_out, "head");
+    std::string pred = b.node("Reshape", {flat, b.ints("pred.shape", {0, H, K})}, 1)[0];
+    if (c.residual) {  // + the last observed value of each target, normalised
+      const std::string xl = b.node("Gather", {xn, b.ints("last_x", {-1}, true)}, 1)[0];
+      const std::string xt = b.node("Gather", {xl, b.ints("target_inputs", c.target_inputs)}, 1,
+                                    [](onnx::NodeProto& n) { attr_i(n, "axis", 1); })[0];
+      pred = b.node("Add", {pred, b.node("Unsqueeze", {xt, b.ints("axis1", {1})}, 1)[0]}, 1)[0];
+    }
+    const std::string scaled = b.node("Mul", {pred, b.floats("norm.target_std", {K}, stats(fm.targets, false))}, 1)[0];
+    b.as_output(b.node("Add", {scaled, b.floats("norm.target_mean", {K}, stats(fm.targets, true))}, 1)[0],
+                "forecast", {"B", std::to_string(H), std::to_string(K)});
+  } else {
+    b.input("x", onnx::TensorProto::FLOAT, {"B", sI});
+    b.input("h", onnx::TensorProto::FLOAT, {sL, "B", sHd});
+    if (lstm) b.input("c", onnx::TensorProto::FLOAT, {sL, "B", sHd});
+    const std::string xn = normalise("x");
+    const std::string x3 = b.node("Unsqueeze", {xn, b.ints("axis0", {0})}, 1)[0];
+    const StackOut s = recurrent_stack(b, net.rnn, "rnn.", x3, "h", lstm ? "c" : "", "");
+    const std::string o = b.node("Squeeze", {s.y, b.ints("axis0s", {0})}, 1)[0];
+    std::string pred = gemm_t(b, o, net.w_out, net.b_out, "head");
+    if (c.residual) pred = b.node("Add", {pred, xn}, 1)[0];
+    b.as_output(b.node("Add", {b.node("Mul", {pred, std_in}, 1)[0], mean_in}, 1)[0], "next", {"B", sI});
+    b.as_output(concat(b, s.yh), "h_next", {sL, "B", sHd});
+    if (lstm) b.as_output(concat(b, s.yc), "c_next", {sL, "B", sHd});
+  }
+}
+
 }  // namespace
 
 std::vector<std::string> export_onnx_paths(const std::string& model_path, const std::string& out_path) {
@@ -516,9 +573,11 @@ void export_onnx(const std::string& model_path, const std::string& out_path) {
     }
     b.as_output(linear(b, feats, cm.net.w_out, cm.net.b_out, "classifier"), "logits",
                 {"B", std::to_string(cc.classes)});
+  } else if (task == "forecast") {
+    export_forecaster(model_path, model);
   } else {
     RECUR_FAIL(model_path << ": ONNX export covers recur's language models (task lm), taggers (tag), "
-                             "classifiers (classify) and seq2seq models; this file's task is '"
+                             "classifiers (classify), forecasters (forecast) and seq2seq models; this file's task is '"
                           << task << "'");
   }
   check_and_write(model, out_path, model_path);

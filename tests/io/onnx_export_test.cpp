@@ -9,6 +9,7 @@
 #include "recur/io/onnx.h"
 #include "recur/io/safetensors.h"
 #include "recur/models/classifier_model.h"
+#include "recur/models/forecaster_model.h"
 #include "recur/models/language_model.h"
 #include "recur/models/seq2seq_model.h"
 #include "recur/models/tagger_model.h"
@@ -234,6 +235,78 @@ TEST_F(OnnxExport, Seq2SeqEncoderAndDecoderStepGraphs) {
       state["h"] = out.at("h_next");
       if (k.cell == CellKind::lstm) state["c"] = out.at("c_next");
       if (state.count("feed")) state["feed"] = out.at("feed_next");
+    }
+  }
+}
+
+// Forecasters in the data's units: direct (with and without the residual skip) against
+// forecaster_predict on the normalised window, denormalised; recursive driven step by step over the
+// window and then over its own predictions, against the same rollout.
+TEST_F(OnnxExport, ForecastersDirectAndRecursive) {
+  for (const int variant : {0, 1, 2}) {  // direct, direct + residual, recursive + residual
+    SCOPED_TRACE("variant " + std::to_string(variant));
+    const bool recursive = variant == 2;
+    ForecasterModel fm;
+    set_forecaster_columns(fm, {"a", "b"}, recursive ? std::vector<std::string>{"a", "b"} : std::vector<std::string>{"b", "c"});
+    if (variant == 1) set_forecaster_columns(fm, {"a", "b"}, {"b"});
+    fm.input_count = 2;
+    fm.window = 5;
+    fm.norm.mean = {1.5, -2.0, 10.0};
+    fm.norm.std = {0.5, 3.0, 2.0};
+    fm.norm.mean.resize(fm.columns.size());  // one per column read
+    fm.norm.std.resize(fm.columns.size());
+    ForecasterConfig c;
+    c.rnn.cell = variant == 1 ? CellKind::gru : CellKind::lstm;
+    c.rnn.input_size = 2;
+    c.rnn.hidden_size = 6;
+    c.rnn.num_layers = 2;
+    c.strategy = recursive ? ForecastStrategy::recursive : ForecastStrategy::direct;
+    c.horizon = 3;
+    c.targets = int64_t(fm.targets.size());
+    c.residual = variant > 0;
+    if (variant == 1) c.target_inputs = {1};
+    fm.net = Forecaster<float>(c);
+    fm.ar.weight = Tensor<double>({3 * c.targets, 5 * 2});  // the AR baseline saved beside it
+    fm.ar.bias = Tensor<double>({3 * c.targets});
+    Rng rng(7);
+    init_forecaster(fm.net, rng);
+    save_forecaster_model(Path("f.safetensors"), fm);
+    export_onnx(Path("f.safetensors"), Path("f.onnx"));
+    const OnnxGraph g = OnnxGraph::load(Path("f.onnx"));
+    const int64_t W = 5, B = 2, I = 2, H = 3;
+    Tensor<float> raw({W, B, I}), xn({W, B, I});
+    for (int64_t k = 0; k < raw.numel(); ++k) {
+      raw[k] = float(rng.uniform(-5, 5));
+      xn[k] = float((raw[k] - fm.norm.mean[size_t(k % I)]) / fm.norm.std[size_t(k % I)]);
+    }
+    const Tensor<float> pred = forecaster_predict(fm.net, xn);  // (B,H,outputs), normalised
+    const int64_t O = pred.dim(2);
+    const std::vector<int64_t> cols = recursive ? fm.inputs() : fm.targets;
+    Tensor<float> want({B, H, O});
+    for (int64_t k = 0; k < want.numel(); ++k)
+      want[k] = float(pred[k] * fm.norm.std[size_t(cols[size_t(k % O)])] + fm.norm.mean[size_t(cols[size_t(k % O)])]);
+    if (!recursive) {
+      expect_close(g.run({{"window", OnnxValue::floats(raw.shape, raw.data)}}).at("forecast"), want, "forecast");
+      continue;
+    }
+    std::map<std::string, OnnxValue> state{{"h", OnnxValue::floats({2, B, 6}, std::vector<float>(2 * B * 6, 0.0f))},
+                                           {"c", OnnxValue::floats({2, B, 6}, std::vector<float>(2 * B * 6, 0.0f))}};
+    std::vector<float> x(raw.data.begin(), raw.data.begin() + B * I);
+    for (int64_t s = 0; s < W + H - 1; ++s) {
+      if (s < W) x.assign(raw.data.begin() + s * B * I, raw.data.begin() + (s + 1) * B * I);
+      auto feeds = state;
+      feeds["x"] = OnnxValue::floats({B, I}, x);
+      const auto out = g.run(feeds);
+      state["h"] = out.at("h_next");
+      state["c"] = out.at("c_next");
+      x = out.at("next").f;
+      if (s >= W - 1) {
+        const int64_t h = s - (W - 1);
+        for (int64_t b = 0; b < B; ++b)
+          for (int64_t i = 0; i < I; ++i)
+            ASSERT_NEAR(x[size_t(b * I + i)], want[(b * H + h) * I + i], 1e-4 * (1 + std::abs(want[(b * H + h) * I + i])))
+                << "step " << h << " row " << b << " column " << i;
+      }
     }
   }
 }

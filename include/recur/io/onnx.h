@@ -57,6 +57,9 @@ class OnnxGraph {
 //   classifier (task classify, every head: pooling last/mean/max, textrnn2, rcnn): tokens (T,B) or
 //                              values (T,B,F), lengths (B)
 //                              -> logits (B,classes)
+//   forecaster (task forecast), in the data's units (the z-score normalisation is in the graph):
+//                              direct: window (W,B,I) -> forecast (B,H,K); recursive: one step,
+//                              x (B,I), h (, c) (L,B,Hd) -> next (B,I), h_next (, c_next)
 //   seq2seq (task seq2seq):    two files, <out>.encoder.onnx and <out>.decoder.onnx (one decoder
 //                              step per call; src/onnx/export.cpp documents their inputs and outputs)
 // Networks with layer norm, coupled gates, leaky units or residual recurrence have no ONNX op and
