@@ -13,6 +13,7 @@
 #include "recur/io/onnx.h"
 #include "recur/io/safetensors.h"
 #include "recur/models/classifier_model.h"
+#include "recur/train/clm_trainer.h"
 #include "recur/models/forecaster_model.h"
 #include "recur/models/language_model.h"
 #include "recur/models/seq2seq_model.h"
@@ -457,6 +458,54 @@ void export_forecaster(const std::string& model_path, onnx::ModelProto& model) {
   }
 }
 
+// A conditional byte LM: tokens (T,B) (bytes, 256 = BOS), condition (B), h (and c) (L,B,H) ->
+// logits (T,B,258), h_next (, c_next); h_init (L,B,H) = tanh(W_init[condition]), the state to start
+// from (modes init and both; zeros otherwise); stop (T,B) = the stop probability after each token
+// (ending stop) or length (B) = the predicted ln(1 + n) after the first token (ending length).
+void export_conditional_lm(const std::string& model_path, onnx::ModelProto& model) {
+  const ConditionalTextModel tm = load_conditional_text_model(model_path);
+  const ConditionalLm<float>& m = tm.net;
+  const ConditionalLmConfig& c = m.config;
+  check_exportable(c.rnn, model_path);
+  Builder b(model.mutable_graph());
+  const int64_t H = c.rnn.hidden_size, L = c.rnn.num_layers;
+  const bool lstm = c.rnn.has_cell_state();
+  const std::string sL = std::to_string(L), sH = std::to_string(H);
+  b.input("tokens", onnx::TensorProto::INT64, {"T", "B"});
+  b.input("condition", onnx::TensorProto::INT64, {"B"});
+  b.input("h", onnx::TensorProto::FLOAT, {sL, "B", sH});
+  if (lstm) b.input("c", onnx::TensorProto::FLOAT, {sL, "B", sH});
+  std::string x = b.node("Gather", {b.floats("embedding.weight", m.embedding.shape, m.embedding.data), "tokens"}, 1)[0];
+  if (c.uses_input()) {  // [embed(token); E_cond[k]] at every step: the condition's row repeated over T
+    const std::string e = b.node("Gather", {b.floats("cond.weight", m.cond_embedding.shape, m.cond_embedding.data),
+                                            "condition"}, 1)[0];
+    const std::string T = b.node("Gather", {b.node("Shape", {"tokens"}, 1)[0], b.ints("zero", {0}, true)}, 1)[0];
+    const std::string shape = concat(b, {b.node("Unsqueeze", {T, b.ints("axis0", {0})}, 1)[0],
+                                         b.ints("ones", {1, 1})});
+    const std::string rep = b.node("Tile", {b.node("Unsqueeze", {e, b.ints("axis0e", {0})}, 1)[0], shape}, 1)[0];
+    x = b.node("Concat", {x, rep}, 1, [](onnx::NodeProto& n) { attr_i(n, "axis", 2); })[0];
+  }
+  const StackOut s = recurrent_stack(b, m.rnn, "rnn.", x, "h", lstm ? "c" : "", "");
+  b.as_output(linear(b, s.y, m.w_out, m.b_out, "decoder"), "logits", {"T", "B", std::to_string(c.kVocab)});
+  b.as_output(concat(b, s.yh), "h_next", {sL, "B", sH});
+  if (lstm) b.as_output(concat(b, s.yc), "c_next", {sL, "B", sH});
+  if (c.uses_init()) {
+    const std::string w = b.node("Gather", {b.floats("init.weight", m.cond_init.shape, m.cond_init.data), "condition"}, 1)[0];
+    const std::string blh = b.node("Reshape", {b.node("Tanh", {w}, 1)[0], b.ints("init.shape", {0, L, H})}, 1)[0];
+    b.as_output(b.node("Transpose", {blh}, 1, [](onnx::NodeProto& n) { attr_ints(n, "perm", {1, 0, 2}); })[0],
+                "h_init", {sL, "B", sH});
+  }
+  if (c.ending != SequenceEnding::eos) {  // w_end . h_t + b_end
+    const std::string z = b.node("Add", {b.node("MatMul", {s.y, b.floats("end.weight", {H, 1}, m.w_end.data)}, 1)[0],
+                                         b.floats("end.bias", {1}, m.b_end.data)}, 1)[0];
+    const std::string z2 = b.node("Squeeze", {z, b.ints("axis2", {2})}, 1)[0];
+    if (c.ending == SequenceEnding::stop)
+      b.as_output(b.node("Sigmoid", {z2}, 1)[0], "stop", {"T", "B"});
+    else
+      b.as_output(b.node("Gather", {z2, b.ints("first", {0}, true)}, 1)[0], "length", {"B"});
+  }
+}
+
 }  // namespace
 
 std::vector<std::string> export_onnx_paths(const std::string& model_path, const std::string& out_path) {
@@ -575,9 +624,12 @@ void export_onnx(const std::string& model_path, const std::string& out_path) {
                 {"B", std::to_string(cc.classes)});
   } else if (task == "forecast") {
     export_forecaster(model_path, model);
+  } else if (task == "conditional-lm") {
+    export_conditional_lm(model_path, model);
   } else {
     RECUR_FAIL(model_path << ": ONNX export covers recur's language models (task lm), taggers (tag), "
-                             "classifiers (classify), forecasters (forecast) and seq2seq models; this file's task is '"
+                             "classifiers (classify), forecasters (forecast), conditional LMs (conditional-lm) and seq2seq "
+                             "models; this file's task is '"
                           << task << "'");
   }
   check_and_write(model, out_path, model_path);

@@ -523,6 +523,25 @@ std::vector<OnnxValue> op_scatter_elements(const Node& n, const Inputs& in) {
   return {r};
 }
 
+std::vector<OnnxValue> op_tile(const Node& n, const Inputs& in) {
+  const OnnxValue& x = need(n, in, 0);
+  const std::vector<int64_t> reps = as_ints(need(n, in, 1));
+  RECUR_CHECK(reps.size() == x.shape.size(), "Tile with " << reps.size() << " repeats for " << x.describe());
+  Shape shape = x.shape;
+  for (size_t d = 0; d < shape.size(); ++d) shape[d] *= reps[d];
+  OnnxValue r = like(x, shape);
+  const std::vector<int64_t> in_st = strides(x.shape), out_st = strides(shape);
+  gather_elements(x, r, [&](int64_t k) {
+    int64_t idx = 0;
+    for (size_t d = 0; d < shape.size(); ++d) {
+      idx += ((k / out_st[d]) % x.shape[d]) * in_st[d];
+      k %= out_st[d];
+    }
+    return idx;
+  });
+  return {r};
+}
+
 std::vector<OnnxValue> op_range(const Node& n, const Inputs& in) {
   const OnnxValue& start = need(n, in, 0);
   if (start.type == Type::i64) {
@@ -614,6 +633,7 @@ const Entry kKernels[] = {
     {"RNN", rnn},              {"Expand", op_expand},
     {"TopK", op_top_k},        {"ScatterElements", op_scatter_elements},
     {"Range", op_range},       {"Less", op_less},
+    {"Tile", op_tile},
     {"ReduceSum", op_reduce_sum}, {"ReduceMax", op_reduce_max},
 };
 

@@ -10,6 +10,9 @@
 #include "recur/io/safetensors.h"
 #include "recur/models/classifier_model.h"
 #include "recur/models/forecaster_model.h"
+#include "recur/nn/embedding.h"
+#include "recur/nn/linear.h"
+#include "recur/train/clm_trainer.h"
 #include "recur/models/language_model.h"
 #include "recur/models/seq2seq_model.h"
 #include "recur/models/tagger_model.h"
@@ -306,6 +309,82 @@ TEST_F(OnnxExport, ForecastersDirectAndRecursive) {
           for (int64_t i = 0; i < I; ++i)
             ASSERT_NEAR(x[size_t(b * I + i)], want[(b * H + h) * I + i], 1e-4 * (1 + std::abs(want[(b * H + h) * I + i])))
                 << "step " << h << " row " << b << " column " << i;
+      }
+    }
+  }
+}
+
+// Conditional byte LMs in the three condition modes and the three endings, against the model's
+// own pieces: the condition's embedding and initial state, the RNN, the decoder, the end head.
+TEST_F(OnnxExport, ConditionalLanguageModels) {
+  struct Case {
+    ConditionMode mode;
+    SequenceEnding ending;
+    CellKind cell;
+  };
+  for (const Case& k : {Case{ConditionMode::both, SequenceEnding::stop, CellKind::lstm},
+                        Case{ConditionMode::input, SequenceEnding::length, CellKind::gru},
+                        Case{ConditionMode::init, SequenceEnding::eos, CellKind::rnn_tanh}}) {
+    SCOPED_TRACE(std::string(condition_mode_name(k.mode)) + "/" + sequence_ending_name(k.ending));
+    ConditionalTextModel tm;
+    tm.conditions = LabelSet::numbered(3);
+    ConditionalLmConfig c;
+    c.conditions = 3;
+    c.mode = k.mode;
+    c.ending = k.ending;
+    c.embed = 5;
+    c.cond_embed = 4;
+    c.rnn.cell = k.cell;
+    c.rnn.hidden_size = 6;
+    c.rnn.num_layers = 2;
+    c.rnn.input_size = c.embed + (c.uses_input() ? c.cond_embed : 0);
+    tm.net = ConditionalLm<float>(c);
+    Rng rng(9);
+    init_conditional_lm(tm.net, rng);
+    for (auto* t : {&tm.net.w_end, &tm.net.b_end})
+      for (auto& v : t->data) v = float(rng.uniform(-1, 1));
+    save_conditional_text_model(Path("clm.safetensors"), tm);
+    export_onnx(Path("clm.safetensors"), Path("clm.onnx"));
+    const OnnxGraph g = OnnxGraph::load(Path("clm.onnx"));
+    const int64_t T = 4, B = 2, L = 2, H = 6, V = c.kVocab, E = c.embed, I = c.rnn.input_size;
+    const std::vector<int64_t> tokens = {256, 256, 72, 101, 105, 108, 33, 10}, cond = {2, 0};
+    // The reference: h0 from the condition, x = [embed; cond embed], the RNN, the heads.
+    RnnState<float> init{Tensor<float>({L, B, H}), k.cell == CellKind::lstm ? Tensor<float>({L, B, H}) : Tensor<float>()};
+    if (c.uses_init())
+      for (int64_t l = 0; l < L; ++l)
+        for (int64_t b = 0; b < B; ++b)
+          for (int64_t j = 0; j < H; ++j)
+            init.h[(l * B + b) * H + j] = std::tanh(tm.net.cond_init[cond[size_t(b)] * L * H + l * H + j]);
+    Tensor<float> e({T * B, E}), x({T, B, I}), y, logits({T * B, V});
+    embedding_forward(e.ptr(), tokens.data(), tm.net.embedding.ptr(), T * B, V, E);
+    for (int64_t r = 0; r < T * B; ++r) {
+      std::copy_n(e.ptr() + r * E, E, x.ptr() + r * I);
+      if (c.uses_input()) std::copy_n(tm.net.cond_embedding.ptr() + cond[size_t(r % B)] * c.cond_embed, c.cond_embed, x.ptr() + r * I + E);
+    }
+    RnnState<float> fin;
+    RnnCache<float> cache;
+    rnn_forward(y, fin, cache, tm.net.rnn, x, {}, &init);
+    linear_forward(logits.ptr(), y.ptr(), tm.net.w_out.ptr(), tm.net.b_out.ptr(), T * B, H, V);
+    std::map<std::string, OnnxValue> feeds{{"tokens", OnnxValue::ints({T, B}, tokens)}, {"condition", OnnxValue::ints({B}, cond)},
+                                           {"h", OnnxValue::floats({L, B, H}, init.h.data)}};
+    if (k.cell == CellKind::lstm) feeds["c"] = OnnxValue::floats({L, B, H}, init.c.data);
+    const auto out = g.run(feeds);
+    expect_close(out.at("logits"), logits, "logits");
+    expect_close(out.at("h_next"), fin.h, "h_next");
+    if (c.uses_init()) expect_close(out.at("h_init"), init.h, "h_init");
+    if (k.ending != SequenceEnding::eos) {
+      Tensor<float> z({T * B});
+      for (int64_t r = 0; r < T * B; ++r) {
+        float a = tm.net.b_end[0];
+        for (int64_t j = 0; j < H; ++j) a += tm.net.w_end[j] * y[r * H + j];
+        z[r] = k.ending == SequenceEnding::stop ? 1.0f / (1.0f + std::exp(-a)) : a;
+      }
+      if (k.ending == SequenceEnding::stop) {
+        expect_close(out.at("stop"), z, "stop");
+      } else {
+        Tensor<float> first({B});
+        std::copy_n(z.ptr(), B, first.ptr());
+        expect_close(out.at("length"), first, "length");
       }
     }
   }

@@ -60,6 +60,8 @@ class OnnxGraph {
 //   forecaster (task forecast), in the data's units (the z-score normalisation is in the graph):
 //                              direct: window (W,B,I) -> forecast (B,H,K); recursive: one step,
 //                              x (B,I), h (, c) (L,B,Hd) -> next (B,I), h_next (, c_next)
+//   conditional LM (task conditional-lm): tokens (T,B), condition (B), h (, c) -> logits (T,B,258),
+//                              h_next (, c_next), h_init [modes init, both], stop (T,B) or length (B)
 //   seq2seq (task seq2seq):    two files, <out>.encoder.onnx and <out>.decoder.onnx (one decoder
 //                              step per call; src/onnx/export.cpp documents their inputs and outputs)
 // Networks with layer norm, coupled gates, leaky units or residual recurrence have no ONNX op and
