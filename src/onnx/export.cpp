@@ -278,7 +278,7 @@ void export_seq2seq(const std::string& model_path, const std::string& encoder_pa
   const Seq2SeqConfig& c = m.config;
   check_exportable(c.encoder, model_path);
   check_exportable(c.decoder, model_path);
-  const int64_t He = c.encoder.hidden_size, D = c.encoder.directions(), De = c.encoder_width();
+  const int64_t De = c.encoder_width();
   const int64_t Hd = c.decoder.hidden_size, Ld = c.decoder.num_layers, F = c.feed_width();
   const bool lstm = c.decoder.has_cell_state();
   const std::string sDe = std::to_string(De), sHd = std::to_string(Hd), sLd = std::to_string(Ld);
