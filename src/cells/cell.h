@@ -42,6 +42,12 @@ struct StepForward {
   T* scratch;       // (B,G*H) workspace
   const StepWeights<T>* w;  // packed for the forward pass
   int block;                // which row block of the loop this is (its prepared products)
+  // When a step is split by units (RnnStream's unit split): h_prev, c_prev, h, c and the cache
+  // cover this slice of the units, and the recurrent product reads the whole previous state here.
+  const T* h_prev_all = nullptr;
+
+  // What the recurrent product multiplies: the whole previous state.
+  const T* product_input() const { return h_prev_all ? h_prev_all : h_prev; }
 };
 
 template <class T>

@@ -63,7 +63,7 @@ void gru_forward_step(const StepForward<T>& s, const RnnCellParams<T>&, const Rn
   const int64_t H = cfg.hidden_size, G3 = 3 * H, W = 4 * H;
   const bool after = cfg.gru == GruConvention::reset_after;
   // Recurrent pre-activations: all three blocks (reset_after) or r and z only (reset_before).
-  s.w->main.run(s.block, s.h_prev, s.scratch);
+  s.w->main.run(s.block, s.product_input(), s.scratch);
   for (int64_t b = 0; b < B; ++b) {
     const T* xw = s.xw + b * G3;
     const T* hw = s.scratch + b * G3;

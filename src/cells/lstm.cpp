@@ -65,7 +65,7 @@ template <class T>
 void lstm_forward_step(const StepForward<T>& s, const RnnCellParams<T>& p, const RnnConfig& cfg,
                        int64_t B) {
   const int64_t H = cfg.hidden_size, G4 = 4 * H, W = 5 * H;
-  s.w->main.run(s.block, s.h_prev, s.scratch);  // h_prev W_hh^T + b_hh
+  s.w->main.run(s.block, s.product_input(), s.scratch);  // h_prev W_hh^T + b_hh
   const T* peep = cfg.peephole ? p.w_peep.ptr() : nullptr;
   if constexpr (std::is_same_v<T, float>) {
     if (!peep && !cfg.coupled) return lstm_pointwise_fused(s, H, B);

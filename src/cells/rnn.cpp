@@ -48,7 +48,7 @@ template <class T>
 void rnn_forward_step(const StepForward<T>& s, const RnnCellParams<T>& p, const RnnConfig& cfg,
                       int64_t B) {
   const int64_t H = cfg.hidden_size;
-  s.w->main.run(s.block, s.h_prev, s.scratch);  // h_prev W_hh^T + b_hh
+  s.w->main.run(s.block, s.product_input(), s.scratch);  // h_prev W_hh^T + b_hh
   const int64_t n = B * H;
   T* v = cfg.mixes_state() ? s.cache : s.h;
 #pragma omp simd

@@ -47,7 +47,8 @@ struct RnnStream<T>::Impl {
   std::vector<cells::StepWeights<T>> w_hh;     // per layer: the cell's packed recurrence
   RnnState<T> state, next;                     // (L,B,H): before and after the step
   Tensor<T> xw, scratch, cache;                // (B,G*H), (B,G*H), (B,W)
-  // Unit split, for one sequence (B = 1) of a float LSTM on two or more threads: the units are
+  // Unit split, for one sequence (B = 1) on two or more threads, for the cells whose pointwise
+  // maths is per unit (LSTM, the reset-after GRU, the simple RNN; not layer norm): the units are
   // split between the threads, each of which packs its units' rows of the weights and keeps them
   // in its own core's cache. A step is then one parallel region with one barrier per layer, where
   // the plain path forks and joins inside every product. Empty: the plain path.
@@ -80,8 +81,8 @@ RnnStream<T>::RnnStream(const RnnParams<T>& params, int64_t batch, Precision pre
   m.cache = Tensor<T>({batch, m.ops.cache_width(cfg)});
   // The unit split: at least 32 units per thread, so that each product stays worth a core.
   const int threads = int(std::min<int64_t>(omp_get_max_threads(), H / 32));
-  if (std::is_same_v<T, float> && batch == 1 && cfg.cell == CellKind::lstm && !cfg.layer_norm &&
-      threads >= 2) {
+  const bool per_unit = !cfg.layer_norm && !(cfg.cell == CellKind::gru && cfg.gru == GruConvention::reset_before);
+  if (std::is_same_v<T, float> && batch == 1 && per_unit && threads >= 2) {
     const int G = cfg.gates();
     m.slices.resize(size_t(threads));
     for (int k = 0; k < threads; ++k) {
@@ -101,8 +102,9 @@ RnnStream<T>::RnnStream(const RnnParams<T>& params, int64_t batch, Precision pre
         u.hh.emplace_back();
         u.hh.back().main = cpu::PackedGemm<T>(
             {wh.ptr(), H, true, H, G * n, bh.ptr(), H, G * n, false, precision}, {1});
-        RnnCellParams<T> ps;
+        RnnCellParams<T> ps;  // the per-unit parameters of the slice
         if (cfg.peephole) ps.w_peep = gate_rows(p.w_peep, 3, H, u.j0, u.j1);
+        if (cfg.learn_leak) ps.leak = gate_rows(p.leak, 1, H, u.j0, u.j1);
         u.p.push_back(std::move(ps));
       }
       u.xw = Tensor<T>({1, G * n});
@@ -139,7 +141,7 @@ void RnnStream<T>::step(const T* x, T* y) {
   const RnnConfig& cfg = m.params.config;
   const int64_t H = cfg.hidden_size, BH = m.B * H;
   const bool lstm = cfg.has_cell_state();
-  if (!m.slices.empty()) {  // unit split: B = 1, LSTM
+  if (!m.slices.empty()) {  // unit split: B = 1
     const int P = int(m.slices.size());
     std::exception_ptr error;
 #pragma omp parallel num_threads(P)
@@ -153,14 +155,15 @@ void RnnStream<T>::step(const T* x, T* y) {
             UnitSlice<T>& u = m.slices[size_t(k)];
             u.ih[size_t(l)].run(0, in, u.xw.ptr());
             cells::StepForward<T> s{u.xw.ptr(),
-                                    m.state.h.ptr() + l * H,
-                                    m.state.c.ptr() + l * H + u.j0,
+                                    m.state.h.ptr() + l * H + u.j0,
+                                    lstm ? m.state.c.ptr() + l * H + u.j0 : nullptr,
                                     m.next.h.ptr() + l * H + u.j0,
-                                    m.next.c.ptr() + l * H + u.j0,
+                                    lstm ? m.next.c.ptr() + l * H + u.j0 : nullptr,
                                     u.cache.ptr(),
                                     u.scratch.ptr(),
                                     &u.hh[size_t(l)],
-                                    0};
+                                    0,
+                                    m.state.h.ptr() + l * H};
             m.ops.forward_step(s, u.p[size_t(l)], u.cfg, 1);
           } catch (...) {
 #pragma omp critical(recur_stream_error)

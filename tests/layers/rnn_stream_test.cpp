@@ -79,27 +79,38 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{"gru_layer_norm", CellKind::gru, [](RnnConfig& c) { c.layer_norm = true; }}),
     [](const auto& info) { return std::string(info.param.name); });
 
-// One sequence of an LSTM wide enough to split its units between two threads (the unit-split
-// step): the same outputs and states as the whole-sequence forward, plain, with peepholes, with
-// coupled gates, stacked, in fp32 and in bf16.
+// One sequence wide enough to split its units between two threads (the unit-split step): the same
+// outputs and states as the whole-sequence forward, stacked, in fp32 and in bf16, for every cell
+// whose pointwise maths is per unit: LSTM (plain, peepholes, coupled), the reset-after GRU, the
+// simple RNN with a learned leak and with residual recurrence.
 TEST(RnnStream, UnitSplitOnTwoThreadsEqualsWholeSequence) {
   const int saved = omp_get_max_threads();
   omp_set_num_threads(2);
-  for (int variant = 0; variant < 3; ++variant)
+  for (int variant = 0; variant < 6; ++variant)
     for (const Precision precision : {Precision::fp32, Precision::bf16}) {
       SCOPED_TRACE("variant " + std::to_string(variant) + " " + precision_name(precision));
       RnnConfig cfg;
-      cfg.cell = CellKind::lstm;
+      cfg.cell = variant < 3 ? CellKind::lstm : variant == 3 ? CellKind::gru : variant == 4 ? CellKind::rnn_tanh : CellKind::rnn_relu;
       cfg.input_size = 20;
       cfg.hidden_size = 96;
       cfg.num_layers = 2;
       cfg.peephole = variant == 1;
       cfg.coupled = variant == 2;
+      if (variant == 4) {
+        cfg.learn_leak = true;
+        cfg.leak = 0.5;
+      }
+      cfg.residual = variant == 5;
       RnnParams<float> params(cfg);
       Rng rng(8);
       init_rnn_uniform(params, rng);
-      for (auto& c : params.cells)
+      for (auto& c : params.cells) {
         for (auto& v : c.w_peep.data) v = float(rng.uniform(-1, 1));
+        for (auto& v : c.leak.data) v = float(rng.uniform(-1, 1));
+      }
+      if (variant == 5)  // residual recurrence grows h: keep the weights small
+        for (auto& c : params.cells)
+          for (auto* t : {&c.w_ih, &c.w_hh}) for (auto& v : t->data) v *= 0.2f;
       const int64_t Ts = 5;
       Tensor<float> x({Ts, 1, 20}), y;
       for (auto& v : x.data) v = float(rng.uniform(-1, 1));
@@ -113,6 +124,7 @@ TEST(RnnStream, UnitSplitOnTwoThreadsEqualsWholeSequence) {
         for (int64_t j = 0; j < 96; ++j) ASSERT_NEAR(out[size_t(j)], y[t * 96 + j], 1e-4) << "t=" << t << " j=" << j;
       }
       for (int64_t k = 0; k < fin.c.numel(); ++k) ASSERT_NEAR(stream.state().c[k], fin.c[k], 1e-4) << "c_n";
+      for (int64_t k = 0; k < fin.h.numel(); ++k) ASSERT_NEAR(stream.state().h[k], fin.h[k], 1e-4) << "h_n";
     }
   omp_set_num_threads(saved);
 }
