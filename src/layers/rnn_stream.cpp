@@ -24,6 +24,11 @@ struct UnitSlice {
   std::vector<cells::StepWeights<T>> hh;
   std::vector<RnnCellParams<T>> p;  // the slice's peepholes (the rest of p is not read)
   Tensor<T> xw, scratch, cache;     // (1, 4 Hk), (1, 4 Hk), (1, 5 Hk)
+  // Fused (cells whose pre-activations are x W_ih^T + h W_hh^T: the LSTM and the simple RNN): one
+  // product per layer on [x; h_prev] against [W_ih | W_hh] with b_ih + b_hh, instead of two; xw
+  // then stays zero and xh[l] holds the layer's concatenated input.
+  bool fused = false;
+  std::vector<Tensor<T>> xh;
 };
 
 // Rows g*H + [j0, j1) of a (G*H, cols) matrix for every gate g, stacked: (G*(j1-j0), cols).
@@ -97,11 +102,24 @@ RnnStream<T>::RnnStream(const RnnParams<T>& params, int64_t batch, Precision pre
         const int64_t in = l == 0 ? cfg.input_size : H;
         const Tensor<T> wi = gate_rows(p.w_ih, G, H, u.j0, u.j1), wh = gate_rows(p.w_hh, G, H, u.j0, u.j1);
         const Tensor<T> bi = gate_rows(p.b_ih, G, H, u.j0, u.j1), bh = gate_rows(p.b_hh, G, H, u.j0, u.j1);
-        u.ih.emplace_back(cpu::StepGemmSpec<T>{wi.ptr(), in, true, in, G * n, bi.ptr(), in, G * n, false, precision},
-                          std::vector<int64_t>{1});
+        u.fused = cfg.cell != CellKind::gru;
         u.hh.emplace_back();
-        u.hh.back().main = cpu::PackedGemm<T>(
-            {wh.ptr(), H, true, H, G * n, bh.ptr(), H, G * n, false, precision}, {1});
+        if (u.fused) {
+          Tensor<T> w({G * n, in + H}), bsum({G * n});
+          for (int64_t r = 0; r < G * n; ++r) {
+            std::copy_n(wi.ptr() + r * in, in, w.ptr() + r * (in + H));
+            std::copy_n(wh.ptr() + r * H, H, w.ptr() + r * (in + H) + in);
+            bsum[r] = bi[r] + bh[r];
+          }
+          u.hh.back().main = cpu::PackedGemm<T>(
+              {w.ptr(), in + H, true, in + H, G * n, bsum.ptr(), in + H, G * n, false, precision}, {1});
+          u.xh.push_back(Tensor<T>({1, in + H}));
+        } else {
+          u.ih.emplace_back(cpu::StepGemmSpec<T>{wi.ptr(), in, true, in, G * n, bi.ptr(), in, G * n, false, precision},
+                            std::vector<int64_t>{1});
+          u.hh.back().main = cpu::PackedGemm<T>(
+              {wh.ptr(), H, true, H, G * n, bh.ptr(), H, G * n, false, precision}, {1});
+        }
         RnnCellParams<T> ps;  // the per-unit parameters of the slice
         if (cfg.peephole) ps.w_peep = gate_rows(p.w_peep, 3, H, u.j0, u.j1);
         if (cfg.learn_leak) ps.leak = gate_rows(p.leak, 1, H, u.j0, u.j1);
@@ -153,7 +171,16 @@ void RnnStream<T>::step(const T* x, T* y) {
         for (int k = tid; k < P; k += nt) {  // one slice per thread unless fewer were given
           try {
             UnitSlice<T>& u = m.slices[size_t(k)];
-            u.ih[size_t(l)].run(0, in, u.xw.ptr());
+            const T* h_all = m.state.h.ptr() + l * H;  // what the recurrent product reads
+            if (u.fused) {  // [x; h_prev] for the one product; xw stays zero
+              T* xh = u.xh[size_t(l)].ptr();
+              const int64_t width = u.xh[size_t(l)].dim(1) - H;
+              std::copy_n(in, width, xh);
+              std::copy_n(h_all, H, xh + width);
+              h_all = xh;
+            } else {
+              u.ih[size_t(l)].run(0, in, u.xw.ptr());
+            }
             cells::StepForward<T> s{u.xw.ptr(),
                                     m.state.h.ptr() + l * H + u.j0,
                                     lstm ? m.state.c.ptr() + l * H + u.j0 : nullptr,
@@ -163,7 +190,7 @@ void RnnStream<T>::step(const T* x, T* y) {
                                     u.scratch.ptr(),
                                     &u.hh[size_t(l)],
                                     0,
-                                    m.state.h.ptr() + l * H};
+                                    h_all};
             m.ops.forward_step(s, u.p[size_t(l)], u.cfg, 1);
           } catch (...) {
 #pragma omp critical(recur_stream_error)
