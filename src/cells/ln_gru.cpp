@@ -31,7 +31,7 @@ template <class T>
 void ln_gru_forward_step(const StepForward<T>& s, const RnnCellParams<T>& p, const RnnConfig& cfg,
                          int64_t B) {
   const int64_t H = cfg.hidden_size, G3 = 3 * H, W = 7 * H + 3;
-  s.w->main.run(s.block, s.h_prev, s.scratch);  // h_prev W_hh^T + b_hh
+  s.w->main.run(s.block, s.product_input(), s.scratch);  // h_prev W_hh^T + b_hh
   const T* gamma = p.ln.ptr();
   const T* beta = gamma + G3;
   for (int64_t b = 0; b < B; ++b) {

@@ -33,7 +33,7 @@ template <class T>
 void ln_lstm_forward_step(const StepForward<T>& s, const RnnCellParams<T>& p, const RnnConfig& cfg,
                           int64_t B) {
   const int64_t H = cfg.hidden_size, G4 = 4 * H, W = 10 * H + 5;
-  s.w->main.run(s.block, s.h_prev, s.scratch);  // h_prev W_hh^T + b_hh
+  s.w->main.run(s.block, s.product_input(), s.scratch);  // h_prev W_hh^T + b_hh
   const T* gamma = p.ln.ptr();
   const T* beta = gamma + G4;
   const T* gamma_c = beta + G4;

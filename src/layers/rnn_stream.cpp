@@ -14,16 +14,16 @@ namespace recur {
 namespace {
 
 // One thread's share of a unit-split step (see RnnStream::Impl::slices): units [j0, j1) of every
-// layer, with the rows of W_ih, W_hh, the biases and the peepholes for those units' four gates
-// packed for this thread alone, and its own buffers.
+// layer, with the rows of W_ih, W_hh and the biases for those units' gates packed for this thread
+// alone, their per-unit parameters (peepholes, leaks), and its own buffers.
 template <class T>
 struct UnitSlice {
   int64_t j0 = 0, j1 = 0;
   RnnConfig cfg;  // hidden_size = j1 - j0: the cell's pointwise maths over this slice
-  std::vector<cpu::PackedGemm<T>> ih;
+  std::vector<cpu::PackedGemm<T>> ih;  // per layer, unless fused: x W_ih^T + b_ih
   std::vector<cells::StepWeights<T>> hh;
-  std::vector<RnnCellParams<T>> p;  // the slice's peepholes (the rest of p is not read)
-  Tensor<T> xw, scratch, cache;     // (1, 4 Hk), (1, 4 Hk), (1, 5 Hk)
+  std::vector<RnnCellParams<T>> p;  // the slice's per-unit parameters (the rest of p is not read)
+  Tensor<T> xw, scratch, cache;     // (1, G Hk), (1, G Hk), (1, cache width)
   // Fused (cells whose pre-activations are x W_ih^T + h W_hh^T: the LSTM and the simple RNN): one
   // product per layer on [x; h_prev] against [W_ih | W_hh] with b_ih + b_hh, instead of two; xw
   // then stays zero and xh[l] holds the layer's concatenated input.
@@ -63,7 +63,7 @@ struct RnnStream<T>::Impl {
 template <class T>
 RnnStream<T>::RnnStream(const RnnParams<T>& params, int64_t batch, Precision precision)
     : impl_(std::make_unique<Impl>(Impl{params, cells::ops_for<T>(params.config), batch, {}, {},
-                                        {}, {}, {}, {}, {}})) {
+                                        {}, {}, {}, {}, {}, {}})) {
   Impl& m = *impl_;
   const RnnConfig& cfg = m.params.config;
   cfg.validate();
@@ -71,24 +71,12 @@ RnnStream<T>::RnnStream(const RnnParams<T>& params, int64_t batch, Precision pre
               "streaming runs forward in time: a bidirectional network needs the whole sequence");
   RECUR_CHECK(batch > 0, "RnnStream: batch must be positive, got " << batch);
   const int64_t H = cfg.hidden_size, GH = cfg.gates() * H, L = cfg.num_layers;
-  m.w_ih.reserve(size_t(L));
-  m.w_hh.resize(size_t(L));
-  for (int64_t l = 0; l < L; ++l) {
-    const RnnCellParams<T>& p = m.params.cells[size_t(l)];
-    const int64_t in = l == 0 ? cfg.input_size : H;
-    m.w_ih.emplace_back(cpu::StepGemmSpec<T>{p.w_ih.ptr(), in, true, in, GH, p.b_ih.ptr(), in, GH,
-                                             false, precision},
-                        std::vector<int64_t>{batch});
-    m.ops.pack(m.w_hh[size_t(l)], p, cfg, false, {batch}, cells::PackMode{true, precision});
-  }
-  m.xw = Tensor<T>({batch, GH});
-  m.scratch = Tensor<T>({batch, GH});
-  m.cache = Tensor<T>({batch, m.ops.cache_width(cfg)});
   // The unit split: at least 32 units per thread, so that each product stays worth a core.
   const int threads = int(std::min<int64_t>(omp_get_max_threads(), H / 32));
   const bool per_unit = !cfg.layer_norm && !(cfg.cell == CellKind::gru && cfg.gru == GruConvention::reset_before);
   if (std::is_same_v<T, float> && batch == 1 && per_unit && threads >= 2) {
     const int G = cfg.gates();
+    const bool fused = cfg.cell != CellKind::gru;
     m.slices.resize(size_t(threads));
     for (int k = 0; k < threads; ++k) {
       UnitSlice<T>& u = m.slices[size_t(k)];
@@ -97,12 +85,12 @@ RnnStream<T>::RnnStream(const RnnParams<T>& params, int64_t batch, Precision pre
       const int64_t n = u.j1 - u.j0;
       u.cfg = cfg;
       u.cfg.hidden_size = n;
+      u.fused = fused;
       for (int64_t l = 0; l < L; ++l) {
         const RnnCellParams<T>& p = m.params.cells[size_t(l)];
         const int64_t in = l == 0 ? cfg.input_size : H;
         const Tensor<T> wi = gate_rows(p.w_ih, G, H, u.j0, u.j1), wh = gate_rows(p.w_hh, G, H, u.j0, u.j1);
         const Tensor<T> bi = gate_rows(p.b_ih, G, H, u.j0, u.j1), bh = gate_rows(p.b_hh, G, H, u.j0, u.j1);
-        u.fused = cfg.cell != CellKind::gru;
         u.hh.emplace_back();
         if (u.fused) {
           Tensor<T> w({G * n, in + H}), bsum({G * n});
@@ -129,6 +117,20 @@ RnnStream<T>::RnnStream(const RnnParams<T>& params, int64_t batch, Precision pre
       u.scratch = Tensor<T>({1, G * n});
       u.cache = Tensor<T>({1, m.ops.cache_width(u.cfg)});
     }
+  } else {  // the plain path: every layer's products over the whole batch
+    m.w_ih.reserve(size_t(L));
+    m.w_hh.resize(size_t(L));
+    for (int64_t l = 0; l < L; ++l) {
+      const RnnCellParams<T>& p = m.params.cells[size_t(l)];
+      const int64_t in = l == 0 ? cfg.input_size : H;
+      m.w_ih.emplace_back(cpu::StepGemmSpec<T>{p.w_ih.ptr(), in, true, in, GH, p.b_ih.ptr(), in, GH,
+                                               false, precision},
+                          std::vector<int64_t>{batch});
+      m.ops.pack(m.w_hh[size_t(l)], p, cfg, false, {batch}, cells::PackMode{true, precision});
+    }
+    m.xw = Tensor<T>({batch, GH});
+    m.scratch = Tensor<T>({batch, GH});
+    m.cache = Tensor<T>({batch, m.ops.cache_width(cfg)});
   }
   reset(nullptr);
 }

@@ -212,7 +212,8 @@ std::string embed(Builder& b, const Tensor<float>& table, const std::string& tok
   return b.node("Gather", {w, tokens}, 1)[0];
 }
 
-// (N..., F) x W^T + b, W (O,F): MatMul with W^T as an initializer, then Add.
+// (N..., F) x W^T (+ b), W (O,F): MatMul with W^T as an initializer, then Add unless the bias is
+// empty.
 std::string linear(Builder& b, const std::string& x, const Tensor<float>& w, const Tensor<float>& bias,
                    const std::string& name) {
   const int64_t O = w.dim(0), F = w.dim(1);
@@ -220,15 +221,13 @@ std::string linear(Builder& b, const std::string& x, const Tensor<float>& w, con
   for (int64_t o = 0; o < O; ++o)
     for (int64_t f = 0; f < F; ++f) wt[size_t(f * O + o)] = w[o * F + f];
   const std::string m = b.node("MatMul", {x, b.floats(name + ".weight_t", {F, O}, wt)}, 1)[0];
+  if (bias.empty()) return m;
   return b.node("Add", {m, b.floats(name + ".bias", {O}, bias.data)}, 1)[0];
 }
 
-std::string concat(Builder& b, const std::vector<std::string>& parts) {
+// The parts joined along `axis` (one part is returned as it is).
+std::string concat(Builder& b, const std::vector<std::string>& parts, int64_t axis = 0) {
   if (parts.size() == 1) return parts[0];
-  return b.node("Concat", parts, 1, [](onnx::NodeProto& n) { attr_i(n, "axis", 0); })[0];
-}
-
-std::string concat_axis(Builder& b, const std::vector<std::string>& parts, int64_t axis) {
   return b.node("Concat", parts, 1, [axis](onnx::NodeProto& n) { attr_i(n, "axis", axis); })[0];
 }
 
@@ -300,14 +299,7 @@ void export_seq2seq(const std::string& model_path, const std::string& encoder_pa
     // h_N: the top layer's final states (D,B,He) -> (B,D,He) -> (B,De)
     const std::string t = b.node("Transpose", {s.yh.back()}, 1, [](onnx::NodeProto& n) { attr_ints(n, "perm", {1, 0, 2}); })[0];
     const std::string summary = b.node("Reshape", {t, b.ints("summary.shape", {0, De})}, 1)[0];
-    std::string keys = s.y;
-    if (!m.w_key.empty()) {
-      std::vector<float> wt(size_t(m.w_key.numel()));
-      const int64_t A = m.w_key.dim(0);
-      for (int64_t a = 0; a < A; ++a)
-        for (int64_t f = 0; f < De; ++f) wt[size_t(f * A + a)] = m.w_key[a * De + f];
-      keys = b.node("MatMul", {s.y, b.floats("attention.key.weight_t", {De, A}, wt)}, 1)[0];
-    }
+    const std::string keys = m.w_key.empty() ? s.y : linear(b, s.y, m.w_key, Tensor<float>(), "attention.key");
     b.as_output(keys, "keys", {"S", "B", sA});
     // mask (S,B): (position < length ? 0 : -1e9)
     const std::string shape = b.node("Shape", {"source"}, 1)[0];
@@ -322,14 +314,14 @@ void export_seq2seq(const std::string& model_path, const std::string& encoder_pa
     // Zeros of (n, B, k) and (B, k) for states and feeds that start empty.
     const std::string B1 = b.node("Unsqueeze", {B, b.ints("axis0", {0})}, 1)[0];
     auto zeros = [&](std::vector<std::string> dims_before_after) {
-      return b.node("ConstantOfShape", {concat_axis(b, dims_before_after, 0)}, 1)[0];
+      return b.node("ConstantOfShape", {concat(b, dims_before_after, 0)}, 1)[0];
     };
     std::string start;  // (B,Hd): what every decoder layer starts from, or "" for zeros
     if (c.has_bridge()) start = b.node("Tanh", {gemm_t(b, summary, m.w_bridge, m.b_bridge, "bridge")}, 1)[0];
     else if (c.context == ContextKind::last) start = summary;
     if (!start.empty() && c.uses_init()) {
       const std::string one = b.node("Unsqueeze", {start, b.ints("axis0b", {0})}, 1)[0];
-      b.as_output(concat_axis(b, std::vector<std::string>(size_t(Ld), one), 0), "h0", {sLd, "B", sHd});
+      b.as_output(concat(b, std::vector<std::string>(size_t(Ld), one), 0), "h0", {sLd, "B", sHd});
     } else {
       b.as_output(zeros({b.ints("Ld", {Ld}), B1, b.ints("Hd", {Hd})}), "h0", {sLd, "B", sHd});
     }
@@ -359,10 +351,7 @@ void export_seq2seq(const std::string& model_path, const std::string& encoder_pa
       std::string scores;
       if (c.context == ContextKind::bahdanau) {
         const int64_t A = m.w_query.dim(0);
-        std::vector<float> wq(size_t(m.w_query.numel()));
-        for (int64_t a = 0; a < A; ++a)
-          for (int64_t f = 0; f < Hd; ++f) wq[size_t(f * A + a)] = m.w_query[a * Hd + f];
-        const std::string qp = b.node("MatMul", {q, b.floats("attention.query.weight_t", {Hd, A}, wq)}, 1)[0];
+        const std::string qp = linear(b, q, m.w_query, Tensor<float>(), "attention.query");
         const std::string u = b.node("Tanh", {b.node("Add", {"keys", qp}, 1)[0]}, 1)[0];
         const std::string e = b.node("MatMul", {u, b.floats("attention.v", {A, 1}, m.v_attention.data)}, 1)[0];
         scores = b.node("Squeeze", {e, b.ints("axis2", {2})}, 1)[0];
@@ -383,14 +372,14 @@ void export_seq2seq(const std::string& model_path, const std::string& encoder_pa
     }
     const std::string e = b.node("Gather", {b.floats("decoder.embedding.weight", m.target_embedding.shape,
                                                      m.target_embedding.data), "token"}, 1)[0];
-    const std::string xin = feed.empty() ? e : concat_axis(b, {e, feed}, 1);
+    const std::string xin = feed.empty() ? e : concat(b, {e, feed}, 1);
     const std::string x = b.node("Unsqueeze", {xin, b.ints("axis0", {0})}, 1)[0];
     const StackOut s = recurrent_stack(b, m.decoder, "decoder.rnn.", x, "h", lstm ? "c" : "", "");
     const std::string st = b.node("Squeeze", {s.y, b.ints("axis0s", {0})}, 1)[0];
     std::string o = st;
     if (c.attention()) {
       const std::string ctx = c.context == ContextKind::bahdanau ? feed : attend(st);
-      o = b.node("Tanh", {gemm_t(b, concat_axis(b, {st, ctx}, 1), m.w_combine, m.b_combine, "attention.combine")}, 1)[0];
+      o = b.node("Tanh", {gemm_t(b, concat(b, {st, ctx}, 1), m.w_combine, m.b_combine, "attention.combine")}, 1)[0];
     }
     b.as_output(gemm_t(b, o, m.w_out, m.b_out, "decoder.out"), "logits", {"B", std::to_string(c.target_vocab)});
     b.as_output(concat(b, s.yh), "h_next", {sLd, "B", sHd});
@@ -483,7 +472,7 @@ void export_conditional_lm(const std::string& model_path, onnx::ModelProto& mode
     const std::string shape = concat(b, {b.node("Unsqueeze", {T, b.ints("axis0", {0})}, 1)[0],
                                          b.ints("ones", {1, 1})});
     const std::string rep = b.node("Tile", {b.node("Unsqueeze", {e, b.ints("axis0e", {0})}, 1)[0], shape}, 1)[0];
-    x = b.node("Concat", {x, rep}, 1, [](onnx::NodeProto& n) { attr_i(n, "axis", 2); })[0];
+    x = concat(b, {x, rep}, 2);
   }
   const StackOut s = recurrent_stack(b, m.rnn, "rnn.", x, "h", lstm ? "c" : "", "");
   b.as_output(linear(b, s.y, m.w_out, m.b_out, "decoder"), "logits", {"T", "B", std::to_string(c.kVocab)});
@@ -617,7 +606,7 @@ void export_onnx(const std::string& model_path, const std::string& out_path) {
       const StackOut top = recurrent_stack(b, cm.net.top, "top.", s.y, "", "", lengths);
       feats = final_states(top.yh.back(), cc.head_features(), "top");
     } else {  // rcnn: z = tanh(W_p [y_t; x_t] + b_p), max over the steps
-      const std::string u = b.node("Concat", {s.y, x}, 1, [](onnx::NodeProto& n) { attr_i(n, "axis", 2); })[0];
+      const std::string u = concat(b, {s.y, x}, 2);
       feats = masked_max(b.node("Tanh", {linear(b, u, cm.net.w_proj, cm.net.b_proj, "proj")}, 1)[0]);
     }
     b.as_output(linear(b, feats, cm.net.w_out, cm.net.b_out, "classifier"), "logits",

@@ -23,10 +23,9 @@ std::vector<int64_t> strides(const Shape& s) {
 }
 
 // A negative axis counts from the end.
-int64_t axis_of(int64_t axis, int64_t rank, const Node& n) {
+int64_t axis_of(int64_t axis, int64_t rank) {
   if (axis < 0) axis += rank;
   RECUR_CHECK(axis >= 0 && axis < rank, "axis " << axis << " is outside a rank-" << rank << " tensor");
-  (void)n;
   return axis;
 }
 
@@ -132,7 +131,7 @@ std::vector<OnnxValue> softmax_like(const Node& n, const Inputs& in, bool log) {
   RECUR_CHECK(x.type == Type::f32, n.op << " takes float32, got " << x.describe());
   const int64_t rank = int64_t(x.shape.size());
   // opset >= 13: along one axis (default -1); before: over the axes from `axis` on (default 1).
-  const int64_t axis = axis_of(n.attr_i("axis", n.opset >= 13 ? -1 : 1), rank, n);
+  const int64_t axis = axis_of(n.attr_i("axis", n.opset >= 13 ? -1 : 1), rank);
   OnnxValue r = x;
   int64_t outer = 1, len = 1, inner = 1;
   for (int64_t d = 0; d < rank; ++d) (d < axis ? outer : d == axis ? len : inner) *= x.shape[size_t(d)];
@@ -249,7 +248,7 @@ std::vector<OnnxValue> op_squeeze(const Node& n, const Inputs& in) {
   const OnnxValue& x = need(n, in, 0);
   const int64_t rank = int64_t(x.shape.size());
   std::vector<int64_t> axes = axes_of(n, in);
-  for (int64_t& a : axes) a = axis_of(a, rank, n);
+  for (int64_t& a : axes) a = axis_of(a, rank);
   OnnxValue r = x;
   r.shape.clear();
   for (int64_t d = 0; d < rank; ++d) {
@@ -264,7 +263,7 @@ std::vector<OnnxValue> op_unsqueeze(const Node& n, const Inputs& in) {
   const OnnxValue& x = need(n, in, 0);
   std::vector<int64_t> axes = axes_of(n, in);
   const int64_t rank = int64_t(x.shape.size() + axes.size());
-  for (int64_t& a : axes) a = axis_of(a, rank, n);
+  for (int64_t& a : axes) a = axis_of(a, rank);
   std::sort(axes.begin(), axes.end());
   OnnxValue r = x;
   r.shape = x.shape;
@@ -280,7 +279,7 @@ std::vector<OnnxValue> op_transpose(const Node& n, const Inputs& in) {
     for (size_t k = 0; k < rank; ++k) perm.push_back(int64_t(rank - 1 - k));
   RECUR_CHECK(perm.size() == rank, "Transpose perm has " << perm.size() << " axes for " << x.describe());
   Shape shape(rank);
-  for (size_t k = 0; k < rank; ++k) shape[k] = x.shape[size_t(axis_of(perm[k], int64_t(rank), n))];
+  for (size_t k = 0; k < rank; ++k) shape[k] = x.shape[size_t(axis_of(perm[k], int64_t(rank)))];
   OnnxValue r = like(x, shape);
   const std::vector<int64_t> in_st = strides(x.shape), out_st = strides(shape);
   gather_elements(x, r, [&](int64_t k) {
@@ -297,7 +296,7 @@ std::vector<OnnxValue> op_transpose(const Node& n, const Inputs& in) {
 std::vector<OnnxValue> op_concat(const Node& n, const Inputs& in) {
   const OnnxValue& first = need(n, in, 0);
   const int64_t rank = int64_t(first.shape.size());
-  const int64_t axis = axis_of(n.attr_i("axis", 0), rank, n);
+  const int64_t axis = axis_of(n.attr_i("axis", 0), rank);
   Shape shape = first.shape;
   shape[size_t(axis)] = 0;
   for (size_t k = 0; k < in.size(); ++k) {
@@ -349,7 +348,7 @@ std::vector<OnnxValue> op_slice(const Node& n, const Inputs& in) {
   std::vector<int64_t> begin(size_t(rank), 0), step(size_t(rank), 1);
   Shape shape = x.shape;
   for (size_t k = 0; k < starts.size(); ++k) {
-    const int64_t a = axis_of(axes[k], rank, n), dim = x.shape[size_t(a)], s = steps[k];
+    const int64_t a = axis_of(axes[k], rank), dim = x.shape[size_t(a)], s = steps[k];
     RECUR_CHECK(s != 0, "Slice with step 0");
     int64_t b = starts[k] < 0 ? starts[k] + dim : starts[k];
     int64_t e = ends[k] < 0 ? ends[k] + dim : ends[k];
@@ -383,7 +382,7 @@ std::vector<OnnxValue> op_gather(const Node& n, const Inputs& in) {
   const std::vector<int64_t> idx = as_ints(need(n, in, 1));
   const Shape& ishape = in[1]->shape;
   const int64_t rank = int64_t(data.shape.size());
-  const int64_t axis = axis_of(n.attr_i("axis", 0), rank, n), dim = data.shape[size_t(axis)];
+  const int64_t axis = axis_of(n.attr_i("axis", 0), rank), dim = data.shape[size_t(axis)];
   Shape shape(data.shape.begin(), data.shape.begin() + axis);
   shape.insert(shape.end(), ishape.begin(), ishape.end());
   shape.insert(shape.end(), data.shape.begin() + axis + 1, data.shape.end());
@@ -467,7 +466,7 @@ std::vector<OnnxValue> op_expand(const Node& n, const Inputs& in) {
 std::vector<OnnxValue> op_top_k(const Node& n, const Inputs& in) {
   const OnnxValue& x = need(n, in, 0);
   const int64_t k = as_ints(need(n, in, 1)).at(0), rank = int64_t(x.shape.size());
-  const int64_t axis = axis_of(n.attr_i("axis", -1), rank, n), len = x.shape[size_t(axis)];
+  const int64_t axis = axis_of(n.attr_i("axis", -1), rank), len = x.shape[size_t(axis)];
   const bool largest = n.attr_i("largest", 1) != 0;
   RECUR_CHECK(k >= 0 && k <= len, "TopK k = " << k << " for an axis of " << len);
   int64_t outer = 1, inner = 1;
@@ -502,7 +501,7 @@ std::vector<OnnxValue> op_scatter_elements(const Node& n, const Inputs& in) {
   RECUR_CHECK(n.attr_s("reduction", "none") == "none", "ScatterElements with a reduction");
   RECUR_CHECK(upd.type == data.type && idx.shape == upd.shape && idx.shape.size() == data.shape.size(),
               "ScatterElements of " << upd.describe() << " at " << idx.describe() << " into " << data.describe());
-  const int64_t rank = int64_t(data.shape.size()), axis = axis_of(n.attr_i("axis", 0), rank, n);
+  const int64_t rank = int64_t(data.shape.size()), axis = axis_of(n.attr_i("axis", 0), rank);
   const std::vector<int64_t> ind = as_ints(idx), ist = strides(idx.shape), dst = strides(data.shape);
   OnnxValue r = data;
   for (int64_t k = 0; k < int64_t(ind.size()); ++k) {
@@ -585,7 +584,7 @@ std::vector<OnnxValue> reduce(const Node& n, const Inputs& in, float init, Combi
   if (axes.empty() && n.attr_i("noop_with_empty_axes", 0) == 0)
     for (int64_t d = 0; d < rank; ++d) axes.push_back(d);
   std::vector<bool> reduced(size_t(rank), false);
-  for (int64_t a : axes) reduced[size_t(axis_of(a, rank, n))] = true;
+  for (int64_t a : axes) reduced[size_t(axis_of(a, rank))] = true;
   Shape kept = x.shape, out_shape;
   for (int64_t d = 0; d < rank; ++d) {
     if (reduced[size_t(d)]) kept[size_t(d)] = 1;
