@@ -106,22 +106,10 @@ Tensor<T> gather_steps(const std::vector<CsvSeries>& data, const std::vector<Ori
   return x;
 }
 
-template <class T>
-Tensor<T> batch_major(const Tensor<T>& x) {
-  RECUR_CHECK(x.rank() == 3, "batch_major: expected (S,B,C), got " << x.shape_string());
-  const int64_t S = x.dim(0), B = x.dim(1), C = x.dim(2);
-  Tensor<T> y({B, S, C});
-  for (int64_t s = 0; s < S; ++s)
-    for (int64_t b = 0; b < B; ++b)
-      std::copy_n(x.ptr() + (s * B + b) * C, C, y.ptr() + (b * S + s) * C);
-  return y;
-}
-
 #define RECUR_INSTANTIATE(T)                                                                    \
   template Tensor<T> gather_steps<T>(const std::vector<CsvSeries>&, const std::vector<Origin>&, \
                                      int64_t, int64_t, const std::vector<int64_t>&,             \
-                                     const ZScore*);                                            \
-  template Tensor<T> batch_major<T>(const Tensor<T>&);
+                                     const ZScore*);
 RECUR_INSTANTIATE(float)
 RECUR_INSTANTIATE(double)
 #undef RECUR_INSTANTIATE

@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "recur/core/error.h"
+#include "recur/core/layout.h"
 #include "recur/core/linalg.h"
 
 namespace recur {
@@ -37,7 +38,7 @@ Tensor<double> seasonal_forecast(const std::vector<CsvSeries>& data,
   RECUR_CHECK(has_seasonal_history(origins, period),
               "a seasonal forecast with period " << period << " needs " << period
                                                  << " rows of history before every forecast");
-  return batch_major(gather_steps<double>(data, origins, 1 - period, horizon, targets, nullptr));
+  return swap_first_axes(gather_steps<double>(data, origins, 1 - period, horizon, targets, nullptr));
 }
 
 LinearAr fit_linear_ar(const Tensor<double>& X, const Tensor<double>& Y, double ridge) {

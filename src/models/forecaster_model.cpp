@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "recur/core/layout.h"
 #include "recur/io/safetensors.h"
 #include "recur/io/svg_plot.h"
 
@@ -168,7 +169,7 @@ void forecaster_training_tensors(const ForecasterModel& m, const std::vector<Csv
   const int64_t W = m.window, S = forecaster_training_steps(c, W);
   *x = gather_steps<float>(data, origins, 1 - W, S, m.inputs(), &m.norm);
   if (c.strategy == ForecastStrategy::direct)
-    *y = batch_major(gather_steps<float>(data, origins, 1, c.horizon, m.targets, &m.norm));
+    *y = swap_first_axes(gather_steps<float>(data, origins, 1, c.horizon, m.targets, &m.norm));
   else
     *y = gather_steps<float>(data, origins, 2 - W, S, m.inputs(), &m.norm);
 }
@@ -180,10 +181,10 @@ Tensor<double> ar_features(const ForecasterModel& m, const std::vector<CsvSeries
                            const std::vector<Origin>& origins, Tensor<double>* y) {
   const int64_t B = int64_t(origins.size());
   Tensor<double> x =
-      batch_major(gather_steps<double>(data, origins, 1 - m.window, m.window, m.inputs(), &m.norm));
+      swap_first_axes(gather_steps<double>(data, origins, 1 - m.window, m.window, m.inputs(), &m.norm));
   x.shape = {B, m.window * m.input_count};
   if (y) {
-    *y = batch_major(gather_steps<double>(data, origins, 1, m.horizon(), m.targets, &m.norm));
+    *y = swap_first_axes(gather_steps<double>(data, origins, 1, m.horizon(), m.targets, &m.norm));
     y->shape = {B, m.horizon() * int64_t(m.targets.size())};
   }
   return x;
@@ -218,7 +219,7 @@ ForecastSet forecast_part(const ForecasterModel& m, const std::vector<CsvSeries>
   RECUR_CHECK(!s.origins.empty(),
               "no forecast origins in the " << split_part_name(part) << " part");
   const int64_t B = int64_t(s.origins.size());
-  s.truth = batch_major(gather_steps<double>(data, s.origins, 1, H, m.targets, nullptr));
+  s.truth = swap_first_axes(gather_steps<double>(data, s.origins, 1, H, m.targets, nullptr));
 
   // The network, `batch` origins at a time.
   Tensor<double> net({B, H, K});

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "expect_error.h"
+#include "recur/core/layout.h"
 
 namespace recur {
 namespace {
@@ -92,7 +93,7 @@ TEST(TimeSeries, GatherStepsReadsWindowsAndTargets) {
   EXPECT_EQ(x[0], 203.0);                // step 0, origin t=5: row 3, column 2
   EXPECT_EQ(x[1], 3.0);                  //                     row 3, column 0
   EXPECT_EQ(x[(2 * 2 + 1) * 2], 209.0);  // step 2, origin t=9: row 9, column 2
-  const Tensor<double> y = batch_major(gather_steps<double>(data, origins, 1, 2, {0}, nullptr));
+  const Tensor<double> y = swap_first_axes(gather_steps<double>(data, origins, 1, 2, {0}, nullptr));
   ASSERT_EQ(y.shape, Shape({2, 2, 1}));
   EXPECT_EQ(y.data, (std::vector<double>{6, 7, 10, 11}));
   ZScore z{{10, 0, 0}, {2, 1, 1}};

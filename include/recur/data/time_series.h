@@ -55,8 +55,4 @@ Tensor<T> gather_steps(const std::vector<CsvSeries>& data, const std::vector<Ori
                        int64_t offset, int64_t steps, const std::vector<int64_t>& cols,
                        const ZScore* z);
 
-// (S,B,C) -> (B,S,C).
-template <class T>
-Tensor<T> batch_major(const Tensor<T>& x);
-
 }  // namespace recur
