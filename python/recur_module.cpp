@@ -52,7 +52,7 @@ class Layer {
  public:
   Layer(CellKind cell, int64_t input_size, int64_t hidden_size, int num_layers, bool bias,
         bool batch_first, double dropout, bool bidirectional, uint64_t seed)
-      : batch_first_(batch_first), bias_(bias), rng_(seed) {
+      : batch_first_(batch_first), rng_(seed) {
     RnnConfig c;
     c.cell = cell;
     c.input_size = input_size;
@@ -175,7 +175,7 @@ class Layer {
   }
 
  private:
-  bool batch_first_, bias_;
+  bool batch_first_;
   Rng rng_;
   RnnParams<float> params_, grads_;
   RnnCache<float> cache_;
