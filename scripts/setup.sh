@@ -19,6 +19,7 @@ packages=(
   dataset-fashion-mnist                          # classification images: Fashion-MNIST (IDX, gzip)
   zlib1g-dev                                     # zlib: reads the gzip-compressed IDX files
   libonnx-dev libprotobuf-dev python3-onnx       # ONNX models in and out (and the checker in tests)
+  libopenmpi-dev openmpi-bin                     # data-parallel training (mpirun -np N recur train-...)
   python3-vega-datasets                          # forecasting: seattle-weather.csv, stocks.csv
   pocketsphinx-en-us                             # grapheme-to-phoneme: CMUdict (recur data cmudict)
 )

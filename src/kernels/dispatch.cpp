@@ -1,8 +1,12 @@
 // The one dispatch point: which backend runs each kernel. A CUDA backend adds its branch here.
 #include <omp.h>
 
+#include <algorithm>
+#include <thread>
+
 #include "recur/core/error.h"
 #include "recur/core/gemm.h"
+#include "recur/dist/communicator.h"
 
 namespace recur {
 
@@ -47,6 +51,10 @@ void gemm<double>(Precision precision, bool trans_a, bool trans_b, int64_t M, in
 }
 
 void set_num_threads(int n) {
+  // 0: every core, shared between the ranks an MPI launcher put on this machine (no
+  // oversubscription: each rank is one OpenMP team).
+  const int ranks = dist::ranks_on_this_node();
+  if (n <= 0 && ranks > 1) n = std::max(1, int(std::thread::hardware_concurrency()) / ranks);
   if (n > 0) omp_set_num_threads(n);  // oneDNN here runs on OpenMP
 }
 

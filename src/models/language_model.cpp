@@ -6,6 +6,7 @@
 #include <numeric>
 
 #include "recur/data/streams.h"
+#include "recur/dist/communicator.h"
 #include "recur/io/safetensors.h"
 #include "recur/nn/sampling.h"
 
@@ -51,19 +52,22 @@ double LmEvaluation::bits_per_token() const { return nats_per_token / std::log(2
 double LmEvaluation::perplexity() const { return std::exp(nats_per_token); }
 
 LmEvaluation evaluate_language_model(const SequenceModel<float>& net, const std::vector<int64_t>& ids,
-                                     int64_t seq_len, int64_t streams, Precision precision) {
+                                     int64_t seq_len, int64_t streams, Precision precision,
+                                     int rank, int ranks) {
   RECUR_CHECK(ids.size() >= 2, "evaluation needs at least 2 tokens, got " << ids.size());
   streams = std::clamp<int64_t>(streams, 1, int64_t(ids.size() - 1));
   const int64_t piece = int64_t(ids.size() - 1) / streams;  // targets per stream
+  const dist::Range mine = dist::share(streams, rank, ranks);
   LmEvaluation ev;
+  if (mine.size() == 0) return ev;
   double nats = 0;
   RnnState<float> state;
   std::vector<int64_t> x, y;
   for (int64_t pos = 0; pos < piece; pos += seq_len) {
     const int64_t T = std::min(seq_len, piece - pos);
-    stream_window(x, y, ids, piece, pos, T, streams);
+    stream_window(x, y, ids, piece, pos, T, mine.size(), mine.begin);
     int64_t n = 0;
-    const double loss = sequence_model_window<float>(net, nullptr, x, y, T, streams, state,
+    const double loss = sequence_model_window<float>(net, nullptr, x, y, T, mine.size(), state,
                                                      RnnRunOptions{false, nullptr, precision}, &n);
     nats += loss * double(n);
     ev.tokens += n;

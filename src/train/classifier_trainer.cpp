@@ -9,6 +9,7 @@
 
 #include "recur/io/file.h"
 #include "recur/core/hash.h"
+#include "recur/dist/data_parallel.h"
 #include "recur/train/epoch_loop.h"
 #include "recur/train/run_files.h"
 
@@ -74,6 +75,30 @@ void check_labels_seen(const std::vector<Example>& train, int64_t classes, const
                 src << ": label " << e.label << " outside [0, " << classes << ")");
   RECUR_CHECK(classes >= 2, src << ": the training data has only " << classes
                                 << " class; a classifier needs at least 2");
+}
+
+// Data parallel: this rank scores its share of the examples; the ranks' counts and confusion
+// matrices add up to the whole set's evaluation, on every rank.
+ClassifierEvaluation evaluate_classifier_share(const SequenceClassifier<float>& net,
+                                              const std::vector<Example>& examples, int64_t batch,
+                                              dist::DataParallel& dp) {
+  const dist::Range r = dp.share(int64_t(examples.size()));
+  const int64_t C = net.config.classes;
+  ClassifierEvaluation mine;
+  mine.confusion.assign(size_t(C * C), 0);
+  if (r.size() > 0)
+    mine = evaluate_classifier(
+        net, std::vector<Example>(examples.begin() + r.begin, examples.begin() + r.end), batch);
+  std::vector<double> v = {mine.loss_nats * double(mine.examples), double(mine.examples),
+                           double(mine.correct)};
+  v.insert(v.end(), mine.confusion.begin(), mine.confusion.end());
+  v = dp.sum(std::move(v));
+  ClassifierEvaluation all;
+  all.examples = int64_t(v[1]);
+  all.loss_nats = v[0] / v[1];
+  all.correct = int64_t(v[2]);
+  for (size_t i = 3; i < v.size(); ++i) all.confusion.push_back(int64_t(v[i]));
+  return all;
 }
 
 }  // namespace
@@ -169,8 +194,9 @@ ClassifierTrainResult train_classifier(const ClassifierTrainConfig& cfg_in, std:
     }
     return st;
   };
-  task.validate = [&] {
-    res.validation = evaluate_classifier(model.net, data.valid, 2 * cfg.batch);
+  task.validate = [&](dist::DataParallel& dp) {
+    res.validation = dp.active() ? evaluate_classifier_share(model.net, data.valid, 2 * cfg.batch, dp)
+                                 : evaluate_classifier(model.net, data.valid, 2 * cfg.batch);
     char line[120];
     std::snprintf(line, sizeof line, "loss %.4f, accuracy %.4f", res.validation.loss_nats,
                   res.validation.accuracy());
@@ -185,7 +211,7 @@ ClassifierTrainResult train_classifier(const ClassifierTrainConfig& cfg_in, std:
   res.epochs_done = run.epochs;
   res.seconds = run.seconds;
   res.interrupted = run.interrupted;
-  if (res.interrupted) return res;
+  if (res.interrupted || dist::world().rank() != 0) return res;  // rank 0 reports and writes
   if (res.validation.examples == 0) res.validation = evaluate_classifier(model.net, data.valid, 2 * cfg.batch);
   const bool has_test = !data.test.empty();
   if (has_test) res.test = evaluate_classifier(model.net, data.test, 2 * cfg.batch);

@@ -12,6 +12,7 @@
 #include "recur/core/hash.h"
 #include "recur/io/file.h"
 #include "recur/io/safetensors.h"
+#include "recur/dist/data_parallel.h"
 #include "recur/train/epoch_loop.h"
 #include "recur/train/run_files.h"
 
@@ -68,7 +69,8 @@ std::string ClmTrainConfig::checkpoint_path() const {
 }
 
 double evaluate_conditional_lm(const ConditionalLm<float>& net, const std::vector<std::string>& texts,
-                               const std::vector<int64_t>& conditions, int64_t batch) {
+                               const std::vector<int64_t>& conditions, int64_t batch,
+                               int64_t* targets_out) {
   RECUR_CHECK(!texts.empty() && texts.size() == conditions.size(), "nothing to evaluate");
   std::vector<size_t> order(texts.size());
   std::iota(order.begin(), order.end(), size_t(0));
@@ -87,6 +89,7 @@ double evaluate_conditional_lm(const ConditionalLm<float>& net, const std::vecto
     nats += double(conditional_lm_batch<float>(net, nullptr, make_clm_batch(t, c), {}, &n)) * double(n);
     targets += n;
   }
+  if (targets_out) *targets_out = targets;
   return nats / double(targets) / std::log(2.0);
 }
 
@@ -182,14 +185,32 @@ ClmTrainResult train_conditional_lm(const ClmTrainConfig& cfg_in, std::ostream& 
     }
     zero_grads(params);
     EpochStep st;
+    int64_t targets = 0;
     st.loss_nats = conditional_lm_batch(model.net, &grads, make_clm_batch(texts, conds),
-                                        RnnRunOptions{true, &r, cfg.precision});
+                                        RnnRunOptions{true, &r, cfg.precision}, &targets);
     st.items = int64_t(indices.size());
+    st.weight = double(targets);  // the text loss is the mean over them
     return st;
   };
-  task.validate = [&] {
-    res.validation_bits =
-        evaluate_conditional_lm(model.net, valid.texts, valid.conditions, 2 * cfg.batch);
+  task.validate = [&](dist::DataParallel& dp) {
+    if (!dp.active()) {
+      res.validation_bits =
+          evaluate_conditional_lm(model.net, valid.texts, valid.conditions, 2 * cfg.batch);
+    } else {  // this rank's share of the texts; the ranks' nats and targets add up
+      const dist::Range r = dp.share(int64_t(valid.texts.size()));
+      int64_t n = 0;
+      const double bits =
+          r.size() == 0
+              ? 0.0
+              : evaluate_conditional_lm(
+                    model.net,
+                    std::vector<std::string>(valid.texts.begin() + r.begin, valid.texts.begin() + r.end),
+                    std::vector<int64_t>(valid.conditions.begin() + r.begin,
+                                         valid.conditions.begin() + r.end),
+                    2 * cfg.batch, &n);
+      const std::vector<double> t = dp.sum({bits * double(n), double(n)});
+      res.validation_bits = t[0] / t[1];
+    }
     char line[64];
     std::snprintf(line, sizeof line, "%.4f bits/byte", res.validation_bits);
     return EpochValidation{res.validation_bits * std::log(2.0),
@@ -204,7 +225,7 @@ ClmTrainResult train_conditional_lm(const ClmTrainConfig& cfg_in, std::ostream& 
   res.epochs_done = run.epochs;
   res.seconds = run.seconds;
   res.interrupted = run.interrupted;
-  if (res.interrupted) return res;
+  if (res.interrupted || dist::world().rank() != 0) return res;  // rank 0 reports and writes
   if (res.validation_bits == 0)
     res.validation_bits = evaluate_conditional_lm(model.net, valid.texts, valid.conditions, 2 * cfg.batch);
   save_conditional_text_model(cfg.out_path, model,

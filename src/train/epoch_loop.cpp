@@ -18,11 +18,15 @@ namespace recur {
 
 EpochLoopResult run_epoch_loop(const EpochLoopSettings& s, const EpochTask& task,
                                std::vector<Param<float>>& params, Optimizer<float>& opt, Rng& rng,
-                               std::ostream& log) {
+                               std::ostream& log_in) {
   using Clock = std::chrono::steady_clock;
   RECUR_CHECK(!s.lengths.empty(), s.command << ": no training examples");
+  dist::DataParallel dp(params);
+  const bool root = dp.is_root();
+  std::ostream& log = root ? log_in : dist::null_stream();
+  const int64_t batch = s.batch * dp.size();  // of the whole run, every rank's share together
   EpochLoopResult res;
-  const int64_t per_epoch = (int64_t(s.lengths.size()) + s.batch - 1) / s.batch;
+  const int64_t per_epoch = (int64_t(s.lengths.size()) + batch - 1) / batch;
   const int64_t total = per_epoch * s.epochs;
   res.per_epoch = per_epoch;
   const double lr0 = s.lr;
@@ -30,9 +34,11 @@ EpochLoopResult run_epoch_loop(const EpochLoopSettings& s, const EpochTask& task
   // Run state: everything below goes into a checkpoint.
   int64_t step = 0, items_done = 0, interval_steps = 0, interval_correct = 0, interval_seen = 0;
   double seconds_before = 0, interval_loss = 0;
+  std::map<std::string, std::string> settings = s.settings;
+  if (settings.count("batch")) settings["batch"] = std::to_string(batch);  // the run's, all ranks'
   if (!s.resume_path.empty()) {
     const Checkpoint ck = load_checkpoint(s.resume_path);
-    check_checkpoint_settings(ck, s.settings, s.resume_path, "--epochs and the output intervals");
+    check_checkpoint_settings(ck, settings, s.resume_path, "--epochs and the output intervals");
     task.load_model_state(ck.model, s.resume_path);
     opt.import_state(ck.optimizer);
     rng.set_state(decode_rng_state(checkpoint_get(ck, "rng", s.resume_path), s.resume_path));
@@ -43,16 +49,22 @@ EpochLoopResult run_epoch_loop(const EpochLoopSettings& s, const EpochTask& task
     interval_steps = checkpoint_get_int(ck, "run.interval_steps", s.resume_path);
     interval_correct = checkpoint_get_int(ck, "run.interval_correct", s.resume_path);
     interval_seen = checkpoint_get_int(ck, "run.interval_seen", s.resume_path);
-    if (std::filesystem::exists(s.metrics_path)) truncate_metrics_after(s.metrics_path, step);
+    if (root && std::filesystem::exists(s.metrics_path)) truncate_metrics_after(s.metrics_path, step);
     log << s.command << ": resumed from " << s.resume_path << " at step " << step << "\n";
-  } else {
+  } else if (root) {
     std::filesystem::remove(s.metrics_path);
   }
+  dp.broadcast_parameters();  // equal already (same seed or checkpoint); now certainly
+  // Dropout masks: each rank draws its own (rank 0 keeps the run's generator, which the checkpoint
+  // holds), so a run on N ranks is the one-process run exactly only without dropout.
+  if (dp.rank() > 0)
+    rng.reseed(s.seed ^ (0x9E3779B97F4A7C15ull * uint64_t(dp.rank())) ^ uint64_t(step));
   auto write_checkpoint = [&](double seconds) {
+    if (!root) return;
     Checkpoint ck;
     ck.model = task.model_state();
     ck.optimizer = opt.export_state();
-    set_checkpoint_settings(ck, s.settings);
+    set_checkpoint_settings(ck, settings);
     ck.metadata["rng"] = encode_rng_state(rng.state());
     ck.metadata["run.step"] = std::to_string(step);
     ck.metadata["run.items"] = std::to_string(items_done);
@@ -73,7 +85,8 @@ EpochLoopResult run_epoch_loop(const EpochLoopSettings& s, const EpochTask& task
   double eval_seconds = 0;
   auto validate = [&] {
     const auto v0 = Clock::now();
-    const EpochValidation v = task.validate();
+    const EpochValidation v = task.validate(dp);
+    if (!root) return;
     MetricRecord r;
     r.kind = "val";
     r.step = step;
@@ -91,14 +104,15 @@ EpochLoopResult run_epoch_loop(const EpochLoopSettings& s, const EpochTask& task
 
   std::vector<std::vector<size_t>> plan;
   int64_t plan_epoch = -1;
+  std::vector<size_t> mine;
   while (step < total) {
-    if (s.stop && s.stop->load()) {
+    if (dp.any(s.stop && s.stop->load())) {  // every rank stops at the same step
       res.interrupted = true;
       break;
     }
     const int64_t epoch = step / per_epoch;
     if (epoch != plan_epoch) {
-      plan = length_pooled_batches(s.lengths, s.batch, s.seed, epoch);
+      plan = length_pooled_batches(s.lengths, batch, s.seed, epoch);
       plan_epoch = epoch;
     }
     if (s.cosine_schedule) {  // from the step count alone: resume-safe
@@ -107,7 +121,29 @@ EpochLoopResult run_epoch_loop(const EpochLoopSettings& s, const EpochTask& task
                           (1 + std::cos(3.141592653589793 * double(step) / double(total))));
     }
     if (task.before_batch) task.before_batch(step, total);
-    const EpochStep b = task.train_batch(plan[size_t(step % per_epoch)], rng);
+    const std::vector<size_t>& whole = plan[size_t(step % per_epoch)];
+    EpochStep b;
+    if (!dp.active()) {
+      b = task.train_batch(whole, rng);
+    } else {
+      const dist::Range r = dp.share(int64_t(whole.size()));
+      mine.assign(whole.begin() + r.begin, whole.begin() + r.end);
+      if (mine.empty()) {  // a short last batch: nothing here, the others' average counts
+        for (const Param<float>& p : params) p.grad->fill(0.0f);
+      } else {
+        b = task.train_batch(mine, rng);
+      }
+      const double w = mine.empty() ? 0.0 : b.weight > 0 ? b.weight : double(b.items);
+      dp.begin(w);
+      const std::vector<double> t =
+          dp.sum({w > 0 ? b.loss_nats * w : 0.0, w, double(b.items), double(b.correct),
+                  double(b.seen)});
+      b.loss_nats = t[0] / t[1];
+      b.items = int64_t(t[2]);
+      b.correct = int64_t(t[3]);
+      b.seen = int64_t(t[4]);
+      if (std::isfinite(b.loss_nats)) dp.finish(t[1]);
+    }
     RECUR_CHECK(std::isfinite(b.loss_nats),
                 "training loss became " << b.loss_nats << " at step " << step + 1
                                         << "; the last checkpoint was left as it was (try a lower "
@@ -140,7 +176,7 @@ EpochLoopResult run_epoch_loop(const EpochLoopSettings& s, const EpochTask& task
         r.tokens_per_second = rate;
       }
       if (interval_seen > 0) r.accuracy = double(interval_correct) / double(interval_seen);
-      append_metric(s.metrics_path, r);
+      if (root) append_metric(s.metrics_path, r);
       if (!progress.is_bar()) {
         char acc[64] = "";
         if (interval_seen > 0)

@@ -11,6 +11,7 @@
 #include <tuple>
 
 #include "recur/core/hash.h"
+#include "recur/dist/data_parallel.h"
 #include "recur/io/file.h"
 #include "recur/io/metrics.h"
 #include "recur/io/svg_plot.h"
@@ -72,7 +73,7 @@ void plot_losses(const std::string& metrics, const std::string& svg, const std::
 
 }  // namespace
 
-ForecasterTrainResult train_forecaster(const ForecasterTrainConfig& cfg_in, std::ostream& log) {
+ForecasterTrainResult train_forecaster(const ForecasterTrainConfig& cfg_in, std::ostream& log_in) {
   ForecasterTrainConfig cfg = cfg_in;
   cfg.validate();
   make_output_directory(cfg.out_path);
@@ -120,8 +121,14 @@ ForecasterTrainResult train_forecaster(const ForecasterTrainConfig& cfg_in, std:
   Forecaster<float> grads(mc);
   std::vector<Param<float>> params = param_list(model.net, grads);
   Optimizer<float> opt(cfg.optimizer);
+  // Data parallel (recur/dist/data_parallel.h): batches of ranks x --batch windows, each rank
+  // trains on its share; rank 0 alone prints and writes.
+  dist::DataParallel dp(params);
+  const bool root = dp.is_root();
+  std::ostream& log = root ? log_in : dist::null_stream();
+  const int64_t batch = cfg.batch * dp.size();
 
-  const int64_t per_epoch = (int64_t(train.size()) + cfg.batch - 1) / cfg.batch;
+  const int64_t per_epoch = (int64_t(train.size()) + batch - 1) / batch;
   const int64_t total = per_epoch * cfg.epochs;
   const OptimizerConfig& o = cfg.optimizer;
   std::map<std::string, std::string> hp =
@@ -137,6 +144,7 @@ ForecasterTrainResult train_forecaster(const ForecasterTrainConfig& cfg_in, std:
   hp["loss"] = regression_loss_name(cfg.loss);
   hp["init"] = recurrent_init_name(cfg.init);
   hp["ar-ridge"] = exact_decimal(cfg.ar_ridge);
+  hp["batch"] = std::to_string(batch);
 
   int64_t step = 0, interval_steps = 0;
   double seconds_before = 0, interval_loss = 0;
@@ -151,12 +159,16 @@ ForecasterTrainResult train_forecaster(const ForecasterTrainConfig& cfg_in, std:
     seconds_before = checkpoint_get_double(ck, "run.seconds", cfg.resume_path);
     interval_loss = checkpoint_get_double(ck, "run.interval_loss", cfg.resume_path);
     interval_steps = checkpoint_get_int(ck, "run.interval_steps", cfg.resume_path);
-    if (std::filesystem::exists(metrics)) truncate_metrics_after(metrics, step);
+    if (root && std::filesystem::exists(metrics)) truncate_metrics_after(metrics, step);
     log << "train-forecaster: resumed from " << cfg.resume_path << " at step " << step << "\n";
-  } else {
+  } else if (root) {
     std::filesystem::remove(metrics);
   }
+  dp.broadcast_parameters();
+  if (dp.rank() > 0)  // its own dropout masks (rank 0 keeps the run's generator)
+    rng.reseed(cfg.seed ^ (0x9E3779B97F4A7C15ull * uint64_t(dp.rank())) ^ uint64_t(step));
   auto write_checkpoint = [&](double seconds) {
+    if (!root) return;
     Checkpoint ck;
     ck.model = model.net.state_dict();
     ck.optimizer = opt.export_state();
@@ -189,15 +201,18 @@ ForecasterTrainResult train_forecaster(const ForecasterTrainConfig& cfg_in, std:
   auto validate = [&] {
     const auto v0 = Clock::now();
     double loss_sum = 0;
-    for (size_t b0 = 0; b0 < valid.size(); b0 += 256) {
+    const dist::Range mine = dp.share(int64_t(valid.size()));  // this rank's share, then the sum
+    for (size_t b0 = size_t(mine.begin); b0 < size_t(mine.end); b0 += 256) {
       const std::vector<Origin> part(
           valid.begin() + std::ptrdiff_t(b0),
-          valid.begin() + std::ptrdiff_t(std::min(valid.size(), b0 + 256)));
+          valid.begin() + std::ptrdiff_t(std::min(size_t(mine.end), b0 + 256)));
       Tensor<float> x, y;
       forecaster_training_tensors(model, data, part, &x, &y);
       loss_sum += double(forecaster_batch<float>(model.net, nullptr, x, y, cfg.loss, {})) *
                   double(part.size());
     }
+    if (dp.active()) loss_sum = dp.sum({loss_sum})[0];
+    if (!root) return;
     res.valid = forecast_part(model, data, SplitPart::valid);
     const ForecastScores net = score_forecast(res.valid.forecasts[0], res.valid.truth);
     const ForecastScores persistence = score_forecast(res.valid.forecasts[1], res.valid.truth);
@@ -222,13 +237,13 @@ ForecasterTrainResult train_forecaster(const ForecasterTrainConfig& cfg_in, std:
   std::vector<std::vector<size_t>> plan;
   int64_t plan_epoch_no = -1;
   while (step < total) {
-    if (cfg.stop && cfg.stop->load()) {
+    if (dp.any(cfg.stop && cfg.stop->load())) {  // every rank stops at the same step
       res.interrupted = true;
       break;
     }
     const int64_t epoch = step / per_epoch, k = step % per_epoch;
     if (epoch != plan_epoch_no) {
-      plan = length_pooled_batches(lengths, cfg.batch, cfg.seed, epoch);
+      plan = length_pooled_batches(lengths, batch, cfg.seed, epoch);
       plan_epoch_no = epoch;
     }
     if (cfg.cosine_schedule) {
@@ -236,13 +251,25 @@ ForecasterTrainResult train_forecaster(const ForecasterTrainConfig& cfg_in, std:
       opt.set_lr(lo + 0.5 * (o.lr - lo) *
                           (1 + std::cos(3.141592653589793 * double(step) / double(total))));
     }
-    std::vector<Origin> batch;
-    for (size_t i : plan[size_t(k)]) batch.push_back(train[i]);
-    Tensor<float> x, y;
-    forecaster_training_tensors(model, data, batch, &x, &y);
+    const std::vector<size_t>& whole = plan[size_t(k)];
+    const dist::Range share = dp.share(int64_t(whole.size()));
+    std::vector<Origin> windows;
+    for (int64_t i = share.begin; i < share.end; ++i) windows.push_back(train[whole[size_t(i)]]);
     zero_grads(params);
-    const float loss =
-        forecaster_batch(model.net, &grads, x, y, cfg.loss, RnnRunOptions{true, &rng, cfg.precision});
+    float loss = 0;
+    if (!windows.empty()) {
+      Tensor<float> x, y;
+      forecaster_training_tensors(model, data, windows, &x, &y);
+      loss = forecaster_batch(model.net, &grads, x, y, cfg.loss,
+                              RnnRunOptions{true, &rng, cfg.precision});
+    }
+    if (dp.active()) {  // the mean over every rank's windows, and the gradient of that mean
+      const double w = double(windows.size());
+      dp.begin(w);
+      const std::vector<double> t = dp.sum({w > 0 ? double(loss) * w : 0.0, w});
+      loss = float(t[0] / t[1]);
+      if (std::isfinite(loss)) dp.finish(t[1]);
+    }
     RECUR_CHECK(std::isfinite(loss), "training loss became " << loss << " at step " << step + 1
                                                              << "; the last checkpoint was left as "
                                                                 "it was (try a lower --lr)");
@@ -252,11 +279,11 @@ ForecasterTrainResult train_forecaster(const ForecasterTrainConfig& cfg_in, std:
     interval_loss += loss;
     ++interval_steps;
     const double secs = elapsed();
-    const double rate = double(step - start_step) * double(cfg.batch) /
+    const double rate = double(step - start_step) * double(batch) /
                         std::max(1e-9, secs - seconds_before - eval_seconds);
     progress.bar(step, total, interval_loss / double(interval_steps),
                  regression_loss_name(cfg.loss), rate, "win",
-                 double(total - step) * double(cfg.batch) / rate);
+                 double(total - step) * double(batch) / rate);
     if (step % cfg.log_every == 0 || step % per_epoch == 0) {
       MetricRecord r;
       r.kind = "train";
@@ -265,13 +292,13 @@ ForecasterTrainResult train_forecaster(const ForecasterTrainConfig& cfg_in, std:
       r.loss_nats = interval_loss / double(interval_steps);
       r.learning_rate = opt.config().lr;
       if (cfg.clip > 0) r.grad_norm = norm;
-      append_metric(metrics, r);
+      if (root) append_metric(metrics, r);
       if (!progress.is_bar() && step % cfg.log_every == 0) {
         char line[200];
         std::snprintf(
             line, sizeof line, "step %lld/%lld  loss %.4f  %.0f windows/s  elapsed %s  eta %s",
             (long long)step, (long long)total, r.loss_nats, rate, format_duration(secs).c_str(),
-            format_duration(double(total - step) * double(cfg.batch) / rate).c_str());
+            format_duration(double(total - step) * double(batch) / rate).c_str());
         progress.line(line);
       }
       interval_loss = 0;
@@ -291,6 +318,7 @@ ForecasterTrainResult train_forecaster(const ForecasterTrainConfig& cfg_in, std:
                   "; checkpoint written to " + cfg.checkpoint_path() + " (continue with --resume)");
     return res;
   }
+  if (!root) return res;  // rank 0 reports and writes
   if (step == start_step)  // resumed at the end: no epoch ran here, so no validation either
     res.valid = forecast_part(model, data, SplitPart::valid);
   res.test = forecast_part(model, data, SplitPart::test);

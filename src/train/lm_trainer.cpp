@@ -9,6 +9,7 @@
 #include <ostream>
 
 #include "recur/data/streams.h"
+#include "recur/dist/data_parallel.h"
 #include "recur/io/file.h"
 #include "recur/io/metrics.h"
 #include "recur/io/svg_plot.h"
@@ -49,23 +50,29 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// B contiguous streams over the training ids; see the header.
+// The run's contiguous streams over the training ids (see the header); this process reads B of
+// them, from stream `first` (a data-parallel rank's share; all of them on one process).
 struct Streams {
   const std::vector<int64_t>& ids;
-  int64_t B, T, stream_len, pos = 0;
-  Streams(const std::vector<int64_t>& data, int64_t batch, int64_t seq)
-      : ids(data), B(batch), T(seq), stream_len(int64_t(data.size()) / batch) {}
+  int64_t B, first, T, stream_len, pos = 0;
+  Streams(const std::vector<int64_t>& data, int64_t streams, int64_t batch, int64_t first_stream,
+          int64_t seq)
+      : ids(data), B(batch), first(first_stream), T(seq),
+        stream_len(int64_t(data.size()) / streams) {}
   int64_t windows_per_epoch() const { return (stream_len - 1) / T; }
   bool next(std::vector<int64_t>& x, std::vector<int64_t>& y) {
     if (pos + T + 1 > stream_len) return false;
-    stream_window(x, y, ids, stream_len, pos, T, B);
+    stream_window(x, y, ids, stream_len, pos, T, B, first);
     pos += T;
     return true;
   }
 };
 
 // The settings a resumed run must share with the run that wrote the checkpoint.
-std::map<std::string, std::string> hyperparameters(const LmTrainConfig& c, const std::string& text) {
+// (batch: the streams of the whole run, every rank's together, so a run resumes on any number of
+// ranks that read as many streams in all.)
+std::map<std::string, std::string> hyperparameters(const LmTrainConfig& c, int64_t streams,
+                                                   const std::string& text) {
   const OptimizerConfig& o = c.optimizer;
   return {{"tokens", token_mode_name(c.tokens)},
           {"max-words", std::to_string(c.max_words)},
@@ -78,7 +85,7 @@ std::map<std::string, std::string> hyperparameters(const LmTrainConfig& c, const
           {"embed", std::to_string(c.embed)},
           {"init", recurrent_init_name(c.init)},
           {"seq-len", std::to_string(c.seq_len)},
-          {"batch", std::to_string(c.batch)},
+          {"batch", std::to_string(streams)},
           {"optimizer", optimizer_kind_name(o.kind)},
           {"lr", exact_decimal(o.lr)},
           {"momentum", exact_decimal(o.momentum)},
@@ -93,11 +100,40 @@ std::map<std::string, std::string> hyperparameters(const LmTrainConfig& c, const
           {"text-fnv1a", std::to_string(fnv1a64(text))}};
 }
 
+// Rows [first, first + count) of dimension 1 of a (layers, streams, hidden) state.
+Tensor<float> state_rows(const Tensor<float>& full, int64_t first, int64_t count) {
+  const int64_t L = full.dim(0), S = full.dim(1), H = full.dim(2);
+  RECUR_CHECK(first >= 0 && first + count <= S, "state of " << S << " streams has no streams "
+                                                            << first << ".." << first + count - 1);
+  Tensor<float> out({L, count, H});
+  for (int64_t l = 0; l < L; ++l)
+    std::copy_n(full.ptr() + (l * S + first) * H, count * H, out.ptr() + l * count * H);
+  return out;
+}
+
+// Every rank's (layers, B, hidden) state as one (layers, streams, hidden) tensor, on every rank.
+Tensor<float> gather_state_rows(dist::DataParallel& dp, const Tensor<float>& mine, int64_t streams,
+                                int64_t first) {
+  if (!dp.active()) return mine;
+  const int64_t L = mine.dim(0), B = mine.dim(1), H = mine.dim(2);
+  Tensor<float> full({L, streams, H});
+  for (int64_t l = 0; l < L; ++l)
+    std::copy_n(mine.ptr() + l * B * H, B * H, full.ptr() + (l * streams + first) * H);
+  dp.comm().allreduce_sum(full.ptr(), full.data.size());
+  return full;
+}
+
 }  // namespace
 
-LmTrainResult train_language_model(const LmTrainConfig& cfg_in, std::ostream& log) {
+LmTrainResult train_language_model(const LmTrainConfig& cfg_in, std::ostream& log_in) {
   LmTrainConfig cfg = cfg_in;
   cfg.validate();
+  // Data parallel (recur/dist/data_parallel.h): rank r of N reads streams r*B .. r*B+B-1 of N*B;
+  // rank 0 alone prints and writes files.
+  dist::Communicator& comm = dist::world();
+  const bool root = comm.rank() == 0;
+  std::ostream& log = root ? log_in : dist::null_stream();
+  const int64_t all_streams = cfg.batch * comm.size(), first_stream = cfg.batch * comm.rank();
   make_output_directory(cfg.out_path);  // now, not found missing when the first file is written
   const std::string text = read_file_bytes(cfg.text_path);
   RECUR_CHECK(!text.empty(), "'" << cfg.text_path << "' is empty; expected text to train on");
@@ -117,9 +153,9 @@ LmTrainResult train_language_model(const LmTrainConfig& cfg_in, std::ostream& lo
     val_periodic.resize(size_t(cfg.val_tokens));
   const char* noun = cfg.tokens == TokenMode::chars ? "characters" : "words";
   const char* unit = cfg.tokens == TokenMode::chars ? "bpc" : "bits/word";
-  RECUR_CHECK(int64_t(train.size()) / cfg.batch >= cfg.seq_len + 1,
+  RECUR_CHECK(int64_t(train.size()) / all_streams >= cfg.seq_len + 1,
               "'" << cfg.text_path << "' has " << train.size() << " training " << noun
-                  << ": too few for one batch of " << cfg.batch << " streams x " << cfg.seq_len + 1
+                  << ": too few for one batch of " << all_streams << " streams x " << cfg.seq_len + 1
                   << " (lower --batch or --seq-len, or give more text)");
   RECUR_CHECK(val.size() >= 2, "'" << cfg.text_path << "': the validation tail holds " << val.size()
                                    << " " << noun << "; raise --val-fraction or give more text");
@@ -138,8 +174,9 @@ LmTrainResult train_language_model(const LmTrainConfig& cfg_in, std::ostream& lo
   SequenceModel<float> grads(mc);
   auto params = param_list(net, grads);
   Optimizer<float> opt(cfg.optimizer);
+  dist::DataParallel dp(params, comm);
 
-  Streams streams(train, cfg.batch, cfg.seq_len);
+  Streams streams(train, all_streams, cfg.batch, first_stream, cfg.seq_len);
   int64_t total = cfg.steps;
   if (total == 0 && cfg.epochs > 0)
     total = std::max<int64_t>(1, int64_t(std::ceil(cfg.epochs * double(streams.windows_per_epoch()))));
@@ -148,7 +185,7 @@ LmTrainResult train_language_model(const LmTrainConfig& cfg_in, std::ostream& lo
   const int64_t val_every = cfg.val_every > 0 ? cfg.val_every
                             : known_total     ? std::max<int64_t>(1, total / 10)
                                               : 500;
-  const auto hp = hyperparameters(cfg, text);
+  const auto hp = hyperparameters(cfg, all_streams, text);
 
   // Run state (all of it goes into a checkpoint).
   int64_t step = 0, epoch = 0;
@@ -163,8 +200,8 @@ LmTrainResult train_language_model(const LmTrainConfig& cfg_in, std::ostream& lo
                               "--steps/--epochs/--time and the output intervals");
     net.load_state_dict(ck.model, cfg.resume_path);
     opt.import_state(ck.optimizer);
-    if (ck.state.count("h")) state.h = ck.state.at("h");
-    if (ck.state.count("c")) state.c = ck.state.at("c");
+    if (ck.state.count("h")) state.h = state_rows(ck.state.at("h"), first_stream, cfg.batch);
+    if (ck.state.count("c")) state.c = state_rows(ck.state.at("c"), first_stream, cfg.batch);
     rng.set_state(decode_rng_state(checkpoint_get(ck, "rng", cfg.resume_path), cfg.resume_path));
     step = checkpoint_get_int(ck, "run.step", cfg.resume_path);
     epoch = checkpoint_get_int(ck, "run.epoch", cfg.resume_path);
@@ -175,18 +212,24 @@ LmTrainResult train_language_model(const LmTrainConfig& cfg_in, std::ostream& lo
     interval_steps = checkpoint_get_int(ck, "run.interval_steps", cfg.resume_path);
     RECUR_CHECK(streams.pos >= 0 && streams.pos <= streams.stream_len,
                 cfg.resume_path << ": data position " << streams.pos << " is outside the text");
-    if (std::filesystem::exists(metrics)) truncate_metrics_after(metrics, step);
+    if (root && std::filesystem::exists(metrics)) truncate_metrics_after(metrics, step);
     log << "train-lm: resumed from " << cfg.resume_path << " at step " << step << "\n";
-  } else {
+  } else if (root) {
     std::filesystem::remove(metrics);
   }
+  dp.broadcast_parameters();  // equal already (same seed or checkpoint); now certainly
+  // Dropout masks: each rank draws its own (a run on N ranks is the one-process run only without
+  // dropout). Rank 0 keeps the run's generator, which the checkpoint holds.
+  if (comm.rank() > 0)
+    rng.reseed(cfg.seed ^ (0x9E3779B97F4A7C15ull * uint64_t(comm.rank())) ^ uint64_t(step));
 
-  auto write_checkpoint = [&](double seconds) {
+  auto write_checkpoint = [&](double seconds) {  // collective: every rank calls it
     Checkpoint ck;
+    if (!state.h.empty()) ck.state["h"] = gather_state_rows(dp, state.h, all_streams, first_stream);
+    if (!state.c.empty()) ck.state["c"] = gather_state_rows(dp, state.c, all_streams, first_stream);
+    if (!root) return;
     ck.model = net.state_dict();
     ck.optimizer = opt.export_state();
-    if (!state.h.empty()) ck.state["h"] = state.h;
-    if (!state.c.empty()) ck.state["c"] = state.c;
     set_checkpoint_settings(ck, hp);
     ck.metadata["rng"] = encode_rng_state(rng.state());
     ck.metadata["run.step"] = std::to_string(step);
@@ -203,7 +246,11 @@ LmTrainResult train_language_model(const LmTrainConfig& cfg_in, std::ostream& lo
       << " validation " << noun << " (the last " << cfg.val_fraction * 100 << "% of the file), "
       << vocab.size() << " tokens in the vocabulary\n"
       << "train-lm: " << cell_name(mc.rnn.cell) << " " << mc.rnn.num_layers << "x"
-      << mc.rnn.hidden_size << ", embedding " << mc.embed << ", " << cfg.batch << " streams x "
+      << mc.rnn.hidden_size << ", embedding " << mc.embed << ", " << all_streams << " streams"
+      << (dp.active() ? " (" + std::to_string(cfg.batch) + " on each of " +
+                            std::to_string(comm.size()) + " ranks)"
+                      : std::string())
+      << " x "
       << cfg.seq_len << " steps, "
       << (known_total ? std::to_string(total) + " updates" : "for " + format_duration(cfg.time_limit))
       << " (" << streams.windows_per_epoch() << " per epoch)\n";
@@ -212,15 +259,26 @@ LmTrainResult train_language_model(const LmTrainConfig& cfg_in, std::ostream& lo
   const auto t0 = Clock::now();
   auto elapsed = [&] { return seconds_before + std::chrono::duration<double>(Clock::now() - t0).count(); };
   const int64_t start_step = step;
-  const int64_t tokens_per_step = cfg.seq_len * cfg.batch;
+  const int64_t tokens_per_step = cfg.seq_len * all_streams;
   double validation_seconds = 0;  // this process's time in validation (not training throughput)
   auto validate_now = [&](bool final) {
     const auto v0 = Clock::now();
-    // Periodic checks read `batch` streams (fast); the final one reads the split as one stream, so
-    // every token is scored with its whole history, as the n-gram baseline scores it.
-    res.validation =
-        final ? evaluate_language_model(net, val, cfg.seq_len, 1, cfg.precision)
-              : evaluate_language_model(net, val_periodic, cfg.seq_len, cfg.batch, cfg.precision);
+    // Periodic checks read the run's streams, each rank its share (fast); the final one reads the
+    // split as one stream, so every token is scored with its whole history, as the n-gram
+    // baseline scores it (on rank 0 alone).
+    if (final) {
+      if (!root) return;
+      res.validation = evaluate_language_model(net, val, cfg.seq_len, 1, cfg.precision);
+    } else {
+      const LmEvaluation mine = evaluate_language_model(net, val_periodic, cfg.seq_len, all_streams,
+                                                        cfg.precision, comm.rank(), comm.size());
+      const std::vector<double> t =
+          dp.sum({mine.tokens ? mine.nats_per_token * double(mine.tokens) : 0.0,
+                  double(mine.tokens)});
+      res.validation.tokens = int64_t(t[1]);
+      res.validation.nats_per_token = dp.active() ? t[0] / t[1] : mine.nats_per_token;
+      if (!root) return;
+    }
     MetricRecord r;
     r.kind = "val";
     r.step = step;
@@ -243,11 +301,18 @@ LmTrainResult train_language_model(const LmTrainConfig& cfg_in, std::ostream& lo
 
   std::vector<int64_t> x, y;
   while (step < total) {
-    if (cfg.stop && cfg.stop->load()) {
+    bool stop = cfg.stop && cfg.stop->load();
+    bool out_of_time = cfg.time_limit > 0 && elapsed() >= cfg.time_limit;
+    if (dp.active()) {  // every rank stops at the same step
+      const std::vector<double> f = dp.sum({stop ? 1.0 : 0.0, out_of_time ? 1.0 : 0.0});
+      stop = f[0] > 0;
+      out_of_time = f[1] > 0;
+    }
+    if (stop) {
       res.interrupted = true;
       break;
     }
-    if (cfg.time_limit > 0 && elapsed() >= cfg.time_limit) break;
+    if (out_of_time) break;
     if (!streams.next(x, y)) {  // an epoch ended: restart the streams with a fresh state
       ++epoch;
       streams.pos = 0;
@@ -260,8 +325,15 @@ LmTrainResult train_language_model(const LmTrainConfig& cfg_in, std::ostream& lo
       opt.set_lr(lo + 0.5 * (cfg.optimizer.lr - lo) * (1 + std::cos(3.141592653589793 * progress)));
     }
     zero_grads(params);
-    const float loss = sequence_model_window(net, &grads, x, y, cfg.seq_len, cfg.batch, state,
-                                             RnnRunOptions{true, &rng, cfg.precision});
+    const double weight = double(cfg.seq_len * cfg.batch);  // the loss is the mean over them
+    dp.begin(weight);
+    float loss = sequence_model_window(net, &grads, x, y, cfg.seq_len, cfg.batch, state,
+                                       RnnRunOptions{true, &rng, cfg.precision});
+    if (dp.active()) {  // the mean over every rank's tokens, and the gradient of that mean
+      const std::vector<double> t = dp.sum({double(loss) * weight, weight});
+      loss = float(t[0] / t[1]);
+      if (std::isfinite(loss)) dp.finish(t[1]);
+    }
     RECUR_CHECK(std::isfinite(loss),
                 "training loss became " << loss << " at step " << step + 1
                                         << "; the last checkpoint was left as it was (try a lower "
@@ -291,7 +363,7 @@ LmTrainResult train_language_model(const LmTrainConfig& cfg_in, std::ostream& lo
       r.tokens_per_second = rate;
       r.learning_rate = opt.config().lr;
       if (cfg.clip > 0) r.grad_norm = interval_norm / double(interval_steps);
-      append_metric(metrics, r);
+      if (root) append_metric(metrics, r);
       res.train_bits = r.bits_per_token;
       if (!progress.is_bar()) {
         char line[200];
@@ -317,6 +389,7 @@ LmTrainResult train_language_model(const LmTrainConfig& cfg_in, std::ostream& lo
     return res;
   }
   validate_now(true);
+  if (!root) return res;
   save_language_model(cfg.out_path, res.model,
                       {{"trained_steps", std::to_string(step)},
                        {"validation_bits_per_token", exact_decimal(res.validation.bits_per_token())}});

@@ -10,6 +10,7 @@
 
 #include "recur/core/hash.h"
 #include "recur/io/file.h"
+#include "recur/dist/data_parallel.h"
 #include "recur/train/epoch_loop.h"
 #include "recur/train/run_files.h"
 
@@ -186,7 +187,7 @@ Seq2SeqTrainResult train_seq2seq(const Seq2SeqTrainConfig& cfg_in, std::ostream&
     }
     return st;
   };
-  task.validate = [&] {
+  task.validate = [&](dist::DataParallel&) {  // every rank decodes the whole set
     res.validation = evaluate_seq2seq(model, valid_pairs, greedy);
     return EpochValidation{res.validation.loss_nats, 1 - res.validation.errors.sequence_error_rate(),
                            summary(res.validation)};
@@ -200,7 +201,7 @@ Seq2SeqTrainResult train_seq2seq(const Seq2SeqTrainConfig& cfg_in, std::ostream&
   res.epochs_done = run.epochs;
   res.seconds = run.seconds;
   res.interrupted = run.interrupted;
-  if (res.interrupted) return res;
+  if (res.interrupted || dist::world().rank() != 0) return res;  // rank 0 reports and writes
   if (res.validation.errors.items == 0) res.validation = evaluate_seq2seq(model, valid_pairs, greedy);
   std::map<std::string, std::string> extra = {
       {"validation_wer", exact_decimal(res.validation.errors.sequence_error_rate())},

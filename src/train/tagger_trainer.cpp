@@ -11,6 +11,7 @@
 
 #include "recur/core/hash.h"
 #include "recur/io/file.h"
+#include "recur/dist/data_parallel.h"
 #include "recur/train/epoch_loop.h"
 #include "recur/train/run_files.h"
 
@@ -163,7 +164,7 @@ TaggerTrainResult train_tagger(const TaggerTrainConfig& cfg_in, std::ostream& lo
     }
     return st;
   };
-  task.validate = [&] {
+  task.validate = [&](dist::DataParallel&) {  // every rank scores the whole set
     res.validation = evaluate_tagger(model.net, model.tags, valid, 2 * cfg.batch);
     return EpochValidation{res.validation.tokens.loss_nats, res.validation.tokens.accuracy(),
                            summary(res.validation)};
@@ -177,7 +178,7 @@ TaggerTrainResult train_tagger(const TaggerTrainConfig& cfg_in, std::ostream& lo
   res.epochs_done = run.epochs;
   res.seconds = run.seconds;
   res.interrupted = run.interrupted;
-  if (res.interrupted) return res;
+  if (res.interrupted || dist::world().rank() != 0) return res;  // rank 0 reports and writes
   if (res.validation.sequences == 0)
     res.validation = evaluate_tagger(model.net, model.tags, valid, 2 * cfg.batch);
   const bool has_test = !test.empty();

@@ -6,6 +6,7 @@
 #include <numeric>
 
 #include "recur/core/error.h"
+#include "recur/dist/data_parallel.h"
 #include "recur/nn/loss.h"
 #include "recur/train/clip.h"
 #include "recur/train/param.h"
@@ -38,16 +39,24 @@ int64_t correct(const Tensor<float>& logits, const std::vector<int64_t>& labels)
 
 double tree_accuracy(const TreeRnn<float>& m, const std::vector<TreeExample>& examples, int64_t batch) {
   RECUR_CHECK(!examples.empty(), "tree_accuracy: no examples");
+  // Data parallel: each rank scores its share (recur/dist/communicator.h), the counts add up.
+  dist::Communicator& comm = dist::world();
+  const dist::Range mine = dist::share(int64_t(examples.size()), comm.rank(), comm.size());
   int64_t right = 0;
   std::vector<int64_t> labels;
-  for (size_t s = 0; s < examples.size(); s += size_t(batch)) {
+  for (size_t s = size_t(mine.begin); s < size_t(mine.end); s += size_t(batch)) {
     std::vector<int64_t> idx;
-    for (size_t i = s; i < std::min(examples.size(), s + size_t(batch)); ++i) idx.push_back(int64_t(i));
+    for (size_t i = s; i < std::min(size_t(mine.end), s + size_t(batch)); ++i) idx.push_back(int64_t(i));
     const Forest f = forest_of(examples, idx, m.config.vocab, labels);
     Tensor<float> logits;
     TreeCache<float> cache;
     tree_forward(logits, cache, m, f);
     right += correct(logits, labels);
+  }
+  if (comm.size() > 1) {
+    double r = double(right);
+    comm.allreduce_sum(&r, 1);
+    right = int64_t(r);
   }
   return double(right) / double(examples.size());
 }
@@ -65,6 +74,11 @@ std::vector<TreeEpoch> train_tree_classifier(TreeRnn<float>& m, const std::vecto
   TreeRnn<float> grads(m.config), best = m;
   const auto params = pair_params(m.named(), grads.named());
   Optimizer<float> opt(cfg.optimizer);
+  // Data parallel (recur/dist/data_parallel.h): updates of ranks x batch trees, each rank its share
+  // (the shuffle is the same on every rank: same seed, no dropout).
+  dist::DataParallel dp(params);
+  dp.broadcast_parameters();
+  const size_t batch = size_t(cfg.batch * dp.size());
   Rng rng(cfg.seed);
   std::vector<int64_t> order(train.size());
   std::iota(order.begin(), order.end(), 0);
@@ -76,19 +90,33 @@ std::vector<TreeEpoch> train_tree_classifier(TreeRnn<float>& m, const std::vecto
     for (size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[rng.below(i)]);
     double loss_sum = 0;
     int64_t right = 0;
-    for (size_t s = 0; s < order.size(); s += size_t(cfg.batch)) {
-      const std::vector<int64_t> idx(order.begin() + int64_t(s),
-                                     order.begin() + int64_t(std::min(order.size(), s + size_t(cfg.batch))));
-      const Forest f = forest_of(train, idx, m.config.vocab, labels);
-      Tensor<float> logits;
-      TreeCache<float> cache;
-      tree_forward(logits, cache, m, f);
-      Tensor<float> dlogits(logits.shape);
-      const int64_t R = logits.dim(0);
-      loss_sum += double(softmax_cross_entropy(dlogits.ptr(), logits.ptr(), labels.data(), R, m.config.classes)) * double(R);
-      right += correct(logits, labels);
+    for (size_t s = 0; s < order.size(); s += batch) {
+      const size_t n = std::min(order.size(), s + batch) - s;
+      const dist::Range mine = dp.share(int64_t(n));
+      const std::vector<int64_t> idx(order.begin() + int64_t(s) + mine.begin,
+                                     order.begin() + int64_t(s) + mine.end);
       for (auto& p : params) p.grad->fill(0.0f);
-      tree_backward(grads, cache, m, f, dlogits);
+      double loss = 0, R = 0, hits = 0;
+      if (!idx.empty()) {
+        const Forest f = forest_of(train, idx, m.config.vocab, labels);
+        Tensor<float> logits;
+        TreeCache<float> cache;
+        tree_forward(logits, cache, m, f);
+        Tensor<float> dlogits(logits.shape);
+        R = double(logits.dim(0));
+        loss = double(softmax_cross_entropy(dlogits.ptr(), logits.ptr(), labels.data(),
+                                            logits.dim(0), m.config.classes)) * R;
+        hits = double(correct(logits, labels));
+        tree_backward(grads, cache, m, f, dlogits);
+      }
+      if (dp.active()) {  // the gradient of the mean over every rank's trees
+        dp.begin(R);
+        const std::vector<double> t = dp.sum({loss, R, hits});
+        loss = t[0], R = t[1], hits = t[2];
+        dp.finish(R);
+      }
+      loss_sum += loss;
+      right += int64_t(hits);
       if (cfg.clip > 0) clip_grad_norm(params, float(cfg.clip));
       opt.step(params);
     }

@@ -10,8 +10,20 @@
 #include "commands.h"
 #include "recur/core/error.h"
 #include "recur/core/memory.h"
+#include "recur/dist/communicator.h"
 
 namespace recur::cli {
+namespace {
+
+// The commands that train data-parallel under mpirun (the others refuse to run there).
+bool is_data_parallel(const std::string& name) {
+  for (const char* c : {"train-lm", "train-classifier", "train-tagger", "train-clm", "train-seq2seq",
+                        "train-forecaster", "train-tree"})
+    if (name == c) return true;
+  return false;
+}
+
+}  // namespace
 
 int run_command_line(int argc, const char* const* argv, std::string* error) {
   recur::retain_freed_memory();
@@ -53,11 +65,29 @@ int run_command_line(int argc, const char* const* argv, std::string* error) {
     return e.get_exit_code();
   }
   const std::string name = app.get_subcommands().front()->get_name();
+  // Under an MPI launcher (recur/dist/communicator.h) every rank runs this: a rank that fails
+  // says why (naming itself) and ends the whole job, so no rank waits for it forever.
+  const bool ranks = dist::launched_by_mpi();
   auto report = [&](const char* what) {
-    if (error) *error = "recur " + name + ": " + what;
-    else std::fprintf(stderr, "recur %s: error: %s\n", name.c_str(), what);
+    std::string where;
+    if (ranks && dist::built_with_mpi())
+      where = " (rank " + std::to_string(dist::world().rank()) + " of " +
+              std::to_string(dist::world().size()) + ")";
+    if (error) *error = "recur " + name + where + ": " + what;
+    else std::fprintf(stderr, "recur %s%s: error: %s\n", name.c_str(), where.c_str(), what);
+    if (ranks && dist::built_with_mpi() && dist::world().size() > 1) {
+      std::fflush(stderr);
+      dist::world().abort(1);
+    }
   };
   try {
+    if (ranks) {
+      RECUR_CHECK(is_data_parallel(name),
+                  "this command runs as one process; run it without mpirun (data-parallel: "
+                  "train-lm, train-classifier, train-tagger, train-clm, train-seq2seq, "
+                  "train-forecaster, train-tree)");
+      dist::world();  // starts MPI now (or says why it cannot), before any work
+    }
     if (run) run();
   } catch (const recur::Error& e) {
     report(e.what());

@@ -161,7 +161,7 @@ void add_classifier(CLI::App& app, Action& action) {
   c->add_option("--top-hidden", a->cfg.top_hidden, "textrnn2: second LSTM size; rcnn: projection size")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
-  c->add_option("--batch", a->cfg.batch, "Examples per update")->capture_default_str()->check(CLI::PositiveNumber);
+  c->add_option("--batch", a->cfg.batch, "Examples per update (per rank under mpirun)")->capture_default_str()->check(CLI::PositiveNumber);
   c->add_option("--epochs", a->cfg.epochs, "Passes over the training examples")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);

@@ -139,7 +139,7 @@ void add_clm(CLI::App& app, Action& action) {
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   add_network_options(c, a->net, /*with_init=*/false);
-  c->add_option("--batch", a->cfg.batch, "Texts per update")->capture_default_str()->check(CLI::PositiveNumber);
+  c->add_option("--batch", a->cfg.batch, "Texts per update (per rank under mpirun)")->capture_default_str()->check(CLI::PositiveNumber);
   c->add_option("--epochs", a->cfg.epochs, "Passes over the training texts")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);

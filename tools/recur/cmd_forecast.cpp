@@ -118,7 +118,7 @@ void add_forecast(CLI::App& app, Action& action) {
                 "Linear AR baseline: ridge, relative to the mean eigenvalue")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
-  c->add_option("--batch", a->cfg.batch, "Windows per update")
+  c->add_option("--batch", a->cfg.batch, "Windows per update (per rank under mpirun)")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   c->add_option("--epochs", a->cfg.epochs, "Passes over the training windows")

@@ -220,7 +220,7 @@ void add_seq2seq(CLI::App& app, Action& action) {
                 "to --teacher-forcing-end over the run")
       ->capture_default_str()
       ->check(CLI::IsMember({"constant", "linear", "inverse-sigmoid"}));
-  c->add_option("--batch", a->cfg.batch, "Pairs per update")
+  c->add_option("--batch", a->cfg.batch, "Pairs per update (per rank under mpirun)")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   c->add_option("--epochs", a->cfg.epochs, "Passes over the training pairs")

@@ -152,7 +152,7 @@ void add_tagger(CLI::App& app, Action& action) {
   c->add_option("--embed", a->cfg.embed, "Word embedding size")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
-  c->add_option("--batch", a->cfg.batch, "Sequences per update")
+  c->add_option("--batch", a->cfg.batch, "Sequences per update (per rank under mpirun)")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   c->add_option("--epochs", a->cfg.epochs, "Passes over the training sequences")

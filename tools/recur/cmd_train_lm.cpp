@@ -76,7 +76,7 @@ void add_train_lm(CLI::App& app, Action& action) {
   c->add_option("--embed", a->cfg.embed, "Embedding size")->capture_default_str()->check(CLI::PositiveNumber);
   add_network_options(c, a->net);
   c->add_option("--seq-len", a->cfg.seq_len, "BPTT window (tokens)")->capture_default_str()->check(CLI::PositiveNumber);
-  c->add_option("--batch", a->cfg.batch, "Parallel streams")->capture_default_str()->check(CLI::PositiveNumber);
+  c->add_option("--batch", a->cfg.batch, "Parallel streams (per rank under mpirun)")->capture_default_str()->check(CLI::PositiveNumber);
   auto* steps = c->add_option("--steps", a->cfg.steps, "Parameter updates (default 1000)")
                     ->check(CLI::PositiveNumber);
   auto* epochs = c->add_option("--epochs", a->cfg.epochs, "Passes over the training text")

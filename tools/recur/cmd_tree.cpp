@@ -11,6 +11,7 @@
 #include "recur/core/gemm.h"
 #include "recur/data/labeled.h"
 #include "recur/data/listops.h"
+#include "recur/dist/communicator.h"
 #include "recur/io/safetensors.h"
 #include "recur/train/tree_trainer.h"
 
@@ -56,11 +57,14 @@ void run(const TreeArgs& a) {
   init_tree_rnn(m, rng);
   std::printf("%s, embed %lld, hidden %lld: %zu training and %zu validation trees\n", a.cell.c_str(),
               (long long)a.embed, (long long)a.hidden, train.size(), valid.size());
-  train_tree_classifier(m, train, valid, a.cfg, [](const TreeEpoch& e) {
+  const bool root = dist::world().rank() == 0;  // data parallel: rank 0 prints and writes
+  train_tree_classifier(m, train, valid, a.cfg, [root](const TreeEpoch& e) {
+    if (!root) return;
     std::printf("epoch %lld: train loss %.4f, train accuracy %.2f%%, validation accuracy %.2f%% (%.1f s)\n",
                 (long long)e.epoch, e.train_loss, 100 * e.train_accuracy, 100 * e.valid_accuracy, e.seconds);
     std::fflush(stdout);
   });
+  if (!root) return;
   double test_acc = -1;
   if (!a.test.empty()) {
     test_acc = tree_accuracy(m, read_listops_tsv(a.test, binary));
@@ -98,7 +102,7 @@ void add_tree(CLI::App& app, Action& action) {
   c->add_option("--embed", a->embed, "Token embedding size")->capture_default_str()->check(CLI::PositiveNumber);
   c->add_option("--hidden", a->hidden, "Hidden size")->capture_default_str()->check(CLI::PositiveNumber);
   c->add_option("--epochs", a->cfg.epochs, "Epochs")->capture_default_str()->check(CLI::PositiveNumber);
-  c->add_option("--batch", a->cfg.batch, "Trees per update")->capture_default_str()->check(CLI::PositiveNumber);
+  c->add_option("--batch", a->cfg.batch, "Trees per update (per rank under mpirun)")->capture_default_str()->check(CLI::PositiveNumber);
   c->add_option("--lr", a->cfg.optimizer.lr, "Adam learning rate")->capture_default_str()->check(CLI::PositiveNumber);
   c->add_option("--clip", a->cfg.clip, "Gradient norm clip (0: off)")->capture_default_str();
   c->add_option("--seed", a->cfg.seed, "Seed of weights and shuffling")->capture_default_str();

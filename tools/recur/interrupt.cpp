@@ -3,7 +3,10 @@
 #include <pthread.h>
 #include <signal.h>
 
+#include <cstdio>
 #include <thread>
+
+#include "recur/dist/communicator.h"
 
 namespace recur::cli {
 namespace {
@@ -35,7 +38,16 @@ const std::atomic<bool>* stop_on_interrupt() {
     std::thread([set] {
       for (;;) {
         int sig = 0;
-        if (sigwait(&set, &sig) == 0) g_stop.store(true);
+        if (sigwait(&set, &sig) != 0) continue;
+        g_stop.store(true);
+        if (dist::launched_by_mpi()) {  // say which rank heard what: the launcher's log is shared
+          std::fprintf(stderr,
+                       "recur: rank %d: %s: every rank stops after this step and rank 0 writes a "
+                       "checkpoint; if a rank has died, the launcher ends this one first: resume "
+                       "from the last checkpoint written\n",
+                       dist::launched_rank(), sig == SIGINT ? "SIGINT" : "SIGTERM");
+          std::fflush(stderr);
+        }
       }
     }).detach();
     return true;

@@ -34,10 +34,14 @@ struct LmEvaluation {
 
 // Mean negative log-likelihood of ids[1..] given the preceding ids, read as `streams` contiguous
 // pieces in windows of `seq_len` with the state carried across windows (each piece starts from a
-// zero state). precision: of the recurrent layers' products (recur/core/gemm.h).
+// zero state). precision: of the recurrent layers' products (recur/core/gemm.h). A data-parallel
+// rank scores only its share of the pieces (`rank` of `ranks`, recur/dist/communicator.h's share);
+// tokens says how many it scored (0 when its share is empty), and the ranks' nats_per_token *
+// tokens add up to the whole evaluation's.
 LmEvaluation evaluate_language_model(const SequenceModel<float>& net, const std::vector<int64_t>& ids,
                                      int64_t seq_len, int64_t streams,
-                                     Precision precision = Precision::fp32);
+                                     Precision precision = Precision::fp32, int rank = 0,
+                                     int ranks = 1);
 
 struct SampleOptions {
   int64_t length = 300;

@@ -59,8 +59,10 @@ struct ClmTrainResult {
 
 ClmTrainResult train_conditional_lm(const ClmTrainConfig& cfg, std::ostream& log);
 
-// Bits per target byte of the model on labelled texts (each cut to max_len bytes).
+// Bits per target byte of the model on labelled texts (each cut to max_len bytes); `targets`
+// receives the number of target bytes scored.
 double evaluate_conditional_lm(const ConditionalLm<float>& net, const std::vector<std::string>& texts,
-                               const std::vector<int64_t>& conditions, int64_t batch);
+                               const std::vector<int64_t>& conditions, int64_t batch,
+                               int64_t* targets = nullptr);
 
 }  // namespace recur

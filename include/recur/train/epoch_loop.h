@@ -4,6 +4,10 @@
 // request (checkpoint, then return), and --resume that continues bit for bit (model, optimizer,
 // RNG, step and the running interval sums are all in the checkpoint; the batch plan is a function of
 // seed and epoch). The task supplies what differs: one batch's forward and backward, and validation.
+//
+// Data parallel (recur/dist/data_parallel.h, under `mpirun -np N`): `batch` is per rank; the plan is
+// made for batches of N*batch and rank r trains on its share of each (the loss weighted as in one
+// process with the whole batch), the gradients are averaged, and rank 0 alone prints and writes.
 #pragma once
 
 #include <atomic>
@@ -17,6 +21,7 @@
 #include <vector>
 
 #include "recur/core/rng.h"
+#include "recur/dist/data_parallel.h"
 #include "recur/train/optimizer.h"
 #include "recur/train/param.h"
 #include "recur/train/run_files.h"
@@ -73,6 +78,7 @@ EpochLoopSettings epoch_loop_settings(const Config& cfg, std::string command, st
 struct EpochStep {
   double loss_nats = 0;
   int64_t items = 0;               // examples or tokens in the batch
+  double weight = 0;               // what loss_nats is the mean over (0: items)
   int64_t correct = 0, seen = 0;   // for a running accuracy (seen = 0: none)
 };
 
@@ -89,7 +95,9 @@ struct EpochTask {
   // Optional: called before each training batch with its 0-based step and the run's total steps
   // (for schedules that depend on progress, e.g. scheduled sampling).
   std::function<void(int64_t step, int64_t total)> before_batch;
-  std::function<EpochValidation()> validate;
+  // Called on every rank together: a task may score only its share of the validation set
+  // (dp.share) and add the ranks' sums (dp.sum); every rank must return the whole set's result.
+  std::function<EpochValidation(dist::DataParallel& dp)> validate;
   std::function<std::map<std::string, Tensor<float>>()> model_state;
   std::function<void(const std::map<std::string, Tensor<float>>&, const std::string&)> load_model_state;
 };

@@ -1,0 +1,74 @@
+// Data-parallel training: every rank holds the whole model, trains on its share of each batch, and
+// the gradients are averaged before the (identical) optimizer step on every rank, so the weights
+// stay equal everywhere. With the weighting below, N ranks with per-rank batch B take the same step
+// as one process with batch N*B (up to the order of float additions).
+//
+// One step:
+//   dp.begin(local_weight);          // what this rank's loss is the mean over (examples, tokens)
+//   ... zero the gradients, forward, backward; optionally dp.ready(&grad) as each is final ...
+//   totals = dp.sum({loss * w, w, ...});
+//   dp.finish(totals[1]);            // every gradient becomes sum_r w_r g_r / sum_r w_r
+// On one process every call is a no-op and training is bit for bit what it was.
+#pragma once
+
+#include <cstddef>
+#include <iosfwd>
+#include <unordered_map>
+#include <vector>
+
+#include "recur/dist/communicator.h"
+#include "recur/train/param.h"
+
+namespace recur::dist {
+
+class DataParallel {
+ public:
+  // Gradients are reduced in buckets of about `bucket_bytes`, formed in reverse parameter order
+  // (the order backward finishes them: the output layer first, the embedding last).
+  explicit DataParallel(const std::vector<Param<float>>& params, Communicator& comm = world(),
+                        size_t bucket_bytes = size_t(4) << 20);
+
+  int rank() const { return comm_->rank(); }
+  int size() const { return comm_->size(); }
+  bool active() const { return size() > 1; }
+  bool is_root() const { return rank() == 0; }
+  Communicator& comm() { return *comm_; }
+  size_t buckets() const { return buckets_.size(); }
+
+  // This rank's contiguous share of n items.
+  Range share(int64_t n) const { return dist::share(n, rank(), size()); }
+
+  // Rank 0's parameter values on every rank (after initialisation or a resume).
+  void broadcast_parameters();
+
+  void begin(double local_weight);
+  // The gradient `grad` (one of the parameters') is final for this step: when its bucket is
+  // complete, that bucket's reduction starts while backward goes on.
+  void ready(const Tensor<float>* grad);
+  void finish(double total_weight);
+
+  // Element-wise sums over ranks, in double.
+  std::vector<double> sum(std::vector<double> values);
+  // True on every rank when `flag` is true on any.
+  bool any(bool flag);
+
+ private:
+  struct Bucket {
+    std::vector<size_t> params;  // indices into params_
+    std::vector<float> buffer;
+    size_t pending = 0;
+    int ticket = -1;
+  };
+  void start(Bucket& b);
+
+  Communicator* comm_;
+  std::vector<Param<float>> params_;
+  std::vector<Bucket> buckets_;
+  std::unordered_map<const Tensor<float>*, size_t> bucket_of_;
+  double local_weight_ = 1;
+};
+
+// A stream that discards what is written: the log of every rank but rank 0.
+std::ostream& null_stream();
+
+}  // namespace recur::dist

@@ -1,0 +1,97 @@
+// Bucketed, weighted gradient averaging over a Communicator (recur/dist/data_parallel.h).
+#include "recur/dist/data_parallel.h"
+
+#include <algorithm>
+#include <ostream>
+#include <streambuf>
+
+namespace recur::dist {
+
+DataParallel::DataParallel(const std::vector<Param<float>>& params, Communicator& comm,
+                           size_t bucket_bytes)
+    : comm_(&comm), params_(params) {
+  if (!active()) return;
+  const size_t cap = std::max<size_t>(1, bucket_bytes / sizeof(float));
+  size_t filled = cap;  // start a bucket at the first parameter
+  for (size_t i = params_.size(); i-- > 0;) {
+    const size_t n = params_[i].grad->data.size();
+    if (filled + n > cap && filled > 0) {
+      buckets_.emplace_back();
+      filled = 0;
+    }
+    buckets_.back().params.push_back(i);
+    bucket_of_[params_[i].grad] = buckets_.size() - 1;
+    filled += n;
+  }
+  for (Bucket& b : buckets_) {
+    size_t n = 0;
+    for (size_t i : b.params) n += params_[i].grad->data.size();
+    b.buffer.resize(n);
+  }
+}
+
+void DataParallel::broadcast_parameters() {
+  if (!active()) return;
+  for (const Param<float>& p : params_) comm_->broadcast(p.value->data.data(), p.value->data.size(), 0);
+}
+
+void DataParallel::begin(double local_weight) {
+  local_weight_ = local_weight;
+  for (Bucket& b : buckets_) {
+    b.pending = b.params.size();
+    b.ticket = -1;
+  }
+}
+
+void DataParallel::start(Bucket& b) {
+  float* out = b.buffer.data();
+  const float w = float(local_weight_);
+  for (size_t i : b.params)
+    for (float g : params_[i].grad->data) *out++ = g * w;
+  b.ticket = comm_->start_allreduce_sum(b.buffer.data(), b.buffer.size());
+}
+
+void DataParallel::ready(const Tensor<float>* grad) {
+  if (!active()) return;
+  const auto it = bucket_of_.find(grad);
+  RECUR_CHECK(it != bucket_of_.end(), "DataParallel::ready: not one of the parameters' gradients");
+  Bucket& b = buckets_[it->second];
+  RECUR_CHECK(b.pending > 0 && b.ticket < 0, "DataParallel::ready: a gradient marked twice");
+  if (--b.pending == 0) start(b);
+  comm_->progress();
+}
+
+void DataParallel::finish(double total_weight) {
+  if (!active()) return;
+  RECUR_CHECK(total_weight > 0, "DataParallel::finish: the batch holds nothing to average over");
+  for (Bucket& b : buckets_)
+    if (b.ticket < 0) start(b);
+  const float inv = float(1.0 / total_weight);
+  for (Bucket& b : buckets_) {
+    comm_->wait(b.ticket);
+    const float* in = b.buffer.data();
+    for (size_t i : b.params)
+      for (float& g : params_[i].grad->data) g = *in++ * inv;
+  }
+}
+
+std::vector<double> DataParallel::sum(std::vector<double> values) {
+  if (active()) comm_->allreduce_sum(values.data(), values.size());
+  return values;
+}
+
+bool DataParallel::any(bool flag) {
+  if (!active()) return flag;
+  return sum({flag ? 1.0 : 0.0})[0] > 0;
+}
+
+std::ostream& null_stream() {
+  struct Discard : std::streambuf {
+    int overflow(int c) override { return c == traits_type::eof() ? 0 : c; }
+  };
+  static Discard buffer;
+  static std::ostream stream(&buffer);
+  return stream;
+}
+
+}  // namespace recur::dist
