@@ -13,6 +13,7 @@
 #include "recur/data/listops.h"
 #include "recur/dist/communicator.h"
 #include "recur/io/safetensors.h"
+#include "recur/train/run_files.h"
 #include "recur/train/tree_trainer.h"
 
 namespace recur::cli {
@@ -43,6 +44,7 @@ std::vector<TreeExample> read_listops_tsv(const std::string& path, bool binary) 
 
 void run(const TreeArgs& a) {
   set_num_threads(a.threads);
+  if (!a.out.empty()) make_output_directory(a.out);  // now, not found missing after training
   TreeRnnConfig nc;
   nc.cell = parse_tree_cell(a.cell);
   const bool binary = nc.cell == TreeCell::binary_lstm;
