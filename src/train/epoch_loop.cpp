@@ -201,6 +201,7 @@ EpochLoopResult run_epoch_loop(const EpochLoopSettings& s, const EpochTask& task
   res.seconds = elapsed();
   if (res.interrupted) {
     write_checkpoint(res.seconds);
+    dp.barrier();  // no rank leaves (with a non-zero status) before it is written
     progress.line(s.command + ": stopped at step " + std::to_string(step) +
                   "; checkpoint written to " + s.checkpoint_path + " (continue with --resume)");
   }

@@ -314,6 +314,7 @@ ForecasterTrainResult train_forecaster(const ForecasterTrainConfig& cfg_in, std:
   res.seconds = elapsed();
   if (res.interrupted) {
     write_checkpoint(res.seconds);
+    dp.barrier();  // no rank leaves (with a non-zero status) before it is written
     progress.line("train-forecaster: stopped at step " + std::to_string(step) +
                   "; checkpoint written to " + cfg.checkpoint_path() + " (continue with --resume)");
     return res;

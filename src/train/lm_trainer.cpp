@@ -383,6 +383,7 @@ LmTrainResult train_language_model(const LmTrainConfig& cfg_in, std::ostream& lo
   res.steps_done = step;
   res.tokens_trained = (step - start_step) * tokens_per_step;
   write_checkpoint(res.seconds);
+  dp.barrier();  // no rank leaves (an interrupted one with a non-zero status) before it is written
   if (res.interrupted) {  // the checkpoint holds everything; the model file is left as it was
     progress.line("train-lm: interrupted at step " + std::to_string(step) + "; checkpoint written to " +
                   cfg.checkpoint_path() + " (continue with --resume " + cfg.checkpoint_path() + ")");

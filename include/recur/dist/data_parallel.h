@@ -51,6 +51,8 @@ class DataParallel {
   std::vector<double> sum(std::vector<double> values);
   // True on every rank when `flag` is true on any.
   bool any(bool flag);
+  // Returns on every rank once every rank has called it.
+  void barrier() { any(false); }
 
  private:
   struct Bucket {
