@@ -13,6 +13,8 @@ DataParallel::DataParallel(const std::vector<Param<float>>& params, Communicator
   if (!active()) return;
   const size_t cap = std::max<size_t>(1, bucket_bytes / sizeof(float));
   size_t filled = cap;  // start a bucket at the first parameter
+  bucket_of_.resize(params_.size());
+  marked_.resize(params_.size());
   for (size_t i = params_.size(); i-- > 0;) {
     const size_t n = params_[i].grad->data.size();
     if (filled + n > cap && filled > 0) {
@@ -20,7 +22,8 @@ DataParallel::DataParallel(const std::vector<Param<float>>& params, Communicator
       filled = 0;
     }
     buckets_.back().params.push_back(i);
-    bucket_of_[params_[i].grad] = buckets_.size() - 1;
+    index_of_[params_[i].grad] = i;
+    bucket_of_[i] = buckets_.size() - 1;
     filled += n;
   }
   for (Bucket& b : buckets_) {
@@ -37,6 +40,7 @@ void DataParallel::broadcast_parameters() {
 
 void DataParallel::begin(double local_weight) {
   local_weight_ = local_weight;
+  std::fill(marked_.begin(), marked_.end(), 0);
   for (Bucket& b : buckets_) {
     b.pending = b.params.size();
     b.ticket = -1;
@@ -53,10 +57,12 @@ void DataParallel::start(Bucket& b) {
 
 void DataParallel::ready(const Tensor<float>* grad) {
   if (!active()) return;
-  const auto it = bucket_of_.find(grad);
-  RECUR_CHECK(it != bucket_of_.end(), "DataParallel::ready: not one of the parameters' gradients");
-  Bucket& b = buckets_[it->second];
-  RECUR_CHECK(b.pending > 0 && b.ticket < 0, "DataParallel::ready: a gradient marked twice");
+  const auto it = index_of_.find(grad);
+  RECUR_CHECK(it != index_of_.end(), "DataParallel::ready: not one of the parameters' gradients");
+  RECUR_CHECK(!marked_[it->second], "DataParallel::ready: '" << params_[it->second].name
+                                                             << "' marked twice in one step");
+  marked_[it->second] = 1;
+  Bucket& b = buckets_[bucket_of_[it->second]];
   if (--b.pending == 0) start(b);
   comm_->progress();
 }

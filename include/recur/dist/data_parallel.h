@@ -66,7 +66,9 @@ class DataParallel {
   Communicator* comm_;
   std::vector<Param<float>> params_;
   std::vector<Bucket> buckets_;
-  std::unordered_map<const Tensor<float>*, size_t> bucket_of_;
+  std::unordered_map<const Tensor<float>*, size_t> index_of_;  // a gradient's parameter
+  std::vector<size_t> bucket_of_;                               // a parameter's bucket
+  std::vector<char> marked_;                                    // ready() this step
   double local_weight_ = 1;
 };
 
