@@ -2,6 +2,7 @@
 #include "recur/dist/data_parallel.h"
 
 #include <algorithm>
+#include <chrono>
 #include <ostream>
 #include <streambuf>
 
@@ -67,9 +68,16 @@ void DataParallel::ready(const Tensor<float>* grad) {
   comm_->progress();
 }
 
+size_t DataParallel::gradient_floats() const {
+  size_t n = 0;
+  for (const Param<float>& p : params_) n += p.grad->data.size();
+  return n;
+}
+
 void DataParallel::finish(double total_weight) {
   if (!active()) return;
   RECUR_CHECK(total_weight > 0, "DataParallel::finish: the batch holds nothing to average over");
+  const auto t0 = std::chrono::steady_clock::now();
   for (Bucket& b : buckets_)
     if (b.ticket < 0) start(b);
   const float inv = float(1.0 / total_weight);
@@ -79,6 +87,8 @@ void DataParallel::finish(double total_weight) {
     for (size_t i : b.params)
       for (float& g : params_[i].grad->data) g = *in++ * inv;
   }
+  reduce_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  ++reduced_steps_;
 }
 
 std::vector<double> DataParallel::sum(std::vector<double> values) {

@@ -381,6 +381,15 @@ LmTrainResult train_language_model(const LmTrainConfig& cfg_in, std::ostream& lo
   }
   res.seconds = elapsed();
   res.steps_done = step;
+  if (dp.active() && dp.reduced_steps() > 0) {
+    char line[240];
+    std::snprintf(line, sizeof line,
+                  "data parallel: %d ranks x %lld streams; the gradient allreduce (%.1f MB, %zu "
+                  "buckets) took %.2f ms per step on rank 0, waiting for the others included",
+                  comm.size(), (long long)cfg.batch, double(dp.gradient_floats()) * 4e-6,
+                  dp.buckets(), 1e3 * dp.reduce_seconds() / double(dp.reduced_steps()));
+    progress.line(line);
+  }
   res.tokens_trained = (step - start_step) * tokens_per_step;
   write_checkpoint(res.seconds);
   dp.barrier();  // no rank leaves (an interrupted one with a non-zero status) before it is written

@@ -86,7 +86,10 @@ int run_command_line(int argc, const char* const* argv, std::string* error) {
                   "this command runs as one process; run it without mpirun (data-parallel: "
                   "train-lm, train-classifier, train-tagger, train-clm, train-seq2seq, "
                   "train-forecaster, train-tree)");
-      dist::world();  // starts MPI now (or says why it cannot), before any work
+      // Starts MPI now (or says why it cannot), before any work. Rank 0 alone prints results:
+      // the others' standard output is discarded (their errors still reach standard error).
+      if (dist::world().rank() != 0 && !std::freopen("/dev/null", "w", stdout))
+        RECUR_FAIL("cannot silence standard output on rank " << dist::world().rank());
     }
     if (run) run();
   } catch (const recur::Error& e) {

@@ -54,6 +54,12 @@ class DataParallel {
   // Returns on every rank once every rank has called it.
   void barrier() { any(false); }
 
+  // Time this rank spent in finish() (reducing gradients, including waiting for slower ranks), and
+  // the steps it reduced.
+  double reduce_seconds() const { return reduce_seconds_; }
+  int64_t reduced_steps() const { return reduced_steps_; }
+  size_t gradient_floats() const;
+
  private:
   struct Bucket {
     std::vector<size_t> params;  // indices into params_
@@ -70,6 +76,8 @@ class DataParallel {
   std::vector<size_t> bucket_of_;                               // a parameter's bucket
   std::vector<char> marked_;                                    // ready() this step
   double local_weight_ = 1;
+  double reduce_seconds_ = 0;
+  int64_t reduced_steps_ = 0;
 };
 
 // A stream that discards what is written: the log of every rank but rank 0.
