@@ -57,7 +57,7 @@ void DataParallel::start(Bucket& b) {
 }
 
 void DataParallel::ready(const Tensor<float>* grad) {
-  if (!active()) return;
+  if (!active() || grad->data.empty()) return;
   const auto it = index_of_.find(grad);
   RECUR_CHECK(it != index_of_.end(), "DataParallel::ready: not one of the parameters' gradients");
   RECUR_CHECK(!marked_[it->second], "DataParallel::ready: '" << params_[it->second].name
@@ -66,6 +66,21 @@ void DataParallel::ready(const Tensor<float>* grad) {
   Bucket& b = buckets_[bucket_of_[it->second]];
   if (--b.pending == 0) start(b);
   comm_->progress();
+}
+
+std::function<void(int)> DataParallel::layer_hook(RnnParams<float>& rnn,
+                                                  std::vector<const Tensor<float>*> earlier) {
+  if (!active()) return {};
+  const int D = rnn.config.directions(), top = int(rnn.config.num_layers) - 1;
+  return [this, &rnn, earlier = std::move(earlier), D, top](int layer) {
+    if (layer == top)
+      for (const Tensor<float>* g : earlier) ready(g);
+    for (int d = 0; d < D; ++d) {
+      const RnnCellParams<float>& c = rnn.cells[size_t(layer * D + d)];
+      for (const Tensor<float>* g : {&c.w_ih, &c.w_hh, &c.b_ih, &c.b_hh, &c.w_peep, &c.leak, &c.ln})
+        ready(g);
+    }
+  };
 }
 
 size_t DataParallel::gradient_floats() const {

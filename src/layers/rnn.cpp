@@ -70,6 +70,7 @@ void rnn_forward(Tensor<T>& y, RnnState<T>& final_state, RnnCache<T>& cache,
   cache.batch = B;
   cache.has_initial_state = init != nullptr;
   cache.precision = opt.precision;
+  cache.layer_grads_done = opt.layer_grads_done;
   const cells::PackMode mode{Ts >= cpu::kMinStepsToPack, opt.precision};
   cache.layers.resize(size_t(L));
   final_state.h.reuse_as({int64_t(L) * D, B, H});
@@ -295,6 +296,7 @@ void rnn_backward(Tensor<T>& dx, RnnState<T>& dinit, RnnParams<T>& grads, const 
       gemm<T>(prec, false, false, N, in, GH, T(1), dg_ih.ptr(), GH, p.w_ih.ptr(), in,
               T(d == 0 ? 0 : 1), din.ptr(), in);
     }
+    if (cache.layer_grads_done) cache.layer_grads_done(l);
     if (!lc.dropout_mask.empty())
       for (int64_t k = 0; k < din.numel(); ++k) din[k] *= lc.dropout_mask[k];
     dout = &din;

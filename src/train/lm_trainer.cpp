@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <limits>
 #include <ostream>
 
@@ -175,6 +176,7 @@ LmTrainResult train_language_model(const LmTrainConfig& cfg_in, std::ostream& lo
   auto params = param_list(net, grads);
   Optimizer<float> opt(cfg.optimizer);
   dist::DataParallel dp(params, comm);
+  const std::function<void(int)> layer_hook = dp.layer_hook(grads.rnn, {&grads.w_out, &grads.b_out});
 
   Streams streams(train, all_streams, cfg.batch, first_stream, cfg.seq_len);
   int64_t total = cfg.steps;
@@ -327,8 +329,11 @@ LmTrainResult train_language_model(const LmTrainConfig& cfg_in, std::ostream& lo
     zero_grads(params);
     const double weight = double(cfg.seq_len * cfg.batch);  // the loss is the mean over them
     dp.begin(weight);
-    float loss = sequence_model_window(net, &grads, x, y, cfg.seq_len, cfg.batch, state,
-                                       RnnRunOptions{true, &rng, cfg.precision});
+    RnnRunOptions run{true, &rng, cfg.precision};
+    // Each layer's gradient reduction starts as soon as backward is past it (the output layer's
+    // with the top layer's); the embedding's goes last, in finish().
+    run.layer_grads_done = layer_hook;
+    float loss = sequence_model_window(net, &grads, x, y, cfg.seq_len, cfg.batch, state, run);
     if (dp.active()) {  // the mean over every rank's tokens, and the gradient of that mean
       const std::vector<double> t = dp.sum({double(loss) * weight, weight});
       loss = float(t[0] / t[1]);

@@ -167,6 +167,39 @@ TEST(DataParallel, BroadcastGivesRankZerosWeightsAndARankWithNothingCounts0) {
   }
 }
 
+// The hook data-parallel training starts reductions from: once per layer, top layer first, when
+// that layer's gradients are already final.
+TEST(DataParallel, BackwardReportsEachLayerWhenItsGradientsAreFinal) {
+  RnnConfig cfg;
+  cfg.cell = CellKind::lstm;
+  cfg.input_size = 3;
+  cfg.hidden_size = 4;
+  cfg.num_layers = 3;
+  cfg.bidirectional = true;
+  RnnParams<float> params(cfg), grads(cfg);
+  Rng rng(5);
+  init_rnn_uniform(params, rng);
+  Tensor<float> x({6, 2, 3}), y, dx;
+  for (float& v : x.data) v = float(rng.normal());
+  RnnState<float> fin, dinit;
+  RnnCache<float> cache;
+  std::vector<int> order;
+  std::vector<std::vector<float>> seen(3);
+  RnnRunOptions opt;
+  opt.layer_grads_done = [&](int l) {
+    order.push_back(l);
+    seen[size_t(l)] = grads.cells[size_t(2 * l + 1)].w_hh.data;  // the reverse direction's too
+  };
+  rnn_forward(y, fin, cache, params, x, {}, nullptr, opt);
+  Tensor<float> dy(y.shape, 1.0f);
+  rnn_backward(dx, dinit, grads, cache, params, dy, nullptr);
+  EXPECT_EQ(order, (std::vector<int>{2, 1, 0}));
+  for (int l = 0; l < 3; ++l) {
+    EXPECT_EQ(seen[size_t(l)], grads.cells[size_t(2 * l + 1)].w_hh.data) << "layer " << l;
+    EXPECT_NE(seen[size_t(l)], std::vector<float>(seen[size_t(l)].size(), 0.0f)) << "layer " << l;
+  }
+}
+
 TEST(DataParallel, OneProcessChangesNothing) {
   Model m(0);
   const Model before(0);

@@ -12,11 +12,13 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <iosfwd>
 #include <unordered_map>
 #include <vector>
 
 #include "recur/dist/communicator.h"
+#include "recur/layers/rnn.h"
 #include "recur/train/param.h"
 
 namespace recur::dist {
@@ -26,7 +28,7 @@ class DataParallel {
   // Gradients are reduced in buckets of about `bucket_bytes`, formed in reverse parameter order
   // (the order backward finishes them: the output layer first, the embedding last).
   explicit DataParallel(const std::vector<Param<float>>& params, Communicator& comm = world(),
-                        size_t bucket_bytes = size_t(4) << 20);
+                        size_t bucket_bytes = size_t(1) << 20);
 
   int rank() const { return comm_->rank(); }
   int size() const { return comm_->size(); }
@@ -44,7 +46,13 @@ class DataParallel {
   void begin(double local_weight);
   // The gradient `grad` (one of the parameters') is final for this step: when its bucket is
   // complete, that bucket's reduction starts while backward goes on.
-  void ready(const Tensor<float>* grad);
+  void ready(const Tensor<float>* grad);  // (an empty tensor, an absent parameter, is skipped)
+  // For RnnRunOptions::layer_grads_done of a model whose recurrent layers' gradients are `rnn`:
+  // marks each layer's gradients ready as backward finishes it, and with the top layer also
+  // `earlier` (e.g. the output layer's, final before the recurrent backward began). Empty (no
+  // hook) on one process.
+  std::function<void(int layer)> layer_hook(RnnParams<float>& rnn,
+                                            std::vector<const Tensor<float>*> earlier = {});
   void finish(double total_weight);
 
   // Element-wise sums over ranks, in double.

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <type_traits>
@@ -153,6 +154,7 @@ struct RnnCache {
   int64_t steps = 0, batch = 0;
   bool has_initial_state = false;
   Precision precision = Precision::fp32;  // of the forward's products; backward runs the same
+  std::function<void(int layer)> layer_grads_done;  // RnnRunOptions's, for backward
   // Workspaces, reused when the same cache runs the same shapes again (no allocation per call):
   // the input projection of the direction being run, and backward's gate gradients and layer-input
   // gradients. They carry nothing between calls, hence mutable (backward takes the cache const).
@@ -160,11 +162,18 @@ struct RnnCache {
 };
 
 struct RnnRunOptions {
+  RnnRunOptions() = default;
+  RnnRunOptions(bool training_, Rng* rng_ = nullptr, Precision precision_ = Precision::fp32)
+      : training(training_), rng(rng_), precision(precision_) {}
   bool training = false;  // dropout on
   Rng* rng = nullptr;     // for dropout masks (required when training with dropout > 0)
   // bf16: every product of the layer (input projection, recurrence, and in backward the weight and
   // input gradients) takes bfloat16 operands and accumulates in float; all else stays float.
   Precision precision = Precision::fp32;
+  // Optional: rnn_backward calls it with l as soon as layer l's parameter gradients (every
+  // direction) are final, top layer first. Data-parallel training starts reducing them there, while
+  // the layers below still run (recur/dist/data_parallel.h).
+  std::function<void(int layer)> layer_grads_done;
 };
 
 // Forward over the whole sequence. `lengths` empty means every sequence has T steps.
