@@ -20,6 +20,7 @@ packages=(
   zlib1g-dev                                     # zlib: reads the gzip-compressed IDX files
   libonnx-dev libprotobuf-dev python3-onnx       # ONNX models in and out (and the checker in tests)
   libopenmpi-dev openmpi-bin                     # data-parallel training (mpirun -np N recur train-...)
+  libcpp-httplib-dev wrk curl                    # recur serve (HTTP), its load benchmark and smoke test
   python3-vega-datasets                          # forecasting: seattle-weather.csv, stocks.csv
   pocketsphinx-en-us                             # grapheme-to-phoneme: CMUdict (recur data cmudict)
 )

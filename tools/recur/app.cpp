@@ -55,6 +55,7 @@ int run_command_line(int argc, const char* const* argv, std::string* error) {
   add_jordan(app, run);
   add_run_onnx(app, run);
   add_export_onnx(app, run);
+  add_serve(app, run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

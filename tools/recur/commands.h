@@ -37,5 +37,6 @@ void add_tree(CLI::App& app, Action& run);  // train-tree
 void add_jordan(CLI::App& app, Action& run);
 void add_run_onnx(CLI::App& app, Action& run);
 void add_export_onnx(CLI::App& app, Action& run);
+void add_serve(CLI::App& app, Action& run);
 
 }  // namespace recur::cli

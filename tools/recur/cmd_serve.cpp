@@ -1,0 +1,165 @@
+// `recur serve`: a trained model over HTTP/1.1 (cpp-httplib, Debian's libcpp-httplib-dev). The
+// requests and their validation are recur::serve::Service's (src/serve/); this file moves bytes:
+// routes, status codes, limits, the worker pool, streaming, and a clean stop on Ctrl-C or SIGTERM.
+#include <httplib.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <thread>
+
+#include "commands.h"
+#include "interrupt.h"
+#include "recur/core/error.h"
+#include "recur/core/gemm.h"
+#include "recur/serve/service.h"
+
+namespace recur::cli {
+namespace {
+
+struct ServeArgs {
+  std::string model, host = "127.0.0.1";
+  int port = 8080, threads = 0;
+  serve::Limits limits;
+};
+
+std::string error_json(const std::string& message) {
+  std::string out = "{\"error\": \"";
+  for (char c : message) {  // the messages are ours: quotes, backslashes and control bytes escaped
+    if (c == '"' || c == '\\') out += '\\', out += c;
+    else if (static_cast<unsigned char>(c) < 0x20) out += ' ';
+    else out += c;
+  }
+  return out + "\"}";
+}
+
+void reply(httplib::Response& res, int status, const std::string& body) {
+  res.status = status;
+  res.set_content(body + "\n", "application/json");
+}
+
+void run(const ServeArgs& a) {
+  const std::atomic<bool>* stop = stop_on_interrupt();  // before any thread starts
+  const std::shared_ptr<const serve::Service> svc = serve::Service::load(a.model, a.limits);
+  const int workers = a.threads > 0 ? a.threads : int(std::max(2u, std::thread::hardware_concurrency()));
+  httplib::Server server;
+  server.new_task_queue = [workers] { return new httplib::ThreadPool(size_t(workers)); };
+  server.set_payload_max_length(a.limits.max_body);
+  server.set_read_timeout(10, 0);
+  server.set_write_timeout(30, 0);
+
+  server.Get("/healthz", [svc](const httplib::Request&, httplib::Response& res) {
+    reply(res, 200, "{\"status\": \"ok\", \"task\": \"" + svc->task() + "\"}");
+  });
+  server.Get("/v1/model", [svc](const httplib::Request&, httplib::Response& res) {
+    reply(res, 200, svc->describe());
+  });
+  server.Post("/v1/predict", [svc](const httplib::Request& req, httplib::Response& res) {
+    set_num_threads(1);  // one request, one core: the pool's threads are the parallelism
+    if (!svc->wants_stream(req.body)) {
+      const serve::Reply r = svc->predict(req.body);
+      reply(res, r.status, r.body);
+      return;
+    }
+    const serve::Reply r = svc->check(req.body);
+    if (r.status != 200) {
+      reply(res, r.status, r.body);
+      return;
+    }
+    auto body = std::make_shared<std::string>(req.body);
+    res.set_chunked_content_provider(
+        "text/plain; charset=utf-8", [svc, body](size_t, httplib::DataSink& sink) {
+          set_num_threads(1);
+          svc->stream(*body, [&sink](const std::string& chunk) {
+            return sink.is_writable() && sink.write(chunk.data(), chunk.size());
+          });
+          sink.done();
+          return true;
+        });
+  });
+  for (const char* path : {"/healthz", "/v1/model"})
+    server.Post(path, [path](const httplib::Request&, httplib::Response& res) {
+      res.set_header("Allow", "GET");
+      reply(res, 405, error_json(std::string(path) + " takes GET"));
+    });
+  server.Get("/v1/predict", [](const httplib::Request&, httplib::Response& res) {
+    res.set_header("Allow", "POST");
+    reply(res, 405, error_json("/v1/predict takes POST with a JSON body"));
+  });
+  // Everything else httplib answers by itself (404, 413, 400): give it a JSON body too.
+  server.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+    if (!res.body.empty()) return;
+    std::string what = res.status == 404   ? "no such endpoint: " + req.method + " " + req.path +
+                                               " (GET /healthz, GET /v1/model, POST /v1/predict)"
+                       : res.status == 413 ? std::string("the request is too large")
+                                           : "HTTP error " + std::to_string(res.status);
+    reply(res, res.status, error_json(what));
+  });
+  server.set_exception_handler(
+      [](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
+        std::string what = "internal error";
+        try {
+          if (ep) std::rethrow_exception(ep);
+        } catch (const std::exception& e) {
+          what = e.what();
+        } catch (...) {
+        }
+        reply(res, 500, error_json(what));
+      });
+
+  const int port = a.port == 0 ? server.bind_to_any_port(a.host) : a.port;
+  RECUR_CHECK(port > 0, "cannot listen on " << a.host << " (no free port)");
+  if (a.port != 0)
+    RECUR_CHECK(server.bind_to_port(a.host, a.port),
+                "cannot listen on " << a.host << ":" << a.port
+                                    << " (in use, or not an address of this machine?)");
+  std::printf("recur serve: %s (task %s) on http://%s:%d with %d worker threads\n", a.model.c_str(),
+              svc->task().c_str(), a.host.c_str(), port, workers);
+  std::fflush(stdout);
+  std::atomic<bool> done{false};
+  std::thread watcher([&] {  // Ctrl-C or SIGTERM: finish the requests in flight, then return
+    while (!done.load()) {
+      if (stop->load()) {
+        server.stop();
+        return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  });
+  const bool ok = server.listen_after_bind();
+  done.store(true);
+  watcher.join();
+  RECUR_CHECK(ok || stop->load(), "the server on " << a.host << ":" << port << " stopped unexpectedly");
+  std::printf("recur serve: stopped\n");
+}
+
+}  // namespace
+
+void add_serve(CLI::App& app, Action& action) {
+  auto a = std::make_shared<ServeArgs>();
+  CLI::App* c = app.add_subcommand(
+      "serve",
+      "Serve a trained model over HTTP/1.1: GET /healthz, GET /v1/model, POST /v1/predict (JSON). "
+      "Language models generate (optionally streamed), classifiers classify, taggers tag. "
+      "Ctrl-C or SIGTERM stops it.");
+  c->add_option("--model", a->model, "Model file (train-lm, train-classifier or train-tagger)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  c->add_option("--host", a->host, "Address to listen on (loopback by default)")->capture_default_str();
+  c->add_option("--port", a->port, "Port (0: any free one, printed at start)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 65535));
+  c->add_option("--threads", a->threads, "Worker threads, one request each (0: the cores, at least 2)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  c->add_option("--max-body", a->limits.max_body, "Largest request body in bytes")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  c->add_option("--max-length", a->limits.max_length, "Most tokens one generation may ask for")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  c->callback([a, &action] { action = [a] { run(*a); }; });
+}
+
+}  // namespace recur::cli
