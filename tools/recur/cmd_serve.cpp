@@ -46,6 +46,12 @@ void run(const ServeArgs& a) {
   httplib::Server server;
   server.new_task_queue = [workers] { return new httplib::ThreadPool(size_t(workers)); };
   server.set_payload_max_length(a.limits.max_body);
+  // SO_REUSEADDR only: httplib's default adds SO_REUSEPORT, with which a second server would
+  // silently share a port that is already serving.
+  server.set_socket_options([](socket_t sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  });
   server.set_read_timeout(10, 0);
   server.set_write_timeout(30, 0);
 
@@ -88,12 +94,15 @@ void run(const ServeArgs& a) {
     reply(res, 405, error_json("/v1/predict takes POST with a JSON body"));
   });
   // Everything else httplib answers by itself (404, 413, 400): give it a JSON body too.
-  server.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+  const size_t max_body = a.limits.max_body;
+  server.set_error_handler([max_body](const httplib::Request& req, httplib::Response& res) {
     if (!res.body.empty()) return;
-    std::string what = res.status == 404   ? "no such endpoint: " + req.method + " " + req.path +
+    std::string what = res.status == 404 ? "no such endpoint: " + req.method + " " + req.path +
                                                " (GET /healthz, GET /v1/model, POST /v1/predict)"
-                       : res.status == 413 ? std::string("the request is too large")
-                                           : "HTTP error " + std::to_string(res.status);
+                       : res.status == 413
+                           ? "the request is larger than " + std::to_string(max_body) +
+                                 " bytes (--max-body)"
+                           : "HTTP error " + std::to_string(res.status);
     reply(res, res.status, error_json(what));
   });
   server.set_exception_handler(
