@@ -39,6 +39,10 @@ void DataParallel::broadcast_parameters() {
   for (const Param<float>& p : params_) comm_->broadcast(p.value->data.data(), p.value->data.size(), 0);
 }
 
+void DataParallel::own_dropout_stream(Rng& rng, uint64_t seed, int64_t step) const {
+  if (rank() > 0) rng.reseed(seed ^ (0x9E3779B97F4A7C15ull * uint64_t(rank())) ^ uint64_t(step));
+}
+
 void DataParallel::begin(double local_weight) {
   local_weight_ = local_weight;
   std::fill(marked_.begin(), marked_.end(), 0);

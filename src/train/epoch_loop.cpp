@@ -55,10 +55,7 @@ EpochLoopResult run_epoch_loop(const EpochLoopSettings& s, const EpochTask& task
     std::filesystem::remove(s.metrics_path);
   }
   dp.broadcast_parameters();  // equal already (same seed or checkpoint); now certainly
-  // Dropout masks: each rank draws its own (rank 0 keeps the run's generator, which the checkpoint
-  // holds), so a run on N ranks is the one-process run exactly only without dropout.
-  if (dp.rank() > 0)
-    rng.reseed(s.seed ^ (0x9E3779B97F4A7C15ull * uint64_t(dp.rank())) ^ uint64_t(step));
+  dp.own_dropout_stream(rng, s.seed, step);
   auto write_checkpoint = [&](double seconds) {
     if (!root) return;
     Checkpoint ck;

@@ -165,8 +165,7 @@ ForecasterTrainResult train_forecaster(const ForecasterTrainConfig& cfg_in, std:
     std::filesystem::remove(metrics);
   }
   dp.broadcast_parameters();
-  if (dp.rank() > 0)  // its own dropout masks (rank 0 keeps the run's generator)
-    rng.reseed(cfg.seed ^ (0x9E3779B97F4A7C15ull * uint64_t(dp.rank())) ^ uint64_t(step));
+  dp.own_dropout_stream(rng, cfg.seed, step);
   auto write_checkpoint = [&](double seconds) {
     if (!root) return;
     Checkpoint ck;

@@ -220,10 +220,7 @@ LmTrainResult train_language_model(const LmTrainConfig& cfg_in, std::ostream& lo
     std::filesystem::remove(metrics);
   }
   dp.broadcast_parameters();  // equal already (same seed or checkpoint); now certainly
-  // Dropout masks: each rank draws its own (a run on N ranks is the one-process run only without
-  // dropout). Rank 0 keeps the run's generator, which the checkpoint holds.
-  if (comm.rank() > 0)
-    rng.reseed(cfg.seed ^ (0x9E3779B97F4A7C15ull * uint64_t(comm.rank())) ^ uint64_t(step));
+  dp.own_dropout_stream(rng, cfg.seed, step);
 
   auto write_checkpoint = [&](double seconds) {  // collective: every rank calls it
     Checkpoint ck;

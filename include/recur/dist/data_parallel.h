@@ -42,6 +42,10 @@ class DataParallel {
 
   // Rank 0's parameter values on every rank (after initialisation or a resume).
   void broadcast_parameters();
+  // Gives every rank but 0 its own generator for dropout masks, from the run's seed, its rank and
+  // the step it starts at; rank 0 keeps the run's generator (the one checkpoints hold). So a run on
+  // N ranks is the one-process run exactly only without dropout.
+  void own_dropout_stream(Rng& rng, uint64_t seed, int64_t step) const;
 
   void begin(double local_weight);
   // The gradient `grad` (one of the parameters') is final for this step: when its bucket is
