@@ -45,6 +45,7 @@ void DataParallel::own_dropout_stream(Rng& rng, uint64_t seed, int64_t step) con
 
 void DataParallel::begin(double local_weight) {
   local_weight_ = local_weight;
+  begun_ = true;
   std::fill(marked_.begin(), marked_.end(), 0);
   for (Bucket& b : buckets_) {
     b.pending = b.params.size();
@@ -108,6 +109,18 @@ void DataParallel::finish(double total_weight) {
   }
   reduce_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   ++reduced_steps_;
+  begun_ = false;
+}
+
+double DataParallel::reduce_step(double loss, double weight, std::vector<double>* counts) {
+  if (!active()) return loss;
+  if (!begun_) begin(weight);
+  std::vector<double> totals = {weight > 0 ? loss * weight : 0.0, weight};
+  if (counts) totals.insert(totals.end(), counts->begin(), counts->end());
+  totals = sum(std::move(totals));
+  if (counts) std::copy(totals.begin() + 2, totals.end(), counts->begin());
+  finish(totals[1]);  // also when the mean is not finite: the caller stops, nothing is left pending
+  return totals[0] / totals[1];
 }
 
 std::vector<double> DataParallel::sum(std::vector<double> values) {

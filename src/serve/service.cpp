@@ -23,6 +23,11 @@ namespace recur::serve {
 
 using json = nlohmann::json;
 
+std::string error_body(const std::string& message) {
+  // Bytes that are not UTF-8 (a client's path or text quoted back) become U+FFFD, never a throw.
+  return json{{"error", message}}.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
 namespace {
 
 // A request the task cannot read (400) or serve (422 and 413), with the message for the client.
@@ -32,7 +37,6 @@ struct Refused {
 };
 [[noreturn]] void refuse(int status, const std::string& message) { throw Refused{status, message}; }
 
-std::string error_body(const std::string& message) { return json{{"error", message}}.dump(); }
 
 // The request's fields, checked against what the task reads; typed getters name the field and
 // the expected type or range.
@@ -319,9 +323,14 @@ Service::~Service() = default;
 std::string Service::task() const { return task_->name(); }
 std::string Service::describe() const { return task_->describe().dump(); }
 
-Reply Service::predict(const std::string& body) const {
+namespace {
+
+// Runs one request's work (a function returning the 200 Reply); a refusal or an error becomes its
+// status and a JSON message. Never throws.
+template <class Work>
+Reply answer(Work work) {
   try {
-    return Reply{200, task_->run(parse_body(body, task_->limits), nullptr).dump()};
+    return work();
   } catch (const Refused& r) {
     return Reply{r.status, error_body(r.message)};
   } catch (const std::exception& e) {  // the model refused the input (recur::Error) or worse
@@ -329,15 +338,17 @@ Reply Service::predict(const std::string& body) const {
   }
 }
 
+}  // namespace
+
+Reply Service::predict(const std::string& body) const {
+  return answer([&] { return Reply{200, task_->run(parse_body(body, task_->limits), nullptr).dump()}; });
+}
+
 Reply Service::check(const std::string& body) const {
-  try {
+  return answer([&] {
     task_->run(parse_body(body, task_->limits), nullptr, true);
     return Reply{200, ""};
-  } catch (const Refused& r) {
-    return Reply{r.status, error_body(r.message)};
-  } catch (const std::exception& e) {
-    return Reply{422, error_body(e.what())};
-  }
+  });
 }
 
 bool Service::wants_stream(const std::string& body) const {
@@ -352,15 +363,11 @@ Reply Service::stream(const std::string& body, const Sink& sink) const {
     started = true;
     return sink(chunk);
   };
-  try {
+  const Reply r = answer([&] {
     task_->run(parse_body(body, task_->limits), &counted);
     return Reply{200, ""};
-  } catch (const Refused& r) {
-    if (!started) return Reply{r.status, error_body(r.message)};
-  } catch (const std::exception& e) {
-    if (!started) return Reply{422, error_body(e.what())};
-  }
-  return Reply{200, ""};  // the stream had begun: it just ends
+  });
+  return started ? Reply{200, ""} : r;  // once the stream has begun, a failure just ends it
 }
 
 }  // namespace recur::serve

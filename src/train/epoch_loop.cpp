@@ -119,28 +119,20 @@ EpochLoopResult run_epoch_loop(const EpochLoopSettings& s, const EpochTask& task
     }
     if (task.before_batch) task.before_batch(step, total);
     const std::vector<size_t>& whole = plan[size_t(step % per_epoch)];
+    const dist::Range r = dp.share(int64_t(whole.size()));  // all of it on one process
+    mine.assign(whole.begin() + r.begin, whole.begin() + r.end);
     EpochStep b;
-    if (!dp.active()) {
-      b = task.train_batch(whole, rng);
-    } else {
-      const dist::Range r = dp.share(int64_t(whole.size()));
-      mine.assign(whole.begin() + r.begin, whole.begin() + r.end);
-      if (mine.empty()) {  // a short last batch: nothing here, the others' average counts
-        for (const Param<float>& p : params) p.grad->fill(0.0f);
-      } else {
-        b = task.train_batch(mine, rng);
-      }
-      const double w = mine.empty() ? 0.0 : b.weight > 0 ? b.weight : double(b.items);
-      dp.begin(w);
-      const std::vector<double> t =
-          dp.sum({w > 0 ? b.loss_nats * w : 0.0, w, double(b.items), double(b.correct),
-                  double(b.seen)});
-      b.loss_nats = t[0] / t[1];
-      b.items = int64_t(t[2]);
-      b.correct = int64_t(t[3]);
-      b.seen = int64_t(t[4]);
-      if (std::isfinite(b.loss_nats)) dp.finish(t[1]);
-    }
+    if (mine.empty())  // a short last batch: nothing here, the others' average counts
+      zero_grads(params);
+    else
+      b = task.train_batch(mine, rng);
+    // The whole batch's mean loss and counts, and the gradient of that mean, on every rank.
+    std::vector<double> counts = {double(b.items), double(b.correct), double(b.seen)};
+    b.loss_nats = dp.reduce_step(b.loss_nats, mine.empty() ? 0.0 : b.weight > 0 ? b.weight : double(b.items),
+                                 &counts);
+    b.items = int64_t(counts[0]);
+    b.correct = int64_t(counts[1]);
+    b.seen = int64_t(counts[2]);
     RECUR_CHECK(std::isfinite(b.loss_nats),
                 "training loss became " << b.loss_nats << " at step " << step + 1
                                         << "; the last checkpoint was left as it was (try a lower "

@@ -210,7 +210,7 @@ ForecasterTrainResult train_forecaster(const ForecasterTrainConfig& cfg_in, std:
       loss_sum += double(forecaster_batch<float>(model.net, nullptr, x, y, cfg.loss, {})) *
                   double(part.size());
     }
-    if (dp.active()) loss_sum = dp.sum({loss_sum})[0];
+    loss_sum = dp.sum({loss_sum})[0];
     if (!root) return;
     res.valid = forecast_part(model, data, SplitPart::valid);
     const ForecastScores net = score_forecast(res.valid.forecasts[0], res.valid.truth);
@@ -262,13 +262,7 @@ ForecasterTrainResult train_forecaster(const ForecasterTrainConfig& cfg_in, std:
       loss = forecaster_batch(model.net, &grads, x, y, cfg.loss,
                               RnnRunOptions{true, &rng, cfg.precision});
     }
-    if (dp.active()) {  // the mean over every rank's windows, and the gradient of that mean
-      const double w = double(windows.size());
-      dp.begin(w);
-      const std::vector<double> t = dp.sum({w > 0 ? double(loss) * w : 0.0, w});
-      loss = float(t[0] / t[1]);
-      if (std::isfinite(loss)) dp.finish(t[1]);
-    }
+    loss = float(dp.reduce_step(loss, double(windows.size())));  // over every rank's windows
     RECUR_CHECK(std::isfinite(loss), "training loss became " << loss << " at step " << step + 1
                                                              << "; the last checkpoint was left as "
                                                                 "it was (try a lower --lr)");

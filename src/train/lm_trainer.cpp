@@ -325,17 +325,13 @@ LmTrainResult train_language_model(const LmTrainConfig& cfg_in, std::ostream& lo
     }
     zero_grads(params);
     const double weight = double(cfg.seq_len * cfg.batch);  // the loss is the mean over them
-    dp.begin(weight);
+    dp.begin(weight);  // before backward: the layer hook starts buckets
     RnnRunOptions run{true, &rng, cfg.precision};
     // Each layer's gradient reduction starts as soon as backward is past it (the output layer's
     // with the top layer's); the embedding's goes last, in finish().
     run.layer_grads_done = layer_hook;
     float loss = sequence_model_window(net, &grads, x, y, cfg.seq_len, cfg.batch, state, run);
-    if (dp.active()) {  // the mean over every rank's tokens, and the gradient of that mean
-      const std::vector<double> t = dp.sum({double(loss) * weight, weight});
-      loss = float(t[0] / t[1]);
-      if (std::isfinite(loss)) dp.finish(t[1]);
-    }
+    loss = float(dp.reduce_step(loss, weight));  // the mean over every rank's tokens
     RECUR_CHECK(std::isfinite(loss),
                 "training loss became " << loss << " at step " << step + 1
                                         << "; the last checkpoint was left as it was (try a lower "

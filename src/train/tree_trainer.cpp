@@ -53,11 +53,9 @@ double tree_accuracy(const TreeRnn<float>& m, const std::vector<TreeExample>& ex
     tree_forward(logits, cache, m, f);
     right += correct(logits, labels);
   }
-  if (comm.size() > 1) {
-    double r = double(right);
-    comm.allreduce_sum(&r, 1);
-    right = int64_t(r);
-  }
+  double r = double(right);
+  comm.allreduce_sum(&r, 1);  // (nothing to add on one process)
+  right = int64_t(r);
   return double(right) / double(examples.size());
 }
 
@@ -95,28 +93,24 @@ std::vector<TreeEpoch> train_tree_classifier(TreeRnn<float>& m, const std::vecto
       const dist::Range mine = dp.share(int64_t(n));
       const std::vector<int64_t> idx(order.begin() + int64_t(s) + mine.begin,
                                      order.begin() + int64_t(s) + mine.end);
-      for (auto& p : params) p.grad->fill(0.0f);
-      double loss = 0, R = 0, hits = 0;
+      zero_grads(params);
+      double loss = 0;                      // mean cross-entropy over this rank's trees
+      std::vector<double> counts = {0, 0};  // trees, right answers
       if (!idx.empty()) {
         const Forest f = forest_of(train, idx, m.config.vocab, labels);
         Tensor<float> logits;
         TreeCache<float> cache;
         tree_forward(logits, cache, m, f);
         Tensor<float> dlogits(logits.shape);
-        R = double(logits.dim(0));
+        counts = {double(logits.dim(0)), double(correct(logits, labels))};
         loss = double(softmax_cross_entropy(dlogits.ptr(), logits.ptr(), labels.data(),
-                                            logits.dim(0), m.config.classes)) * R;
-        hits = double(correct(logits, labels));
+                                            logits.dim(0), m.config.classes));
         tree_backward(grads, cache, m, f, dlogits);
       }
-      if (dp.active()) {  // the gradient of the mean over every rank's trees
-        dp.begin(R);
-        const std::vector<double> t = dp.sum({loss, R, hits});
-        loss = t[0], R = t[1], hits = t[2];
-        dp.finish(R);
-      }
-      loss_sum += loss;
-      right += int64_t(hits);
+      // The mean over every rank's trees, its gradient, and the counts of all ranks.
+      loss = dp.reduce_step(loss, counts[0], &counts);
+      loss_sum += loss * counts[0];
+      right += int64_t(counts[1]);
       if (cfg.clip > 0) clip_grad_norm(params, float(cfg.clip));
       opt.step(params);
     }

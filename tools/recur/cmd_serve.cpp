@@ -27,16 +27,6 @@ struct ServeArgs {
   serve::Limits limits;
 };
 
-std::string error_json(const std::string& message) {
-  std::string out = "{\"error\": \"";
-  for (char c : message) {  // the messages are ours: quotes, backslashes and control bytes escaped
-    if (c == '"' || c == '\\') out += '\\', out += c;
-    else if (static_cast<unsigned char>(c) < 0x20) out += ' ';
-    else out += c;
-  }
-  return out + "\"}";
-}
-
 // At most n requests compute at once; the others are let in in the order they arrived, each slot
 // handed straight to the oldest waiter (a plain semaphore lets some waiters starve, which shows as
 // seconds of tail latency; waking every waiter at each release costs throughput).
@@ -141,11 +131,11 @@ void run(const ServeArgs& a) {
   for (const char* path : {"/healthz", "/v1/model"})
     server.Post(path, [path](const httplib::Request&, httplib::Response& res) {
       res.set_header("Allow", "GET");
-      reply(res, 405, error_json(std::string(path) + " takes GET"));
+      reply(res, 405, serve::error_body(std::string(path) + " takes GET"));
     });
   server.Get("/v1/predict", [](const httplib::Request&, httplib::Response& res) {
     res.set_header("Allow", "POST");
-    reply(res, 405, error_json("/v1/predict takes POST with a JSON body"));
+    reply(res, 405, serve::error_body("/v1/predict takes POST with a JSON body"));
   });
   // Everything else httplib answers by itself (404, 413, 400): give it a JSON body too.
   const size_t max_body = a.limits.max_body;
@@ -157,7 +147,7 @@ void run(const ServeArgs& a) {
                            ? "the request is larger than " + std::to_string(max_body) +
                                  " bytes (--max-body)"
                            : "HTTP error " + std::to_string(res.status);
-    reply(res, res.status, error_json(what));
+    reply(res, res.status, serve::error_body(what));
   });
   server.set_exception_handler(
       [](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
@@ -168,7 +158,7 @@ void run(const ServeArgs& a) {
           what = e.what();
         } catch (...) {
         }
-        reply(res, 500, error_json(what));
+        reply(res, 500, serve::error_body(what));
       });
 
   const int port = a.port == 0 ? server.bind_to_any_port(a.host) : a.port;

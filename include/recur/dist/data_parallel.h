@@ -4,10 +4,10 @@
 // as one process with batch N*B (up to the order of float additions).
 //
 // One step:
-//   dp.begin(local_weight);          // what this rank's loss is the mean over (examples, tokens)
+//   dp.begin(w);                     // optional: only needed before ready() (w as below)
 //   ... zero the gradients, forward, backward; optionally dp.ready(&grad) as each is final ...
-//   totals = dp.sum({loss * w, w, ...});
-//   dp.finish(totals[1]);            // every gradient becomes sum_r w_r g_r / sum_r w_r
+//   loss = dp.reduce_step(loss, w);  // w: what this rank's loss is the mean over (examples,
+//                                    // tokens); every gradient becomes sum_r w_r g_r / sum_r w_r
 // On one process every call is a no-op and training is bit for bit what it was.
 #pragma once
 
@@ -58,6 +58,11 @@ class DataParallel {
   std::function<void(int layer)> layer_hook(RnnParams<float>& rnn,
                                             std::vector<const Tensor<float>*> earlier = {});
   void finish(double total_weight);
+  // The end of a step, when this rank's loss is the mean over `weight` items: returns the mean
+  // over every rank's items, with the gradients made the gradients of that mean (begin() and
+  // finish() in one, begin() skipped when the caller already began the step). `counts` (items,
+  // hits, ...) are summed over the ranks in place. On one process `loss` comes back as it was.
+  double reduce_step(double loss, double weight, std::vector<double>* counts = nullptr);
 
   // Element-wise sums over ranks, in double.
   std::vector<double> sum(std::vector<double> values);
@@ -88,6 +93,7 @@ class DataParallel {
   std::vector<size_t> bucket_of_;                               // a parameter's bucket
   std::vector<char> marked_;                                    // ready() this step
   double local_weight_ = 1;
+  bool begun_ = false;  // begin() called and finish() not yet
   double reduce_seconds_ = 0;
   int64_t reduced_steps_ = 0;
 };

@@ -30,6 +30,9 @@ struct Reply {
   std::string body;  // JSON: the result, or {"error": "..."}
 };
 
+// {"error": message} as JSON (every error reply's body).
+std::string error_body(const std::string& message);
+
 // Receives streamed output, chunk by chunk; returns false when the client is gone (stop).
 using Sink = std::function<bool(const std::string& chunk)>;
 
