@@ -1,5 +1,6 @@
 #include "recur/train/epoch_loop.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -11,6 +12,7 @@
 #include "recur/train/batching.h"
 #include "recur/train/checkpoint.h"
 #include "recur/train/clip.h"
+#include "recur/train/nan_guard.h"
 #include "recur/train/progress.h"
 #include "recur/train/run_files.h"
 
@@ -102,6 +104,7 @@ EpochLoopResult run_epoch_loop(const EpochLoopSettings& s, const EpochTask& task
   std::vector<std::vector<size_t>> plan;
   int64_t plan_epoch = -1;
   std::vector<size_t> mine;
+  NanGuard nan_guard(s.on_nan);
   while (step < total) {
     if (dp.any(s.stop && s.stop->load())) {  // every rank stops at the same step
       res.interrupted = true;
@@ -133,26 +136,26 @@ EpochLoopResult run_epoch_loop(const EpochLoopSettings& s, const EpochTask& task
     b.items = int64_t(counts[0]);
     b.correct = int64_t(counts[1]);
     b.seen = int64_t(counts[2]);
-    RECUR_CHECK(std::isfinite(b.loss_nats),
-                "training loss became " << b.loss_nats << " at step " << step + 1
-                                        << "; the last checkpoint was left as it was (try a lower "
-                                           "--lr)");
-    if (s.clip > 0) clip_grad_norm(params, float(s.clip));
-    opt.step(params);
+    if (nan_guard.step_ok(b.loss_nats, params, step + 1)) {  // alike on every rank: reduced values
+      if (s.clip > 0) clip_grad_norm(params, float(s.clip));
+      opt.step(params);
+      interval_loss += b.loss_nats;
+      ++interval_steps;
+      interval_correct += b.correct;
+      interval_seen += b.seen;
+    } else {
+      progress.line(nan_guard.message());
+    }
     ++step;
     items_done += b.items;
-    interval_loss += b.loss_nats;
-    ++interval_steps;
-    interval_correct += b.correct;
-    interval_seen += b.seen;
 
     const double secs = elapsed();
     const double train_secs = std::max(1e-9, secs - seconds_before - eval_seconds);
     const double rate = double(items_done - start_items) / train_secs;
     const double eta = double(total - step) * train_secs / double(step - start_step);
-    const double loss = interval_loss / double(interval_steps);
+    const double loss = interval_loss / double(std::max<int64_t>(1, interval_steps));
     progress.bar(step, total, loss / std::log(2.0), "bits", rate, s.items, eta);
-    if (step % s.log_every == 0 || step % per_epoch == 0) {
+    if ((step % s.log_every == 0 || step % per_epoch == 0) && interval_steps > 0) {
       MetricRecord r;
       r.kind = "train";
       r.step = step;
@@ -188,6 +191,9 @@ EpochLoopResult run_epoch_loop(const EpochLoopSettings& s, const EpochTask& task
   res.steps = step;
   res.epochs = step / per_epoch;
   res.seconds = elapsed();
+  res.skipped = nan_guard.skipped();
+  if (res.skipped > 0)
+    progress.line(std::to_string(res.skipped) + " steps were skipped (--on-nan skip)");
   if (res.interrupted) {
     write_checkpoint(res.seconds);
     dp.barrier();  // no rank leaves (with a non-zero status) before it is written

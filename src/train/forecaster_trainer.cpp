@@ -18,6 +18,7 @@
 #include "recur/train/batching.h"
 #include "recur/train/checkpoint.h"
 #include "recur/train/clip.h"
+#include "recur/train/nan_guard.h"
 #include "recur/train/progress.h"
 #include "recur/train/run_files.h"
 
@@ -235,6 +236,7 @@ ForecasterTrainResult train_forecaster(const ForecasterTrainConfig& cfg_in, std:
   const std::vector<int64_t> lengths(train.size(), cfg.window);  // equal: a plain shuffle
   std::vector<std::vector<size_t>> plan;
   int64_t plan_epoch_no = -1;
+  NanGuard nan_guard(cfg.on_nan);
   while (step < total) {
     if (dp.any(cfg.stop && cfg.stop->load())) {  // every rank stops at the same step
       res.interrupted = true;
@@ -263,21 +265,23 @@ ForecasterTrainResult train_forecaster(const ForecasterTrainConfig& cfg_in, std:
                               RnnRunOptions{true, &rng, cfg.precision});
     }
     loss = float(dp.reduce_step(loss, double(windows.size())));  // over every rank's windows
-    RECUR_CHECK(std::isfinite(loss), "training loss became " << loss << " at step " << step + 1
-                                                             << "; the last checkpoint was left as "
-                                                                "it was (try a lower --lr)");
-    const float norm = cfg.clip > 0 ? clip_grad_norm(params, float(cfg.clip)) : 0.0f;
-    opt.step(params);
+    float norm = 0;
+    if (nan_guard.step_ok(loss, params, step + 1)) {  // alike on every rank: reduced values
+      norm = cfg.clip > 0 ? clip_grad_norm(params, float(cfg.clip)) : 0.0f;
+      opt.step(params);
+      interval_loss += loss;
+      ++interval_steps;
+    } else {
+      progress.line(nan_guard.message());
+    }
     ++step;
-    interval_loss += loss;
-    ++interval_steps;
     const double secs = elapsed();
     const double rate = double(step - start_step) * double(batch) /
                         std::max(1e-9, secs - seconds_before - eval_seconds);
-    progress.bar(step, total, interval_loss / double(interval_steps),
+    progress.bar(step, total, interval_loss / double(std::max<int64_t>(1, interval_steps)),
                  regression_loss_name(cfg.loss), rate, "win",
                  double(total - step) * double(batch) / rate);
-    if (step % cfg.log_every == 0 || step % per_epoch == 0) {
+    if ((step % cfg.log_every == 0 || step % per_epoch == 0) && interval_steps > 0) {
       MetricRecord r;
       r.kind = "train";
       r.step = step;
@@ -305,6 +309,9 @@ ForecasterTrainResult train_forecaster(const ForecasterTrainConfig& cfg_in, std:
   res.steps_done = step;
   res.epochs_done = step / per_epoch;
   res.seconds = elapsed();
+  res.skipped_steps = nan_guard.skipped();
+  if (res.skipped_steps > 0)
+    progress.line(std::to_string(res.skipped_steps) + " steps were skipped (--on-nan skip)");
   if (res.interrupted) {
     write_checkpoint(res.seconds);
     dp.barrier();  // no rank leaves (with a non-zero status) before it is written

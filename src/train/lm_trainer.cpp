@@ -1,6 +1,7 @@
 // Language-model training: data streams, the loop, validation, metrics, checkpoints, resume.
 #include "recur/train/lm_trainer.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -16,6 +17,7 @@
 #include "recur/io/svg_plot.h"
 #include "recur/train/checkpoint.h"
 #include "recur/train/clip.h"
+#include "recur/train/nan_guard.h"
 #include "recur/train/progress.h"
 #include "recur/core/hash.h"
 #include "recur/train/run_files.h"
@@ -299,6 +301,7 @@ LmTrainResult train_language_model(const LmTrainConfig& cfg_in, std::ostream& lo
   };
 
   std::vector<int64_t> x, y;
+  NanGuard nan_guard(cfg.on_nan);
   while (step < total) {
     bool stop = cfg.stop && cfg.stop->load();
     bool out_of_time = cfg.time_limit > 0 && elapsed() >= cfg.time_limit;
@@ -332,24 +335,27 @@ LmTrainResult train_language_model(const LmTrainConfig& cfg_in, std::ostream& lo
     run.layer_grads_done = layer_hook;
     float loss = sequence_model_window(net, &grads, x, y, cfg.seq_len, cfg.batch, state, run);
     loss = float(dp.reduce_step(loss, weight));  // the mean over every rank's tokens
-    RECUR_CHECK(std::isfinite(loss),
-                "training loss became " << loss << " at step " << step + 1
-                                        << "; the last checkpoint was left as it was (try a lower "
-                                           "--lr or --clip)");
-    const float norm = cfg.clip > 0 ? clip_grad_norm(params, float(cfg.clip)) : 0.0f;
-    opt.step(params);
+    if (cfg.after_backward) cfg.after_backward(step + 1, params);
+    if (nan_guard.step_ok(loss, params, step + 1)) {  // the same on every rank: reduced values
+      const float norm = cfg.clip > 0 ? clip_grad_norm(params, float(cfg.clip)) : 0.0f;
+      opt.step(params);
+      interval_loss += loss;
+      interval_norm += norm;
+      ++interval_steps;
+    } else {
+      progress.line(nan_guard.message());
+      state = RnnState<float>{};  // it may hold the NaN; the next window starts from zeros
+    }
     ++step;
-    interval_loss += loss;
-    interval_norm += norm;
-    ++interval_steps;
     const double secs = elapsed();
     const double rate = double((step - start_step) * tokens_per_step) /
                         std::max(1e-9, secs - seconds_before - validation_seconds);
     const double eta = known_total ? double(total - step) * tokens_per_step / rate
                                    : cfg.time_limit - secs;
-    progress.bar(step, known_total ? total : step, interval_loss / interval_steps / std::log(2.0),
+    progress.bar(step, known_total ? total : step,
+                 interval_loss / double(std::max<int64_t>(1, interval_steps)) / std::log(2.0),
                  unit, rate, "tok", eta);
-    if (step % cfg.log_every == 0 || step == total) {
+    if ((step % cfg.log_every == 0 || step == total) && interval_steps > 0) {
       MetricRecord r;
       r.kind = "train";
       r.step = step;
@@ -379,6 +385,9 @@ LmTrainResult train_language_model(const LmTrainConfig& cfg_in, std::ostream& lo
   }
   res.seconds = elapsed();
   res.steps_done = step;
+  res.skipped_steps = nan_guard.skipped();
+  if (nan_guard.skipped() > 0)
+    progress.line(std::to_string(nan_guard.skipped()) + " steps were skipped (--on-nan skip)");
   if (dp.active() && dp.reduced_steps() > 0) {
     char line[240];
     std::snprintf(line, sizeof line,

@@ -9,6 +9,7 @@
 #include "recur/dist/data_parallel.h"
 #include "recur/nn/loss.h"
 #include "recur/train/clip.h"
+#include "recur/train/nan_guard.h"
 #include "recur/train/param.h"
 
 namespace recur {
@@ -83,11 +84,15 @@ std::vector<TreeEpoch> train_tree_classifier(TreeRnn<float>& m, const std::vecto
   std::vector<TreeEpoch> epochs;
   double best_acc = -1;
   std::vector<int64_t> labels;
+  NanGuard nan_guard(cfg.on_nan);
+  int64_t step = 0;
   for (int64_t e = 1; e <= cfg.epochs; ++e) {
     const auto t0 = std::chrono::steady_clock::now();
     for (size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[rng.below(i)]);
     double loss_sum = 0;
     int64_t right = 0;
+    double counted = 0;  // trees of the steps taken
+    const int64_t skipped_before = nan_guard.skipped();
     for (size_t s = 0; s < order.size(); s += batch) {
       const size_t n = std::min(order.size(), s + batch) - s;
       const dist::Range mine = dp.share(int64_t(n));
@@ -109,16 +114,20 @@ std::vector<TreeEpoch> train_tree_classifier(TreeRnn<float>& m, const std::vecto
       }
       // The mean over every rank's trees, its gradient, and the counts of all ranks.
       loss = dp.reduce_step(loss, counts[0], &counts);
+      ++step;
+      if (!nan_guard.step_ok(loss, params, step, "try a lower --lr")) continue;  // alike on all ranks
       loss_sum += loss * counts[0];
       right += int64_t(counts[1]);
+      counted += counts[0];
       if (cfg.clip > 0) clip_grad_norm(params, float(cfg.clip));
       opt.step(params);
     }
     TreeEpoch ep;
     ep.epoch = e;
-    ep.train_loss = loss_sum / double(train.size());
-    ep.train_accuracy = double(right) / double(train.size());
+    ep.train_loss = loss_sum / std::max(1.0, counted);
+    ep.train_accuracy = double(right) / std::max(1.0, counted);
     ep.valid_accuracy = tree_accuracy(m, valid);
+    ep.skipped_steps = nan_guard.skipped() - skipped_before;
     ep.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (ep.valid_accuracy > best_acc) best_acc = ep.valid_accuracy, best = m;
     epochs.push_back(ep);

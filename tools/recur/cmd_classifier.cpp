@@ -31,7 +31,7 @@ void run_train(TrainClassifierArgs a) {
   a.cfg.rnn.bidirectional = !a.unidirectional;
   a.cfg.head = parse_classifier_head(a.head);
   a.cfg.pooling = parse_pooling(a.pooling);
-  apply(a.opt, a.cfg.optimizer, a.cfg.cosine_schedule, a.cfg.lr_min_factor, a.cfg.clip);
+  apply(a.opt, a.cfg);
   a.cfg.progress_bar = isatty(fileno(stderr));
   a.cfg.stop = stop_on_interrupt();
   set_num_threads(a.threads);

@@ -28,7 +28,7 @@ void run_train(TrainArgs a) {
   a.cfg.mode = parse_condition_mode(a.mode);
   a.cfg.ending = parse_sequence_ending(a.ending);
   apply(a.net, a.cfg.rnn, nullptr);
-  apply(a.opt, a.cfg.optimizer, a.cfg.cosine_schedule, a.cfg.lr_min_factor, a.cfg.clip);
+  apply(a.opt, a.cfg);
   a.cfg.progress_bar = isatty(fileno(stderr));
   a.cfg.stop = stop_on_interrupt();
   set_num_threads(a.threads);

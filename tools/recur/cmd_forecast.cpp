@@ -29,7 +29,7 @@ void run_train(TrainForecasterArgs a) {
   a.cfg.strategy = parse_forecast_strategy(a.strategy);
   a.cfg.loss = parse_regression_loss(a.loss);
   apply(a.net, a.cfg.rnn, &a.cfg.init);
-  apply(a.opt, a.cfg.optimizer, a.cfg.cosine_schedule, a.cfg.lr_min_factor, a.cfg.clip);
+  apply(a.opt, a.cfg);
   a.cfg.progress_bar = isatty(fileno(stderr));
   a.cfg.stop = stop_on_interrupt();
   set_num_threads(a.threads);

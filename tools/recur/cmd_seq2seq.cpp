@@ -65,7 +65,7 @@ void run_train(TrainArgs a) {
   a.cfg.use = parse_context_use(a.use);
   a.cfg.sampling = parse_sampling_schedule(a.sampling);
   a.cfg.decode = decode_options(a.decode);
-  apply(a.opt, a.cfg.optimizer, a.cfg.cosine_schedule, a.cfg.lr_min_factor, a.cfg.clip);
+  apply(a.opt, a.cfg);
   a.cfg.progress_bar = isatty(fileno(stderr));
   a.cfg.stop = stop_on_interrupt();
   set_num_threads(a.threads);

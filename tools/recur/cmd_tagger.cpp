@@ -27,7 +27,7 @@ struct TrainTaggerArgs {
 void run_train(TrainTaggerArgs a) {
   apply(a.net, a.cfg.rnn, &a.cfg.init);
   a.cfg.rnn.bidirectional = !a.unidirectional;
-  apply(a.opt, a.cfg.optimizer, a.cfg.cosine_schedule, a.cfg.lr_min_factor, a.cfg.clip);
+  apply(a.opt, a.cfg);
   a.cfg.progress_bar = isatty(fileno(stderr));
   a.cfg.stop = stop_on_interrupt();
   set_num_threads(a.threads);

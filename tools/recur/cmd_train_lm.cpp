@@ -28,7 +28,7 @@ void run(TrainLmArgs a) {
   a.cfg.tokens = parse_token_mode(a.tokens);
   apply(a.net, a.cfg.rnn, &a.cfg.init);
   a.cfg.rnn.input_size = a.cfg.embed;
-  apply(a.opt, a.cfg.optimizer, a.cfg.cosine_schedule, a.cfg.lr_min_factor, a.cfg.clip);
+  apply(a.opt, a.cfg);
   if (a.cfg.steps == 0 && a.cfg.epochs == 0 && a.cfg.time_limit == 0) a.cfg.steps = 1000;
   a.cfg.progress_bar = isatty(fileno(stderr));
   a.cfg.stop = stop_on_interrupt();

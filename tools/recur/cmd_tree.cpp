@@ -15,6 +15,7 @@
 #include "recur/io/safetensors.h"
 #include "recur/train/run_files.h"
 #include "recur/train/tree_trainer.h"
+#include "train_options.h"
 
 namespace recur::cli {
 namespace {
@@ -64,6 +65,9 @@ void run(const TreeArgs& a) {
     if (!root) return;
     std::printf("epoch %lld: train loss %.4f, train accuracy %.2f%%, validation accuracy %.2f%% (%.1f s)\n",
                 (long long)e.epoch, e.train_loss, 100 * e.train_accuracy, 100 * e.valid_accuracy, e.seconds);
+    if (e.skipped_steps > 0)
+      std::printf("epoch %lld: %lld steps skipped: their loss or gradients held NaN or Inf (--on-nan skip)\n",
+                  (long long)e.epoch, (long long)e.skipped_steps);
     std::fflush(stdout);
   });
   if (!root) return;
@@ -107,6 +111,7 @@ void add_tree(CLI::App& app, Action& action) {
   c->add_option("--batch", a->cfg.batch, "Trees per update (per rank under mpirun)")->capture_default_str()->check(CLI::PositiveNumber);
   c->add_option("--lr", a->cfg.optimizer.lr, "Adam learning rate")->capture_default_str()->check(CLI::PositiveNumber);
   c->add_option("--clip", a->cfg.clip, "Gradient norm clip (0: off)")->capture_default_str();
+  add_on_nan_option(c, a->cfg.on_nan);
   c->add_option("--seed", a->cfg.seed, "Seed of weights and shuffling")->capture_default_str();
   c->add_option("--threads", a->threads, "CPU threads (0: all cores)")->capture_default_str();
   c->add_option("--out", a->out, "Save the model (safetensors)");

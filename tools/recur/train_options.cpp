@@ -43,6 +43,16 @@ void add_optimizer_options(CLI::App* c, OptimizerOptions& o) {
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
   c->add_option("--momentum", o.momentum, "SGD momentum")->capture_default_str()->check(CLI::Range(0.0, 0.999));
+  add_on_nan_option(c, o.on_nan);
+}
+
+void add_on_nan_option(CLI::App* c, OnNan& on_nan) {
+  c->add_option_function<std::string>(
+       "--on-nan", [&on_nan](const std::string& name) { on_nan = parse_on_nan(name); },
+       "A NaN or Inf in a step's loss or gradients: stop (name the step and the tensor, keep the "
+       "last checkpoint), or skip that step (10 in a row stop the run)")
+      ->check(CLI::IsMember({"stop", "skip"}))
+      ->default_str("stop");
 }
 
 void add_run_options(CLI::App* c, uint64_t& seed, int& threads, int64_t& log_every,

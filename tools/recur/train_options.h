@@ -8,6 +8,7 @@
 #include <string>
 
 #include "recur/layers/rnn.h"
+#include "recur/train/nan_guard.h"
 #include "recur/train/optimizer.h"
 
 namespace recur::cli {
@@ -25,13 +26,16 @@ struct NetworkOptions {
 struct OptimizerOptions {
   std::string kind = "adam", schedule = "constant";
   double lr = 2e-3, lr_min = 0.1, clip = 5.0, weight_decay = 0, momentum = 0;
+  OnNan on_nan = OnNan::stop;
 };
 
 // --cell --hidden --layers --dropout, and --init unless with_init is false (the defaults are the
 // struct's values).
 void add_network_options(CLI::App* c, NetworkOptions& n, bool with_init = true);
-// --optimizer --lr --lr-schedule --lr-min --clip --weight-decay --momentum
+// --optimizer --lr --lr-schedule --lr-min --clip --weight-decay --momentum --on-nan
 void add_optimizer_options(CLI::App* c, OptimizerOptions& o);
+// --on-nan stop|skip (recur/train/nan_guard.h)
+void add_on_nan_option(CLI::App* c, OnNan& on_nan);
 
 // --seed --threads --log-every --resume of an epoch trainer.
 void add_run_options(CLI::App* c, uint64_t& seed, int& threads, int64_t& log_every,
@@ -44,5 +48,11 @@ void add_precision_option(CLI::App* c, Precision& precision);
 void apply(const NetworkOptions& n, RnnConfig& rnn, RecurrentInit* init);
 void apply(const OptimizerOptions& o, OptimizerConfig& opt, bool& cosine, double& lr_min,
            double& clip);
+// Into a trainer's configuration: its optimizer, cosine_schedule, lr_min_factor, clip and on_nan.
+template <class TrainConfig>
+void apply(const OptimizerOptions& o, TrainConfig& cfg) {
+  apply(o, cfg.optimizer, cfg.cosine_schedule, cfg.lr_min_factor, cfg.clip);
+  cfg.on_nan = o.on_nan;
+}
 
 }  // namespace recur::cli

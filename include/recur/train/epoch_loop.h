@@ -22,6 +22,7 @@
 
 #include "recur/core/rng.h"
 #include "recur/dist/data_parallel.h"
+#include "recur/train/nan_guard.h"
 #include "recur/train/optimizer.h"
 #include "recur/train/param.h"
 #include "recur/train/run_files.h"
@@ -37,6 +38,7 @@ struct EpochLoopSettings {
   bool cosine_schedule = false;  // cosine decay from lr to lr * lr_min_factor over the run
   double lr_min_factor = 0.1;
   double clip = 0;               // global-norm clipping (0: off)
+  OnNan on_nan = OnNan::stop;    // a NaN/Inf loss or gradient (recur/train/nan_guard.h)
   int64_t log_every = 50;
   std::string metrics_path, plot_path, plot_title, checkpoint_path, resume_path;
   std::map<std::string, std::string> settings;  // must match on resume
@@ -48,7 +50,7 @@ struct EpochLoopSettings {
 };
 
 // The settings an epoch trainer's configuration already holds (batch, epochs, seed, optimizer.lr,
-// cosine_schedule, lr_min_factor, clip, log_every, the output paths, resume_path, progress_bar,
+// cosine_schedule, lr_min_factor, clip, on_nan, log_every, the output paths, resume_path, progress_bar,
 // stop: every such config has these members); the caller adds the lengths and what is its own.
 template <class Config>
 EpochLoopSettings epoch_loop_settings(const Config& cfg, std::string command, std::string plot_title,
@@ -62,6 +64,7 @@ EpochLoopSettings epoch_loop_settings(const Config& cfg, std::string command, st
   s.cosine_schedule = cfg.cosine_schedule;
   s.lr_min_factor = cfg.lr_min_factor;
   s.clip = cfg.clip;
+  s.on_nan = cfg.on_nan;
   s.log_every = cfg.log_every;
   s.metrics_path = cfg.metrics_path();
   s.plot_path = cfg.plot_path();
@@ -105,6 +108,7 @@ struct EpochTask {
 struct EpochLoopResult {
   int64_t steps = 0, epochs = 0, per_epoch = 0;
   bool interrupted = false;
+  int64_t skipped = 0;  // steps skipped (--on-nan skip)
   double seconds = 0;
 };
 

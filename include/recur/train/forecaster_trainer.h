@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "recur/models/forecaster_model.h"
+#include "recur/train/nan_guard.h"
 #include "recur/train/optimizer.h"
 
 namespace recur {
@@ -45,6 +46,7 @@ struct ForecasterTrainConfig {
   bool cosine_schedule = false;
   double lr_min_factor = 0.1;
   double clip = 1.0;
+  OnNan on_nan = OnNan::stop;  // a NaN/Inf loss or gradient: stop, or skip the step
   Precision precision = Precision::fp32;  // of the RNNs' products in training (gemm.h)
   uint64_t seed = 1;
   // Outputs
@@ -64,6 +66,7 @@ struct ForecasterTrainConfig {
 struct ForecasterTrainResult {
   int64_t steps_done = 0;
   int64_t epochs_done = 0;
+  int64_t skipped_steps = 0;  // --on-nan skip
   bool interrupted = false;
   double seconds = 0;
   ForecastSet valid;  // every forecaster on the validation part, after the last epoch

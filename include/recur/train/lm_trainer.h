@@ -10,10 +10,12 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <iosfwd>
 #include <string>
 
 #include "recur/models/language_model.h"
+#include "recur/train/nan_guard.h"
 #include "recur/train/optimizer.h"
 
 namespace recur {
@@ -42,6 +44,8 @@ struct LmTrainConfig {
   bool cosine_schedule = false;
   double lr_min_factor = 0.1;
   double clip = 5.0;           // global-norm clipping (0: off)
+  OnNan on_nan = OnNan::stop;  // a NaN/Inf loss or gradient: stop, or skip the step
+                               // (recur/train/nan_guard.h); a skip also resets the carried state
   // bf16: the recurrent layers' products in mixed precision (training and validation); weights,
   // gradients and optimiser state stay float.
   Precision precision = Precision::fp32;
@@ -54,6 +58,10 @@ struct LmTrainConfig {
   std::string resume_path;     // continue from this checkpoint
   bool progress_bar = false;   // redraw one line (a terminal) instead of printing lines
   const std::atomic<bool>* stop = nullptr;  // set from a signal handler to stop cleanly
+  // Optional: called every step after backward (and the data-parallel reduction) with the 1-based
+  // step and the parameters, before the NaN check, clipping and the optimizer: to inspect or change
+  // the gradients.
+  std::function<void(int64_t step, const std::vector<Param<float>>& params)> after_backward;
 
   void validate() const;
   // Beside the model, with its .safetensors extension replaced:
@@ -69,6 +77,7 @@ struct LmTrainResult {
   LmEvaluation validation;     // at the end
   double seconds = 0;
   int64_t tokens_trained = 0;
+  int64_t skipped_steps = 0;   // --on-nan skip
   LanguageModel model;
 };
 

@@ -21,6 +21,7 @@
 #include <string>
 
 #include "recur/models/seq2seq_model.h"
+#include "recur/train/nan_guard.h"
 #include "recur/train/optimizer.h"
 
 namespace recur {
@@ -52,6 +53,7 @@ struct Seq2SeqTrainConfig {
   bool cosine_schedule = false;
   double lr_min_factor = 0.1;
   double clip = 5.0;
+  OnNan on_nan = OnNan::stop;  // a NaN/Inf loss or gradient: stop, or skip the step
   Precision precision = Precision::fp32;  // of the RNNs' products in training (gemm.h)
   uint64_t seed = 1;
   SamplingSchedule sampling = SamplingSchedule::constant;

@@ -18,6 +18,7 @@
 #include <string>
 
 #include "recur/models/tagger_model.h"
+#include "recur/train/nan_guard.h"
 #include "recur/train/optimizer.h"
 
 namespace recur {
@@ -38,6 +39,7 @@ struct TaggerTrainConfig {
   bool cosine_schedule = false;
   double lr_min_factor = 0.1;
   double clip = 5.0;
+  OnNan on_nan = OnNan::stop;  // a NaN/Inf loss or gradient: stop, or skip the step
   Precision precision = Precision::fp32;  // of the RNNs' products in training (gemm.h)
   uint64_t seed = 1;
   // Outputs

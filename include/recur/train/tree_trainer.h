@@ -10,6 +10,7 @@
 
 #include "recur/data/token_tree.h"
 #include "recur/models/tree_rnn.h"
+#include "recur/train/nan_guard.h"
 #include "recur/train/optimizer.h"
 
 namespace recur {
@@ -24,6 +25,7 @@ struct TreeTrainConfig {
   int64_t batch = 32;
   OptimizerConfig optimizer;  // Adam 2e-3 by default (set in the constructor)
   double clip = 5.0;
+  OnNan on_nan = OnNan::stop;  // a NaN/Inf loss or gradient: stop, or skip the step
   uint64_t seed = 1;
   TreeTrainConfig() {
     optimizer.kind = OptimizerKind::kAdam;
@@ -34,6 +36,7 @@ struct TreeTrainConfig {
 struct TreeEpoch {
   int64_t epoch = 0;
   double train_loss = 0, train_accuracy = 0, valid_accuracy = 0, seconds = 0;
+  int64_t skipped_steps = 0;  // --on-nan skip: this epoch's steps whose loss or gradients held NaN/Inf
 };
 
 // Trains `m` in place; `on_epoch` (optional) sees every epoch. At the end `m` holds the weights of

@@ -1,0 +1,74 @@
+// The training steps' NaN/Inf guard; the policies are described in recur/train/nan_guard.h.
+#include "recur/train/nan_guard.h"
+
+#include <cmath>
+#include <sstream>
+
+#include "recur/core/error.h"
+
+namespace recur {
+
+OnNan parse_on_nan(const std::string& name) {
+  if (name == "stop") return OnNan::stop;
+  if (name == "skip") return OnNan::skip;
+  RECUR_FAIL("--on-nan is '" << name << "'; expected stop or skip");
+}
+
+const char* on_nan_name(OnNan policy) { return policy == OnNan::skip ? "skip" : "stop"; }
+
+namespace {
+
+// Whether every value is finite: a branch-free pass the compiler vectorises (the common case).
+bool all_finite(const std::vector<float>& v) {
+  bool ok = true;
+  for (const float x : v) ok &= std::isfinite(x);
+  return ok;
+}
+
+}  // namespace
+
+std::string describe_non_finite_gradient(const std::vector<Param<float>>& params) {
+  for (const Param<float>& p : params) {
+    if (all_finite(p.grad->data)) continue;
+    int64_t nans = 0, infs = 0;
+    for (const float x : p.grad->data) nans += std::isnan(x), infs += std::isinf(x);
+    std::ostringstream os;
+    os << "the gradient of '" << p.name << "' holds " << nans << " NaN and " << infs << " Inf of "
+       << p.grad->data.size() << " values";
+    return os.str();
+  }
+  return "";
+}
+
+bool NanGuard::step_ok(double loss, const std::vector<Param<float>>& params, int64_t step,
+                       const std::string& hint) {
+  std::string what;
+  if (!std::isfinite(loss)) {
+    std::ostringstream os;
+    os << "the loss is " << loss;
+    what = os.str();
+    const std::string grad = describe_non_finite_gradient(params);
+    if (!grad.empty()) what += " and " + grad;
+  } else {
+    what = describe_non_finite_gradient(params);
+  }
+  if (what.empty()) {
+    in_a_row_ = 0;
+    return true;
+  }
+  RECUR_CHECK(policy_ == OnNan::skip, "step " << step << ": " << what
+                                              << "; stopped (--on-nan stop) and the last checkpoint "
+                                                 "was left as it was ("
+                                              << hint << ", or --on-nan skip)");
+  ++skipped_;
+  ++in_a_row_;
+  RECUR_CHECK(in_a_row_ < max_consecutive_,
+              "step " << step << ": " << what << "; " << in_a_row_
+                      << " steps in a row were skipped (--on-nan skip), so the run stopped and "
+                         "the last checkpoint was left as it was ("
+                      << hint << ")");
+  message_ = "step " + std::to_string(step) + ": " + what + "; step skipped (--on-nan skip)";
+  return false;
+}
+
+}  // namespace recur

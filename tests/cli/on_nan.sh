@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# --on-nan on a real divergence: train-forecaster on Seattle's temperatures with plain SGD at lr 2.5
+# and no clipping blows up at step 31 (its loss becomes Inf; epoch 1 ends at step 16 with a
+# checkpoint). With --on-nan stop (the default) the run stops at that step, names it and what held
+# the Inf, writes no model, and leaves the step-16 checkpoint exactly as a run that ended at step 16
+# wrote it (it resumes). With --on-nan skip the bad steps are skipped one by one, each named, until
+# 10 in a row stop the run. A NaN injected into one gradient is covered by
+# tests/train/nan_guard_test.cpp (stop and skip, on train-lm's loop).
+# Usage: on_nan.sh RECUR_BINARY SOURCE_DIR. Skipped (77) without python3-vega-datasets.
+set -uo pipefail
+recur=$1
+src=$2
+source "$src/tests/cli/lib.sh"
+fail() { echo "FAIL: $*"; exit 1; }
+vega=/usr/lib/python3/dist-packages/vega_datasets/_data
+if [[ ! -f $vega/seattle-weather.csv ]]; then
+  echo "SKIP: $vega/seattle-weather.csv not found (install python3-vega-datasets: scripts/setup.sh)"
+  exit 77
+fi
+cd "$work"
+common=(--csv "$vega/seattle-weather.csv" --target temp_max --window 14 --horizon 3 --hidden 32
+        --season 365 --threads 1 --log-every 20 --batch 64 --optimizer sgd --clip 0 --lr 2.5)
+
+# The reference: the same run, ended at step 16 (epoch 1).
+"$recur" train-forecaster "${common[@]}" --epochs 1 --out ref.safetensors >/dev/null 2>ref.log ||
+  fail "reference run: $(tail -3 ref.log)"
+
+# 1. stop: the step, the tensor, exit status 1, no model, the good checkpoint kept.
+"$recur" train-forecaster "${common[@]}" --epochs 6 --out a.safetensors >/dev/null 2>a.log
+rc=$?
+[[ $rc == 1 ]] || fail "stop: exit status $rc, expected 1: $(tail -3 a.log)"
+grep -Eq "error: step [0-9]+: the loss is (inf|-?nan)" a.log || fail "stop: no step named: $(tail -2 a.log)"
+grep -q -- "--on-nan stop" a.log || fail "stop: the message does not say what was done: $(tail -1 a.log)"
+grep -q "last checkpoint was left as it was" a.log || fail "stop: nothing said of the checkpoint"
+[[ ! -e a.safetensors ]] || fail "stop: a model was written after the NaN"
+/usr/bin/python3 "$src/tests/cli/helpers/same_tensors.py" a.ckpt.safetensors ref.ckpt.safetensors 0 >/dev/null ||
+  fail "stop: the surviving checkpoint is not the step-16 one"
+"$recur" train-forecaster "${common[@]}" --epochs 1 --resume a.ckpt.safetensors --out a.safetensors \
+  >/dev/null 2>a2.log || fail "stop: the surviving checkpoint does not resume: $(tail -2 a2.log)"
+grep -q "resumed from a.ckpt.safetensors at step 16" a2.log || fail "stop: resumed elsewhere: $(cat a2.log)"
+echo "ok   stop: $(grep -o 'step [0-9]*: the loss is [a-z-]*' a.log), no model, the step-16 checkpoint kept and resumable"
+
+# 2. skip: each bad step named and skipped, then 10 in a row stop the run.
+"$recur" train-forecaster "${common[@]}" --epochs 6 --on-nan skip --out s.safetensors >/dev/null 2>s.log
+rc=$?
+[[ $rc == 1 ]] || fail "skip: exit status $rc, expected 1: $(tail -3 s.log)"
+n=$(grep -c "; step skipped (--on-nan skip)" s.log)
+[[ $n == 9 ]] || fail "skip: $n steps skipped before the stop, expected 9: $(cat s.log)"
+grep -q "10 steps in a row were skipped (--on-nan skip), so the run stopped" s.log ||
+  fail "skip: no stop after 10 in a row: $(tail -2 s.log)"
+echo "ok   skip: 9 steps skipped and named, the 10th in a row stops the run"
+
+# 3. A bad policy name is refused by the option parser.
+"$recur" train-forecaster "${common[@]}" --on-nan ignore --out x.safetensors >/dev/null 2>x.log &&
+  fail "--on-nan ignore was accepted"
+grep -q "on-nan" x.log || fail "bad --on-nan: unclear message: $(cat x.log)"
+echo "ok   --on-nan ignore refused"
