@@ -56,6 +56,53 @@ grep -q "cannot listen on 127.0.0.1:$port" busy.log || fail "unclear message for
 echo "ok   a busy port is refused: $(head -1 busy.log | cut -c1-100)"
 stop cls-serve.log
 
+# A seq2seq model (grapheme-to-phoneme on CMUdict) answers what `recur translate` prints, greedy
+# and as a beam's n-best list; a forecaster (Seattle's temperatures) forecasts from the CSV's
+# last rows. Each is skipped where its data set is missing.
+dict=/usr/share/pocketsphinx/model/en-us/cmudict-en-us.dict
+if [[ -s $dict ]]; then
+  "$recur" data cmudict --out g2p >/dev/null || fail "recur data cmudict"
+  head -1500 g2p/train.tsv > g2p-train.tsv
+  head -100 g2p/valid.tsv > g2p-valid.tsv
+  "$recur" train-seq2seq --train g2p-train.tsv --valid g2p-valid.tsv --hidden 32 --embed 16 \
+    --target-embed 16 --epochs 1 --threads 1 --out g2p.safetensors >s2s.log 2>&1 || fail "train-seq2seq: $(tail -3 s2s.log)"
+  serve g2p.safetensors s2s-serve.log
+  want=$("$recur" translate --model g2p.safetensors --chars --text "serving")
+  got=$(curl -s -d '{"text": "serving", "chars": true}' "http://127.0.0.1:$port/v1/predict" |
+        /usr/bin/python3 -c 'import json, sys; print(json.load(sys.stdin)["text"])')
+  [[ -n $want && $got == "$want" ]] || fail "served translation '$got', recur translate '$want'"
+  want=$("$recur" translate --model g2p.safetensors --chars --text "serving" --beam 4 --nbest 2 | cut -f2)
+  got=$(curl -s -d '{"text": "serving", "chars": true, "beam": 4, "nbest": 2}' "http://127.0.0.1:$port/v1/predict" |
+        /usr/bin/python3 -c 'import json, sys; [print(h["text"]) for h in json.load(sys.stdin)["hypotheses"]]')
+  [[ $got == "$want" ]] || fail "served n-best '$got', recur translate '$want'"
+  status=$(curl -s -o bad.json -w '%{http_code}' -d '{"text": "x", "beam": 99}' "http://127.0.0.1:$port/v1/predict")
+  [[ $status == 422 ]] && grep -q "'beam' must be in" bad.json || fail "beam 99: $status $(cat bad.json)"
+  stop s2s-serve.log
+  echo "ok   seq2seq: 'serving' -> '$(echo "$want" | head -1)', as recur translate says (greedy and 2-best of beam 4)"
+fi
+csv=/usr/lib/python3/dist-packages/vega_datasets/_data/seattle-weather.csv
+if [[ -f $csv ]]; then
+  "$recur" train-forecaster --csv "$csv" --target temp_max --window 14 --horizon 3 --hidden 16 --epochs 2 \
+    --threads 1 --out fc.safetensors >fc.log 2>&1 || fail "train-forecaster: $(tail -3 fc.log)"
+  serve fc.safetensors fc-serve.log
+  body=$(/usr/bin/python3 -c '
+import csv, json, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+print(json.dumps({"window": [float(r["temp_max"]) for r in rows[-20:]]}))' "$csv")
+  reply=$(curl -s -d "$body" "http://127.0.0.1:$port/v1/predict")
+  /usr/bin/python3 -c '
+import json, math, sys
+r = json.loads(sys.argv[1])
+f = [step[0] for step in r["forecast"]]
+assert r["targets"] == ["temp_max"] and r["horizon"] == 3 and len(f) == 3, r
+assert all(math.isfinite(v) and -20 < v < 45 for v in f), f  # degrees C, Seattle
+' "$reply" || fail "forecast reply: $reply"
+  status=$(curl -s -o bad.json -w '%{http_code}' -d '{"window": [1, 2]}' "http://127.0.0.1:$port/v1/predict")
+  [[ $status == 422 ]] && grep -q "holds 2 rows" bad.json || fail "a short window: $status $(cat bad.json)"
+  stop fc-serve.log
+  echo "ok   forecaster: the next 3 days' temp_max from the last 20 rows: $reply"
+fi
+
 printf 'not a model' > junk.safetensors
 "$recur" serve --model junk.safetensors --port 0 >junk.log 2>&1 && fail "served a junk file"
 grep -q "junk.safetensors" junk.log || fail "the refusal does not name the file: $(cat junk.log)"

@@ -195,9 +195,12 @@ void add_serve(CLI::App& app, Action& action) {
   CLI::App* c = app.add_subcommand(
       "serve",
       "Serve a trained model over HTTP/1.1: GET /healthz, GET /v1/model, POST /v1/predict (JSON). "
-      "Language models generate (optionally streamed), classifiers classify, taggers tag. "
+      "Language models generate (optionally streamed), classifiers classify, taggers tag, "
+      "seq2seq models translate, forecasters forecast. "
       "Ctrl-C or SIGTERM stops it.");
-  c->add_option("--model", a->model, "Model file (train-lm, train-classifier or train-tagger)")
+  c->add_option("--model", a->model,
+                "Model file (train-lm, train-classifier, train-tagger, train-seq2seq or "
+                "train-forecaster)")
       ->required()
       ->check(CLI::ExistingFile);
   c->add_option("--host", a->host, "Address to listen on (loopback by default)")->capture_default_str();

@@ -6,6 +6,8 @@
 //                     "stream": false}                       -> {"text": "...", "tokens": n}
 //   classifier       {"text": "..."} or {"texts": [...]}, "top": k  -> label and probabilities
 //   tagger           {"text": "..."}                         -> tokens, tags, the restored text
+//   seq2seq          {"text": "...", "chars", "beam", "nbest"} -> the decoded tokens (n best)
+//   forecaster       {"window": [[...], ...]}                -> the next horizon steps' targets
 //
 // A Service is read-only after load: any number of threads may call predict() at once.
 #pragma once
