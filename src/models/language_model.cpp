@@ -8,6 +8,7 @@
 #include "recur/data/streams.h"
 #include "recur/dist/communicator.h"
 #include "recur/io/safetensors.h"
+#include "recur/models/sequence_stream.h"
 #include "recur/nn/sampling.h"
 
 namespace recur {
@@ -78,22 +79,24 @@ LmEvaluation evaluate_language_model(const SequenceModel<float>& net, const std:
 
 std::vector<int64_t> sample_language_model(const SequenceModel<float>& net,
                                            const std::vector<int64_t>& prime,
-                                           const SampleOptions& opt, Rng& rng) {
+                                           const SampleOptions& opt, Rng& rng,
+                                           const std::function<bool(int64_t)>& on_token) {
   RECUR_CHECK(!prime.empty(), "sampling needs at least one priming token");
   RECUR_CHECK(opt.temperature > 0, "temperature must be positive, got " << opt.temperature);
   RECUR_CHECK(opt.top_k >= 0, "top-k must be >= 0, got " << opt.top_k);
   const int64_t V = net.config.outputs;
-  RnnState<float> state;
-  Tensor<float> logits;
+  SequenceModelStream stream(net);
+  const float* logits = nullptr;
   for (int64_t id : prime) {
     RECUR_CHECK(id >= 0 && id < net.config.vocab, "priming token id " << id << " is out of range");
-    sequence_model_step(logits, net, {id}, state);
+    logits = stream.feed(id);
   }
   std::vector<int64_t> out;
   for (int64_t i = 0; i < opt.length; ++i) {
-    const int64_t pick = sample_from_logits(logits.ptr(), V, opt.temperature, opt.top_k, rng);
+    const int64_t pick = sample_from_logits(logits, V, opt.temperature, opt.top_k, rng);
     out.push_back(pick);
-    sequence_model_step(logits, net, {pick}, state);
+    if (on_token && !on_token(pick)) break;
+    if (i + 1 < opt.length) logits = stream.feed(pick);
   }
   return out;
 }

@@ -47,25 +47,23 @@ struct Generate final : Service::Task {
     if (ids.empty()) refuse(422, "'prompt' holds no token the model knows");
     f.flag("stream");  // its type
     if (dry) return json();
-    const int64_t V = lm.net.config.outputs;
     Rng rng(static_cast<uint64_t>(seed));
-    RnnState<float> state;
-    Tensor<float> logits;
-    for (int64_t id : ids) sequence_model_step(logits, lm.net, {id}, state);
-    std::vector<int64_t> out;
+    std::vector<int64_t> drawn;
     std::string text;
-    for (int64_t i = 0; i < length; ++i) {
-      const int64_t pick = sample_from_logits(logits.ptr(), V, temperature, top_k, rng);
-      out.push_back(pick);
-      if (sink) {  // words: what decoding the whole output adds; chars: the token's bytes
-        const std::string piece = lm.vocab.mode() == TokenMode::chars
-                                      ? lm.vocab.token(pick)
-                                      : lm.vocab.decode(out).substr(text.size());
-        text += piece;
-        if (!(*sink)(piece)) return json();  // the client left
-      }
-      sequence_model_step(logits, lm.net, {pick}, state);
-    }
+    auto send = [&](int64_t token) {  // words: what decoding adds; chars: the token's bytes
+      drawn.push_back(token);
+      const std::string piece = lm.vocab.mode() == TokenMode::chars
+                                    ? lm.vocab.token(token)
+                                    : lm.vocab.decode(drawn).substr(text.size());
+      text += piece;
+      return (*sink)(piece);  // false: the client left
+    };
+    SampleOptions o;
+    o.length = length;
+    o.temperature = temperature;
+    o.top_k = top_k;
+    const std::vector<int64_t> out =
+        sample_language_model(lm.net, ids, o, rng, sink ? std::function<bool(int64_t)>(send) : nullptr);
     if (sink) return json();
     return {{"text", lm.vocab.decode(out)}, {"tokens", int64_t(out.size())}};
   }

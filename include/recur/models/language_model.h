@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -49,9 +50,12 @@ struct SampleOptions {
   int64_t top_k = 0;         // 0: the whole vocabulary; else only the k most likely tokens
 };
 
-// Feeds `prime` (at least one token), then draws `length` tokens.
+// Feeds `prime` (at least one token), then draws `length` tokens, one step at a time through
+// SequenceModelStream. on_token (optional) sees each token as it is drawn; returning false stops
+// the generation there (a client gone).
 std::vector<int64_t> sample_language_model(const SequenceModel<float>& net,
                                            const std::vector<int64_t>& prime,
-                                           const SampleOptions& opt, Rng& rng);
+                                           const SampleOptions& opt, Rng& rng,
+                                           const std::function<bool(int64_t)>& on_token = {});
 
 }  // namespace recur
