@@ -23,6 +23,8 @@ packages=(
   libcpp-httplib-dev wrk curl                    # recur serve (HTTP), its load benchmark and smoke test
   python3-vega-datasets                          # forecasting: seattle-weather.csv, stocks.csv
   pocketsphinx-en-us                             # grapheme-to-phoneme: CMUdict (recur data cmudict)
+  clang-14 libclang-rt-14-dev libfuzzer-14-dev   # fuzzing (scripts/fuzz.sh) and ThreadSanitizer
+  libomp-14-dev                                  #   (scripts/test.sh --tsan: libomp and Archer)
 )
 sudo=""
 if [[ $(id -u) -ne 0 ]]; then sudo="sudo"; fi
