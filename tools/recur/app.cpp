@@ -25,6 +25,24 @@ bool is_data_parallel(const std::string& name) {
 
 }  // namespace
 
+CLI::Validator number_above(double lo, bool inclusive) {
+  const std::string bound = std::string(inclusive ? ">= " : "> ") + (lo == 0 ? "0" : std::to_string(lo));
+  return CLI::Validator(
+      [lo, inclusive, bound](std::string& text) -> std::string {
+        double v = 0;
+        size_t used = 0;
+        try {
+          v = std::stod(text, &used);
+        } catch (const std::exception&) {
+          used = 0;
+        }
+        if (used == 0 || used != text.size()) return "expected a number, got '" + text + "'";
+        if (!(inclusive ? v >= lo : v > lo)) return "must be " + bound + ", got " + text;
+        return "";
+      },
+      inclusive ? "NONNEGATIVE" : "POSITIVE", bound);
+}
+
 int run_command_line(int argc, const char* const* argv, std::string* error) {
   recur::retain_freed_memory();
   recur::flush_denormals();

@@ -154,15 +154,15 @@ void add_bench_rnn(CLI::App& app, Action& action) {
   c->add_option("--mode", a->mode, "forward, train (forward+backward) or step")
       ->capture_default_str()
       ->check(CLI::IsMember({"forward", "train", "step"}));
-  c->add_option("--hidden", a->hidden, "Hidden size H")->capture_default_str()->check(CLI::PositiveNumber);
-  c->add_option("--batch", a->batch, "Batch B")->capture_default_str()->check(CLI::PositiveNumber);
+  c->add_option("--hidden", a->hidden, "Hidden size H")->capture_default_str()->check(Positive);
+  c->add_option("--batch", a->batch, "Batch B")->capture_default_str()->check(Positive);
   c->add_option("--steps", a->steps, "Time steps T (step mode: steps per timed repetition)")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(Positive);
   c->add_option("--input", a->input, "Input size I (0: the hidden size)")
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
-  c->add_option("--layers", a->layers, "Stacked layers")->capture_default_str()->check(CLI::PositiveNumber);
+      ->check(NonNegative);
+  c->add_option("--layers", a->layers, "Stacked layers")->capture_default_str()->check(Positive);
   c->add_flag("--bidirectional", a->bidirectional, "Both directions (not with --mode step)");
   c->add_option("--precision", a->precision,
                 "fp32, or bf16 (bfloat16 products with float accumulation)")
@@ -171,7 +171,7 @@ void add_bench_rnn(CLI::App& app, Action& action) {
   c->add_option("--threads", a->threads, "CPU threads (0: all cores)")->capture_default_str();
   c->add_option("--repeat", a->repeat, "Timed repetitions after one warm-up")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(Positive);
   c->callback([a, &action] { action = [a] { run_bench(*a); }; });
 }
 

@@ -115,21 +115,21 @@ void add_bench_tasks(CLI::App& app, Action& action) {
   c->add_option("--lengths", a->lengths, "Delays T")->delimiter(',')->capture_default_str();
   c->add_option("--hidden", a->o.hidden, "Hidden units of the trained models")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
-  c->add_option("--batch", a->o.batch, "Sequences per update")->capture_default_str()->check(CLI::PositiveNumber);
+      ->check(Positive);
+  c->add_option("--batch", a->o.batch, "Sequences per update")->capture_default_str()->check(Positive);
   c->add_option("--max-steps", a->o.max_steps, "Update budget per run")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(Positive);
   c->add_option("--budget", a->o.budget_seconds, "Time budget per run, seconds")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(Positive);
   c->add_option("--eval-every", a->o.eval_every, "Updates between test evaluations")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(Positive);
   c->add_option("--test-sequences", a->o.test_sequences, "Fixed test sequences")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
-  c->add_option("--lr", a->o.lr, "Adam learning rate")->capture_default_str()->check(CLI::PositiveNumber);
+      ->check(Positive);
+  c->add_option("--lr", a->o.lr, "Adam learning rate")->capture_default_str()->check(Positive);
   c->add_option("--clip", a->o.clip, "Gradient norm clip (0: off)")->capture_default_str();
   c->add_option("--esn-units", a->o.esn_units, "ESN reservoir units")->capture_default_str();
   c->add_option("--esn-train", a->o.esn_train_sequences, "ESN: sequences for the ridge fit")
@@ -140,7 +140,7 @@ void add_bench_tasks(CLI::App& app, Action& action) {
   c->add_option("--svg-prefix", a->svg_prefix, "Draw <prefix>-<task>.svg: gradient flow at initialisation");
   c->add_option("--flow-length", a->flow_length, "T of the gradient-flow drawing")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(Positive);
   c->callback([a, &action] {
     for (const auto& t : a->tasks) parse_long_range_task(t);
     for (const auto& m : a->models) parse_long_range_model(m);

@@ -143,13 +143,13 @@ void add_classifier(CLI::App& app, Action& action) {
       ->check(CLI::IsMember({"char", "word"}));
   c->add_option("--max-words", a->cfg.max_words, "Word mode: vocabulary cap (others are <unk>)")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(Positive);
   c->add_option("--max-len", a->cfg.max_len, "Text: tokens kept per example (the first ones)")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(Positive);
   c->add_flag("--unidirectional", a->unidirectional, "One direction only (default: bidirectional)");
   add_network_options(c, a->net);
-  c->add_option("--embed", a->cfg.embed, "Text: embedding size")->capture_default_str()->check(CLI::PositiveNumber);
+  c->add_option("--embed", a->cfg.embed, "Text: embedding size")->capture_default_str()->check(Positive);
   c->add_option("--head", a->head,
                 "pool (pooling of the encoder; last + bidirectional = Text-RNN v1), textrnn2 (a "
                 "second LSTM over the encoder, Text-RNN v2) or rcnn (recurrent CNN)")
@@ -160,11 +160,11 @@ void add_classifier(CLI::App& app, Action& action) {
       ->check(CLI::IsMember({"last", "mean", "max"}));
   c->add_option("--top-hidden", a->cfg.top_hidden, "textrnn2: second LSTM size; rcnn: projection size")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
-  c->add_option("--batch", a->cfg.batch, "Examples per update (per rank under mpirun)")->capture_default_str()->check(CLI::PositiveNumber);
+      ->check(Positive);
+  c->add_option("--batch", a->cfg.batch, "Examples per update (per rank under mpirun)")->capture_default_str()->check(Positive);
   c->add_option("--epochs", a->cfg.epochs, "Passes over the training examples")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(Positive);
   add_optimizer_options(c, a->opt);
   add_run_options(c, a->cfg.seed, a->threads, a->cfg.log_every, a->cfg.resume_path);
   add_precision_option(c, a->cfg.precision);
@@ -183,7 +183,7 @@ void add_classifier(CLI::App& app, Action& action) {
       ->check(CLI::IsMember({"train", "valid", "test"}));
   ev->add_option("--val-fraction", e->val_fraction, "Image models: as in training")->capture_default_str();
   ev->add_option("--confusion", e->confusion, "Write the confusion matrix as SVG here");
-  ev->add_option("--batch", e->batch, "Examples per forward pass")->capture_default_str()->check(CLI::PositiveNumber);
+  ev->add_option("--batch", e->batch, "Examples per forward pass")->capture_default_str()->check(Positive);
   ev->add_option("--threads", e->threads, "CPU threads (0: all cores)")->capture_default_str();
   ev->callback([e, &action] { action = [e] { run_eval(*e); }; });
 
@@ -194,7 +194,7 @@ void add_classifier(CLI::App& app, Action& action) {
       "input; prints the top classes and their probabilities per line.");
   cl->add_option("--model", k->model, "Classifier written by train-classifier")->required();
   cl->add_option("--text", k->text, "The text to classify (default: read lines from stdin)");
-  cl->add_option("--top", k->top, "Classes to print per text")->capture_default_str()->check(CLI::PositiveNumber);
+  cl->add_option("--top", k->top, "Classes to print per text")->capture_default_str()->check(Positive);
   cl->callback([k, &action] { action = [k] { run_classify(*k); }; });
 }
 

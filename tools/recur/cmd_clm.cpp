@@ -133,16 +133,16 @@ void add_clm(CLI::App& app, Action& action) {
                 "(predicted length)")
       ->capture_default_str()
       ->check(CLI::IsMember({"eos", "stop", "length"}));
-  c->add_option("--max-len", a->cfg.max_len, "Bytes kept per text")->capture_default_str()->check(CLI::PositiveNumber);
-  c->add_option("--embed", a->cfg.embed, "Byte embedding size")->capture_default_str()->check(CLI::PositiveNumber);
+  c->add_option("--max-len", a->cfg.max_len, "Bytes kept per text")->capture_default_str()->check(Positive);
+  c->add_option("--embed", a->cfg.embed, "Byte embedding size")->capture_default_str()->check(Positive);
   c->add_option("--cond-embed", a->cfg.cond_embed, "Condition embedding size (input, both)")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(Positive);
   add_network_options(c, a->net, /*with_init=*/false);
-  c->add_option("--batch", a->cfg.batch, "Texts per update (per rank under mpirun)")->capture_default_str()->check(CLI::PositiveNumber);
+  c->add_option("--batch", a->cfg.batch, "Texts per update (per rank under mpirun)")->capture_default_str()->check(Positive);
   c->add_option("--epochs", a->cfg.epochs, "Passes over the training texts")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(Positive);
   add_optimizer_options(c, a->opt);
   add_run_options(c, a->cfg.seed, a->threads, a->cfg.log_every, a->cfg.resume_path);
   add_precision_option(c, a->cfg.precision);
@@ -156,11 +156,11 @@ void add_clm(CLI::App& app, Action& action) {
       "condition asked for.");
   sc->add_option("--model", s->model, "Model written by train-clm")->required();
   sc->add_option("--condition", s->condition, "Condition (label) to write for (default: each)");
-  sc->add_option("--count", s->count, "Texts per condition")->capture_default_str()->check(CLI::PositiveNumber);
-  sc->add_option("--length", s->length, "Maximum bytes per text")->capture_default_str()->check(CLI::PositiveNumber);
+  sc->add_option("--count", s->count, "Texts per condition")->capture_default_str()->check(Positive);
+  sc->add_option("--length", s->length, "Maximum bytes per text")->capture_default_str()->check(Positive);
   sc->add_option("--temperature", s->temperature, "Sampling temperature")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(Positive);
   sc->add_option("--top-k", s->top_k, "Sample among the k most likely bytes (0: all)")->capture_default_str();
   sc->add_option("--seed", s->seed, "Random seed")->capture_default_str();
   sc->add_option("--classifier", s->classifier, "A text classifier (train-classifier) to judge the samples");

@@ -299,7 +299,7 @@ void add_kjv_punct(CLI::App& data, Action& action) {
       ->check(CLI::IsMember({"bible", "lines", "sentences"}));
   c->add_option("--max-words", a->max_words, "Drop sequences of more than N words (0: keep all)")
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber)
+      ->check(NonNegative)
       ->type_name("N");
   c->callback([a, &action] { action = [a] { run_kjv_punct(*a); }; });
 }
@@ -445,11 +445,11 @@ void add_listops(CLI::App& data, Action& action) {
   c->add_option("--out", a->out, "Write train.tsv, valid.tsv and test.tsv here (made if missing)")
       ->required()
       ->type_name("DIR");
-  c->add_option("--train", a->train, "Training expressions")->capture_default_str()->check(CLI::PositiveNumber);
-  c->add_option("--valid", a->valid, "Validation expressions")->capture_default_str()->check(CLI::PositiveNumber);
-  c->add_option("--test", a->test, "Test expressions")->capture_default_str()->check(CLI::PositiveNumber);
+  c->add_option("--train", a->train, "Training expressions")->capture_default_str()->check(Positive);
+  c->add_option("--valid", a->valid, "Validation expressions")->capture_default_str()->check(Positive);
+  c->add_option("--test", a->test, "Test expressions")->capture_default_str()->check(Positive);
   c->add_option("--seed", a->seed, "Generator seed")->capture_default_str();
-  c->add_option("--max-depth", a->o.max_depth, "Deepest operator nesting")->capture_default_str()->check(CLI::PositiveNumber);
+  c->add_option("--max-depth", a->o.max_depth, "Deepest operator nesting")->capture_default_str()->check(Positive);
   c->add_option("--max-args", a->o.max_args, "Most arguments of an operator")
       ->capture_default_str()
       ->check(CLI::Range(2, 100));

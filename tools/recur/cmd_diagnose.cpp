@@ -178,15 +178,15 @@ void add_diagnose(CLI::App& app, Action& action) {
       ->check(CLI::IsMember({"uniform", "orthogonal", "identity"}));
   c->add_option("--identity-scale", a->identity_scale, "Fresh layer: W_hh = scale * I with --init identity")
       ->capture_default_str();
-  c->add_option("--hidden", a->hidden, "Fresh layer: hidden size")->capture_default_str()->check(CLI::PositiveNumber);
-  c->add_option("--input", a->input, "Fresh layer: input size")->capture_default_str()->check(CLI::PositiveNumber);
-  c->add_option("--steps", a->steps, "Fresh layer: sequence length")->capture_default_str()->check(CLI::PositiveNumber);
+  c->add_option("--hidden", a->hidden, "Fresh layer: hidden size")->capture_default_str()->check(Positive);
+  c->add_option("--input", a->input, "Fresh layer: input size")->capture_default_str()->check(Positive);
+  c->add_option("--steps", a->steps, "Fresh layer: sequence length")->capture_default_str()->check(Positive);
   c->add_option("--seed", a->seed, "Fresh layer: seed of weights and input")->capture_default_str();
   c->add_option("--layer", a->layer, "Layer to analyse (default: the top one)");
   c->add_flag("--no-jacobians", a->no_jacobians, "Skip the Jacobians (2H backward steps and an eigen-solve per step)");
   c->add_option("--jacobian-every", a->jacobian_every, "Analyse every n-th step's Jacobian")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(Positive);
   c->add_option("--out", a->out, "Write the numbers as JSON");
   c->add_option("--svg", a->svg, "Draw log10 of the gradient norms and Jacobian norms against the step");
   c->callback([a, &action] { action = [a] { run(*a); }; });

@@ -232,13 +232,13 @@ void add_esn(CLI::App& app, Action& action) {
       ->capture_default_str()
       ->check(CLI::Range(0.0, 1.0));
   EsnConfig& e = a->config;
-  c->add_option("--units", e.units, "Reservoir units N")->capture_default_str()->check(CLI::PositiveNumber);
+  c->add_option("--units", e.units, "Reservoir units N")->capture_default_str()->check(Positive);
   c->add_option("--connectivity", e.connectivity, "Fraction of nonzero reservoir weights")
       ->capture_default_str()
       ->check(CLI::Range(1e-9, 1.0));
   c->add_option("--spectral-radius", e.spectral_radius, "Scale W to this spectral radius")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(Positive);
   c->add_option("--radius", e.radius_method, "How W's radius is measured for scaling: exact or power")
       ->capture_default_str()
       ->check(CLI::IsMember({"exact", "power"}));
@@ -259,29 +259,29 @@ void add_esn(CLI::App& app, Action& action) {
   c->add_option("--seed", e.seed, "Reservoir seed")->capture_default_str();
   c->add_option("--ridge", a->fit.ridge, "Ridge (Tikhonov) regularisation")
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(NonNegative);
   c->add_option("--washout", a->fit.washout, "Initial steps left out of the fit")
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(NonNegative);
   c->add_option("--teacher-noise", a->fit.teacher_noise, "Uniform noise on the fed-back teacher")
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(NonNegative);
   c->add_option("--train", a->train, "Training steps (narma10, mackey-glass)")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(Positive);
   c->add_option("--test", a->test, "Held-out steps (narma10, mackey-glass)")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(Positive);
   c->add_option("--data-seed", a->data_seed, "narma10: seed of the input sequence")->capture_default_str();
   c->add_option("--horizon", a->horizon, "mackey-glass: free-running steps per trial")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(Positive);
   c->add_option("--trials", a->trials, "mackey-glass: trials over the held-out stretch")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(Positive);
   c->add_option("--warmup", a->warmup, "mackey-glass: teacher-forced steps before each trial")
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(NonNegative);
   c->add_option("--save", a->save_path, "Write the fitted ESN (safetensors)");
   c->add_flag("--json", a->json, "Print one JSON line instead of the report");
   c->callback([a, bias, feedback, &action] {
@@ -296,7 +296,7 @@ void add_esn(CLI::App& app, Action& action) {
   run->add_option("--model", r->model, "ESN model (recur esn --save)")->required()->check(CLI::ExistingFile);
   run->add_option("--inputs", r->inputs, "Inputs U (T,K) .npy")->check(CLI::ExistingFile);
   run->add_option("--generate", r->generate, "Free-running steps for a model without inputs")
-      ->check(CLI::PositiveNumber);
+      ->check(Positive);
   run->add_option("--out", r->out, "Outputs Y (T,L) .npy")->required();
   run->callback([r, &action] { action = [r] { run_saved(*r); }; });
 }

@@ -39,8 +39,8 @@ void add_eval_lm(CLI::App& app, Action& action) {
       "--streams contiguous pieces in windows of --seq-len, the state carried across windows.");
   c->add_option("--model", a->model, "Language model (.safetensors from train-lm)")->required();
   c->add_option("--text", a->text, "Text to evaluate")->required();
-  c->add_option("--seq-len", a->seq_len, "Window length")->capture_default_str()->check(CLI::PositiveNumber);
-  c->add_option("--streams", a->streams, "Parallel pieces")->capture_default_str()->check(CLI::PositiveNumber);
+  c->add_option("--seq-len", a->seq_len, "Window length")->capture_default_str()->check(Positive);
+  c->add_option("--streams", a->streams, "Parallel pieces")->capture_default_str()->check(Positive);
   c->add_option("--threads", a->threads, "CPU threads (0: all cores)")->capture_default_str();
   c->callback([a, &action] { action = [a] { run(*a); }; });
 }

@@ -95,14 +95,14 @@ void add_forecast(CLI::App& app, Action& action) {
   c->add_option("--where", a->cfg.where, "Keep only rows with COLUMN=VALUE (e.g. symbol=MSFT)");
   c->add_option("--window", a->cfg.window, "Past rows read per forecast")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(Positive);
   c->add_option("--horizon", a->cfg.horizon, "Future rows forecast")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(Positive);
   c->add_option("--season", a->cfg.season,
                 "Seasonal-naive baseline period in rows (365: same day last year; 0: none)")
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(NonNegative);
   c->add_option("--strategy", a->strategy,
                 "direct (all horizon steps at once) or recursive (one step, fed its own forecasts)")
       ->capture_default_str()
@@ -117,13 +117,13 @@ void add_forecast(CLI::App& app, Action& action) {
   c->add_option("--ar-ridge", a->cfg.ar_ridge,
                 "Linear AR baseline: ridge, relative to the mean eigenvalue")
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(NonNegative);
   c->add_option("--batch", a->cfg.batch, "Windows per update (per rank under mpirun)")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(Positive);
   c->add_option("--epochs", a->cfg.epochs, "Passes over the training windows")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(Positive);
   add_optimizer_options(c, a->opt);
   add_run_options(c, a->cfg.seed, a->threads, a->cfg.log_every, a->cfg.resume_path);
   add_precision_option(c, a->cfg.precision);
@@ -146,7 +146,7 @@ void add_forecast(CLI::App& app, Action& action) {
   fc->add_option("--svg", f->svg, "Write the forecast chart here");
   fc->add_option("--batch", f->batch, "Windows per forward pass")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(Positive);
   fc->add_option("--threads", f->threads, "CPU threads (0: all cores)")->capture_default_str();
   fc->callback([f, &action] { action = [f] { run_forecast(*f); }; });
 }

@@ -145,23 +145,23 @@ void add_rtrl(CLI::App& app, Action& action) {
   c->add_option("--cell", a->cell, "rnn_tanh, rnn_relu, rnn_sigmoid or lstm")
       ->capture_default_str()
       ->check(CLI::IsMember({"rnn_tanh", "rnn_relu", "rnn_sigmoid", "lstm"}));
-  c->add_option("--hidden", a->hidden, "Hidden size H")->capture_default_str()->check(CLI::PositiveNumber);
-  c->add_option("--input", a->input, "compare: input size I")->capture_default_str()->check(CLI::PositiveNumber);
-  c->add_option("--batch", a->batch, "compare: batch B")->capture_default_str()->check(CLI::PositiveNumber);
+  c->add_option("--hidden", a->hidden, "Hidden size H")->capture_default_str()->check(Positive);
+  c->add_option("--input", a->input, "compare: input size I")->capture_default_str()->check(Positive);
+  c->add_option("--batch", a->batch, "compare: batch B")->capture_default_str()->check(Positive);
   c->add_option("--steps", a->steps, "compare: comma-separated sequence lengths")->capture_default_str();
   c->add_option("--precision", a->precision, "compare: float or double")
       ->capture_default_str()
       ->check(CLI::IsMember({"float", "double"}));
   c->add_option("--delay", a->online.delay, "online: the delay d of the target x(t-d)")
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(NonNegative);
   c->add_option("--length", a->online.steps, "online: stream length")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(Positive);
   c->add_option("--window", a->online.window, "online: steps per reported error")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
-  c->add_option("--lr", a->online.lr, "online: SGD learning rate")->capture_default_str()->check(CLI::PositiveNumber);
+      ->check(Positive);
+  c->add_option("--lr", a->online.lr, "online: SGD learning rate")->capture_default_str()->check(Positive);
   c->add_option("--seed", a->online.seed, "online: seed of the weights and the stream")->capture_default_str();
   c->callback([a, &action] {
     action = [a] {

@@ -33,13 +33,13 @@ void add_sample(CLI::App& app, Action& action) {
   c->add_option("--model", a->model, "Language model (.safetensors from train-lm)")->required();
   c->add_option("--prime", a->prime, "Text to start from (printed before the sample)")
       ->capture_default_str();
-  c->add_option("--length", a->opt.length, "Tokens to generate")->capture_default_str()->check(CLI::NonNegativeNumber);
+  c->add_option("--length", a->opt.length, "Tokens to generate")->capture_default_str()->check(NonNegative);
   c->add_option("--temperature", a->opt.temperature, "Softmax temperature (> 0)")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(Positive);
   c->add_option("--top-k", a->opt.top_k, "Sample among the k most likely tokens only (0: all)")
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(NonNegative);
   c->add_option("--seed", a->seed, "Random seed")->capture_default_str();
   c->callback([a, &action] { action = [a] { run(*a); }; });
 }

@@ -22,14 +22,14 @@ struct DecodeFlags {
 };
 
 void add_decode_options(CLI::App* c, DecodeFlags& d, const char* beam_help) {
-  c->add_option("--beam", d.beam, beam_help)->capture_default_str()->check(CLI::PositiveNumber);
+  c->add_option("--beam", d.beam, beam_help)->capture_default_str()->check(Positive);
   c->add_option("--length-alpha", d.alpha,
                 "Beam search: rank outputs by log P / (length + 1)^alpha (0: raw log P)")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 4.0));
   c->add_option("--max-len", d.max_len, "Longest output (0: 2 x source length + 10)")
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(NonNegative);
 }
 
 DecodeOptions decode_options(const DecodeFlags& d) {
@@ -171,10 +171,10 @@ void add_seq2seq(CLI::App& app, Action& action) {
   c->add_option("--out", a->cfg.out_path, "Model file to write (.safetensors)")->required();
   c->add_option("--max-tokens", a->cfg.max_tokens, "Cap of each vocabulary (others are <unk>)")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(Positive);
   c->add_option("--min-count", a->cfg.min_count, "Training occurrences a token needs for its own id")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(Positive);
   add_network_options(c, a->net);
   c->get_option("--dropout")
       ->description("Dropout on both embeddings and the decoder's output, and between layers");
@@ -183,16 +183,16 @@ void add_seq2seq(CLI::App& app, Action& action) {
   c->add_option("--decoder-hidden", a->decoder_hidden,
                 "Decoder hidden size (0: the encoder's output width, directions x --hidden)")
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(NonNegative);
   c->add_option("--decoder-layers", a->decoder_layers, "Decoder layers (0: as --layers)")
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(NonNegative);
   c->add_option("--embed", a->cfg.source_embed, "Source token embedding size")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(Positive);
   c->add_option("--target-embed", a->cfg.target_embed, "Target token embedding size")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(Positive);
   c->add_option("--context", a->context,
                 "What links encoder and decoder: last (h_N), bridge (tanh(W h_N + b)), bahdanau "
                 "(additive attention), dot or general (Luong attention)")
@@ -206,7 +206,7 @@ void add_seq2seq(CLI::App& app, Action& action) {
   c->add_option("--attention-size", a->cfg.attention_size,
                 "Bahdanau attention's hidden size (0: the decoder's)")
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(NonNegative);
   c->add_option("--teacher-forcing", a->cfg.teacher_forcing_start,
                 "Probability of feeding the true previous token (at the start of a schedule)")
       ->capture_default_str()
@@ -222,10 +222,10 @@ void add_seq2seq(CLI::App& app, Action& action) {
       ->check(CLI::IsMember({"constant", "linear", "inverse-sigmoid"}));
   c->add_option("--batch", a->cfg.batch, "Pairs per update (per rank under mpirun)")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(Positive);
   c->add_option("--epochs", a->cfg.epochs, "Passes over the training pairs")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(Positive);
   add_decode_options(c, a->decode, "Decoding of the final test report: beam width (1: greedy)");
   add_optimizer_options(c, a->opt);
   add_run_options(c, a->cfg.seed, a->threads, a->cfg.log_every, a->cfg.resume_path);
@@ -255,7 +255,7 @@ void add_seq2seq(CLI::App& app, Action& action) {
   tr->add_flag("--chars", t->chars, "Each character of the line is a token (spelling input)");
   tr->add_option("--nbest", t->nbest, "Print this many beam outputs with their scores")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(Positive);
   add_decode_options(tr, t->decode, "Beam width (1: greedy)");
   tr->add_option("--threads", t->threads, "CPU threads (0: all cores)")->capture_default_str();
   tr->callback([t, &action] { action = [t] { run_translate(*t); }; });

@@ -209,17 +209,17 @@ void add_serve(CLI::App& app, Action& action) {
       ->check(CLI::Range(0, 65535));
   c->add_option("--threads", a->threads, "Requests computed at once, one core each (0: the cores)")
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(NonNegative);
   c->add_option("--connections", a->connections,
                 "Connections served at once (each kept-alive connection holds a thread)")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(Positive);
   c->add_option("--max-body", a->limits.max_body, "Largest request body in bytes")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(Positive);
   c->add_option("--max-length", a->limits.max_length, "Most tokens one generation may ask for")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(Positive);
   c->callback([a, &action] { action = [a] { run(*a); }; });
 }
 

@@ -140,24 +140,24 @@ void add_tagger(CLI::App& app, Action& action) {
   c->add_option("--out", a->cfg.out_path, "Model file to write (.safetensors)")->required();
   c->add_option("--max-words", a->cfg.max_words, "Input vocabulary cap (others are <unk>)")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(Positive);
   c->add_option("--min-count", a->cfg.min_count,
                 "Training occurrences a word needs for its own id (rarer ones train <unk>)")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(Positive);
   add_network_options(c, a->net);
   c->add_flag(
       "--unidirectional", a->unidirectional,
       "One direction only (default: bidirectional; a mark after a word depends on the next)");
   c->add_option("--embed", a->cfg.embed, "Word embedding size")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(Positive);
   c->add_option("--batch", a->cfg.batch, "Sequences per update (per rank under mpirun)")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(Positive);
   c->add_option("--epochs", a->cfg.epochs, "Passes over the training sequences")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(Positive);
   add_optimizer_options(c, a->opt);
   add_run_options(c, a->cfg.seed, a->threads, a->cfg.log_every, a->cfg.resume_path);
   add_precision_option(c, a->cfg.precision);
@@ -174,7 +174,7 @@ void add_tagger(CLI::App& app, Action& action) {
   ev->add_option("--confusion", e->confusion, "Write the confusion matrix as SVG here");
   ev->add_option("--batch", e->batch, "Sequences per forward pass")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(Positive);
   ev->add_option("--threads", e->threads, "CPU threads (0: all cores)")->capture_default_str();
   ev->callback([e, &action] { action = [e] { run_eval(*e); }; });
 
@@ -188,7 +188,7 @@ void add_tagger(CLI::App& app, Action& action) {
   tg->add_option("--text", t->text, "The text to tag (default: read lines from stdin)");
   tg->add_option("--batch", t->batch, "Lines per forward pass")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(Positive);
   tg->add_option("--threads", t->threads, "CPU threads (0: all cores)")->capture_default_str();
   tg->callback([t, &action] { action = [t] { run_tag(*t); }; });
 }

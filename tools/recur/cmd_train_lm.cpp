@@ -72,17 +72,17 @@ void add_train_lm(CLI::App& app, Action& action) {
       ->check(CLI::IsMember({"char", "word"}));
   c->add_option("--max-words", a->cfg.max_words, "Word mode: vocabulary cap (others are <unk>)")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
-  c->add_option("--embed", a->cfg.embed, "Embedding size")->capture_default_str()->check(CLI::PositiveNumber);
+      ->check(Positive);
+  c->add_option("--embed", a->cfg.embed, "Embedding size")->capture_default_str()->check(Positive);
   add_network_options(c, a->net);
-  c->add_option("--seq-len", a->cfg.seq_len, "BPTT window (tokens)")->capture_default_str()->check(CLI::PositiveNumber);
-  c->add_option("--batch", a->cfg.batch, "Parallel streams (per rank under mpirun)")->capture_default_str()->check(CLI::PositiveNumber);
+  c->add_option("--seq-len", a->cfg.seq_len, "BPTT window (tokens)")->capture_default_str()->check(Positive);
+  c->add_option("--batch", a->cfg.batch, "Parallel streams (per rank under mpirun)")->capture_default_str()->check(Positive);
   auto* steps = c->add_option("--steps", a->cfg.steps, "Parameter updates (default 1000)")
-                    ->check(CLI::PositiveNumber);
+                    ->check(Positive);
   auto* epochs = c->add_option("--epochs", a->cfg.epochs, "Passes over the training text")
-                     ->check(CLI::PositiveNumber);
+                     ->check(Positive);
   auto* time = c->add_option("--time", a->cfg.time_limit, "Train for this many seconds")
-                   ->check(CLI::PositiveNumber);
+                   ->check(Positive);
   steps->excludes(epochs)->excludes(time);
   epochs->excludes(time);
   add_optimizer_options(c, a->opt);
@@ -95,7 +95,7 @@ void add_train_lm(CLI::App& app, Action& action) {
   add_precision_option(c, a->cfg.precision);
   c->add_option("--log-every", a->cfg.log_every, "Metrics/progress interval (steps)")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(Positive);
   c->add_option("--val-every", a->cfg.val_every, "Validation interval (steps; default: 10 per run)");
   c->add_option("--checkpoint-every", a->cfg.checkpoint_every,
                 "Checkpoint interval (steps; always at the end and on Ctrl-C)");

@@ -105,11 +105,11 @@ void add_tree(CLI::App& app, Action& action) {
                 "recursive, tree_lstm (child-sum, nested trees) or binary_lstm (N-ary, binarised trees)")
       ->capture_default_str()
       ->check(CLI::IsMember({"recursive", "tree_lstm", "binary_lstm"}));
-  c->add_option("--embed", a->embed, "Token embedding size")->capture_default_str()->check(CLI::PositiveNumber);
-  c->add_option("--hidden", a->hidden, "Hidden size")->capture_default_str()->check(CLI::PositiveNumber);
-  c->add_option("--epochs", a->cfg.epochs, "Epochs")->capture_default_str()->check(CLI::PositiveNumber);
-  c->add_option("--batch", a->cfg.batch, "Trees per update (per rank under mpirun)")->capture_default_str()->check(CLI::PositiveNumber);
-  c->add_option("--lr", a->cfg.optimizer.lr, "Adam learning rate")->capture_default_str()->check(CLI::PositiveNumber);
+  c->add_option("--embed", a->embed, "Token embedding size")->capture_default_str()->check(Positive);
+  c->add_option("--hidden", a->hidden, "Hidden size")->capture_default_str()->check(Positive);
+  c->add_option("--epochs", a->cfg.epochs, "Epochs")->capture_default_str()->check(Positive);
+  c->add_option("--batch", a->cfg.batch, "Trees per update (per rank under mpirun)")->capture_default_str()->check(Positive);
+  c->add_option("--lr", a->cfg.optimizer.lr, "Adam learning rate")->capture_default_str()->check(Positive);
   c->add_option("--clip", a->cfg.clip, "Gradient norm clip (0: off)")->capture_default_str();
   add_on_nan_option(c, a->cfg.on_nan);
   c->add_option("--seed", a->cfg.seed, "Seed of weights and shuffling")->capture_default_str();

@@ -13,6 +13,12 @@ namespace recur::cli {
 // returns the exit status. Errors go to stderr, or into *error where it is given.
 int run_command_line(int argc, const char* const* argv, std::string* error = nullptr);
 
+// Number checks with plain messages ("--lr: must be > 0, got -1"), used instead of CLI11's
+// PositiveNumber and NonNegativeNumber, whose messages spell out the largest double.
+CLI::Validator number_above(double lo, bool inclusive);
+inline const CLI::Validator Positive = number_above(0, false);
+inline const CLI::Validator NonNegative = number_above(0, true);
+
 // Each add_* registers a subcommand whose callback sets `run` to the work to do after parsing.
 using Action = std::function<void()>;
 

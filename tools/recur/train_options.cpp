@@ -1,5 +1,7 @@
 #include "train_options.h"
 
+#include "commands.h"
+
 namespace recur::cli {
 
 void add_network_options(CLI::App* c, NetworkOptions& n, bool with_init) {
@@ -14,8 +16,8 @@ void add_network_options(CLI::App* c, NetworkOptions& n, bool with_init) {
   c->add_flag("--layer-norm", n.layer_norm, "LSTM, GRU: layer-normalise every gate (and the LSTM's cell)");
   c->add_option("--hidden", n.hidden, "Hidden size (per direction)")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
-  c->add_option("--layers", n.layers, "Stacked layers")->capture_default_str()->check(CLI::PositiveNumber);
+      ->check(Positive);
+  c->add_option("--layers", n.layers, "Stacked layers")->capture_default_str()->check(Positive);
   c->add_option("--dropout", n.dropout, "Dropout between layers")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 0.95));
@@ -29,7 +31,7 @@ void add_optimizer_options(CLI::App* c, OptimizerOptions& o) {
   c->add_option("--optimizer", o.kind, "sgd, adam or adamw")
       ->capture_default_str()
       ->check(CLI::IsMember({"sgd", "adam", "adamw"}));
-  c->add_option("--lr", o.lr, "Learning rate")->capture_default_str()->check(CLI::PositiveNumber);
+  c->add_option("--lr", o.lr, "Learning rate")->capture_default_str()->check(Positive);
   c->add_option("--lr-schedule", o.schedule, "constant, or cosine decay to lr * --lr-min")
       ->capture_default_str()
       ->check(CLI::IsMember({"constant", "cosine"}));
@@ -38,10 +40,10 @@ void add_optimizer_options(CLI::App* c, OptimizerOptions& o) {
       ->check(CLI::Range(0.0, 1.0));
   c->add_option("--clip", o.clip, "Clip gradients to this global norm (0: off)")
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(NonNegative);
   c->add_option("--weight-decay", o.weight_decay, "L2 weight decay (decoupled for adamw)")
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(NonNegative);
   c->add_option("--momentum", o.momentum, "SGD momentum")->capture_default_str()->check(CLI::Range(0.0, 0.999));
   add_on_nan_option(c, o.on_nan);
 }
@@ -61,7 +63,7 @@ void add_run_options(CLI::App* c, uint64_t& seed, int& threads, int64_t& log_eve
   c->add_option("--threads", threads, "CPU threads (0: all cores)")->capture_default_str();
   c->add_option("--log-every", log_every, "Metrics/progress interval (steps)")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(Positive);
   c->add_option("--resume", resume, "Continue from this checkpoint");
 }
 
