@@ -163,7 +163,9 @@ recur_status recur_model_load(const char* path, recur_model** model) {
                   "' model; the C API runs recurrent networks and language models");
       m->kind = "rnn";
       if (st.metadata.count("hidden_size")) {  // recur's own file: the whole configuration
-        m->rnn = recur::RnnParams<float>(recur::RnnConfig::from_metadata(st.metadata));
+        const recur::RnnConfig cfg = recur::RnnConfig::from_metadata(st.metadata);
+        recur::check_parameter_count(recur::parameter_count(cfg), st.tensors, path);
+        m->rnn = recur::RnnParams<float>(cfg);
         recur::load_named(m->rnn.named(), st.tensors, path);
       } else {  // a PyTorch state_dict
         for (const auto& [name, t] : st.tensors)

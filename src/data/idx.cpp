@@ -19,8 +19,26 @@ bool is_gzip(const std::string& bytes) {
   return bytes.size() >= 2 && (unsigned char)bytes[0] == 0x1f && (unsigned char)bytes[1] == 0x8b;
 }
 
-// Decompresses a whole gzip file; consecutive members are concatenated, as gunzip does.
-std::string gunzip(const std::string& gz, const std::string& path) {
+uint32_t load_be32(const std::string& s, size_t at) {
+  const auto b = [&](size_t k) { return uint32_t((unsigned char)s[at + k]); };
+  return b(0) << 24 | b(1) << 16 | b(2) << 8 | b(3);
+}
+
+// The whole size (header and data) of the IDX file of `magic` whose first bytes are `head`; 0 while
+// the header is incomplete or `head` is no such file (read_idx then says what is wrong).
+uint64_t idx_file_size(const std::string& head, uint32_t magic) {
+  const size_t ndims = magic & 0xff, offset = 4 + 4 * ndims;
+  if (head.size() < offset || load_be32(head, 0) != magic) return 0;
+  uint64_t values = 1, size = 0;
+  for (size_t d = 0; d < ndims; ++d)
+    if (__builtin_mul_overflow(values, uint64_t(load_be32(head, 4 + 4 * d)), &values)) return 0;
+  return __builtin_add_overflow(values, uint64_t(offset), &size) ? 0 : size;
+}
+
+// Decompresses a whole gzip file; consecutive members are concatenated, as gunzip does. Stops
+// with an error as soon as the output outgrows the IDX file of `magic` its header describes, so
+// a small file that inflates to gigabytes (a gzip bomb) is refused before it is held in memory.
+std::string gunzip(const std::string& gz, const std::string& path, uint32_t magic) {
   RECUR_CHECK(
       gz.size() <= std::numeric_limits<uInt>::max(),
       "'" << path << "' is larger than 4 GiB; expected a gzip-compressed IDX file below that");
@@ -40,6 +58,11 @@ std::string gunzip(const std::string& gz, const std::string& path) {
     zs.avail_out = sizeof(buf);
     const int rc = inflate(&zs, Z_NO_FLUSH);
     out.append(buf, sizeof(buf) - zs.avail_out);
+    if (out.size() >= 4 && load_be32(out, 0) != magic) return out;  // read_idx names the magic
+    const uint64_t size = idx_file_size(out, magic);
+    RECUR_CHECK(size == 0 || out.size() <= size,
+                "'" << path << "' (after gunzip): decompresses to more than the " << size
+                    << " bytes its IDX header describes; expected exactly the header's data");
     if (rc == Z_STREAM_END) {
       if (zs.avail_in == 0) return out;
       RECUR_CHECK(inflateReset(&zs) == Z_OK, "'" << path << "': cannot restart zlib");
@@ -54,11 +77,6 @@ std::string gunzip(const std::string& gz, const std::string& path) {
                                 << " (zlib: " << (zs.msg ? zs.msg : "error " + std::to_string(rc))
                                 << "); expected a valid gzip file");
   }
-}
-
-uint32_t load_be32(const std::string& s, size_t at) {
-  const auto b = [&](size_t k) { return uint32_t((unsigned char)s[at + k]); };
-  return b(0) << 24 | b(1) << 16 | b(2) << 8 | b(3);
 }
 
 std::string hex32(uint32_t v) {
@@ -81,7 +99,7 @@ std::vector<int64_t> read_idx(const std::string& path, uint32_t magic, std::stri
                               size_t& offset) {
   data = read_file_bytes(path);
   const bool gz = is_gzip(data);
-  if (gz) data = gunzip(data, path);
+  if (gz) data = gunzip(data, path, magic);
   const char* where = gz ? " (after gunzip)" : "";
   const size_t ndims = magic & 0xff;
   RECUR_CHECK(data.size() >= 4, "'" << path << "' holds " << data.size() << " bytes" << where
@@ -126,6 +144,11 @@ IdxImages read_idx_images(const std::string& path) {
   img.count = dims[0];
   img.rows = dims[1];
   img.cols = dims[2];
+  // The data's size bounds neither the count of empty images nor the size of images there are
+  // none of (image_row_sequences multiplies rows by cols in int64).
+  RECUR_CHECK(img.rows > 0 && img.cols > 0 && uint64_t(img.rows) * uint64_t(img.cols) <= (1u << 31),
+              "'" << path << "': the header says images of " << img.rows << " x " << img.cols
+                  << " pixels; expected at least 1 x 1 and at most 2^31 pixels");
   img.pixels.assign(data.begin() + std::ptrdiff_t(offset), data.end());
   return img;
 }

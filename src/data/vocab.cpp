@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "recur/core/error.h"
+#include "recur/data/labeled.h"
 
 namespace recur {
 
@@ -26,8 +27,9 @@ size_t utf8_length(const std::string& s, size_t i) {
   if (n == 0 || i + n > s.size()) return 0;
   for (size_t k = 1; k < n; ++k)
     if ((b(i + k) & 0xC0) != 0x80) return 0;
-  if (n == 2 && c < 0xC2) return 0;  // overlong
-  return n;
+  // Overlong forms, surrogates and code points above U+10FFFF too (the shared strict check):
+  // nlohmann::json refuses to write them, so a vocabulary holding one could not be saved.
+  return find_invalid_utf8(std::string_view(s).substr(i, n)) == std::string_view::npos ? n : 0;
 }
 
 bool is_word_byte(unsigned char c) { return std::isalnum(c) || c == '\'' || c >= 0x80; }

@@ -4,6 +4,7 @@
 
 #include "recur/io/metadata.h"
 #include "recur/layers/rnn.h"
+#include "recur/models/named_tensors.h"
 
 namespace recur {
 
@@ -55,6 +56,18 @@ void RnnConfig::validate() const {
                   << cell_name(cell));
 }
 
+double parameter_count(const RnnConfig& c) {
+  const double H = double(c.hidden_size), GH = double(c.gates()) * H, D = double(c.directions());
+  double per_direction_extra = 2 * GH;  // b_ih, b_hh
+  if (c.peephole) per_direction_extra += 3 * H;
+  if (c.learn_leak) per_direction_extra += H;
+  if (c.layer_norm) per_direction_extra += (c.cell == CellKind::lstm ? 10 : 6) * H;
+  // w_ih (GH, in) with in = input_size in the first layer and D*H above it, w_hh (GH, H).
+  const double first = GH * double(c.input_size) + GH * H + per_direction_extra;
+  const double above = GH * D * H + GH * H + per_direction_extra;
+  return D * (first + double(c.num_layers - 1) * above);
+}
+
 std::map<std::string, std::string> RnnConfig::to_metadata() const {
   std::map<std::string, std::string> m{{"cell", cell_name(cell)},
           {"input_size", std::to_string(input_size)},
@@ -78,9 +91,12 @@ RnnConfig RnnConfig::from_metadata(const std::map<std::string, std::string>& m) 
   c.cell = parse_cell(metadata_string(m, "cell", "model"));
   c.input_size = metadata_int(m, "input_size", "model");
   c.hidden_size = metadata_int(m, "hidden_size", "model");
-  c.num_layers = int(metadata_int(m, "num_layers", "model"));
+  const int64_t layers = metadata_int(m, "num_layers", "model");
+  RECUR_CHECK(layers > 0 && layers <= 1000000,
+              "model metadata num_layers = " << layers << "; expected 1 to 1000000");
+  c.num_layers = int(layers);
   c.bidirectional = metadata_bool(m, "bidirectional", "model");
-  if (m.count("dropout")) c.dropout = std::stod(m.at("dropout"));
+  if (m.count("dropout")) c.dropout = metadata_double(m, "dropout", "model");
   c.peephole = metadata_bool(m, "peephole", "model");
   c.coupled = metadata_bool(m, "coupled", "model");
   if (m.count("leak")) c.leak = metadata_double(m, "leak", "model");

@@ -115,6 +115,17 @@ RnnConfig top_config(const ClassifierConfig& c) {
 }
 }  // namespace
 
+double parameter_count(const ClassifierConfig& c) {
+  // In double throughout: head_features() and top_config() multiply in int64.
+  const double DH = double(c.rnn.directions()) * double(c.rnn.hidden_size), C = double(c.classes);
+  const double P = double(c.top_hidden), F = c.head == ClassifierHead::pool ? DH : P;
+  double n = parameter_count(c.rnn) + C * F + C;
+  if (c.tokens()) n += double(c.vocab) * double(c.embed);
+  if (c.head == ClassifierHead::textrnn2) n += 4 * P * (DH + P + 2);  // top_config(): one LSTM layer
+  if (c.head == ClassifierHead::rcnn) n += P * (DH + double(c.input_size()) + 1);
+  return n;
+}
+
 template <class T>
 SequenceClassifier<T>::SequenceClassifier(const ClassifierConfig& cfg)
     : config(cfg), rnn(cfg.rnn) {

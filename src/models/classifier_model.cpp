@@ -8,6 +8,7 @@
 
 #include "recur/io/file.h"
 #include "recur/io/safetensors.h"
+#include "recur/models/named_tensors.h"
 
 namespace recur {
 
@@ -62,6 +63,7 @@ ClassifierModel load_classifier_model(const std::string& path) {
       RECUR_FAIL(path << ": metadata 'max_len' is not an integer");
     }
   }
+  check_parameter_count(parameter_count(cfg), st.tensors, path);
   m.net = SequenceClassifier<float>(cfg);
   m.net.load_state_dict(st.tensors, path);
   return m;

@@ -67,6 +67,16 @@ std::map<std::string, std::string> ConditionalLmConfig::to_metadata() const {
   return m;
 }
 
+double parameter_count(const ConditionalLmConfig& c) {
+  const double V = double(ConditionalLmConfig::kVocab), H = double(c.rnn.hidden_size);
+  const double K = double(c.conditions);
+  double n = V * double(c.embed) + parameter_count(c.rnn) + V * H + V;
+  if (c.uses_input()) n += K * double(c.cond_embed);
+  if (c.uses_init()) n += K * double(c.rnn.num_layers) * H;
+  if (c.ending != SequenceEnding::eos) n += H + 1;
+  return n;
+}
+
 ConditionalLmConfig ConditionalLmConfig::from_metadata(const std::map<std::string, std::string>& meta) {
   auto get = [&](const char* k) { return metadata_string(meta, k, "conditional model"); };
   auto num = [&](const char* k) { return metadata_int(meta, k, "conditional model"); };

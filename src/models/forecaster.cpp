@@ -33,6 +33,13 @@ int64_t ForecasterConfig::outputs() const {
   return strategy == ForecastStrategy::direct ? horizon * targets : inputs();
 }
 
+double parameter_count(const ForecasterConfig& c) {
+  // O in double: outputs() multiplies in int64.
+  const double O = c.strategy == ForecastStrategy::direct ? double(c.horizon) * double(c.targets)
+                                                        : double(c.inputs());
+  return parameter_count(c.rnn) + O * double(c.rnn.hidden_size) + O;
+}
+
 void ForecasterConfig::validate() const {
   rnn.validate();
   RECUR_CHECK(!rnn.bidirectional,

@@ -13,6 +13,7 @@
 #include "recur/core/layout.h"
 #include "recur/io/safetensors.h"
 #include "recur/io/svg_plot.h"
+#include "recur/models/named_tensors.h"
 
 namespace recur {
 
@@ -142,6 +143,7 @@ ForecasterModel load_forecaster_model(const std::string& path) {
     (std::string(name) == "ar.weight" ? m.ar.weight : m.ar.bias) = tensor_cast<double>(it->second);
     st.tensors.erase(it);
   }
+  check_parameter_count(parameter_count(cfg), st.tensors, path);
   m.net = Forecaster<float>(cfg);
   m.net.load_state_dict(st.tensors, path);
   return m;

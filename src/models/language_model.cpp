@@ -8,6 +8,7 @@
 #include "recur/data/streams.h"
 #include "recur/dist/communicator.h"
 #include "recur/io/safetensors.h"
+#include "recur/models/named_tensors.h"
 #include "recur/models/sequence_stream.h"
 #include "recur/nn/sampling.h"
 
@@ -44,6 +45,7 @@ LanguageModel load_language_model(const std::string& path) {
   RECUR_CHECK(cfg.vocab == lm.vocab.size() && cfg.outputs == lm.vocab.size(),
               path << ": the network has " << cfg.vocab << " inputs and " << cfg.outputs
                    << " outputs but the vocabulary " << lm.vocab.size() << " tokens");
+  check_parameter_count(parameter_count(cfg), st.tensors, path);
   lm.net = SequenceModel<float>(cfg);
   lm.net.load_state_dict(st.tensors, path);
   return lm;

@@ -73,6 +73,22 @@ int64_t Seq2SeqConfig::feed_width() const {
   }
 }
 
+double parameter_count(const Seq2SeqConfig& c) {
+  // In double: encoder_width() and key_width() multiply in int64. Mirrors the constructor.
+  const double Vt = double(c.target_vocab), Hd = double(c.decoder.hidden_size);
+  const double De = double(c.encoder.hidden_size) * double(c.encoder.directions());
+  const double A = c.context == ContextKind::bahdanau  ? double(c.attention_size)
+                   : c.context == ContextKind::general ? Hd
+                                                     : De;
+  double n = double(c.source_vocab) * double(c.source_embed) + Vt * double(c.target_embed) +
+             parameter_count(c.encoder) + parameter_count(c.decoder) + Vt * Hd + Vt;
+  if (c.has_bridge()) n += Hd * De + Hd;
+  if (c.context == ContextKind::bahdanau || c.context == ContextKind::general) n += A * De;
+  if (c.context == ContextKind::bahdanau) n += A * Hd + A;
+  if (c.attention()) n += Hd * (Hd + De) + Hd;
+  return n;
+}
+
 void Seq2SeqConfig::validate() const {
   RECUR_CHECK(source_vocab >= 1, "a seq2seq model needs a source vocabulary");
   RECUR_CHECK(target_vocab >= 3, "a seq2seq model needs target tokens beside <s> and </s>");

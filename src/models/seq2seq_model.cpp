@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "recur/io/safetensors.h"
+#include "recur/models/named_tensors.h"
 
 namespace recur {
 
@@ -58,6 +59,7 @@ Seq2SeqModel load_seq2seq_model(const std::string& path) {
               path << ": the network's vocabularies (" << cfg.source_vocab << ", "
                    << cfg.target_vocab << ") do not match the token lists (" << m.source.size()
                    << ", 2 + " << m.target.size() << ")");
+  check_parameter_count(parameter_count(cfg), st.tensors, path);
   m.net = Seq2Seq<float>(cfg);
   m.net.load_state_dict(st.tensors, path);
   return m;

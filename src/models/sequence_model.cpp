@@ -22,6 +22,12 @@ void SequenceModelConfig::validate() const {
   rnn.validate();
 }
 
+double parameter_count(const SequenceModelConfig& c) {
+  const double O = double(c.outputs);
+  return double(c.vocab) * double(c.embed) + parameter_count(c.rnn) +
+         O * double(c.rnn.directions()) * double(c.rnn.hidden_size) + O;
+}
+
 std::map<std::string, std::string> SequenceModelConfig::to_metadata() const {
   auto m = rnn.to_metadata();
   m["input_vocab"] = std::to_string(vocab);

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "recur/io/safetensors.h"
+#include "recur/models/named_tensors.h"
 
 namespace recur {
 
@@ -43,6 +44,7 @@ TaggerModel load_tagger_model(const std::string& path) {
   RECUR_CHECK(cfg.vocab == m.words.size(), path << ": the network reads " << cfg.vocab
                                                 << " word ids, the word list has "
                                                 << m.words.size());
+  check_parameter_count(parameter_count(cfg), st.tensors, path);
   m.net = SequenceModel<float>(cfg);
   m.net.load_state_dict(st.tensors, path);
   return m;

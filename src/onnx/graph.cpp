@@ -49,7 +49,10 @@ namespace {
 OnnxValue tensor_value(const onnx::TensorProto& t, const std::string& where) {
   Shape shape(t.dims().begin(), t.dims().end());
   int64_t n = 1;
-  for (int64_t d : shape) n *= d;
+  for (int64_t d : shape)
+    RECUR_CHECK(d >= 0 && !__builtin_mul_overflow(n, d, &n),
+                where << ": tensor '" << t.name() << "' has shape " << shape_str(shape)
+                      << "; expected dimensions >= 0 whose product fits in 64 bits");
   RECUR_CHECK(t.data_location() != onnx::TensorProto::EXTERNAL,
               where << ": tensor '" << t.name() << "' keeps its data in an external file, which recur does not read");
   const std::string& raw = t.raw_data();

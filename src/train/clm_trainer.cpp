@@ -12,6 +12,7 @@
 #include "recur/core/hash.h"
 #include "recur/io/file.h"
 #include "recur/io/safetensors.h"
+#include "recur/models/named_tensors.h"
 #include "recur/dist/data_parallel.h"
 #include "recur/train/epoch_loop.h"
 #include "recur/train/run_files.h"
@@ -45,6 +46,7 @@ ConditionalTextModel load_conditional_text_model(const std::string& path) {
   }
   RECUR_CHECK(cfg.conditions == m.conditions.size(),
               path << ": " << cfg.conditions << " conditions but " << m.conditions.size() << " names");
+  check_parameter_count(parameter_count(cfg), st.tensors, path);  // before allocating
   m.net = ConditionalLm<float>(cfg);
   m.net.load_state_dict(st.tensors, path);
   return m;
