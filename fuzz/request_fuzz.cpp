@@ -1,6 +1,7 @@
 // Fuzzes `recur serve`'s request handling (recur::serve::Service, what the HTTP layer hands every
 // POST /v1/predict body to) on small models built once: a character and a word language model, a
-// text classifier and a punctuation-restoration tagger. The first byte picks the model and the
+// text classifier, a punctuation-restoration tagger, a seq2seq model with attention and a
+// forecaster. The first byte picks the model and the
 // call, the rest is the body. predict() and stream() must never throw; every reply must be JSON
 // with a status of 200, 400, 413 or 422; and a request that check() passes must not then fail in
 // predict() (a failure past validation is a bug the client would see as a 422 with an internal
@@ -15,6 +16,8 @@
 #include "fuzz_util.h"
 #include "recur/core/rng.h"
 #include "recur/models/classifier_model.h"
+#include "recur/models/forecaster_model.h"
+#include "recur/models/seq2seq_model.h"
 #include "recur/models/language_model.h"
 #include "recur/models/tagger_model.h"
 #include "recur/serve/service.h"
@@ -95,6 +98,47 @@ std::unique_ptr<Service> tagger(const std::string& path, const recur::serve::Lim
   return Service::load(path, limits);
 }
 
+std::unique_ptr<Service> seq2seq(const std::string& path, const recur::serve::Limits& limits) {
+  recur::Seq2SeqModel m;
+  const std::vector<std::string> src = {"t", "h", "e", "a", "r"}, tgt = {"DH", "AH", "ER", "TH"};
+  m.source = recur::TokenIndex::build({&src}, 100, 1, "text");
+  m.target = recur::TokenIndex::build({&tgt}, 100, 1, "text");
+  recur::Seq2SeqConfig c;
+  c.source_vocab = m.source.size();
+  c.target_vocab = 2 + m.target.size();
+  c.source_embed = c.target_embed = 4;
+  c.encoder = small_rnn(recur::CellKind::gru, 4, true);
+  c.decoder = small_rnn(recur::CellKind::lstm, 0, false);
+  c.attention_size = 3;
+  c.decoder.input_size = c.target_embed + c.feed_width();
+  m.net = recur::Seq2Seq<float>(c);
+  randomise(m.net, 4);
+  recur::save_seq2seq_model(path, m);
+  return Service::load(path, limits);
+}
+
+std::unique_ptr<Service> forecaster(const std::string& path, const recur::serve::Limits& limits) {
+  recur::CsvSeries s{"", {}, 2, {}};
+  for (int r = 0; r < 60; ++r) {
+    s.values.push_back(double(r % 7));
+    s.values.push_back(double(r % 5) * 1.5);
+    s.lines.push_back(r + 2);
+  }
+  const std::vector<recur::CsvSeries> data = {s};
+  recur::ForecasterModel m;
+  recur::set_forecaster_columns(m, {"a", "b"}, {"b"});
+  m.window = 4;
+  m.norm = recur::fit_zscore(data);
+  recur::ForecasterConfig c;
+  c.rnn = small_rnn(recur::CellKind::lstm, 2, false);
+  c.horizon = 2;
+  m.net = recur::Forecaster<float>(c);
+  randomise(m.net, 5);
+  recur::fit_forecaster_ar(m, data, 1e-3);
+  recur::save_forecaster_model(path, m);
+  return Service::load(path, limits);
+}
+
 [[noreturn]] void bug(const char* what, const std::string& body, const Reply& r) {
   std::fprintf(stderr, "request_fuzz: %s\nrequest: %s\nreply %d: %s\n", what, body.c_str(),
                r.status, r.body.c_str());
@@ -125,6 +169,8 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
     services.push_back(language_model(recur::TokenMode::words, dir + "/lm_word.safetensors", limits));
     services.push_back(classifier(dir + "/classifier.safetensors", limits));
     services.push_back(tagger(dir + "/tagger.safetensors", limits));
+    services.push_back(seq2seq(dir + "/seq2seq.safetensors", limits));
+    services.push_back(forecaster(dir + "/forecaster.safetensors", limits));
   } catch (const std::exception& e) {
     std::fprintf(stderr, "request_fuzz: cannot build the models: %s\n", e.what());
     std::abort();
