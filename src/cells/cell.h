@@ -29,11 +29,12 @@ namespace recur::cells {
 template <class T>
 struct StepWeights {
   cpu::PackedGemm<T> main, extra;
+  std::vector<T> bias;  // b_ih + b_hh, the forward product's bias when the cell folds b_ih into it
 };
 
 template <class T>
 struct StepForward {
-  const T* xw;      // (B,G*H) input projection of this step, including b_ih
+  const T* xw;      // (B,G*H) input projection of this step, with b_ih unless the cell folds it
   const T* h_prev;  // (B,H)
   const T* c_prev;  // (B,H) LSTM only
   T* h;             // (B,H) out
@@ -96,6 +97,11 @@ struct CellOps {
   // N = T*B rows; h_prev (N,H) is the state each step started from; cache (N,W).
   void (*hh_weight_grads)(RnnCellParams<T>& grads, const T* dg_hh, const T* h_prev,
                           const T* cache, const RnnConfig& cfg, int64_t N, Precision precision);
+  // Whether the forward step product adds b_ih + b_hh, so that the input projection xw leaves b_ih
+  // out (one pass less over xw, and its GEMM does not read it first). For cells whose
+  // pre-activation is the plain sum xw + h W_hh^T (the LSTM, the simple RNN); pack then takes
+  // PackMode::fold_input_bias.
+  bool folds_input_bias = false;
 };
 
 inline bool hh_grads_same(const RnnConfig&) { return false; }
@@ -128,15 +134,22 @@ CellOps<T> ops_for(const RnnConfig& cfg) {
   }
 }
 
-// The common packing: forward main = W_hh^T with b_hh (all G*H columns), backward main = W_hh
-// (dG (B,G*H) -> dh_prev (B,H)), assigning or, for cells that add other terms first, accumulating.
-template <class T, bool AccumulateBackward>
+// The common packing: forward main = W_hh^T with b_hh (all G*H columns; b_ih + b_hh when
+// FoldInputBias), backward main = W_hh (dG (B,G*H) -> dh_prev (B,H)), assigning or, for cells that
+// add other terms first, accumulating.
+template <class T, bool AccumulateBackward, bool FoldInputBias = false>
 void pack_plain(StepWeights<T>& w, const RnnCellParams<T>& p, const RnnConfig& cfg, bool backward,
                 const std::vector<int64_t>& block_rows, PackMode mode) {
   const int64_t H = cfg.hidden_size, GH = cfg.gates() * H;
+  const T* bias = p.b_hh.ptr();
+  if (FoldInputBias && !backward) {
+    w.bias.resize(size_t(GH));
+    for (int64_t j = 0; j < GH; ++j) w.bias[size_t(j)] = p.b_ih[j] + p.b_hh[j];
+    bias = w.bias.data();
+  }
   if (!backward)
     w.main = cpu::PackedGemm<T>(
-        {p.w_hh.ptr(), H, true, H, GH, p.b_hh.ptr(), H, GH, false, mode.precision}, block_rows,
+        {p.w_hh.ptr(), H, true, H, GH, bias, H, GH, false, mode.precision}, block_rows,
         mode.packed);
   else
     w.main = cpu::PackedGemm<T>(

@@ -115,9 +115,10 @@ void rnn_forward(Tensor<T>& y, RnnState<T>& final_state, RnnCache<T>& cache,
       ops.pack(packed, p, cfg, false, block_rows, mode);
       Tensor<T>& xw = cache.xw;
       xw.reuse_as({Ts, B, GH});
-      cells::broadcast_rows(xw.ptr(), p.b_ih.ptr(), Ts * B, GH, GH);
+      // b_ih goes into xw, or into each step's product when the cell folds it there.
+      if (!ops.folds_input_bias) cells::broadcast_rows(xw.ptr(), p.b_ih.ptr(), Ts * B, GH, GH);
       gemm<T>(opt.precision, false, true, Ts * B, GH, in, T(1), lc.input.ptr(), in, p.w_ih.ptr(),
-              in, T(1), xw.ptr(), GH);
+              in, ops.folds_input_bias ? T(0) : T(1), xw.ptr(), GH);
 
       dc.states_h.reuse_as({Ts + 1, B, H});
       if (lstm) dc.states_c.reuse_as({Ts + 1, B, H});

@@ -123,8 +123,9 @@ RnnStream<T>::RnnStream(const RnnParams<T>& params, int64_t batch, Precision pre
     for (int64_t l = 0; l < L; ++l) {
       const RnnCellParams<T>& p = m.params.cells[size_t(l)];
       const int64_t in = l == 0 ? cfg.input_size : H;
-      m.w_ih.emplace_back(cpu::StepGemmSpec<T>{p.w_ih.ptr(), in, true, in, GH, p.b_ih.ptr(), in, GH,
-                                               false, precision},
+      m.w_ih.emplace_back(cpu::StepGemmSpec<T>{p.w_ih.ptr(), in, true, in, GH,
+                                               m.ops.folds_input_bias ? nullptr : p.b_ih.ptr(), in,
+                                               GH, false, precision},
                           std::vector<int64_t>{batch});
       m.ops.pack(m.w_hh[size_t(l)], p, cfg, false, {batch}, cells::PackMode{true, precision});
     }
