@@ -2,11 +2,11 @@
 # Data-parallel training under `mpirun -np 2` (Debian's Open MPI) on real data, against one process:
 # 1. Equivalence: 2 ranks with --batch B take the same steps as 1 process with --batch 2B: after the
 #    run every weight (and, for train-lm, the optimizer state and the carried hidden state) agrees
-#    within 1e-5 relative, for train-lm, train-classifier (with a short last batch), train-tagger,
+#    within 1e-5 relative (train-lm: 3e-5, below), for train-lm, train-classifier (with a short last batch), train-tagger,
 #    train-clm, train-forecaster, train-tree and train-seq2seq. The last two text models train with
 #    SGD here: Adam divides near-zero gradients (the attention's first ones, the rare bytes' rows) by
 #    their own size, which grows the float reduction-order noise of ~1e-7 to 1e-5..3e-5 (with SGD
-#    the same runs agree to ~3e-7: the weighting is exact).
+#    the same runs agree to ~3e-7: the weighting is exact); train-lm keeps Adam, within 3e-5.
 # 2. A checkpoint resumes on another number of ranks (2 -> 1 and 1 -> 2, the same streams in all) and
 #    ends where the uninterrupted run does; a resume with other streams in all is refused.
 # 3. Faults: SIGTERM to one rank stops every rank at the same step with a checkpoint (resumed, it
@@ -52,18 +52,21 @@ fi
 grep -q "4 streams (2 on each of 2 ranks)" two.log || fail "rank 0 does not report the split: $(head -5 two.log)"
 [[ $(grep -c "validation at step 10" two.log) -eq 1 && $(grep -c "^trained 30 steps" two.log) -eq 1 ]] ||
   fail "not exactly one rank printed: $(cat two.log)"
-same one/lm.safetensors two/lm.safetensors 1e-5 "train-lm, 1x4 = 2x2 streams, 30 Adam steps"
-same one/lm.ckpt.safetensors two/lm.ckpt.safetensors 1e-5 "train-lm checkpoints (optimizer state, hidden state)"
+# train-lm keeps its default optimizer, Adam, which grows the reduction-order noise where gradients
+# are near zero: measured 4.5e-6 in the release build and 1.3e-5 in the -O1 sanitizer build, so
+# 3e-5 here (a wrong weighting of the ranks is off by 1e-1 and more).
+same one/lm.safetensors two/lm.safetensors 3e-5 "train-lm, 1x4 = 2x2 streams, 30 Adam steps"
+same one/lm.ckpt.safetensors two/lm.ckpt.safetensors 3e-5 "train-lm checkpoints (optimizer state, hidden state)"
 
 # 2. Resume across rank counts: 2 ranks to 15 steps, then 1 process to 30; and the other way.
 mpi train-lm "${lm[@]}" --batch 2 --steps 15 --out r21/lm.safetensors >r21a.log 2>&1 || fail "2 ranks, 15 steps: $(tail -3 r21a.log)"
 "$recur" train-lm "${lm[@]}" --batch 4 --steps 30 --out r21/lm.safetensors --resume r21/lm.ckpt.safetensors >r21b.log 2>&1 ||
   fail "resume on 1 process: $(tail -3 r21b.log)"
-same one/lm.safetensors r21/lm.safetensors 1e-5 "2 ranks to step 15, resumed on 1 process to 30 = 1 process throughout"
+same one/lm.safetensors r21/lm.safetensors 3e-5 "2 ranks to step 15, resumed on 1 process to 30 = 1 process throughout"
 "$recur" train-lm "${lm[@]}" --batch 4 --steps 15 --out r12/lm.safetensors >r12a.log 2>&1 || fail "1 process, 15 steps"
 mpi train-lm "${lm[@]}" --batch 2 --steps 30 --out r12/lm.safetensors --resume r12/lm.ckpt.safetensors >r12b.log 2>&1 ||
   fail "resume on 2 ranks: $(tail -3 r12b.log)"
-same one/lm.safetensors r12/lm.safetensors 1e-5 "1 process to step 15, resumed on 2 ranks to 30"
+same one/lm.safetensors r12/lm.safetensors 3e-5 "1 process to step 15, resumed on 2 ranks to 30"
 mpi train-lm "${lm[@]}" --batch 4 --steps 30 --out r12/lm.safetensors --resume r12/lm.ckpt.safetensors >bad.log 2>&1 &&
   fail "a resume with 8 streams in all from a 4-stream checkpoint was accepted"
 grep -q "batch: checkpoint 4, this run 8" bad.log || fail "unclear refusal: $(cat bad.log)"
