@@ -22,13 +22,7 @@
 
 namespace {
 
-template <class F>
-void guarded(F&& f) {
-  try {
-    f();
-  } catch (const recur::Error&) {
-  }
-}
+using recur::fuzz::guarded;
 
 // parameter_count(config) must be exactly what the loaded network holds: the loaders refuse a
 // file before building its network when the count exceeds the file's tensors.

@@ -10,6 +10,8 @@
 #include <filesystem>
 #include <string>
 
+#include "recur/core/error.h"
+
 namespace recur::fuzz {
 
 // A directory of this process's own, removed at exit: under $RECUR_FUZZ_TMPDIR, else /dev/shm
@@ -47,6 +49,16 @@ inline std::string write_input(const std::string& name, const uint8_t* data, siz
   if (size && std::fwrite(data, 1, size, f) != size) std::abort();
   std::fclose(f);
   return path;
+}
+
+// Runs f, letting through only recur::Error, the loaders' one way to refuse an input: anything
+// else (another exception, a crash, a sanitizer report) reaches libFuzzer as a finding.
+template <class F>
+void guarded(F&& f) {
+  try {
+    f();
+  } catch (const recur::Error&) {
+  }
 }
 
 }  // namespace recur::fuzz

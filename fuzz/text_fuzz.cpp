@@ -14,13 +14,7 @@
 
 namespace {
 
-template <class F>
-void guarded(F&& f) {
-  try {
-    f();
-  } catch (const recur::Error&) {
-  }
-}
+using recur::fuzz::guarded;
 
 }  // namespace
 
