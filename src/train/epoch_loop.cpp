@@ -192,8 +192,7 @@ EpochLoopResult run_epoch_loop(const EpochLoopSettings& s, const EpochTask& task
   res.epochs = step / per_epoch;
   res.seconds = elapsed();
   res.skipped = nan_guard.skipped();
-  if (res.skipped > 0)
-    progress.line(std::to_string(res.skipped) + " steps were skipped (--on-nan skip)");
+  if (res.skipped > 0) progress.line(nan_guard.summary());
   if (res.interrupted) {
     write_checkpoint(res.seconds);
     dp.barrier();  // no rank leaves (with a non-zero status) before it is written

@@ -310,8 +310,7 @@ ForecasterTrainResult train_forecaster(const ForecasterTrainConfig& cfg_in, std:
   res.epochs_done = step / per_epoch;
   res.seconds = elapsed();
   res.skipped_steps = nan_guard.skipped();
-  if (res.skipped_steps > 0)
-    progress.line(std::to_string(res.skipped_steps) + " steps were skipped (--on-nan skip)");
+  if (res.skipped_steps > 0) progress.line(nan_guard.summary());
   if (res.interrupted) {
     write_checkpoint(res.seconds);
     dp.barrier();  // no rank leaves (with a non-zero status) before it is written

@@ -386,8 +386,7 @@ LmTrainResult train_language_model(const LmTrainConfig& cfg_in, std::ostream& lo
   res.seconds = elapsed();
   res.steps_done = step;
   res.skipped_steps = nan_guard.skipped();
-  if (nan_guard.skipped() > 0)
-    progress.line(std::to_string(nan_guard.skipped()) + " steps were skipped (--on-nan skip)");
+  if (res.skipped_steps > 0) progress.line(nan_guard.summary());
   if (dp.active() && dp.reduced_steps() > 0) {
     char line[240];
     std::snprintf(line, sizeof line,

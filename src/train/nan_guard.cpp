@@ -14,8 +14,6 @@ OnNan parse_on_nan(const std::string& name) {
   RECUR_FAIL("--on-nan is '" << name << "'; expected stop or skip");
 }
 
-const char* on_nan_name(OnNan policy) { return policy == OnNan::skip ? "skip" : "stop"; }
-
 namespace {
 
 // Whether every value is finite: a branch-free pass the compiler vectorises (the common case).
@@ -69,6 +67,10 @@ bool NanGuard::step_ok(double loss, const std::vector<Param<float>>& params, int
                       << hint << ")");
   message_ = "step " + std::to_string(step) + ": " + what + "; step skipped (--on-nan skip)";
   return false;
+}
+
+std::string NanGuard::summary() const {
+  return skipped_ > 0 ? std::to_string(skipped_) + " steps were skipped (--on-nan skip)" : "";
 }
 
 }  // namespace recur

@@ -21,7 +21,6 @@ namespace recur {
 enum class OnNan { stop, skip };
 
 OnNan parse_on_nan(const std::string& name);  // "stop" | "skip"
-const char* on_nan_name(OnNan policy);
 
 // The first gradient holding a NaN or Inf, described ("the gradient of 'w' holds 1 NaN and 0 Inf
 // of 12 values"), or "" when every gradient is finite.
@@ -39,6 +38,8 @@ class NanGuard {
   const std::string& message() const { return message_; }
 
   int64_t skipped() const { return skipped_; }  // steps skipped in this run
+  // "N steps were skipped (--on-nan skip)" for the end of a run; "" when none was.
+  std::string summary() const;
 
  private:
   OnNan policy_;
