@@ -181,12 +181,25 @@ Seq2SeqEvaluation evaluate_seq2seq(const Seq2SeqModel& m, const std::vector<Sequ
   return ev;
 }
 
+std::vector<std::string> split_source(const std::string& text, bool chars) {
+  std::vector<std::string> tokens;
+  if (chars) {
+    for (const char ch : text)
+      if (ch != ' ' && ch != '\t' && ch != '\r' && ch != '\n') tokens.push_back(std::string(1, ch));
+  } else {
+    std::istringstream in(text);
+    for (std::string t; in >> t;) tokens.push_back(t);
+  }
+  return tokens;
+}
+
+std::string join_tokens(const std::vector<std::string>& tokens) {
+  std::string s;
+  for (const std::string& t : tokens) s += (s.empty() ? "" : " ") + t;
+  return s;
+}
+
 std::string seq2seq_report(const Seq2SeqEvaluation& ev) {
-  auto join = [](const std::vector<std::string>& v) {
-    std::string s;
-    for (const std::string& t : v) s += (s.empty() ? "" : " ") + t;
-    return s;
-  };
   const SequenceErrors& e = ev.errors;
   char buf[400];
   std::snprintf(buf, sizeof buf,
@@ -199,7 +212,8 @@ std::string seq2seq_report(const Seq2SeqEvaluation& ev) {
   std::string out = buf;
   if (!ev.samples.empty()) out += "some errors (source -> output | closest reference):\n";
   for (const auto& s : ev.samples)
-    out += "  " + join(s.source) + " -> " + join(s.hypothesis) + " | " + join(s.reference) + "\n";
+    out += "  " + join_tokens(s.source) + " -> " + join_tokens(s.hypothesis) + " | " +
+           join_tokens(s.reference) + "\n";
   return out;
 }
 

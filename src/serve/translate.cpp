@@ -7,12 +7,6 @@
 namespace recur::serve {
 namespace {
 
-std::string join(const std::vector<std::string>& tokens) {
-  std::string s;
-  for (const std::string& t : tokens) s += (s.empty() ? "" : " ") + t;
-  return s;
-}
-
 struct Translate final : Service::Task {
   static constexpr int64_t kMaxBeam = 32, kMaxSourceTokens = 1000;
   Seq2SeqModel model;
@@ -35,14 +29,7 @@ struct Translate final : Service::Task {
   json run(const json& request, const Sink*, bool dry) const override {
     const Fields f(request, {"text", "chars", "beam", "alpha", "nbest", "max_length"});
     const std::string text = f.text("text", limits.max_text);
-    std::vector<std::string> source;
-    if (f.flag("chars")) {
-      for (const char ch : text)
-        if (ch != ' ' && ch != '\t' && ch != '\r' && ch != '\n') source.push_back(std::string(1, ch));
-    } else {
-      std::istringstream in(text);
-      for (std::string t; in >> t;) source.push_back(t);
-    }
+    const std::vector<std::string> source = split_source(text, f.flag("chars"));
     if (source.empty()) refuse(422, "'text' holds no tokens");
     if (int64_t(source.size()) > kMaxSourceTokens)
       refuse(413, "'text' holds " + std::to_string(source.size()) + " tokens; at most " +
@@ -61,7 +48,7 @@ struct Translate final : Service::Task {
       const auto found = seq2seq_beam(model.net, ids, beam, alpha, max_length);
       for (size_t i = 0; i < found.size() && int64_t(i) < nbest; ++i) {
         const std::vector<std::string> tokens = model.decode_target(found[i].tokens);
-        hyps.push_back({{"text", join(tokens)}, {"tokens", tokens}, {"score", found[i].score},
+        hyps.push_back({{"text", join_tokens(tokens)}, {"tokens", tokens}, {"score", found[i].score},
                         {"log_prob", found[i].log_prob}});
       }
       out["text"] = hyps.empty() ? "" : hyps[0]["text"];
@@ -73,7 +60,7 @@ struct Translate final : Service::Task {
     o.alpha = alpha;
     o.max_len = max_length;
     const std::vector<std::string> tokens = decode_sources(model, {&source}, o)[0];
-    out["text"] = join(tokens);
+    out["text"] = join_tokens(tokens);
     out["tokens"] = tokens;
     return out;
   }

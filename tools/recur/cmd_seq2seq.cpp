@@ -122,20 +122,8 @@ void run_translate(const TranslateArgs& a) {
   }
   RECUR_CHECK(!lines.empty(), "nothing to translate: give --text or lines on standard input");
   RECUR_CHECK(a.nbest <= a.decode.beam, "--nbest " << a.nbest << " needs --beam of at least as many");
-  auto join = [](const std::vector<std::string>& v) {
-    std::string s;
-    for (const std::string& t : v) s += (s.empty() ? "" : " ") + t;
-    return s;
-  };
   for (const std::string& line : lines) {
-    std::vector<std::string> src;
-    if (a.chars) {
-      for (char ch : line)
-        if (ch != ' ' && ch != '\t' && ch != '\r') src.push_back(std::string(1, ch));
-    } else {
-      std::istringstream in(line);
-      for (std::string t; in >> t;) src.push_back(t);
-    }
+    const std::vector<std::string> src = split_source(line, a.chars);
     if (src.empty()) {
       std::printf("\n");
       continue;
@@ -144,12 +132,12 @@ void run_translate(const TranslateArgs& a) {
       const auto hyps = seq2seq_beam(m.net, m.encode_source(src), a.decode.beam, a.decode.alpha,
                                      a.decode.max_len);
       for (size_t i = 0; i < hyps.size() && int64_t(i) < a.nbest; ++i)
-        std::printf("%s\t%s\tscore %.4f\tlog P %.4f\n", join(src).c_str(),
-                    join(m.decode_target(hyps[i].tokens)).c_str(), hyps[i].score, hyps[i].log_prob);
+        std::printf("%s\t%s\tscore %.4f\tlog P %.4f\n", join_tokens(src).c_str(),
+                    join_tokens(m.decode_target(hyps[i].tokens)).c_str(), hyps[i].score, hyps[i].log_prob);
       continue;
     }
     DecodeOptions o = decode_options(a.decode);
-    std::printf("%s\n", join(decode_sources(m, {&src}, o)[0]).c_str());
+    std::printf("%s\n", join_tokens(decode_sources(m, {&src}, o)[0]).c_str());
   }
 }
 

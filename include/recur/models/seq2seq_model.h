@@ -37,6 +37,12 @@ void save_seq2seq_model(const std::string& path, const Seq2SeqModel& m,
                         const std::map<std::string, std::string>& extra = {});
 Seq2SeqModel load_seq2seq_model(const std::string& path);
 
+// A source as `recur translate` and `recur serve` read it: its space-separated tokens, or with
+// `chars` each of its characters (bytes; blanks dropped).
+std::vector<std::string> split_source(const std::string& text, bool chars);
+// Tokens joined by single spaces, as sources and outputs are printed.
+std::string join_tokens(const std::vector<std::string>& tokens);
+
 // A pair as ids.
 struct Seq2SeqExample {
   std::vector<int64_t> source, target;
