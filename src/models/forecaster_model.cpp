@@ -213,6 +213,35 @@ void fit_forecaster_ar(ForecasterModel& m, const std::vector<CsvSeries>& data, d
   m.ar_ridge = ridge;
 }
 
+Tensor<double> network_forecast(const ForecasterModel& m, const Tensor<float>& x) {
+  const int64_t B = x.dim(1), H = m.horizon(), K = int64_t(m.targets.size());
+  const bool direct = m.net.config.strategy == ForecastStrategy::direct;
+  const int64_t O1 = m.net.config.step_outputs();
+  const Tensor<float> p = forecaster_predict(m.net, x);  // (B,H,O1)
+  Tensor<double> out({B, H, K});
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t h = 0; h < H; ++h)
+      for (int64_t k = 0; k < K; ++k)
+        out[(b * H + h) * K + k] = double(p[(b * H + h) * O1 + (direct ? k : m.targets[size_t(k)])]);
+  denormalise(out, m);
+  return out;
+}
+
+Tensor<double> forecast_window(const ForecasterModel& m, const Tensor<double>& window) {
+  const int64_t W = m.window, I = m.input_count;
+  RECUR_CHECK(window.shape == Shape({W, I}), "a forecast window is " << window.shape_string()
+                                                  << "; the model reads (" << W << ", " << I
+                                                  << "): its window of rows of its input columns");
+  Tensor<float> x({W, 1, I});  // normalised as gather_steps normalises the training windows
+  for (int64_t i = 0; i < W * I; ++i) {
+    const size_t c = size_t(i % I);
+    x[i] = float((window[i] - m.norm.mean[c]) / m.norm.std[c]);
+  }
+  Tensor<double> f = network_forecast(m, x);
+  f.shape = {m.horizon(), int64_t(m.targets.size())};
+  return f;
+}
+
 ForecastSet forecast_part(const ForecasterModel& m, const std::vector<CsvSeries>& data,
                           SplitPart part, int64_t batch) {
   const int64_t H = m.horizon(), K = int64_t(m.targets.size()), W = m.window;
@@ -225,20 +254,13 @@ ForecastSet forecast_part(const ForecasterModel& m, const std::vector<CsvSeries>
 
   // The network, `batch` origins at a time.
   Tensor<double> net({B, H, K});
-  const bool direct = m.net.config.strategy == ForecastStrategy::direct;
-  const int64_t O1 = m.net.config.step_outputs();
   for (int64_t b0 = 0; b0 < B; b0 += batch) {
     const std::vector<Origin> part_origins(s.origins.begin() + b0,
                                            s.origins.begin() + std::min(B, b0 + batch));
-    const Tensor<float> x = gather_steps<float>(data, part_origins, 1 - W, W, m.inputs(), &m.norm);
-    const Tensor<float> p = forecaster_predict(m.net, x);  // (b,H,O1)
-    for (int64_t b = 0; b < int64_t(part_origins.size()); ++b)
-      for (int64_t h = 0; h < H; ++h)
-        for (int64_t k = 0; k < K; ++k)
-          net[((b0 + b) * H + h) * K + k] =
-              double(p[(b * H + h) * O1 + (direct ? k : m.targets[size_t(k)])]);
+    const Tensor<double> p = network_forecast(
+        m, gather_steps<float>(data, part_origins, 1 - W, W, m.inputs(), &m.norm));
+    std::copy(p.data.begin(), p.data.end(), net.data.begin() + b0 * H * K);
   }
-  denormalise(net, m);
   s.names.push_back(m.network_name());
   s.forecasts.push_back(std::move(net));
 

@@ -59,29 +59,19 @@ struct Forecast final : Service::Task {
     if (int64_t(w.size()) < W)
       refuse(422, "'window' holds " + std::to_string(w.size()) + " rows; the model reads the last " +
                       std::to_string(W));
-    // x (W,1,I): the last W rows, normalised as in training.
-    Tensor<float> x({W, 1, I});
+    Tensor<double> window({W, I});  // the last W rows
     for (int64_t s = 0; s < W; ++s) {
       const size_t i = w.size() - size_t(W) + size_t(s);
       const std::vector<double> v = row(w[i], i);
-      for (int64_t c = 0; c < I; ++c)
-        x[s * I + c] = float((v[size_t(c)] - model.norm.mean[size_t(c)]) / model.norm.std[size_t(c)]);
+      std::copy(v.begin(), v.end(), window.ptr() + s * I);
     }
     if (dry) return json();
-    const Tensor<float> p = forecaster_predict(model.net, x);  // (1,H,step_outputs)
-    const int64_t H = model.horizon(), O1 = model.net.config.step_outputs();
-    const bool direct = model.net.config.strategy == ForecastStrategy::direct;
+    const Tensor<double> ahead = forecast_window(model, window);  // (H,K)
+    const int64_t H = model.horizon(), K = int64_t(model.targets.size());
     json steps = json::array(), names = json::array();
     for (const int64_t t : model.targets) names.push_back(model.columns[size_t(t)]);
-    for (int64_t h = 0; h < H; ++h) {
-      json values = json::array();
-      for (size_t k = 0; k < model.targets.size(); ++k) {
-        const size_t c = size_t(model.targets[k]);
-        const double v = p[h * O1 + (direct ? int64_t(k) : int64_t(c))];
-        values.push_back(v * model.norm.std[c] + model.norm.mean[c]);
-      }
-      steps.push_back(values);
-    }
+    for (int64_t h = 0; h < H; ++h)
+      steps.push_back(std::vector<double>(ahead.ptr() + h * K, ahead.ptr() + (h + 1) * K));
     return {{"targets", names}, {"horizon", H}, {"forecast", steps}};
   }
 };

@@ -75,6 +75,13 @@ struct ForecastSet {
   std::vector<Tensor<double>> forecasts;  // (B,H,K) each, data units
 };
 
+// The network's forecasts from windows x (W,B,I), normalised as in training: (B,H,K) in the data's
+// units.
+Tensor<double> network_forecast(const ForecasterModel& m, const Tensor<float>& x);
+// The network's forecast after the W rows `window` (W,I) of the input columns, in the data's units
+// (as a server receives them): (H,K) in the data's units. Throws unless window is (W,I).
+Tensor<double> forecast_window(const ForecasterModel& m, const Tensor<double>& window);
+
 // Every forecaster on the origins of `part`, the network in batches of `batch` origins.
 ForecastSet forecast_part(const ForecasterModel& m, const std::vector<CsvSeries>& data,
                           SplitPart part, int64_t batch = 256);
