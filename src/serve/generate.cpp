@@ -5,7 +5,6 @@
 
 #include "recur/core/error.h"
 #include "recur/models/language_model.h"
-#include "recur/nn/sampling.h"
 
 namespace recur::serve {
 namespace {
