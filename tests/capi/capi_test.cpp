@@ -13,6 +13,7 @@
 #include "recur/models/language_model.h"
 #include "recur/recur.h"
 #include "scratch_dir.h"
+#include "tiny_models.h"
 
 namespace recur {
 namespace {
@@ -144,19 +145,7 @@ TEST_F(CApi, RecurNetworkWithItsConfigurationInTheMetadata) {
 
 // A small random language model saved as `recur train-lm` saves it.
 std::string save_small_lm(const std::string& path) {
-  LanguageModel lm;
-  lm.vocab = Vocab::build("abcdefgh ij\n", TokenMode::chars, 0, "test");
-  SequenceModelConfig cfg;
-  cfg.vocab = cfg.outputs = lm.vocab.size();
-  cfg.embed = 4;
-  cfg.rnn.cell = CellKind::lstm;
-  cfg.rnn.input_size = 4;
-  cfg.rnn.hidden_size = 6;
-  cfg.rnn.num_layers = 2;
-  lm.net = SequenceModel<float>(cfg);
-  Rng rng(5);
-  init_sequence_model(lm.net, rng);
-  save_language_model(path, lm);
+  save_language_model(path, testing::tiny_char_lm("abcdefgh ij\n", 4, 6, 2, 5));
   return path;
 }
 

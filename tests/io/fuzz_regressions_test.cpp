@@ -24,6 +24,7 @@
 #include "recur/models/named_tensors.h"
 #include "recur/recur.h"
 #include "scratch_dir.h"
+#include "tiny_models.h"
 
 namespace recur {
 namespace {
@@ -34,18 +35,8 @@ class FuzzRegressions : public testing::ScratchDirTest {
  protected:
   // A tiny character language model, as `recur train-lm` writes it.
   std::string SaveLanguageModel(const std::string& name) {
-    LanguageModel lm;
-    lm.vocab = Vocab::build("the quick brown fox\n", TokenMode::chars, 0, "text");
-    SequenceModelConfig mc;
-    mc.vocab = mc.outputs = lm.vocab.size();
-    mc.embed = 4;
-    mc.rnn.cell = CellKind::lstm;
-    mc.rnn.input_size = 4;
-    mc.rnn.hidden_size = 5;
-    mc.rnn.num_layers = 1;
-    lm.net = SequenceModel<float>(mc);
     const std::string path = Path(name);
-    save_language_model(path, lm);
+    save_language_model(path, testing::tiny_char_lm("the quick brown fox\n", 4, 5, 1, 0));
     return path;
   }
   // A tiny Text-RNN v2 byte classifier, as `recur train-classifier --head textrnn2` writes it.

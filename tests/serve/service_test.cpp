@@ -13,6 +13,7 @@
 #include "recur/models/language_model.h"
 #include "recur/io/safetensors.h"
 #include "scratch_dir.h"
+#include "tiny_models.h"
 
 namespace recur::serve {
 namespace {
@@ -23,18 +24,8 @@ class ServiceTest : public testing::ScratchDirTest {
  protected:
   void SetUp() override {
     ScratchDirTest::SetUp();
-    LanguageModel lm;
-    lm.vocab = Vocab::build("the quick brown fox jumps over the lazy dog.\n", TokenMode::chars, 0, "text");
-    SequenceModelConfig mc;
-    mc.vocab = mc.outputs = lm.vocab.size();
-    mc.embed = 8;
-    mc.rnn.cell = CellKind::lstm;
-    mc.rnn.input_size = 8;
-    mc.rnn.hidden_size = 16;
-    mc.rnn.num_layers = 1;
-    lm.net = SequenceModel<float>(mc);
-    Rng rng(7);
-    init_sequence_model(lm.net, rng, RecurrentInit::uniform);
+    const LanguageModel lm =
+        testing::tiny_char_lm("the quick brown fox jumps over the lazy dog.\n", 8, 16, 1, 7);
     path_ = Path("lm.safetensors");
     save_language_model(path_, lm);
     vocab_ = lm.vocab.size();
