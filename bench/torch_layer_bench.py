@@ -25,15 +25,21 @@ else:
 x = torch.rand(a.steps, a.batch, a.input) * 2 - 1
 dy = torch.rand(a.steps, a.batch, a.hidden) * 2 - 1
 fwd, train = [], []
+# forward: inference (no autograd graph), as recur's --mode forward and oneDNN's forward_inference
+with torch.no_grad():
+    for r in range(a.repeat + 1):
+        t0 = time.perf_counter()
+        y, _ = m(x)
+        t1 = time.perf_counter()
+        if r:
+            fwd.append(1e3 * (t1 - t0))
 for r in range(a.repeat + 1):
     xr = x.clone().requires_grad_(True)
     t0 = time.perf_counter()
     y, _ = m(xr)
-    t1 = time.perf_counter()
     y.backward(dy)
     t2 = time.perf_counter()
     if r:
-        fwd.append(1e3 * (t1 - t0))
         train.append(1e3 * (t2 - t0))
 print(json.dumps({"impl": "torch " + torch.__version__, "cell": a.cell, "hidden": a.hidden,
                   "batch": a.batch, "steps": a.steps, "input": a.input, "layers": a.layers,

@@ -5,6 +5,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config   # toolchain
   libdnnl-dev                                    # oneDNN: GEMMs (f32, bf16 on AMX)
+  libhwy-dev                                     # Highway: the cells' vector sigmoid and tanh
   liblapack-dev                                  # LAPACK: Cholesky ridge solves, eigenvalues (ESN)
   libcli11-dev nlohmann-json3-dev                # command line, JSON (safetensors headers)
   libgtest-dev googletest libbenchmark-dev       # tests and benchmarks

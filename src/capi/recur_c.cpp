@@ -227,7 +227,8 @@ recur_status recur_model_run(const recur_model* model, const float* x, int64_t s
     recur::Tensor<float> out;
     recur::RnnState<float> fin;
     recur::RnnCache<float> cache;
-    recur::rnn_forward(out, fin, cache, model->rnn, xt, len, init ? &*init : nullptr);
+    recur::rnn_forward(out, fin, cache, model->rnn, xt, len, init ? &*init : nullptr,
+                       recur::RnnRunOptions().with_inference(true));
     std::copy_n(out.ptr(), out.numel(), y);
     if (hn) std::copy_n(fin.h.ptr(), fin.h.numel(), hn);
     if (cn && c.has_cell_state()) std::copy_n(fin.c.ptr(), fin.c.numel(), cn);

@@ -46,6 +46,9 @@ struct StepForward {
   // When a step is split by units (RnnStream's unit split): h_prev, c_prev, h, c and the cache
   // cover this slice of the units, and the recurrent product reads the whole previous state here.
   const T* h_prev_all = nullptr;
+  // False when no backward reads this step's cache (inference): a cell may leave it unwritten, or
+  // use it as a workspace.
+  bool keep_cache = true;
 
   // What the recurrent product multiplies: the whole previous state.
   const T* product_input() const { return h_prev_all ? h_prev_all : h_prev; }

@@ -18,8 +18,11 @@
 //                 dW_hn += da_n^T (r h_prev)   (the n rows see r * h_prev, not h_prev)
 //   dg_ih = (da_r, da_z, da_n)
 // Parameters +=, activations = (see cell.h).
+#include <type_traits>
+
 #include "cells/cell.h"
 #include "kernels/cpu/activations.h"
+#include "kernels/cpu/simd.h"
 #include "recur/core/gemm.h"
 
 namespace recur::cells {
@@ -57,6 +60,33 @@ void gru_pack(StepWeights<T>& w, const RnnCellParams<T>& p, const RnnConfig& cfg
   }
 }
 
+// The reset-after GRU's pointwise step in one pass over the units: r, z, n and h, and, when
+// backward follows, the cache.
+template <bool KeepCache>
+void gru_pointwise_fused(const StepForward<float>& s, int64_t H, int64_t B) {
+  using cpu::simd::Vf;
+  for (int64_t b = 0; b < B; ++b) {
+    const float* xw = s.xw + b * 3 * H;
+    const float* hw = s.scratch + b * 3 * H;
+    const float* h_prev = s.h_prev + b * H;
+    float* h = s.h + b * H;
+    float* cache = s.cache + b * 4 * H;
+    cpu::simd::for_vectors(H, [&](const cpu::simd::Lanes& v) {
+      const Vf r = cpu::simd::sigmoid(v.load(xw) + v.load(hw));
+      const Vf z = cpu::simd::sigmoid(v.load(xw + H) + v.load(hw + H));
+      const Vf h_n = v.load(hw + 2 * H);
+      const Vf n = cpu::simd::tanh(cpu::simd::hn::MulAdd(r, h_n, v.load(xw + 2 * H)));
+      if constexpr (KeepCache) {
+        v.store(cache, r);
+        v.store(cache + H, z);
+        v.store(cache + 2 * H, n);
+        v.store(cache + 3 * H, h_n);
+      }
+      v.store(h, cpu::simd::hn::MulAdd(z, v.load(h_prev) - n, n));  // (1 - z) n + z h_prev
+    });
+  }
+}
+
 template <class T>
 void gru_forward_step(const StepForward<T>& s, const RnnCellParams<T>&, const RnnConfig& cfg,
                       int64_t B) {
@@ -64,6 +94,10 @@ void gru_forward_step(const StepForward<T>& s, const RnnCellParams<T>&, const Rn
   const bool after = cfg.gru == GruConvention::reset_after;
   // Recurrent pre-activations: all three blocks (reset_after) or r and z only (reset_before).
   s.w->main.run(s.block, s.product_input(), s.scratch);
+  if constexpr (std::is_same_v<T, float>) {
+    if (after)
+      return s.keep_cache ? gru_pointwise_fused<true>(s, H, B) : gru_pointwise_fused<false>(s, H, B);
+  }
   for (int64_t b = 0; b < B; ++b) {
     const T* xw = s.xw + b * G3;
     const T* hw = s.scratch + b * G3;

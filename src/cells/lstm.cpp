@@ -22,6 +22,7 @@
 
 #include "cells/cell.h"
 #include "kernels/cpu/activations.h"
+#include "kernels/cpu/simd.h"
 #include "recur/core/gemm.h"
 
 namespace recur::cells {
@@ -33,8 +34,10 @@ int64_t lstm_cache_width(const RnnConfig& cfg) {
 }
 
 // The plain LSTM's pointwise step in one pass over the units: each lane reads its four
-// pre-activations, writes its gates, c, tanh(c) and h.
+// pre-activations, writes c and h, and, when backward follows, the gates and tanh(c).
+template <bool KeepCache>
 void lstm_pointwise_fused(const StepForward<float>& s, int64_t H, int64_t B) {
+  using cpu::simd::Vf;
   for (int64_t b = 0; b < B; ++b) {
     const float* xw = s.xw + b * 4 * H;
     const float* hw = s.scratch + b * 4 * H;
@@ -42,22 +45,23 @@ void lstm_pointwise_fused(const StepForward<float>& s, int64_t H, int64_t B) {
     float* c = s.c + b * H;
     float* h = s.h + b * H;
     float* gates = s.cache + b * 5 * H;
-#pragma omp simd
-    for (int64_t j = 0; j < H; ++j) {
-      const float i = cpu::sigmoid_approx(xw[j] + hw[j]);
-      const float f = cpu::sigmoid_approx(xw[H + j] + hw[H + j]);
-      const float g = cpu::tanh_approx(xw[2 * H + j] + hw[2 * H + j]);
-      const float o = cpu::sigmoid_approx(xw[3 * H + j] + hw[3 * H + j]);
-      const float cn = f * c_prev[j] + i * g;
-      const float tc = cpu::tanh_approx(cn);
-      gates[j] = i;
-      gates[H + j] = f;
-      gates[2 * H + j] = g;
-      gates[3 * H + j] = o;
-      gates[4 * H + j] = tc;
-      c[j] = cn;
-      h[j] = o * tc;
-    }
+    cpu::simd::for_vectors(H, [&](const cpu::simd::Lanes& v) {
+      const Vf i = cpu::simd::sigmoid(v.load(xw) + v.load(hw));
+      const Vf f = cpu::simd::sigmoid(v.load(xw + H) + v.load(hw + H));
+      const Vf g = cpu::simd::tanh(v.load(xw + 2 * H) + v.load(hw + 2 * H));
+      const Vf o = cpu::simd::sigmoid(v.load(xw + 3 * H) + v.load(hw + 3 * H));
+      const Vf cn = cpu::simd::hn::MulAdd(f, v.load(c_prev), i * g);
+      const Vf tc = cpu::simd::tanh(cn);
+      if constexpr (KeepCache) {
+        v.store(gates, i);
+        v.store(gates + H, f);
+        v.store(gates + 2 * H, g);
+        v.store(gates + 3 * H, o);
+        v.store(gates + 4 * H, tc);
+      }
+      v.store(c, cn);
+      v.store(h, o * tc);
+    });
   }
 }
 
@@ -68,7 +72,9 @@ void lstm_forward_step(const StepForward<T>& s, const RnnCellParams<T>& p, const
   s.w->main.run(s.block, s.product_input(), s.scratch);  // h_prev W_hh^T + b_hh
   const T* peep = cfg.peephole ? p.w_peep.ptr() : nullptr;
   if constexpr (std::is_same_v<T, float>) {
-    if (!peep && !cfg.coupled) return lstm_pointwise_fused(s, H, B);
+    if (!peep && !cfg.coupled)
+      return s.keep_cache ? lstm_pointwise_fused<true>(s, H, B)
+                          : lstm_pointwise_fused<false>(s, H, B);
   }
   for (int64_t b = 0; b < B; ++b) {
     const T* xw = s.xw + b * G4;

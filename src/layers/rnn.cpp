@@ -8,6 +8,8 @@
 // Lengths: at a step t >= length[b] sequence b is padding: its state passes through unchanged and
 // its output is zero, so the final state is the state at its own length, and the reverse direction
 // starts from h0 at its own last element.
+// Inference (RnnRunOptions::inference): the states use two slots (slot i % 2), the cell's cache
+// one step (T = 1 above), and the first layer reads x in place.
 // Backward mirrors the forward: per step, the cell's backward, then the recurrent gradient passes
 // through padding untouched; after the loop, one GEMM each for dW_ih, dW_hh and dx.
 // Parameters +=, activations = (see src/cells/cell.h).
@@ -70,6 +72,8 @@ void rnn_forward(Tensor<T>& y, RnnState<T>& final_state, RnnCache<T>& cache,
   cache.batch = B;
   cache.has_initial_state = init != nullptr;
   cache.precision = opt.precision;
+  const bool keep = !opt.inference;  // keep every step for backward
+  cache.inference = opt.inference;
   cache.layer_grads_done = opt.layer_grads_done;
   const cells::PackMode mode{Ts >= cpu::kMinStepsToPack, opt.precision};
   cache.layers.resize(size_t(L));
@@ -86,15 +90,21 @@ void rnn_forward(Tensor<T>& y, RnnState<T>& final_state, RnnCache<T>& cache,
     const auto [b0, b1] = cpu::row_block_range(k, blocks, B);
     block_min_len[size_t(k)] = *std::min_element(len.begin() + b0, len.begin() + b1);
   }
+  // State slot i of the history: all T+1 of them, or two alternating in inference.
+  const int64_t slots = keep ? Ts + 1 : 2;
+  auto slot = [keep](int64_t i) { return keep ? i : i % 2; };
   for (int l = 0; l < L; ++l) {
     RnnLayerCache<T>& lc = cache.layers[size_t(l)];
-    if (l == 0) {
+    if (l == 0 && !keep) {
+      lc.input = Tensor<T>();
+    } else if (l == 0) {
       lc.input.reuse_as(x.shape);
       std::copy_n(x.ptr(), x.numel(), lc.input.ptr());
     } else {
       std::swap(lc.input, y);  // the layer below's output; y is rewritten below
     }
-    const int64_t in = lc.input.dim(2);
+    const Tensor<T>& layer_in = l == 0 && !keep ? x : lc.input;
+    const int64_t in = layer_in.dim(2);
     if (!dropout || l == 0) {
       lc.dropout_mask = Tensor<T>();
     } else {  // inverted dropout on the previous layer's output
@@ -117,14 +127,14 @@ void rnn_forward(Tensor<T>& y, RnnState<T>& final_state, RnnCache<T>& cache,
       xw.reuse_as({Ts, B, GH});
       // b_ih goes into xw, or into each step's product when the cell folds it there.
       if (!ops.folds_input_bias) cells::broadcast_rows(xw.ptr(), p.b_ih.ptr(), Ts * B, GH, GH);
-      gemm<T>(opt.precision, false, true, Ts * B, GH, in, T(1), lc.input.ptr(), in, p.w_ih.ptr(),
+      gemm<T>(opt.precision, false, true, Ts * B, GH, in, T(1), layer_in.ptr(), in, p.w_ih.ptr(),
               in, ops.folds_input_bias ? T(0) : T(1), xw.ptr(), GH);
 
-      dc.states_h.reuse_as({Ts + 1, B, H});
-      if (lstm) dc.states_c.reuse_as({Ts + 1, B, H});
+      dc.states_h.reuse_as({slots, B, H});
+      if (lstm) dc.states_c.reuse_as({slots, B, H});
       else dc.states_c = Tensor<T>();
-      dc.cell.reuse_as({Ts, B, W});
-      const int64_t s0 = fwd ? 0 : Ts;  // slot of the initial state
+      dc.cell.reuse_as({keep ? Ts : 1, B, W});
+      const int64_t s0 = slot(fwd ? 0 : Ts);  // slot of the initial state
       const int64_t idx = int64_t(l * D + d);
       if (init) {
         std::copy_n(init->h.ptr() + idx * B * H, B * H, dc.states_h.ptr() + s0 * B * H);
@@ -137,7 +147,8 @@ void rnn_forward(Tensor<T>& y, RnnState<T>& final_state, RnnCache<T>& cache,
       auto run_rows = [&](int k, int64_t b0, int64_t b1) {
         const int64_t Bk = b1 - b0;
         for (int64_t s = 0; s < Ts; ++s) {
-          const int64_t t = fwd ? s : Ts - 1 - s, prev = fwd ? t : t + 1, next = fwd ? t + 1 : t;
+          const int64_t t = fwd ? s : Ts - 1 - s;
+          const int64_t prev = slot(fwd ? t : t + 1), next = slot(fwd ? t + 1 : t);
           T* hp = dc.states_h.ptr() + (prev * B + b0) * H;
           T* hn = dc.states_h.ptr() + (next * B + b0) * H;
           T* cp = lstm ? dc.states_c.ptr() + (prev * B + b0) * H : nullptr;
@@ -147,8 +158,9 @@ void rnn_forward(Tensor<T>& y, RnnState<T>& final_state, RnnCache<T>& cache,
           T* hk = all_active ? hn : h_new.ptr() + b0 * H;
           T* ck = !lstm ? nullptr : all_active ? cn : c_new.ptr() + b0 * H;
           cells::StepForward<T> step{xw.ptr() + (t * B + b0) * GH, hp, cp, hk, ck,
-                                     dc.cell.ptr() + (t * B + b0) * W, scratch.ptr() + b0 * GH,
-                                     &packed, k};
+                                     dc.cell.ptr() + ((keep ? t : 0) * B + b0) * W,
+                                     scratch.ptr() + b0 * GH, &packed, k};
+          step.keep_cache = keep;
           ops.forward_step(step, p, cfg, Bk);
           for (int64_t r = 0; r < Bk; ++r) {
             const bool active = t < len[size_t(b0 + r)];
@@ -163,7 +175,7 @@ void rnn_forward(Tensor<T>& y, RnnState<T>& final_state, RnnCache<T>& cache,
         }
       };
       cpu::for_row_blocks(blocks, B, run_rows);
-      const int64_t s_final = fwd ? Ts : 0;
+      const int64_t s_final = slot(fwd ? Ts : 0);
       std::copy_n(dc.states_h.ptr() + s_final * B * H, B * H, final_state.h.ptr() + idx * B * H);
       if (lstm)
         std::copy_n(dc.states_c.ptr() + s_final * B * H, B * H, final_state.c.ptr() + idx * B * H);
@@ -180,6 +192,8 @@ void rnn_backward(Tensor<T>& dx, RnnState<T>& dinit, RnnParams<T>& grads, const 
   const int D = cfg.directions(), L = cfg.num_layers;
   const bool lstm = cfg.has_cell_state();
   RECUR_CHECK(int(cache.layers.size()) == L, "rnn_backward: the cache is not from rnn_forward");
+  RECUR_CHECK(!cache.inference, "rnn_backward: the forward ran with RnnRunOptions::inference, "
+                                "which keeps nothing for backward");
   RECUR_CHECK(dy.shape == Shape({Ts, B, D * H}), "output gradient has shape " << dy.shape_string()
                                                   << ", expected " << shape_str({Ts, B, D * H}));
   RECUR_CHECK(grads.cells.size() == params.cells.size() && grads.config.hidden_size == H,

@@ -194,6 +194,7 @@ void RnnStream<T>::step(const T* x, T* y) {
                                     &u.hh[size_t(l)],
                                     0,
                                     h_all};
+            s.keep_cache = false;
             m.ops.forward_step(s, u.p[size_t(l)], u.cfg, 1);
           } catch (...) {
 #pragma omp critical(recur_stream_error)
@@ -221,6 +222,7 @@ void RnnStream<T>::step(const T* x, T* y) {
                             m.scratch.ptr(),
                             &m.w_hh[size_t(l)],
                             0};
+    s.keep_cache = false;
     m.ops.forward_step(s, m.params.cells[size_t(l)], cfg, m.B);
     in = h;
   }

@@ -226,7 +226,7 @@ T classifier_batch(const SequenceClassifier<T>& model, SequenceClassifier<T>* gr
   Tensor<T> y;
   RnnState<T> fin;
   RnnCache<T> cache;
-  rnn_forward(y, fin, cache, model.rnn, x, len, nullptr, opt);
+  rnn_forward(y, fin, cache, model.rnn, x, len, nullptr, opt.with_inference(!grads));
 
   // Head forward: feat (B,F).
   Tensor<T> feat({B, F});
@@ -266,7 +266,7 @@ T classifier_batch(const SequenceClassifier<T>& model, SequenceClassifier<T>* gr
       }
       break;
     case ClassifierHead::textrnn2:
-      rnn_forward(y2, fin2, cache2, model.top, y, len, nullptr, opt);
+      rnn_forward(y2, fin2, cache2, model.top, y, len, nullptr, opt.with_inference(!grads));
       std::copy_n(fin2.h.ptr(), B * F, feat.ptr());
       break;
     case ClassifierHead::rcnn: {

@@ -238,7 +238,8 @@ T conditional_lm_batch(const ConditionalLm<T>& m, ConditionalLm<T>* grads, const
   Tensor<T> y;
   RnnState<T> fin;
   RnnCache<T> cache;
-  rnn_forward(y, fin, cache, m.rnn, x, b.lengths, c.uses_init() ? &init : nullptr, opt);
+  rnn_forward(y, fin, cache, m.rnn, x, b.lengths, c.uses_init() ? &init : nullptr,
+              opt.with_inference(!grads));
   Tensor<T> logits({N, V});
   linear_forward(logits.ptr(), y.ptr(), m.w_out.ptr(), m.b_out.ptr(), N, H, V);
   Tensor<T> dlogits;
@@ -334,7 +335,8 @@ std::vector<std::string> sample_conditional_lm(const ConditionalLm<float>& m, in
   for (int64_t step = 0; step <= max_len; ++step) {
     clm_inputs(m, tokens, conditions, 1, count, x);
     RnnCache<float> cache;
-    rnn_forward(y, fin, cache, m.rnn, x, {}, (step > 0 || has_init) ? &state : nullptr);
+    rnn_forward(y, fin, cache, m.rnn, x, {}, (step > 0 || has_init) ? &state : nullptr,
+                RnnRunOptions().with_inference(true));
     state = std::move(fin);
     linear_forward(logits.ptr(), y.ptr(), m.w_out.ptr(), m.b_out.ptr(), count, H, V);
     bool all_done = true;

@@ -175,7 +175,7 @@ T forecaster_batch(const Forecaster<T>& model, Forecaster<T>* grads, const Tenso
   Tensor<T> o, dx;
   RnnState<T> fin, dinit;
   RnnCache<T> cache;
-  rnn_forward(o, fin, cache, model.rnn, x, {}, nullptr, opt);
+  rnn_forward(o, fin, cache, model.rnn, x, {}, nullptr, opt.with_inference(!grads));
   const int64_t N = direct ? B : S * B;
   const T* head_in = direct ? o.ptr() + (S - 1) * B * Hd : o.ptr();
   Tensor<T> pred({N, O});
@@ -205,7 +205,7 @@ Tensor<T> forecaster_predict(const Forecaster<T>& model, const Tensor<T>& x) {
   Tensor<T> o;
   RnnState<T> state;
   RnnCache<T> cache;
-  rnn_forward(o, state, cache, model.rnn, x, {}, nullptr, {});
+  rnn_forward(o, state, cache, model.rnn, x, {}, nullptr, RnnRunOptions().with_inference(true));
   if (c.strategy == ForecastStrategy::direct) {  // (B, H*K) is (B,H,K)
     Tensor<T> pred({B, H, c.targets});
     linear_forward(pred.ptr(), o.ptr() + (W - 1) * B * Hd, model.w_out.ptr(), model.b_out.ptr(), B,
@@ -227,7 +227,8 @@ Tensor<T> forecaster_predict(const Forecaster<T>& model, const Tensor<T>& x) {
       std::copy_n(step_in.ptr() + b * I, I, out.ptr() + (b * H + h) * I);
     if (h + 1 == H) break;
     RnnState<T> next;
-    rnn_forward(o_last, next, cache, model.rnn, step_in, {}, &state, {});
+    rnn_forward(o_last, next, cache, model.rnn, step_in, {}, &state,
+                RnnRunOptions().with_inference(true));
     state = std::move(next);  // o_last is now (1,B,Hd): the same B*Hd values
   }
   return out;

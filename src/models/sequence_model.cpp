@@ -132,7 +132,7 @@ T sequence_model_window(const SequenceModel<T>& model, SequenceModel<T>* grads,
   RnnCache<T> cache;
   const bool has_state = !state.h.empty();
   rnn_forward(y, fin, cache, model.rnn, x, lengths ? *lengths : kFull,
-              has_state ? &state : nullptr, opt);
+              has_state ? &state : nullptr, opt.with_inference(!grads));
   Tensor<T> local_logits;
   Tensor<T>& logits = logits_out ? *logits_out : local_logits;
   logits = Tensor<T>({N, V});
@@ -166,7 +166,8 @@ void sequence_model_step(Tensor<T>& logits, const SequenceModel<T>& model,
   Tensor<T> y;
   RnnState<T> fin;
   RnnCache<T> cache;
-  rnn_forward(y, fin, cache, model.rnn, x, {}, state.h.empty() ? nullptr : &state);
+  rnn_forward(y, fin, cache, model.rnn, x, {}, state.h.empty() ? nullptr : &state,
+              RnnRunOptions().with_inference(true));
   logits = Tensor<T>({B, V});
   linear_forward(logits.ptr(), y.ptr(), model.w_out.ptr(), model.b_out.ptr(), B, model.w_out.dim(1), V);
   state = std::move(fin);

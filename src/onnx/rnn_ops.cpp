@@ -216,7 +216,8 @@ std::vector<OnnxValue> run_recurrent(const Node& n, const Inputs& in) {
   } else {
     if (reverse) x = reverse_within_lengths(x, lengths);
     RnnCache<float> cache;
-    rnn_forward(y, fin, cache, p, x, lengths, has_init ? &init : nullptr);
+    rnn_forward(y, fin, cache, p, x, lengths, has_init ? &init : nullptr,
+                RnnRunOptions().with_inference(true));
     if (reverse) y = reverse_within_lengths(y, lengths);
   }
 

@@ -116,7 +116,8 @@ void run_bench(const BenchArgs& a) {
   std::optional<RnnStream<float>> stream;
   const Precision precision = parse_precision(a.precision);
   if (a.mode == "step") stream.emplace(params, B, precision);
-  const RnnRunOptions opt{false, nullptr, precision};
+  RnnRunOptions opt{false, nullptr, precision};
+  opt.inference = a.mode == "forward";  // as oneDNN's forward_inference and torch.no_grad()
   // Outputs, cache and workspaces live across repetitions, as in a training loop: after the
   // warm-up no call allocates them again.
   Tensor<float> y(a.mode == "step" ? Shape{B, a.hidden} : Shape{}), dx;

@@ -73,7 +73,8 @@ void run(const RunRnnArgs& a) {
   Tensor<float> y;
   RnnState<float> fin;
   RnnCache<float> cache;
-  rnn_forward(y, fin, cache, params, x, lengths, has_init ? &init : nullptr);
+  rnn_forward(y, fin, cache, params, x, lengths, has_init ? &init : nullptr,
+              RnnRunOptions().with_inference(a.grad_output.empty()));
 
   std::map<std::string, Tensor<float>> grad_out;
   if (!a.grad_output.empty()) {

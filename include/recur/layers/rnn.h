@@ -134,7 +134,9 @@ struct RnnState {
   Tensor<T> c;  // (L*D,B,H) or empty
 };
 
-// What forward keeps for backward (activations of every layer, direction and step).
+// What forward keeps for backward (activations of every layer, direction and step). After an
+// inference forward (RnnRunOptions::inference) the states hold two slots and the cell's values one
+// step, as workspaces.
 template <class T>
 struct RnnDirCache {
   Tensor<T> states_h;  // (T+1,B,H): forward: slot t is the state before step t; reverse: slot t+1
@@ -143,7 +145,8 @@ struct RnnDirCache {
 };
 template <class T>
 struct RnnLayerCache {
-  Tensor<T> input;         // (T,B,in): this layer's input after dropout
+  Tensor<T> input;         // (T,B,in): this layer's input after dropout (empty for the first layer
+                           // of an inference forward, which reads x where it lies)
   Tensor<T> dropout_mask;  // (T,B,in) scaled by 1/(1-p), empty if no dropout was applied
   std::vector<RnnDirCache<T>> dirs;
 };
@@ -153,6 +156,7 @@ struct RnnCache {
   std::vector<int64_t> lengths;  // B values
   int64_t steps = 0, batch = 0;
   bool has_initial_state = false;
+  bool inference = false;  // RnnRunOptions::inference: nothing kept for backward
   Precision precision = Precision::fp32;  // of the forward's products; backward runs the same
   std::function<void(int layer)> layer_grads_done;  // RnnRunOptions's, for backward
   // Workspaces, reused when the same cache runs the same shapes again (no allocation per call):
@@ -167,6 +171,17 @@ struct RnnRunOptions {
       : training(training_), rng(rng_), precision(precision_) {}
   bool training = false;  // dropout on
   Rng* rng = nullptr;     // for dropout masks (required when training with dropout > 0)
+  // No rnn_backward follows (evaluation, generation, serving): forward keeps neither the states of
+  // every step, nor the cell's per-step values, nor a copy of the input, so each step writes less
+  // and its states stay in cache. The outputs are the same bit for bit. rnn_backward on such a
+  // cache is an error.
+  bool inference = false;
+  // These options, with `inference` as given: opt.with_inference(grads == nullptr).
+  RnnRunOptions with_inference(bool on) const {
+    RnnRunOptions o = *this;
+    o.inference = on;
+    return o;
+  }
   // bf16: every product of the layer (input projection, recurrence, and in backward the weight and
   // input gradients) takes bfloat16 operands and accumulates in float; all else stays float.
   Precision precision = Precision::fp32;
