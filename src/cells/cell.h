@@ -46,6 +46,10 @@ struct StepForward {
   // When a step is split by units (RnnStream's unit split): h_prev, c_prev, h, c and the cache
   // cover this slice of the units, and the recurrent product reads the whole previous state here.
   const T* h_prev_all = nullptr;
+  // The row stride of h_prev, c_prev, h and c where a slice of the units of a batch is run (the
+  // unit split of an inference forward; only the fused float LSTM and reset-after GRU kernels take
+  // it). 0: the cell's hidden size.
+  int64_t ld = 0;
   // False when no backward reads this step's cache (inference): a cell may leave it unwritten, or
   // use it as a workspace.
   bool keep_cache = true;
@@ -164,6 +168,17 @@ void pack_plain(StepWeights<T>& w, const RnnCellParams<T>& p, const RnnConfig& c
 template <class T>
 void hh_weight_grads_plain(RnnCellParams<T>& grads, const T* dg_hh, const T* h_prev,
                            const T* cache, const RnnConfig& cfg, int64_t N, Precision precision);
+
+// Rows g*H + [j0, j1) of a (G*H, cols) matrix (or a (G*H) vector) for every gate g, stacked:
+// (G*(j1-j0), cols). A unit split's share of a weight or bias.
+template <class T>
+Tensor<T> gate_rows(const Tensor<T>& w, int G, int64_t H, int64_t j0, int64_t j1) {
+  const int64_t cols = w.numel() / (G * H), n = j1 - j0;
+  Tensor<T> out(cols == 1 ? Shape{G * n} : Shape{G * n, cols});
+  for (int g = 0; g < G; ++g)
+    std::copy_n(w.ptr() + (g * H + j0) * cols, n * cols, out.ptr() + g * n * cols);
+  return out;
+}
 
 // Below this many elements the bias loops stay on one thread.
 inline constexpr int64_t kParallelElements = int64_t(1) << 15;

@@ -65,11 +65,12 @@ void gru_pack(StepWeights<T>& w, const RnnCellParams<T>& p, const RnnConfig& cfg
 template <bool KeepCache>
 void gru_pointwise_fused(const StepForward<float>& s, int64_t H, int64_t B) {
   using cpu::simd::Vf;
+  const int64_t ld = s.ld ? s.ld : H;
   for (int64_t b = 0; b < B; ++b) {
     const float* xw = s.xw + b * 3 * H;
     const float* hw = s.scratch + b * 3 * H;
-    const float* h_prev = s.h_prev + b * H;
-    float* h = s.h + b * H;
+    const float* h_prev = s.h_prev + b * ld;
+    float* h = s.h + b * ld;
     float* cache = s.cache + b * 4 * H;
     cpu::simd::for_vectors(H, [&](const cpu::simd::Lanes& v) {
       const Vf r = cpu::simd::sigmoid(v.load(xw) + v.load(hw));

@@ -38,12 +38,13 @@ int64_t lstm_cache_width(const RnnConfig& cfg) {
 template <bool KeepCache>
 void lstm_pointwise_fused(const StepForward<float>& s, int64_t H, int64_t B) {
   using cpu::simd::Vf;
+  const int64_t ld = s.ld ? s.ld : H;
   for (int64_t b = 0; b < B; ++b) {
     const float* xw = s.xw + b * 4 * H;
     const float* hw = s.scratch + b * 4 * H;
-    const float* c_prev = s.c_prev + b * H;
-    float* c = s.c + b * H;
-    float* h = s.h + b * H;
+    const float* c_prev = s.c_prev + b * ld;
+    float* c = s.c + b * ld;
+    float* h = s.h + b * ld;
     float* gates = s.cache + b * 5 * H;
     cpu::simd::for_vectors(H, [&](const cpu::simd::Lanes& v) {
       const Vf i = cpu::simd::sigmoid(v.load(xw) + v.load(hw));

@@ -13,10 +13,15 @@
 // Backward mirrors the forward: per step, the cell's backward, then the recurrent gradient passes
 // through padding untouched; after the loop, one GEMM each for dW_ih, dW_hh and dx.
 // Parameters +=, activations = (see src/cells/cell.h).
+#include <omp.h>
+
 #include <algorithm>
+#include <exception>
+#include <type_traits>
 
 #include "cells/cell.h"
 #include "kernels/cpu/parallel.h"
+#include "layers/rnn_packs.h"
 #include "recur/core/gemm.h"
 #include "recur/layers/rnn.h"
 
@@ -39,12 +44,159 @@ void check_state(const Tensor<T>& s, const char* what, int64_t LD, int64_t B, in
                                                  << " (layers*directions, batch, hidden)");
 }
 
-}  // namespace
+// The unit split of an inference forward: the units of a layer and direction are divided between
+// the threads, each of which packs its units' rows of W_ih and W_hh and runs every step over all
+// B rows for its units, with one barrier per step (the next step's product reads every unit). The
+// row split instead streams the whole recurrent weight through every core at every step, which
+// stops paying once the weight outgrows a core's L2, and leaves a batch too small to split to a
+// product that forks and joins at every step. Float, for the cells whose fused kernel takes a
+// state stride (plain LSTM, reset-after GRU), on sequences long enough to pack for.
+inline constexpr int64_t kMinUnitsPerThread = 64;
+inline constexpr int64_t kUnitSplitWeightBytes = int64_t(3) << 19;  // 1.5 MB: most of a 2 MB L2
 
 template <class T>
-void rnn_forward(Tensor<T>& y, RnnState<T>& final_state, RnnCache<T>& cache,
-                 const RnnParams<T>& params, const Tensor<T>& x, const std::vector<int64_t>& lengths,
-                 std::type_identity_t<const RnnState<T>*> init, const RnnRunOptions& opt) {
+int unit_split_threads(const RnnConfig& cfg, const RnnRunOptions& opt, bool packs_pay, int64_t B) {
+  if (!std::is_same_v<T, float> || !opt.inference || omp_in_parallel() || cfg.layer_norm ||
+      !packs_pay)
+    return 0;
+  const bool fused_kernel = cfg.cell == CellKind::lstm ? !cfg.peephole && !cfg.coupled
+                            : cfg.cell == CellKind::gru ? cfg.gru == GruConvention::reset_after
+                                                        : false;
+  const int64_t H = cfg.hidden_size;
+  const int threads = int(std::min<int64_t>(omp_get_max_threads(), H / kMinUnitsPerThread));
+  if (!fused_kernel || threads < 2) return 0;
+  const bool big_weight = cfg.gates() * H * H * int64_t(sizeof(T)) >= kUnitSplitWeightBytes;
+  return big_weight || cpu::row_blocks(B) < threads ? threads : 0;
+}
+
+// The unit slices of one layer and direction: P threads' units, with their rows of W_hh packed
+// (and b_hh, plus b_ih where the cell folds it) for the step products of B rows.
+template <class T>
+std::vector<UnitSliceWeights<T>> pack_unit_slices(const RnnCellParams<T>& p, const RnnConfig& cfg,
+                                                  const cells::CellOps<T>& ops, int64_t B, int P,
+                                                  Precision precision) {
+  const int G = cfg.gates();
+  const int64_t H = cfg.hidden_size;
+  std::vector<UnitSliceWeights<T>> slices(static_cast<size_t>(P));
+  for (int k = 0; k < P; ++k) {
+    UnitSliceWeights<T>& u = slices[size_t(k)];
+    u.j0 = H * k / P;
+    u.j1 = H * (k + 1) / P;
+    const int64_t n = u.j1 - u.j0;
+    u.cfg = cfg;
+    u.cfg.hidden_size = n;
+    Tensor<T> bias = cells::gate_rows(p.b_hh, G, H, u.j0, u.j1);
+    if (ops.folds_input_bias) {
+      const Tensor<T> bi = cells::gate_rows(p.b_ih, G, H, u.j0, u.j1);
+      for (int64_t r = 0; r < G * n; ++r) bias[r] += bi[r];
+    }
+    const Tensor<T> wh = cells::gate_rows(p.w_hh, G, H, u.j0, u.j1);
+    u.w.main = cpu::PackedGemm<T>({wh.ptr(), H, true, H, G * n, bias.ptr(), H, G * n, false,
+                                   precision}, {B});
+  }
+  return slices;
+}
+
+// One layer and direction of an inference forward on unit slices: y's columns of this direction,
+// and the states in their two slots (the final state is read from them afterwards). `xw`
+// (T*B*G*H) and `scratch` (B*G*H) hold the slices one after the other; so does `cell`.
+template <class T>
+void forward_unit_split(Tensor<T>& y, RnnDirCache<T>& dc, Tensor<T>& xw, Tensor<T>& scratch,
+                        const RnnCellParams<T>& p, const RnnConfig& cfg,
+                        const cells::CellOps<T>& ops, const T* input, int64_t in, int64_t Ts,
+                        int64_t B, const std::vector<int64_t>& len, int d,
+                        const std::vector<UnitSliceWeights<T>>& slices, Precision precision) {
+  const int G = cfg.gates(), P = int(slices.size());
+  const int64_t H = cfg.hidden_size, D = cfg.directions();
+  const bool fwd = d == 0, lstm = cfg.has_cell_state();
+  struct Buffers {
+    T *xw, *scratch, *cache;
+  };
+  std::vector<Buffers> buf(static_cast<size_t>(P));
+  int64_t cache_offset = 0;
+  for (int k = 0; k < P; ++k) {
+    const UnitSliceWeights<T>& u = slices[size_t(k)];
+    const int64_t n = u.j1 - u.j0;
+    Buffers& b = buf[size_t(k)];
+    b.xw = xw.ptr() + Ts * B * G * u.j0;
+    b.scratch = scratch.ptr() + B * G * u.j0;
+    b.cache = dc.cell.ptr() + cache_offset;
+    cache_offset += B * ops.cache_width(u.cfg);
+    if (!ops.folds_input_bias) {
+      const Tensor<T> bi = cells::gate_rows(p.b_ih, G, H, u.j0, u.j1);
+      cells::broadcast_rows(b.xw, bi.ptr(), Ts * B, G * n, G * n);
+    }
+    for (int g = 0; g < G; ++g)  // the slice's rows of each gate of W_ih, where they lie
+      gemm<T>(precision, false, true, Ts * B, n, in, T(1), input, in,
+              p.w_ih.ptr() + (g * H + u.j0) * in, in, ops.folds_input_bias ? T(0) : T(1),
+              b.xw + g * n, G * n);
+  }
+  RECUR_CHECK(cache_offset <= dc.cell.numel(), "unit split: the cell cache is too small");
+  const int64_t min_len = *std::min_element(len.begin(), len.end());
+  Tensor<T> h_new({B, H}), c_new(lstm ? Shape{B, H} : Shape{});
+  std::exception_ptr error;
+#pragma omp parallel num_threads(P)
+  {
+    const int tid = omp_get_thread_num(), nt = omp_get_num_threads();
+    for (int64_t s = 0; s < Ts; ++s) {
+      const int64_t t = fwd ? s : Ts - 1 - s;
+      const int64_t prev = (fwd ? t : t + 1) % 2, next = (fwd ? t + 1 : t) % 2;
+      T* hp = dc.states_h.ptr() + prev * B * H;
+      T* hn = dc.states_h.ptr() + next * B * H;
+      T* cp = lstm ? dc.states_c.ptr() + prev * B * H : nullptr;
+      T* cn = lstm ? dc.states_c.ptr() + next * B * H : nullptr;
+      const bool all_active = t < min_len;
+      T* hk = all_active ? hn : h_new.ptr();
+      T* ck = !lstm ? nullptr : all_active ? cn : c_new.ptr();
+      for (int k = tid; k < P; k += nt) {
+        try {
+          const UnitSliceWeights<T>& u = slices[size_t(k)];
+          const Buffers& b = buf[size_t(k)];
+          const int64_t j0 = u.j0, n = u.j1 - u.j0;
+          cells::StepForward<T> step{b.xw + t * B * G * n, hp + j0, lstm ? cp + j0 : nullptr,
+                                     hk + j0, lstm ? ck + j0 : nullptr, b.cache, b.scratch,
+                                     &u.w, 0, hp};
+          step.keep_cache = false;
+          step.ld = H;
+          ops.forward_step(step, p, u.cfg, B);
+          for (int64_t r = 0; r < B; ++r) {
+            const bool active = t < len[size_t(r)];
+            const int64_t o = r * H + j0;
+            if (!all_active) {
+              std::copy_n(active ? hk + o : hp + o, n, hn + o);
+              if (lstm) std::copy_n(active ? ck + o : cp + o, n, cn + o);
+            }
+            T* out = y.ptr() + (t * B + r) * D * H + d * H + j0;
+            if (active) std::copy_n(hk + o, n, out);
+            else std::fill_n(out, n, T(0));
+          }
+        } catch (...) {
+#pragma omp critical(recur_unit_split_error)
+          if (!error) error = std::current_exception();
+        }
+      }
+#pragma omp barrier
+    }
+  }
+  if (error) std::rethrow_exception(error);
+}
+
+}  // namespace
+
+int rnn_inference_unit_split(const RnnConfig& cfg, int64_t batch) {
+  RnnRunOptions opt;
+  opt.inference = true;
+  return unit_split_threads<float>(cfg, opt, true, batch);
+}
+
+// rnn_forward, with the packed step products kept in `kept` from one call to the next when it is
+// given (PreparedRnn): they are built again only when the batch size, the thread budget or the
+// precision changes. Without it they are built for this call.
+template <class T>
+void rnn_forward_packs(Tensor<T>& y, RnnState<T>& final_state, RnnCache<T>& cache,
+                       const RnnParams<T>& params, const Tensor<T>& x,
+                       const std::vector<int64_t>& lengths, const RnnState<T>* init,
+                       const RnnRunOptions& opt, ForwardPacks<T>* kept) {
   const RnnConfig& cfg = params.config;
   cfg.validate();
   RECUR_CHECK(x.rank() == 3, "RNN input must be (T, B, I), got shape " << x.shape_string());
@@ -75,13 +227,28 @@ void rnn_forward(Tensor<T>& y, RnnState<T>& final_state, RnnCache<T>& cache,
   const bool keep = !opt.inference;  // keep every step for backward
   cache.inference = opt.inference;
   cache.layer_grads_done = opt.layer_grads_done;
-  const cells::PackMode mode{Ts >= cpu::kMinStepsToPack, opt.precision};
+  // Packing pays off over sequences of a few steps, or when the packs are kept for later calls.
+  const bool packs_pay = Ts >= cpu::kMinStepsToPack || kept;
+  const cells::PackMode mode{packs_pay, opt.precision};
+  ForwardPacks<T> local;
+  ForwardPacks<T>& packs = kept ? *kept : local;
+  if (packs.batch != B || packs.blocks != cpu::row_blocks(B) ||
+      packs.threads != omp_get_max_threads() || packs.precision != opt.precision ||
+      packs.dirs.size() != size_t(L * D)) {
+    packs = ForwardPacks<T>();
+    packs.batch = B;
+    packs.blocks = cpu::row_blocks(B);
+    packs.threads = omp_get_max_threads();
+    packs.precision = opt.precision;
+    packs.dirs.resize(size_t(L * D));
+  }
   cache.layers.resize(size_t(L));
   final_state.h.reuse_as({int64_t(L) * D, B, H});
   if (lstm) final_state.c.reuse_as({int64_t(L) * D, B, H});
   else final_state.c = Tensor<T>();
 
   Tensor<T> h_new({B, H}), c_new({B, H}), scratch({B, GH});
+  const int unit_threads = unit_split_threads<T>(cfg, opt, packs_pay, B);
   const int blocks = cpu::row_blocks(B);
   const std::vector<int64_t> block_rows = cpu::block_rows(blocks, B);
   // The shortest sequence of each row block: steps before it need no padding logic.
@@ -121,15 +288,8 @@ void rnn_forward(Tensor<T>& y, RnnState<T>& final_state, RnnCache<T>& cache,
       const RnnCellParams<T>& p = params.cells[size_t(l * D + d)];
       RnnDirCache<T>& dc = lc.dirs[size_t(d)];
       const bool fwd = d == 0;
-      cells::StepWeights<T> packed;
-      ops.pack(packed, p, cfg, false, block_rows, mode);
       Tensor<T>& xw = cache.xw;
       xw.reuse_as({Ts, B, GH});
-      // b_ih goes into xw, or into each step's product when the cell folds it there.
-      if (!ops.folds_input_bias) cells::broadcast_rows(xw.ptr(), p.b_ih.ptr(), Ts * B, GH, GH);
-      gemm<T>(opt.precision, false, true, Ts * B, GH, in, T(1), layer_in.ptr(), in, p.w_ih.ptr(),
-              in, ops.folds_input_bias ? T(0) : T(1), xw.ptr(), GH);
-
       dc.states_h.reuse_as({slots, B, H});
       if (lstm) dc.states_c.reuse_as({slots, B, H});
       else dc.states_c = Tensor<T>();
@@ -143,6 +303,32 @@ void rnn_forward(Tensor<T>& y, RnnState<T>& final_state, RnnCache<T>& cache,
         std::fill_n(dc.states_h.ptr() + s0 * B * H, B * H, T(0));
         if (lstm) std::fill_n(dc.states_c.ptr() + s0 * B * H, B * H, T(0));
       }
+      const int64_t s_final = slot(fwd ? Ts : 0);
+      auto copy_final_state = [&] {
+        std::copy_n(dc.states_h.ptr() + s_final * B * H, B * H, final_state.h.ptr() + idx * B * H);
+        if (lstm)
+          std::copy_n(dc.states_c.ptr() + s_final * B * H, B * H,
+                      final_state.c.ptr() + idx * B * H);
+      };
+      DirPacks<T>& dp = packs.dirs[size_t(idx)];
+      if (unit_threads) {
+        if (dp.slices.size() != size_t(unit_threads))
+          dp.slices = pack_unit_slices(p, cfg, ops, B, unit_threads, opt.precision);
+        forward_unit_split(y, dc, xw, scratch, p, cfg, ops, layer_in.ptr(), in, Ts, B, len, d,
+                           dp.slices, opt.precision);
+        copy_final_state();
+        continue;
+      }
+      if (!dp.rows_packed || !mode.packed) {  // unpacked products read p's weight where it lies
+        ops.pack(dp.rows, p, cfg, false, block_rows, mode);
+        dp.rows_packed = mode.packed;
+      }
+      const cells::StepWeights<T>& packed = dp.rows;
+      // b_ih goes into xw, or into each step's product when the cell folds it there.
+      if (!ops.folds_input_bias) cells::broadcast_rows(xw.ptr(), p.b_ih.ptr(), Ts * B, GH, GH);
+      gemm<T>(opt.precision, false, true, Ts * B, GH, in, T(1), layer_in.ptr(), in, p.w_ih.ptr(),
+              in, ops.folds_input_bias ? T(0) : T(1), xw.ptr(), GH);
+
       // The time loop over batch rows [b0, b1); every (B, .) buffer is offset by b0 rows.
       auto run_rows = [&](int k, int64_t b0, int64_t b1) {
         const int64_t Bk = b1 - b0;
@@ -175,13 +361,55 @@ void rnn_forward(Tensor<T>& y, RnnState<T>& final_state, RnnCache<T>& cache,
         }
       };
       cpu::for_row_blocks(blocks, B, run_rows);
-      const int64_t s_final = slot(fwd ? Ts : 0);
-      std::copy_n(dc.states_h.ptr() + s_final * B * H, B * H, final_state.h.ptr() + idx * B * H);
-      if (lstm)
-        std::copy_n(dc.states_c.ptr() + s_final * B * H, B * H, final_state.c.ptr() + idx * B * H);
+      copy_final_state();
     }
   }
 }
+
+template <class T>
+void rnn_forward(Tensor<T>& y, RnnState<T>& final_state, RnnCache<T>& cache,
+                 const RnnParams<T>& params, const Tensor<T>& x, const std::vector<int64_t>& lengths,
+                 std::type_identity_t<const RnnState<T>*> init, const RnnRunOptions& opt) {
+  rnn_forward_packs<T>(y, final_state, cache, params, x, lengths, init, opt, nullptr);
+}
+
+template <class T>
+struct PreparedRnn<T>::Impl {
+  RnnParams<T> params;
+  RnnRunOptions opt;
+  RnnCache<T> cache;
+  ForwardPacks<T> packs;
+};
+
+template <class T>
+PreparedRnn<T>::PreparedRnn(const RnnParams<T>& params, Precision precision)
+    : impl_(std::make_unique<Impl>()) {
+  params.config.validate();
+  impl_->params = params;
+  impl_->opt.inference = true;
+  impl_->opt.precision = precision;
+}
+template <class T>
+PreparedRnn<T>::PreparedRnn(PreparedRnn&&) noexcept = default;
+template <class T>
+PreparedRnn<T>& PreparedRnn<T>::operator=(PreparedRnn&&) noexcept = default;
+template <class T>
+PreparedRnn<T>::~PreparedRnn() = default;
+
+template <class T>
+void PreparedRnn<T>::forward(Tensor<T>& y, RnnState<T>& final_state, const Tensor<T>& x,
+                             const std::vector<int64_t>& lengths, const RnnState<T>* init) {
+  rnn_forward_packs(y, final_state, impl_->cache, impl_->params, x, lengths, init, impl_->opt,
+                    &impl_->packs);
+}
+
+template <class T>
+const RnnParams<T>& PreparedRnn<T>::params() const {
+  return impl_->params;
+}
+
+template class PreparedRnn<float>;
+template class PreparedRnn<double>;
 
 template <class T>
 void rnn_backward(Tensor<T>& dx, RnnState<T>& dinit, RnnParams<T>& grads, const RnnCache<T>& cache,

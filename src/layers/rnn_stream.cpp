@@ -31,16 +31,6 @@ struct UnitSlice {
   std::vector<Tensor<T>> xh;
 };
 
-// Rows g*H + [j0, j1) of a (G*H, cols) matrix for every gate g, stacked: (G*(j1-j0), cols).
-template <class T>
-Tensor<T> gate_rows(const Tensor<T>& w, int G, int64_t H, int64_t j0, int64_t j1) {
-  const int64_t cols = w.numel() / (G * H), n = j1 - j0;
-  Tensor<T> out(cols == 1 ? Shape{G * n} : Shape{G * n, cols});
-  for (int g = 0; g < G; ++g)
-    std::copy_n(w.ptr() + (g * H + j0) * cols, n * cols, out.ptr() + g * n * cols);
-  return out;
-}
-
 }  // namespace
 
 template <class T>
@@ -89,8 +79,8 @@ RnnStream<T>::RnnStream(const RnnParams<T>& params, int64_t batch, Precision pre
       for (int64_t l = 0; l < L; ++l) {
         const RnnCellParams<T>& p = m.params.cells[size_t(l)];
         const int64_t in = l == 0 ? cfg.input_size : H;
-        const Tensor<T> wi = gate_rows(p.w_ih, G, H, u.j0, u.j1), wh = gate_rows(p.w_hh, G, H, u.j0, u.j1);
-        const Tensor<T> bi = gate_rows(p.b_ih, G, H, u.j0, u.j1), bh = gate_rows(p.b_hh, G, H, u.j0, u.j1);
+        const Tensor<T> wi = cells::gate_rows(p.w_ih, G, H, u.j0, u.j1), wh = cells::gate_rows(p.w_hh, G, H, u.j0, u.j1);
+        const Tensor<T> bi = cells::gate_rows(p.b_ih, G, H, u.j0, u.j1), bh = cells::gate_rows(p.b_hh, G, H, u.j0, u.j1);
         u.hh.emplace_back();
         if (u.fused) {
           Tensor<T> w({G * n, in + H}), bsum({G * n});
@@ -109,8 +99,8 @@ RnnStream<T>::RnnStream(const RnnParams<T>& params, int64_t batch, Precision pre
               {wh.ptr(), H, true, H, G * n, bh.ptr(), H, G * n, false, precision}, {1});
         }
         RnnCellParams<T> ps;  // the per-unit parameters of the slice
-        if (cfg.peephole) ps.w_peep = gate_rows(p.w_peep, 3, H, u.j0, u.j1);
-        if (cfg.learn_leak) ps.leak = gate_rows(p.leak, 1, H, u.j0, u.j1);
+        if (cfg.peephole) ps.w_peep = cells::gate_rows(p.w_peep, 3, H, u.j0, u.j1);
+        if (cfg.learn_leak) ps.leak = cells::gate_rows(p.leak, 1, H, u.j0, u.j1);
         u.p.push_back(std::move(ps));
       }
       u.xw = Tensor<T>({1, G * n});

@@ -5,6 +5,9 @@
 // on an inference cache is refused.
 #include <gtest/gtest.h>
 
+#include <omp.h>
+
+#include <cmath>
 #include <string>
 
 #include "recur/layers/rnn.h"
@@ -121,6 +124,92 @@ TEST(RnnInference, FloatEqualsTrainingForwardBitForBit) {
 
 TEST(RnnInference, DoubleEqualsTrainingForwardBitForBit) {
   for (const Case& c : kCases) check_case<double>(c, 6);
+}
+
+// Two threads for the test's duration.
+struct TwoThreads {
+  int before = omp_get_max_threads();
+  TwoThreads() { omp_set_num_threads(2); }
+  ~TwoThreads() { omp_set_num_threads(before); }
+};
+
+void expect_close(const Tensor<float>& a, const Tensor<float>& b, const std::string& what) {
+  ASSERT_EQ(a.shape, b.shape) << what;
+  for (int64_t k = 0; k < a.numel(); ++k)
+    ASSERT_NEAR(a[k], b[k], 2e-6f * (1 + std::fabs(b[k]))) << what << "[" << k << "]";
+}
+
+TEST(RnnInference, UnitSplitMatchesTheRowSplit) {
+  // B = 4 rows are too few to split by rows on two threads, so the units are split: H = 128 in two
+  // halves of whole vectors, H = 200 in halves of 100 (a masked last vector each).
+  TwoThreads two;
+  for (const Case& c : {kCases[0], kCases[3]}) {
+    for (int64_t H : {128, 200}) {
+      for (bool padded : {false, true}) {
+        const Problem<float> p = make<float>(c, H, padded, 11);
+        const std::string what = std::string(c.name) + (padded ? " padded" : "") + " H=" +
+                                 std::to_string(H);
+        ASSERT_EQ(rnn_inference_unit_split(p.params.config, 4), 2) << what;
+        RnnRunOptions infer;
+        infer.inference = true;
+        Tensor<float> y_rows, y_units;
+        RnnState<float> fin_rows, fin_units;
+        RnnCache<float> c_rows, c_units;
+        rnn_forward(y_rows, fin_rows, c_rows, p.params, p.x, p.len, &p.init);
+        rnn_forward(y_units, fin_units, c_units, p.params, p.x, p.len, &p.init, infer);
+        expect_close(y_units, y_rows, what + " y");
+        expect_close(fin_units.h, fin_rows.h, what + " h_n");
+        if (c.cell == CellKind::lstm) expect_close(fin_units.c, fin_rows.c, what + " c_n");
+        // Padded steps give zero outputs, as in the row split.
+        if (padded)
+          for (int64_t j = 0; j < 2 * H; ++j) ASSERT_EQ(y_units[(6 * 4 + 1) * 2 * H + j], 0.0f);
+      }
+    }
+  }
+  // Where the rows split evenly and the weight fits a core's cache, the rows are split.
+  RnnConfig small;
+  small.cell = CellKind::lstm;
+  small.input_size = small.hidden_size = 128;
+  EXPECT_EQ(rnn_inference_unit_split(small, 32), 0);
+  small.hidden_size = 1024;  // a 16 MB recurrent weight
+  EXPECT_EQ(rnn_inference_unit_split(small, 32), 2);
+  small.peephole = true;  // no fused kernel with a state stride
+  EXPECT_EQ(rnn_inference_unit_split(small, 32), 0);
+}
+
+TEST(RnnInference, PreparedEqualsRnnForwardAndRepacksForANewBatch) {
+  TwoThreads two;
+  for (const Case& c : kCases) {
+    for (int64_t H : {20, 128}) {
+      const Problem<float> p = make<float>(c, H, true, 5);
+      const std::string what = std::string(c.name) + " H=" + std::to_string(H);
+      PreparedRnn<float> prepared(p.params);
+      RnnRunOptions infer;
+      infer.inference = true;
+      // Batch 4, then 3 (the packs are built again), then 4 again.
+      for (int64_t B : {4, 3, 4}) {
+        Tensor<float> x({7, B, 5});
+        std::copy_n(p.x.ptr(), x.numel(), x.ptr());
+        const std::vector<int64_t> len(p.len.begin(), p.len.begin() + B);
+        Tensor<float> y_plain, y_prepared;
+        RnnState<float> fin_plain, fin_prepared;
+        RnnCache<float> cache;
+        rnn_forward(y_plain, fin_plain, cache, p.params, x, len, nullptr, infer);
+        prepared.forward(y_prepared, fin_prepared, x, len);
+        expect_same(y_prepared, y_plain, what + " y, B=" + std::to_string(B));
+        expect_same(fin_prepared.h, fin_plain.h, what + " h_n, B=" + std::to_string(B));
+      }
+    }
+  }
+  // The params are copied: changing the original afterwards changes nothing.
+  Problem<float> p = make<float>(kCases[0], 20, false, 6);
+  PreparedRnn<float> prepared(p.params);
+  Tensor<float> y_before, y_after;
+  RnnState<float> fin;
+  prepared.forward(y_before, fin, p.x);
+  for (auto& v : p.params.cells[0].w_hh.data) v = 0;
+  prepared.forward(y_after, fin, p.x);
+  expect_same(y_after, y_before, "after the original changed");
 }
 
 }  // namespace

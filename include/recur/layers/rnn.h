@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -173,8 +174,10 @@ struct RnnRunOptions {
   Rng* rng = nullptr;     // for dropout masks (required when training with dropout > 0)
   // No rnn_backward follows (evaluation, generation, serving): forward keeps neither the states of
   // every step, nor the cell's per-step values, nor a copy of the input, so each step writes less
-  // and its states stay in cache. The outputs are the same bit for bit. rnn_backward on such a
-  // cache is an error.
+  // and its states stay in cache. Where the units are split between threads (float LSTM and GRU
+  // with a large recurrent weight, or a batch too small to split by rows) the products differ in
+  // shape and the outputs may differ from a training forward's by float rounding; elsewhere they
+  // are the same bit for bit. rnn_backward on such a cache is an error.
   bool inference = false;
   // These options, with `inference` as given: opt.with_inference(grads == nullptr).
   RnnRunOptions with_inference(bool on) const {
@@ -199,6 +202,34 @@ template <class T>
 void rnn_forward(Tensor<T>& y, RnnState<T>& final_state, RnnCache<T>& cache,
                  const RnnParams<T>& params, const Tensor<T>& x, const std::vector<int64_t>& lengths,
                  std::type_identity_t<const RnnState<T>*> init, const RnnRunOptions& opt = {});
+
+// How many threads a float inference forward (RnnRunOptions::inference, PreparedRnn) of this
+// layer on `batch` rows divides the units between, on the current thread budget; 0 when it splits
+// the rows instead (docs/speed.md).
+int rnn_inference_unit_split(const RnnConfig& cfg, int64_t batch);
+
+// Inference on weights packed once: forward() computes what rnn_forward with
+// RnnRunOptions::inference computes, without packing the recurrent weights again at every call. For
+// fixed weights run many times (evaluation, serving, benchmarks); a plain rnn_forward packs them
+// per call, which at H = 1024 costs as much as a dozen steps. The params are copied at
+// construction (later changes to the original are not seen); the packs are built at the first
+// call and again whenever the batch size or the thread budget changes. One call at a time.
+template <class T>
+class PreparedRnn {
+ public:
+  explicit PreparedRnn(const RnnParams<T>& params, Precision precision = Precision::fp32);
+  PreparedRnn(PreparedRnn&&) noexcept;
+  PreparedRnn& operator=(PreparedRnn&&) noexcept;
+  ~PreparedRnn();
+
+  void forward(Tensor<T>& y, RnnState<T>& final_state, const Tensor<T>& x,
+               const std::vector<int64_t>& lengths = {}, const RnnState<T>* init = nullptr);
+  const RnnParams<T>& params() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
 
 // BPTT. dy: (T,B,D*H); dfinal may be null (no gradient into the final states).
 // Parameter gradients accumulate into `grads`; dx and dinit are assigned (dinit gets h and, for

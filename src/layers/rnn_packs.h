@@ -1,0 +1,38 @@
+// The packed step products of an rnn_forward, kept from one call to the next by PreparedRnn
+// (src/layers/rnn.cpp builds them; a plain rnn_forward builds them for its call alone).
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "cells/cell.h"
+
+namespace recur {
+
+// One thread's units [j0, j1) of a layer and direction in the unit split, with their rows of W_hh
+// packed for the step products of the whole batch.
+template <class T>
+struct UnitSliceWeights {
+  int64_t j0 = 0, j1 = 0;
+  RnnConfig cfg;  // hidden_size = j1 - j0: the cell's pointwise maths over this slice
+  cells::StepWeights<T> w;
+};
+
+// One layer and direction: the row split's products, or the unit split's slices.
+template <class T>
+struct DirPacks {
+  cells::StepWeights<T> rows;
+  bool rows_packed = false;
+  std::vector<UnitSliceWeights<T>> slices;
+};
+
+// Every layer and direction, for one batch size, row-block count, thread budget and precision.
+template <class T>
+struct ForwardPacks {
+  int64_t batch = -1;
+  int blocks = 0, threads = 0;
+  Precision precision = Precision::fp32;
+  std::vector<DirPacks<T>> dirs;  // l * D + d
+};
+
+}  // namespace recur
