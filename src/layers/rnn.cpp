@@ -48,11 +48,13 @@ void check_state(const Tensor<T>& s, const char* what, int64_t LD, int64_t B, in
 // the threads, each of which packs its units' rows of W_ih and W_hh and runs every step over all
 // B rows for its units, with one barrier per step (the next step's product reads every unit). The
 // row split instead streams the whole recurrent weight through every core at every step, which
-// stops paying once the weight outgrows a core's L2, and leaves a batch too small to split to a
-// product that forks and joins at every step. Float, for the cells whose fused kernel takes a
+// stops paying once the weight is several times a core's L2, and leaves a batch too small to split
+// to a product that forks and joins at every step. Float, for the cells whose fused kernel takes a
 // state stride (plain LSTM, reset-after GRU), on sequences long enough to pack for.
+// Measured on 2 cores with 2 MB of L2 each (docs/speed.md): 3-4 MB weights (H = 512) ran 2-6%
+// faster split by rows, 12-16 MB (H = 1024) 3-11% faster split by units.
 inline constexpr int64_t kMinUnitsPerThread = 64;
-inline constexpr int64_t kUnitSplitWeightBytes = int64_t(3) << 19;  // 1.5 MB: most of a 2 MB L2
+inline constexpr int64_t kUnitSplitWeightBytes = int64_t(8) << 20;
 
 template <class T>
 int unit_split_threads(const RnnConfig& cfg, const RnnRunOptions& opt, bool packs_pay, int64_t B) {
