@@ -29,7 +29,9 @@ namespace recur::cells {
 template <class T>
 struct StepWeights {
   cpu::PackedGemm<T> main, extra;
-  std::vector<T> bias;  // b_ih + b_hh, the forward product's bias when the cell folds b_ih into it
+  std::vector<T> bias;       // the forward products' biases where the cell folds b_ih into them
+  std::vector<T> cell_bias;  // what the cell's pointwise step adds itself (the reset-after GRU's
+                             // b_in, which r must not scale); empty for most cells
 };
 
 template <class T>
@@ -104,12 +106,23 @@ struct CellOps {
   // N = T*B rows; h_prev (N,H) is the state each step started from; cache (N,W).
   void (*hh_weight_grads)(RnnCellParams<T>& grads, const T* dg_hh, const T* h_prev,
                           const T* cache, const RnnConfig& cfg, int64_t N, Precision precision);
-  // Whether the forward step product adds b_ih + b_hh, so that the input projection xw leaves b_ih
-  // out (one pass less over xw, and its GEMM does not read it first). For cells whose
-  // pre-activation is the plain sum xw + h W_hh^T (the LSTM, the simple RNN); pack then takes
-  // PackMode::fold_input_bias.
-  bool folds_input_bias = false;
+  // Where the cell folds b_ih into its forward step products, so that the input projection xw
+  // leaves it out (one pass less over xw, and its GEMM does not read it first): from b_ih and b_hh
+  // ((G*H) each, H = cfg.hidden_size: a whole layer or a unit slice's rows), the products' bias
+  // (G*H) and the bias the pointwise step adds itself (StepWeights::cell_bias, or left empty).
+  // Null: xw keeps b_ih. pack calls it; so does the layer's unit split for its slices.
+  void (*fold_input_bias)(const T* b_ih, const T* b_hh, const RnnConfig& cfg, T* product_bias,
+                          std::vector<T>& cell_bias) = nullptr;
 };
+
+// The fold of the cells whose pre-activation is the plain sum xw + h W_hh^T (the LSTM, the simple
+// RNN): the products add b_ih + b_hh.
+template <class T>
+void fold_sum(const T* b_ih, const T* b_hh, const RnnConfig& cfg, T* product_bias,
+              std::vector<T>& cell_bias) {
+  for (int64_t j = 0; j < cfg.gates() * cfg.hidden_size; ++j) product_bias[j] = b_ih[j] + b_hh[j];
+  cell_bias.clear();
+}
 
 inline bool hh_grads_same(const RnnConfig&) { return false; }
 
@@ -142,7 +155,7 @@ CellOps<T> ops_for(const RnnConfig& cfg) {
 }
 
 // The common packing: forward main = W_hh^T with b_hh (all G*H columns; b_ih + b_hh when
-// FoldInputBias), backward main = W_hh (dG (B,G*H) -> dh_prev (B,H)), assigning or, for cells that
+// FoldInputBias, the cell's fold being fold_sum), backward main = W_hh (dG (B,G*H) -> dh_prev (B,H)), assigning or, for cells that
 // add other terms first, accumulating.
 template <class T, bool AccumulateBackward, bool FoldInputBias = false>
 void pack_plain(StepWeights<T>& w, const RnnCellParams<T>& p, const RnnConfig& cfg, bool backward,
@@ -151,7 +164,7 @@ void pack_plain(StepWeights<T>& w, const RnnCellParams<T>& p, const RnnConfig& c
   const T* bias = p.b_hh.ptr();
   if (FoldInputBias && !backward) {
     w.bias.resize(size_t(GH));
-    for (int64_t j = 0; j < GH; ++j) w.bias[size_t(j)] = p.b_ih[j] + p.b_hh[j];
+    fold_sum(p.b_ih.ptr(), p.b_hh.ptr(), cfg, w.bias.data(), w.cell_bias);
     bias = w.bias.data();
   }
   if (!backward)

@@ -1,6 +1,7 @@
 // GRU cell, gate order r, z, n, in both conventions (RnnConfig::gru).
 //
-// Key: B = batch, H = hidden size, G = 3. x-side pre-activations xw = (x_r, x_z, x_n) include b_ih.
+// Key: B = batch, H = hidden size, G = 3. x-side pre-activations (x_r, x_z, x_n) include b_ih (the
+// layer's xw leaves it out; the step products and the pointwise step add it: gru_fold_input_bias).
 // reset_after (PyTorch, cuDNN; default):
 //   (h_r, h_z, h_n) = h_prev W_hh^T + b_hh
 //   r = sigma(x_r + h_r);  z = sigma(x_z + h_z);  n = tanh(x_n + r * h_n)
@@ -35,22 +36,50 @@ int64_t gru_cache_width(const RnnConfig& cfg) {
 
 bool gru_hh_grads_differ(const RnnConfig& cfg) { return cfg.gru == GruConvention::reset_after; }
 
-// reset_after: the plain packing (backward accumulates: dh_prev already holds dh z).
+// b_ih out of xw: r and z add b_i + b_h in the product. The n gate's b_in is not scaled by r:
+// reset_after adds it in the pointwise step (cell_bias); reset_before adds it in the n product,
+// whose input (r h_prev) W_hn^T + b_hn sits beside x_n unscaled.
+template <class T>
+void gru_fold_input_bias(const T* b_ih, const T* b_hh, const RnnConfig& cfg, T* product_bias,
+                         std::vector<T>& cell_bias) {
+  const int64_t H = cfg.hidden_size;
+  for (int64_t j = 0; j < 2 * H; ++j) product_bias[j] = b_ih[j] + b_hh[j];
+  if (cfg.gru == GruConvention::reset_after) {
+    std::copy_n(b_hh + 2 * H, H, product_bias + 2 * H);
+    cell_bias.assign(b_ih + 2 * H, b_ih + 3 * H);
+  } else {
+    for (int64_t j = 2 * H; j < 3 * H; ++j) product_bias[j] = b_ih[j] + b_hh[j];
+    cell_bias.clear();
+  }
+}
+
+// reset_after: W_hh whole (backward accumulates: dh_prev already holds dh z).
 // reset_before: main = the r and z rows of W_hh (forward h_prev -> (h_r, h_z) with their biases;
 // backward (da_r, da_z) -> dh_prev, accumulating), extra = W_hn (forward (r h_prev) -> h_n with
-// b_hn; backward da_n -> drh).
+// b_hn + b_in; backward da_n -> drh).
 template <class T>
 void gru_pack(StepWeights<T>& w, const RnnCellParams<T>& p, const RnnConfig& cfg, bool backward,
               const std::vector<int64_t>& block_rows, PackMode mode) {
-  if (cfg.gru == GruConvention::reset_after)
-    return pack_plain<T, true>(w, p, cfg, backward, block_rows, mode);
   const int64_t H = cfg.hidden_size, G3 = 3 * H, W = 4 * H;
-  const T* w_n = p.w_hh.ptr() + 2 * H * H;
   const Precision pr = mode.precision;
   if (!backward) {
-    w.main = cpu::PackedGemm<T>({p.w_hh.ptr(), H, true, H, 2 * H, p.b_hh.ptr(), H, G3, false, pr},
+    w.bias.resize(size_t(G3));
+    gru_fold_input_bias(p.b_ih.ptr(), p.b_hh.ptr(), cfg, w.bias.data(), w.cell_bias);
+  }
+  if (cfg.gru == GruConvention::reset_after) {
+    if (!backward)
+      w.main = cpu::PackedGemm<T>({p.w_hh.ptr(), H, true, H, G3, w.bias.data(), H, G3, false, pr},
+                                  block_rows, mode.packed);
+    else
+      w.main = cpu::PackedGemm<T>({p.w_hh.ptr(), H, false, G3, H, nullptr, G3, H, true, pr},
+                                  block_rows, mode.packed);
+    return;
+  }
+  const T* w_n = p.w_hh.ptr() + 2 * H * H;
+  if (!backward) {
+    w.main = cpu::PackedGemm<T>({p.w_hh.ptr(), H, true, H, 2 * H, w.bias.data(), H, G3, false, pr},
                                 block_rows, mode.packed);
-    w.extra = cpu::PackedGemm<T>({w_n, H, true, H, H, p.b_hh.ptr() + 2 * H, W, G3, false, pr},
+    w.extra = cpu::PackedGemm<T>({w_n, H, true, H, H, w.bias.data() + 2 * H, W, G3, false, pr},
                                  block_rows, mode.packed);
   } else {
     w.main = cpu::PackedGemm<T>({p.w_hh.ptr(), H, false, 2 * H, H, nullptr, G3, H, true, pr},
@@ -66,6 +95,7 @@ template <bool KeepCache>
 void gru_pointwise_fused(const StepForward<float>& s, int64_t H, int64_t B) {
   using cpu::simd::Vf;
   const int64_t ld = s.ld ? s.ld : H;
+  const float* b_in = s.w->cell_bias.empty() ? nullptr : s.w->cell_bias.data();
   for (int64_t b = 0; b < B; ++b) {
     const float* xw = s.xw + b * 3 * H;
     const float* hw = s.scratch + b * 3 * H;
@@ -76,7 +106,8 @@ void gru_pointwise_fused(const StepForward<float>& s, int64_t H, int64_t B) {
       const Vf r = cpu::simd::sigmoid(v.load(xw) + v.load(hw));
       const Vf z = cpu::simd::sigmoid(v.load(xw + H) + v.load(hw + H));
       const Vf h_n = v.load(hw + 2 * H);
-      const Vf n = cpu::simd::tanh(cpu::simd::hn::MulAdd(r, h_n, v.load(xw + 2 * H)));
+      const Vf x_n = b_in ? v.load(xw + 2 * H) + v.load(b_in) : v.load(xw + 2 * H);
+      const Vf n = cpu::simd::tanh(cpu::simd::hn::MulAdd(r, h_n, x_n));
       if constexpr (KeepCache) {
         v.store(cache, r);
         v.store(cache + H, z);
@@ -127,6 +158,10 @@ void gru_forward_step(const StepForward<T>& s, const RnnCellParams<T>&, const Rn
       std::copy_n(h_n, H, cache + 3 * H);
 #pragma omp simd
       for (int64_t j = 0; j < H; ++j) n[j] = xw[2 * H + j] + r[j] * h_n[j];
+      if (!s.w->cell_bias.empty()) {
+#pragma omp simd
+        for (int64_t j = 0; j < H; ++j) n[j] += s.w->cell_bias[size_t(j)];
+      }
     } else {
 #pragma omp simd
       for (int64_t j = 0; j < H; ++j) n[j] = xw[2 * H + j] + h_n[j];
@@ -203,7 +238,7 @@ void gru_hh_weight_grads(RnnCellParams<T>& grads, const T* dg_hh, const T* h_pre
 template <class T>
 CellOps<T> gru_ops() {
   return {&gru_cache_width<T>, &gru_pack<T>, &gru_hh_grads_differ, &gru_forward_step<T>, &gru_backward_step<T>,
-          &gru_hh_weight_grads<T>};
+          &gru_hh_weight_grads<T>, &gru_fold_input_bias<T>};
 }
 
 template CellOps<float> gru_ops<float>();

@@ -161,7 +161,7 @@ void lstm_backward_step(const StepBackward<T>& s, const RnnCellParams<T>& p, con
 template <class T>
 CellOps<T> lstm_ops() {
   return {&lstm_cache_width<T>, &pack_plain<T, false, true>, &hh_grads_same, &lstm_forward_step<T>,
-          &lstm_backward_step<T>, &hh_weight_grads_plain<T>, true};
+          &lstm_backward_step<T>, &hh_weight_grads_plain<T>, &fold_sum<T>};
 }
 
 template CellOps<float> lstm_ops<float>();

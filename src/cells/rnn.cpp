@@ -110,7 +110,7 @@ void hh_weight_grads_plain(RnnCellParams<T>& grads, const T* dg_hh, const T* h_p
 template <class T>
 CellOps<T> rnn_ops() {
   return {&rnn_cache_width<T>, &pack_plain<T, false, true>, &hh_grads_same, &rnn_forward_step<T>,
-          &rnn_backward_step<T>, &hh_weight_grads_plain<T>, true};
+          &rnn_backward_step<T>, &hh_weight_grads_plain<T>, &fold_sum<T>};
 }
 
 template CellOps<float> rnn_ops<float>();

@@ -88,9 +88,9 @@ std::vector<UnitSliceWeights<T>> pack_unit_slices(const RnnCellParams<T>& p, con
     u.cfg = cfg;
     u.cfg.hidden_size = n;
     Tensor<T> bias = cells::gate_rows(p.b_hh, G, H, u.j0, u.j1);
-    if (ops.folds_input_bias) {
-      const Tensor<T> bi = cells::gate_rows(p.b_ih, G, H, u.j0, u.j1);
-      for (int64_t r = 0; r < G * n; ++r) bias[r] += bi[r];
+    if (ops.fold_input_bias) {
+      const Tensor<T> bi = cells::gate_rows(p.b_ih, G, H, u.j0, u.j1), bh = bias;
+      ops.fold_input_bias(bi.ptr(), bh.ptr(), u.cfg, bias.ptr(), u.w.cell_bias);
     }
     const Tensor<T> wh = cells::gate_rows(p.w_hh, G, H, u.j0, u.j1);
     u.w.main = cpu::PackedGemm<T>({wh.ptr(), H, true, H, G * n, bias.ptr(), H, G * n, false,
@@ -124,13 +124,13 @@ void forward_unit_split(Tensor<T>& y, RnnDirCache<T>& dc, Tensor<T>& xw, Tensor<
     b.scratch = scratch.ptr() + B * G * u.j0;
     b.cache = dc.cell.ptr() + cache_offset;
     cache_offset += B * ops.cache_width(u.cfg);
-    if (!ops.folds_input_bias) {
+    if (!ops.fold_input_bias) {
       const Tensor<T> bi = cells::gate_rows(p.b_ih, G, H, u.j0, u.j1);
       cells::broadcast_rows(b.xw, bi.ptr(), Ts * B, G * n, G * n);
     }
     for (int g = 0; g < G; ++g)  // the slice's rows of each gate of W_ih, where they lie
       gemm<T>(precision, false, true, Ts * B, n, in, T(1), input, in,
-              p.w_ih.ptr() + (g * H + u.j0) * in, in, ops.folds_input_bias ? T(0) : T(1),
+              p.w_ih.ptr() + (g * H + u.j0) * in, in, ops.fold_input_bias ? T(0) : T(1),
               b.xw + g * n, G * n);
   }
   RECUR_CHECK(cache_offset <= dc.cell.numel(), "unit split: the cell cache is too small");
@@ -327,9 +327,9 @@ void rnn_forward_packs(Tensor<T>& y, RnnState<T>& final_state, RnnCache<T>& cach
       }
       const cells::StepWeights<T>& packed = dp.rows;
       // b_ih goes into xw, or into each step's product when the cell folds it there.
-      if (!ops.folds_input_bias) cells::broadcast_rows(xw.ptr(), p.b_ih.ptr(), Ts * B, GH, GH);
+      if (!ops.fold_input_bias) cells::broadcast_rows(xw.ptr(), p.b_ih.ptr(), Ts * B, GH, GH);
       gemm<T>(opt.precision, false, true, Ts * B, GH, in, T(1), layer_in.ptr(), in, p.w_ih.ptr(),
-              in, ops.folds_input_bias ? T(0) : T(1), xw.ptr(), GH);
+              in, ops.fold_input_bias ? T(0) : T(1), xw.ptr(), GH);
 
       // The time loop over batch rows [b0, b1); every (B, .) buffer is offset by b0 rows.
       auto run_rows = [&](int k, int64_t b0, int64_t b1) {

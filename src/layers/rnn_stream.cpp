@@ -114,7 +114,7 @@ RnnStream<T>::RnnStream(const RnnParams<T>& params, int64_t batch, Precision pre
       const RnnCellParams<T>& p = m.params.cells[size_t(l)];
       const int64_t in = l == 0 ? cfg.input_size : H;
       m.w_ih.emplace_back(cpu::StepGemmSpec<T>{p.w_ih.ptr(), in, true, in, GH,
-                                               m.ops.folds_input_bias ? nullptr : p.b_ih.ptr(), in,
+                                               m.ops.fold_input_bias ? nullptr : p.b_ih.ptr(), in,
                                                GH, false, precision},
                           std::vector<int64_t>{batch});
       m.ops.pack(m.w_hh[size_t(l)], p, cfg, false, {batch}, cells::PackMode{true, precision});
