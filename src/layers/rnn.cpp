@@ -101,13 +101,14 @@ std::vector<UnitSliceWeights<T>> pack_unit_slices(const RnnCellParams<T>& p, con
 
 // One layer and direction of an inference forward on unit slices: y's columns of this direction,
 // and the states in their two slots (the final state is read from them afterwards). `xw`
-// (T*B*G*H) and `scratch` (B*G*H) hold the slices one after the other; so does `cell`.
+// (T*B*G*H) and `scratch` (B*G*H) hold the slices one after the other; so does `cell`. With
+// `kept` (PreparedRnn) each slice's projection runs on its rows of W_ih packed once.
 template <class T>
 void forward_unit_split(Tensor<T>& y, RnnDirCache<T>& dc, Tensor<T>& xw, Tensor<T>& scratch,
                         const RnnCellParams<T>& p, const RnnConfig& cfg,
                         const cells::CellOps<T>& ops, const T* input, int64_t in, int64_t Ts,
                         int64_t B, const std::vector<int64_t>& len, int d,
-                        const std::vector<UnitSliceWeights<T>>& slices, Precision precision) {
+                        std::vector<UnitSliceWeights<T>>& slices, bool kept, Precision precision) {
   const int G = cfg.gates(), P = int(slices.size());
   const int64_t H = cfg.hidden_size, D = cfg.directions();
   const bool fwd = d == 0, lstm = cfg.has_cell_state();
@@ -117,13 +118,25 @@ void forward_unit_split(Tensor<T>& y, RnnDirCache<T>& dc, Tensor<T>& xw, Tensor<
   std::vector<Buffers> buf(static_cast<size_t>(P));
   int64_t cache_offset = 0;
   for (int k = 0; k < P; ++k) {
-    const UnitSliceWeights<T>& u = slices[size_t(k)];
+    UnitSliceWeights<T>& u = slices[size_t(k)];
     const int64_t n = u.j1 - u.j0;
     Buffers& b = buf[size_t(k)];
     b.xw = xw.ptr() + Ts * B * G * u.j0;
     b.scratch = scratch.ptr() + B * G * u.j0;
     b.cache = dc.cell.ptr() + cache_offset;
     cache_offset += B * ops.cache_width(u.cfg);
+    if (kept) {
+      if (u.projection_rows != Ts * B) {
+        const Tensor<T> wi = cells::gate_rows(p.w_ih, G, H, u.j0, u.j1);
+        const Tensor<T> bi = cells::gate_rows(p.b_ih, G, H, u.j0, u.j1);
+        u.projection = cpu::PackedGemm<T>({wi.ptr(), in, true, in, G * n,
+                                           ops.fold_input_bias ? nullptr : bi.ptr(), in, G * n,
+                                           false, precision}, {Ts * B});
+        u.projection_rows = Ts * B;
+      }
+      u.projection.run(0, input, b.xw);
+      continue;
+    }
     if (!ops.fold_input_bias) {
       const Tensor<T> bi = cells::gate_rows(p.b_ih, G, H, u.j0, u.j1);
       cells::broadcast_rows(b.xw, bi.ptr(), Ts * B, G * n, G * n);
@@ -317,7 +330,7 @@ void rnn_forward_packs(Tensor<T>& y, RnnState<T>& final_state, RnnCache<T>& cach
         if (dp.slices.size() != size_t(unit_threads))
           dp.slices = pack_unit_slices(p, cfg, ops, B, unit_threads, opt.precision);
         forward_unit_split(y, dc, xw, scratch, p, cfg, ops, layer_in.ptr(), in, Ts, B, len, d,
-                           dp.slices, opt.precision);
+                           dp.slices, kept != nullptr, opt.precision);
         copy_final_state();
         continue;
       }
@@ -326,10 +339,21 @@ void rnn_forward_packs(Tensor<T>& y, RnnState<T>& final_state, RnnCache<T>& cach
         dp.rows_packed = mode.packed;
       }
       const cells::StepWeights<T>& packed = dp.rows;
-      // b_ih goes into xw, or into each step's product when the cell folds it there.
-      if (!ops.fold_input_bias) cells::broadcast_rows(xw.ptr(), p.b_ih.ptr(), Ts * B, GH, GH);
-      gemm<T>(opt.precision, false, true, Ts * B, GH, in, T(1), layer_in.ptr(), in, p.w_ih.ptr(),
-              in, ops.fold_input_bias ? T(0) : T(1), xw.ptr(), GH);
+      // b_ih goes into xw, or into each step's product when the cell folds it there. Kept packs
+      // (PreparedRnn) multiply by a W_ih packed once; a single call leaves the packing to sgemm.
+      const T* b_ih = ops.fold_input_bias ? nullptr : p.b_ih.ptr();
+      if (kept) {
+        if (dp.projection_rows != Ts * B) {
+          dp.projection = cpu::PackedGemm<T>(
+              {p.w_ih.ptr(), in, true, in, GH, b_ih, in, GH, false, opt.precision}, {Ts * B});
+          dp.projection_rows = Ts * B;
+        }
+        dp.projection.run(0, layer_in.ptr(), xw.ptr());
+      } else {
+        if (b_ih) cells::broadcast_rows(xw.ptr(), b_ih, Ts * B, GH, GH);
+        gemm<T>(opt.precision, false, true, Ts * B, GH, in, T(1), layer_in.ptr(), in,
+                p.w_ih.ptr(), in, b_ih ? T(1) : T(0), xw.ptr(), GH);
+      }
 
       // The time loop over batch rows [b0, b1); every (B, .) buffer is offset by b0 rows.
       auto run_rows = [&](int k, int64_t b0, int64_t b1) {

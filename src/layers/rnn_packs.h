@@ -16,6 +16,9 @@ struct UnitSliceWeights {
   int64_t j0 = 0, j1 = 0;
   RnnConfig cfg;  // hidden_size = j1 - j0: the cell's pointwise maths over this slice
   cells::StepWeights<T> w;
+  // PreparedRnn: the slice's input projection on its rows of W_ih packed once (see DirPacks).
+  cpu::PackedGemm<T> projection;
+  int64_t projection_rows = 0;
 };
 
 // One layer and direction: the row split's products, or the unit split's slices.
@@ -23,6 +26,10 @@ template <class T>
 struct DirPacks {
   cells::StepWeights<T> rows;
   bool rows_packed = false;
+  // PreparedRnn's input projection x W_ih^T (+ b_ih unless the cell folds it) on W_ih packed once,
+  // for T*B = projection_rows rows (built again when that changes).
+  cpu::PackedGemm<T> projection;
+  int64_t projection_rows = 0;
   std::vector<UnitSliceWeights<T>> slices;
 };
 
