@@ -51,13 +51,18 @@ void check_state(const Tensor<T>& s, const char* what, int64_t LD, int64_t B, in
 // stops paying once the weight is several times a core's L2, and leaves a batch too small to split
 // to a product that forks and joins at every step. Float, for the cells whose fused kernel takes a
 // state stride (plain LSTM, reset-after GRU), on sequences long enough to pack for.
-// Measured on 2 cores with 2 MB of L2 each (docs/speed.md): 3-4 MB weights (H = 512) ran 2-6%
-// faster split by rows, 12-16 MB (H = 1024) 3-11% faster split by units.
+// Measured on 2 cores with 2 MB of L2 each (docs/speed.md): in a plain rnn_forward, whose unit
+// split runs its projection as one sgemm per gate and slice, 3-4 MB weights (H = 512) ran 2-6%
+// faster split by rows and 12-16 MB (H = 1024) 3-11% faster split by units; in PreparedRnn, whose
+// slices keep their projections packed, the units won from 3 MB up (2-5% at H = 512) and lost
+// at 0.75-1 MB (4-5% at H = 256).
 inline constexpr int64_t kMinUnitsPerThread = 64;
 inline constexpr int64_t kUnitSplitWeightBytes = int64_t(8) << 20;
+inline constexpr int64_t kPreparedUnitSplitWeightBytes = int64_t(2) << 20;
 
 template <class T>
-int unit_split_threads(const RnnConfig& cfg, const RnnRunOptions& opt, bool packs_pay, int64_t B) {
+int unit_split_threads(const RnnConfig& cfg, const RnnRunOptions& opt, bool packs_pay, bool kept,
+                       int64_t B) {
   if (!std::is_same_v<T, float> || !opt.inference || omp_in_parallel() || cfg.layer_norm ||
       !packs_pay)
     return 0;
@@ -67,7 +72,8 @@ int unit_split_threads(const RnnConfig& cfg, const RnnRunOptions& opt, bool pack
   const int64_t H = cfg.hidden_size;
   const int threads = int(std::min<int64_t>(omp_get_max_threads(), H / kMinUnitsPerThread));
   if (!fused_kernel || threads < 2) return 0;
-  const bool big_weight = cfg.gates() * H * H * int64_t(sizeof(T)) >= kUnitSplitWeightBytes;
+  const bool big_weight = cfg.gates() * H * H * int64_t(sizeof(T)) >=
+                          (kept ? kPreparedUnitSplitWeightBytes : kUnitSplitWeightBytes);
   return big_weight || cpu::row_blocks(B) < threads ? threads : 0;
 }
 
@@ -198,10 +204,10 @@ void forward_unit_split(Tensor<T>& y, RnnDirCache<T>& dc, Tensor<T>& xw, Tensor<
 
 }  // namespace
 
-int rnn_inference_unit_split(const RnnConfig& cfg, int64_t batch) {
+int rnn_inference_unit_split(const RnnConfig& cfg, int64_t batch, bool prepared) {
   RnnRunOptions opt;
   opt.inference = true;
-  return unit_split_threads<float>(cfg, opt, true, batch);
+  return unit_split_threads<float>(cfg, opt, true, prepared, batch);
 }
 
 // rnn_forward, with the packed step products kept in `kept` from one call to the next when it is
@@ -263,7 +269,7 @@ void rnn_forward_packs(Tensor<T>& y, RnnState<T>& final_state, RnnCache<T>& cach
   else final_state.c = Tensor<T>();
 
   Tensor<T> h_new({B, H}), c_new({B, H}), scratch({B, GH});
-  const int unit_threads = unit_split_threads<T>(cfg, opt, packs_pay, B);
+  const int unit_threads = unit_split_threads<T>(cfg, opt, packs_pay, kept != nullptr, B);
   const int blocks = cpu::row_blocks(B);
   const std::vector<int64_t> block_rows = cpu::block_rows(blocks, B);
   // The shortest sequence of each row block: steps before it need no padding logic.
