@@ -156,9 +156,12 @@ void forward_unit_split(Tensor<T>& y, RnnDirCache<T>& dc, Tensor<T>& xw, Tensor<
   const int64_t min_len = *std::min_element(len.begin(), len.end());
   Tensor<T> h_new({B, H}), c_new(lstm ? Shape{B, H} : Shape{});
   std::exception_ptr error;
+  std::unique_ptr<cpu::SpinBarrier> barrier;
 #pragma omp parallel num_threads(P)
   {
     const int tid = omp_get_thread_num(), nt = omp_get_num_threads();
+#pragma omp single
+    barrier = std::make_unique<cpu::SpinBarrier>(nt);
     for (int64_t s = 0; s < Ts; ++s) {
       const int64_t t = fwd ? s : Ts - 1 - s;
       const int64_t prev = (fwd ? t : t + 1) % 2, next = (fwd ? t + 1 : t) % 2;
@@ -196,7 +199,7 @@ void forward_unit_split(Tensor<T>& y, RnnDirCache<T>& dc, Tensor<T>& xw, Tensor<
           if (!error) error = std::current_exception();
         }
       }
-#pragma omp barrier
+      barrier->wait();
     }
   }
   if (error) std::rethrow_exception(error);

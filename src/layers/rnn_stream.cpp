@@ -155,9 +155,14 @@ void RnnStream<T>::step(const T* x, T* y) {
   if (!m.slices.empty()) {  // unit split: B = 1
     const int P = int(m.slices.size());
     std::exception_ptr error;
+    std::unique_ptr<cpu::SpinBarrier> barrier;
 #pragma omp parallel num_threads(P)
     {
       const int tid = omp_get_thread_num(), nt = omp_get_num_threads();
+      if (cfg.num_layers > 1) {
+#pragma omp single
+        barrier = std::make_unique<cpu::SpinBarrier>(nt);
+      }
       for (int l = 0; l < cfg.num_layers; ++l) {
         const T* in = l == 0 ? x : m.next.h.ptr() + (l - 1) * H;
         // Every thread reaches every barrier, even after an error (caught per slice).
@@ -191,7 +196,8 @@ void RnnStream<T>::step(const T* x, T* y) {
             if (!error) error = std::current_exception();
           }
         }
-#pragma omp barrier
+        // The next layer reads this one's whole output; after the last, the region's end waits.
+        if (l + 1 < cfg.num_layers) barrier->wait();
       }
     }
     if (error) std::rethrow_exception(error);

@@ -6,12 +6,46 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <exception>
+#include <thread>
 #include <utility>
 #include <vector>
 
 namespace recur::cpu {
+
+// A barrier for the threads of one parallel region that meet at every step of a time loop (a few
+// microseconds apart): they spin on one shared word instead of entering the OpenMP runtime (5% of
+// a B=1 H=128 GRU forward on two threads). A thread that has waited long (its partner was
+// descheduled) yields its core at every further check.
+class SpinBarrier {
+ public:
+  explicit SpinBarrier(int threads) : threads_(threads) {}
+  void wait() {
+    const int gen = generation_.load(std::memory_order_acquire);
+    if (arrived_.fetch_add(1, std::memory_order_acq_rel) + 1 == threads_) {
+      arrived_.store(0, std::memory_order_relaxed);
+      generation_.store(gen + 1, std::memory_order_release);
+      return;
+    }
+    for (int spins = 0; generation_.load(std::memory_order_acquire) == gen; ++spins) {
+      if (spins < kSpinsBeforeYield) {
+#if defined(__x86_64__) || defined(__i386__)
+        __builtin_ia32_pause();
+#endif
+      } else {
+        std::this_thread::yield();
+      }
+    }
+  }
+
+ private:
+  static constexpr int kSpinsBeforeYield = 1 << 14;  // ~100-600 us of pause instructions
+  const int threads_;
+  alignas(64) std::atomic<int> arrived_{0};
+  alignas(64) std::atomic<int> generation_{0};
+};
 
 // Smallest block of rows worth a thread of its own.
 inline constexpr int64_t kMinRowsPerThread = 4;
