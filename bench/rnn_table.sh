@@ -4,11 +4,15 @@
 # GRU forward primitives (recur_onednn_bench), one layer, input size = hidden size, fp32. recur and
 # oneDNN run on 1 and 2 threads and each keeps its faster; every time is a median (--repeat).
 # Ratios are reference time / recur time (above 1: recur is faster). GFLOP/s count the GEMMs.
-#   bench/rnn_table.sh [build dir] [repeat]      (build first: scripts/build.sh)
+# The forward times are each the median of `rounds` runs, the runs of recur and oneDNN alternating
+# (this VM's speed drifts by 10-30% over minutes; one run each compared a quiet moment with a
+# noisy one).
+#   bench/rnn_table.sh [build dir] [repeat] [rounds]      (build first: scripts/build.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
 repeat=${2:-10}
+rounds=${3:-3}
 source bench/lib.sh
 printf "%-5s %-15s %9s %9s %9s | %9s %9s %8s | %7s %7s %7s | %7s %7s\n" cell "(H,B,T)" torch_fwd \
   torch_trn onednn_f recur_fwd recur_trn gflops "fwd/pt" "trn/pt" "fwd/dnn" "thr_fwd" "thr_trn"
@@ -19,12 +23,20 @@ for cell in lstm gru; do
     torch=$(/usr/bin/python3 bench/torch_layer_bench.py "${args[@]}" --layers 1 --threads 1)
     pf=$(field forward_ms <<<"$torch")
     pt=$(field train_ms <<<"$torch")
-    dnn=$(for th in 1 2; do "$build/recur_onednn_bench" "${args[@]}" --threads "$th" | field median_ms; done | best)
-    declare -A rf=() rt=()
+    declare -A rf=() rt=() df=() fr=() dr=()
+    for th in 1 2; do fr[$th]=""; dr[$th]=""; done
+    for _ in $(seq "$rounds"); do
+      for th in 1 2; do
+        fr[$th]+=" $("$build/recur" bench-rnn "${args[@]}" --threads "$th" --mode forward | field median_ms)"
+        dr[$th]+=" $("$build/recur_onednn_bench" "${args[@]}" --threads "$th" | field median_ms)"
+      done
+    done
     for th in 1 2; do
-      rf[$th]=$("$build/recur" bench-rnn "${args[@]}" --threads "$th" --mode forward | field median_ms)
+      rf[$th]=$(median <<<"${fr[$th]}")
+      df[$th]=$(median <<<"${dr[$th]}")
       rt[$th]=$("$build/recur" bench-rnn "${args[@]}" --threads "$th" --mode train | field median_ms)
     done
+    dnn=$(echo "${df[1]} ${df[2]}" | best)
     tf=1; awk -v a="${rf[2]}" -v b="${rf[1]}" 'BEGIN { exit !(a < b) }' && tf=2
     tt=1; awk -v a="${rt[2]}" -v b="${rt[1]}" 'BEGIN { exit !(a < b) }' && tt=2
     of=${rf[$tf]}; ot=${rt[$tt]}
