@@ -1,5 +1,6 @@
 // The packed step products of an rnn_forward, kept from one call to the next by PreparedRnn
-// (src/layers/rnn.cpp builds them; a plain rnn_forward builds them for its call alone).
+// (src/layers/rnn.cpp builds them; a plain rnn_forward builds them for its call alone), and the
+// unit split of an inference forward (src/layers/rnn_unit_split.cpp).
 #pragma once
 
 #include <cstdint>
@@ -41,5 +42,28 @@ struct ForwardPacks {
   Precision precision = Precision::fp32;
   std::vector<DirPacks<T>> dirs;  // l * D + d
 };
+
+// How many threads an inference forward splits the units of each layer between (0: split the
+// rows). packs_pay: the sequence is long enough to pack for, or the packs are kept; kept: by
+// PreparedRnn, whose slices keep their projections packed.
+template <class T>
+int unit_split_threads(const RnnConfig& cfg, const RnnRunOptions& opt, bool packs_pay, bool kept,
+                       int64_t B);
+
+// The unit slices of one layer and direction, their rows of W_hh packed for B rows.
+template <class T>
+std::vector<UnitSliceWeights<T>> pack_unit_slices(const RnnCellParams<T>& p, const RnnConfig& cfg,
+                                                  const cells::CellOps<T>& ops, int64_t B, int P,
+                                                  Precision precision);
+
+// One layer and direction of an inference forward on unit slices: y's columns of direction d and
+// the states in dc's two slots; the input projection into xw, slice after slice (with `kept`, on
+// each slice's packed W_ih rows).
+template <class T>
+void forward_unit_split(Tensor<T>& y, RnnDirCache<T>& dc, Tensor<T>& xw, Tensor<T>& scratch,
+                        const RnnCellParams<T>& p, const RnnConfig& cfg,
+                        const cells::CellOps<T>& ops, const T* input, int64_t in, int64_t Ts,
+                        int64_t B, const std::vector<int64_t>& len, int d,
+                        std::vector<UnitSliceWeights<T>>& slices, bool kept, Precision precision);
 
 }  // namespace recur
