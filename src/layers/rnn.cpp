@@ -88,8 +88,9 @@ void rnn_forward_packs(Tensor<T>& y, RnnState<T>& final_state, RnnCache<T>& cach
   const bool keep = !opt.inference;  // keep every step for backward
   cache.inference = opt.inference;
   cache.layer_grads_done = opt.layer_grads_done;
-  // Packing pays off over sequences of a few steps, or when the packs are kept for later calls.
-  const bool packs_pay = Ts >= cpu::kMinStepsToPack || kept;
+  // Packing pays off over sequences of a few steps, or when the packs are kept for later calls
+  // (an empty batch or sequence has no products to pack for).
+  const bool packs_pay = Ts * B > 0 && (Ts >= cpu::kMinStepsToPack || kept);
   const cells::PackMode mode{packs_pay, opt.precision};
   ForwardPacks<T> local;
   ForwardPacks<T>& packs = kept ? *kept : local;
@@ -188,7 +189,7 @@ void rnn_forward_packs(Tensor<T>& y, RnnState<T>& final_state, RnnCache<T>& cach
       // b_ih goes into xw, or into each step's product when the cell folds it there. Kept packs
       // (PreparedRnn) multiply by a W_ih packed once; a single call leaves the packing to sgemm.
       const T* b_ih = ops.fold_input_bias ? nullptr : p.b_ih.ptr();
-      if (kept) {
+      if (kept && packs_pay) {
         if (dp.projection_rows != Ts * B) {
           dp.projection = cpu::PackedGemm<T>(
               {p.w_ih.ptr(), in, true, in, GH, b_ih, in, GH, false, opt.precision}, {Ts * B});

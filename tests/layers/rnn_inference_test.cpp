@@ -213,6 +213,16 @@ TEST(RnnInference, PreparedEqualsRnnForwardAndRepacksForANewBatch) {
       }
     }
   }
+  // An empty sequence: no output rows, the final state is the initial one.
+  {
+    const Problem<float> p = make<float>(kCases[0], 20, false, 7);
+    PreparedRnn<float> prepared(p.params);
+    Tensor<float> y, x({0, 4, 5});
+    RnnState<float> fin;
+    prepared.forward(y, fin, x, {}, &p.init);
+    EXPECT_EQ(y.shape, Shape({0, 4, 40}));
+    expect_same(fin.h, p.init.h, "h_n of an empty sequence");
+  }
   // The params are copied: changing the original afterwards changes nothing.
   Problem<float> p = make<float>(kCases[0], 20, false, 6);
   PreparedRnn<float> prepared(p.params);
