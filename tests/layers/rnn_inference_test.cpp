@@ -7,6 +7,7 @@
 
 #include <omp.h>
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 
@@ -179,6 +180,30 @@ TEST(RnnInference, UnitSplitMatchesTheRowSplit) {
   EXPECT_EQ(rnn_inference_unit_split(small, 32), 2);
   small.peephole = true;  // no fused kernel with a state stride
   EXPECT_EQ(rnn_inference_unit_split(small, 32), 0);
+}
+
+TEST(RnnInference, PreparedBf16StaysNearFp32InBothSplits) {
+  // bf16 products (packed projection, packed step products) on the unit split (B = 4) and the
+  // row split (B = 16): within the tolerance the bf16 layer tests state (0.03), and not equal.
+  TwoThreads two;
+  for (const Case& c : {kCases[0], kCases[3]}) {
+    for (int64_t B : {4, 16}) {
+      Problem<float> p = make<float>(c, 128, false, 8);
+      Tensor<float> x({7, B, 5});
+      for (int64_t k = 0; k < x.numel(); ++k) x[k] = p.x[k % p.x.numel()];
+      PreparedRnn<float> fp32(p.params), bf16(p.params, Precision::bf16);
+      Tensor<float> y32, y16;
+      RnnState<float> fin32, fin16;
+      fp32.forward(y32, fin32, x);
+      bf16.forward(y16, fin16, x);
+      ASSERT_EQ(y16.shape, y32.shape);
+      double worst = 0;
+      for (int64_t k = 0; k < y32.numel(); ++k)
+        worst = std::max(worst, double(std::fabs(y16[k] - y32[k])));
+      EXPECT_LT(worst, 0.03) << c.name << " B=" << B;
+      EXPECT_GT(worst, 0.0) << c.name << " B=" << B << ": bf16 rounding should show";
+    }
+  }
 }
 
 TEST(RnnInference, PreparedEqualsRnnForwardAndRepacksForANewBatch) {
