@@ -155,8 +155,8 @@ CellOps<T> ops_for(const RnnConfig& cfg) {
 }
 
 // The common packing: forward main = W_hh^T with b_hh (all G*H columns; b_ih + b_hh when
-// FoldInputBias, the cell's fold being fold_sum), backward main = W_hh (dG (B,G*H) -> dh_prev (B,H)), assigning or, for cells that
-// add other terms first, accumulating.
+// FoldInputBias, the cell's fold being fold_sum), backward main = W_hh (dG (B,G*H) ->
+// dh_prev (B,H)), assigning or, for cells that add other terms first, accumulating.
 template <class T, bool AccumulateBackward, bool FoldInputBias = false>
 void pack_plain(StepWeights<T>& w, const RnnCellParams<T>& p, const RnnConfig& cfg, bool backward,
                 const std::vector<int64_t>& block_rows, PackMode mode) {

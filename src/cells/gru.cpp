@@ -128,7 +128,8 @@ void gru_forward_step(const StepForward<T>& s, const RnnCellParams<T>&, const Rn
   s.w->main.run(s.block, s.product_input(), s.scratch);
   if constexpr (std::is_same_v<T, float>) {
     if (after)
-      return s.keep_cache ? gru_pointwise_fused<true>(s, H, B) : gru_pointwise_fused<false>(s, H, B);
+      return s.keep_cache ? gru_pointwise_fused<true>(s, H, B)
+                          : gru_pointwise_fused<false>(s, H, B);
   }
   for (int64_t b = 0; b < B; ++b) {
     const T* xw = s.xw + b * G3;

@@ -176,8 +176,8 @@ void rnn_forward_packs(Tensor<T>& y, RnnState<T>& final_state, RnnCache<T>& cach
       if (unit_threads) {
         if (dp.slices.size() != size_t(unit_threads))
           dp.slices = pack_unit_slices(p, cfg, ops, B, unit_threads, opt.precision);
-        forward_unit_split(y, dc, xw, scratch, p, cfg, ops, layer_in.ptr(), in, Ts, B, len, d,
-                           dp.slices, kept != nullptr, opt.precision);
+        forward_unit_split(y, dc, xw, scratch, h_new, c_new, p, cfg, ops, layer_in.ptr(), in, Ts,
+                           B, len, d, dp.slices, kept != nullptr, opt.precision);
         copy_final_state();
         continue;
       }

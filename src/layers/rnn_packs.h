@@ -58,10 +58,10 @@ std::vector<UnitSliceWeights<T>> pack_unit_slices(const RnnCellParams<T>& p, con
 
 // One layer and direction of an inference forward on unit slices: y's columns of direction d and
 // the states in dc's two slots; the input projection into xw, slice after slice (with `kept`, on
-// each slice's packed W_ih rows).
+// each slice's packed W_ih rows). h_new, c_new: the caller's (B,H) workspaces for padded steps.
 template <class T>
 void forward_unit_split(Tensor<T>& y, RnnDirCache<T>& dc, Tensor<T>& xw, Tensor<T>& scratch,
-                        const RnnCellParams<T>& p, const RnnConfig& cfg,
+                        Tensor<T>& h_new, Tensor<T>& c_new, const RnnCellParams<T>& p, const RnnConfig& cfg,
                         const cells::CellOps<T>& ops, const T* input, int64_t in, int64_t Ts,
                         int64_t B, const std::vector<int64_t>& len, int d,
                         std::vector<UnitSliceWeights<T>>& slices, bool kept, Precision precision);

@@ -79,8 +79,10 @@ RnnStream<T>::RnnStream(const RnnParams<T>& params, int64_t batch, Precision pre
       for (int64_t l = 0; l < L; ++l) {
         const RnnCellParams<T>& p = m.params.cells[size_t(l)];
         const int64_t in = l == 0 ? cfg.input_size : H;
-        const Tensor<T> wi = cells::gate_rows(p.w_ih, G, H, u.j0, u.j1), wh = cells::gate_rows(p.w_hh, G, H, u.j0, u.j1);
-        const Tensor<T> bi = cells::gate_rows(p.b_ih, G, H, u.j0, u.j1), bh = cells::gate_rows(p.b_hh, G, H, u.j0, u.j1);
+        const Tensor<T> wi = cells::gate_rows(p.w_ih, G, H, u.j0, u.j1);
+        const Tensor<T> wh = cells::gate_rows(p.w_hh, G, H, u.j0, u.j1);
+        const Tensor<T> bi = cells::gate_rows(p.b_ih, G, H, u.j0, u.j1);
+        const Tensor<T> bh = cells::gate_rows(p.b_hh, G, H, u.j0, u.j1);
         u.hh.emplace_back();
         if (u.fused) {
           Tensor<T> w({G * n, in + H}), bsum({G * n});

@@ -77,11 +77,12 @@ std::vector<UnitSliceWeights<T>> pack_unit_slices(const RnnCellParams<T>& p, con
 
 // One layer and direction of an inference forward on unit slices: y's columns of this direction,
 // and the states in their two slots (the final state is read from them afterwards). `xw`
-// (T*B*G*H) and `scratch` (B*G*H) hold the slices one after the other; so does `cell`. With
-// `kept` (PreparedRnn) each slice's projection runs on its rows of W_ih packed once.
+// (T*B*G*H) and `scratch` (B*G*H) hold the slices one after the other; so does `cell`. h_new and
+// c_new (B,H) take a step's new state where some rows are padding. With `kept` (PreparedRnn) each
+// slice's projection runs on its rows of W_ih packed once.
 template <class T>
 void forward_unit_split(Tensor<T>& y, RnnDirCache<T>& dc, Tensor<T>& xw, Tensor<T>& scratch,
-                        const RnnCellParams<T>& p, const RnnConfig& cfg,
+                        Tensor<T>& h_new, Tensor<T>& c_new, const RnnCellParams<T>& p, const RnnConfig& cfg,
                         const cells::CellOps<T>& ops, const T* input, int64_t in, int64_t Ts,
                         int64_t B, const std::vector<int64_t>& len, int d,
                         std::vector<UnitSliceWeights<T>>& slices, bool kept, Precision precision) {
@@ -124,7 +125,6 @@ void forward_unit_split(Tensor<T>& y, RnnDirCache<T>& dc, Tensor<T>& xw, Tensor<
   }
   RECUR_CHECK(cache_offset <= dc.cell.numel(), "unit split: the cell cache is too small");
   const int64_t min_len = *std::min_element(len.begin(), len.end());
-  Tensor<T> h_new({B, H}), c_new(lstm ? Shape{B, H} : Shape{});
   std::exception_ptr error;
   std::unique_ptr<cpu::SpinBarrier> barrier;
 #pragma omp parallel num_threads(P)
@@ -176,8 +176,10 @@ void forward_unit_split(Tensor<T>& y, RnnDirCache<T>& dc, Tensor<T>& xw, Tensor<
 }
 
 
-template int unit_split_threads<float>(const RnnConfig&, const RnnRunOptions&, bool, bool, int64_t);
-template int unit_split_threads<double>(const RnnConfig&, const RnnRunOptions&, bool, bool, int64_t);
+template int unit_split_threads<float>(const RnnConfig&, const RnnRunOptions&, bool, bool,
+                                       int64_t);
+template int unit_split_threads<double>(const RnnConfig&, const RnnRunOptions&, bool, bool,
+                                        int64_t);
 template std::vector<UnitSliceWeights<float>> pack_unit_slices<float>(
     const RnnCellParams<float>&, const RnnConfig&, const cells::CellOps<float>&, int64_t, int,
     Precision);
@@ -185,13 +187,15 @@ template std::vector<UnitSliceWeights<double>> pack_unit_slices<double>(
     const RnnCellParams<double>&, const RnnConfig&, const cells::CellOps<double>&, int64_t, int,
     Precision);
 template void forward_unit_split<float>(Tensor<float>&, RnnDirCache<float>&, Tensor<float>&,
-                                        Tensor<float>&, const RnnCellParams<float>&,
+                                        Tensor<float>&, Tensor<float>&, Tensor<float>&,
+                                        const RnnCellParams<float>&,
                                         const RnnConfig&, const cells::CellOps<float>&,
                                         const float*, int64_t, int64_t, int64_t,
                                         const std::vector<int64_t>&, int,
                                         std::vector<UnitSliceWeights<float>>&, bool, Precision);
 template void forward_unit_split<double>(Tensor<double>&, RnnDirCache<double>&, Tensor<double>&,
-                                         Tensor<double>&, const RnnCellParams<double>&,
+                                         Tensor<double>&, Tensor<double>&, Tensor<double>&,
+                                         const RnnCellParams<double>&,
                                          const RnnConfig&, const cells::CellOps<double>&,
                                          const double*, int64_t, int64_t, int64_t,
                                          const std::vector<int64_t>&, int,
