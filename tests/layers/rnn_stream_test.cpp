@@ -119,12 +119,15 @@ TEST(RnnStream, UnitSplitOnTwoThreadsEqualsWholeSequence) {
       rnn_forward(y, fin, cache, params, x, {}, nullptr, RnnRunOptions{false, nullptr, precision});
       RnnStream<float> stream(params, 1, precision);
       std::vector<float> out(96);
+      // In bf16 the two round differently: the stream's one-row products round only the weights
+      // (kernels/cpu/gemv.h), the sequence's input projection (5 rows) rounds x as well.
+      const double tol = precision == Precision::bf16 ? 2e-3 : 1e-4;
       for (int64_t t = 0; t < Ts; ++t) {
         stream.step(x.ptr() + t * 20, out.data());
-        for (int64_t j = 0; j < 96; ++j) ASSERT_NEAR(out[size_t(j)], y[t * 96 + j], 1e-4) << "t=" << t << " j=" << j;
+        for (int64_t j = 0; j < 96; ++j) ASSERT_NEAR(out[size_t(j)], y[t * 96 + j], tol) << "t=" << t << " j=" << j;
       }
-      for (int64_t k = 0; k < fin.c.numel(); ++k) ASSERT_NEAR(stream.state().c[k], fin.c[k], 1e-4) << "c_n";
-      for (int64_t k = 0; k < fin.h.numel(); ++k) ASSERT_NEAR(stream.state().h[k], fin.h[k], 1e-4) << "h_n";
+      for (int64_t k = 0; k < fin.c.numel(); ++k) ASSERT_NEAR(stream.state().c[k], fin.c[k], tol) << "c_n";
+      for (int64_t k = 0; k < fin.h.numel(); ++k) ASSERT_NEAR(stream.state().h[k], fin.h[k], tol) << "h_n";
     }
   omp_set_num_threads(saved);
 }

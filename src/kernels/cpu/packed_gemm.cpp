@@ -2,10 +2,12 @@
 #include "kernels/cpu/packed_gemm.h"
 
 #include <dnnl.hpp>
+#include <omp.h>
 
 #include <algorithm>
 
 #include "kernels/cpu/bf16.h"
+#include "kernels/cpu/gemv.h"
 #include "recur/core/error.h"
 #include "recur/core/gemm.h"
 
@@ -58,7 +60,7 @@ void PackedGemm<double>::run(int block, const double* A, double* C) const {
 // float: the weight reordered once into the layout the matmul primitive chose; one primitive,
 // stream and pair of source/destination memory objects per block (their data handles are set at
 // each call, so no object is created per step). In bf16 each block also has the buffer its A rows
-// are rounded into.
+// are rounded into. Blocks of one row run PackedGemv instead (gemv.h), on its own packing.
 template <>
 struct PackedGemm<float>::Impl {
   struct Block {
@@ -71,12 +73,19 @@ struct PackedGemm<float>::Impl {
   std::vector<memory> packed;  // usually one layout serves every block
   memory bias;
   std::vector<Block> blocks;
+  std::vector<bool> one_row;  // per block: run by gemv
+  PackedGemv gemv;
   bool bf16 = false;
   int64_t K = 0, lda = 0;
   // Not packed: the spec and the row counts, for run_in_place.
   StepGemmSpec<float> in_place;
   std::vector<int64_t> rows;
 };
+
+// The largest weight (bytes as stored) whose one-row products run on PackedGemv: one core's L2
+// here. Beyond it the weight streams from L3 at every step; there oneDNN's matmul measured 2-13%
+// faster on two threads (B=1 training at H = 512 and 1024) and the two were level on one.
+constexpr int64_t kGemvMaxBytes = int64_t(2) << 20;
 
 template <>
 PackedGemm<float>::PackedGemm(const StepGemmSpec<float>& s, const std::vector<int64_t>& block_rows,
@@ -110,6 +119,14 @@ PackedGemm<float>::PackedGemm(const StepGemmSpec<float>& s, const std::vector<in
   memory w_src(w_user, eng, const_cast<float*>(s.w));
   for (const int64_t M : block_rows) {
     RECUR_CHECK(M > 0, "PackedGemm: a block of " << M << " rows");
+    // One row, on a weight that stays in a core's cache from step to step: PackedGemv.
+    const bool one_row = M == 1 && s.K * s.N * (half ? 2 : 4) <= kGemvMaxBytes;
+    impl_->one_row.push_back(one_row);
+    if (one_row) {
+      if (impl_->gemv.panels() == 0) impl_->gemv = PackedGemv(s);
+      impl_->blocks.emplace_back();
+      continue;
+    }
     const memory::desc a_md = half ? memory::desc({M, s.K}, wt, memory::dims{s.K, 1})
                                    : strided(M, s.K, s.lda);
     const memory::desc c_md = strided(M, s.N, s.ldc);
@@ -135,9 +152,28 @@ PackedGemm<float>::PackedGemm(const StepGemmSpec<float>& s, const std::vector<in
   }
 }
 
+// A one-row product called outside a parallel region may use the idle threads (as oneDNN's
+// matmul would): the panels are split between them when the weight is at least this many
+// elements; below it the fork and join cost more than the second core saves.
+constexpr int64_t kGemvParallelElements = int64_t(1) << 18;
+
 template <>
 void PackedGemm<float>::run(int block, const float* A, float* C) const {
   if (impl_->blocks.empty()) return run_in_place(impl_->in_place, impl_->rows[size_t(block)], A, C);
+  if (impl_->one_row[size_t(block)]) {
+    const PackedGemv& g = impl_->gemv;
+    const int64_t panels = g.panels();
+    const int threads = omp_in_parallel() || g.elements() < kGemvParallelElements
+                            ? 1
+                            : int(std::min<int64_t>(omp_get_max_threads(), panels));
+    if (threads <= 1) return g.run(A, C);
+#pragma omp parallel num_threads(threads)
+    {
+      const int t = omp_get_thread_num(), nt = omp_get_num_threads();
+      g.run(A, C, panels * t / nt, panels * (t + 1) / nt);
+    }
+    return;
+  }
   Impl::Block& b = impl_->blocks[size_t(block)];
   if (impl_->bf16) {
     const int64_t M = int64_t(b.a16.size()) / impl_->K;
