@@ -1,8 +1,8 @@
 // PackedGemv (kernels/cpu/gemv.h), the one-row step product, against the reference GEMM: output
-// counts on both sides of a vector and of a panel (8 vectors) boundary, odd and even K (bf16 packs
+// counts on both sides of a vector and of a panel (16 vectors) boundary, odd and even K (bf16 packs
 // k in pairs), W stored (K,N) or read transposed with a leading dimension, with and without bias,
-// assigning or accumulating; the panels run in two ranges (two threads' shares) give the same
-// bits as one call. In bf16 the reference multiplies the weight rounded to bf16 by A as it is.
+// assigning or accumulating; the output vectors run in three ranges (three threads' shares, which
+// cut panels) give the same bits as one call. In bf16 the reference multiplies the weight rounded to bf16 by A as it is.
 #include <gtest/gtest.h>
 
 #include <omp.h>
@@ -29,7 +29,7 @@ TEST(PackedGemv, EqualsReferenceAcrossShapesAndOptions) {
   };
   int checked = 0;
   for (const Precision precision : {Precision::fp32, Precision::bf16})
-    for (const int64_t N : {1, 15, 16, 17, 127, 128, 129, 300})
+    for (const int64_t N : {1, 15, 16, 17, 127, 128, 129, 255, 256, 257, 600})
       for (const int64_t K : {1, 2, 7, 64})
         for (const bool trans : {true, false})
           for (const bool bias : {true, false})
@@ -51,9 +51,8 @@ TEST(PackedGemv, EqualsReferenceAcrossShapesAndOptions) {
               cpu::gemm_reference<float>(false, trans, 1, N, K, 1.0f, a.data(), K, w_seen.data(), ldw,
                                          1.0f, want.data(), N);
               g.run(a.data(), got.data());
-              const int64_t mid = g.panels() / 2;
-              g.run(a.data(), halves.data(), 0, mid);
-              g.run(a.data(), halves.data(), mid, g.panels());
+              for (int part = 0; part < 3; ++part)  // three threads' shares
+                g.run(a.data(), halves.data(), g.vectors() * part / 3, g.vectors() * (part + 1) / 3);
               const std::string what = std::string(precision_name(precision)) + " N=" + std::to_string(N) +
                                        " K=" + std::to_string(K) + (trans ? " trans" : " plain") +
                                        (bias ? " bias" : "") + (accumulate ? " accumulate" : "");
@@ -65,7 +64,7 @@ TEST(PackedGemv, EqualsReferenceAcrossShapesAndOptions) {
               ASSERT_EQ(got[size_t(N)], c0[size_t(N)]) << what << ": wrote past the last output";
               ++checked;
             }
-  EXPECT_EQ(checked, 2 * 8 * 4 * 2 * 3);
+  EXPECT_EQ(checked, 2 * 11 * 4 * 2 * 3);
 }
 
 TEST(PackedGemv, RefusesAnEmptyWeight) {

@@ -123,7 +123,7 @@ PackedGemm<float>::PackedGemm(const StepGemmSpec<float>& s, const std::vector<in
     const bool one_row = M == 1 && s.K * s.N * (half ? 2 : 4) <= kGemvMaxBytes;
     impl_->one_row.push_back(one_row);
     if (one_row) {
-      if (impl_->gemv.panels() == 0) impl_->gemv = PackedGemv(s);
+      if (impl_->gemv.vectors() == 0) impl_->gemv = PackedGemv(s);
       impl_->blocks.emplace_back();
       continue;
     }
@@ -162,15 +162,15 @@ void PackedGemm<float>::run(int block, const float* A, float* C) const {
   if (impl_->blocks.empty()) return run_in_place(impl_->in_place, impl_->rows[size_t(block)], A, C);
   if (impl_->one_row[size_t(block)]) {
     const PackedGemv& g = impl_->gemv;
-    const int64_t panels = g.panels();
+    const int64_t vectors = g.vectors();
     const int threads = omp_in_parallel() || g.elements() < kGemvParallelElements
                             ? 1
-                            : int(std::min<int64_t>(omp_get_max_threads(), panels));
+                            : int(std::min<int64_t>(omp_get_max_threads(), vectors));
     if (threads <= 1) return g.run(A, C);
 #pragma omp parallel num_threads(threads)
     {
       const int t = omp_get_thread_num(), nt = omp_get_num_threads();
-      g.run(A, C, panels * t / nt, panels * (t + 1) / nt);
+      g.run(A, C, vectors * t / nt, vectors * (t + 1) / nt);
     }
     return;
   }
