@@ -16,6 +16,8 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <map>
+#include <type_traits>
 
 #include "cells/cell.h"
 #include "kernels/cpu/parallel.h"
@@ -239,11 +241,47 @@ void rnn_forward_packs(Tensor<T>& y, RnnState<T>& final_state, RnnCache<T>& cach
   }
 }
 
+// One ForwardPacks per params object, found by its address; the first layer's weight storage and
+// shapes are kept too, so that a params object built where a destroyed one was, on other storage,
+// is packed afresh (a changed weight in the same storage is the caller's to avoid: rnn.h).
+struct RnnPacks::Impl {
+  template <class T>
+  struct Entry {
+    const T* w_ih = nullptr;
+    const T* w_hh = nullptr;
+    Shape ih, hh;
+    ForwardPacks<T> packs;
+  };
+  std::map<const void*, Entry<float>> f;
+  std::map<const void*, Entry<double>> d;
+
+  template <class T>
+  ForwardPacks<T>& packs_for(const RnnParams<T>& params) {
+    auto& entries = [this]() -> auto& {
+      if constexpr (std::is_same_v<T, float>) return f;
+      else return d;
+    }();
+    Entry<T>& e = entries[&params];
+    const RnnCellParams<T>& c = params.cells.front();
+    if (e.w_ih != c.w_ih.ptr() || e.w_hh != c.w_hh.ptr() || e.ih != c.w_ih.shape || e.hh != c.w_hh.shape)
+      e = Entry<T>{c.w_ih.ptr(), c.w_hh.ptr(), c.w_ih.shape, c.w_hh.shape, ForwardPacks<T>()};
+    return e.packs;
+  }
+};
+
+RnnPacks::RnnPacks() : impl_(std::make_unique<Impl>()) {}
+RnnPacks::RnnPacks(RnnPacks&&) noexcept = default;
+RnnPacks& RnnPacks::operator=(RnnPacks&&) noexcept = default;
+RnnPacks::~RnnPacks() = default;
+
 template <class T>
 void rnn_forward(Tensor<T>& y, RnnState<T>& final_state, RnnCache<T>& cache,
                  const RnnParams<T>& params, const Tensor<T>& x, const std::vector<int64_t>& lengths,
                  std::type_identity_t<const RnnState<T>*> init, const RnnRunOptions& opt) {
-  rnn_forward_packs<T>(y, final_state, cache, params, x, lengths, init, opt, nullptr);
+  ForwardPacks<T>* kept = opt.inference && opt.packs && !params.cells.empty()
+                              ? &opt.packs->impl().packs_for(params)
+                              : nullptr;
+  rnn_forward_packs<T>(y, final_state, cache, params, x, lengths, init, opt, kept);
 }
 
 template <class T>

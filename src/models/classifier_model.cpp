@@ -105,12 +105,13 @@ void for_each_logits(const SequenceClassifier<float>& net, const std::vector<Exa
                    [&](size_t a, size_t b) { return examples[a].steps < examples[b].steps; });
   const bool dense = !net.config.tokens();
   const int64_t C = net.config.classes;
+  RnnPacks packs;  // the weights are fixed for the pass: pack each layer once
   for (size_t i = 0; i < order.size(); i += size_t(batch)) {
     std::vector<size_t> idx(order.begin() + i,
                             order.begin() + std::min(order.size(), i + size_t(batch)));
     const ClassifierBatch<float> b = make_classifier_batch(examples, idx, dense, net.config.features);
     Tensor<float> logits;
-    const float loss = classifier_batch<float>(net, nullptr, b, RnnRunOptions{}, &logits);
+    const float loss = classifier_batch<float>(net, nullptr, b, RnnRunOptions().with_packs(&packs), &logits);
     if (loss_sum) *loss_sum += double(loss) * double(idx.size());
     for (size_t k = 0; k < idx.size(); ++k) f(idx[k], logits.ptr() + k * C);
   }

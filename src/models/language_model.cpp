@@ -66,12 +66,14 @@ LmEvaluation evaluate_language_model(const SequenceModel<float>& net, const std:
   double nats = 0;
   RnnState<float> state;
   std::vector<int64_t> x, y;
+  RnnPacks packs;  // the weights are fixed for the pass: pack each layer once
   for (int64_t pos = 0; pos < piece; pos += seq_len) {
     const int64_t T = std::min(seq_len, piece - pos);
     stream_window(x, y, ids, piece, pos, T, mine.size(), mine.begin);
     int64_t n = 0;
     const double loss = sequence_model_window<float>(net, nullptr, x, y, T, mine.size(), state,
-                                                     RnnRunOptions{false, nullptr, precision}, &n);
+                                                     RnnRunOptions{false, nullptr, precision}.with_packs(&packs),
+                                                     &n);
     nats += loss * double(n);
     ev.tokens += n;
   }

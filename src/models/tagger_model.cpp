@@ -106,6 +106,7 @@ void for_each_token_logits(const SequenceModel<float>& net, const std::vector<Ta
     return examples[a].tokens.size() < examples[b].tokens.size();
   });
   const int64_t C = net.config.outputs;
+  RnnPacks packs;  // the weights are fixed for the pass: pack each layer once
   for (size_t i = 0; i < order.size(); i += size_t(batch)) {
     const std::vector<size_t> idx(
         order.begin() + std::ptrdiff_t(i),
@@ -113,7 +114,7 @@ void for_each_token_logits(const SequenceModel<float>& net, const std::vector<Ta
     const TaggerBatch b = make_tagger_batch(examples, idx);
     Tensor<float> logits;
     int64_t count = 0;
-    const float loss = tagger_batch<float>(net, nullptr, b, RnnRunOptions{}, &logits, &count);
+    const float loss = tagger_batch<float>(net, nullptr, b, RnnRunOptions().with_packs(&packs), &logits, &count);
     if (loss_sum) *loss_sum += double(loss) * double(count);
     for (int64_t s = 0; s < b.batch; ++s)
       for (int64_t t = 0; t < b.lengths[size_t(s)]; ++t)

@@ -80,6 +80,7 @@ double evaluate_conditional_lm(const ConditionalLm<float>& net, const std::vecto
                    [&](size_t a, size_t b) { return texts[a].size() < texts[b].size(); });
   double nats = 0;
   int64_t targets = 0;
+  RnnPacks packs;  // the weights are fixed for the pass: pack each layer once
   for (size_t i = 0; i < order.size(); i += size_t(batch)) {
     std::vector<const std::string*> t;
     std::vector<int64_t> c;
@@ -88,7 +89,8 @@ double evaluate_conditional_lm(const ConditionalLm<float>& net, const std::vecto
       c.push_back(conditions[order[k]]);
     }
     int64_t n = 0;
-    nats += double(conditional_lm_batch<float>(net, nullptr, make_clm_batch(t, c), {}, &n)) * double(n);
+    nats += double(conditional_lm_batch<float>(net, nullptr, make_clm_batch(t, c),
+                                                    RnnRunOptions().with_packs(&packs), &n)) * double(n);
     targets += n;
   }
   if (targets_out) *targets_out = targets;

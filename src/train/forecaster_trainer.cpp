@@ -202,13 +202,15 @@ ForecasterTrainResult train_forecaster(const ForecasterTrainConfig& cfg_in, std:
     const auto v0 = Clock::now();
     double loss_sum = 0;
     const dist::Range mine = dp.share(int64_t(valid.size()));  // this rank's share, then the sum
+    RnnPacks packs;  // the weights are fixed for the pass: pack each layer once
     for (size_t b0 = size_t(mine.begin); b0 < size_t(mine.end); b0 += 256) {
       const std::vector<Origin> part(
           valid.begin() + std::ptrdiff_t(b0),
           valid.begin() + std::ptrdiff_t(std::min(size_t(mine.end), b0 + 256)));
       Tensor<float> x, y;
       forecaster_training_tensors(model, data, part, &x, &y);
-      loss_sum += double(forecaster_batch<float>(model.net, nullptr, x, y, cfg.loss, {})) *
+      loss_sum += double(forecaster_batch<float>(model.net, nullptr, x, y, cfg.loss,
+                                                       RnnRunOptions().with_packs(&packs))) *
                   double(part.size());
     }
     loss_sum = dp.sum({loss_sum})[0];

@@ -259,5 +259,55 @@ TEST(RnnInference, PreparedEqualsRnnForwardAndRepacksForANewBatch) {
   expect_same(y_after, y_before, "after the original changed");
 }
 
+// RnnPacks (an evaluation pass's packs, keyed by the params): windows of changing batch and length
+// through two layers' params give PreparedRnn's results, window after window, and each params
+// object keeps its own packs; a training forward given packs ignores them (backward still runs).
+TEST(RnnInference, PacksKeptAcrossCallsEqualPreparedRnn) {
+  TwoThreads two;
+  for (const Case& c : kCases) {
+    for (int64_t H : {20, 128}) {
+      const Problem<float> a = make<float>(c, H, true, 8), b = make<float>(c, H, false, 9);
+      const std::string what = std::string(c.name) + " H=" + std::to_string(H);
+      PreparedRnn<float> prepared_a(a.params), prepared_b(b.params);
+      RnnPacks packs;
+      RnnRunOptions infer;
+      infer.inference = true;
+      infer.packs = &packs;
+      RnnCache<float> cache;
+      for (const auto [B, steps] : {std::pair<int64_t, int64_t>{4, 7}, {4, 2}, {1, 7}, {3, 5}, {4, 7}}) {
+        for (const Problem<float>* p : {&a, &b}) {
+          Tensor<float> x({steps, B, 5});
+          std::copy_n(p->x.ptr(), x.numel(), x.ptr());
+          std::vector<int64_t> len;
+          if (!p->len.empty())
+            for (int64_t k = 0; k < B; ++k) len.push_back(std::min(p->len[size_t(k)], steps));
+          Tensor<float> y, y_prepared;
+          RnnState<float> fin, fin_prepared;
+          rnn_forward(y, fin, cache, p->params, x, len, nullptr, infer);
+          (p == &a ? prepared_a : prepared_b).forward(y_prepared, fin_prepared, x, len);
+          const std::string at = what + (p == &a ? " a" : " b") + " B=" + std::to_string(B) +
+                                 " T=" + std::to_string(steps);
+          expect_same(y, y_prepared, at + " y");
+          expect_same(fin.h, fin_prepared.h, at + " h_n");
+        }
+      }
+      // Training: the packs are not used, and backward runs on the cache.
+      RnnRunOptions train;
+      train.packs = &packs;
+      Tensor<float> y, y_ref, dx;
+      RnnState<float> fin, fin_ref, dinit;
+      RnnCache<float> train_cache, ref_cache;
+      rnn_forward(y, fin, train_cache, a.params, a.x, a.len, nullptr, train);
+      rnn_forward(y_ref, fin_ref, ref_cache, a.params, a.x, a.len, nullptr, RnnRunOptions{});
+      expect_same(y, y_ref, what + " training forward given packs");
+      Tensor<float> dy(y.shape);
+      for (auto& v : dy.data) v = 0.25f;
+      RnnParams<float> grads(a.params.config);
+      rnn_backward(dx, dinit, grads, train_cache, a.params, dy, nullptr);
+      EXPECT_EQ(dx.shape, a.x.shape) << what;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace recur

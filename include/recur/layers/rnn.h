@@ -166,6 +166,8 @@ struct RnnCache {
   mutable Tensor<T> xw, dg_ih, dg_hh, dlayer[2];
 };
 
+class RnnPacks;
+
 struct RnnRunOptions {
   RnnRunOptions() = default;
   RnnRunOptions(bool training_, Rng* rng_ = nullptr, Precision precision_ = Precision::fp32)
@@ -188,10 +190,38 @@ struct RnnRunOptions {
   // bf16: every product of the layer (input projection, recurrence, and in backward the weight and
   // input gradients) takes bfloat16 operands and accumulates in float; all else stays float.
   Precision precision = Precision::fp32;
+  // Optional, for inference forwards: keep each layer's packed weights here from one call to the
+  // next instead of packing them at every call (see RnnPacks).
+  RnnPacks* packs = nullptr;
+  RnnRunOptions with_packs(RnnPacks* p) const {
+    RnnRunOptions o = *this;
+    o.packs = p;
+    return o;
+  }
   // Optional: rnn_backward calls it with l as soon as layer l's parameter gradients (every
   // direction) are final, top layer first. Data-parallel training starts reducing them there, while
   // the layers below still run (recur/dist/data_parallel.h).
   std::function<void(int layer)> layer_grads_done;
+};
+
+// The packed weights of the inference forwards of one pass over fixed weights (an evaluation pass
+// of a trainer, a batch of requests): given in RnnRunOptions::packs, rnn_forward keeps each
+// layer's packs in it, as PreparedRnn does, keyed by the params' address, so a pass of short
+// windows packs every layer once instead of once per window (at B = 1 and T = 25 the packing took
+// most of each window's time). The params it is used with must not change while it is in use:
+// make one per pass and drop it before the weights are updated. Training forwards ignore it. One
+// call at a time.
+class RnnPacks {
+ public:
+  RnnPacks();
+  RnnPacks(RnnPacks&&) noexcept;
+  RnnPacks& operator=(RnnPacks&&) noexcept;
+  ~RnnPacks();
+  struct Impl;  // src/layers/rnn.cpp
+  Impl& impl() { return *impl_; }
+
+ private:
+  std::unique_ptr<Impl> impl_;
 };
 
 // Forward over the whole sequence. `lengths` empty means every sequence has T steps.
