@@ -5,11 +5,13 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <vector>
 
 #include "expect_error.h"
 #include "kernels/cpu/bf16.h"
+#include "kernels/cpu/simd.h"
 #include "recur/core/gemm.h"
 #include "recur/core/rng.h"
 
@@ -18,6 +20,29 @@ namespace {
 
 using cpu::from_bf16;
 using cpu::to_bf16;
+
+// The vector rounding (kernels/cpu/simd.h, used to pack one-row products' weights) gives the
+// scalar rounding's bits: ties both ways, NaN of both signs and payloads, infinities, zeros,
+// denormals, the largest floats (which round to infinity), and random bit patterns.
+TEST(Bf16, VectorRoundingEqualsScalar) {
+  std::vector<uint32_t> bits = {0x3f808000u, 0x3f818000u, 0x3f808001u, 0x7f800000u, 0xff800000u,
+                                0x7fc00000u, 0xffc00001u, 0x7f800001u, 0x7fbfffffu, 0x00000000u,
+                                0x80000000u, 0x00000001u, 0x807fffffu, 0x7f7fffffu, 0xff7fffffu};
+  Rng rng(21);
+  for (int k = 0; k < 4096; ++k) bits.push_back(uint32_t(rng.uniform(0, 4294967295.0)));
+  namespace hn = hwy::HWY_NAMESPACE;
+  const cpu::simd::Df d;
+  const hn::RebindToUnsigned<cpu::simd::Df> du;
+  const size_t L = hn::Lanes(d);
+  while (bits.size() % L) bits.push_back(0x3f800000u);
+  std::vector<float> in(bits.size());
+  std::vector<uint32_t> out(bits.size());
+  std::memcpy(in.data(), bits.data(), bits.size() * sizeof(float));
+  for (size_t i = 0; i < in.size(); i += L)
+    hn::StoreU(cpu::simd::bf16_bits(hn::LoadU(d, in.data() + i)), du, out.data() + i);
+  for (size_t i = 0; i < in.size(); ++i)
+    ASSERT_EQ(out[i], uint32_t(to_bf16(in[i]))) << std::hex << "bits 0x" << bits[i];
+}
 
 TEST(Bf16, RoundsToNearestEven) {
   EXPECT_EQ(to_bf16(1.0f), 0x3f80);

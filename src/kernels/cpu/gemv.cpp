@@ -1,12 +1,12 @@
 // PackedGemv: the packing, and the panel kernels in Highway (see gemv.h for the layout).
 #include "kernels/cpu/gemv.h"
 
+#include <omp.h>
+
 #include <algorithm>
 #include <array>
-#include <type_traits>
 #include <utility>
 
-#include "kernels/cpu/bf16.h"
 #include "kernels/cpu/simd.h"
 #include "recur/core/error.h"
 
@@ -105,42 +105,38 @@ PackedGemv::PackedGemv(const StepGemmSpec<float>& s)
   } else {
     w_ = hwy::AllocateAligned<float>(size);
   }
-  // Tiles of kTile stored rows by the panel's outputs: the reads (along k when W is stored (N,K),
-  // along n otherwise) and the writes stay within a few cache lines per tile. Padding outputs
-  // (past N in the last vector) get zero weights.
-  constexpr int64_t kTile = 16;
-  const auto pack = [&](auto trans) {
-    // op(W)[k][n]: W (N,K) read transposed, or W (K,N) as stored.
-    const auto weight = [&](int64_t k, int64_t n) {
-      if constexpr (decltype(trans)::value) return s.w[n * s.ldw + k];
-      return s.w[k * s.ldw + n];
+  // One output vector at a time, stored row after stored row: op(W)'s row k over the vector's
+  // outputs is a gather down the vector's rows of W when W is stored (N,K), a load along W's row k
+  // otherwise. Outputs past N (in the last vector) get zero weights.
+  const Df d;
+  const hn::RebindToSigned<Df> di;
+  const Du du;
+  RECUR_CHECK(!s.trans || N_ * s.ldw < (int64_t(1) << 31),
+              "PackedGemv: a weight of " << N_ << " rows of " << s.ldw << " is too large to pack");
+  // Split between the idle threads, as oneDNN's reorders are, for weights worth a fork and join.
+  const bool split = !omp_in_parallel() && omp_get_max_threads() > 1 && K_ * N_ >= (int64_t(1) << 16);
+#pragma omp parallel for schedule(static) if (split)
+  for (int64_t v = 0; v < vectors_; ++v) {
+    const int64_t n0 = v * lanes_, p0 = v / kPanelVectors * kPanelVectors;
+    const int64_t stride = (std::min<int64_t>(vectors_, p0 + kPanelVectors) - p0) * lanes_;
+    const size_t base = size_t(p0 * lanes_ * rows + (v - p0) * lanes_);
+    const auto valid = hn::FirstN(d, size_t(std::min(lanes_, N_ - n0)));
+    // The rows of W this vector's lanes gather from (past N: the last row, then zeroed).
+    const auto index = hn::Min(hn::Iota(di, int32_t(n0)), hn::Set(di, int32_t(N_ - 1))) *
+                       hn::Set(di, int32_t(s.ldw));
+    const auto column = [&](int64_t k) {  // op(W)[k][n0 .. n0 + lanes)
+      if (s.trans) return hn::IfThenElseZero(valid, hn::GatherIndex(d, s.w + k, index));
+      return hn::MaskedLoad(valid, d, s.w + k * s.ldw + n0);
     };
-    for (int64_t n0 = 0; n0 < padded; n0 += width) {
-      const int64_t cols = std::min(padded, n0 + width) - n0;  // the panel's padded width
-      const int64_t base = n0 * rows;                          // every earlier panel is full
-      for (int64_t r0 = 0; r0 < rows; r0 += kTile) {
-        const int64_t r1 = std::min(rows, r0 + kTile);
-        for (int64_t n = n0; n < n0 + cols; ++n) {
-          const size_t at = size_t(base + n - n0);
-          for (int64_t r = r0; r < r1; ++r) {
-            const size_t i = at + size_t(r * cols);
-            if (!bf16_) {
-              w_[i] = n < N_ ? weight(r, n) : 0.0f;
-              continue;
-            }
-            const int64_t k = 2 * r;
-            const uint32_t lo = n < N_ ? to_bf16(weight(k, n)) : 0;
-            const uint32_t hi = n < N_ && k + 1 < K_ ? to_bf16(weight(k + 1, n)) : 0;
-            w2_[i] = lo | (hi << 16);
-          }
-        }
+    for (int64_t r = 0; r < rows; ++r) {
+      if (!bf16_) {
+        hn::Store(column(r), d, w_.get() + base + size_t(r * stride));
+        continue;
       }
+      const auto lo = simd::bf16_bits(column(2 * r));
+      const auto hi = 2 * r + 1 < K_ ? simd::bf16_bits(column(2 * r + 1)) : hn::Zero(du);
+      hn::Store(hn::Or(lo, hn::ShiftLeft<16>(hi)), du, w2_.get() + base + size_t(r * stride));
     }
-  };
-  if (s.trans) {
-    pack(std::true_type{});
-  } else {
-    pack(std::false_type{});
   }
   bias_ = hwy::AllocateAligned<float>(size_t(padded));
   for (int64_t n = 0; n < padded; ++n) bias_[size_t(n)] = s.bias && n < N_ ? s.bias[n] : 0.0f;

@@ -61,6 +61,19 @@ inline Vf tanh(Vf x) {
   return hn::CopySign((one - e) * reciprocal(one + e), x);
 }
 
+// x rounded to bfloat16 (kernels/cpu/bf16.h: nearest even; NaN stays a quiet NaN), in the low
+// 16 bits of each lane.
+inline hn::Vec<hn::RebindToUnsigned<Df>> bf16_bits(Vf x) {
+  const hn::RebindToUnsigned<Df> du;
+  const hn::RebindToSigned<Df> di;
+  const auto u = hn::BitCast(du, x);
+  const auto rounded = hn::ShiftRight<16>(u + hn::Set(du, 0x7fffu) + hn::And(hn::ShiftRight<16>(u), hn::Set(du, 1u)));
+  const auto quiet_nan = hn::Or(hn::ShiftRight<16>(u), hn::Set(du, 0x40u));
+  const auto magnitude = hn::BitCast(di, hn::And(u, hn::Set(du, 0x7fffffffu)));
+  const auto nan = hn::RebindMask(du, magnitude > hn::Set(di, 0x7f800000));
+  return hn::IfThenElse(nan, quiet_nan, rounded);
+}
+
 // One vector's worth of [0, n): elements j .. j + lanes, masked past n.
 struct Lanes {
   hn::Mask<Df> mask;
