@@ -98,14 +98,15 @@ namespace {
 // Runs the network over all examples in batches of similar length; calls f(index, logits row).
 template <class F>
 void for_each_logits(const SequenceClassifier<float>& net, const std::vector<Example>& examples,
-                     int64_t batch, F&& f, double* loss_sum) {
+                     int64_t batch, F&& f, double* loss_sum, RnnPacks* kept = nullptr) {
   std::vector<size_t> order(examples.size());
   std::iota(order.begin(), order.end(), size_t(0));
   std::stable_sort(order.begin(), order.end(),
                    [&](size_t a, size_t b) { return examples[a].steps < examples[b].steps; });
   const bool dense = !net.config.tokens();
   const int64_t C = net.config.classes;
-  RnnPacks packs;  // the weights are fixed for the pass: pack each layer once
+  RnnPacks local;  // the weights are fixed for the pass: pack each layer once
+  RnnPacks& packs = kept ? *kept : local;
   for (size_t i = 0; i < order.size(); i += size_t(batch)) {
     std::vector<size_t> idx(order.begin() + i,
                             order.begin() + std::min(order.size(), i + size_t(batch)));
@@ -137,7 +138,8 @@ ClassifierEvaluation evaluate_classifier(const SequenceClassifier<float>& net,
 }
 
 Tensor<float> classifier_probabilities(const SequenceClassifier<float>& net,
-                                       const std::vector<Example>& examples, int64_t batch) {
+                                       const std::vector<Example>& examples, int64_t batch,
+                                       RnnPacks* packs) {
   const int64_t C = net.config.classes;
   Tensor<float> p({int64_t(examples.size()), C});
   for_each_logits(net, examples, batch, [&](size_t i, const float* z) {
@@ -145,7 +147,7 @@ Tensor<float> classifier_probabilities(const SequenceClassifier<float>& net,
     double sum = 0;
     for (int64_t c = 0; c < C; ++c) sum += std::exp(double(z[c] - m));
     for (int64_t c = 0; c < C; ++c) p[int64_t(i) * C + c] = float(std::exp(double(z[c] - m)) / sum);
-  }, nullptr);
+  }, nullptr, packs);
   return p;
 }
 

@@ -98,7 +98,7 @@ namespace {
 // row) for every real token. Adds loss * scored tokens to *loss_sum when not null.
 template <class F>
 void for_each_token_logits(const SequenceModel<float>& net, const std::vector<TagExample>& examples,
-                           int64_t batch, F&& f, double* loss_sum) {
+                           int64_t batch, F&& f, double* loss_sum, RnnPacks* kept = nullptr) {
   RECUR_CHECK(batch > 0, "the evaluation batch must be positive, got " << batch);
   std::vector<size_t> order(examples.size());
   std::iota(order.begin(), order.end(), size_t(0));
@@ -106,7 +106,8 @@ void for_each_token_logits(const SequenceModel<float>& net, const std::vector<Ta
     return examples[a].tokens.size() < examples[b].tokens.size();
   });
   const int64_t C = net.config.outputs;
-  RnnPacks packs;  // the weights are fixed for the pass: pack each layer once
+  RnnPacks local;  // the weights are fixed for the pass: pack each layer once
+  RnnPacks& packs = kept ? *kept : local;
   for (size_t i = 0; i < order.size(); i += size_t(batch)) {
     const std::vector<size_t> idx(
         order.begin() + std::ptrdiff_t(i),
@@ -200,13 +201,13 @@ TaggerEvaluation evaluate_tagger(const SequenceModel<float>& net, const LabelSet
 
 std::vector<std::vector<int64_t>> predict_tags(const SequenceModel<float>& net,
                                                const std::vector<TagExample>& examples,
-                                               int64_t batch) {
+                                               int64_t batch, RnnPacks* packs) {
   std::vector<std::vector<int64_t>> out(examples.size());
   for (size_t i = 0; i < examples.size(); ++i) out[i].resize(examples[i].tokens.size());
   const int64_t C = net.config.outputs;
   for_each_token_logits(
       net, examples, batch,
-      [&](size_t i, int64_t t, const float* z) { out[i][size_t(t)] = argmax(z, C); }, nullptr);
+      [&](size_t i, int64_t t, const float* z) { out[i][size_t(t)] = argmax(z, C); }, nullptr, packs);
   return out;
 }
 

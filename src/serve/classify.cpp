@@ -12,6 +12,7 @@ namespace {
 // Text classification: one text or a list, with every class's probability.
 struct Classify final : Service::Task {
   ClassifierModel model;
+  mutable PacksPool packs;  // the weights packed once per concurrent request (task.h)
   Classify(ClassifierModel m, const Limits& l) : Task(l), model(std::move(m)) {}
   std::string name() const override { return "classify"; }
   json describe() const override {
@@ -61,7 +62,7 @@ struct Classify final : Service::Task {
       ex.push_back(std::move(e));
     }
     if (dry) return json();
-    const Tensor<float> p = classifier_probabilities(model.net, ex, 64);
+    const Tensor<float> p = classifier_probabilities(model.net, ex, 64, packs.borrow().get());
     json results = json::array();
     for (size_t i = 0; i < ex.size(); ++i) {
       const float* row = p.ptr() + int64_t(i) * C;

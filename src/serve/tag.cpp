@@ -10,6 +10,7 @@ namespace {
 // Sequence tagging: the tag of every word, and for a punctuation model the restored text.
 struct Tag final : Service::Task {
   TaggerModel model;
+  mutable PacksPool packs;  // the weights packed once per concurrent request (task.h)
   bool restore;
   Tag(TaggerModel m, const Limits& l)
       : Task(l), model(std::move(m)), restore(is_restoration_tagset(model.tags)) {}
@@ -35,7 +36,8 @@ struct Tag final : Service::Task {
     if (words.empty()) refuse(422, "'text' holds no words");
     if (dry) return json();
     const std::vector<std::vector<int64_t>> pred =
-        predict_tags(model.net, {TagExample{model.words.encode(words), {}}}, 1);
+        predict_tags(model.net, {TagExample{model.words.encode(words), {}}}, 1,
+                     packs.borrow().get());
     json tags = json::array();
     for (int64_t t : pred[0]) tags.push_back(model.tags.name(t));
     json out = {{"words", words}, {"tags", tags}};

@@ -8,11 +8,14 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
 #include <string>
+#include <vector>
 
+#include "recur/layers/rnn.h"
 #include "recur/serve/service.h"
 
 namespace recur::serve {
@@ -25,6 +28,40 @@ struct Refused {
   std::string message;
 };
 [[noreturn]] inline void refuse(int status, const std::string& message) { throw Refused{status, message}; }
+
+// Packed weights for requests that run at the same time (a Service takes any number at once; one
+// RnnPacks serves one call at a time): each request borrows one, made at first need and kept, so
+// the model's weights, which never change while it serves, are packed once per concurrent request
+// rather than once per request.
+class PacksPool {
+ public:
+  class Lease {
+   public:
+    Lease(PacksPool& pool, std::unique_ptr<RnnPacks> packs) : pool_(pool), packs_(std::move(packs)) {}
+    Lease(const Lease&) = delete;
+    Lease& operator=(const Lease&) = delete;
+    ~Lease() {
+      const std::lock_guard<std::mutex> lock(pool_.mutex_);
+      pool_.free_.push_back(std::move(packs_));
+    }
+    RnnPacks* get() const { return packs_.get(); }
+
+   private:
+    PacksPool& pool_;
+    std::unique_ptr<RnnPacks> packs_;
+  };
+  Lease borrow() {
+    const std::lock_guard<std::mutex> lock(mutex_);
+    if (free_.empty()) return Lease(*this, std::make_unique<RnnPacks>());
+    std::unique_ptr<RnnPacks> p = std::move(free_.back());
+    free_.pop_back();
+    return Lease(*this, std::move(p));
+  }
+
+ private:
+  std::mutex mutex_;
+  std::vector<std::unique_ptr<RnnPacks>> free_;
+};
 
 
 // The request's fields, checked against what the task reads; typed getters name the field and

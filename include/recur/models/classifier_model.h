@@ -43,9 +43,11 @@ ClassifierBatch<float> make_classifier_batch(const std::vector<Example>& example
 ClassifierEvaluation evaluate_classifier(const SequenceClassifier<float>& net,
                                          const std::vector<Example>& examples, int64_t batch);
 
-// Class probabilities (N,C) for every example.
+// Class probabilities (N,C) for every example. `packs`: kept packed weights to reuse (a server's,
+// for weights that never change; see RnnPacks); null packs them for this call.
 Tensor<float> classifier_probabilities(const SequenceClassifier<float>& net,
-                                       const std::vector<Example>& examples, int64_t batch);
+                                       const std::vector<Example>& examples, int64_t batch,
+                                       RnnPacks* packs = nullptr);
 
 // "accuracy", per-class precision/recall/F1 and the confusion matrix, as aligned text.
 std::string classification_report(const ClassifierEvaluation& ev, const LabelSet& labels);

@@ -114,10 +114,12 @@ struct TaggerEvaluation {
 TaggerEvaluation evaluate_tagger(const SequenceModel<float>& net, const LabelSet& tags,
                                  const std::vector<TagExample>& examples, int64_t batch);
 
-// The most likely tag of every token of every example (batched by length).
+// The most likely tag of every token of every example (batched by length). `packs`: kept packed
+// weights to reuse (a server's, for weights that never change; see RnnPacks); null packs them for
+// this call.
 std::vector<std::vector<int64_t>> predict_tags(const SequenceModel<float>& net,
                                                const std::vector<TagExample>& examples,
-                                               int64_t batch);
+                                               int64_t batch, RnnPacks* packs = nullptr);
 
 // The evaluation as aligned text: summary, baselines, restoration scores, per-tag table and the
 // confusion matrix.
