@@ -122,13 +122,15 @@ std::vector<int64_t> Vocab::encode(const std::string& text, const std::string& s
   return ids;
 }
 
+std::string Vocab::decode_next(const std::string& so_far, int64_t id) const {
+  const std::string& t = token(id);
+  if (mode_ == TokenMode::words && !so_far.empty() && so_far.back() != '\n' && t != "\n") return " " + t;
+  return t;
+}
+
 std::string Vocab::decode(const std::vector<int64_t>& ids) const {
   std::string out;
-  for (int64_t id : ids) {
-    const std::string& t = token(id);
-    if (mode_ == TokenMode::words && !out.empty() && out.back() != '\n' && t != "\n") out += ' ';
-    out += t;
-  }
+  for (int64_t id : ids) out += decode_next(out, id);
   return out;
 }
 

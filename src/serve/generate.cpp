@@ -47,13 +47,9 @@ struct Generate final : Service::Task {
     f.flag("stream");  // its type
     if (dry) return json();
     Rng rng(static_cast<uint64_t>(seed));
-    std::vector<int64_t> drawn;
     std::string text;
-    auto send = [&](int64_t token) {  // words: what decoding adds; chars: the token's bytes
-      drawn.push_back(token);
-      const std::string piece = lm.vocab.mode() == TokenMode::chars
-                                    ? lm.vocab.token(token)
-                                    : lm.vocab.decode(drawn).substr(text.size());
+    auto send = [&](int64_t token) {  // what decoding the reply so far adds for this token
+      const std::string piece = lm.vocab.decode_next(text, token);
       text += piece;
       return (*sink)(piece);  // false: the client left
     };

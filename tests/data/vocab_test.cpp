@@ -31,6 +31,12 @@ TEST(Vocab, WordsSplitPunctuationKeepNewlinesAndCapWithUnknown) {
   EXPECT_EQ(ids[0], 1);
   EXPECT_EQ(ids[1], 0);  // unknown
   EXPECT_EQ(v.decode({1, 0}), "the <unk>");
+  // Decoding piece by piece (a streamed reply) gives decode()'s text, newlines included.
+  const std::vector<int64_t> reply = v.encode("the.\nthe the\n\n. zebra", "t");
+  std::string pieces;
+  for (int64_t id : reply) pieces += v.decode_next(pieces, id);
+  EXPECT_EQ(pieces, v.decode(reply));
+  EXPECT_EQ(pieces, "the .\nthe the\n\n. <unk>");
 }
 
 TEST(Vocab, WordModeRejectsInvalidUtf8AndAcceptsValid) {

@@ -40,6 +40,9 @@ class Vocab {
   std::vector<int64_t> encode(const std::string& text, const std::string& source) const;
   // ids -> text (words are joined with single spaces, except around newlines).
   std::string decode(const std::vector<int64_t>& ids) const;
+  // What decode() appends for `id` after `so_far`, the decoding of the ids before it: a streamed
+  // reply's next piece, without decoding the whole reply again at every token.
+  std::string decode_next(const std::string& so_far, int64_t id) const;
 
   // Round trip through safetensors metadata ("vocab_mode", "vocab": a JSON array of strings).
   std::map<std::string, std::string> to_metadata() const;
