@@ -2,12 +2,15 @@
 #include "recur/io/file.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
+#include <cstring>
 #include <filesystem>
+#include <string>
 #include <utility>
 
 #include "recur/core/error.h"
@@ -25,6 +28,35 @@ struct Fd {
   }
   int release() { return std::exchange(fd, -1); }
 };
+
+// This machine's name, for the temporary files' names ("" if it has none).
+std::string host_name() {
+  char buf[256] = {};
+  if (::gethostname(buf, sizeof buf - 1) != 0) return "";
+  return buf;
+}
+
+// Removes the temporary files that writes of `base` by processes of this machine that no longer
+// exist left in `dir` (a write killed before its rename: SIGKILL, a power cut). A name says which
+// process made it: ".<base>.tmp.<pid>.<n>.<host>". Files of live processes, of other machines
+// (a shared filesystem) or of another shape stay. Best effort: nothing here fails the write.
+void remove_stale_temporaries(const std::string& dir, const std::string& base) {
+  const std::string prefix = "." + base + ".tmp.", host = host_name();
+  std::error_code ec;
+  for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name.compare(0, prefix.size(), prefix) != 0) continue;
+    const std::string rest = name.substr(prefix.size());  // <pid>.<n>.<host>
+    const size_t dot1 = rest.find('.');
+    const size_t dot2 = dot1 == std::string::npos ? dot1 : rest.find('.', dot1 + 1);
+    if (dot2 == std::string::npos || dot1 == 0 || rest.substr(dot2 + 1) != host || host.empty()) continue;
+    const std::string pid_text = rest.substr(0, dot1);
+    if (pid_text.find_first_not_of("0123456789") != std::string::npos || pid_text.size() > 9) continue;
+    const pid_t pid = pid_t(std::stol(pid_text));
+    if (pid <= 0 || pid == ::getpid() || ::kill(pid, 0) == 0 || errno != ESRCH) continue;
+    ::unlink(it->path().c_str());
+  }
+}
 
 bool write_all(int fd, const char* p, size_t n) {
   while (n > 0) {
@@ -71,8 +103,8 @@ void write_file_atomic(const std::string& path, const std::string& bytes) {
   std::string tmp;
   Fd f;
   for (int attempt = 0; f.fd < 0; ++attempt) {
-    tmp =
-        dir + "/." + base + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter++);
+    tmp = dir + "/." + base + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter++) +
+          "." + host_name();
     f.fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
     RECUR_CHECK(f.fd >= 0 || (errno == EEXIST && attempt < 100),
                 "cannot write '" << path << "': cannot create a temporary file in '" << dir
@@ -110,6 +142,7 @@ void write_file_atomic(const std::string& path, const std::string& bytes) {
   RECUR_CHECK(::fsync(d.fd) == 0 || errno == EINVAL || errno == EROFS,
               "wrote '" << path << "' but cannot sync its directory '" << dir
                         << "': " << errno_text(errno));
+  remove_stale_temporaries(dir, base);
 }
 
 }  // namespace recur

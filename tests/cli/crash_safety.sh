@@ -70,12 +70,15 @@ for i in $(seq 1 20); do
   "$recur" train-lm "${run[@]}" --out $d/m.safetensors --resume $d/m.ckpt.safetensors >/dev/null 2>$d/resume.log ||
     fail "kill $i: the checkpoint left by the kill does not resume: $(tail -3 $d/resume.log)"
   at=$(grep -o "resumed from .* at step [0-9]*" $d/resume.log | grep -o "[0-9]*$")
+  # The killed write's temporary file (its process gone) is removed by the resumed run's writes.
+  left=$(compgen -G "$d/.m.ckpt.safetensors.tmp.*" | wc -l)
+  (( left == 0 )) || fail "kill $i: the resumed run left $left temporary checkpoint file(s) behind"
   /usr/bin/python3 "$src/tests/cli/helpers/same_tensors.py" $d/m.safetensors ref/m.safetensors 0 >/dev/null ||
     fail "kill $i: the model resumed from step $at differs from the uninterrupted run's"
   losses $d/m.metrics.jsonl > $d/losses
   cmp -s $d/losses ref/losses || { diff $d/losses ref/losses | head -5; fail "kill $i: the losses differ"; }
   printf 'ok   kill %2d: %s; resumed from step %s; the model and the 40 losses equal the uninterrupted run'"'"'s\n' \
-    $i "$( ((leftover > 0)) && echo "mid-write (temporary file left)" || echo "between writes")" "$at"
+    $i "$( ((leftover > 0)) && echo "mid-write (temporary file left, then removed)" || echo "between writes")" "$at"
   rm -rf $d
 done
 (( mid_write >= 3 )) || fail "only $mid_write of the 20 kills landed during a checkpoint write"

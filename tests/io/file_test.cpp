@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -103,6 +104,34 @@ TEST_F(FileTest, WriteIntoReadOnlyDirectoryFails) {
   fs::permissions(dir_, fs::perms::owner_all);
   EXPECT_EQ(read_file_bytes(Path("x")), "old");
   EXPECT_EQ(Listing(), std::vector<std::string>{"x"});
+}
+
+// What a write killed before its rename leaves (".<file>.tmp.<pid>.<n>.<host>") is removed by the
+// next write of that file when its process is gone and it is this machine's; a live process's,
+// another machine's, another file's and an old-style name stay.
+TEST_F(FileTest, WriteRemovesTemporariesOfDeadProcessesOnThisMachine) {
+  const pid_t child = ::fork();
+  if (child == 0) ::_exit(0);
+  ASSERT_GT(child, 0);
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);  // a pid now known to be gone
+  char host_buf[256] = {};
+  ASSERT_EQ(::gethostname(host_buf, sizeof host_buf - 1), 0);
+  const std::string host = host_buf, dead = std::to_string(child), live = std::to_string(::getppid());
+  const std::vector<std::string> stale = {".x.bin.tmp." + dead + ".0." + host,
+                                          ".x.bin.tmp." + dead + ".7." + host};
+  const std::vector<std::string> kept = {".x.bin.tmp." + live + ".0." + host,      // alive
+                                         ".x.bin.tmp." + dead + ".1.other-machine",  // not ours
+                                         ".y.bin.tmp." + dead + ".0." + host,       // another file
+                                         ".x.bin.tmp." + dead + ".2"};              // old style
+  for (const auto& names : {stale, kept})
+    for (const std::string& n : names) std::ofstream(Path(n)) << "half a checkpoint";
+  write_file_atomic(Path("x.bin"), "whole");
+  std::vector<std::string> want = kept;
+  want.push_back("x.bin");
+  std::sort(want.begin(), want.end());
+  EXPECT_EQ(Listing(), want);
+  EXPECT_EQ(read_file_bytes(Path("x.bin")), "whole");
 }
 
 TEST_F(FileTest, PathEndingInSlashIsRejected) {

@@ -16,7 +16,9 @@ std::string read_file_bytes(const std::string& path);
 // Replaces `path` with `bytes` so that a reader (or a crash) sees either the old file or the whole
 // new one: writes a temporary file in the same directory, fsyncs it, renames it over `path`, then
 // fsyncs the directory. On failure removes the temporary file and throws recur::Error naming
-// `path`. An existing target keeps its permission bits; a new one gets 0666 less the umask.
+// `path`. An existing target keeps its permission bits; a new one gets 0666 less the umask. The
+// temporary files that killed writes of `path` on this machine left behind (their processes gone)
+// are removed after a successful write.
 void write_file_atomic(const std::string& path, const std::string& bytes);
 
 namespace detail {
