@@ -40,8 +40,9 @@ std::string host_name() {
 // exist left in `dir` (a write killed before its rename: SIGKILL, a power cut). A name says which
 // process made it: ".<base>.tmp.<pid>.<n>.<host>". Files of live processes, of other machines
 // (a shared filesystem) or of another shape stay. Best effort: nothing here fails the write.
-void remove_stale_temporaries(const std::string& dir, const std::string& base) {
-  const std::string prefix = "." + base + ".tmp.", host = host_name();
+void remove_stale_temporaries(const std::string& dir, const std::string& base, const std::string& host) {
+  if (host.empty()) return;  // a machine without a name cannot tell its files from others'
+  const std::string prefix = "." + base + ".tmp.";
   std::error_code ec;
   for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
     const std::string name = it->path().filename().string();
@@ -49,7 +50,7 @@ void remove_stale_temporaries(const std::string& dir, const std::string& base) {
     const std::string rest = name.substr(prefix.size());  // <pid>.<n>.<host>
     const size_t dot1 = rest.find('.');
     const size_t dot2 = dot1 == std::string::npos ? dot1 : rest.find('.', dot1 + 1);
-    if (dot2 == std::string::npos || dot1 == 0 || rest.substr(dot2 + 1) != host || host.empty()) continue;
+    if (dot2 == std::string::npos || dot1 == 0 || rest.substr(dot2 + 1) != host) continue;
     const std::string pid_text = rest.substr(0, dot1);
     if (pid_text.find_first_not_of("0123456789") != std::string::npos || pid_text.size() > 9) continue;
     const pid_t pid = pid_t(std::stol(pid_text));
@@ -100,11 +101,12 @@ void write_file_atomic(const std::string& path, const std::string& bytes) {
 
   // Create a fresh temporary file next to the target (same filesystem, so rename is atomic).
   static std::atomic<uint64_t> counter{0};
+  const std::string host = host_name();
   std::string tmp;
   Fd f;
   for (int attempt = 0; f.fd < 0; ++attempt) {
     tmp = dir + "/." + base + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter++) +
-          "." + host_name();
+          "." + host;
     f.fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
     RECUR_CHECK(f.fd >= 0 || (errno == EEXIST && attempt < 100),
                 "cannot write '" << path << "': cannot create a temporary file in '" << dir
@@ -142,7 +144,7 @@ void write_file_atomic(const std::string& path, const std::string& bytes) {
   RECUR_CHECK(::fsync(d.fd) == 0 || errno == EINVAL || errno == EROFS,
               "wrote '" << path << "' but cannot sync its directory '" << dir
                         << "': " << errno_text(errno));
-  remove_stale_temporaries(dir, base);
+  remove_stale_temporaries(dir, base, host);
 }
 
 }  // namespace recur

@@ -97,8 +97,8 @@ PackedGemv::PackedGemv(const StepGemmSpec<float>& s)
   RECUR_CHECK(s.w && s.K > 0 && s.N > 0, "PackedGemv: empty weight (K=" << s.K << " N=" << s.N << ")");
   lanes_ = int64_t(hn::Lanes(Df()));
   vectors_ = (N_ + lanes_ - 1) / lanes_;
-  const int64_t padded = vectors_ * lanes_, width = kPanelVectors * lanes_;
-  const int64_t rows = bf16_ ? (K_ + 1) / 2 : K_;  // stored rows per panel
+  const int64_t padded = vectors_ * lanes_;
+  const int64_t rows = stored_rows();
   const size_t size = size_t(rows * padded);
   if (bf16_) {
     w2_ = hwy::AllocateAligned<uint32_t>(size);
@@ -143,7 +143,7 @@ PackedGemv::PackedGemv(const StepGemmSpec<float>& s)
 }
 
 void PackedGemv::run(const float* a, float* c, int64_t v0, int64_t v1) const {
-  const int64_t rows = bf16_ ? (K_ + 1) / 2 : K_;
+  const int64_t rows = stored_rows();
   while (v0 < v1) {  // one panel's part of [v0, v1) at a time
     const int64_t p0 = v0 / kPanelVectors * kPanelVectors;  // the panel's first vector
     const int64_t in_panel = std::min<int64_t>(vectors_, p0 + kPanelVectors) - p0;

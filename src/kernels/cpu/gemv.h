@@ -36,6 +36,8 @@ class PackedGemv {
   void run(const float* a, float* c) const { run(a, c, 0, vectors_); }
 
  private:
+  int64_t stored_rows() const { return bf16_ ? (K_ + 1) / 2 : K_; }  // per panel: k, or pairs of k
+
   int64_t K_ = 0, N_ = 0, vectors_ = 0, lanes_ = 0;
   bool bf16_ = false, accumulate_ = false;
   hwy::AlignedFreeUniquePtr<float[]> w_;      // fp32 panels

@@ -69,12 +69,12 @@ struct PackedGemm<float>::Impl {
     dnnl::stream stream;
     memory a, c;
     std::vector<bf16> a16;  // bf16: the rounded A rows (M,K)
+    bool one_row = false;   // run by `gemv` instead (nothing above is set)
   };
   std::vector<memory> packed;  // usually one layout serves every block
   memory bias;
   std::vector<Block> blocks;
-  std::vector<bool> one_row;  // per block: run by gemv
-  PackedGemv gemv;
+  PackedGemv gemv;  // the one-row blocks' product
   bool bf16 = false;
   int64_t K = 0, lda = 0;
   // Not packed: the spec and the row counts, for run_in_place.
@@ -121,10 +121,9 @@ PackedGemm<float>::PackedGemm(const StepGemmSpec<float>& s, const std::vector<in
     RECUR_CHECK(M > 0, "PackedGemm: a block of " << M << " rows");
     // One row, on a weight that stays in a core's cache from step to step: PackedGemv.
     const bool one_row = M == 1 && s.K * s.N * (half ? 2 : 4) <= kGemvMaxBytes;
-    impl_->one_row.push_back(one_row);
     if (one_row) {
       if (impl_->gemv.vectors() == 0) impl_->gemv = PackedGemv(s);
-      impl_->blocks.emplace_back();
+      impl_->blocks.emplace_back().one_row = true;
       continue;
     }
     const memory::desc a_md = half ? memory::desc({M, s.K}, wt, memory::dims{s.K, 1})
@@ -132,7 +131,7 @@ PackedGemm<float>::PackedGemm(const StepGemmSpec<float>& s, const std::vector<in
     const memory::desc c_md = strided(M, s.N, s.ldc);
     const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(a_md, w_any, b_md, c_md), attr, eng);
     Impl::Block blk{dnnl::matmul(pd), 0, dnnl::stream(eng), memory(a_md, eng, nullptr),
-                    memory(c_md, eng, nullptr), std::vector<bf16>(half ? size_t(M * s.K) : 0)};
+                    memory(c_md, eng, nullptr), std::vector<bf16>(half ? size_t(M * s.K) : 0), false};
     const auto same = std::find_if(impl_->packed.begin(), impl_->packed.end(),
                                    [&](const memory& m) { return m.get_desc() == pd.weights_desc(); });
     if (same != impl_->packed.end()) {
@@ -160,7 +159,7 @@ constexpr int64_t kGemvParallelElements = int64_t(1) << 18;
 template <>
 void PackedGemm<float>::run(int block, const float* A, float* C) const {
   if (impl_->blocks.empty()) return run_in_place(impl_->in_place, impl_->rows[size_t(block)], A, C);
-  if (impl_->one_row[size_t(block)]) {
+  if (impl_->blocks[size_t(block)].one_row) {
     const PackedGemv& g = impl_->gemv;
     const int64_t vectors = g.vectors();
     const int threads = omp_in_parallel() || g.elements() < kGemvParallelElements
