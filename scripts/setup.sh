@@ -5,6 +5,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config   # toolchain
   libdnnl-dev                                    # oneDNN: GEMMs (f32, bf16 on AMX)
+  ocl-icd-opencl-dev                             #   its CMake config looks for OpenCL (recommended, not a dependency)
   libhwy-dev                                     # Highway: the cells' vector sigmoid and tanh
   liblapack-dev                                  # LAPACK: Cholesky ridge solves, eigenvalues (ESN)
   libcli11-dev nlohmann-json3-dev                # command line, JSON (safetensors headers)
