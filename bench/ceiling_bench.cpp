@@ -32,6 +32,9 @@ double seconds_since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
+// Written with every measurement's result, so that no loop is optimised away.
+volatile float sink = 0;
+
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   return v[v.size() / 2];
@@ -59,13 +62,11 @@ double fma_gflops(int repeat) {
   const hn::ScalableTag<float> d;
   const int64_t iterations = 20'000'000;
   std::vector<double> rates;
-  float sink = 0;
   for (int r = 0; r < repeat; ++r) {
     double s = 0;
-    sink += fma_chains(iterations, float(r + 1), s);
+    sink = fma_chains(iterations, float(r + 1), s);
     rates.push_back(double(iterations) * 16 * double(hn::Lanes(d)) * 2 / s / 1e9);
   }
-  if (sink == 12345.0f) std::puts("");  // keeps the sums alive
   return median(rates);
 }
 
@@ -94,7 +95,6 @@ double l2_read_gbs(int64_t kb, int repeat) {
   auto buf = hwy::AllocateAligned<float>(count);
   for (size_t i = 0; i < count; ++i) buf[i] = float(i % 7);
   std::vector<double> rates;
-  float sink = 0;
   for (int r = 0; r < repeat * 20 + 20; ++r) {  // the first 20 passes bring it into cache
     const Clock::time_point t0 = Clock::now();
     auto s0 = hn::Zero(d), s1 = hn::Zero(d), s2 = hn::Zero(d), s3 = hn::Zero(d);
@@ -105,21 +105,18 @@ double l2_read_gbs(int64_t kb, int repeat) {
       s3 = hn::Add(s3, hn::Load(d, buf.get() + i + 3 * L));
     }
     const double s = seconds_since(t0);
-    sink += hn::GetLane(hn::SumOfLanes(d, hn::Add(hn::Add(s0, s1), hn::Add(s2, s3))));
+    sink = hn::GetLane(hn::SumOfLanes(d, hn::Add(hn::Add(s0, s1), hn::Add(s2, s3))));
     if (r >= 20) rates.push_back(double(count * sizeof(float)) / s / 1e9);
   }
-  if (sink == 12345.0f) std::puts("");
   return median(rates);
 }
-
-volatile int fork_sink = 0;  // written by the threads of the empty region
 
 double fork_join_us(int threads, int repeat) {
   std::vector<double> times;
   for (int r = 0; r < repeat * 100 + 100; ++r) {
     const Clock::time_point t0 = Clock::now();
 #pragma omp parallel num_threads(threads)
-    { fork_sink = omp_get_thread_num(); }
+    { sink = float(omp_get_thread_num()); }
     if (r >= 100) times.push_back(seconds_since(t0) * 1e6);
   }
   return median(times);
