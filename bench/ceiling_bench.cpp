@@ -20,6 +20,12 @@
 #include <dnnl.hpp>
 #include <vector>
 
+// Static dispatch, as in the library (src/kernels/cpu/simd.h): built for this compiler's -march
+// only. Highway 1.0's dynamic-target list lacks the baseline of newer CPUs (AMD Zen 5 with
+// -march=native), which it refuses with an #error.
+#ifndef HWY_COMPILE_ONLY_STATIC
+#define HWY_COMPILE_ONLY_STATIC 1
+#endif
 #include <hwy/aligned_allocator.h>
 #include <hwy/highway.h>
 
