@@ -16,7 +16,7 @@ if [[ "${1:-}" == "--tsan" ]]; then
   export OMP_TOOL_LIBRARIES=/usr/lib/llvm-14/lib/libarcher.so
   export TSAN_OPTIONS="${TSAN_OPTIONS:-halt_on_error=1 second_deadlock_stack=1 suppressions=$PWD/scripts/tsan.supp}"
   exec ctest --test-dir build-tsan --output-on-failure -j "${RECUR_JOBS:-2}" \
-    -R '^(Cells/)?(RowBlocks|PackedGemv|RnnInference|RnnStream|StreamCases|SequenceModelStream|Seq2Seq|CApi|ServiceTest|ClassifyTest|TagTest|TranslateTest|ForecastTest|DataParallel)\.|^cli\.serve_smoke$'
+    -R '^(Cells/)?(RowBlocks|ConcurrentDirections|PackedGemv|RnnInference|RnnStream|StreamCases|SequenceModelStream|Seq2Seq|CApi|ServiceTest|ClassifyTest|TagTest|TranslateTest|ForecastTest|DataParallel)\.|^cli\.serve_smoke$'
 fi
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}

@@ -16,6 +16,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <exception>
 #include <map>
 #include <type_traits>
 
@@ -43,6 +44,15 @@ void check_state(const Tensor<T>& s, const char* what, int64_t LD, int64_t B, in
                                                  << ", expected " << shape_str({LD, B, H})
                                                  << " (layers*directions, batch, hidden)");
 }
+
+// The largest recurrent weight of one direction (bytes) whose inference forward runs the two
+// directions at once rather than splitting each one's units between the threads. At once, each
+// core streams its direction's whole W_hh at every step, which pays while it sits in the core's
+// L2 with room to spare; split, each core streams half. Measured on 2 cores with 1 MB of L2 each,
+// B = 1, T = 100 (docs/speed.md): at once 8% faster at 256 KB (LSTM H = 128), 4-8% slower at
+// 768 KB (GRU H = 256) and 25-45% slower at 1 MB (LSTM H = 256). Training forwards have no unit
+// split and always run the directions at once.
+constexpr int64_t kConcurrentDirectionsWeightBytes = int64_t(512) << 10;
 
 }  // namespace
 
@@ -111,8 +121,24 @@ void rnn_forward_packs(Tensor<T>& y, RnnState<T>& final_state, RnnCache<T>& cach
   if (lstm) final_state.c.reuse_as({int64_t(L) * D, B, H});
   else final_state.c = Tensor<T>();
 
-  Tensor<T> h_new({B, H}), c_new({B, H}), scratch({B, GH});
   const int unit_threads = unit_split_threads<T>(cfg, opt, packs_pay, kept != nullptr, B);
+  // A batch too small to split by rows runs the two directions of a layer at the same time, one
+  // thread each, when the budget is two or three threads (more are better spent splitting units),
+  // unless an inference forward would split the units of a recurrent weight too big for that.
+  const int budget = omp_get_max_threads();
+  const bool small_weight =
+      int64_t(cfg.gates()) * H * H * int64_t(sizeof(T)) <= kConcurrentDirectionsWeightBytes;
+  const bool concurrent_directions = D == 2 && !omp_in_parallel() && cpu::row_blocks(B) < 2 &&
+                                     (budget == 2 || budget == 3) &&
+                                     (unit_threads == 0 || small_weight);
+  // Workspaces of a direction being run: the (B,H) new states of padded steps and the (B,G*H)
+  // step product; a second set for the reverse direction when the two run at once.
+  Tensor<T> h_new_ws[2], c_new_ws[2], scratch_ws[2];
+  for (int w = 0; w < (concurrent_directions ? 2 : 1); ++w) {
+    h_new_ws[w].reuse_as({B, H});
+    c_new_ws[w].reuse_as({B, H});
+    scratch_ws[w].reuse_as({B, GH});
+  }
   const int blocks = cpu::row_blocks(B);
   const std::vector<int64_t> block_rows = cpu::block_rows(blocks, B);
   // The shortest sequence of each row block: steps before it need no padding logic.
@@ -148,11 +174,16 @@ void rnn_forward_packs(Tensor<T>& y, RnnState<T>& final_state, RnnCache<T>& cach
     }
     y.reuse_as({Ts, B, D * H});
     lc.dirs.resize(size_t(D));
-    for (int d = 0; d < D; ++d) {
+    // One direction of this layer on workspace set w, its steps split by units over `split`
+    // threads (0: by row blocks).
+    auto run_direction = [&](int d, int w, int split) {
+      Tensor<T>& xw = cache.xw[w];
+      Tensor<T>& scratch = scratch_ws[w];
+      Tensor<T>& h_new = h_new_ws[w];
+      Tensor<T>& c_new = c_new_ws[w];
       const RnnCellParams<T>& p = params.cells[size_t(l * D + d)];
       RnnDirCache<T>& dc = lc.dirs[size_t(d)];
       const bool fwd = d == 0;
-      Tensor<T>& xw = cache.xw;
       xw.reuse_as({Ts, B, GH});
       dc.states_h.reuse_as({slots, B, H});
       if (lstm) dc.states_c.reuse_as({slots, B, H});
@@ -175,13 +206,13 @@ void rnn_forward_packs(Tensor<T>& y, RnnState<T>& final_state, RnnCache<T>& cach
                       final_state.c.ptr() + idx * B * H);
       };
       DirPacks<T>& dp = packs.dirs[size_t(idx)];
-      if (unit_threads) {
-        if (dp.slices.size() != size_t(unit_threads))
-          dp.slices = pack_unit_slices(p, cfg, ops, B, unit_threads, opt.precision);
+      if (split) {
+        if (dp.slices.size() != size_t(split))
+          dp.slices = pack_unit_slices(p, cfg, ops, B, split, opt.precision);
         forward_unit_split(y, dc, xw, scratch, h_new, c_new, p, cfg, ops, layer_in.ptr(), in, Ts,
                            B, len, d, dp.slices, kept != nullptr, opt.precision);
         copy_final_state();
-        continue;
+        return;
       }
       if (!dp.rows_packed || !mode.packed) {  // unpacked products read p's weight where it lies
         ops.pack(dp.rows, p, cfg, false, block_rows, mode);
@@ -237,6 +268,22 @@ void rnn_forward_packs(Tensor<T>& y, RnnState<T>& final_state, RnnCache<T>& cach
       };
       cpu::for_row_blocks(blocks, B, run_rows);
       copy_final_state();
+    };
+    if (concurrent_directions) {
+      // One thread per direction: each runs its whole time loop with no barrier per step.
+      std::exception_ptr error[2];
+#pragma omp parallel for num_threads(2) schedule(static, 1)
+      for (int d = 0; d < 2; ++d) {
+        try {
+          run_direction(d, d, 0);
+        } catch (...) {
+          error[d] = std::current_exception();
+        }
+      }
+      for (const std::exception_ptr& e : error)
+        if (e) std::rethrow_exception(e);
+    } else {
+      for (int d = 0; d < D; ++d) run_direction(d, 0, unit_threads);
     }
   }
 }
@@ -351,12 +398,27 @@ void rnn_backward(Tensor<T>& dx, RnnState<T>& dinit, RnnParams<T>& grads, const 
   if (lstm) dinit.c.reuse_as({int64_t(L) * D, B, H});
   else dinit.c = Tensor<T>();
   const Tensor<T>* dout = &dy;  // gradient w.r.t. the current layer's output
-  Tensor<T> dh_new({B, H}), dc_new({B, H}), dh_prev({B, H}), dc_prev({B, H}), scratch({B, GH});
-  Tensor<T> dh_carry({B, H}), dc_carry({B, H});
   const int blocks = cpu::row_blocks(B);
   const std::vector<int64_t> block_rows = cpu::block_rows(blocks, B);
   const int64_t U = cells::unit_params_size(cfg);  // per-unit parameters: peepholes, leak
-  Tensor<T> dunit = U ? Tensor<T>({int64_t(blocks), U}) : Tensor<T>();
+  // As in the forward, a batch too small to split by rows runs the time loops of the two
+  // directions at the same time, one thread each, on a budget of two or three threads.
+  const int budget = omp_get_max_threads();
+  const bool concurrent_directions =
+      D == 2 && !omp_in_parallel() && blocks < 2 && (budget == 2 || budget == 3);
+  // Workspaces of a direction being run (a second set for the reverse direction when the two run
+  // at once): (B,H) state gradients, the (B,G*H) step product, per-unit parameter gradients.
+  struct Work {
+    Tensor<T> dh_new, dc_new, dh_prev, dc_prev, dh_carry, dc_carry, scratch, dunit;
+  };
+  Work work[2];
+  for (int w = 0; w < (concurrent_directions ? 2 : 1); ++w) {
+    for (Tensor<T>* t : {&work[w].dh_new, &work[w].dc_new, &work[w].dh_prev, &work[w].dc_prev,
+                         &work[w].dh_carry, &work[w].dc_carry})
+      t->reuse_as({B, H});
+    work[w].scratch.reuse_as({B, GH});
+    if (U) work[w].dunit.reuse_as({int64_t(blocks), U});
+  }
   for (int l = L - 1; l >= 0; --l) {
     const RnnLayerCache<T>& lc = cache.layers[size_t(l)];
     const int64_t in = lc.input.dim(2);
@@ -364,20 +426,25 @@ void rnn_backward(Tensor<T>& dx, RnnState<T>& dinit, RnnParams<T>& grads, const 
     // (two, alternating, so it never overwrites the layer above's gradient it reads).
     Tensor<T>& din = l == 0 ? dx : cache.dlayer[l % 2];
     din.reuse_as({Ts, B, in});
-    for (int d = 0; d < D; ++d) {
+    // Direction d's time loop on workspace set w, then its weight gradients over all steps at
+    // once, leaving its gate gradients in cache.dg_ih[w] for the input gradient.
+    auto run_direction = [&](int d, int w) {
       const RnnCellParams<T>& p = params.cells[size_t(l * D + d)];
       RnnCellParams<T>& g = grads.cells[size_t(l * D + d)];
       const RnnDirCache<T>& dc = lc.dirs[size_t(d)];
       const bool fwd = d == 0;
       const int64_t idx = int64_t(l * D + d);
+      Tensor<T> &dh_new = work[w].dh_new, &dc_new = work[w].dc_new, &dh_prev = work[w].dh_prev,
+                &dc_prev = work[w].dc_prev, &dh_carry = work[w].dh_carry,
+                &dc_carry = work[w].dc_carry, &scratch = work[w].scratch, &dunit = work[w].dunit;
       cells::StepWeights<T> packed;
       ops.pack(packed, p, cfg, true, block_rows, mode);
-      Tensor<T>& dg_ih = cache.dg_ih;  // written in full by the cell at every step
+      Tensor<T>& dg_ih = cache.dg_ih[w];  // written in full by the cell at every step
       dg_ih.reuse_as({Ts, B, GH});
       T* dg_hh = dg_ih.ptr();
       if (ops.hh_grads_differ(cfg)) {
-        cache.dg_hh.reuse_as({Ts, B, GH});
-        dg_hh = cache.dg_hh.ptr();
+        cache.dg_hh[w].reuse_as({Ts, B, GH});
+        dg_hh = cache.dg_hh[w].ptr();
       }
       dh_carry.fill(T(0));
       dc_carry.fill(T(0));
@@ -440,15 +507,36 @@ void rnn_backward(Tensor<T>& dx, RnnState<T>& dinit, RnnParams<T>& grads, const 
       std::copy_n(dh_carry.ptr(), B * H, dinit.h.ptr() + idx * B * H);
       if (lstm) std::copy_n(dc_carry.ptr(), B * H, dinit.c.ptr() + idx * B * H);
 
-      // Weight gradients over all steps at once; then the gradient into this layer's input.
       const int64_t N = Ts * B;
       gemm<T>(prec, true, false, GH, in, N, T(1), dg_ih.ptr(), GH, lc.input.ptr(), in, T(1),
               g.w_ih.ptr(), in);
       cells::add_column_sums(g.b_ih.ptr(), dg_ih.ptr(), N, GH, GH);
       ops.hh_weight_grads(g, dg_hh, dc.states_h.ptr() + (fwd ? 0 : B * H), dc.cell.ptr(),
                           cfg, N, prec);
-      gemm<T>(prec, false, false, N, in, GH, T(1), dg_ih.ptr(), GH, p.w_ih.ptr(), in,
-              T(d == 0 ? 0 : 1), din.ptr(), in);
+    };
+    // Direction d's share of the gradient into this layer's input (the first one writes it).
+    auto input_gradient = [&](int d, int w) {
+      gemm<T>(prec, false, false, Ts * B, in, GH, T(1), cache.dg_ih[w].ptr(), GH,
+              params.cells[size_t(l * D + d)].w_ih.ptr(), in, T(d == 0 ? 0 : 1), din.ptr(), in);
+    };
+    if (concurrent_directions) {
+      std::exception_ptr error[2];
+#pragma omp parallel for num_threads(2) schedule(static, 1)
+      for (int d = 0; d < 2; ++d) {
+        try {
+          run_direction(d, d);
+        } catch (...) {
+          error[d] = std::current_exception();
+        }
+      }
+      for (const std::exception_ptr& e : error)
+        if (e) std::rethrow_exception(e);
+      for (int d = 0; d < 2; ++d) input_gradient(d, d);
+    } else {
+      for (int d = 0; d < D; ++d) {
+        run_direction(d, 0);
+        input_gradient(d, 0);
+      }
     }
     if (cache.layer_grads_done) cache.layer_grads_done(l);
     if (!lc.dropout_mask.empty())

@@ -161,9 +161,10 @@ struct RnnCache {
   Precision precision = Precision::fp32;  // of the forward's products; backward runs the same
   std::function<void(int layer)> layer_grads_done;  // RnnRunOptions's, for backward
   // Workspaces, reused when the same cache runs the same shapes again (no allocation per call):
-  // the input projection of the direction being run, and backward's gate gradients and layer-input
-  // gradients. They carry nothing between calls, hence mutable (backward takes the cache const).
-  mutable Tensor<T> xw, dg_ih, dg_hh, dlayer[2];
+  // the input projection and backward's gate gradients of the direction being run ([1]: of the
+  // reverse direction, when the two run at once), and backward's layer-input gradients. They carry
+  // nothing between calls, hence mutable (backward takes the cache const).
+  mutable Tensor<T> xw[2], dg_ih[2], dg_hh[2], dlayer[2];
 };
 
 class RnnPacks;
