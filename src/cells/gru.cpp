@@ -174,11 +174,47 @@ void gru_forward_step(const StepForward<T>& s, const RnnCellParams<T>&, const Rn
   }
 }
 
+// The reset-after GRU's backward pointwise step in one pass over the units: dg_ih, dg_hh and
+// dh z from r, z, n and h_n the forward kept.
+void gru_backward_pointwise_fused(const StepBackward<float>& s, int64_t H, int64_t B) {
+  using cpu::simd::Vf;
+  const Vf one = cpu::simd::hn::Set(cpu::simd::Df(), 1.0f);
+  for (int64_t b = 0; b < B; ++b) {
+    const float* cache = s.cache + b * 4 * H;
+    const float* dh = s.dh + b * H;
+    const float* h_prev = s.h_prev + b * H;
+    float* dgi = s.dg_ih + b * 3 * H;
+    float* dgh = s.dg_hh + b * 3 * H;
+    float* dh_prev = s.dh_prev + b * H;
+    cpu::simd::for_vectors(H, [&](const cpu::simd::Lanes& v) {
+      const Vf r = v.load(cache), z = v.load(cache + H), n = v.load(cache + 2 * H);
+      const Vf d = v.load(dh);
+      const Vf da_n = d * (one - z) * cpu::simd::hn::NegMulAdd(n, n, one);
+      const Vf da_z = d * (v.load(h_prev) - n) * z * (one - z);
+      const Vf da_r = da_n * v.load(cache + 3 * H) * r * (one - r);
+      v.store(dgi, da_r);
+      v.store(dgh, da_r);
+      v.store(dgi + H, da_z);
+      v.store(dgh + H, da_z);
+      v.store(dgi + 2 * H, da_n);
+      v.store(dgh + 2 * H, da_n * r);
+      v.store(dh_prev, d * z);
+    });
+  }
+}
+
 template <class T>
 void gru_backward_step(const StepBackward<T>& s, const RnnCellParams<T>&, const RnnConfig& cfg,
                        int64_t B) {
   const int64_t H = cfg.hidden_size, G3 = 3 * H, W = 4 * H;
   const bool after = cfg.gru == GruConvention::reset_after;
+  if constexpr (std::is_same_v<T, float>) {
+    if (after) {
+      gru_backward_pointwise_fused(s, H, B);
+      s.w->main.run(s.block, s.dg_hh, s.dh_prev);  // dh_prev += dg_hh W_hh
+      return;
+    }
+  }
   T* drh = s.scratch;  // (B,H), reset_before only
   if (!after) {
     for (int64_t b = 0; b < B; ++b) {

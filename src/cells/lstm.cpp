@@ -114,11 +114,44 @@ void lstm_forward_step(const StepForward<T>& s, const RnnCellParams<T>& p, const
   }
 }
 
+// The plain LSTM's backward pointwise step in one pass over the units: the four pre-activation
+// gradients and dc_prev from the gates and tanh(c) the forward kept.
+void lstm_backward_pointwise_fused(const StepBackward<float>& s, int64_t H, int64_t B) {
+  using cpu::simd::Vf;
+  const Vf one = cpu::simd::hn::Set(cpu::simd::Df(), 1.0f);
+  for (int64_t b = 0; b < B; ++b) {
+    const float* gates = s.cache + b * 5 * H;
+    const float* dh = s.dh + b * H;
+    const float* dc_in = s.dc + b * H;
+    const float* c_prev = s.c_prev + b * H;
+    float* da = s.dg_ih + b * 4 * H;
+    float* dc_prev = s.dc_prev + b * H;
+    cpu::simd::for_vectors(H, [&](const cpu::simd::Lanes& v) {
+      const Vf i = v.load(gates), f = v.load(gates + H), g = v.load(gates + 2 * H);
+      const Vf o = v.load(gates + 3 * H), tc = v.load(gates + 4 * H), d = v.load(dh);
+      const Vf dc = cpu::simd::hn::MulAdd(d * o, cpu::simd::hn::NegMulAdd(tc, tc, one),
+                                          v.load(dc_in));
+      v.store(da, dc * g * i * (one - i));
+      v.store(da + H, dc * v.load(c_prev) * f * (one - f));
+      v.store(da + 2 * H, dc * i * cpu::simd::hn::NegMulAdd(g, g, one));
+      v.store(da + 3 * H, d * tc * o * (one - o));
+      v.store(dc_prev, dc * f);
+    });
+  }
+}
+
 template <class T>
 void lstm_backward_step(const StepBackward<T>& s, const RnnCellParams<T>& p, const RnnConfig& cfg,
                         int64_t B) {
   const int64_t H = cfg.hidden_size, G4 = 4 * H, W = 5 * H;
   const T* peep = cfg.peephole ? p.w_peep.ptr() : nullptr;
+  if constexpr (std::is_same_v<T, float>) {
+    if (!peep && !cfg.coupled) {
+      lstm_backward_pointwise_fused(s, H, B);
+      s.w->main.run(s.block, s.dg_ih, s.dh_prev);  // dh_prev = dG W_hh
+      return;
+    }
+  }
   for (int64_t b = 0; b < B; ++b) {
     const T* gates = s.cache + b * W;
     T* da = s.dg_ih + b * G4;
