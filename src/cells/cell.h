@@ -55,6 +55,9 @@ struct StepForward {
   // False when no backward reads this step's cache (inference): a cell may leave it unwritten, or
   // use it as a workspace.
   bool keep_cache = true;
+  // The next step's xw for the same rows, or null: the fused kernels prefetch it into L2 while
+  // they read this step's (a whole sequence's projection is larger than the cache).
+  const T* xw_next = nullptr;
 
   // What the recurrent product multiplies: the whole previous state.
   const T* product_input() const { return h_prev_all ? h_prev_all : h_prev; }

@@ -102,7 +102,10 @@ void gru_pointwise_fused(const StepForward<float>& s, int64_t H, int64_t B) {
     const float* h_prev = s.h_prev + b * ld;
     float* h = s.h + b * ld;
     float* cache = s.cache + b * 4 * H;
+    const float* next = s.xw_next ? s.xw_next + b * 3 * H : nullptr;
     cpu::simd::for_vectors(H, [&](const cpu::simd::Lanes& v) {
+      if (next)
+        for (int k = 0; k < 3; ++k) cpu::simd::prefetch_l2(next + k * H + v.j);
       const Vf r = cpu::simd::sigmoid(v.load(xw) + v.load(hw));
       const Vf z = cpu::simd::sigmoid(v.load(xw + H) + v.load(hw + H));
       const Vf h_n = v.load(hw + 2 * H);

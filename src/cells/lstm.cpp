@@ -46,7 +46,10 @@ void lstm_pointwise_fused(const StepForward<float>& s, int64_t H, int64_t B) {
     float* c = s.c + b * ld;
     float* h = s.h + b * ld;
     float* gates = s.cache + b * 5 * H;
+    const float* next = s.xw_next ? s.xw_next + b * 4 * H : nullptr;
     cpu::simd::for_vectors(H, [&](const cpu::simd::Lanes& v) {
+      if (next)
+        for (int k = 0; k < 4; ++k) cpu::simd::prefetch_l2(next + k * H + v.j);
       const Vf i = cpu::simd::sigmoid(v.load(xw) + v.load(hw));
       const Vf f = cpu::simd::sigmoid(v.load(xw + H) + v.load(hw + H));
       const Vf g = cpu::simd::tanh(v.load(xw + 2 * H) + v.load(hw + 2 * H));

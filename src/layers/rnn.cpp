@@ -253,6 +253,7 @@ void rnn_forward_packs(Tensor<T>& y, RnnState<T>& final_state, RnnCache<T>& cach
                                      dc.cell.ptr() + ((keep ? t : 0) * B + b0) * W,
                                      scratch.ptr() + b0 * GH, &packed, k};
           step.keep_cache = keep;
+          if (s + 1 < Ts) step.xw_next = xw.ptr() + ((fwd ? t + 1 : t - 1) * B + b0) * GH;
           ops.forward_step(step, p, cfg, Bk);
           for (int64_t r = 0; r < Bk; ++r) {
             const bool active = t < len[size_t(b0 + r)];

@@ -152,6 +152,7 @@ void forward_unit_split(Tensor<T>& y, RnnDirCache<T>& dc, Tensor<T>& xw, Tensor<
                                      &u.w, 0, hp};
           step.keep_cache = false;
           step.ld = H;
+          if (s + 1 < Ts) step.xw_next = b.xw + (fwd ? t + 1 : t - 1) * B * G * n;
           ops.forward_step(step, p, u.cfg, B);
           for (int64_t r = 0; r < B; ++r) {
             const bool active = t < len[size_t(r)];

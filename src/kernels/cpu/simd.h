@@ -82,6 +82,9 @@ struct Lanes {
   void store(float* p, Vf v) const { hn::BlendedStore(v, mask, Df(), p + j); }
 };
 
+// Asks for the cache line at p to be brought into L2 (and L1) ahead of its use.
+inline void prefetch_l2(const float* p) { __builtin_prefetch(p, 0, 2); }
+
 template <class F>
 inline void for_vectors(int64_t n, F&& f) {
   const Df d;
