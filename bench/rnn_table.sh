@@ -4,9 +4,9 @@
 # GRU forward primitives (recur_onednn_bench), one layer, input size = hidden size, fp32. recur and
 # oneDNN run on 1 and 2 threads and each keeps its faster; every time is a median (--repeat).
 # Ratios are reference time / recur time (above 1: recur is faster). GFLOP/s count the GEMMs.
-# The forward times are each the median of `rounds` runs, the runs of recur and oneDNN alternating
-# (this VM's speed drifts by 10-30% over minutes; one run each compared a quiet moment with a
-# noisy one). recur_ceiling_bench runs before and after the table: FMA throughput per core and
+# The forward and train times are each the median of `rounds` runs, the runs of recur and oneDNN
+# alternating (this VM's speed drifts by 10-30% over minutes; one run each compared a quiet moment
+# with a noisy one). recur_ceiling_bench runs before and after the table: FMA throughput per core and
 # oneDNN's square f32 matmul on 1 and 2 threads; the forward's GFLOP/s is shown as a share of that
 # matmul at the forward's thread count.
 #   bench/rnn_table.sh [build dir] [repeat] [rounds]      (build first: scripts/build.sh)
@@ -34,18 +34,19 @@ for cell in lstm gru; do
     torch=$(/usr/bin/python3 bench/torch_layer_bench.py "${args[@]}" --layers 1 --threads 1)
     pf=$(field forward_ms <<<"$torch")
     pt=$(field train_ms <<<"$torch")
-    declare -A rf=() rt=() df=() fr=() dr=()
-    for th in 1 2; do fr[$th]=""; dr[$th]=""; done
+    declare -A rf=() rt=() df=() fr=() dr=() tr=()
+    for th in 1 2; do fr[$th]=""; dr[$th]=""; tr[$th]=""; done
     for _ in $(seq "$rounds"); do
       for th in 1 2; do
         fr[$th]+=" $("$build/recur" bench-rnn "${args[@]}" --threads "$th" --mode forward | field median_ms)"
         dr[$th]+=" $("$build/recur_onednn_bench" "${args[@]}" --threads "$th" | field median_ms)"
+        tr[$th]+=" $("$build/recur" bench-rnn "${args[@]}" --threads "$th" --mode train | field median_ms)"
       done
     done
     for th in 1 2; do
       rf[$th]=$(median <<<"${fr[$th]}")
       df[$th]=$(median <<<"${dr[$th]}")
-      rt[$th]=$("$build/recur" bench-rnn "${args[@]}" --threads "$th" --mode train | field median_ms)
+      rt[$th]=$(median <<<"${tr[$th]}")
     done
     dnn=$(echo "${df[1]} ${df[2]}" | best)
     tf=1; awk -v a="${rf[2]}" -v b="${rf[1]}" 'BEGIN { exit !(a < b) }' && tf=2
