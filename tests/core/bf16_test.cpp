@@ -4,6 +4,8 @@
 // the rounding really happens (the result differs from the fp32 product).
 #include <gtest/gtest.h>
 
+#include <omp.h>
+
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -74,6 +76,30 @@ TEST(Bf16, RoundsStridedRows) {
   EXPECT_EQ(from_bf16(dst[1]), 2.5f);
   EXPECT_EQ(from_bf16(dst[2]), -3.0f);
   EXPECT_EQ(from_bf16(dst[3]), 0.125f);
+}
+
+// A strided matrix large enough for the rows to be split between two threads, with rows longer
+// than a vector and not a multiple of it (vector body and scalar tail), of random bit patterns
+// (NaNs, infinities, ties among them): every element has the scalar rounding's bits.
+TEST(Bf16, RoundsLargeStridedMatricesAsScalar) {
+  const int64_t rows = 700, cols = 101, ld = 107;
+  std::vector<uint32_t> bits(size_t(rows * ld));
+  Rng rng(22);
+  for (auto& b : bits) b = uint32_t(rng.uniform(0, 4294967295.0));
+  bits[5] = 0x7fc00000u;
+  bits[6] = 0x3f808000u;
+  bits[7] = 0xff800000u;
+  std::vector<float> src(bits.size());
+  std::memcpy(src.data(), bits.data(), bits.size() * sizeof(float));
+  std::vector<cpu::bf16> dst(size_t(rows * cols));
+  const int saved = omp_get_max_threads();
+  set_num_threads(2);
+  cpu::round_to_bf16(src.data(), rows, cols, ld, dst.data());
+  set_num_threads(saved);
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < cols; ++c)
+      ASSERT_EQ(dst[size_t(r * cols + c)], to_bf16(src[size_t(r * ld + c)]))
+          << "row " << r << " column " << c << std::hex << " bits 0x" << bits[size_t(r * ld + c)];
 }
 
 struct GemmCase {
