@@ -56,10 +56,10 @@ constexpr int64_t kConcurrentDirectionsWeightBytes = int64_t(512) << 10;
 
 }  // namespace
 
-int rnn_inference_unit_split(const RnnConfig& cfg, int64_t batch, bool prepared) {
+int rnn_inference_unit_split(const RnnConfig& cfg, int64_t batch) {
   RnnRunOptions opt;
   opt.inference = true;
-  return unit_split_threads<float>(cfg, opt, true, prepared, batch);
+  return unit_split_threads<float>(cfg, opt, true, batch);
 }
 
 // rnn_forward, with the packed step products kept in `kept` from one call to the next when it is
@@ -121,7 +121,7 @@ void rnn_forward_packs(Tensor<T>& y, RnnState<T>& final_state, RnnCache<T>& cach
   if (lstm) final_state.c.reuse_as({int64_t(L) * D, B, H});
   else final_state.c = Tensor<T>();
 
-  const int unit_threads = unit_split_threads<T>(cfg, opt, packs_pay, kept != nullptr, B);
+  const int unit_threads = unit_split_threads<T>(cfg, opt, packs_pay, B);
   // A batch too small to split by rows runs the two directions of a layer at the same time, one
   // thread each, when the budget is two or three threads (more are better spent splitting units),
   // unless an inference forward would split the units of a recurrent weight too big for that.

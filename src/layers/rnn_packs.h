@@ -47,8 +47,7 @@ struct ForwardPacks {
 // rows). packs_pay: the sequence is long enough to pack for, or the packs are kept; kept: by
 // PreparedRnn, whose slices keep their projections packed.
 template <class T>
-int unit_split_threads(const RnnConfig& cfg, const RnnRunOptions& opt, bool packs_pay, bool kept,
-                       int64_t B);
+int unit_split_threads(const RnnConfig& cfg, const RnnRunOptions& opt, bool packs_pay, int64_t B);
 
 // The unit slices of one layer and direction, their rows of W_hh packed for B rows.
 template <class T>

@@ -19,20 +19,19 @@ namespace recur {
 // stops paying once the weight is several times a core's L2, and leaves a batch too small to split
 // to a product that forks and joins at every step. Float, for the cells whose fused kernel takes a
 // state stride (plain LSTM, reset-after GRU), on sequences long enough to pack for.
-// Measured on 2 cores with 2 MB of L2 each (docs/speed.md): in a plain rnn_forward, whose unit
-// split runs its projection as one sgemm per gate and slice, 3-4 MB weights (H = 512) ran 2-6%
-// faster split by rows and 12-16 MB (H = 1024) 3-11% faster split by units; in PreparedRnn, whose
-// slices keep their projections packed, the units won from 3 MB up (2-5% at H = 512) and lost
-// at 0.75-1 MB (4-5% at H = 256).
+// Measured on 2 cores with 1 MB of L2 each (docs/speed.md), B = 16-32: in a plain rnn_forward,
+// whose unit split runs its projection as one sgemm per gate and slice, 3-4 MB weights (H = 512)
+// ran 2-6% faster split by rows and 12-16 MB (H = 1024) 3-11% faster split by units. In
+// PreparedRnn, whose slices keep their projections packed, the units won from 3 MB up (2-5% at
+// H = 512) on a Zen 4 host, but on the Zen 5 host of issue 6's anchors the rows won at 3-4 MB
+// (3-4%) and the units at 16 MB (12%; level at 12 MB), so both take the same bound.
 namespace {
 constexpr int64_t kMinUnitsPerThread = 64;
 constexpr int64_t kUnitSplitWeightBytes = int64_t(8) << 20;
-constexpr int64_t kPreparedUnitSplitWeightBytes = int64_t(2) << 20;
 }  // namespace
 
 template <class T>
-int unit_split_threads(const RnnConfig& cfg, const RnnRunOptions& opt, bool packs_pay, bool kept,
-                       int64_t B) {
+int unit_split_threads(const RnnConfig& cfg, const RnnRunOptions& opt, bool packs_pay, int64_t B) {
   if (!std::is_same_v<T, float> || !opt.inference || omp_in_parallel() || cfg.layer_norm ||
       !packs_pay)
     return 0;
@@ -42,8 +41,7 @@ int unit_split_threads(const RnnConfig& cfg, const RnnRunOptions& opt, bool pack
   const int64_t H = cfg.hidden_size;
   const int threads = int(std::min<int64_t>(omp_get_max_threads(), H / kMinUnitsPerThread));
   if (!fused_kernel || threads < 2) return 0;
-  const bool big_weight = cfg.gates() * H * H * int64_t(sizeof(T)) >=
-                          (kept ? kPreparedUnitSplitWeightBytes : kUnitSplitWeightBytes);
+  const bool big_weight = cfg.gates() * H * H * int64_t(sizeof(T)) >= kUnitSplitWeightBytes;
   return big_weight || cpu::row_blocks(B) < threads ? threads : 0;
 }
 
@@ -177,10 +175,8 @@ void forward_unit_split(Tensor<T>& y, RnnDirCache<T>& dc, Tensor<T>& xw, Tensor<
 }
 
 
-template int unit_split_threads<float>(const RnnConfig&, const RnnRunOptions&, bool, bool,
-                                       int64_t);
-template int unit_split_threads<double>(const RnnConfig&, const RnnRunOptions&, bool, bool,
-                                        int64_t);
+template int unit_split_threads<float>(const RnnConfig&, const RnnRunOptions&, bool, int64_t);
+template int unit_split_threads<double>(const RnnConfig&, const RnnRunOptions&, bool, int64_t);
 template std::vector<UnitSliceWeights<float>> pack_unit_slices<float>(
     const RnnCellParams<float>&, const RnnConfig&, const cells::CellOps<float>&, int64_t, int,
     Precision);

@@ -172,10 +172,8 @@ TEST(RnnInference, UnitSplitMatchesTheRowSplit) {
   small.cell = CellKind::lstm;
   small.input_size = small.hidden_size = 128;
   EXPECT_EQ(rnn_inference_unit_split(small, 32), 0);
-  EXPECT_EQ(rnn_inference_unit_split(small, 32, true), 0);
-  small.hidden_size = 512;  // 4 MB: by units where the slices keep their projections packed
+  small.hidden_size = 512;  // 4 MB
   EXPECT_EQ(rnn_inference_unit_split(small, 32), 0);
-  EXPECT_EQ(rnn_inference_unit_split(small, 32, true), 2);
   small.hidden_size = 1024;  // a 16 MB recurrent weight
   EXPECT_EQ(rnn_inference_unit_split(small, 32), 2);
   small.peephole = true;  // no fused kernel with a state stride
@@ -228,7 +226,7 @@ TEST(RnnInference, PreparedEqualsRnnForwardAndRepacksForANewBatch) {
         // Unit split (H = 128 on two threads): the prepared slices' projections are one packed
         // product each where rnn_forward runs one sgemm per gate, so rounding may differ.
         const std::string at = ", B=" + std::to_string(B);
-        if (rnn_inference_unit_split(p.params.config, B, true) > 0) {
+        if (rnn_inference_unit_split(p.params.config, B) > 0) {
           expect_close(y_prepared, y_plain, what + " y" + at);
           expect_close(fin_prepared.h, fin_plain.h, what + " h_n" + at);
         } else {

@@ -235,9 +235,9 @@ void rnn_forward(Tensor<T>& y, RnnState<T>& final_state, RnnCache<T>& cache,
                  std::type_identity_t<const RnnState<T>*> init, const RnnRunOptions& opt = {});
 
 // How many threads a float inference forward of this layer on `batch` rows divides the units
-// between, on the current thread budget (rnn_forward with RnnRunOptions::inference, or PreparedRnn
-// where `prepared`); 0 when it splits the rows instead (docs/speed.md).
-int rnn_inference_unit_split(const RnnConfig& cfg, int64_t batch, bool prepared = false);
+// between, on the current thread budget (rnn_forward with RnnRunOptions::inference, or
+// PreparedRnn); 0 when it splits the rows instead (docs/speed.md).
+int rnn_inference_unit_split(const RnnConfig& cfg, int64_t batch);
 
 // Inference on weights packed once: forward() computes what rnn_forward with
 // RnnRunOptions::inference computes, without packing the recurrent weights again at every call. For
