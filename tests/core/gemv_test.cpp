@@ -2,7 +2,7 @@
 // counts on both sides of a vector and of a panel (16 vectors) boundary, odd and even K (bf16 packs
 // k in pairs), W stored (K,N) or read transposed with a leading dimension, with and without bias,
 // assigning or accumulating; the output vectors run in three ranges (three threads' shares, which
-// cut panels) give the same bits as one call. In bf16 the reference multiplies the weight rounded to bf16 by A as it is.
+// cut panels), walked forwards or in reverse, give the same bits as one call. In bf16 the reference multiplies the weight rounded to bf16 by A as it is.
 #include <gtest/gtest.h>
 
 #include <omp.h>
@@ -45,14 +45,17 @@ TEST(PackedGemv, EqualsReferenceAcrossShapesAndOptions) {
                 for (float& x : w_seen) x = cpu::from_bf16(cpu::to_bf16(x));
               std::fill(w.begin(), w.end(), 1e9f);  // copied at packing: no longer read
               const std::vector<float> a = random(K), c0 = random(N + 1);  // one guard element
-              std::vector<float> want = c0, got = c0, halves = c0;
+              std::vector<float> want = c0, got = c0, halves = c0, reversed = c0;
               if (!accumulate)
                 for (int64_t n = 0; n < N; ++n) want[size_t(n)] = bias ? b[size_t(n)] : 0.0f;
               cpu::gemm_reference<float>(false, trans, 1, N, K, 1.0f, a.data(), K, w_seen.data(), ldw,
                                          1.0f, want.data(), N);
               g.run(a.data(), got.data());
-              for (int part = 0; part < 3; ++part)  // three threads' shares
-                g.run(a.data(), halves.data(), g.vectors() * part / 3, g.vectors() * (part + 1) / 3);
+              for (int part = 0; part < 3; ++part) {  // three threads' shares, forwards and back
+                const int64_t v0 = g.vectors() * part / 3, v1 = g.vectors() * (part + 1) / 3;
+                g.run(a.data(), halves.data(), v0, v1);
+                g.run(a.data(), reversed.data(), v0, v1, true);
+              }
               const std::string what = std::string(precision_name(precision)) + " N=" + std::to_string(N) +
                                        " K=" + std::to_string(K) + (trans ? " trans" : " plain") +
                                        (bias ? " bias" : "") + (accumulate ? " accumulate" : "");
@@ -60,8 +63,10 @@ TEST(PackedGemv, EqualsReferenceAcrossShapesAndOptions) {
                 ASSERT_NEAR(got[size_t(n)], want[size_t(n)], 1e-5f * (1 + std::abs(want[size_t(n)])))
                     << what << " output " << n;
                 ASSERT_EQ(halves[size_t(n)], got[size_t(n)]) << what << " output " << n;
+                ASSERT_EQ(reversed[size_t(n)], got[size_t(n)]) << what << " output " << n << " (reverse)";
               }
               ASSERT_EQ(got[size_t(N)], c0[size_t(N)]) << what << ": wrote past the last output";
+              ASSERT_EQ(reversed[size_t(N)], c0[size_t(N)]) << what << ": wrote past the last output (reverse)";
               ++checked;
             }
   EXPECT_EQ(checked, 2 * 11 * 4 * 2 * 3);
@@ -85,10 +90,14 @@ TEST(PackedGemv, OneRowBlockSplitBetweenThreads) {
   for (float& x : a) x = float(rng.uniform(-1, 1));
   const cpu::PackedGemm<float> g({w.data(), K, true, K, N, nullptr, K, N, false, Precision::fp32}, {1});
   g.run(0, a.data(), got.data());
+  std::vector<float> second(static_cast<size_t>(N));  // the next call walks the panels in reverse
+  g.run(0, a.data(), second.data());
   omp_set_num_threads(saved);
   cpu::gemm_reference<float>(false, true, 1, N, K, 1.0f, a.data(), K, w.data(), K, 0.0f, want.data(), N);
-  for (int64_t n = 0; n < N; ++n)
+  for (int64_t n = 0; n < N; ++n) {
     ASSERT_NEAR(got[size_t(n)], want[size_t(n)], 1e-4f * (1 + std::abs(want[size_t(n)]))) << "output " << n;
+    ASSERT_EQ(second[size_t(n)], got[size_t(n)]) << "output " << n << " of the second call";
+  }
 }
 
 }  // namespace

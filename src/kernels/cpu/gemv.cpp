@@ -142,18 +142,35 @@ PackedGemv::PackedGemv(const StepGemmSpec<float>& s)
   for (int64_t n = 0; n < padded; ++n) bias_[size_t(n)] = s.bias && n < N_ ? s.bias[n] : 0.0f;
 }
 
-void PackedGemv::run(const float* a, float* c, int64_t v0, int64_t v1) const {
+// Walking the panels in reverse on every other call pays when the weight is a little larger than
+// the core's L2, as a streaming LSTM's is (H = 256, 1 MB per core on two threads, 1 MB of L2):
+// read in one direction at every call, each read evicts the lines the next one needs first;
+// walked back and forth, each call starts on the lines the last one read last. Measured on that
+// step (docs/speed.md): 6.9-8.3 us per step against 8.5-10.4.
+void PackedGemv::run(const float* a, float* c, int64_t v0, int64_t v1, bool reverse) const {
   const int64_t rows = stored_rows();
-  while (v0 < v1) {  // one panel's part of [v0, v1) at a time
-    const int64_t p0 = v0 / kPanelVectors * kPanelVectors;  // the panel's first vector
+  // Vectors [v, end) of the panel that begins at vector p0.
+  auto run_part = [&](int64_t p0, int64_t v, int64_t end) {
     const int64_t in_panel = std::min<int64_t>(vectors_, p0 + kPanelVectors) - p0;
-    const int64_t end = std::min(v1, p0 + in_panel);
     const int64_t stride = in_panel * lanes_;  // elements per stored row of this panel
-    const size_t at = size_t(p0 * lanes_ * rows + (v0 - p0) * lanes_);
-    const int64_t n0 = v0 * lanes_, width = std::min(N_, end * lanes_) - n0;
-    vectors_fns[size_t(end - v0 - 1)](bf16_ ? nullptr : w_.get() + at, bf16_ ? w2_.get() + at : nullptr,
-                                      stride, bias_.get() + n0, a, c + n0, K_, width, accumulate_);
-    v0 = end;
+    const size_t at = size_t(p0 * lanes_ * rows + (v - p0) * lanes_);
+    const int64_t n0 = v * lanes_, width = std::min(N_, end * lanes_) - n0;
+    vectors_fns[size_t(end - v - 1)](bf16_ ? nullptr : w_.get() + at, bf16_ ? w2_.get() + at : nullptr,
+                                     stride, bias_.get() + n0, a, c + n0, K_, width, accumulate_);
+  };
+  if (reverse) {
+    for (int64_t end = v1; end > v0;) {  // the panels' parts of [v0, v1), last first
+      const int64_t p0 = (end - 1) / kPanelVectors * kPanelVectors, v = std::max(v0, p0);
+      run_part(p0, v, end);
+      end = v;
+    }
+    return;
+  }
+  for (int64_t v = v0; v < v1;) {  // one panel's part of [v0, v1) at a time
+    const int64_t p0 = v / kPanelVectors * kPanelVectors;  // the panel's first vector
+    const int64_t end = std::min({v1, p0 + kPanelVectors, vectors_});
+    run_part(p0, v, end);
+    v = end;
   }
 }
 

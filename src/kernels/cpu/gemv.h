@@ -32,8 +32,11 @@ class PackedGemv {
   int64_t vectors() const { return vectors_; }  // output vectors: the unit of a thread's share
   // c = a op(W) (+ bias), or c += a op(W) with spec.accumulate, for the outputs of vectors
   // [v0, v1) (outputs v0 * lanes to min(N, v1 * lanes)): a thread's share of the product.
-  void run(const float* a, float* c, int64_t v0, int64_t v1) const;
-  void run(const float* a, float* c) const { run(a, c, 0, vectors_); }
+  // `reverse` walks the panels from the last to the first, with the same results: a caller that
+  // alternates it from one call to the next starts each call on the weights the last one read,
+  // still in cache when the weight is a little larger than the cache (gemv.cpp).
+  void run(const float* a, float* c, int64_t v0, int64_t v1, bool reverse = false) const;
+  void run(const float* a, float* c, bool reverse = false) const { run(a, c, 0, vectors_, reverse); }
 
  private:
   int64_t stored_rows() const { return bf16_ ? (K_ + 1) / 2 : K_; }  // per panel: k, or pairs of k

@@ -5,6 +5,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <atomic>
 
 #include "kernels/cpu/bf16.h"
 #include "kernels/cpu/gemv.h"
@@ -75,6 +76,10 @@ struct PackedGemm<float>::Impl {
   memory bias;
   std::vector<Block> blocks;
   PackedGemv gemv;  // the one-row blocks' product
+  // Calls of the one-row product so far: odd ones walk its panels in reverse (gemv.h). Atomic
+  // because one model's products may run on several threads at once (the results do not depend
+  // on the order).
+  mutable std::atomic<uint32_t> gemv_calls{0};
   bool bf16 = false;
   int64_t K = 0, lda = 0;
   // Not packed: the spec and the row counts, for run_in_place.
@@ -162,14 +167,15 @@ void PackedGemm<float>::run(int block, const float* A, float* C) const {
   if (impl_->blocks[size_t(block)].one_row) {
     const PackedGemv& g = impl_->gemv;
     const int64_t vectors = g.vectors();
+    const bool reverse = impl_->gemv_calls.fetch_add(1, std::memory_order_relaxed) & 1u;
     const int threads = omp_in_parallel() || g.elements() < kGemvParallelElements
                             ? 1
                             : int(std::min<int64_t>(omp_get_max_threads(), vectors));
-    if (threads <= 1) return g.run(A, C);
+    if (threads <= 1) return g.run(A, C, reverse);
 #pragma omp parallel num_threads(threads)
     {
       const int t = omp_get_thread_num(), nt = omp_get_num_threads();
-      g.run(A, C, vectors * t / nt, vectors * (t + 1) / nt);
+      g.run(A, C, vectors * t / nt, vectors * (t + 1) / nt, reverse);
     }
     return;
   }
