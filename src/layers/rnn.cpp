@@ -49,9 +49,9 @@ void check_state(const Tensor<T>& s, const char* what, int64_t LD, int64_t B, in
 // directions at once rather than splitting each one's units between the threads. At once, each
 // core streams its direction's whole W_hh at every step, which pays while it sits in the core's
 // L2 with room to spare; split, each core streams half. Measured on 2 cores with 1 MB of L2 each,
-// B = 1, T = 100 (docs/speed.md): at once 8% faster at 256 KB (LSTM H = 128), 4-8% slower at
-// 768 KB (GRU H = 256) and 25-45% slower at 1 MB (LSTM H = 256). Training forwards have no unit
-// split and always run the directions at once.
+// B = 1, T = 100 (docs/speed.md): at once 3-8% faster at 192-256 KB (GRU and LSTM H = 128), 4-12%
+// slower at 768 KB (GRU H = 256) and 25-45% slower at 1 MB (LSTM H = 256). Training forwards have
+// no unit split and always run the directions at once.
 constexpr int64_t kConcurrentDirectionsWeightBytes = int64_t(512) << 10;
 
 }  // namespace
