@@ -16,7 +16,6 @@
 #include <omp.h>
 
 #include <algorithm>
-#include <exception>
 #include <map>
 #include <type_traits>
 
@@ -53,6 +52,14 @@ void check_state(const Tensor<T>& s, const char* what, int64_t LD, int64_t B, in
 // slower at 768 KB (GRU H = 256) and 25-45% slower at 1 MB (LSTM H = 256). Training forwards have
 // no unit split and always run the directions at once.
 constexpr int64_t kConcurrentDirectionsWeightBytes = int64_t(512) << 10;
+
+// Whether a layer of D directions on B rows runs its two directions at the same time, one thread
+// each: when the batch is too small to split by rows and the budget is two or three threads (more
+// are better spent splitting units). Forward and backward decide alike.
+bool directions_at_once(int D, int64_t B) {
+  const int budget = omp_get_max_threads();
+  return D == 2 && !omp_in_parallel() && cpu::row_blocks(B) < 2 && (budget == 2 || budget == 3);
+}
 
 }  // namespace
 
@@ -122,15 +129,12 @@ void rnn_forward_packs(Tensor<T>& y, RnnState<T>& final_state, RnnCache<T>& cach
   else final_state.c = Tensor<T>();
 
   const int unit_threads = unit_split_threads<T>(cfg, opt, packs_pay, B);
-  // A batch too small to split by rows runs the two directions of a layer at the same time, one
-  // thread each, when the budget is two or three threads (more are better spent splitting units),
-  // unless an inference forward would split the units of a recurrent weight too big for that.
-  const int budget = omp_get_max_threads();
+  // Both directions at once, unless an inference forward would split the units of a recurrent
+  // weight too big for that.
   const bool small_weight =
       int64_t(cfg.gates()) * H * H * int64_t(sizeof(T)) <= kConcurrentDirectionsWeightBytes;
-  const bool concurrent_directions = D == 2 && !omp_in_parallel() && cpu::row_blocks(B) < 2 &&
-                                     (budget == 2 || budget == 3) &&
-                                     (unit_threads == 0 || small_weight);
+  const bool concurrent_directions =
+      directions_at_once(D, B) && (unit_threads == 0 || small_weight);
   // Workspaces of a direction being run: the (B,H) new states of padded steps and the (B,G*H)
   // step product; a second set for the reverse direction when the two run at once.
   Tensor<T> h_new_ws[2], c_new_ws[2], scratch_ws[2];
@@ -272,17 +276,7 @@ void rnn_forward_packs(Tensor<T>& y, RnnState<T>& final_state, RnnCache<T>& cach
     };
     if (concurrent_directions) {
       // One thread per direction: each runs its whole time loop with no barrier per step.
-      std::exception_ptr error[2];
-#pragma omp parallel for num_threads(2) schedule(static, 1)
-      for (int d = 0; d < 2; ++d) {
-        try {
-          run_direction(d, d, 0);
-        } catch (...) {
-          error[d] = std::current_exception();
-        }
-      }
-      for (const std::exception_ptr& e : error)
-        if (e) std::rethrow_exception(e);
+      cpu::for_each_thread(2, [&](int d) { run_direction(d, d, 0); });
     } else {
       for (int d = 0; d < D; ++d) run_direction(d, 0, unit_threads);
     }
@@ -402,11 +396,8 @@ void rnn_backward(Tensor<T>& dx, RnnState<T>& dinit, RnnParams<T>& grads, const 
   const int blocks = cpu::row_blocks(B);
   const std::vector<int64_t> block_rows = cpu::block_rows(blocks, B);
   const int64_t U = cells::unit_params_size(cfg);  // per-unit parameters: peepholes, leak
-  // As in the forward, a batch too small to split by rows runs the time loops of the two
-  // directions at the same time, one thread each, on a budget of two or three threads.
-  const int budget = omp_get_max_threads();
-  const bool concurrent_directions =
-      D == 2 && !omp_in_parallel() && blocks < 2 && (budget == 2 || budget == 3);
+  // As in the forward, the time loops of the two directions may run at the same time.
+  const bool concurrent_directions = directions_at_once(D, B);
   // Workspaces of a direction being run (a second set for the reverse direction when the two run
   // at once): (B,H) state gradients, the (B,G*H) step product, per-unit parameter gradients.
   struct Work {
@@ -521,17 +512,7 @@ void rnn_backward(Tensor<T>& dx, RnnState<T>& dinit, RnnParams<T>& grads, const 
               params.cells[size_t(l * D + d)].w_ih.ptr(), in, T(d == 0 ? 0 : 1), din.ptr(), in);
     };
     if (concurrent_directions) {
-      std::exception_ptr error[2];
-#pragma omp parallel for num_threads(2) schedule(static, 1)
-      for (int d = 0; d < 2; ++d) {
-        try {
-          run_direction(d, d);
-        } catch (...) {
-          error[d] = std::current_exception();
-        }
-      }
-      for (const std::exception_ptr& e : error)
-        if (e) std::rethrow_exception(e);
+      cpu::for_each_thread(2, [&](int d) { run_direction(d, d); });
       for (int d = 0; d < 2; ++d) input_gradient(d, d);
     } else {
       for (int d = 0; d < D; ++d) {

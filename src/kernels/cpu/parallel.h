@@ -72,26 +72,38 @@ inline std::vector<int64_t> block_rows(int blocks, int64_t rows) {
   return r;
 }
 
+// Runs f(k) for k in [0, n), each on a thread of its own (inline when n <= 1). Exceptions do not
+// cross the parallel region: the first one is rethrown after it.
+template <class F>
+void for_each_thread(int n, F&& f) {
+  if (n <= 1) {
+    if (n == 1) f(0);
+    return;
+  }
+  std::exception_ptr error;
+#pragma omp parallel for num_threads(n) schedule(static, 1)
+  for (int k = 0; k < n; ++k) {
+    try {
+      f(k);
+    } catch (...) {
+#pragma omp critical(recur_for_each_thread_error)
+      if (!error) error = std::current_exception();
+    }
+  }
+  if (error) std::rethrow_exception(error);
+}
+
 // Runs f(block, begin, end) for `blocks` contiguous blocks of [0, rows), one per thread.
-// Exceptions do not cross the parallel region: the first one is rethrown after it.
 template <class F>
 void for_row_blocks(int blocks, int64_t rows, F&& f) {
   if (blocks <= 1) {
     f(0, int64_t(0), rows);
     return;
   }
-  std::exception_ptr error;
-#pragma omp parallel for num_threads(blocks) schedule(static, 1)
-  for (int k = 0; k < blocks; ++k) {
-    try {
-      const auto [b0, b1] = row_block_range(k, blocks, rows);
-      f(k, b0, b1);
-    } catch (...) {
-#pragma omp critical(recur_row_blocks_error)
-      if (!error) error = std::current_exception();
-    }
-  }
-  if (error) std::rethrow_exception(error);
+  for_each_thread(blocks, [&](int k) {
+    const auto [b0, b1] = row_block_range(k, blocks, rows);
+    f(k, b0, b1);
+  });
 }
 
 }  // namespace recur::cpu
