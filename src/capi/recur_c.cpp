@@ -124,7 +124,7 @@ void fill_info(recur_model& m) {
     m.info.output_size = m.lm.config.outputs;
   } else {
     m.info.input_size = c.input_size;
-    m.info.output_size = c.directions() * c.hidden_size;
+    m.info.output_size = c.output_size();
   }
 }
 

@@ -2,16 +2,17 @@
 // optionally leaky units or a residual recurrence (the seeds' remedies for long memory):
 //   plain     h = v                                  v = f(a)
 //   leaky     h = (1 - alpha) h_prev + alpha v       alpha = cfg.leak, or sigmoid(lambda) per unit
-//   residual  h = h_prev + v
+//   residual  h = h_prev + alpha v                   a scaled residual branch (alpha as above)
 //
 // Key: B = batch, H = hidden size. G = 1, cache: none for the plain cell (f' is read off h_t
 // itself), v (B,H) when the state is mixed.
 //   forward:  a = xw + h_prev W_hh^T + b_hh        (B,H)
 //             v = f(a), h as above
-//   backward: dv = alpha dh (leaky), dh (plain, residual)
+//   backward: dv = alpha dh (leaky, residual), dh (plain)
 //             da = dv * f'(a), with f'(a) = 1 - v^2 (tanh), [v > 0] (ReLU), v (1 - v) (sigmoid)
 //             dh_prev = da W_hh + (1 - alpha) dh (leaky) or + dh (residual)
 //             dlambda_j += sum_b dh_j (v_j - h_prev_j) alpha_j (1 - alpha_j)   (learned leak)
+//             dlambda_j += sum_b dh_j v_j alpha_j (1 - alpha_j)                (learned residual)
 //             dg_ih = dg_hh = da
 // Parameters +=, activations = (see cell.h).
 #include <cmath>
@@ -63,7 +64,7 @@ void rnn_forward_step(const StepForward<T>& s, const RnnCellParams<T>& p, const 
   }
   if (!cfg.mixes_state()) return;
   for (int64_t j = 0; j < H; ++j) {
-    const T alpha = cfg.residual ? T(1) : leak_of(p, cfg, j);
+    const T alpha = leak_of(p, cfg, j);
     const T keep = cfg.residual ? T(1) : T(1) - alpha;
     for (int64_t b = 0; b < B; ++b) s.h[b * H + j] = keep * s.h_prev[b * H + j] + alpha * v[b * H + j];
   }
@@ -81,12 +82,12 @@ void rnn_backward_step(const StepBackward<T>& s, const RnnCellParams<T>& p, cons
   }
   const T* v = s.cache;
   for (int64_t j = 0; j < H; ++j) {
-    const T alpha = cfg.residual ? T(1) : leak_of(p, cfg, j);
+    const T alpha = leak_of(p, cfg, j);
     T dlambda = T(0);
     for (int64_t b = 0; b < B; ++b) {
       const int64_t k = b * H + j;
       s.dg_ih[k] = alpha * s.dh[k] * activation_grad(cfg.cell, v[k]);
-      if (cfg.learn_leak) dlambda += s.dh[k] * (v[k] - s.h_prev[k]);
+      if (cfg.learn_leak) dlambda += s.dh[k] * (cfg.residual ? v[k] : v[k] - s.h_prev[k]);
     }
     if (cfg.learn_leak) s.dunit[j] += dlambda * alpha * (T(1) - alpha);
   }

@@ -133,8 +133,11 @@ void rnn_forward_packs(Tensor<T>& y, RnnState<T>& final_state, RnnCache<T>& cach
   // weight too big for that.
   const bool small_weight =
       int64_t(cfg.gates()) * H * H * int64_t(sizeof(T)) <= kConcurrentDirectionsWeightBytes;
+  // Summed directions add into one output, so the reverse direction runs after the forward one.
+  const bool sum = cfg.sums_directions();
+  const int64_t OW = cfg.output_size();
   const bool concurrent_directions =
-      directions_at_once(D, B) && (unit_threads == 0 || small_weight);
+      !sum && directions_at_once(D, B) && (unit_threads == 0 || small_weight);
   // Workspaces of a direction being run: the (B,H) new states of padded steps and the (B,G*H)
   // step product; a second set for the reverse direction when the two run at once.
   Tensor<T> h_new_ws[2], c_new_ws[2], scratch_ws[2];
@@ -176,7 +179,7 @@ void rnn_forward_packs(Tensor<T>& y, RnnState<T>& final_state, RnnCache<T>& cach
         lc.input[k] *= lc.dropout_mask[k];
       }
     }
-    y.reuse_as({Ts, B, D * H});
+    y.reuse_as({Ts, B, OW});
     lc.dirs.resize(size_t(D));
     // One direction of this layer on workspace set w, its steps split by units over `split`
     // threads (0: by row blocks).
@@ -265,9 +268,15 @@ void rnn_forward_packs(Tensor<T>& y, RnnState<T>& final_state, RnnCache<T>& cach
               std::copy_n(active ? hk + r * H : hp + r * H, H, hn + r * H);
               if (lstm) std::copy_n(active ? ck + r * H : cp + r * H, H, cn + r * H);
             }
-            T* out = y.ptr() + (t * B + b0 + r) * D * H + d * H;
-            if (active) std::copy_n(hk + r * H, H, out);
-            else std::fill_n(out, H, T(0));
+            T* out = y.ptr() + (t * B + b0 + r) * OW + (sum ? 0 : d * H);
+            if (sum && d == 1) {  // the forward direction wrote this row first
+              if (active)
+                for (int64_t j = 0; j < H; ++j) out[j] += hk[r * H + j];
+            } else if (active) {
+              std::copy_n(hk + r * H, H, out);
+            } else {
+              std::fill_n(out, H, T(0));
+            }
           }
         }
       };
@@ -375,8 +384,10 @@ void rnn_backward(Tensor<T>& dx, RnnState<T>& dinit, RnnParams<T>& grads, const 
   RECUR_CHECK(int(cache.layers.size()) == L, "rnn_backward: the cache is not from rnn_forward");
   RECUR_CHECK(!cache.inference, "rnn_backward: the forward ran with RnnRunOptions::inference, "
                                 "which keeps nothing for backward");
-  RECUR_CHECK(dy.shape == Shape({Ts, B, D * H}), "output gradient has shape " << dy.shape_string()
-                                                  << ", expected " << shape_str({Ts, B, D * H}));
+  const bool sum = cfg.sums_directions();
+  const int64_t OW = cfg.output_size();
+  RECUR_CHECK(dy.shape == Shape({Ts, B, OW}), "output gradient has shape " << dy.shape_string()
+                                                 << ", expected " << shape_str({Ts, B, OW}));
   RECUR_CHECK(grads.cells.size() == params.cells.size() && grads.config.hidden_size == H,
               "rnn_backward: gradient buffers do not match the parameters");
   if (dfinal) {
@@ -458,7 +469,7 @@ void rnn_backward(Tensor<T>& dx, RnnState<T>& dinit, RnnParams<T>& grads, const 
           const int64_t t = fwd ? s : Ts - 1 - s, prev = fwd ? t : t + 1, next = fwd ? t + 1 : t;
           for (int64_t r = 0; r < Bk; ++r) {
             const bool active = t < len[size_t(b0 + r)];
-            const T* dyo = dout->ptr() + (t * B + b0 + r) * D * H + d * H;
+            const T* dyo = dout->ptr() + (t * B + b0 + r) * OW + (sum ? 0 : d * H);
             for (int64_t j = 0; j < H; ++j) {
               dhn[r * H + j] = active ? dyo[j] + dhc[r * H + j] : T(0);
               dcn[r * H + j] = active ? dcc[r * H + j] : T(0);

@@ -1,9 +1,11 @@
 // RnnConfig: names, validation and the metadata round trip; RnnParams: shapes, PyTorch names,
 // default initialisation and construction from a PyTorch state_dict.
+#include <algorithm>
 #include <cmath>
 
 #include "recur/io/metadata.h"
 #include "recur/layers/rnn.h"
+#include "recur/layers/rnn_spec.h"
 #include "recur/models/named_tensors.h"
 
 namespace recur {
@@ -44,13 +46,13 @@ void RnnConfig::validate() const {
   RECUR_CHECK(leak > 0.0 && leak <= 1.0, "RnnConfig.leak must be in (0, 1], got " << leak);
   RECUR_CHECK(!learn_leak || leak < 1.0,
               "a learned leak starts at RnnConfig.leak, which must then be below 1 (got " << leak << ")");
-  RECUR_CHECK(!residual || (leak == 1.0 && !learn_leak),
-              "a residual recurrence h = h_prev + f(z) has no leak; choose one of the two");
   RECUR_CHECK(!layer_norm || ((cell == CellKind::lstm && !peephole && !coupled) ||
                                (cell == CellKind::gru && gru == GruConvention::reset_after)),
               "layer normalisation is for the plain LSTM (no peepholes, no coupled gates) and the "
               "reset_after GRU, not this "
                   << cell_name(cell));
+  RECUR_CHECK(bidirectional || merge == DirectionMerge::concat,
+              "summed directions need a bidirectional layer");
   RECUR_CHECK(!mixes_state() || gates() == 1,
               "leaky units and the residual recurrence are options of the simple RNN, not "
                   << cell_name(cell));
@@ -64,7 +66,7 @@ double parameter_count(const RnnConfig& c) {
   if (c.layer_norm) per_direction_extra += (c.cell == CellKind::lstm ? 10 : 6) * H;
   // w_ih (GH, in) with in = input_size in the first layer and D*H above it, w_hh (GH, H).
   const double first = GH * double(c.input_size) + GH * H + per_direction_extra;
-  const double above = GH * D * H + GH * H + per_direction_extra;
+  const double above = GH * double(c.output_size()) + GH * H + per_direction_extra;
   return D * (first + double(c.num_layers - 1) * above);
 }
 
@@ -83,6 +85,8 @@ std::map<std::string, std::string> RnnConfig::to_metadata() const {
   if (learn_leak) m["learn_leak"] = "true";
   if (residual) m["residual_recurrence"] = "true";
   if (layer_norm) m["layer_norm"] = "true";
+  if (merge == DirectionMerge::sum) m["merge"] = "sum";
+  m["rnn_spec"] = format_rnn_spec(rnn_spec_from_config(*this));  // for people; the keys above rule
   return m;
 }
 
@@ -103,6 +107,11 @@ RnnConfig RnnConfig::from_metadata(const std::map<std::string, std::string>& m) 
   c.learn_leak = metadata_bool(m, "learn_leak", "model");
   c.residual = metadata_bool(m, "residual_recurrence", "model");
   c.layer_norm = metadata_bool(m, "layer_norm", "model");
+  if (m.count("merge")) {
+    const std::string g = m.at("merge");
+    RECUR_CHECK(g == "concat" || g == "sum", "model metadata merge = '" << g << "'; expected concat or sum");
+    c.merge = g == "sum" ? DirectionMerge::sum : DirectionMerge::concat;
+  }
   if (m.count("gru_convention")) {
     const std::string g = m.at("gru_convention");
     RECUR_CHECK(g == "reset_after" || g == "reset_before",
@@ -119,7 +128,7 @@ RnnParams<T>::RnnParams(const RnnConfig& cfg) : config(cfg) {
   const int64_t H = cfg.hidden_size, GH = cfg.gates() * H;
   const int D = cfg.directions();
   for (int l = 0; l < cfg.num_layers; ++l) {
-    const int64_t in = l == 0 ? cfg.input_size : D * H;
+    const int64_t in = l == 0 ? cfg.input_size : cfg.output_size();
     for (int d = 0; d < D; ++d) {
       RnnCellParams<T> p;
       p.w_ih = Tensor<T>({GH, in});
@@ -254,6 +263,10 @@ RnnParams<T> params_from_named(CellKind cell, const std::map<std::string, Tensor
   cfg.num_layers = max_layer + 1;
   cfg.bidirectional = reverse;
   cfg.peephole = peep;
+  // Summed directions (not a PyTorch layout) show as an upper layer reading H features, not 2H.
+  if (reverse && cfg.num_layers > 1 && get("weight_ih_l1").rank() == 2 &&
+      get("weight_ih_l1").dim(1) == cfg.hidden_size)
+    cfg.merge = DirectionMerge::sum;
   const int64_t G = cfg.gates();
   RECUR_CHECK(w_hh0.dim(0) == G * cfg.hidden_size,
               source << ": weight_hh_l0 has shape " << w_hh0.shape_string() << "; a "
@@ -273,6 +286,35 @@ RnnParams<T> params_from_named(CellKind cell, const std::map<std::string, Tensor
                      << " has " << p.named().size());
   return p;
 }
+
+template <class T>
+void top_final_state(T* summary, const RnnState<T>& fin, const RnnConfig& c, int64_t B) {
+  const int64_t H = c.hidden_size, D = c.directions(), OW = c.output_size(), top = c.num_layers - 1;
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t d = 0; d < D; ++d) {
+      const T* h = fin.h.ptr() + ((top * D + d) * B + b) * H;
+      T* out = summary + b * OW;
+      if (c.sums_directions() && d == 1)
+        for (int64_t j = 0; j < H; ++j) out[j] += h[j];
+      else
+        std::copy_n(h, H, out + (c.sums_directions() ? 0 : d * H));
+    }
+}
+
+template <class T>
+void top_final_state_backward(RnnState<T>& dfin, const T* dsummary, const RnnConfig& c, int64_t B) {
+  const int64_t H = c.hidden_size, D = c.directions(), OW = c.output_size(), top = c.num_layers - 1;
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t d = 0; d < D; ++d)
+      std::copy_n(dsummary + b * OW + (c.sums_directions() ? 0 : d * H), H,
+                  dfin.h.ptr() + ((top * D + d) * B + b) * H);
+}
+
+template void top_final_state<float>(float*, const RnnState<float>&, const RnnConfig&, int64_t);
+template void top_final_state<double>(double*, const RnnState<double>&, const RnnConfig&, int64_t);
+template void top_final_state_backward<float>(RnnState<float>&, const float*, const RnnConfig&, int64_t);
+template void top_final_state_backward<double>(RnnState<double>&, const double*, const RnnConfig&,
+                                               int64_t);
 
 template struct RnnParams<float>;
 template struct RnnParams<double>;

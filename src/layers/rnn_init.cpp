@@ -22,10 +22,23 @@ RecurrentInit parse_recurrent_init(const std::string& name) {
   RECUR_FAIL("unknown initialisation '" << name << "'; expected uniform, orthogonal or identity");
 }
 
+namespace {
+// A residual layer h = h_prev + alpha f(W_hh h_prev + ...) starts with W_hh - I: the -I pulls a
+// growing state back toward zero (the diffusion term of AntisymmetricRNN, Chang et al. 2019), so a
+// state carried over a long stream cannot drift without bound as a bare sum of f's would.
+template <class T>
+void damp_residual(RnnParams<T>& p) {
+  if (!p.config.residual) return;
+  const int64_t H = p.config.hidden_size;
+  for (RnnCellParams<T>& c : p.cells)
+    for (int64_t j = 0; j < H; ++j) c.w_hh[j * H + j] -= T(1);
+}
+}  // namespace
+
 template <class T>
 void init_rnn(RnnParams<T>& p, Rng& rng, RecurrentInit scheme, double identity_scale) {
   init_rnn_uniform(p, rng);
-  if (scheme == RecurrentInit::uniform) return;
+  if (scheme == RecurrentInit::uniform) return damp_residual(p);
   const RnnConfig& cfg = p.config;
   const int64_t H = cfg.hidden_size, G = cfg.gates();
   for (RnnCellParams<T>& c : p.cells) {
@@ -44,6 +57,7 @@ void init_rnn(RnnParams<T>& p, Rng& rng, RecurrentInit scheme, double identity_s
     if (cfg.cell == CellKind::lstm && scheme == RecurrentInit::orthogonal)
       for (int64_t j = 0; j < H; ++j) c.b_ih[H + j] = T(1);  // forget gate open
   }
+  damp_residual(p);
 }
 
 template void init_rnn<float>(RnnParams<float>&, Rng&, RecurrentInit, double);

@@ -85,8 +85,8 @@ void forward_unit_split(Tensor<T>& y, RnnDirCache<T>& dc, Tensor<T>& xw, Tensor<
                         int64_t B, const std::vector<int64_t>& len, int d,
                         std::vector<UnitSliceWeights<T>>& slices, bool kept, Precision precision) {
   const int G = cfg.gates(), P = int(slices.size());
-  const int64_t H = cfg.hidden_size, D = cfg.directions();
-  const bool fwd = d == 0, lstm = cfg.has_cell_state();
+  const int64_t H = cfg.hidden_size, OW = cfg.output_size();
+  const bool fwd = d == 0, lstm = cfg.has_cell_state(), sum = cfg.sums_directions();
   struct Buffers {
     T *xw, *scratch, *cache;
   };
@@ -159,9 +159,15 @@ void forward_unit_split(Tensor<T>& y, RnnDirCache<T>& dc, Tensor<T>& xw, Tensor<
               std::copy_n(active ? hk + o : hp + o, n, hn + o);
               if (lstm) std::copy_n(active ? ck + o : cp + o, n, cn + o);
             }
-            T* out = y.ptr() + (t * B + r) * D * H + d * H + j0;
-            if (active) std::copy_n(hk + o, n, out);
-            else std::fill_n(out, n, T(0));
+            T* out = y.ptr() + (t * B + r) * OW + (sum ? 0 : d * H) + j0;
+            if (sum && d == 1) {  // the forward direction wrote this row first
+              if (active)
+                for (int64_t j = 0; j < n; ++j) out[j] += hk[o + j];
+            } else if (active) {
+              std::copy_n(hk + o, n, out);
+            } else {
+              std::fill_n(out, n, T(0));
+            }
           }
         } catch (...) {
 #pragma omp critical(recur_unit_split_error)

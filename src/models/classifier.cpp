@@ -57,7 +57,7 @@ const char* pooling_name(Pooling p) {
 }
 
 int64_t ClassifierConfig::head_features() const {
-  return head == ClassifierHead::pool ? rnn.directions() * rnn.hidden_size : top_hidden;
+  return head == ClassifierHead::pool ? rnn.output_size() : top_hidden;
 }
 
 void ClassifierConfig::validate() const {
@@ -109,7 +109,7 @@ namespace {
 RnnConfig top_config(const ClassifierConfig& c) {
   RnnConfig t;
   t.cell = CellKind::lstm;
-  t.input_size = c.rnn.directions() * c.rnn.hidden_size;
+  t.input_size = c.rnn.output_size();
   t.hidden_size = c.top_hidden;
   return t;
 }
@@ -117,7 +117,7 @@ RnnConfig top_config(const ClassifierConfig& c) {
 
 double parameter_count(const ClassifierConfig& c) {
   // In double throughout: head_features() and top_config() multiply in int64.
-  const double DH = double(c.rnn.directions()) * double(c.rnn.hidden_size), C = double(c.classes);
+  const double DH = double(c.rnn.output_size()), C = double(c.classes);
   const double P = double(c.top_hidden), F = c.head == ClassifierHead::pool ? DH : P;
   double n = parameter_count(c.rnn) + C * F + C;
   if (c.tokens()) n += double(c.vocab) * double(c.embed);
@@ -130,7 +130,7 @@ template <class T>
 SequenceClassifier<T>::SequenceClassifier(const ClassifierConfig& cfg)
     : config(cfg), rnn(cfg.rnn) {
   cfg.validate();
-  const int64_t DH = cfg.rnn.directions() * cfg.rnn.hidden_size;
+  const int64_t DH = cfg.rnn.output_size();
   if (cfg.tokens()) embedding = Tensor<T>({cfg.vocab, cfg.embed});
   if (cfg.head == ClassifierHead::textrnn2) top = RnnParams<T>(top_config(cfg));
   if (cfg.head == ClassifierHead::rcnn) {
@@ -197,7 +197,7 @@ T classifier_batch(const SequenceClassifier<T>& model, SequenceClassifier<T>* gr
                    const ClassifierBatch<T>& batch, const RnnRunOptions& opt, Tensor<T>* logits_out) {
   const ClassifierConfig& c = model.config;
   const int64_t Ts = batch.steps, B = batch.batch, E = c.input_size(), H = c.rnn.hidden_size;
-  const int64_t D = c.rnn.directions(), L = c.rnn.num_layers, DH = D * H;
+  const int64_t D = c.rnn.directions(), L = c.rnn.num_layers, DH = c.rnn.output_size();
   const int64_t F = c.head_features(), C = c.classes, N = Ts * B;
   const bool lstm = c.rnn.has_cell_state();
   RECUR_CHECK(Ts > 0 && B > 0, "an empty classifier batch (" << Ts << " steps x " << B << ")");
@@ -252,9 +252,7 @@ T classifier_batch(const SequenceClassifier<T>& model, SequenceClassifier<T>* gr
   switch (c.head) {
     case ClassifierHead::pool:
       if (c.pooling == Pooling::last) {
-        for (int64_t b = 0; b < B; ++b)
-          for (int64_t d = 0; d < D; ++d)
-            std::copy_n(fin.h.ptr() + (((L - 1) * D + d) * B + b) * H, H, feat.ptr() + b * DH + d * H);
+        top_final_state(feat.ptr(), fin, c.rnn, B);
       } else if (c.pooling == Pooling::mean) {
         for (int64_t b = 0; b < B; ++b) {
           const T inv = T(1) / T(len[size_t(b)]);
@@ -305,10 +303,7 @@ T classifier_batch(const SequenceClassifier<T>& model, SequenceClassifier<T>* gr
       if (c.pooling == Pooling::last) {
         dfin.h = Tensor<T>({L * D, B, H});
         if (lstm) dfin.c = Tensor<T>({L * D, B, H});
-        for (int64_t b = 0; b < B; ++b)
-          for (int64_t d = 0; d < D; ++d)
-            std::copy_n(dfeat.ptr() + b * DH + d * H, H,
-                        dfin.h.ptr() + (((L - 1) * D + d) * B + b) * H);
+        top_final_state_backward(dfin, dfeat.ptr(), c.rnn, B);
       } else if (c.pooling == Pooling::mean) {
         for (int64_t b = 0; b < B; ++b) {
           const T inv = T(1) / T(len[size_t(b)]);

@@ -155,7 +155,7 @@ void init_conditional_lm(ConditionalLm<T>& m, Rng& rng) {
   for (auto& v : m.embedding.data) v = T(rng.normal());
   for (auto& v : m.cond_embedding.data) v = T(rng.normal());
   for (auto& v : m.cond_init.data) v = T(0.1 * rng.normal());
-  init_rnn_uniform(m.rnn, rng);
+  init_rnn(m.rnn, rng, RecurrentInit::uniform);
   init_linear_uniform(m.w_out, m.b_out, rng);
   const double a = 1.0 / std::sqrt(double(m.config.rnn.hidden_size));
   for (auto& v : m.w_end.data) v = T(rng.uniform(-a, a));

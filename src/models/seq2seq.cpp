@@ -76,7 +76,7 @@ int64_t Seq2SeqConfig::feed_width() const {
 double parameter_count(const Seq2SeqConfig& c) {
   // In double: encoder_width() and key_width() multiply in int64. Mirrors the constructor.
   const double Vt = double(c.target_vocab), Hd = double(c.decoder.hidden_size);
-  const double De = double(c.encoder.hidden_size) * double(c.encoder.directions());
+  const double De = double(c.encoder.output_size());
   const double A = c.context == ContextKind::bahdanau  ? double(c.attention_size)
                    : c.context == ContextKind::general ? Hd
                                                      : De;
@@ -344,8 +344,7 @@ Memory<T> encode(const Seq2Seq<T>& m, const std::vector<int64_t>& source,
                  const std::vector<int64_t>& lengths, int64_t S, int64_t B,
                  const RnnRunOptions& opt, const Seq2SeqTraining& tr = {}) {
   const Seq2SeqConfig& c = m.config;
-  const int64_t Es = c.source_embed, He = c.encoder.hidden_size, D = c.encoder.directions();
-  const int64_t De = D * He, Le = c.encoder.num_layers;
+  const int64_t Es = c.source_embed, De = c.encoder.output_size();
   Memory<T> mem;
   mem.S = S, mem.B = B, mem.lengths = lengths, mem.source = source;
   Tensor<T> x({S, B, Es});
@@ -354,10 +353,7 @@ Memory<T> encode(const Seq2Seq<T>& m, const std::vector<int64_t>& source,
   RnnState<T> fin;
   rnn_forward(mem.enc, fin, mem.cache, m.encoder, x, lengths, nullptr, opt);
   mem.summary = Tensor<T>({B, De});
-  for (int64_t d = 0; d < D; ++d)
-    for (int64_t b = 0; b < B; ++b)
-      std::copy_n(fin.h.ptr() + (((Le - 1) * D + d) * B + b) * He, He,
-                  mem.summary.ptr() + b * De + d * He);
+  top_final_state(mem.summary.ptr(), fin, c.encoder, B);
   if (!m.w_key.empty()) {
     const int64_t A = c.key_width();
     mem.keys = Tensor<T>({S, B, A});
@@ -373,7 +369,7 @@ void encode_backward(const Seq2Seq<T>& m, Seq2Seq<T>& g, const Memory<T>& mem, T
                      const Tensor<T>& dkeys, const Tensor<T>& dsummary) {
   const Seq2SeqConfig& c = m.config;
   const int64_t S = mem.S, B = mem.B, He = c.encoder.hidden_size, D = c.encoder.directions();
-  const int64_t De = D * He, Le = c.encoder.num_layers;
+  const int64_t De = c.encoder.output_size(), Le = c.encoder.num_layers;
   if (!mem.keys.empty()) {  // keys = enc W_k^T
     Tensor<T> d({S, B, De});
     linear_backward(d.ptr(), g.w_key.ptr(), static_cast<T*>(nullptr), dkeys.ptr(), mem.enc.ptr(),
@@ -383,10 +379,7 @@ void encode_backward(const Seq2Seq<T>& m, Seq2Seq<T>& g, const Memory<T>& mem, T
   RnnState<T> dfin;
   dfin.h = Tensor<T>({Le * D, B, He});
   if (c.encoder.has_cell_state()) dfin.c = Tensor<T>({Le * D, B, He});
-  for (int64_t d = 0; d < D; ++d)
-    for (int64_t b = 0; b < B; ++b)
-      std::copy_n(dsummary.ptr() + b * De + d * He, He,
-                  dfin.h.ptr() + (((Le - 1) * D + d) * B + b) * He);
+  top_final_state_backward(dfin, dsummary.ptr(), c.encoder, B);
   Tensor<T> dx;
   RnnState<T> dinit;
   rnn_backward(dx, dinit, g.encoder, mem.cache, m.encoder, denc, &dfin);

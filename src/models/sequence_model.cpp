@@ -25,7 +25,7 @@ void SequenceModelConfig::validate() const {
 double parameter_count(const SequenceModelConfig& c) {
   const double O = double(c.outputs);
   return double(c.vocab) * double(c.embed) + parameter_count(c.rnn) +
-         O * double(c.rnn.directions()) * double(c.rnn.hidden_size) + O;
+         O * double(c.rnn.output_size()) + O;
 }
 
 std::map<std::string, std::string> SequenceModelConfig::to_metadata() const {
@@ -52,7 +52,7 @@ SequenceModel<T>::SequenceModel(const SequenceModelConfig& cfg)
     : config(cfg),
       embedding({cfg.vocab, cfg.embed}),
       rnn(cfg.rnn),
-      w_out({cfg.outputs, cfg.rnn.directions() * cfg.rnn.hidden_size}),
+      w_out({cfg.outputs, cfg.rnn.output_size()}),
       b_out({cfg.outputs}) {
   cfg.validate();
 }

@@ -11,6 +11,7 @@
 #include "onnx/ops.h"
 #include "recur/io/file.h"
 #include "recur/io/onnx.h"
+#include "recur/layers/rnn_spec.h"
 #include "recur/io/safetensors.h"
 #include "recur/models/classifier_model.h"
 #include "recur/train/clm_trainer.h"
@@ -128,9 +129,13 @@ std::vector<float> gates_to_onnx(const Tensor<float>& t, const std::vector<int>&
 }
 
 void check_exportable(const RnnConfig& c, const std::string& source) {
-  RECUR_CHECK(!c.layer_norm && !c.coupled && !c.mixes_state(),
-              source << ": ONNX's LSTM/GRU/RNN ops have no layer norm, coupled gates, leaky units or "
-                        "residual recurrence; this network uses one, so it cannot be exported");
+  const char* option = c.layer_norm ? "ln (layer norm)" : c.coupled ? "coupled (gates)"
+                       : c.residual ? "residual (recurrence)" : c.mixes_state() ? "leak (leaky units)"
+                       : c.sums_directions() ? "bi=sum (summed directions)" : nullptr;
+  RECUR_CHECK(!option, source << ": its recurrent layers ('" << format_rnn_spec(rnn_spec_from_config(c))
+                              << "') use " << option << ", which recur does not export to ONNX "
+                                 "(ONNX's LSTM/GRU/RNN ops have no layer norm, coupled gates, leaky "
+                                 "or residual units; summed directions are not exported yet)");
 }
 
 // The recurrent stack over x (T,B,I); h0/c0 (L*D,B,H) graph inputs or "" (zeros); lengths an
@@ -589,7 +594,7 @@ void export_onnx(const std::string& model_path, const std::string& out_path) {
         attr_i(n, "keepdims", 0);
       })[0];
     };
-    const int64_t DH = cc.rnn.directions() * cc.rnn.hidden_size;
+    const int64_t DH = cc.rnn.output_size();
     std::string feats;
     if (cc.head == ClassifierHead::pool && cc.pooling == Pooling::last) {
       feats = final_states(s.yh.back(), DH, "head");

@@ -178,6 +178,7 @@ ClassifierTrainResult train_classifier(const ClassifierTrainConfig& cfg_in, std:
                             " on " + std::filesystem::path(source).filename().string();
   const bool dense = model.input == ClassifierInput::image_rows;
   EpochLoopSettings loop = epoch_loop_settings(cfg, "train-classifier", title, hp);
+  loop.baseline = LossBaseline::uniform(mc.classes, "the classes");
   for (const Example& e : data.train) loop.lengths.push_back(e.steps);
   EpochTask task;
   task.train_batch = [&](const std::vector<size_t>& indices, Rng& r) {

@@ -144,7 +144,6 @@ ClmTrainResult train_conditional_lm(const ClmTrainConfig& cfg_in, std::ostream& 
   mc.embed = cfg.embed;
   mc.cond_embed = cfg.cond_embed;
   mc.rnn = cfg.rnn;
-  mc.rnn.bidirectional = false;
   mc.rnn.input_size = mc.embed + (mc.uses_input() ? mc.cond_embed : 0);
   model.net = ConditionalLm<float>(mc);
   Rng rng(cfg.seed);
@@ -177,6 +176,7 @@ ClmTrainResult train_conditional_lm(const ClmTrainConfig& cfg_in, std::ostream& 
   const std::string title = std::string("recur train-clm: ") + cell_name(mc.rnn.cell) + " on " +
                             std::filesystem::path(cfg.train_path).filename().string();
   EpochLoopSettings loop = epoch_loop_settings(cfg, "train-clm", title, hp);
+  loop.baseline = LossBaseline::uniform(ConditionalLmConfig::kVocab, "the bytes and markers");
   for (const std::string& t : train.texts) loop.lengths.push_back(int64_t(t.size()));
   loop.items = "texts";
   EpochTask task;

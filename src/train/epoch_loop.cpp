@@ -104,7 +104,7 @@ EpochLoopResult run_epoch_loop(const EpochLoopSettings& s, const EpochTask& task
   std::vector<std::vector<size_t>> plan;
   int64_t plan_epoch = -1;
   std::vector<size_t> mine;
-  NanGuard nan_guard(s.on_nan);
+  NanGuard nan_guard(s.guard, s.baseline);
   while (step < total) {
     if (dp.any(s.stop && s.stop->load())) {  // every rank stops at the same step
       res.interrupted = true;

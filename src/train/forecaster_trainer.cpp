@@ -238,7 +238,7 @@ ForecasterTrainResult train_forecaster(const ForecasterTrainConfig& cfg_in, std:
   const std::vector<int64_t> lengths(train.size(), cfg.window);  // equal: a plain shuffle
   std::vector<std::vector<size_t>> plan;
   int64_t plan_epoch_no = -1;
-  NanGuard nan_guard(cfg.on_nan);
+  NanGuard nan_guard(cfg.guard, {1.0, "1, the error of guessing the mean of the normalised targets"});
   while (step < total) {
     if (dp.any(cfg.stop && cfg.stop->load())) {  // every rank stops at the same step
       res.interrupted = true;

@@ -39,6 +39,9 @@ void LmTrainConfig::validate() const {
   RECUR_CHECK(!cosine_schedule || steps > 0 || epochs > 0,
               "the cosine schedule needs a known length: give --steps or --epochs, not --time");
   RECUR_CHECK(lr_min_factor >= 0 && lr_min_factor <= 1, "--lr-min must be in [0, 1]");
+  RECUR_CHECK(!rnn.bidirectional,
+              "a language model predicts the next token, so its layers read left to right; drop bi "
+              "from --rnn");
   optimizer.validate();
 }
 
@@ -301,7 +304,7 @@ LmTrainResult train_language_model(const LmTrainConfig& cfg_in, std::ostream& lo
   };
 
   std::vector<int64_t> x, y;
-  NanGuard nan_guard(cfg.on_nan);
+  NanGuard nan_guard(cfg.guard, LossBaseline::uniform(mc.outputs, "the vocabulary"));
   while (step < total) {
     bool stop = cfg.stop && cfg.stop->load();
     bool out_of_time = cfg.time_limit > 0 && elapsed() >= cfg.time_limit;

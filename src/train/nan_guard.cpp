@@ -1,6 +1,7 @@
 // The training steps' NaN/Inf guard; the policies are described in recur/train/nan_guard.h.
 #include "recur/train/nan_guard.h"
 
+#include <algorithm>
 #include <cmath>
 #include <sstream>
 
@@ -38,8 +39,28 @@ std::string describe_non_finite_gradient(const std::vector<Param<float>>& params
   return "";
 }
 
+LossBaseline LossBaseline::uniform(int64_t k, const std::string& over) {
+  std::ostringstream os;
+  os << "ln " << k << ", a uniform guess over " << over;
+  return {std::log(double(std::max<int64_t>(k, 2))), os.str()};
+}
+
+NanGuard::NanGuard(const GuardSettings& s, LossBaseline baseline, int64_t max_consecutive)
+    : policy_(s.on_nan), max_consecutive_(max_consecutive), diverge_ratio_(s.diverge_ratio),
+      baseline_(std::move(baseline)) {
+  RECUR_CHECK(diverge_ratio_ >= 0, "--diverge-ratio must be >= 0, got " << diverge_ratio_);
+  RECUR_CHECK(diverge_ratio_ == 0 || baseline_.loss > 0,
+              "the divergence check needs a positive baseline loss, got " << baseline_.loss);
+}
+
 bool NanGuard::step_ok(double loss, const std::vector<Param<float>>& params, int64_t step,
                        const std::string& hint) {
+  RECUR_CHECK(!(diverge_ratio_ > 0 && std::isfinite(loss) && loss > diverge_ratio_ * baseline_.loss),
+              "step " << step << ": the loss " << loss << " is over " << diverge_ratio_ << " x "
+                      << baseline_.loss << " (" << baseline_.what
+                      << "): the run diverged, so it stopped and the last checkpoint was left as "
+                         "it was ("
+                      << hint << "; --diverge-ratio 0 turns this check off)");
   std::string what;
   if (!std::isfinite(loss)) {
     std::ostringstream os;

@@ -114,6 +114,7 @@ Seq2SeqTrainResult train_seq2seq(const Seq2SeqTrainConfig& cfg_in, std::ostream&
   mc.encoder.input_size = cfg.source_embed;
   mc.decoder = cfg.decoder;
   mc.decoder.bidirectional = false;
+  mc.decoder.merge = DirectionMerge::concat;
   mc.context = cfg.context;
   mc.use = cfg.use;
   mc.attention_size = cfg.attention_size > 0 ? cfg.attention_size : cfg.decoder.hidden_size;
@@ -153,6 +154,7 @@ Seq2SeqTrainResult train_seq2seq(const Seq2SeqTrainConfig& cfg_in, std::ostream&
                             " " + cell_name(mc.decoder.cell) + " on " +
                             std::filesystem::path(cfg.train_path).filename().string();
   EpochLoopSettings loop = epoch_loop_settings(cfg, "train-seq2seq", title, hp);
+  loop.baseline = LossBaseline::uniform(mc.target_vocab, "the target vocabulary");
   loop.lengths = lengths;
   loop.items = "tok";
   loop.items_are_tokens = true;

@@ -144,6 +144,7 @@ TaggerTrainResult train_tagger(const TaggerTrainConfig& cfg_in, std::ostream& lo
   const std::string title = std::string("recur train-tagger: ") + cell_name(mc.rnn.cell) + " on " +
                             std::filesystem::path(cfg.train_path).filename().string();
   EpochLoopSettings loop = epoch_loop_settings(cfg, "train-tagger", title, hp);
+  loop.baseline = LossBaseline::uniform(mc.outputs, "the tags");
   loop.lengths = lengths;
   loop.items = "tok";
   loop.items_are_tokens = true;

@@ -84,7 +84,7 @@ std::vector<TreeEpoch> train_tree_classifier(TreeRnn<float>& m, const std::vecto
   std::vector<TreeEpoch> epochs;
   double best_acc = -1;
   std::vector<int64_t> labels;
-  NanGuard nan_guard(cfg.on_nan);
+  NanGuard nan_guard(cfg.guard, LossBaseline::uniform(m.config.classes, "the classes"));
   int64_t step = 0;
   for (int64_t e = 1; e <= cfg.epochs; ++e) {
     const auto t0 = std::chrono::steady_clock::now();

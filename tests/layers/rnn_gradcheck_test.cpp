@@ -16,6 +16,8 @@ namespace {
 using testing::expect_grad_matches;
 using testing::fill_uniform;
 
+std::vector<int64_t> ragged9_early() { return {5, 2, 0, 4, 5, 1, 3, 5, 2}; }
+
 struct Case {
   std::string name;
   RnnConfig cfg;
@@ -52,7 +54,7 @@ struct Problem {
     const int64_t H = cs.cfg.hidden_size, LD = cs.cfg.num_layers * cs.cfg.directions();
     x = Tensor<double>({T, B, cs.cfg.input_size});
     fill_uniform(x, rng);
-    gy = Tensor<double>({T, B, cs.cfg.directions() * H});
+    gy = Tensor<double>({T, B, cs.cfg.output_size()});
     fill_uniform(gy, rng);
     gh = Tensor<double>({LD, B, H});
     fill_uniform(gh, rng);
@@ -148,6 +150,9 @@ std::vector<Case> cases() {
   out.push_back({"rnn_tanh_leaky", simple(CellKind::rnn_tanh, 0.3, false, false), {}, true});
   out.push_back({"rnn_tanh_learned_leak_ragged", simple(CellKind::rnn_tanh, 0.4, true, false), ragged, true});
   out.push_back({"rnn_relu_residual", simple(CellKind::rnn_relu, 1.0, false, true), {}, true});
+  out.push_back({"rnn_tanh_residual_scaled", simple(CellKind::rnn_tanh, 0.3, false, true), {}, true});
+  out.push_back({"rnn_sigmoid_residual_learned_ragged", simple(CellKind::rnn_sigmoid, 0.2, true, true),
+                 ragged, true});
   out.push_back({"rnn_sigmoid_learned_leak_2layer_bidir",
                  simple(CellKind::rnn_sigmoid, 0.7, true, false, 2, true), ragged, true});
   RnnConfig ln_lstm = make(CellKind::lstm);
@@ -167,6 +172,28 @@ std::vector<Case> cases() {
   RnnConfig drop = make(CellKind::lstm, 3, true);
   drop.dropout = 0.4;
   out.push_back({"lstm_3layer_bidir_dropout", drop, {5, 3, 4}, true, true});
+  // bi=sum: both directions add into one H-wide output, which the next layer reads.
+  auto summed = [](RnnConfig c) {
+    c.merge = DirectionMerge::sum;
+    return c;
+  };
+  out.push_back({"lstm_2layer_bisum_ragged", summed(make(CellKind::lstm, 2, true)), ragged, true});
+  out.push_back({"gru_before_2layer_bisum_ragged", summed(gru(GruConvention::reset_before, 2, true)),
+                 ragged, true});
+  out.push_back({"rnn_tanh_learned_leak_2layer_bisum",
+                 summed(simple(CellKind::rnn_tanh, 0.6, true, false, 2, true)), ragged, true});
+  out.push_back({"rnn_relu_residual_2layer_bisum",
+                 summed(simple(CellKind::rnn_relu, 1.0, false, true, 2, true)), {}, true});
+  out.push_back({"lstm_layer_norm_2layer_bisum_ragged", summed(ln_lstm2), ragged, true});
+  out.push_back({"lstm_peephole_coupled_3layer_bisum_dropout", [&] {
+                   RnnConfig c = summed(lstm(true, true));
+                   c.bidirectional = true;
+                   c.num_layers = 3;
+                   c.dropout = 0.3;
+                   return c;
+                 }(), {5, 3, 4}, true, true});
+  out.push_back({"gru_after_bisum_ragged_b9", summed(gru(GruConvention::reset_after, 1, true)),
+                 ragged9_early(), true, false, 9});
   // A batch large enough for the time loop to run in row blocks on two threads, with the
   // per-block gradients of the per-unit parameters (peepholes, leak) summed (tests/layers/rnn_threads_test.cpp covers every cell).
   const std::vector<int64_t> ragged9 = {5, 2, 0, 4, 5, 1, 3, 5, 2};

@@ -21,6 +21,7 @@ struct Case {
   CellKind cell;
   bool peephole = false, layer_norm = false;
   GruConvention gru = GruConvention::reset_after;
+  DirectionMerge merge = DirectionMerge::concat;
 };
 
 template <class T>
@@ -42,6 +43,7 @@ Problem<T> make(const Case& c, int64_t H, bool padded, uint64_t seed) {
   cfg.peephole = c.peephole;
   cfg.layer_norm = c.layer_norm;
   cfg.gru = c.gru;
+  cfg.merge = c.merge;
   Rng rng(seed);
   const int64_t steps = 7, B = 4;
   Problem<T> p{RnnParams<T>(cfg), Tensor<T>({steps, B, 5}), {}, {}};
@@ -115,6 +117,8 @@ const Case kCases[] = {
     {"gru", CellKind::gru},
     {"gru reset_before", CellKind::gru, false, false, GruConvention::reset_before},
     {"rnn_tanh", CellKind::rnn_tanh},
+    {"lstm bi=sum", CellKind::lstm, false, false, GruConvention::reset_after, DirectionMerge::sum},
+    {"gru bi=sum", CellKind::gru, false, false, GruConvention::reset_after, DirectionMerge::sum},
 };
 
 TEST(RnnInference, FloatEqualsTrainingForwardBitForBit) {
@@ -144,7 +148,7 @@ TEST(RnnInference, UnitSplitMatchesTheRowSplit) {
   // B = 4 rows are too few to split by rows on two threads, so the units are split: H = 128 in two
   // halves of whole vectors, H = 200 in halves of 100 (a masked last vector each).
   TwoThreads two;
-  for (const Case& c : {kCases[0], kCases[3]}) {
+  for (const Case& c : {kCases[0], kCases[3], kCases[6], kCases[7]}) {
     for (int64_t H : {128, 200}) {
       for (bool padded : {false, true}) {
         const Problem<float> p = make<float>(c, H, padded, 11);
@@ -162,8 +166,10 @@ TEST(RnnInference, UnitSplitMatchesTheRowSplit) {
         expect_close(fin_units.h, fin_rows.h, what + " h_n");
         if (c.cell == CellKind::lstm) expect_close(fin_units.c, fin_rows.c, what + " c_n");
         // Padded steps give zero outputs, as in the row split.
-        if (padded)
-          for (int64_t j = 0; j < 2 * H; ++j) ASSERT_EQ(y_units[(6 * 4 + 1) * 2 * H + j], 0.0f);
+        if (padded) {
+          for (int64_t j = 0, W = y_units.dim(2); j < W; ++j)
+            ASSERT_EQ(y_units[(6 * 4 + 1) * W + j], 0.0f);
+        }
       }
     }
   }

@@ -124,7 +124,7 @@ TEST_F(NanGuardTraining, StopNamesTheStepAndKeepsTheLastCheckpoint) {
 TEST_F(NanGuardTraining, SkipLeavesTheWeightsOfThatStepAndGoesOn) {
   std::vector<Tensor<float>> w;
   LmTrainConfig c = Config(5, &w);
-  c.on_nan = OnNan::skip;
+  c.guard.on_nan = OnNan::skip;
   std::ostringstream log;
   const LmTrainResult r = train_language_model(c, log);
   EXPECT_EQ(r.steps_done, 8);

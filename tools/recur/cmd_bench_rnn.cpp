@@ -110,7 +110,7 @@ void run_bench(const BenchArgs& a) {
   const int64_t T = a.mode == "step" ? 1 : a.steps, B = a.batch, I = cfg.input_size;
   Tensor<float> x({T, B, I});
   for (auto& v : x.data) v = float(rng.uniform(-1, 1));
-  Tensor<float> dy({T, B, cfg.directions() * a.hidden});
+  Tensor<float> dy({T, B, cfg.output_size()});
   for (auto& v : dy.data) v = float(rng.uniform(-1, 1));
 
   // step mode: the streaming API, weights packed once, state carried from step to step

@@ -28,7 +28,7 @@ struct TrainClassifierArgs {
 void run_train(TrainClassifierArgs a) {
   a.cfg.tokens = parse_token_mode(a.tokens);
   apply(a.net, a.cfg.rnn, &a.cfg.init);
-  a.cfg.rnn.bidirectional = !a.unidirectional;
+  if (a.net.rnn.empty()) a.cfg.rnn.bidirectional = !a.unidirectional;
   a.cfg.head = parse_classifier_head(a.head);
   a.cfg.pooling = parse_pooling(a.pooling);
   apply(a.opt, a.cfg);
@@ -168,6 +168,7 @@ void add_classifier(CLI::App& app, Action& action) {
   add_optimizer_options(c, a->opt);
   add_run_options(c, a->cfg.seed, a->threads, a->cfg.log_every, a->cfg.resume_path);
   add_precision_option(c, a->cfg.precision);
+  c->get_option("--rnn")->excludes("--unidirectional");  // the spec gives the direction (bi)
   c->callback([a, &action] { action = [a] { run_train(*a); }; });
 
   auto e = std::make_shared<EvalArgs>();

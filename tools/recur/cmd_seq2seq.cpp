@@ -55,11 +55,12 @@ struct TrainArgs {
 void run_train(TrainArgs a) {
   apply(a.net, a.cfg.encoder, &a.cfg.init);
   a.cfg.dropout = a.net.dropout;  // also on the embeddings and o_t, not only between layers
-  a.cfg.encoder.bidirectional = !a.unidirectional;
+  if (a.net.rnn.empty()) a.cfg.encoder.bidirectional = !a.unidirectional;
   a.cfg.decoder = a.cfg.encoder;
   a.cfg.decoder.bidirectional = false;
+  a.cfg.decoder.merge = DirectionMerge::concat;
   a.cfg.decoder.hidden_size =
-      a.decoder_hidden > 0 ? a.decoder_hidden : a.cfg.encoder.hidden_size * a.cfg.encoder.directions();
+      a.decoder_hidden > 0 ? a.decoder_hidden : a.cfg.encoder.output_size();
   if (a.decoder_layers > 0) a.cfg.decoder.num_layers = a.decoder_layers;
   a.cfg.context = parse_context_kind(a.context);
   a.cfg.use = parse_context_use(a.use);
@@ -218,6 +219,9 @@ void add_seq2seq(CLI::App& app, Action& action) {
   add_optimizer_options(c, a->opt);
   add_run_options(c, a->cfg.seed, a->threads, a->cfg.log_every, a->cfg.resume_path);
   add_precision_option(c, a->cfg.precision);
+  c->get_option("--rnn")->excludes("--unidirectional");  // the spec gives the direction (bi)
+  // Here --dropout also drops embeddings and outputs, so it stays beside --rnn.
+  c->get_option("--rnn")->remove_excludes(c->get_option("--dropout"));
   c->callback([a, &action] { action = [a] { run_train(*a); }; });
 
   auto e = std::make_shared<EvalArgs>();

@@ -26,7 +26,7 @@ struct TrainTaggerArgs {
 
 void run_train(TrainTaggerArgs a) {
   apply(a.net, a.cfg.rnn, &a.cfg.init);
-  a.cfg.rnn.bidirectional = !a.unidirectional;
+  if (a.net.rnn.empty()) a.cfg.rnn.bidirectional = !a.unidirectional;
   apply(a.opt, a.cfg);
   a.cfg.progress_bar = isatty(fileno(stderr));
   a.cfg.stop = stop_on_interrupt();
@@ -161,6 +161,7 @@ void add_tagger(CLI::App& app, Action& action) {
   add_optimizer_options(c, a->opt);
   add_run_options(c, a->cfg.seed, a->threads, a->cfg.log_every, a->cfg.resume_path);
   add_precision_option(c, a->cfg.precision);
+  c->get_option("--rnn")->excludes("--unidirectional");  // the spec gives the direction (bi)
   c->callback([a, &action] { action = [a] { run_train(*a); }; });
 
   auto e = std::make_shared<EvalArgs>();

@@ -1,6 +1,7 @@
 #include "train_options.h"
 
 #include "commands.h"
+#include "recur/layers/rnn_spec.h"
 
 namespace recur::cli {
 
@@ -12,15 +13,37 @@ void add_network_options(CLI::App* c, NetworkOptions& n, bool with_init) {
       ->capture_default_str()
       ->check(CLI::Range(1e-6, 1.0));
   c->add_flag("--learn-leak", n.learn_leak, "Simple RNN: learn a per unit, starting at --leak (< 1)");
-  c->add_flag("--residual-recurrence", n.residual, "Simple RNN: residual recurrence h = h_prev + f(z)");
+  c->add_flag("--residual-recurrence", n.residual,
+              "Simple RNN: residual recurrence h = h_prev + a f(z), a = --leak (docs/rnn-spec.md)");
   c->add_flag("--layer-norm", n.layer_norm, "LSTM, GRU: layer-normalise every gate (and the LSTM's cell)");
   c->add_option("--hidden", n.hidden, "Hidden size (per direction)")
       ->capture_default_str()
       ->check(Positive);
   c->add_option("--layers", n.layers, "Stacked layers")->capture_default_str()->check(Positive);
-  c->add_option("--dropout", n.dropout, "Dropout between layers")
-      ->capture_default_str()
-      ->check(CLI::Range(0.0, 0.95));
+  auto* dropout = c->add_option("--dropout", n.dropout, "Dropout between layers")
+                      ->capture_default_str()
+                      ->check(CLI::Range(0.0, 0.95));
+  auto* spec = c->add_option(
+      "--rnn", n.rnn,
+      "The recurrent stack as one spec, e.g. 'lstm:256,peephole;lstm:256' or 'gru:128,reset_before,"
+      "bi=sum': layers separated by ';', kind:hidden then options (peephole coupled reset_before "
+      "leak=A learn_leak residual ln dropout=P bi bi=sum; docs/rnn-spec.md). Replaces --cell "
+      "--hidden --layers --dropout --leak --learn-leak --residual-recurrence --layer-norm");
+  // Checked here, before any work starts.
+  spec->check(CLI::Validator(
+      [](std::string& text) -> std::string {
+        try {
+          rnn_config_from_spec(parse_rnn_spec(text));
+        } catch (const recur::Error& e) {
+          return e.what();
+        }
+        return "";
+      },
+      "SPEC"));
+  for (const char* name : {"--cell", "--hidden", "--layers", "--leak", "--learn-leak",
+                           "--residual-recurrence", "--layer-norm"})
+    spec->excludes(c->get_option(name));
+  spec->excludes(dropout);
   if (!with_init) return;
   c->add_option("--init", n.init, "Recurrent weights: uniform (PyTorch), orthogonal, identity (IRNN)")
       ->capture_default_str()
@@ -45,10 +68,16 @@ void add_optimizer_options(CLI::App* c, OptimizerOptions& o) {
       ->capture_default_str()
       ->check(NonNegative);
   c->add_option("--momentum", o.momentum, "SGD momentum")->capture_default_str()->check(CLI::Range(0.0, 0.999));
-  add_on_nan_option(c, o.on_nan);
+  add_guard_options(c, o.guard);
 }
 
-void add_on_nan_option(CLI::App* c, OnNan& on_nan) {
+void add_guard_options(CLI::App* c, GuardSettings& guard) {
+  c->add_option("--diverge-ratio", guard.diverge_ratio,
+                "Stop when a step's loss exceeds this many times the loss of a blind guess (ln of "
+                "the classes; 1 for forecasts): a diverging run; 0: off")
+      ->capture_default_str()
+      ->check(NonNegative);
+  OnNan& on_nan = guard.on_nan;
   c->add_option_function<std::string>(
        "--on-nan", [&on_nan](const std::string& name) { on_nan = parse_on_nan(name); },
        "A NaN or Inf in a step's loss or gradients: stop (name the step and the tensor, keep the "
@@ -77,6 +106,11 @@ void add_precision_option(CLI::App* c, Precision& precision) {
 }
 
 void apply(const NetworkOptions& n, RnnConfig& rnn, RecurrentInit* init) {
+  if (init) *init = parse_recurrent_init(n.init);
+  if (!n.rnn.empty()) {
+    rnn = rnn_config_from_spec(parse_rnn_spec(n.rnn), rnn.input_size);
+    return;
+  }
   rnn.cell = parse_cell(n.cell);
   rnn.hidden_size = n.hidden;
   rnn.num_layers = n.layers;
@@ -85,7 +119,6 @@ void apply(const NetworkOptions& n, RnnConfig& rnn, RecurrentInit* init) {
   rnn.learn_leak = n.learn_leak;
   rnn.residual = n.residual;
   rnn.layer_norm = n.layer_norm;
-  if (init) *init = parse_recurrent_init(n.init);
 }
 
 void apply(const OptimizerOptions& o, OptimizerConfig& opt, bool& cosine, double& lr_min,

@@ -3,7 +3,8 @@
 //
 // Key: T = time steps, B = batch, I = input features, H = hidden size, G = gates (1 RNN, 4 LSTM,
 // 3 GRU), D = directions (1 or 2), L = layers.
-//   x: (T,B,I)  y: (T,B,D*H)  h0, hn, c0, cn: (L*D,B,H)  lengths: B values in [0, T]
+//   x: (T,B,I)  y: (T,B,D*H), (T,B,H) when the directions are summed  h0, hn, c0, cn: (L*D,B,H)
+//   lengths: B values in [0, T]
 //   weight_ih_l{k}[_reverse]: (G*H, in)  weight_hh_l{k}: (G*H, H)  bias_ih/bias_hh: (G*H)
 //   weight_peep_l{k} (LSTM with peepholes only): (3*H) = (p_i, p_f, p_o)
 //   leak_l{k} (simple RNN with a learned leak only): (H) logits lambda, alpha = sigmoid(lambda)
@@ -31,6 +32,10 @@ enum class CellKind { rnn_tanh, rnn_relu, rnn_sigmoid, lstm, gru };
 //                reset_before n = tanh(W_in x + b_in + W_hn (r * h) + b_hn)   (Cho 2014, the seeds)
 enum class GruConvention { reset_after, reset_before };
 
+// How a bidirectional layer joins its two directions: side by side (2H wide, PyTorch's) or summed
+// (H wide, y = y_forward + y_reverse).
+enum class DirectionMerge { concat, sum };
+
 const char* cell_name(CellKind kind);
 CellKind parse_cell(const std::string& name);  // "lstm", "gru", "rnn_tanh", "rnn_relu", "rnn_sigmoid"
 
@@ -40,6 +45,7 @@ struct RnnConfig {
   int64_t hidden_size = 0;
   int num_layers = 1;
   bool bidirectional = false;
+  DirectionMerge merge = DirectionMerge::concat;  // of a bidirectional layer's directions
   double dropout = 0.0;  // between layers (not after the last), in training mode only
   bool peephole = false;  // LSTM: gates see the cell state
   bool coupled = false;   // LSTM: i = 1 - f (the i rows of the weights are then unused)
@@ -47,8 +53,10 @@ struct RnnConfig {
   // Simple RNN only (the seeds' leaky units and residual recurrence), with v = f(z):
   //   leaky     h = (1 - alpha) h_prev + alpha v   alpha = leak (fixed), or per unit
   //                                                sigmoid(lambda_j) learned (learn_leak)
-  //   residual  h = h_prev + v
-  double leak = 1.0;        // alpha in (0, 1]; 1 is the plain RNN
+  //   residual  h = h_prev + alpha v               the residual branch scaled by alpha (as above);
+  //                                                its W_hh starts with -1 added to the diagonal
+  //                                                (init_rnn), which holds the state bounded
+  double leak = 1.0;        // alpha in (0, 1]; 1 is the plain RNN (and the unscaled residual)
   bool learn_leak = false;  // learn one alpha per unit, starting at `leak` (then leak < 1)
   bool residual = false;
   // LSTM and GRU (reset_after): layer normalisation of every gate's pre-activation (and of the
@@ -60,6 +68,9 @@ struct RnnConfig {
 
   int gates() const;       // G
   int directions() const { return bidirectional ? 2 : 1; }
+  bool sums_directions() const { return bidirectional && merge == DirectionMerge::sum; }
+  // Width of a layer's output (and of the next layer's input): D*H, or H when summed.
+  int64_t output_size() const { return sums_directions() ? hidden_size : directions() * hidden_size; }
   bool has_cell_state() const { return cell == CellKind::lstm; }
   void validate() const;   // throws recur::Error naming the bad field
   // Metadata strings (for safetensors __metadata__) and back.
@@ -262,7 +273,15 @@ class PreparedRnn {
   std::unique_ptr<Impl> impl_;
 };
 
-// BPTT. dy: (T,B,D*H); dfinal may be null (no gradient into the final states).
+// The top layer's final states as one row per sequence, summary (B, output_size): the directions
+// side by side, or summed (the classifier's last pooling, the encoder's h_N). The backward
+// assigns dsummary into the top layer's slots of dfinal ((L*D,B,H), allocated by the caller).
+template <class T>
+void top_final_state(T* summary, const RnnState<T>& final_state, const RnnConfig& c, int64_t B);
+template <class T>
+void top_final_state_backward(RnnState<T>& dfinal, const T* dsummary, const RnnConfig& c, int64_t B);
+
+// BPTT. dy: as y; dfinal may be null (no gradient into the final states).
 // Parameter gradients accumulate into `grads`; dx and dinit are assigned (dinit gets h and, for
 // LSTM, c). Truncated BPTT: run a window with init = the previous window's final state and ignore
 // dinit; nothing flows into the previous window.

@@ -81,7 +81,7 @@ struct Seq2SeqConfig {
   bool uses_init() const { return use != ContextUse::input; }
   bool uses_input() const { return use != ContextUse::init; }
   bool has_bridge() const { return context == ContextKind::bridge || (attention() && uses_init()); }
-  int64_t encoder_width() const { return encoder.hidden_size * encoder.directions(); }  // De
+  int64_t encoder_width() const { return encoder.output_size(); }  // De
   int64_t key_width() const;   // A (bahdanau), Hd (general), De (dot), 0 (no attention)
   int64_t feed_width() const;  // what the decoder reads beside the token embedding
   void validate() const;       // throws recur::Error naming the clash

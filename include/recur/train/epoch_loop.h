@@ -38,7 +38,8 @@ struct EpochLoopSettings {
   bool cosine_schedule = false;  // cosine decay from lr to lr * lr_min_factor over the run
   double lr_min_factor = 0.1;
   double clip = 0;               // global-norm clipping (0: off)
-  OnNan on_nan = OnNan::stop;    // a NaN/Inf loss or gradient (recur/train/nan_guard.h)
+  GuardSettings guard;           // a NaN/Inf or diverging loss (recur/train/nan_guard.h)
+  LossBaseline baseline;         // the task's blind-guess loss, for the divergence check
   int64_t log_every = 50;
   std::string metrics_path, plot_path, plot_title, checkpoint_path, resume_path;
   std::map<std::string, std::string> settings;  // must match on resume
@@ -50,7 +51,7 @@ struct EpochLoopSettings {
 };
 
 // The settings an epoch trainer's configuration already holds (batch, epochs, seed, optimizer.lr,
-// cosine_schedule, lr_min_factor, clip, on_nan, log_every, the output paths, resume_path, progress_bar,
+// cosine_schedule, lr_min_factor, clip, guard, log_every, the output paths, resume_path, progress_bar,
 // stop: every such config has these members); the caller adds the lengths and what is its own.
 template <class Config>
 EpochLoopSettings epoch_loop_settings(const Config& cfg, std::string command, std::string plot_title,
@@ -64,7 +65,7 @@ EpochLoopSettings epoch_loop_settings(const Config& cfg, std::string command, st
   s.cosine_schedule = cfg.cosine_schedule;
   s.lr_min_factor = cfg.lr_min_factor;
   s.clip = cfg.clip;
-  s.on_nan = cfg.on_nan;
+  s.guard = cfg.guard;
   s.log_every = cfg.log_every;
   s.metrics_path = cfg.metrics_path();
   s.plot_path = cfg.plot_path();

@@ -44,7 +44,7 @@ struct LmTrainConfig {
   bool cosine_schedule = false;
   double lr_min_factor = 0.1;
   double clip = 5.0;           // global-norm clipping (0: off)
-  OnNan on_nan = OnNan::stop;  // a NaN/Inf loss or gradient: stop, or skip the step
+  GuardSettings guard;  // a NaN/Inf or diverging loss (recur/train/nan_guard.h)
                                // (recur/train/nan_guard.h); a skip also resets the carried state
   // bf16: the recurrent layers' products in mixed precision (training and validation); weights,
   // gradients and optimiser state stay float.

@@ -25,7 +25,7 @@ struct TreeTrainConfig {
   int64_t batch = 32;
   OptimizerConfig optimizer;  // Adam 2e-3 by default (set in the constructor)
   double clip = 5.0;
-  OnNan on_nan = OnNan::stop;  // a NaN/Inf loss or gradient: stop, or skip the step
+  GuardSettings guard;  // a NaN/Inf or diverging loss (recur/train/nan_guard.h)
   uint64_t seed = 1;
   TreeTrainConfig() {
     optimizer.kind = OptimizerKind::kAdam;

@@ -1,0 +1,53 @@
+// The recurrent stack spec: one typed description of a stack of recurrent layers, written the same
+// way in every trainer (`--rnn`), the Python module and the C API (docs/rnn-spec.md):
+//
+//   "lstm:256,peephole,bi=sum;lstm:256,peephole,bi=sum"
+//
+// Layers are separated by ';', a layer's fields by ','. The first field is kind:hidden; the others
+// are options (flags, or name=value):
+//   kind      rnn_tanh rnn_relu rnn_sigmoid lstm gru (clockwork, skip, deep: named, not yet stackable)
+//   peephole, coupled          lstm: gates see the cell state; i = 1 - f
+//   reset_before               gru: the seeds' (Cho 2014) candidate; the default is reset_after
+//   leak=A, learn_leak         rnn_*: h = (1 - A) h_prev + A f(z), A in (0, 1] (learned per unit)
+//   residual, residual=A       rnn_*: h = h_prev + A f(z), A = 1 by default (learn_leak learns it)
+//   ln                         lstm, gru: layer normalisation of every gate
+//   dropout=P                  on this layer's output, before the next layer (not on the last)
+//   bi, bi=concat, bi=sum      both directions, their outputs concatenated (2H wide) or summed (H)
+// Parsing validates everything once; errors name the layer, its text and the field.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "recur/layers/rnn.h"
+
+namespace recur {
+
+struct RnnLayerSpec {
+  CellKind cell = CellKind::lstm;
+  int64_t hidden = 0;
+  bool peephole = false, coupled = false, reset_before = false;
+  double leak = 1.0;
+  bool learn_leak = false, residual = false, layer_norm = false;
+  double dropout = 0.0;
+  bool bidirectional = false;
+  DirectionMerge merge = DirectionMerge::concat;
+};
+
+struct RnnSpec {
+  std::vector<RnnLayerSpec> layers;
+};
+
+// Parses and validates a spec string; throws recur::Error naming the layer and the field.
+RnnSpec parse_rnn_spec(const std::string& text);
+// The canonical string of a spec (options in a fixed order, defaults left out); parses back equal.
+std::string format_rnn_spec(const RnnSpec& spec);
+
+// The engine runs stacks whose layers share kind, size and options (RnnConfig); a stack that
+// differs between layers is refused, naming the first layer and field that differ. input_size is
+// the caller's (the embedding, the features).
+RnnConfig rnn_config_from_spec(const RnnSpec& spec, int64_t input_size = 0);
+RnnSpec rnn_spec_from_config(const RnnConfig& config);
+
+}  // namespace recur

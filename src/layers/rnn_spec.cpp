@@ -1,0 +1,243 @@
+// The recurrent stack spec: parsing with errors that name the layer and field, the canonical
+// string, and the round trip to the engine's RnnConfig.
+#include "recur/layers/rnn_spec.h"
+
+#include <charconv>
+#include <cmath>
+#include <sstream>
+
+#include "recur/core/error.h"
+
+namespace recur {
+namespace {
+
+std::vector<std::string> split(const std::string& s, char sep) {
+  std::vector<std::string> out;
+  std::string cur;
+  for (char ch : s) {
+    if (ch == sep) {
+      out.push_back(cur);
+      cur.clear();
+    } else {
+      cur += ch;
+    }
+  }
+  out.push_back(cur);
+  return out;
+}
+
+// The shortest text that reads back as the same double (0.1, not 0.10000000000000001).
+std::string shortest(double v) {
+  char buf[32];
+  const auto r = std::to_chars(buf, buf + sizeof buf, v);
+  return std::string(buf, r.ptr);
+}
+
+std::string trim(const std::string& s) {
+  const size_t a = s.find_first_not_of(" \t"), b = s.find_last_not_of(" \t");
+  return a == std::string::npos ? "" : s.substr(a, b - a + 1);
+}
+
+// "layer 2 (gru:128,peephole)": how every message starts.
+std::string where(size_t index, const std::string& text) {
+  return "--rnn layer " + std::to_string(index + 1) + " ('" + text + "')";
+}
+
+double parse_number(const std::string& value, const std::string& at, const std::string& field) {
+  size_t used = 0;
+  double v = 0;
+  try {
+    v = std::stod(value, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  RECUR_CHECK(used > 0 && used == value.size() && std::isfinite(v),
+              at << ": " << field << " must be a number, got '" << value << "'");
+  return v;
+}
+
+// kind:hidden, the layer's first field.
+void parse_kind(RnnLayerSpec& L, const std::string& field, const std::string& at) {
+  const size_t colon = field.find(':');
+  RECUR_CHECK(colon != std::string::npos,
+              at << ": expected kind:hidden first (e.g. lstm:256), got '" << field << "'");
+  const std::string kind = trim(field.substr(0, colon)), size = trim(field.substr(colon + 1));
+  if (kind == "clockwork" || kind == "skip" || kind == "deep")
+    RECUR_FAIL(at << ": kind '" << kind << "' has its own time loop and is not yet a layer of a "
+                  << "trained stack; stack kinds: rnn_tanh, rnn_relu, rnn_sigmoid, lstm, gru");
+  bool known = false;
+  for (CellKind k : {CellKind::rnn_tanh, CellKind::rnn_relu, CellKind::rnn_sigmoid, CellKind::lstm,
+                     CellKind::gru})
+    if (kind == cell_name(k)) {
+      L.cell = k;
+      known = true;
+    }
+  RECUR_CHECK(known, at << ": unknown kind '" << kind
+                        << "'; expected rnn_tanh, rnn_relu, rnn_sigmoid, lstm or gru");
+  const double h = parse_number(size, at, "the hidden size");
+  RECUR_CHECK(h >= 1 && h <= 1e6 && h == std::floor(h),
+              at << ": the hidden size must be a whole number from 1 to 1000000, got '" << size << "'");
+  L.hidden = int64_t(h);
+}
+
+void parse_option(RnnLayerSpec& L, const std::string& field, const std::string& at) {
+  const size_t eq = field.find('=');
+  const std::string name = trim(field.substr(0, eq));
+  const bool has_value = eq != std::string::npos;
+  const std::string value = has_value ? trim(field.substr(eq + 1)) : "";
+  const bool lstm = L.cell == CellKind::lstm, gru = L.cell == CellKind::gru, simple = !lstm && !gru;
+  auto flag = [&](bool& dst, bool allowed, const char* cells) {
+    RECUR_CHECK(!has_value, at << ": option '" << name << "' takes no value");
+    RECUR_CHECK(allowed, at << ": option '" << name << "' is for " << cells << " layers only");
+    dst = true;
+  };
+  if (name == "peephole") return flag(L.peephole, lstm, "lstm");
+  if (name == "coupled") return flag(L.coupled, lstm, "lstm");
+  if (name == "reset_before") return flag(L.reset_before, gru, "gru");
+  if (name == "learn_leak") return flag(L.learn_leak, simple, "rnn_tanh, rnn_relu and rnn_sigmoid");
+  if (name == "residual" && !has_value) {
+    RECUR_CHECK(L.leak == 1, at << ": leak and residual exclude each other; use residual=A to scale "
+                                   "the residual branch");
+    return flag(L.residual, simple, "rnn_tanh, rnn_relu and rnn_sigmoid");
+  }
+  if (name == "ln") return flag(L.layer_norm, !simple, "lstm and gru");
+  if (name == "bi") {
+    L.bidirectional = true;
+    RECUR_CHECK(value.empty() == !has_value && (value.empty() || value == "concat" || value == "sum"),
+                at << ": bi takes concat or sum (bi alone is concat), got '" << field << "'");
+    L.merge = value == "sum" ? DirectionMerge::sum : DirectionMerge::concat;
+    return;
+  }
+  if (name == "leak" || name == "dropout" || name == "residual") {
+    RECUR_CHECK(has_value, at << ": option '" << name << "' needs a value (" << name << "=...)");
+    const double v = parse_number(value, at, name);
+    if (name != "dropout") {  // leak=A, residual=A: the share alpha of f(z) in h
+      RECUR_CHECK(simple, at << ": option '" << name << "' is for rnn_tanh, rnn_relu and rnn_sigmoid layers only");
+      RECUR_CHECK(v > 0 && v <= 1, at << ": " << name << " must be in (0, 1], got " << value);
+      RECUR_CHECK(L.leak == 1 && !L.residual,
+                  at << ": leak and residual exclude each other, and each is given once; use "
+                        "residual=A to scale the residual branch");
+      L.leak = v;
+      L.residual = name == "residual";
+    } else {
+      RECUR_CHECK(v >= 0 && v < 1, at << ": dropout must be in [0, 1), got " << value);
+      L.dropout = v;
+    }
+    return;
+  }
+  RECUR_FAIL(at << ": unknown option '" << name << "'; expected peephole, coupled, reset_before, "
+                << "leak=A, learn_leak, residual[=A], ln, dropout=P, bi or bi=sum");
+}
+
+// The checks between options of one layer, as RnnConfig::validate makes them, named here.
+void check_layer(const RnnLayerSpec& L, const std::string& at) {
+  RECUR_CHECK(!L.learn_leak || L.leak < 1,
+              at << ": learn_leak starts at leak=A (or residual=A), which must then be below 1 (e.g. "
+                    "leak=0.5)");
+  RECUR_CHECK(!L.layer_norm || !(L.peephole || L.coupled || L.reset_before),
+              at << ": ln is for the plain lstm and the reset_after gru, not with peephole, coupled "
+                    "or reset_before");
+}
+
+}  // namespace
+
+RnnSpec parse_rnn_spec(const std::string& text) {
+  RnnSpec spec;
+  RECUR_CHECK(!trim(text).empty(), "--rnn: the spec is empty; expected e.g. 'lstm:256;lstm:256'");
+  const std::vector<std::string> layers = split(text, ';');
+  for (size_t i = 0; i < layers.size(); ++i) {
+    const std::string layer_text = trim(layers[i]);
+    const std::string at = where(i, layer_text);
+    RECUR_CHECK(!layer_text.empty(), at << ": empty layer (two ';' in a row, or one at the end?)");
+    const std::vector<std::string> fields = split(layer_text, ',');
+    RnnLayerSpec L;
+    parse_kind(L, trim(fields[0]), at);
+    for (size_t f = 1; f < fields.size(); ++f) {
+      RECUR_CHECK(!trim(fields[f]).empty(), at << ": empty option (two ',' in a row?)");
+      parse_option(L, trim(fields[f]), at);
+    }
+    check_layer(L, at);
+    spec.layers.push_back(L);
+  }
+  const RnnLayerSpec& last = spec.layers.back();
+  RECUR_CHECK(last.dropout == 0, where(spec.layers.size() - 1, trim(layers.back()))
+                                     << ": dropout=P acts between layers, and this is the last one");
+  return spec;
+}
+
+std::string format_rnn_spec(const RnnSpec& spec) {
+  std::ostringstream os;
+  for (size_t i = 0; i < spec.layers.size(); ++i) {
+    const RnnLayerSpec& L = spec.layers[i];
+    os << (i ? ";" : "") << cell_name(L.cell) << ':' << L.hidden;
+    if (L.peephole) os << ",peephole";
+    if (L.coupled) os << ",coupled";
+    if (L.reset_before) os << ",reset_before";
+    if (L.leak != 1) os << (L.residual ? ",residual=" : ",leak=") << shortest(L.leak);
+    if (L.residual && L.leak == 1) os << ",residual";
+    if (L.learn_leak) os << ",learn_leak";
+    if (L.layer_norm) os << ",ln";
+    if (L.dropout != 0) os << ",dropout=" << shortest(L.dropout);
+    if (L.bidirectional) os << (L.merge == DirectionMerge::sum ? ",bi=sum" : ",bi");
+  }
+  return os.str();
+}
+
+RnnConfig rnn_config_from_spec(const RnnSpec& spec, int64_t input_size) {
+  RECUR_CHECK(!spec.layers.empty(), "--rnn: the spec has no layers");
+  const RnnLayerSpec& first = spec.layers.front();
+  // Every layer must match the first in all but dropout (the last layer has none).
+  for (size_t i = 1; i < spec.layers.size(); ++i) {
+    const RnnLayerSpec& L = spec.layers[i];
+    RnnLayerSpec same = L;
+    same.dropout = first.dropout;
+    const std::string a = format_rnn_spec({{first}}), b = format_rnn_spec({{same}});
+    RECUR_CHECK(a == b, "--rnn layer " << i + 1 << " ('" << format_rnn_spec({{L}})
+                          << "') differs from layer 1 ('" << format_rnn_spec({{first}})
+                          << "'): the layers of a stack share kind, hidden size, options and "
+                             "direction for now (mixed stacks are not yet supported)");
+    const bool last = i + 1 == spec.layers.size();
+    RECUR_CHECK(last || L.dropout == first.dropout,
+                "--rnn layer " << i + 1 << ": dropout=" << L.dropout << " differs from layer 1's "
+                               << first.dropout << "; a stack has one dropout between its layers");
+  }
+  RnnConfig c;
+  c.cell = first.cell;
+  c.input_size = input_size;
+  c.hidden_size = first.hidden;
+  c.num_layers = int(spec.layers.size());
+  c.bidirectional = first.bidirectional;
+  c.merge = first.merge;
+  c.dropout = first.dropout;
+  c.peephole = first.peephole;
+  c.coupled = first.coupled;
+  c.gru = first.reset_before ? GruConvention::reset_before : GruConvention::reset_after;
+  c.leak = first.leak;
+  c.learn_leak = first.learn_leak;
+  c.residual = first.residual;
+  c.layer_norm = first.layer_norm;
+  return c;
+}
+
+RnnSpec rnn_spec_from_config(const RnnConfig& c) {
+  RnnLayerSpec L;
+  L.cell = c.cell;
+  L.hidden = c.hidden_size;
+  L.peephole = c.peephole;
+  L.coupled = c.coupled;
+  L.reset_before = c.cell == CellKind::gru && c.gru == GruConvention::reset_before;
+  L.leak = c.leak;
+  L.learn_leak = c.learn_leak;
+  L.residual = c.residual;
+  L.layer_norm = c.layer_norm;
+  L.bidirectional = c.bidirectional;
+  L.merge = c.merge;
+  RnnSpec spec;
+  for (int l = 0; l < c.num_layers; ++l) {
+    L.dropout = l + 1 < c.num_layers ? c.dropout : 0.0;
+    spec.layers.push_back(L);
+  }
+  return spec;
+}
+
+}  // namespace recur
