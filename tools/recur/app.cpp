@@ -15,6 +15,8 @@
 namespace recur::cli {
 namespace {
 
+constexpr int kUsageError = 2;  // a wrong command line (as grep, ls, ...); 1 is a failed run
+
 // The commands that train data-parallel under mpirun (the others refuse to run there).
 bool is_data_parallel(const std::string& name) {
   for (const char* c : {"train-lm", "train-classifier", "train-tagger", "train-clm", "train-seq2seq",
@@ -41,6 +43,32 @@ CLI::Validator number_above(double lo, bool inclusive) {
         return "";
       },
       inclusive ? "NONNEGATIVE" : "POSITIVE", bound);
+}
+
+CLI::Validator number_in(double lo, double hi) {
+  std::ostringstream range;
+  range << "[" << lo << ", " << hi << "]";
+  const std::string bound = range.str();
+  return CLI::Validator(
+      [lo, hi, bound](std::string& text) -> std::string {
+        double v = 0;
+        size_t used = 0;
+        try {
+          v = std::stod(text, &used);
+        } catch (const std::exception&) {
+          used = 0;
+        }
+        if (used == 0 || used != text.size()) return "expected a number, got '" + text + "'";
+        if (!(v >= lo && v <= hi)) return "must be in " + bound + ", got " + text;
+        return "";
+      },
+      "in " + bound, bound);
+}
+
+CLI::Option* add_threads_option(CLI::App* c, int& threads) {
+  return c->add_option("--threads", threads, "CPU threads (0: all cores)")
+      ->capture_default_str()
+      ->check(Threads);
 }
 
 int run_command_line(int argc, const char* const* argv, std::string* error) {
@@ -74,14 +102,22 @@ int run_command_line(int argc, const char* const* argv, std::string* error) {
   add_run_onnx(app, run);
   add_export_onnx(app, run);
   add_serve(app, run);
+  add_shared_checks(app);
+  // Parsing checks every value (the subcommands' callbacks check values against each other), so
+  // a usage error stops the command before any work, with status 2 as Unix tools use.
   try {
-    app.parse(argc, argv);
+    try {
+      app.parse(argc, argv);
+    } catch (const recur::Error& e) {
+      throw CLI::ValidationError(e.what());  // a library parser (parse_cell ...) on a bad value
+    }
   } catch (const CLI::ParseError& e) {
-    if (!error) return app.exit(e);
     // --help and --version are "errors" that succeed: their text goes to stdout as usual.
     if (e.get_exit_code() == 0) return app.exit(e);
-    *error = e.what();
-    return e.get_exit_code();
+    const std::string msg = usage_message(app, e, argc, argv);
+    if (error) *error = msg;
+    else std::fprintf(stderr, "%s\n", msg.c_str());
+    return kUsageError;
   }
   const std::string name = app.get_subcommands().front()->get_name();
   // Under an MPI launcher (recur/dist/communicator.h) every rank runs this: a rank that fails

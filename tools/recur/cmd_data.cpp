@@ -445,9 +445,9 @@ void add_listops(CLI::App& data, Action& action) {
   c->add_option("--out", a->out, "Write train.tsv, valid.tsv and test.tsv here (made if missing)")
       ->required()
       ->type_name("DIR");
-  c->add_option("--train", a->train, "Training expressions")->capture_default_str()->check(Positive);
-  c->add_option("--valid", a->valid, "Validation expressions")->capture_default_str()->check(Positive);
-  c->add_option("--test", a->test, "Test expressions")->capture_default_str()->check(Positive);
+  c->add_option("--train-size", a->train, "Training expressions")->capture_default_str()->check(Positive);
+  c->add_option("--valid-size", a->valid, "Validation expressions")->capture_default_str()->check(Positive);
+  c->add_option("--test-size", a->test, "Test expressions")->capture_default_str()->check(Positive);
   c->add_option("--seed", a->seed, "Generator seed")->capture_default_str();
   c->add_option("--max-depth", a->o.max_depth, "Deepest operator nesting")->capture_default_str()->check(Positive);
   c->add_option("--max-args", a->o.max_args, "Most arguments of an operator")
