@@ -45,12 +45,12 @@ CLI::Validator number_above(double lo, bool inclusive) {
       inclusive ? "NONNEGATIVE" : "POSITIVE", bound);
 }
 
-CLI::Validator number_in(double lo, double hi) {
+CLI::Validator number_in(double lo, double hi, bool open) {
   std::ostringstream range;
-  range << "[" << lo << ", " << hi << "]";
+  range << (open ? "(" : "[") << lo << ", " << hi << (open ? ")" : "]");
   const std::string bound = range.str();
   return CLI::Validator(
-      [lo, hi, bound](std::string& text) -> std::string {
+      [lo, hi, open, bound](std::string& text) -> std::string {
         double v = 0;
         size_t used = 0;
         try {
@@ -59,7 +59,8 @@ CLI::Validator number_in(double lo, double hi) {
           used = 0;
         }
         if (used == 0 || used != text.size()) return "expected a number, got '" + text + "'";
-        if (!(v >= lo && v <= hi)) return "must be in " + bound + ", got " + text;
+        const bool inside = open ? v > lo && v < hi : v >= lo && v <= hi;
+        if (!inside) return "must be in " + bound + ", got " + text;
         return "";
       },
       "in " + bound, bound);

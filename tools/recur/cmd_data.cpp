@@ -101,12 +101,15 @@ void add_fortunes(CLI::App& data, Action& action, const char* name, const char* 
   c->add_option("--max-per-class", a->filter.max_per_class,
                 "Keep at most N texts per class (a fixed sample by hash of the text)")
       ->capture_default_str()
+      ->check(Positive)
       ->type_name("N");
   c->add_option("--min-chars", a->filter.min_chars, "Drop entries shorter than N code points")
       ->capture_default_str()
+      ->check(NonNegative)
       ->type_name("N");
   c->add_option("--max-chars", a->filter.max_chars, "Drop entries longer than N code points")
       ->capture_default_str()
+      ->check(Positive)
       ->type_name("N");
   c->callback([a, &action, name, classes] {
     action = [a, name, classes] { run_fortunes(name, classes(), *a); };

@@ -19,8 +19,8 @@ int run_command_line(int argc, const char* const* argv, std::string* error = nul
 CLI::Validator number_above(double lo, bool inclusive);
 inline const CLI::Validator Positive = number_above(0, false);
 inline const CLI::Validator NonNegative = number_above(0, true);
-// A number in [lo, hi] ("--val-fraction: must be in [0, 1], got 2").
-CLI::Validator number_in(double lo, double hi);
+// A number in [lo, hi], or (lo, hi) where open ("--val-fraction: must be in (0, 0.5), got 2").
+CLI::Validator number_in(double lo, double hi, bool open = false);
 // --threads N: 0 means all cores (app.cpp adds it to every --threads that lacks it).
 inline const CLI::Validator Threads = number_above(0, true).name("THREADS");
 
@@ -37,6 +37,15 @@ int edit_distance(const std::string& a, const std::string& b);
 std::string closest(const std::string& word, const std::vector<std::string>& candidates);
 // --threads N (0: all cores), checked.
 CLI::Option* add_threads_option(CLI::App* c, int& threads);
+
+// Texts read one per line (classify, tag, translate): TEXT arguments, --text FILE (checked to
+// exist) or standard input, in that order; the arguments and --text exclude each other.
+struct TextInputs {
+  std::vector<std::string> literal;
+  std::string file;
+};
+void add_text_inputs(CLI::App* c, TextInputs& t, const std::string& what);
+std::vector<std::string> read_text_inputs(const TextInputs& t, bool keep_empty);
 
 // Each add_* registers a subcommand whose callback sets `run` to the work to do after parsing.
 using Action = std::function<void()>;
