@@ -129,8 +129,9 @@ int edit_distance(const std::string& a, const std::string& b) {
 }
 
 std::string closest(const std::string& word, const std::vector<std::string>& candidates) {
-  // Within two edits (one for short words, where two would match almost anything) ...
-  const int limit = word.size() <= 4 ? 1 : 2;
+  // Within two edits (one for short names, where two would match almost anything) ...
+  const size_t letters = word.size() - std::min(word.find_first_not_of('-'), word.size());
+  const int limit = letters <= 4 ? 1 : 2;
   std::string best;
   int best_d = limit + 1;
   for (const std::string& c : candidates) {
@@ -141,7 +142,7 @@ std::string closest(const std::string& word, const std::vector<std::string>& can
   // ... or the one candidate that the word begins (an abbreviation: --temp for --temperature).
   std::string prefixed;
   for (const std::string& c : candidates)
-    if (word.size() >= 3 && starts_with(c, word)) {
+    if (letters >= 3 && starts_with(c, word)) {
       if (!prefixed.empty()) return "";
       prefixed = c;
     }
