@@ -47,7 +47,7 @@ usage "--threads: must be >= 0, got -4" train-classifier --train text.txt --vali
 usage "--threads: must be >= 0, got -2" diagnose --cell lstm --out out.json --threads -2
 usage "--threads: must be >= 0, got -1" rtrl --threads -1
 usage "--val-fraction: must be in (0, 0.5), got 0.7" train-lm --text text.txt --out out.st --val-fraction 0.7
-usage "--order: Value 12 not in range" ngram --text text.txt --order 12
+usage "--order: Value 0 not in range 1 to 64" ngram --text text.txt --order 0
 usage "--nbest 3 needs --beam of at least as many" translate --model m.st --nbest 3 --beam 2 abc
 usage "--seq-lens '10,x': 'x' is not a positive integer" rtrl --seq-lens 10,x
 usage "unknown model 'transformer'" bench-tasks --models transformer --out out.jsonl

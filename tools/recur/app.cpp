@@ -1,5 +1,6 @@
 // The `recur` command line as a function: builds the app with every subcommand, parses, runs, and
-// turns every library error into one clear message and a non-zero status. main.cpp calls it with
+// turns every library error into one clear message and status 1, every usage error (a wrong
+// command line, refused before any work) into a message with a suggestion and status 2. main.cpp calls it with
 // the process's arguments; the Python module calls it for its trainer functions.
 #include <CLI/CLI.hpp>
 

@@ -152,8 +152,12 @@ std::string closest(const std::string& word, const std::vector<std::string>& can
 std::string usage_message(const CLI::App& app, const CLI::ParseError& e, int argc,
                           const char* const* argv) {
   const Scan s = scan(app, argc, argv);
-  std::string msg = s.path + ": error: " + e.what();
-  if (!s.hint.empty()) msg += "\n  " + s.hint;
+  // CLI11 says "A subcommand is required" for a misspelt one, and lists unknown options with
+  // their values in reverse: the scan's own line says it better.
+  const bool replace = !s.hint.empty() && (e.get_name() == "ExtrasError" ||
+                                           starts_with(s.hint, "unknown command"));
+  std::string msg = s.path + ": error: " + (replace ? s.hint : e.what());
+  if (!s.hint.empty() && !replace) msg += "\n  " + s.hint;
   const std::string what = e.what();
   for (const char* c : kTextWasLiteral)
     if (s.command->get_name() == c && what.find("--text") != std::string::npos)
