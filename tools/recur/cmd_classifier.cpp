@@ -193,7 +193,7 @@ void add_classifier(CLI::App& app, Action& action) {
       "FILE, or else the lines of standard input; prints the top classes and their "
       "probabilities, a line per text.");
   cl->add_option("--model", k->model, "Classifier written by train-classifier")->required();
-  add_text_inputs(cl, k->texts, "A text to classify");
+  add_text_inputs(cl, k->texts, "text");
   cl->add_option("--top", k->top, "Classes to print per text")->capture_default_str()->check(Positive);
   cl->callback([k, &action] { action = [k] { run_classify(*k); }; });
 }

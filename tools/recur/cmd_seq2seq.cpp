@@ -235,7 +235,7 @@ void add_seq2seq(CLI::App& app, Action& action) {
       "(space-separated tokens, or characters with --chars): prints the output tokens, or with "
       "--nbest the beam's best outputs with their scores.");
   tr->add_option("--model", t->model, "Model written by train-seq2seq")->required();
-  add_text_inputs(tr, t->texts, "A source");
+  add_text_inputs(tr, t->texts, "source");
   tr->add_flag("--chars", t->chars, "Each character of the line is a token (spelling input)");
   tr->add_option("--nbest", t->nbest, "Print this many beam outputs with their scores")
       ->capture_default_str()

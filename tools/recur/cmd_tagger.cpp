@@ -182,7 +182,7 @@ void add_tagger(CLI::App& app, Action& action) {
       "punctuation-restoration model reads any text as lower-cased words without punctuation and "
       "prints it capitalised and punctuated; other taggers print token/TAG.");
   tg->add_option("--model", t->model, "Tagger written by train-tagger")->required();
-  add_text_inputs(tg, t->texts, "A text to tag");
+  add_text_inputs(tg, t->texts, "text");
   tg->add_option("--batch", t->batch, "Lines per forward pass")
       ->capture_default_str()
       ->check(Positive);

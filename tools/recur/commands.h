@@ -44,7 +44,7 @@ struct TextInputs {
   std::vector<std::string> literal;
   std::string file;
 };
-void add_text_inputs(CLI::App* c, TextInputs& t, const std::string& what);
+void add_text_inputs(CLI::App* c, TextInputs& t, const std::string& noun);  // "text", "source"
 std::vector<std::string> read_text_inputs(const TextInputs& t, bool keep_empty);
 
 // Each add_* registers a subcommand whose callback sets `run` to the work to do after parsing.

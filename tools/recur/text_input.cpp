@@ -8,10 +8,13 @@
 
 namespace recur::cli {
 
-void add_text_inputs(CLI::App* c, TextInputs& t, const std::string& what) {
+void add_text_inputs(CLI::App* c, TextInputs& t, const std::string& noun) {
   auto* literal = c->add_option("text", t.literal,
-                                what + " itself, one per argument (quote a text with spaces)");
-  auto* file = c->add_option("--text", t.file, "Read " + what + "s from this file, one per line")
+                                "The " + noun + "s themselves, one per argument (quote one with "
+                                "spaces)")
+                      ->type_name("TEXT");
+  auto* file = c->add_option("--text", t.file, "Read the " + noun + "s from this file, one per line")
+                   ->type_name("FILE")
                    ->check(CLI::ExistingFile);
   literal->excludes(file);
 }
