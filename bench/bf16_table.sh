@@ -15,7 +15,7 @@ printf "%-5s %-15s %9s %9s | %9s %9s | %9s %9s %9s %9s | %9s %9s %9s\n" cell "(H
 for cell in lstm gru; do
   for hbt in "128 1 100" "256 32 64" "512 32 64" "1024 16 32"; do
     read -r H B T <<<"$hbt"
-    args=(--cell "$cell" --hidden "$H" --batch "$B" --steps "$T" --input "$H" --repeat "$repeat")
+    args=(--cell "$cell" --hidden "$H" --batch "$B" --seq-len "$T" --input-size "$H" --repeat "$repeat")
     torch=$(/usr/bin/python3 bench/torch_layer_bench.py "${args[@]}" --layers 1 --threads 1)
     pf=$(field forward_ms <<<"$torch")
     pt=$(field train_ms <<<"$torch")
@@ -35,7 +35,7 @@ echo "bf16/f32 = recur fp32 forward / recur bf16 forward; trn/pt = PyTorch fp32 
 echo "fwd/dnn16 = oneDNN bf16 forward / recur bf16 forward"
 for p in fp32 bf16; do
   for th in 1 2; do
-    us=$("$build/recur" bench-rnn --mode step --hidden 256 --batch 1 --steps 200 --repeat "$repeat" \
+    us=$("$build/recur" bench-rnn --mode step --hidden 256 --batch 1 --seq-len 200 --repeat "$repeat" \
          --threads "$th" --precision "$p" | field median_ms)
     awk -v p="$p" -v th="$th" -v ms="$us" 'BEGIN { printf "streaming LSTM H=256 B=1 %s %d thread(s): %.1f us/step\n", p, th, ms * 1000 }'
   done

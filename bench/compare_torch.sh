@@ -10,12 +10,13 @@ printf "%-6s %-16s %-8s %12s %12s %10s %10s\n" cell "(H,B,T,I,L)" threads fwd_ms
 for cfg in "lstm 128 1 100 128 1" "lstm 256 32 64 256 1" "lstm 256 32 100 64 2" "gru 256 32 64 256 1" "lstm 512 32 64 512 1"; do
   read -r cell H B T I L <<<"$cfg"
   args=(--cell "$cell" --hidden "$H" --batch "$B" --steps "$T" --input "$I" --layers "$L")
+  rargs=(--cell "$cell" --hidden "$H" --batch "$B" --seq-len "$T" --input-size "$I" --layers "$L")
   torch=$(/usr/bin/python3 bench/torch_layer_bench.py "${args[@]}" --threads 1)
   tf=$(sed 's/.*"forward_ms": \([0-9.]*\).*/\1/' <<<"$torch")
   tt=$(sed 's/.*"train_ms": \([0-9.]*\).*/\1/' <<<"$torch")
   printf "%-6s %-16s %-8s %12.2f %12.2f %10s %10s\n" "$cell" "($H,$B,$T,$I,$L)" "torch 1" "$tf" "$tt" - -
   for th in 1 2; do
-    median() { "$recur" bench-rnn "${args[@]}" --threads "$th" --mode "$1" |
+    median() { "$recur" bench-rnn "${rargs[@]}" --threads "$th" --mode "$1" |
                  sed 's/.*"median_ms": \([0-9.]*\).*/\1/'; }
     of=$(median forward)
     ot=$(median train)

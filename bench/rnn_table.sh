@@ -30,7 +30,7 @@ printf "%-5s %-15s %9s %9s %9s | %9s %9s %8s | %7s %7s %7s | %7s %7s | %6s %5s\n
 for cell in lstm gru; do
   for hbt in "128 1 100" "256 32 64" "512 32 64" "1024 16 32"; do
     read -r H B T <<<"$hbt"
-    args=(--cell "$cell" --hidden "$H" --batch "$B" --steps "$T" --input "$H" --repeat "$repeat")
+    args=(--cell "$cell" --hidden "$H" --batch "$B" --seq-len "$T" --input-size "$H" --repeat "$repeat")
     torch=$(/usr/bin/python3 bench/torch_layer_bench.py "${args[@]}" --layers 1 --threads 1)
     pf=$(field forward_ms <<<"$torch")
     pt=$(field train_ms <<<"$torch")

@@ -231,8 +231,9 @@ void run_args(const std::vector<std::string>& args) {
 }
 
 // `command` with keyword arguments as options: name_x=v -> --name-x v; True -> --name-x;
-// False and None -> left out; a list or tuple -> --name-x v1 v2 ...
-void run_kwargs(const std::string& command, const py::kwargs& kw) {
+// False and None -> left out; a list or tuple -> --name-x v1 v2 ...; positional arguments (the
+// texts of classify, tag, translate and diagnose) follow "--", so a text may start with '-'.
+void run_kwargs(const std::string& command, const py::args& positional, const py::kwargs& kw) {
   std::vector<std::string> args{command};
   for (const auto& [k, v] : kw) {
     std::string opt = "--" + k.cast<std::string>();
@@ -248,6 +249,10 @@ void run_kwargs(const std::string& command, const py::kwargs& kw) {
     } else {
       args.push_back(py::str(v).cast<std::string>());
     }
+  }
+  if (!positional.empty()) {
+    args.push_back("--");
+    for (const auto& p : positional) args.push_back(py::str(p).cast<std::string>());
   }
   run_args(args);
 }
@@ -347,9 +352,11 @@ PYBIND11_MODULE(recur, m) {
     std::string name = command;
     std::replace(name.begin(), name.end(), '-', '_');
     const std::string cmd = command;
-    m.def(name.c_str(), [cmd](const py::kwargs& kw) { run_kwargs(cmd, kw); },
+    m.def(name.c_str(),
+          [cmd](const py::args& positional, const py::kwargs& kw) { run_kwargs(cmd, positional, kw); },
           ("Runs `recur " + cmd + "` with the keyword arguments as its options (see `recur " + cmd +
-           " --help`): name_x=v is --name-x v, True a flag, a list several values.")
+           " --help`): name_x=v is --name-x v, True a flag, a list several values; positional "
+           "arguments are its TEXT arguments (classify, tag, translate, diagnose).")
               .c_str());
   }
   m.attr("__version__") = "0.1.0";

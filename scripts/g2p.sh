@@ -17,5 +17,5 @@ time build/recur train-seq2seq --train data/g2p/train.tsv --valid data/g2p/valid
   --out out/g2p.safetensors "$@"
 for word in recurrent network tolkien; do
   printf '%s\t' "$word"
-  build/recur translate --model out/g2p.safetensors --chars --beam 5 --text "$word"
+  build/recur translate --model out/g2p.safetensors --chars --beam 5 "$word"
 done

@@ -9,7 +9,7 @@ fail() { echo "FAIL: $*"; exit 1; }
 for mode in forward train step; do
   for cell in lstm gru rnn_tanh; do
     for precision in fp32 bf16; do
-      out=$("$recur" bench-rnn --mode "$mode" --cell "$cell" --hidden 32 --batch 4 --steps 8 --input 16 \
+      out=$("$recur" bench-rnn --mode "$mode" --cell "$cell" --hidden 32 --batch 4 --seq-len 8 --input-size 16 \
           --layers 2 --threads 1 --repeat 3 --precision "$precision") || fail "bench-rnn --mode $mode --cell $cell --precision $precision"
     [[ $(wc -l <<<"$out") -eq 1 ]] || fail "more than one line: $out"
     /usr/bin/python3 - "$out" "$mode" "$cell" "$precision" <<'PY' || fail "bad JSON line for $mode $cell: $out"

@@ -7,7 +7,7 @@ set -uo pipefail
 recur=$1
 source "$2/tests/cli/lib.sh"
 fail() { echo "FAIL: $*"; exit 1; }
-out=$("$recur" bench-tasks --tasks adding,copy --models lstm,clockwork,esn --lengths 4,8 --hidden 16 \
+out=$("$recur" bench-tasks --tasks adding,copy --models lstm,clockwork,esn --seq-lens 4,8 --hidden 16 \
       --max-steps 60 --eval-every 20 --esn-units 100 --esn-train 300 --test-sequences 64 --threads 1 \
       --out "$work/r.jsonl" --svg-prefix "$work/flow" --flow-length 30) || fail "bench-tasks"
 echo "$out"

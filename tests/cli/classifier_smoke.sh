@@ -41,6 +41,15 @@ got=$(printf 'Der Mensch ist, was er isst, und wer nicht arbeitet, soll auch nic
       "$recur" classify --model a.safetensors --top 2)
 [[ $(wc -l <<<"$got") -eq 1 && "$got" =~ ^(de|en|ru)\ [0-9.]+\ \ (de|en|ru)\ [0-9.]+$ ]] ||
   fail "classify printed '$got'"
+# The same texts as TEXT arguments and as the lines of --text FILE give the same lines: --text
+# reads the file, never classifies its name.
+de='Der Mensch ist, was er isst, und wer nicht arbeitet, soll auch nicht essen.'
+en='The quick brown fox jumps over the lazy dog, and then it runs away.'
+printf '%s\n%s\n' "$de" "$en" > texts.txt
+byfile=$("$recur" classify --model a.safetensors --top 2 --text texts.txt) || fail "classify --text FILE"
+byarg=$("$recur" classify --model a.safetensors --top 2 "$de" "$en") || fail "classify TEXT TEXT"
+[[ $(wc -l <<<"$byfile") -eq 2 && "$byfile" == "$byarg" && "$(head -1 <<<"$byfile")" == "$got" ]] ||
+  fail "classify --text texts.txt printed '$byfile', the arguments '$byarg', stdin '$got'"
 
 # Resume: 1 epoch, then --resume to 3 epochs, ends with the uninterrupted run's numbers.
 "$recur" train-classifier "${common[@]}" --epochs 1 --out b.safetensors >/dev/null 2>b.log || fail "run B: $(tail -3 b.log)"

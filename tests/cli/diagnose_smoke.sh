@@ -8,11 +8,11 @@ set -uo pipefail
 recur=$1
 source "$2/tests/cli/lib.sh"
 fail() { echo "FAIL: $*"; exit 1; }
-"$recur" diagnose --cell rnn_tanh --hidden 32 --steps 100 --out "$work/tanh.json" --svg "$work/tanh.svg" \
+"$recur" diagnose --cell rnn_tanh --hidden 32 --seq-len 100 --out "$work/tanh.json" --svg "$work/tanh.svg" \
   || fail "diagnose tanh"
-"$recur" diagnose --cell rnn_relu --init identity --hidden 32 --steps 100 --out "$work/irnn.json" \
+"$recur" diagnose --cell rnn_relu --init identity --hidden 32 --seq-len 100 --out "$work/irnn.json" \
   || fail "diagnose irnn"
-"$recur" diagnose --cell lstm --hidden 16 --steps 40 --jacobian-every 4 --out "$work/lstm.json" \
+"$recur" diagnose --cell lstm --hidden 16 --seq-len 40 --jacobian-every 4 --out "$work/lstm.json" \
   || fail "diagnose lstm"
 grep -q "<svg" "$work/tanh.svg" || fail "no SVG"
 /usr/bin/python3 - "$work" <<'PY' || fail "diagnose JSON"
@@ -29,6 +29,6 @@ assert set(lstm["gates"]) == {"input", "forget", "output"} and len(lstm["grad_c"
 assert lstm["jacobian_norm"][0] is not None and lstm["jacobian_norm"][1] is None
 print("tanh ratio %.3g, IRNN ratio %.3g" % (tanh["grad_h"][0] / tanh["grad_h"][100], irnn["grad_h"][0] / irnn["grad_h"][100]))
 PY
-err=$("$recur" diagnose --model "$work/tanh.json" --text abc 2>&1) && fail "a JSON file loaded as a model"
+err=$("$recur" diagnose --model "$work/tanh.json" abc 2>&1) && fail "a JSON file loaded as a model"
 grep -q "tanh.json" <<<"$err" || fail "unclear message: $err"
 echo "diagnose smoke test: ok"

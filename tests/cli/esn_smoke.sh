@@ -10,13 +10,13 @@ fail() { echo "FAIL: $*"; exit 1; }
 field() { /usr/bin/python3 -c 'import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$1" "$2"; }
 below() { /usr/bin/python3 -c 'import sys; sys.exit(0 if float(sys.argv[1]) < float(sys.argv[2]) else 1)' "$1" "$2"; }
 
-out=$("$recur" esn --task narma10 --units 150 --train 1500 --test 500 --json --save "$work/n.safetensors") \
+out=$("$recur" esn --task narma10 --units 150 --train-size 1500 --test-size 500 --json --out "$work/n.safetensors") \
   || fail "esn narma10"
 echo "narma10: $out"
 below "$(field "$out" test_nrmse)" 0.5 || fail "narma10 test NRMSE too high: $out"
 [[ $(field "$out" spectral_radius) == 0.9 ]] || fail "spectral radius not 0.9: $out"
 
-out=$("$recur" esn --task mackey-glass --units 300 --spectral-radius 1.1 --train 2000 --test 600 \
+out=$("$recur" esn --task mackey-glass --units 300 --spectral-radius 1.1 --train-size 2000 --test-size 600 \
       --washout 300 --trials 5 --json) || fail "esn mackey-glass"
 echo "mackey-glass: $out"
 below "$(field "$out" test_nrmse)" 0.05 || fail "mackey-glass NRMSE84 too high: $out"

@@ -25,7 +25,7 @@ assert [o.name for o in m.graph.output] == ["logits", "hn"], [o.name for o in m.
 print("ok   onnx.checker (full check) accepts the exported GRU language model:", ", ".join(ops))
 PY
 /usr/bin/python3 -c "import numpy as np; np.save('t.npy', np.arange(12).reshape(6, 2) % 20); np.save('h0.npy', np.zeros((2, 2, 24), np.float32))"
-"$recur" run-onnx --model lm.onnx --input tokens=t.npy --input h0=h0.npy --output logits=logits.npy || fail "run-onnx"
+"$recur" run-onnx --model lm.onnx --input tokens=t.npy --input h0=h0.npy --out logits=logits.npy || fail "run-onnx"
 /usr/bin/python3 -c "import numpy as np; a = np.load('logits.npy'); assert a.shape[:2] == (6, 2) and np.isfinite(a).all(), a.shape" \
   || fail "logits"
 echo "ok   run-onnx runs the exported model"

@@ -100,7 +100,7 @@ grep -q "bad.csv:100:16: '12.x' in column 'temp_max' is not a number" x.log || f
   fail "a missing column was accepted"
 grep -q "no column 'tmax'.*the header has: date, precipitation, temp_max, temp_min, wind, weather" y.log ||
   fail "unclear message: $(cat y.log)"
-"$recur" train-forecaster --csv "$vega/seattle-weather.csv" --target temp_max --inputs wind \
+"$recur" train-forecaster --csv "$vega/seattle-weather.csv" --target temp_max --input-columns wind \
   --strategy recursive --out x.safetensors >/dev/null 2>z.log && fail "recursive without the target as input accepted"
 grep -q "every target must be an input" z.log || fail "unclear message: $(cat z.log)"
 echo "forecast smoke test: test RMSE lstm $rnn, persistence $pers, linear AR $ar"

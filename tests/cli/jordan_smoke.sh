@@ -6,7 +6,7 @@
 set -uo pipefail
 recur=$1
 fail() { echo "FAIL: $*"; exit 1; }
-out=$("$recur" jordan --updates 1500 --starts 10 --horizon 10) || fail "recur jordan"
+out=$("$recur" jordan --steps 1500 --starts 10 --horizon 10) || fail "recur jordan"
 echo "$out"
 tf=$(sed -n 's/^teacher-forced.*NRMSE \([0-9.e-]*\)$/\1/p' <<<"$out")
 h10=$(sed -n 's/^  h=10 *\([0-9.e-]*\)$/\1/p' <<<"$out")

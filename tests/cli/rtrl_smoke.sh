@@ -7,7 +7,7 @@ set -uo pipefail
 recur=$1
 fail() { echo "FAIL: $*"; exit 1; }
 for cell in rnn_tanh lstm; do
-  out=$("$recur" rtrl --cell "$cell" --hidden 6 --input 3 --batch 2 --steps 5,50 --precision double) \
+  out=$("$recur" rtrl --cell "$cell" --hidden 6 --input-size 3 --batch 2 --seq-lens 5,50 --precision fp64) \
     || fail "rtrl compare $cell"
   echo "$out"
   /usr/bin/python3 - "$out" <<'PY' || fail "compare table for $cell"
@@ -19,11 +19,11 @@ assert int(rows[1][3]) > 5 * int(rows[0][3]), "BPTT memory should grow with T"
 assert rows[0][4] == rows[1][4], "RTRL memory should not grow with T"
 PY
 done
-out=$("$recur" rtrl --mode online --hidden 8 --length 3000 --window 1000) || fail "rtrl online"
+out=$("$recur" rtrl --mode online --hidden 8 --seq-len 3000 --log-every 1000) || fail "rtrl online"
 echo "$out"
 last=$(grep "steps" <<<"$out" | tail -1 | awk '{print $NF}')
 /usr/bin/python3 -c 'import sys; sys.exit(0 if float(sys.argv[1]) < 0.02 else 1)' "$last" \
   || fail "online error did not fall: $last"
-err=$("$recur" rtrl --steps 10,x 2>&1) && fail "bad --steps accepted"
+err=$("$recur" rtrl --seq-lens 10,x 2>&1) && fail "bad --seq-lens accepted"
 grep -q "'x' is not a positive integer" <<<"$err" || fail "unclear message: $err"
 echo "rtrl smoke test: ok"

@@ -12,7 +12,7 @@ out=$("$recur" run-onnx --model "$fx/torch_lm_lstm_bidir.onnx" --list) || fail "
 grep -q "input  tokens (int64, rank 2)" <<<"$out" || fail "--list: $out"
 grep -q "output logp" <<<"$out" || fail "--list: $out"
 "$recur" run-onnx --model "$fx/torch_lm_lstm_bidir.onnx" --input "$fx/torch_lm_lstm_bidir.in.tokens.npy" \
-  --output "$work/logp.npy" || fail "run"
+  --out "$work/logp.npy" || fail "run"
 /usr/bin/python3 - "$work/logp.npy" "$fx/torch_lm_lstm_bidir.out.logp.npy" <<'PY' || fail "outputs differ from PyTorch's"
 import sys, numpy as np
 got, want = np.load(sys.argv[1]), np.load(sys.argv[2])
@@ -21,7 +21,7 @@ assert np.abs(got - want).max() < 1e-5, np.abs(got - want).max()
 PY
 echo "ok   torch.onnx LSTM language model reproduces PyTorch's log-probabilities"
 "$recur" run-onnx --model "$fx/torch_gru_h0.onnx" --input h0="$fx/torch_gru_h0.in.h0.npy" \
-  --input x="$fx/torch_gru_h0.in.x.npy" --output hn="$work/hn.npy" || fail "NAME=FILE run"
+  --input x="$fx/torch_gru_h0.in.x.npy" --out hn="$work/hn.npy" || fail "NAME=FILE run"
 /usr/bin/python3 -c "import sys, numpy as np; assert np.abs(np.load(sys.argv[1]) - np.load(sys.argv[2])).max() < 1e-5" \
   "$work/hn.npy" "$fx/torch_gru_h0.out.hn.npy" || fail "GRU hn differs"
 echo "ok   inputs and outputs bound by name"
@@ -36,11 +36,11 @@ expect_error() {  # what, needle, args...
   echo "ok   $what: $err"
 }
 expect_error "missing input" "no value given for the model's input 'h0'" \
-  run-onnx --model "$fx/torch_gru_h0.onnx" --input "$fx/torch_gru_h0.in.x.npy" --output "$work/y.npy"
+  run-onnx --model "$fx/torch_gru_h0.onnx" --input "$fx/torch_gru_h0.in.x.npy" --out "$work/y.npy"
 head -c 500 "$fx/torch_lm_lstm_bidir.onnx" > "$work/cut.onnx"
-expect_error "truncated model" "cut.onnx" run-onnx --model "$work/cut.onnx" --input x.npy --output "$work/y.npy"
+expect_error "truncated model" "cut.onnx" run-onnx --model "$work/cut.onnx" --input x.npy --out "$work/y.npy"
 expect_error "unknown output" "no output 'nope'" \
   run-onnx --model "$fx/torch_gru_h0.onnx" --input "$fx/torch_gru_h0.in.x.npy" --input "$fx/torch_gru_h0.in.h0.npy" \
-  --output nope="$work/y.npy"
+  --out nope="$work/y.npy"
 [[ ! -e "$work/y.npy" ]] || fail "a failed run wrote an output"
 echo "run-onnx smoke test: ok"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# `recur run-rnn` on bad input: every case must exit with status 1 (an error, not a crash), print a
-# message naming the offending file or tensor, and leave no output file behind.
+# `recur run-rnn` on bad input: every case must exit with status 1 (an error, not a crash; 2 for a
+# wrong command line), print a message naming the offending file or tensor, and leave no output
+# file behind.
 # Usage: run_rnn_bad_input.sh RECUR_BINARY SOURCE_DIR
 set -uo pipefail
 recur=$1
@@ -56,11 +57,11 @@ expect_error() {  # description, text the message must contain, then run-rnn arg
   local what=$1 needle=$2
   shift 2
   rm -f "$work/y.npy" "$work/grads.safetensors"
-  local err status
-  err=$("$recur" run-rnn --cell lstm --output "$work/y.npy" "$@" 2>&1 >/dev/null)
+  local err status want=${WANT:-1}
+  err=$("$recur" run-rnn --cell lstm --out "$work/y.npy" "$@" 2>&1 >/dev/null)
   status=$?
-  if [[ $status -ne 1 ]]; then
-    echo "FAIL $what: exit status $status (expected 1): $err"; failures=$((failures + 1)); return
+  if [[ $status -ne $want ]]; then
+    echo "FAIL $what: exit status $status (expected $want): $err"; failures=$((failures + 1)); return
   fi
   if [[ "$err" != *"$needle"* ]]; then
     echo "FAIL $what: message does not name '$needle': $err"; failures=$((failures + 1)); return
@@ -72,28 +73,28 @@ expect_error() {  # description, text the message must contain, then run-rnn arg
 }
 W="$work/good.safetensors"
 X="$work/x.npy"
-expect_error "missing weights" "nope.safetensors" --weights "$work/nope.safetensors" --input "$X"
-expect_error "empty weights" "empty.safetensors" --weights "$work/empty.safetensors" --input "$X"
-expect_error "truncated weights" "truncated.safetensors" --weights "$work/truncated.safetensors" --input "$X"
-expect_error "garbage weights" "garbage.safetensors" --weights "$work/garbage.safetensors" --input "$X"
-expect_error "garbage header" "garbage_header.safetensors" --weights "$work/garbage_header.safetensors" --input "$X"
-expect_error "unknown key" "decoder.weight" --weights "$work/unknown_key.safetensors" --input "$X"
-expect_error "missing key" "bias_hh_l0" --weights "$work/missing_key.safetensors" --input "$X"
-expect_error "wrong weight shape" "bias_ih_l0" --weights "$work/bad_shape.safetensors" --input "$X"
-expect_error "NaN in weights" "weight_hh_l0" --weights "$work/nan_weight.safetensors" --input "$X"
-expect_error "missing input" "missing.npy" --weights "$W" --input "$work/missing.npy"
-expect_error "truncated input" "x_truncated.npy" --weights "$W" --input "$work/x_truncated.npy"
-expect_error "garbage input" "x_garbage.npy" --weights "$W" --input "$work/x_garbage.npy"
-expect_error "NaN in input" "x_nan.npy" --weights "$W" --input "$work/x_nan.npy"
-expect_error "input features" "x_wrong_features.npy" --weights "$W" --input "$work/x_wrong_features.npy"
-expect_error "input rank" "x_2d.npy" --weights "$W" --input "$work/x_2d.npy"
-expect_error "h0 shape" "h0_wrong.npy" --weights "$W" --input "$X" --h0 "$work/h0_wrong.npy"
-expect_error "length out of range" "lengths_bad.npy: lengths[1] = 9" --weights "$W" --input "$X" --lengths "$work/lengths_bad.npy"
-expect_error "length count" "lengths_count.npy" --weights "$W" --input "$X" --lengths "$work/lengths_count.npy"
-expect_error "grad-output shape" "g_wrong.npy" --weights "$W" --input "$X" --grad-output "$work/g_wrong.npy" --grads "$work/grads.safetensors"
-expect_error "grads without grad-output" "--grad-output" --weights "$W" --input "$X" --grads "$work/grads.safetensors"
+expect_error "missing weights" "nope.safetensors" --model "$work/nope.safetensors" --input "$X"
+expect_error "empty weights" "empty.safetensors" --model "$work/empty.safetensors" --input "$X"
+expect_error "truncated weights" "truncated.safetensors" --model "$work/truncated.safetensors" --input "$X"
+expect_error "garbage weights" "garbage.safetensors" --model "$work/garbage.safetensors" --input "$X"
+expect_error "garbage header" "garbage_header.safetensors" --model "$work/garbage_header.safetensors" --input "$X"
+expect_error "unknown key" "decoder.weight" --model "$work/unknown_key.safetensors" --input "$X"
+expect_error "missing key" "bias_hh_l0" --model "$work/missing_key.safetensors" --input "$X"
+expect_error "wrong weight shape" "bias_ih_l0" --model "$work/bad_shape.safetensors" --input "$X"
+expect_error "NaN in weights" "weight_hh_l0" --model "$work/nan_weight.safetensors" --input "$X"
+expect_error "missing input" "missing.npy" --model "$W" --input "$work/missing.npy"
+expect_error "truncated input" "x_truncated.npy" --model "$W" --input "$work/x_truncated.npy"
+expect_error "garbage input" "x_garbage.npy" --model "$W" --input "$work/x_garbage.npy"
+expect_error "NaN in input" "x_nan.npy" --model "$W" --input "$work/x_nan.npy"
+expect_error "input features" "x_wrong_features.npy" --model "$W" --input "$work/x_wrong_features.npy"
+expect_error "input rank" "x_2d.npy" --model "$W" --input "$work/x_2d.npy"
+expect_error "h0 shape" "h0_wrong.npy" --model "$W" --input "$X" --h0 "$work/h0_wrong.npy"
+expect_error "length out of range" "lengths_bad.npy: lengths[1] = 9" --model "$W" --input "$X" --lengths "$work/lengths_bad.npy"
+expect_error "length count" "lengths_count.npy" --model "$W" --input "$X" --lengths "$work/lengths_count.npy"
+expect_error "grad-output shape" "g_wrong.npy" --model "$W" --input "$X" --grad-output "$work/g_wrong.npy" --grads "$work/grads.safetensors"
+WANT=2 expect_error "grads without grad-output" "--grad-output" --model "$W" --input "$X" --grads "$work/grads.safetensors"
 # And the good files work.
-if ! "$recur" run-rnn --cell lstm --weights "$W" --input "$X" --output "$work/y.npy"; then
+if ! "$recur" run-rnn --cell lstm --model "$W" --input "$X" --out "$work/y.npy"; then
   echo "FAIL good input was refused"; failures=$((failures + 1))
 fi
 [[ $failures -eq 0 ]] && echo "every bad input refused cleanly" || { echo "$failures bad-input cases failed"; exit 1; }

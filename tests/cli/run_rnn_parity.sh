@@ -23,8 +23,8 @@ run_case() {  # name, then arguments for the reference script's `case`
   [[ -f "$d/lengths.npy" ]] && extra+=(--lengths "$d/lengths.npy")
   [[ "$cell" == lstm ]] && extra+=(--c0 "$d/c0.npy" --cn "$d/got_cn.npy")
   [[ " $* " == *" --batch-first "* ]] && extra+=(--batch-first)
-  "$recur" run-rnn --cell "$cell" --weights "$d/weights.safetensors" --input "$d/input.npy" \
-    --output "$d/got_output.npy" --h0 "$d/h0.npy" --hn "$d/got_hn.npy" \
+  "$recur" run-rnn --cell "$cell" --model "$d/weights.safetensors" --input "$d/input.npy" \
+    --out "$d/got_output.npy" --h0 "$d/h0.npy" --hn "$d/got_hn.npy" \
     --grad-output "$d/grad_output.npy" --grads "$d/got_grads.safetensors" "${extra[@]}"
   echo -n "$name: "
   /usr/bin/python3 "$ref" compare "$d"

@@ -53,7 +53,7 @@ out=$(printf 'cat\n\nstation\n' | "$recur" translate --model a.safetensors --cha
 echo "translate: $out"
 [[ $(wc -l <<<"$out") -eq 3 && -z "$(sed -n 2p <<<"$out")" ]] || fail "translate printed '$out'"
 grep -qE '^[A-Z]+( [A-Z]+)+$' <<<"$(sed -n 1p <<<"$out")" || fail "no phonemes for 'cat': '$out'"
-nb=$("$recur" translate --model a.safetensors --chars --text station --beam 4 --nbest 3) ||
+nb=$("$recur" translate --model a.safetensors --chars station --beam 4 --nbest 3) ||
   fail "translate --nbest"
 echo "$nb"
 [[ $(wc -l <<<"$nb") -eq 3 ]] && grep -q "score" <<<"$nb" || fail "n-best list: '$nb'"

@@ -67,11 +67,11 @@ if [[ -s $dict ]]; then
   "$recur" train-seq2seq --train g2p-train.tsv --valid g2p-valid.tsv --hidden 32 --embed 16 \
     --target-embed 16 --epochs 1 --threads 1 --out g2p.safetensors >s2s.log 2>&1 || fail "train-seq2seq: $(tail -3 s2s.log)"
   serve g2p.safetensors s2s-serve.log
-  want=$("$recur" translate --model g2p.safetensors --chars --text "serving")
+  want=$("$recur" translate --model g2p.safetensors --chars "serving")
   got=$(curl -s -d '{"text": "serving", "chars": true}' "http://127.0.0.1:$port/v1/predict" |
         /usr/bin/python3 -c 'import json, sys; print(json.load(sys.stdin)["text"])')
   [[ -n $want && $got == "$want" ]] || fail "served translation '$got', recur translate '$want'"
-  want=$("$recur" translate --model g2p.safetensors --chars --text "serving" --beam 4 --nbest 2 | cut -f2)
+  want=$("$recur" translate --model g2p.safetensors --chars "serving" --beam 4 --nbest 2 | cut -f2)
   got=$(curl -s -d '{"text": "serving", "chars": true, "beam": 4, "nbest": 2}' "http://127.0.0.1:$port/v1/predict" |
         /usr/bin/python3 -c 'import json, sys; [print(h["text"]) for h in json.load(sys.stdin)["hypotheses"]]')
   [[ $got == "$want" ]] || fail "served n-best '$got', recur translate '$want'"

@@ -63,7 +63,7 @@ grep -q "<svg" e.svg || fail "e.svg is not SVG"
 
 # tag: the same words back, now capitalised and punctuated; one output line per input line.
 in="and god said let there be light and there was light and god saw the light that it was good"
-out=$("$recur" tag --model a.safetensors --text "$in") || fail "tag --text"
+out=$("$recur" tag --model a.safetensors "$in") || fail "tag TEXT"
 echo "tag: $out"
 [[ "$out" =~ ^And\  ]] || fail "tag did not capitalise the first word: '$out'"
 [[ "$out" =~ [.,:\;?!] ]] || fail "tag put no punctuation in: '$out'"

@@ -27,7 +27,7 @@ assert h["rnn.weight_hh_l0"]["shape"] == [384, 96], h["rnn.weight_hh_l0"]
 assert "embedding.weight" in h and "decoder.weight" in h
 PY
 # `diagnose` reads the trained model: the gradient of the last character's loss back through time.
-"$recur" diagnose --model "$work/m.safetensors" --text "In the beginning God created the heaven" \
+"$recur" diagnose --model "$work/m.safetensors" "In the beginning God created the heaven" \
   --jacobian-every 8 --out "$work/diag.json" >/dev/null || { echo "FAIL: diagnose on the model"; exit 1; }
 /usr/bin/python3 -c '
 import json, sys

@@ -8,7 +8,7 @@ set -uo pipefail
 recur=$1
 source "$2/tests/cli/lib.sh"
 fail() { echo "FAIL: $*"; exit 1; }
-"$recur" data listops --out "$work/lo" --train 1500 --valid 200 --test 200 --max-depth 2 --max-args 3 \
+"$recur" data listops --out "$work/lo" --train-size 1500 --valid-size 200 --test-size 200 --max-depth 2 --max-args 3 \
   --seed 5 || fail "data listops"
 /usr/bin/python3 - "$work/lo" <<'PY' || fail "listops files"
 import sys

@@ -2,6 +2,7 @@
 (LSTM, GRU, RNN; stacked, bidirectional, batch-first, initial states), streaming equals the whole
 sequence, safetensors round trip, the trainers as functions, and clear errors on bad input.
 Run by ctest with PYTHONPATH=build/python."""
+import json
 import os
 
 import numpy as np
@@ -123,6 +124,18 @@ def test_trainers_as_functions(tmp_path):
         recur.train_lm(text=str(tmp_path / "missing.txt"), out=out, steps=1)
     with pytest.raises(recur.Error, match="precision"):
         recur.run(["train-lm", "--text", str(text), "--out", out, "--precision", "fp8"])
+    # Positional arguments are the command's TEXT arguments (here the text diagnose reads).
+    diag = str(tmp_path / "diag.json")
+    recur.diagnose("the quick brown fox", model=out, out=diag, jacobian_every=4, threads=1)
+    with open(diag) as f:
+        assert json.load(f)["steps"] == len("the quick brown fox") - 1
+    # A usage error names the closest option, and nothing is trained.
+    os.remove(out)
+    with pytest.raises(recur.Error, match="did you mean --hidden"):
+        recur.train_lm(text=str(text), out=out, hiden=16, steps=1)
+    with pytest.raises(recur.Error, match="--temperature: must be > 0, got -1"):
+        recur.train_lm(text=str(text), out=out, steps=1, temperature=-1)
+    assert not os.path.exists(out)
 
 
 def test_bad_input_is_a_clear_error():

@@ -1,5 +1,6 @@
 // The `recur` command line as a function: builds the app with every subcommand, parses, runs, and
-// turns every library error into one clear message and a non-zero status. main.cpp calls it with
+// turns every library error into one clear message and status 1, every usage error (a wrong
+// command line, refused before any work) into a message with a suggestion and status 2. main.cpp calls it with
 // the process's arguments; the Python module calls it for its trainer functions.
 #include <CLI/CLI.hpp>
 
@@ -14,6 +15,8 @@
 
 namespace recur::cli {
 namespace {
+
+constexpr int kUsageError = 2;  // a wrong command line (as grep, ls, ...); 1 is a failed run
 
 // The commands that train data-parallel under mpirun (the others refuse to run there).
 bool is_data_parallel(const std::string& name) {
@@ -41,6 +44,33 @@ CLI::Validator number_above(double lo, bool inclusive) {
         return "";
       },
       inclusive ? "NONNEGATIVE" : "POSITIVE", bound);
+}
+
+CLI::Validator number_in(double lo, double hi, bool open) {
+  std::ostringstream range;
+  range << (open ? "(" : "[") << lo << ", " << hi << (open ? ")" : "]");
+  const std::string bound = range.str();
+  return CLI::Validator(
+      [lo, hi, open, bound](std::string& text) -> std::string {
+        double v = 0;
+        size_t used = 0;
+        try {
+          v = std::stod(text, &used);
+        } catch (const std::exception&) {
+          used = 0;
+        }
+        if (used == 0 || used != text.size()) return "expected a number, got '" + text + "'";
+        const bool inside = open ? v > lo && v < hi : v >= lo && v <= hi;
+        if (!inside) return "must be in " + bound + ", got " + text;
+        return "";
+      },
+      "in " + bound, bound);
+}
+
+CLI::Option* add_threads_option(CLI::App* c, int& threads) {
+  return c->add_option("--threads", threads, "CPU threads (0: all cores)")
+      ->capture_default_str()
+      ->check(Threads);
 }
 
 int run_command_line(int argc, const char* const* argv, std::string* error) {
@@ -74,14 +104,22 @@ int run_command_line(int argc, const char* const* argv, std::string* error) {
   add_run_onnx(app, run);
   add_export_onnx(app, run);
   add_serve(app, run);
+  add_shared_checks(app);
+  // Parsing checks every value (the subcommands' callbacks check values against each other), so
+  // a usage error stops the command before any work, with status 2 as Unix tools use.
   try {
-    app.parse(argc, argv);
+    try {
+      app.parse(argc, argv);
+    } catch (const recur::Error& e) {
+      throw CLI::ValidationError(e.what());  // a library parser (parse_cell ...) on a bad value
+    }
   } catch (const CLI::ParseError& e) {
-    if (!error) return app.exit(e);
     // --help and --version are "errors" that succeed: their text goes to stdout as usual.
     if (e.get_exit_code() == 0) return app.exit(e);
-    *error = e.what();
-    return e.get_exit_code();
+    const std::string msg = usage_message(app, e, argc, argv);
+    if (error) *error = msg;
+    else std::fprintf(stderr, "%s\n", msg.c_str());
+    return kUsageError;
   }
   const std::string name = app.get_subcommands().front()->get_name();
   // Under an MPI launcher (recur/dist/communicator.h) every rank runs this: a rank that fails

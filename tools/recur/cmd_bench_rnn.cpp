@@ -72,8 +72,6 @@ void print_result(const BenchArgs& a, int64_t input, const std::vector<double>& 
 
 // The clockwork RNN: FLOPs are those of the active modules only (recur/layers/clockwork.h).
 void run_clockwork_bench(const BenchArgs& a) {
-  RECUR_CHECK(a.mode != "step" && a.layers == 1 && !a.bidirectional && a.precision == "fp32",
-              "--cell clockwork runs one unidirectional layer in fp32, --mode forward or train");
   ClockworkConfig cfg{a.input > 0 ? a.input : a.hidden, a.hidden, a.periods};
   ClockworkParams<float> params(cfg), grads(cfg);
   Rng rng(1);
@@ -102,8 +100,6 @@ void run_bench(const BenchArgs& a) {
   cfg.num_layers = a.layers;
   cfg.bidirectional = a.bidirectional;
   cfg.validate();
-  RECUR_CHECK(a.mode != "step" || !a.bidirectional,
-              "--mode step streams one direction: a bidirectional layer needs the whole sequence");
   RnnParams<float> params(cfg), grads(cfg);
   Rng rng(1);
   init_rnn_uniform(params, rng);
@@ -163,10 +159,10 @@ void add_bench_rnn(CLI::App& app, Action& action) {
       ->check(CLI::IsMember({"forward", "train", "step"}));
   c->add_option("--hidden", a->hidden, "Hidden size H")->capture_default_str()->check(Positive);
   c->add_option("--batch", a->batch, "Batch B")->capture_default_str()->check(Positive);
-  c->add_option("--steps", a->steps, "Time steps T (step mode: steps per timed repetition)")
+  c->add_option("--seq-len", a->steps, "Time steps T (step mode: steps per timed repetition)")
       ->capture_default_str()
       ->check(Positive);
-  c->add_option("--input", a->input, "Input size I (0: the hidden size)")
+  c->add_option("--input-size", a->input, "Input size I (0: the hidden size)")
       ->capture_default_str()
       ->check(NonNegative);
   c->add_option("--layers", a->layers, "Stacked layers")->capture_default_str()->check(Positive);
@@ -178,11 +174,20 @@ void add_bench_rnn(CLI::App& app, Action& action) {
                 "fp32, or bf16 (bfloat16 products with float accumulation)")
       ->capture_default_str()
       ->check(CLI::IsMember({"fp32", "bf16"}));
-  c->add_option("--threads", a->threads, "CPU threads (0: all cores)")->capture_default_str();
+  add_threads_option(c, a->threads);
   c->add_option("--repeat", a->repeat, "Timed repetitions after one warm-up")
       ->capture_default_str()
       ->check(Positive);
-  c->callback([a, &action] { action = [a] { run_bench(*a); }; });
+  c->callback([a, &action] {
+    check_usage(a->cell != "clockwork" ||
+                    (a->mode != "step" && a->layers == 1 && !a->bidirectional && a->precision == "fp32"),
+                "--cell clockwork runs one unidirectional layer in fp32, --mode forward or train");
+    check_usage(a->mode != "step" || !a->bidirectional,
+                "--mode step streams one direction: a bidirectional layer needs the whole sequence");
+    for (int64_t p : a->periods)
+      check_usage(p >= 1, "--periods: every period must be >= 1, got " + std::to_string(p));
+    action = [a] { run_bench(*a); };
+  });
 }
 
 }  // namespace recur::cli

@@ -112,7 +112,9 @@ void add_bench_tasks(CLI::App& app, Action& action) {
   c->add_option("--models", a->models, "tanh, irnn, lstm, gru, leaky, clockwork, esn, skip, deep, lnlstm")
       ->delimiter(',')
       ->capture_default_str();
-  c->add_option("--lengths", a->lengths, "Delays T")->delimiter(',')->capture_default_str();
+  c->add_option("--seq-lens", a->lengths, "Delays T, comma-separated (each >= 2)")
+      ->delimiter(',')
+      ->capture_default_str();
   c->add_option("--hidden", a->o.hidden, "Hidden units of the trained models")
       ->capture_default_str()
       ->check(Positive);
@@ -130,21 +132,28 @@ void add_bench_tasks(CLI::App& app, Action& action) {
       ->capture_default_str()
       ->check(Positive);
   c->add_option("--lr", a->o.lr, "Adam learning rate")->capture_default_str()->check(Positive);
-  c->add_option("--clip", a->o.clip, "Gradient norm clip (0: off)")->capture_default_str();
-  c->add_option("--esn-units", a->o.esn_units, "ESN reservoir units")->capture_default_str();
+  c->add_option("--clip", a->o.clip, "Gradient norm clip (0: off)")
+      ->capture_default_str()
+      ->check(NonNegative);
+  c->add_option("--esn-units", a->o.esn_units, "ESN reservoir units")
+      ->capture_default_str()
+      ->check(Positive);
   c->add_option("--esn-train", a->o.esn_train_sequences, "ESN: sequences for the ridge fit")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(Positive);
   c->add_option("--seed", a->o.seed, "Seed of weights and data")->capture_default_str();
-  c->add_option("--threads", a->threads, "CPU threads (0: all cores)")->capture_default_str();
+  add_threads_option(c, a->threads);
   c->add_option("--out", a->out, "Write every run as a JSON line");
   c->add_option("--svg-prefix", a->svg_prefix, "Draw <prefix>-<task>.svg: gradient flow at initialisation");
   c->add_option("--flow-length", a->flow_length, "T of the gradient-flow drawing")
       ->capture_default_str()
       ->check(Positive);
   c->callback([a, &action] {
+    // parse_* throw recur::Error on an unknown name; app.cpp reports it as a usage error.
     for (const auto& t : a->tasks) parse_long_range_task(t);
     for (const auto& m : a->models) parse_long_range_model(m);
-    for (int64_t T : a->lengths) RECUR_CHECK(T >= 2, "--lengths: every delay must be >= 2, got " << T);
+    for (int64_t T : a->lengths)
+      check_usage(T >= 2, "--seq-lens: every delay must be >= 2, got " + std::to_string(T));
     action = [a] { run(*a); };
   });
 }

@@ -81,27 +81,23 @@ void run_eval(const EvalArgs& a) {
 }
 
 struct ClassifyArgs {
-  std::string model, text;
+  std::string model;
+  TextInputs texts;
   int64_t top = 1;
 };
 
-// One text per input line (or --text): prints the top classes with their probabilities.
+// One text per argument, line of --text or of standard input: prints the top classes with their
+// probabilities.
 void run_classify(const ClassifyArgs& a) {
   const ClassifierModel m = load_classifier_model(a.model);
   RECUR_CHECK(m.input == ClassifierInput::text,
               a.model << " classifies images; use `recur eval-classifier --idx-dir`");
-  std::vector<std::string> texts;
-  if (!a.text.empty()) {
-    texts.push_back(a.text);
-  } else {
-    std::string line;
-    while (std::getline(std::cin, line))
-      if (!line.empty()) texts.push_back(line);
-  }
-  RECUR_CHECK(!texts.empty(), "nothing to classify: give --text or lines on standard input");
+  const std::vector<std::string> texts = read_text_inputs(a.texts, /*keep_empty=*/false);
+  RECUR_CHECK(!texts.empty(), "nothing to classify: give a TEXT argument, --text FILE or lines on "
+                              "standard input");
   std::vector<Example> ex;
   for (size_t i = 0; i < texts.size(); ++i)
-    ex.push_back({m.encoder.encode(texts[i], m.max_len, "input line " + std::to_string(i + 1)),
+    ex.push_back({m.encoder.encode(texts[i], m.max_len, "text " + std::to_string(i + 1)),
                   {}, 0, 0});
   for (Example& e : ex) e.steps = int64_t(e.tokens.size());
   const Tensor<float> p = classifier_probabilities(m.net, ex, 64);
@@ -136,7 +132,8 @@ void add_classifier(CLI::App& app, Action& action) {
                 "Images instead of text: a directory with train-/t10k- IDX files");
   c->add_option("--val-fraction", a->cfg.val_fraction,
                 "Images: the tail of the training files held out for validation")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(number_in(0, 0.5, /*open=*/true));
   c->add_option("--out", a->cfg.out_path, "Model file to write (.safetensors)")->required();
   c->add_option("--tokens", a->tokens, "Text: char (bytes) or word")
       ->capture_default_str()
@@ -182,19 +179,22 @@ void add_classifier(CLI::App& app, Action& action) {
   ev->add_option("--split", e->split, "Image models: train, valid or test")
       ->capture_default_str()
       ->check(CLI::IsMember({"train", "valid", "test"}));
-  ev->add_option("--val-fraction", e->val_fraction, "Image models: as in training")->capture_default_str();
+  ev->add_option("--val-fraction", e->val_fraction, "Image models: as in training")
+      ->capture_default_str()
+      ->check(number_in(0, 0.5, /*open=*/true));
   ev->add_option("--confusion", e->confusion, "Write the confusion matrix as SVG here");
   ev->add_option("--batch", e->batch, "Examples per forward pass")->capture_default_str()->check(Positive);
-  ev->add_option("--threads", e->threads, "CPU threads (0: all cores)")->capture_default_str();
+  add_threads_option(ev, e->threads);
   ev->callback([e, &action] { action = [e] { run_eval(*e); }; });
 
   auto k = std::make_shared<ClassifyArgs>();
   CLI::App* cl = app.add_subcommand(
       "classify",
-      "Classify texts with a trained text classifier: --text, or one text per line of standard "
-      "input; prints the top classes and their probabilities per line.");
+      "Classify texts with a trained text classifier: the TEXT arguments, the lines of --text "
+      "FILE, or else the lines of standard input; prints the top classes and their "
+      "probabilities, a line per text.");
   cl->add_option("--model", k->model, "Classifier written by train-classifier")->required();
-  cl->add_option("--text", k->text, "The text to classify (default: read lines from stdin)");
+  add_text_inputs(cl, k->texts, "text");
   cl->add_option("--top", k->top, "Classes to print per text")->capture_default_str()->check(Positive);
   cl->callback([k, &action] { action = [k] { run_classify(*k); }; });
 }

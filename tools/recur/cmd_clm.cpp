@@ -161,7 +161,9 @@ void add_clm(CLI::App& app, Action& action) {
   sc->add_option("--temperature", s->temperature, "Sampling temperature")
       ->capture_default_str()
       ->check(Positive);
-  sc->add_option("--top-k", s->top_k, "Sample among the k most likely bytes (0: all)")->capture_default_str();
+  sc->add_option("--top-k", s->top_k, "Sample among the k most likely bytes (0: all)")
+      ->capture_default_str()
+      ->check(NonNegative);
   sc->add_option("--seed", s->seed, "Random seed")->capture_default_str();
   sc->add_option("--classifier", s->classifier, "A text classifier (train-classifier) to judge the samples");
   sc->add_flag("--quiet", s->quiet, "Print only the recognition summary");

@@ -101,12 +101,15 @@ void add_fortunes(CLI::App& data, Action& action, const char* name, const char* 
   c->add_option("--max-per-class", a->filter.max_per_class,
                 "Keep at most N texts per class (a fixed sample by hash of the text)")
       ->capture_default_str()
+      ->check(Positive)
       ->type_name("N");
   c->add_option("--min-chars", a->filter.min_chars, "Drop entries shorter than N code points")
       ->capture_default_str()
+      ->check(NonNegative)
       ->type_name("N");
   c->add_option("--max-chars", a->filter.max_chars, "Drop entries longer than N code points")
       ->capture_default_str()
+      ->check(Positive)
       ->type_name("N");
   c->callback([a, &action, name, classes] {
     action = [a, name, classes] { run_fortunes(name, classes(), *a); };
@@ -445,9 +448,9 @@ void add_listops(CLI::App& data, Action& action) {
   c->add_option("--out", a->out, "Write train.tsv, valid.tsv and test.tsv here (made if missing)")
       ->required()
       ->type_name("DIR");
-  c->add_option("--train", a->train, "Training expressions")->capture_default_str()->check(Positive);
-  c->add_option("--valid", a->valid, "Validation expressions")->capture_default_str()->check(Positive);
-  c->add_option("--test", a->test, "Test expressions")->capture_default_str()->check(Positive);
+  c->add_option("--train-size", a->train, "Training expressions")->capture_default_str()->check(Positive);
+  c->add_option("--valid-size", a->valid, "Validation expressions")->capture_default_str()->check(Positive);
+  c->add_option("--test-size", a->test, "Test expressions")->capture_default_str()->check(Positive);
   c->add_option("--seed", a->seed, "Generator seed")->capture_default_str();
   c->add_option("--max-depth", a->o.max_depth, "Deepest operator nesting")->capture_default_str()->check(Positive);
   c->add_option("--max-args", a->o.max_args, "Most arguments of an operator")

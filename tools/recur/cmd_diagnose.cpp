@@ -9,6 +9,7 @@
 
 #include "commands.h"
 #include "recur/core/error.h"
+#include "recur/core/gemm.h"
 #include "recur/core/rng.h"
 #include "recur/io/file.h"
 #include "recur/io/svg_plot.h"
@@ -19,13 +20,14 @@ namespace recur::cli {
 namespace {
 
 struct DiagnoseArgs {
-  std::string model, text, text_file, out, svg;
+  std::string model, text, text_file, out, svg;  // text: the literal argument; text_file: --text
   std::string cell = "lstm", init = "uniform";
   int64_t hidden = 64, input = 16, steps = 100, jacobian_every = 1;
   double identity_scale = 1.0;
   int layer = -1;  // -1: the top layer
   uint64_t seed = 1;
   bool no_jacobians = false;
+  int threads = 0;
 };
 
 struct Setup {
@@ -44,8 +46,9 @@ Setup from_language_model(const DiagnoseArgs& a) {
   const LanguageModel& lm = s.lm.emplace(load_language_model(a.model));
   std::string text = a.text;
   if (!a.text_file.empty()) text = read_file_bytes(a.text_file);
-  RECUR_CHECK(!text.empty(), "give the text to read with --text or --text-file");
-  const std::vector<int64_t> ids = lm.vocab.encode(text, a.text_file.empty() ? "--text" : a.text_file);
+  RECUR_CHECK(!text.empty(), (a.text_file.empty() ? "the text" : "'" + a.text_file + "'")
+                                 << " is empty; the diagnosis needs at least 2 tokens");
+  const std::vector<int64_t> ids = lm.vocab.encode(text, a.text_file.empty() ? "the text" : a.text_file);
   RECUR_CHECK(ids.size() >= 2, "the text holds " << ids.size() << " tokens; the diagnosis needs at least 2");
   const auto& net = lm.net;
   RECUR_CHECK(!net.config.rnn.bidirectional, "'" << a.model << "' is bidirectional; diagnose reads one direction");
@@ -86,6 +89,7 @@ std::vector<double> log10_of(const std::vector<double>& v) {
 }
 
 void run(const DiagnoseArgs& a) {
+  set_num_threads(a.threads);
   Setup s = a.model.empty() ? random_layer(a) : from_language_model(a);
   const RnnConfig& cfg = s.params.config;
   const int layer = a.layer < 0 ? cfg.num_layers - 1 : a.layer;
@@ -166,10 +170,14 @@ void add_diagnose(CLI::App& app, Action& action) {
       "diagnose",
       "Gradient flow through time: ||dL_T/dh_k|| for every step k, the norm and spectral radius "
       "of every recurrent Jacobian, gate statistics; for a trained language model on a text "
-      "(--model, --text) or a fresh layer on random input (--cell, --init). JSON and SVG out.");
+      "(--model with a TEXT argument or --text FILE) or a fresh layer on random input (--cell, "
+      "--init). JSON and SVG out.");
   c->add_option("--model", a->model, "A language model (recur train-lm)")->check(CLI::ExistingFile);
-  c->add_option("--text", a->text, "With --model: the text it reads (the loss is on its last token)");
-  c->add_option("--text-file", a->text_file, "With --model: read the text from a file")->check(CLI::ExistingFile);
+  auto* literal = c->add_option("text", a->text,
+                                "With --model: the text it reads (the loss is on its last token)");
+  auto* file = c->add_option("--text", a->text_file, "With --model: read the text from this file")
+                   ->check(CLI::ExistingFile);
+  literal->excludes(file);
   c->add_option("--cell", a->cell, "Fresh layer: rnn_tanh, rnn_relu, rnn_sigmoid, lstm, gru")
       ->capture_default_str()
       ->check(CLI::IsMember({"rnn_tanh", "rnn_relu", "rnn_sigmoid", "lstm", "gru"}));
@@ -177,19 +185,29 @@ void add_diagnose(CLI::App& app, Action& action) {
       ->capture_default_str()
       ->check(CLI::IsMember({"uniform", "orthogonal", "identity"}));
   c->add_option("--identity-scale", a->identity_scale, "Fresh layer: W_hh = scale * I with --init identity")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(Positive);
   c->add_option("--hidden", a->hidden, "Fresh layer: hidden size")->capture_default_str()->check(Positive);
-  c->add_option("--input", a->input, "Fresh layer: input size")->capture_default_str()->check(Positive);
-  c->add_option("--steps", a->steps, "Fresh layer: sequence length")->capture_default_str()->check(Positive);
+  c->add_option("--input-size", a->input, "Fresh layer: input size")->capture_default_str()->check(Positive);
+  c->add_option("--seq-len", a->steps, "Fresh layer: sequence length")->capture_default_str()->check(Positive);
   c->add_option("--seed", a->seed, "Fresh layer: seed of weights and input")->capture_default_str();
-  c->add_option("--layer", a->layer, "Layer to analyse (default: the top one)");
+  c->add_option("--layer", a->layer, "Layer to analyse (default: the top one)")->check(NonNegative);
   c->add_flag("--no-jacobians", a->no_jacobians, "Skip the Jacobians (2H backward steps and an eigen-solve per step)");
   c->add_option("--jacobian-every", a->jacobian_every, "Analyse every n-th step's Jacobian")
       ->capture_default_str()
       ->check(Positive);
   c->add_option("--out", a->out, "Write the numbers as JSON");
   c->add_option("--svg", a->svg, "Draw log10 of the gradient norms and Jacobian norms against the step");
-  c->callback([a, &action] { action = [a] { run(*a); }; });
+  add_threads_option(c, a->threads);
+  c->callback([a, &action] {
+    const bool text = !a->text.empty() || !a->text_file.empty();
+    check_usage(a->model.empty() || text,
+                "--model needs the text it reads: a TEXT argument or --text FILE");
+    check_usage(!a->model.empty() || !text, "a text is read by a language model: give --model too");
+    check_usage(!a->model.empty() || a->layer <= 0,
+                "a fresh layer has one layer: --layer must be 0, got " + std::to_string(a->layer));
+    action = [a] { run(*a); };
+  });
 }
 
 }  // namespace recur::cli

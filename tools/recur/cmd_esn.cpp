@@ -26,7 +26,7 @@ namespace recur::cli {
 namespace {
 
 struct EsnArgs {
-  std::string task = "narma10", inputs_path, targets_path, save_path;
+  std::string task = "narma10", inputs_path, targets_path, out_path;
   EsnConfig config;
   EsnFitOptions fit;
   int64_t train = 5000, test = 2000, horizon = 84, trials = 20, warmup = 300;
@@ -52,8 +52,6 @@ double driven_test(const Esn& m, EsnState& state, const Tensor<double>& U, const
 }
 
 Report mackey_glass_task(Esn& m, const EsnArgs& a) {
-  RECUR_CHECK(a.test >= a.warmup + a.horizon,
-              "--test (" << a.test << ") must cover --warmup + --horizon (" << a.warmup + a.horizon << ")");
   std::vector<double> s = mackey_glass(a.train + a.test);
   double mean = 0, var = 0;
   for (int64_t t = 0; t < a.train; ++t) mean += s[size_t(t)];
@@ -187,7 +185,7 @@ void run_esn_task(EsnArgs a) {
       std::printf("test NRMSE %.4g over %lld held-out steps\n", r.test_nrmse, (long long)r.test_steps);
     std::printf("%.2f s\n", seconds);
   }
-  if (!a.save_path.empty()) save_esn(a.save_path, m, {{"trained_on", a.task}});
+  if (!a.out_path.empty()) save_esn(a.out_path, m, {{"trained_on", a.task}});
 }
 
 struct RunArgs {
@@ -242,18 +240,22 @@ void add_esn(CLI::App& app, Action& action) {
   c->add_option("--radius", e.radius_method, "How W's radius is measured for scaling: exact or power")
       ->capture_default_str()
       ->check(CLI::IsMember({"exact", "power"}));
-  c->add_option("--input-scaling", e.input_scaling, "W_in uniform in [-s, s]")->capture_default_str();
+  c->add_option("--input-scaling", e.input_scaling, "W_in uniform in [-s, s]")
+      ->capture_default_str()
+      ->check(NonNegative);
   CLI::Option* bias =
       c->add_option("--bias-scaling", e.bias_scaling,
                     "Bias column of W_in uniform in [-b, b] (mackey-glass defaults to 0.2)")
-          ->capture_default_str();
+          ->capture_default_str()
+          ->check(NonNegative);
   c->add_option("--leak-rate", e.leak_rate, "a in x = (1-a) x + a tanh(...)")
       ->capture_default_str()
       ->check(CLI::Range(1e-9, 1.0));
   CLI::Option* feedback =
       c->add_option("--feedback-scaling", e.feedback_scaling,
                     "W_back uniform in [-f, f] (0: no output feedback; mackey-glass defaults to 0.3)")
-          ->capture_default_str();
+          ->capture_default_str()
+          ->check(NonNegative);
   c->add_flag("!--no-readout-input", e.readout_input, "The readout does not see the input");
   c->add_flag("--readout-output", e.readout_output, "The readout also sees y(t-1)");
   c->add_option("--seed", e.seed, "Reservoir seed")->capture_default_str();
@@ -266,10 +268,10 @@ void add_esn(CLI::App& app, Action& action) {
   c->add_option("--teacher-noise", a->fit.teacher_noise, "Uniform noise on the fed-back teacher")
       ->capture_default_str()
       ->check(NonNegative);
-  c->add_option("--train", a->train, "Training steps (narma10, mackey-glass)")
+  c->add_option("--train-size", a->train, "Training steps (narma10, mackey-glass)")
       ->capture_default_str()
       ->check(Positive);
-  c->add_option("--test", a->test, "Held-out steps (narma10, mackey-glass)")
+  c->add_option("--test-size", a->test, "Held-out steps (narma10, mackey-glass)")
       ->capture_default_str()
       ->check(Positive);
   c->add_option("--data-seed", a->data_seed, "narma10: seed of the input sequence")->capture_default_str();
@@ -282,9 +284,14 @@ void add_esn(CLI::App& app, Action& action) {
   c->add_option("--warmup", a->warmup, "mackey-glass: teacher-forced steps before each trial")
       ->capture_default_str()
       ->check(NonNegative);
-  c->add_option("--save", a->save_path, "Write the fitted ESN (safetensors)");
+  c->add_option("--out", a->out_path, "Write the fitted ESN (safetensors)");
   c->add_flag("--json", a->json, "Print one JSON line instead of the report");
   c->callback([a, bias, feedback, &action] {
+    check_usage(a->task != "mackey-glass" || a->test >= a->warmup + a->horizon,
+                "--test-size " + std::to_string(a->test) + " must cover --warmup + --horizon (" +
+                    std::to_string(a->warmup + a->horizon) + ")");
+    check_usage(a->task != "npy" || (!a->inputs_path.empty() && !a->targets_path.empty()),
+                "--task npy needs --inputs U.npy (T,K) and --targets Y.npy (T,L)");
     a->bias_given = bias->count() > 0;
     a->feedback_given = feedback->count() > 0;
     action = [a] { run_esn_task(*a); };
@@ -293,7 +300,7 @@ void add_esn(CLI::App& app, Action& action) {
   auto r = std::make_shared<RunArgs>();
   CLI::App* run = app.add_subcommand(
       "run-esn", "Run a saved ESN from a zero state on inputs (or free, for a generator) to .npy.");
-  run->add_option("--model", r->model, "ESN model (recur esn --save)")->required()->check(CLI::ExistingFile);
+  run->add_option("--model", r->model, "ESN model (recur esn --out)")->required()->check(CLI::ExistingFile);
   run->add_option("--inputs", r->inputs, "Inputs U (T,K) .npy")->check(CLI::ExistingFile);
   run->add_option("--generate", r->generate, "Free-running steps for a model without inputs")
       ->check(Positive);

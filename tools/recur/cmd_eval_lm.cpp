@@ -41,7 +41,7 @@ void add_eval_lm(CLI::App& app, Action& action) {
   c->add_option("--text", a->text, "Text to evaluate")->required();
   c->add_option("--seq-len", a->seq_len, "Window length")->capture_default_str()->check(Positive);
   c->add_option("--streams", a->streams, "Parallel pieces")->capture_default_str()->check(Positive);
-  c->add_option("--threads", a->threads, "CPU threads (0: all cores)")->capture_default_str();
+  add_threads_option(c, a->threads);
   c->callback([a, &action] { action = [a] { run(*a); }; });
 }
 

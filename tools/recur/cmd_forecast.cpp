@@ -25,7 +25,7 @@ struct TrainForecasterArgs {
 
 void run_train(TrainForecasterArgs a) {
   a.cfg.targets = split_names(a.targets, "--target");
-  if (!a.inputs.empty()) a.cfg.inputs = split_names(a.inputs, "--inputs");
+  if (!a.inputs.empty()) a.cfg.inputs = split_names(a.inputs, "--input-columns");
   a.cfg.strategy = parse_forecast_strategy(a.strategy);
   a.cfg.loss = parse_regression_loss(a.loss);
   apply(a.net, a.cfg.rnn, &a.cfg.init);
@@ -89,7 +89,7 @@ void add_forecast(CLI::App& app, Action& action) {
       "<out>.forecast.svg and <out>.ckpt.safetensors; Ctrl-C writes the checkpoint and stops.");
   c->add_option("--csv", a->cfg.csv_path, "CSV file with a header row")->required();
   c->add_option("--target", a->targets, "Column(s) to forecast, comma-separated")->required();
-  c->add_option("--inputs", a->inputs,
+  c->add_option("--input-columns", a->inputs,
                 "Columns the network reads, comma-separated (default: the targets)");
   c->add_option("--group-by", a->cfg.group_by, "One series per value of this column (e.g. symbol)");
   c->add_option("--where", a->cfg.where, "Keep only rows with COLUMN=VALUE (e.g. symbol=MSFT)");
@@ -147,7 +147,7 @@ void add_forecast(CLI::App& app, Action& action) {
   fc->add_option("--batch", f->batch, "Windows per forward pass")
       ->capture_default_str()
       ->check(Positive);
-  fc->add_option("--threads", f->threads, "CPU threads (0: all cores)")->capture_default_str();
+  add_threads_option(fc, f->threads);
   fc->callback([f, &action] { action = [f] { run_forecast(*f); }; });
 }
 

@@ -43,17 +43,22 @@ void add_jordan(CLI::App& app, Action& action) {
       "measured teacher-forced and free running, where its own errors feed back.");
   c->add_option("--r", a->r, "Logistic map parameter (3.57..4 is chaotic)")->capture_default_str()->check(CLI::Range(0.0, 4.0));
   c->add_option("--x0", a->x0, "Starting value in (0, 1)")->capture_default_str()->check(CLI::Range(0.0, 1.0));
-  c->add_option("--train", a->train, "Training steps")->capture_default_str()->check(Positive);
-  c->add_option("--test", a->test, "Held-out steps")->capture_default_str()->check(Positive);
+  c->add_option("--train-size", a->train, "Training steps of the series")->capture_default_str()->check(Positive);
+  c->add_option("--test-size", a->test, "Held-out steps of the series")->capture_default_str()->check(Positive);
   c->add_option("--horizon", a->horizon, "Free-running steps per start")->capture_default_str()->check(Positive);
   c->add_option("--starts", a->starts, "Free-running starts over the held-out stretch")
       ->capture_default_str()
       ->check(Positive);
   c->add_option("--hidden", a->o.hidden, "Hidden units")->capture_default_str()->check(Positive);
-  c->add_option("--updates", a->o.steps, "Adam updates")->capture_default_str()->check(Positive);
+  c->add_option("--steps", a->o.steps, "Adam updates")->capture_default_str()->check(Positive);
   c->add_option("--lr", a->o.lr, "Adam learning rate")->capture_default_str()->check(Positive);
   c->add_option("--seed", a->o.seed, "Weight seed")->capture_default_str();
-  c->callback([a, &action] { action = [a] { run(*a); }; });
+  c->callback([a, &action] {
+    check_usage(a->train >= 2, "--train-size must be >= 2, got " + std::to_string(a->train));
+    check_usage(a->test > a->horizon, "--test-size " + std::to_string(a->test) +
+                                          " must exceed --horizon " + std::to_string(a->horizon));
+    action = [a] { run(*a); };
+  });
 }
 
 }  // namespace recur::cli

@@ -35,9 +35,6 @@ void run(const NgramArgs& a) {
   const TokenMode mode = parse_token_mode(a.tokens);
   const int first = a.sweep ? 1 : a.order;
   const int last = a.sweep ? a.max_order : a.order;
-  RECUR_CHECK(last >= 1 && last <= NgramModel::kMaxOrder,
-              (a.sweep ? "--max-order" : "--order")
-                  << " must be in 1.." << NgramModel::kMaxOrder << ", got " << last);
 
   const std::string text = read_file_bytes(a.text_path);
   RECUR_CHECK(!text.empty(), "'" << a.text_path << "' is empty; expected text");
@@ -131,21 +128,26 @@ void add_ngram(CLI::App& app, Action& action) {
   auto* order = c->add_option("--order", a->order,
                               "Markov order N: each token is predicted from the N-1 before it")
                     ->capture_default_str()
+                    ->check(CLI::Range(1, NgramModel::kMaxOrder))
                     ->type_name("N");
   auto* max_order =
       c->add_option("--max-order", a->max_order,
                     "Fit and evaluate every order 1..N and report the best (instead of --order)")
           ->excludes(order)
+          ->check(CLI::Range(1, NgramModel::kMaxOrder))
           ->type_name("N");
   c->add_option("--tokens", a->tokens,
                 "Tokens: char (bytes) or word (words and punctuation; rare words become <unk>)")
       ->capture_default_str()
+      ->check(CLI::IsMember({"char", "word"}))
       ->type_name("char|word");
   c->add_option("--max-words", a->max_words, "Word mode: keep the N most frequent training words")
       ->capture_default_str()
+      ->check(Positive)
       ->type_name("N");
   c->add_option("--val-fraction", a->val_fraction, "Tail fraction of --text used for validation")
       ->capture_default_str()
+      ->check(number_in(0, 1, /*open=*/true))
       ->type_name("X");
   c->add_option("--eval", a->eval_path,
                 "Evaluate on this file instead of the validation split (char mode: it may only use "

@@ -22,10 +22,10 @@ struct RunOnnxArgs {
 
 // "NAME=FILE" -> (NAME, FILE); "FILE" -> the name in `names` at position k.
 std::pair<std::string, std::string> binding(const std::string& arg, const std::vector<std::string>& names,
-                                            size_t k, const char* what) {
+                                            size_t k, const char* option, const char* what) {
   const size_t eq = arg.find('=');
   if (eq != std::string::npos) return {arg.substr(0, eq), arg.substr(eq + 1)};
-  RECUR_CHECK(k < names.size(), "--" << what << " " << arg << ": the model has only " << names.size() << " "
+  RECUR_CHECK(k < names.size(), option << " " << arg << ": the model has only " << names.size() << " "
                                      << what << "s; name the one you mean with NAME=FILE");
   return {names[k], arg};
 }
@@ -39,18 +39,17 @@ void run(const RunOnnxArgs& a) {
     for (const std::string& n : g.outputs()) std::printf("output %s\n", n.c_str());
     return;
   }
-  RECUR_CHECK(!a.outputs.empty(), "--output is required (or --list to see the model's inputs and outputs)");
-  // Every output named before anything runs or is written: a bad name leaves no file behind.
+    // Every output named before anything runs or is written: a bad name leaves no file behind.
   std::vector<std::pair<std::string, std::string>> outputs;
   for (size_t k = 0; k < a.outputs.size(); ++k) {
-    outputs.push_back(binding(a.outputs[k], g.outputs(), k, "output"));
+    outputs.push_back(binding(a.outputs[k], g.outputs(), k, "--out", "output"));
     const std::string& name = outputs.back().first;
     RECUR_CHECK(std::find(g.outputs().begin(), g.outputs().end(), name) != g.outputs().end(),
                 "the model has no output '" << name << "' (see --list)");
   }
   std::map<std::string, OnnxValue> feeds;
   for (size_t k = 0; k < a.inputs.size(); ++k) {
-    const auto [name, file] = binding(a.inputs[k], g.inputs(), k, "input");
+    const auto [name, file] = binding(a.inputs[k], g.inputs(), k, "--input", "input");
     const Tensor<double> shape_source = load_npy<double>(file);
     if (g.input_type(name) == OnnxValue::Type::i64) {
       feeds[name] = OnnxValue::ints(shape_source.shape, load_npy_int(file));
@@ -82,10 +81,14 @@ void add_run_onnx(CLI::App& app, Action& action) {
   c->add_option("--model", a->model, "ONNX model file")->required();
   c->add_option("--input", a->inputs, "Input .npy: FILE or NAME=FILE (repeat for several)")
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-  c->add_option("--output", a->outputs, "Output .npy to write: FILE or NAME=FILE (repeat for several)")
+  c->add_option("--out", a->outputs, "Output .npy to write: FILE or NAME=FILE (repeat for several)")
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   c->add_flag("--list", a->list, "Print the model's inputs and outputs and stop");
-  c->callback([a, &action] { action = [a] { run(*a); }; });
+  c->callback([a, &action] {
+    check_usage(a->list || !a->outputs.empty(),
+                "--out is required (or --list to see the model's inputs and outputs)");
+    action = [a] { run(*a); };
+  });
 }
 
 void add_export_onnx(CLI::App& app, Action& action) {

@@ -14,6 +14,7 @@
 
 #include "commands.h"
 #include "recur/core/error.h"
+#include "recur/core/gemm.h"
 #include "recur/core/rng.h"
 #include "recur/layers/rnn.h"
 #include "recur/train/rtrl.h"
@@ -23,8 +24,10 @@ namespace {
 
 struct RtrlArgs {
   std::string mode = "compare", cell = "rnn_tanh", steps = "10,100,1000,10000";
-  std::string precision = "float";
+  std::string precision = "fp32";
   int64_t hidden = 16, input = 4, batch = 1;
+  std::vector<int64_t> lengths;  // parsed from `steps` (--seq-lens)
+  int threads = 0;
   RtrlOnlineOptions online;
 };
 
@@ -40,8 +43,8 @@ std::vector<int64_t> parse_lengths(const std::string& s) {
     } catch (const std::exception&) {
       used = 0;
     }
-    RECUR_CHECK(used == item.size() && used > 0 && v >= 1,
-                "--steps '" << s << "': '" << item << "' is not a positive integer");
+    check_usage(used == item.size() && used > 0 && v >= 1,
+                "--seq-lens '" + s + "': '" + item + "' is not a positive integer");
     out.push_back(v);
   }
   return out;
@@ -76,7 +79,7 @@ void compare(const RtrlArgs& a) {
               (long long)Rtrl<F>(params, B).parameter_count());
   std::printf("%8s %12s %12s %14s %14s %12s\n", "T", "BPTT ms", "RTRL ms", "BPTT bytes",
               "RTRL bytes", "max |diff|");
-  const std::vector<int64_t> lengths = parse_lengths(a.steps);
+  const std::vector<int64_t>& lengths = a.lengths;
   // One untimed pass of each first: the GEMM backend's first call sets itself up.
   std::vector<int64_t> runs{lengths.front()};
   runs.insert(runs.end(), lengths.begin(), lengths.end());
@@ -146,27 +149,30 @@ void add_rtrl(CLI::App& app, Action& action) {
       ->capture_default_str()
       ->check(CLI::IsMember({"rnn_tanh", "rnn_relu", "rnn_sigmoid", "lstm"}));
   c->add_option("--hidden", a->hidden, "Hidden size H")->capture_default_str()->check(Positive);
-  c->add_option("--input", a->input, "compare: input size I")->capture_default_str()->check(Positive);
+  c->add_option("--input-size", a->input, "compare: input size I")->capture_default_str()->check(Positive);
   c->add_option("--batch", a->batch, "compare: batch B")->capture_default_str()->check(Positive);
-  c->add_option("--steps", a->steps, "compare: comma-separated sequence lengths")->capture_default_str();
-  c->add_option("--precision", a->precision, "compare: float or double")
+  c->add_option("--seq-lens", a->steps, "compare: comma-separated sequence lengths")->capture_default_str();
+  c->add_option("--precision", a->precision, "compare: fp32 (float) or fp64 (double)")
       ->capture_default_str()
-      ->check(CLI::IsMember({"float", "double"}));
+      ->check(CLI::IsMember({"fp32", "fp64"}));
   c->add_option("--delay", a->online.delay, "online: the delay d of the target x(t-d)")
       ->capture_default_str()
       ->check(NonNegative);
-  c->add_option("--length", a->online.steps, "online: stream length")
+  c->add_option("--seq-len", a->online.steps, "online: stream length (an update after every step)")
       ->capture_default_str()
       ->check(Positive);
-  c->add_option("--window", a->online.window, "online: steps per reported error")
+  c->add_option("--log-every", a->online.window, "online: steps per reported error")
       ->capture_default_str()
       ->check(Positive);
   c->add_option("--lr", a->online.lr, "online: SGD learning rate")->capture_default_str()->check(Positive);
   c->add_option("--seed", a->online.seed, "online: seed of the weights and the stream")->capture_default_str();
+  add_threads_option(c, a->threads);
   c->callback([a, &action] {
+    a->lengths = parse_lengths(a->steps);
     action = [a] {
+      set_num_threads(a->threads);
       if (a->mode == "online") online(*a);
-      else if (a->precision == "double") compare<double>(*a);
+      else if (a->precision == "fp64") compare<double>(*a);
       else compare<float>(*a);
     };
   });

@@ -12,7 +12,7 @@ namespace recur::cli {
 namespace {
 
 struct RunRnnArgs {
-  std::string cell, weights, input, output, h0, c0, hn, cn, lengths, grad_output, grads;
+  std::string cell, model, input, out, h0, c0, hn, cn, lengths, grad_output, grads;
   std::string gru_convention = "reset_after";
   bool batch_first = false;
 };
@@ -27,22 +27,18 @@ Tensor<float> load_array(const std::string& path, const char* what, int rank) {
 
 void run(const RunRnnArgs& a) {
   const CellKind cell = parse_cell(a.cell);
-  RECUR_CHECK(a.c0.empty() || cell == CellKind::lstm, "--c0 is only for --cell lstm");
-  RECUR_CHECK(a.cn.empty() || cell == CellKind::lstm, "--cn is only for --cell lstm");
-  RECUR_CHECK(a.grads.empty() == a.grad_output.empty(),
-              "--grad-output and --grads go together (the gradient of sum(Y * G) is written to --grads)");
   const GruConvention conv = a.gru_convention == "reset_before" ? GruConvention::reset_before
                                                                  : GruConvention::reset_after;
-  const Safetensors<float> st = load_safetensors<float>(a.weights);
-  for (const auto& [name, t] : st.tensors) check_finite(t, a.weights + " tensor '" + name + "'");
-  const RnnParams<float> params = params_from_named(cell, st.tensors, a.weights, conv);
+  const Safetensors<float> st = load_safetensors<float>(a.model);
+  for (const auto& [name, t] : st.tensors) check_finite(t, a.model + " tensor '" + name + "'");
+  const RnnParams<float> params = params_from_named(cell, st.tensors, a.model, conv);
   const RnnConfig& cfg = params.config;
 
   Tensor<float> x = load_array(a.input, "input", 3);
   if (a.batch_first) x = swap_first_axes(x);
   const int64_t B = x.dim(1);
   RECUR_CHECK(x.dim(2) == cfg.input_size, a.input << ": input has " << x.dim(2)
-                                                  << " features but " << a.weights
+                                                  << " features but " << a.model
                                                   << " expects input_size " << cfg.input_size);
   std::vector<int64_t> lengths;
   if (!a.lengths.empty()) {
@@ -94,7 +90,7 @@ void run(const RunRnnArgs& a) {
     if (cell == CellKind::lstm) grad_out["c0"] = dinit.c;
   }
   // Everything is computed before anything is written: an error leaves no partial results.
-  save_npy(a.output, a.batch_first ? swap_first_axes(y) : y);
+  save_npy(a.out, a.batch_first ? swap_first_axes(y) : y);
   if (!a.hn.empty()) save_npy(a.hn, fin.h);
   if (!a.cn.empty()) save_npy(a.cn, fin.c);
   if (!a.grads.empty()) save_safetensors(a.grads, grad_out);
@@ -112,11 +108,11 @@ void add_run_rnn(CLI::App& app, Action& action) {
   c->add_option("--cell", args->cell, "Cell type")
       ->required()
       ->check(CLI::IsMember({"lstm", "gru", "rnn_tanh", "rnn_relu", "rnn_sigmoid"}));
-  c->add_option("--weights", args->weights, "state_dict as safetensors (weight_ih_l0, ...)")
+  c->add_option("--model", args->model, "state_dict as safetensors (weight_ih_l0, ...)")
       ->required();
   c->add_option("--input", args->input, "Input .npy, (T,B,I) or (B,T,I) with --batch-first")
       ->required();
-  c->add_option("--output", args->output, "Where to write the output Y .npy")->required();
+  c->add_option("--out", args->out, "Where to write the output Y .npy")->required();
   c->add_option("--h0", args->h0, "Initial hidden state .npy (L*D,B,H)");
   c->add_option("--c0", args->c0, "Initial cell state .npy (L*D,B,H), LSTM only");
   c->add_option("--hn", args->hn, "Where to write the final hidden state .npy");
@@ -130,7 +126,15 @@ void add_run_rnn(CLI::App& app, Action& action) {
                 "G .npy (shape of Y): run BPTT for the loss sum(Y * G)");
   c->add_option("--grads", args->grads,
                 "Where to write the gradients (weights by name, input, h0, c0) as safetensors");
-  c->callback([args, &action] { action = [args] { run(*args); }; });
+  c->callback([args, &action] {
+    const bool lstm = args->cell == "lstm";
+    check_usage(args->c0.empty() || lstm, "--c0 is only for --cell lstm, not " + args->cell);
+    check_usage(args->cn.empty() || lstm, "--cn is only for --cell lstm, not " + args->cell);
+    check_usage(args->grads.empty() == args->grad_output.empty(),
+                "--grad-output and --grads go together (the gradient of sum(Y * G) is written to "
+                "--grads)");
+    action = [args] { run(*args); };
+  });
 }
 
 }  // namespace recur::cli

@@ -101,28 +101,23 @@ void run_eval(const EvalArgs& a) {
 }
 
 struct TranslateArgs {
-  std::string model, text;
+  std::string model;
+  TextInputs texts;
   DecodeFlags decode;
   bool chars = false;
   int64_t nbest = 1;
   int threads = 0;
 };
 
-// One source per line of --text or standard input: its space-separated tokens, or with --chars
+// One source per TEXT argument, line of --text or of standard input: its space-separated tokens, or with --chars
 // its characters (bytes; spaces dropped). Prints the output tokens, one line per source; with
 // --nbest N > 1 the N best outputs of the beam, each with its score and log-probability.
 void run_translate(const TranslateArgs& a) {
   set_num_threads(a.threads);
   const Seq2SeqModel m = load_seq2seq_model(a.model);
-  std::vector<std::string> lines;
-  if (!a.text.empty()) {
-    lines.push_back(a.text);
-  } else {
-    std::string line;
-    while (std::getline(std::cin, line)) lines.push_back(line);
-  }
-  RECUR_CHECK(!lines.empty(), "nothing to translate: give --text or lines on standard input");
-  RECUR_CHECK(a.nbest <= a.decode.beam, "--nbest " << a.nbest << " needs --beam of at least as many");
+  const std::vector<std::string> lines = read_text_inputs(a.texts, /*keep_empty=*/true);
+  RECUR_CHECK(!lines.empty(), "nothing to translate: give a TEXT argument, --text FILE or lines "
+                              "on standard input");
   for (const std::string& line : lines) {
     const std::vector<std::string> src = split_source(line, a.chars);
     if (src.empty()) {
@@ -233,24 +228,30 @@ void add_seq2seq(CLI::App& app, Action& action) {
   ev->add_option("--model", e->model, "Model written by train-seq2seq")->required();
   ev->add_option("--data", e->data, "Pairs file (source<TAB>target)")->required();
   add_decode_options(ev, e->decode, "Beam width (1: greedy)");
-  ev->add_option("--threads", e->threads, "CPU threads (0: all cores)")->capture_default_str();
+  add_threads_option(ev, e->threads);
   ev->callback([e, &action] { action = [e] { run_eval(*e); }; });
 
   auto t = std::make_shared<TranslateArgs>();
   CLI::App* tr = app.add_subcommand(
       "translate",
-      "Decode sources with a trained encoder-decoder, one per line of --text or standard input "
+      "Decode sources with a trained encoder-decoder, one per TEXT argument, line of --text FILE "
+      "or else line of standard input "
       "(space-separated tokens, or characters with --chars): prints the output tokens, or with "
       "--nbest the beam's best outputs with their scores.");
   tr->add_option("--model", t->model, "Model written by train-seq2seq")->required();
-  tr->add_option("--text", t->text, "One source (default: read lines from stdin)");
+  add_text_inputs(tr, t->texts, "source");
   tr->add_flag("--chars", t->chars, "Each character of the line is a token (spelling input)");
   tr->add_option("--nbest", t->nbest, "Print this many beam outputs with their scores")
       ->capture_default_str()
       ->check(Positive);
   add_decode_options(tr, t->decode, "Beam width (1: greedy)");
-  tr->add_option("--threads", t->threads, "CPU threads (0: all cores)")->capture_default_str();
-  tr->callback([t, &action] { action = [t] { run_translate(*t); }; });
+  add_threads_option(tr, t->threads);
+  tr->callback([t, &action] {
+    check_usage(t->nbest <= t->decode.beam, "--nbest " + std::to_string(t->nbest) +
+                                                " needs --beam of at least as many, got --beam " +
+                                                std::to_string(t->decode.beam));
+    action = [t] { run_translate(*t); };
+  });
 }
 
 }  // namespace recur::cli

@@ -70,26 +70,22 @@ void run_eval(const EvalArgs& a) {
 }
 
 struct TagArgs {
-  std::string model, text;
+  std::string model;
+  TextInputs texts;
   int64_t batch = 64;
   int threads = 0;
 };
 
-// One sequence per input line (or --text). A restoration model reads any text as its words
+// One sequence per TEXT argument, line of --text or of standard input. A restoration model reads any text as its words
 // (lower-cased, punctuation stripped) and prints it restored; any other tagger reads
 // whitespace-separated tokens and prints token/TAG pairs.
 void run_tag(const TagArgs& a) {
   set_num_threads(a.threads);
   const TaggerModel m = load_tagger_model(a.model);
   const bool restore = is_restoration_tagset(m.tags);
-  std::vector<std::string> lines;
-  if (!a.text.empty()) {
-    lines.push_back(a.text);
-  } else {
-    std::string line;
-    while (std::getline(std::cin, line)) lines.push_back(line);
-  }
-  RECUR_CHECK(!lines.empty(), "nothing to tag: give --text or lines on standard input");
+  const std::vector<std::string> lines = read_text_inputs(a.texts, /*keep_empty=*/true);
+  RECUR_CHECK(!lines.empty(), "nothing to tag: give a TEXT argument, --text FILE or lines on "
+                              "standard input");
   std::vector<std::vector<std::string>> words(lines.size());
   std::vector<TagExample> ex;
   std::vector<size_t> which;  // input line of each example (lines without words are echoed empty)
@@ -176,21 +172,22 @@ void add_tagger(CLI::App& app, Action& action) {
   ev->add_option("--batch", e->batch, "Sequences per forward pass")
       ->capture_default_str()
       ->check(Positive);
-  ev->add_option("--threads", e->threads, "CPU threads (0: all cores)")->capture_default_str();
+  add_threads_option(ev, e->threads);
   ev->callback([e, &action] { action = [e] { run_eval(*e); }; });
 
   auto t = std::make_shared<TagArgs>();
   CLI::App* tg = app.add_subcommand(
       "tag",
-      "Tag text with a trained tagger, one sequence per line of --text or standard input. A "
+      "Tag text with a trained tagger, one sequence per TEXT argument, line of --text FILE or "
+      "else line of standard input. A "
       "punctuation-restoration model reads any text as lower-cased words without punctuation and "
       "prints it capitalised and punctuated; other taggers print token/TAG.");
   tg->add_option("--model", t->model, "Tagger written by train-tagger")->required();
-  tg->add_option("--text", t->text, "The text to tag (default: read lines from stdin)");
+  add_text_inputs(tg, t->texts, "text");
   tg->add_option("--batch", t->batch, "Lines per forward pass")
       ->capture_default_str()
       ->check(Positive);
-  tg->add_option("--threads", t->threads, "CPU threads (0: all cores)")->capture_default_str();
+  add_threads_option(tg, t->threads);
   tg->callback([t, &action] { action = [t] { run_tag(*t); }; });
 }
 

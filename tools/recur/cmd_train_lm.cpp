@@ -87,23 +87,34 @@ void add_train_lm(CLI::App& app, Action& action) {
   epochs->excludes(time);
   add_optimizer_options(c, a->opt);
   c->add_option("--val-fraction", a->cfg.val_fraction, "Tail fraction used for validation")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(number_in(0, 0.5, /*open=*/true));
   c->add_option("--val-tokens", a->cfg.val_tokens, "Cap on validation tokens (0: all)")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(NonNegative);
   c->add_option("--seed", a->cfg.seed, "Random seed (initialisation, dropout, sampling)")->capture_default_str();
-  c->add_option("--threads", a->threads, "CPU threads (0: all cores)")->capture_default_str();
+  add_threads_option(c, a->threads);
   add_precision_option(c, a->cfg.precision);
   c->add_option("--log-every", a->cfg.log_every, "Metrics/progress interval (steps)")
       ->capture_default_str()
       ->check(Positive);
-  c->add_option("--val-every", a->cfg.val_every, "Validation interval (steps; default: 10 per run)");
+  c->add_option("--val-every", a->cfg.val_every, "Validation interval (steps; default: 10 per run)")
+      ->check(NonNegative);
   c->add_option("--checkpoint-every", a->cfg.checkpoint_every,
-                "Checkpoint interval (steps; always at the end and on Ctrl-C)");
+                "Checkpoint interval (steps; always at the end and on Ctrl-C)")
+      ->check(NonNegative);
   c->add_option("--resume", a->cfg.resume_path, "Continue from this checkpoint");
   c->add_option("--sample-length", a->sample_length, "Tokens to sample at the end (0: none)")
-      ->capture_default_str();
-  c->add_option("--temperature", a->temperature, "Sampling temperature")->capture_default_str();
-  c->callback([a, &action] { action = [a] { run(*a); }; });
+      ->capture_default_str()
+      ->check(NonNegative);
+  c->add_option("--temperature", a->temperature, "Sampling temperature of that sample (> 0)")
+      ->capture_default_str()
+      ->check(Positive);
+  c->callback([a, time, &action] {
+    check_usage(a->opt.schedule != "cosine" || time->count() == 0,
+                "--lr-schedule cosine needs a known length: give --steps or --epochs, not --time");
+    action = [a] { run(*a); };
+  });
 }
 
 }  // namespace recur::cli

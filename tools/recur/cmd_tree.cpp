@@ -110,10 +110,12 @@ void add_tree(CLI::App& app, Action& action) {
   c->add_option("--epochs", a->cfg.epochs, "Epochs")->capture_default_str()->check(Positive);
   c->add_option("--batch", a->cfg.batch, "Trees per update (per rank under mpirun)")->capture_default_str()->check(Positive);
   c->add_option("--lr", a->cfg.optimizer.lr, "Adam learning rate")->capture_default_str()->check(Positive);
-  c->add_option("--clip", a->cfg.clip, "Gradient norm clip (0: off)")->capture_default_str();
+  c->add_option("--clip", a->cfg.clip, "Gradient norm clip (0: off)")
+      ->capture_default_str()
+      ->check(NonNegative);
   add_guard_options(c, a->cfg.guard);
   c->add_option("--seed", a->cfg.seed, "Seed of weights and shuffling")->capture_default_str();
-  c->add_option("--threads", a->threads, "CPU threads (0: all cores)")->capture_default_str();
+  add_threads_option(c, a->threads);
   c->add_option("--out", a->out, "Save the model (safetensors)");
   c->callback([a, &action] { action = [a] { run(*a); }; });
 }
