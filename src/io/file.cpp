@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <string>
@@ -71,6 +72,31 @@ bool write_all(int fd, const char* p, size_t n) {
   return true;
 }
 
+constexpr const char* kCrashVariable = "RECUR_TEST_CRASH";
+constexpr std::pair<const char*, detail::CrashPoint> kCrashPoints[] = {
+    {"before-header", detail::CrashPoint::before_header},
+    {"mid-data", detail::CrashPoint::mid_data},
+    {"before-fsync", detail::CrashPoint::before_fsync},
+    {"before-rename", detail::CrashPoint::before_rename},
+    {"after-rename", detail::CrashPoint::after_rename}};
+
+// Where the test hook RECUR_TEST_CRASH kills this write (none but in tests). Parsed once.
+detail::CrashPoint crash_point_for(const std::string& path) {
+  static const detail::CrashPlan plan = [] {
+    const char* v = std::getenv(kCrashVariable);
+    return detail::parse_crash_plan(v ? v : "");
+  }();
+  static std::atomic<int64_t> counted{0};
+  if (plan.point == detail::CrashPoint::none) return plan.point;
+  if (path.find(plan.path_part) == std::string::npos) return detail::CrashPoint::none;
+  return ++counted == plan.write ? plan.point : detail::CrashPoint::none;
+}
+
+// Kills this process, as `kill -KILL` would, when the write has reached the chosen point.
+void crash_at(detail::CrashPoint chosen, detail::CrashPoint here) {
+  if (chosen == here) ::raise(SIGKILL);
+}
+
 }  // namespace
 
 std::string read_file_bytes(const std::string& path) {
@@ -92,7 +118,32 @@ std::string read_file_bytes(const std::string& path) {
   return out;
 }
 
-void write_file_atomic(const std::string& path, const std::string& bytes) {
+namespace detail {
+
+CrashPlan parse_crash_plan(const std::string& value) {
+  CrashPlan plan;
+  if (value.empty()) return plan;
+  const size_t colon1 = value.find(':');
+  const size_t colon2 = colon1 == std::string::npos ? colon1 : value.find(':', colon1 + 1);
+  const std::string name = value.substr(0, colon1);
+  const std::string n =
+      colon1 == std::string::npos ? "" : value.substr(colon1 + 1, colon2 - colon1 - 1);
+  for (const auto& [text, point] : kCrashPoints)
+    if (name == text) plan.point = point;
+  const bool digits =
+      !n.empty() && n.size() <= 9 && n.find_first_not_of("0123456789") == std::string::npos;
+  plan.write = digits ? std::stoll(n) : 0;
+  if (colon2 != std::string::npos) plan.path_part = value.substr(colon2 + 1);
+  RECUR_CHECK(plan.point != CrashPoint::none && plan.write >= 1 &&
+                  (colon2 == std::string::npos || !plan.path_part.empty()),
+              kCrashVariable << "='" << value << "' is malformed: expected <point>:<n>[:<path part>]"
+                             << " with <point> one of before-header, mid-data, before-fsync,"
+                             << " before-rename, after-rename and <n> the number (1, 2, ...) of"
+                             << " the write to kill among those whose path contains <path part>");
+  return plan;
+}
+
+void write_file_atomic_at(const std::string& path, const std::string& bytes, CrashPoint point) {
   const std::filesystem::path target(path);
   const std::string base = target.filename().string();
   RECUR_CHECK(!base.empty(), "cannot write '" << path << "': the path names no file");
@@ -123,19 +174,26 @@ void write_file_atomic(const std::string& path, const std::string& bytes) {
   if (::stat(path.c_str(), &old) == 0 && S_ISREG(old.st_mode) &&
       ::fchmod(f.fd, old.st_mode & 07777) != 0)
     fail("keeping the permissions", errno);
-  if (!write_all(f.fd, bytes.data(), bytes.size())) fail("write", errno);
+  crash_at(point, CrashPoint::before_header);
+  const size_t half = point == CrashPoint::mid_data ? bytes.size() / 2 : 0;
+  if (!write_all(f.fd, bytes.data(), half)) fail("write", errno);
+  crash_at(point, CrashPoint::mid_data);
+  if (!write_all(f.fd, bytes.data() + half, bytes.size() - half)) fail("write", errno);
+  crash_at(point, CrashPoint::before_fsync);
   if (::fsync(f.fd) != 0) fail("fsync", errno);
   if (::close(f.release()) != 0) {
     const int err = errno;
     ::unlink(tmp.c_str());
     RECUR_FAIL("cannot write '" << path << "': close failed: " << errno_text(err));
   }
+  crash_at(point, CrashPoint::before_rename);
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
     const int err = errno;
     ::unlink(tmp.c_str());
     RECUR_FAIL("cannot write '" << path << "': rename from '" << tmp
                                 << "' failed: " << errno_text(err));
   }
+  crash_at(point, CrashPoint::after_rename);
 
   // Make the rename itself durable. Filesystems that cannot sync directories say EINVAL.
   Fd d{::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
@@ -145,6 +203,12 @@ void write_file_atomic(const std::string& path, const std::string& bytes) {
               "wrote '" << path << "' but cannot sync its directory '" << dir
                         << "': " << errno_text(errno));
   remove_stale_temporaries(dir, base, host);
+}
+
+}  // namespace detail
+
+void write_file_atomic(const std::string& path, const std::string& bytes) {
+  detail::write_file_atomic_at(path, bytes, crash_point_for(path));
 }
 
 }  // namespace recur

@@ -2,6 +2,7 @@
 #include "recur/io/file.h"
 
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -136,6 +137,69 @@ TEST_F(FileTest, WriteRemovesTemporariesOfDeadProcessesOnThisMachine) {
 
 TEST_F(FileTest, PathEndingInSlashIsRejected) {
   EXPECT_RECUR_ERROR(write_file_atomic(dir_ + "/", "x"), "'" + dir_ + "/'");
+}
+
+// The crash-safety test hook: each point kills a child process with SIGKILL mid-write, leaving the
+// old target and the temporary file at that stage (after the rename: the new target, no temporary);
+// the next write of the file removes what the dead process left.
+TEST_F(FileTest, CrashPointsKillTheWriteWhereTheySay) {
+  using detail::CrashPoint;
+  const std::string old_bytes = "old", new_bytes(1000, 'n');
+  struct Case {
+    CrashPoint point;
+    size_t temp_size;  // std::string::npos: no temporary file
+    bool renamed;
+  };
+  const Case cases[] = {{CrashPoint::before_header, 0, false},
+                        {CrashPoint::mid_data, 500, false},
+                        {CrashPoint::before_fsync, 1000, false},
+                        {CrashPoint::before_rename, 1000, false},
+                        {CrashPoint::after_rename, std::string::npos, true}};
+  for (const Case& c : cases) {
+    SCOPED_TRACE(int(c.point));
+    write_file_atomic(Path("x.bin"), old_bytes);
+    const pid_t child = ::fork();
+    if (child == 0) {
+      detail::write_file_atomic_at(Path("x.bin"), new_bytes, c.point);
+      ::_exit(0);  // not reached: the write kills the child
+    }
+    ASSERT_GT(child, 0);
+    int status = 0;
+    ASSERT_EQ(::waitpid(child, &status, 0), child);
+    EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << "status " << status;
+    EXPECT_EQ(read_file_bytes(Path("x.bin")), c.renamed ? new_bytes : old_bytes);
+    std::vector<std::string> names = Listing();
+    ASSERT_EQ(names.size(), c.renamed ? 1u : 2u);
+    if (!c.renamed) {
+      EXPECT_EQ(names[0].rfind(".x.bin.tmp." + std::to_string(child) + ".", 0), 0u) << names[0];
+      EXPECT_EQ(fs::file_size(Path(names[0])), c.temp_size);
+    }
+    write_file_atomic(Path("x.bin"), "after");
+    EXPECT_EQ(Listing(), std::vector<std::string>{"x.bin"});
+  }
+}
+
+TEST(FileCrashPlan, ParsesPointWriteAndPathPart) {
+  EXPECT_EQ(detail::parse_crash_plan("").point, detail::CrashPoint::none);
+  const detail::CrashPlan a = detail::parse_crash_plan("mid-data:2");
+  EXPECT_EQ(a.point, detail::CrashPoint::mid_data);
+  EXPECT_EQ(a.write, 2);
+  EXPECT_EQ(a.path_part, "");
+  const detail::CrashPlan b = detail::parse_crash_plan("after-rename:13:.ckpt:x");
+  EXPECT_EQ(b.point, detail::CrashPoint::after_rename);
+  EXPECT_EQ(b.write, 13);
+  EXPECT_EQ(b.path_part, ".ckpt:x");
+  EXPECT_EQ(detail::parse_crash_plan("before-header:1").point, detail::CrashPoint::before_header);
+  EXPECT_EQ(detail::parse_crash_plan("before-fsync:1").point, detail::CrashPoint::before_fsync);
+  EXPECT_EQ(detail::parse_crash_plan("before-rename:1").point, detail::CrashPoint::before_rename);
+}
+
+TEST(FileCrashPlan, MalformedValuesNameTheVariableAndTheForm) {
+  for (const std::string v : {"mid-data", "mid-data:", "mid-data:0", "mid-data:-1", "mid-data:x",
+                              "mid-data:2 ", "mid-data:1234567890", "middle:1", ":1", "MID-DATA:1",
+                              "mid-data:1:", "1:mid-data"})
+    EXPECT_RECUR_ERROR(detail::parse_crash_plan(v), "RECUR_TEST_CRASH='" + v + "' is malformed",
+                       "<point>:<n>[:<path part>]", "before-header, mid-data, before-fsync");
 }
 
 TEST(FileDecode, HalfAndBfloat16) {

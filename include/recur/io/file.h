@@ -23,6 +23,28 @@ void write_file_atomic(const std::string& path, const std::string& bytes);
 
 namespace detail {
 
+// Test hook for crash safety (tests/cli/crash_safety.sh): RECUR_TEST_CRASH="<point>:<n>[:<part>]"
+// makes the n-th write_file_atomic of this process (counting only paths containing <part>, if given)
+// SIGKILL the process at <point>, so that nothing cleans up, as in a real kill.
+enum class CrashPoint {
+  none,
+  before_header,  // the temporary file exists, empty (a safetensors file's header comes first)
+  mid_data,       // half of the bytes written
+  before_fsync,   // all bytes written, not yet fsynced
+  before_rename,  // fsynced and closed, not yet renamed over the target
+  after_rename,   // renamed, the directory not yet fsynced
+};
+struct CrashPlan {
+  CrashPoint point = CrashPoint::none;
+  int64_t write = 0;      // 1-based, among the writes that count
+  std::string path_part;  // empty: every write counts
+};
+// Parses RECUR_TEST_CRASH's value ("" means no crash). Throws recur::Error naming the variable and
+// the expected form when it is malformed.
+CrashPlan parse_crash_plan(const std::string& value);
+// write_file_atomic, killing this process with SIGKILL at `point` (none: the ordinary write).
+void write_file_atomic_at(const std::string& path, const std::string& bytes, CrashPoint point);
+
 static_assert(std::endian::native == std::endian::little,
               "recur's file formats are read with memcpy, which assumes a little-endian host");
 
