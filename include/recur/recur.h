@@ -47,11 +47,12 @@ typedef struct recur_stream recur_stream;
 typedef struct recur_model_info {
   const char* kind;    /* "rnn" or "lm" */
   const char* cell;    /* "lstm", "gru", "rnn_tanh", "rnn_relu", "rnn_sigmoid" */
+  const char* spec;    /* the recurrent layers as a stack spec, "lstm:256;lstm:256" (docs/rnn-spec.md) */
   int64_t input_size;  /* rnn: features per step; lm: the vocabulary size (ids in [0, V)) */
   int64_t hidden_size;
   int64_t num_layers;
   int64_t directions;  /* 1, or 2 (bidirectional: whole sequences only, no streams) */
-  int64_t output_size; /* rnn: directions * hidden_size; lm: the vocabulary size */
+  int64_t output_size; /* rnn: directions * hidden_size (hidden_size if summed); lm: the vocabulary */
   int has_cell_state;  /* 1 for LSTM: states have c as well as h */
 } recur_model_info;
 

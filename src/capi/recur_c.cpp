@@ -11,6 +11,7 @@
 
 #include "recur/io/safetensors.h"
 #include "recur/layers/rnn.h"
+#include "recur/layers/rnn_spec.h"
 #include "recur/layers/rnn_stream.h"
 #include "recur/models/language_model.h"
 #include "recur/models/named_tensors.h"
@@ -23,6 +24,7 @@
 
 struct recur_model {
   std::string kind;                      // "rnn" or "lm"
+  std::string spec;                      // the recurrent stack spec (docs/rnn-spec.md)
   recur::RnnParams<float> rnn;           // "rnn"
   recur::SequenceModel<float> lm;        // "lm" (its network: embedding, lm.rnn, decoder)
   recur_model_info info{};
@@ -115,6 +117,8 @@ void fill_info(recur_model& m) {
   const recur::RnnConfig& c = m.network().config;
   m.info.kind = m.kind.c_str();
   m.info.cell = recur::cell_name(c.cell);
+  m.spec = recur::format_rnn_spec(recur::rnn_spec_from_config(c));
+  m.info.spec = m.spec.c_str();
   m.info.hidden_size = c.hidden_size;
   m.info.num_layers = c.num_layers;
   m.info.directions = c.directions();

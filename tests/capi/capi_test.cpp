@@ -53,6 +53,10 @@ TEST_F(CApi, RunReproducesPyTorchFromAStateDict) {
     ASSERT_EQ(recur_model_info_get(m, &info), RECUR_OK);
     EXPECT_STREQ(info.kind, "rnn");
     EXPECT_STREQ(info.cell, fx.metadata.at("cell").c_str());
+    // The spec names the cell, its size, and (for these) both directions: "lstm:5,bi;lstm:5,bi".
+    const std::string spec = info.spec;
+    EXPECT_EQ(spec.rfind(fx.metadata.at("cell") + ":" + std::to_string(info.hidden_size), 0), 0u) << spec;
+    EXPECT_EQ(spec.find(",bi") != std::string::npos, info.directions == 2) << spec;
     const Tensor<float>& x = fx.tensors.at("input");
     const int64_t T = x.dim(0), B = x.dim(1);
     EXPECT_EQ(info.input_size, x.dim(2));
