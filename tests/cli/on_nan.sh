@@ -22,6 +22,18 @@ cd "$work"
 common=(--csv "$vega/seattle-weather.csv" --target temp_max --window 14 --horizon 3 --hidden 32
         --season 365 --threads 1 --log-every 20 --batch 64 --optimizer sgd --clip 0 --lr 2.5)
 
+# 0. The divergence guard (on by default) stops this run while its loss is still finite: the step,
+# the loss, exit status 1, no model. The NaN checks below turn it off to reach the Inf.
+"$recur" train-forecaster "${common[@]}" --epochs 6 --out d.safetensors >/dev/null 2>d.log
+rc=$?
+[[ $rc == 1 ]] || fail "diverge: exit status $rc, expected 1: $(tail -3 d.log)"
+grep -Eq "error: step [0-9]+: the loss [0-9.e+]+ is over 10 x 1 " d.log ||
+  fail "diverge: no step and loss named: $(tail -2 d.log)"
+grep -q "the run diverged" d.log || fail "diverge: the message does not say the run diverged"
+[[ ! -e d.safetensors ]] || fail "diverge: a model was written after the run diverged"
+echo "ok   the divergence guard: $(grep -o "step [0-9]*: the loss [0-9.e+]*" d.log)"
+common+=(--diverge-ratio 0)
+
 # 1. stop: the step, the tensor, exit status 1, no model, the good checkpoint kept.
 "$recur" train-forecaster "${common[@]}" --epochs 6 --out a.safetensors >/dev/null 2>a.log
 rc=$?
