@@ -138,6 +138,24 @@ def test_trainers_as_functions(tmp_path):
     assert not os.path.exists(out)
 
 
+def test_trainers_take_the_stack_spec(tmp_path):
+    text = tmp_path / "text.txt"
+    text.write_text("the quick brown fox jumps over the lazy dog\n" * 200)
+    out = str(tmp_path / "gru.safetensors")
+    recur.train_lm(text=str(text), out=out, rnn="gru:12,reset_before;gru:12,reset_before", embed=8,
+                   seq_len=16, batch=4, steps=5, threads=1, sample_length=0)
+    tensors, meta = recur.load(out)
+    assert meta["rnn_spec"] == "gru:12,reset_before;gru:12,reset_before"
+    assert meta["gru_convention"] == "reset_before" and "rnn.weight_hh_l1" in tensors
+    # The spec is read before any work, and its errors name the layer and the option.
+    os.remove(out)
+    with pytest.raises(recur.Error, match="layer 2 .*'peephole' is for lstm"):
+        recur.train_lm(text=str(text), out=out, rnn="gru:12;gru:12,peephole", steps=1)
+    with pytest.raises(recur.Error, match="excluded by|excludes|--rnn"):
+        recur.train_lm(text=str(text), out=out, rnn="gru:12", hidden=16, steps=1)
+    assert not os.path.exists(out)
+
+
 def test_bad_input_is_a_clear_error():
     lstm = recur.LSTM(3, 4)
     with pytest.raises(recur.Error, match="3 dimensions"):
