@@ -6,6 +6,7 @@
 
 #include <cstdio>
 #include <exception>
+#include <optional>
 #include <sstream>
 
 #include "commands.h"
@@ -28,19 +29,28 @@ bool is_data_parallel(const std::string& name) {
 
 }  // namespace
 
+namespace {
+// The whole text as a number, or nothing when any of it is not.
+std::optional<double> whole_number(const std::string& text) {
+  size_t used = 0;
+  double v = 0;
+  try {
+    v = std::stod(text, &used);
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+  if (used == 0 || used != text.size()) return std::nullopt;
+  return v;
+}
+}  // namespace
+
 CLI::Validator number_above(double lo, bool inclusive) {
   const std::string bound = std::string(inclusive ? ">= " : "> ") + (lo == 0 ? "0" : std::to_string(lo));
   return CLI::Validator(
       [lo, inclusive, bound](std::string& text) -> std::string {
-        double v = 0;
-        size_t used = 0;
-        try {
-          v = std::stod(text, &used);
-        } catch (const std::exception&) {
-          used = 0;
-        }
-        if (used == 0 || used != text.size()) return "expected a number, got '" + text + "'";
-        if (!(inclusive ? v >= lo : v > lo)) return "must be " + bound + ", got " + text;
+        const std::optional<double> v = whole_number(text);
+        if (!v) return "expected a number, got '" + text + "'";
+        if (!(inclusive ? *v >= lo : *v > lo)) return "must be " + bound + ", got " + text;
         return "";
       },
       inclusive ? "NONNEGATIVE" : "POSITIVE", bound);
@@ -52,14 +62,9 @@ CLI::Validator number_in(double lo, double hi, bool open) {
   const std::string bound = range.str();
   return CLI::Validator(
       [lo, hi, open, bound](std::string& text) -> std::string {
-        double v = 0;
-        size_t used = 0;
-        try {
-          v = std::stod(text, &used);
-        } catch (const std::exception&) {
-          used = 0;
-        }
-        if (used == 0 || used != text.size()) return "expected a number, got '" + text + "'";
+        const std::optional<double> got = whole_number(text);
+        if (!got) return "expected a number, got '" + text + "'";
+        const double v = *got;
         const bool inside = open ? v > lo && v < hi : v >= lo && v <= hi;
         if (!inside) return "must be in " + bound + ", got " + text;
         return "";
