@@ -131,11 +131,11 @@ std::vector<float> gates_to_onnx(const Tensor<float>& t, const std::vector<int>&
 void check_exportable(const RnnConfig& c, const std::string& source) {
   const char* option = c.layer_norm ? "ln (layer norm)" : c.coupled ? "coupled (gates)"
                        : c.residual ? "residual (recurrence)" : c.mixes_state() ? "leak (leaky units)"
-                       : c.sums_directions() ? "bi=sum (summed directions)" : nullptr;
+                       : nullptr;
   RECUR_CHECK(!option, source << ": its recurrent layers ('" << format_rnn_spec(rnn_spec_from_config(c))
-                              << "') use " << option << ", which recur does not export to ONNX "
-                                 "(ONNX's LSTM/GRU/RNN ops have no layer norm, coupled gates, leaky "
-                                 "or residual units; summed directions are not exported yet)");
+                              << "') use " << option << ", which ONNX's LSTM/GRU/RNN ops cannot "
+                                 "express (they have no layer norm, coupled gates, leaky or residual "
+                                 "units), so recur does not export it");
 }
 
 // The recurrent stack over x (T,B,I); h0/c0 (L*D,B,H) graph inputs or "" (zeros); lengths an
@@ -153,7 +153,7 @@ StackOut recurrent_stack(Builder& b, const RnnParams<float>& p, const std::strin
   const std::vector<int> src = onnx_gate_sources(c.cell);
   StackOut out;
   for (int l = 0; l < c.num_layers; ++l) {
-    const int64_t in = l == 0 ? c.input_size : D * H;
+    const int64_t in = l == 0 ? c.input_size : c.output_size();
     std::vector<float> W, R, Bias, P;
     for (int64_t d = 0; d < D; ++d) {
       const RnnCellParams<float>& cp = p.cells[size_t(l * D + d)];
@@ -203,12 +203,27 @@ StackOut recurrent_stack(Builder& b, const RnnParams<float>& p, const std::strin
     });
     out.yh.push_back(o[1]);
     if (lstm) out.yc.push_back(o[2]);
+    if (c.sums_directions()) {  // Y (T,D,B,H) -> (T,B,H), the directions summed
+      x = b.node("ReduceSum", {o[0], b.ints(layer + ".sum_axis", {1})}, 1,
+                 [](onnx::NodeProto& n) { attr_i(n, "keepdims", 0); })[0];
+      continue;
+    }
     // Y (T,D,B,H) -> (T,B,D,H) -> (T,B,D*H)
     const std::string t = b.node("Transpose", {o[0]}, 1, [](onnx::NodeProto& n) { attr_ints(n, "perm", {0, 2, 1, 3}); })[0];
     x = b.node("Reshape", {t, b.ints(layer + ".shape", {0, 0, D * H})}, 1)[0];
   }
   out.y = x;
   return out;
+}
+
+// The top layer's final states (D,B,H) as one row per sequence (B, output_size): the directions
+// side by side (forward first), or summed (as top_final_state in recur/layers/rnn.h).
+std::string top_summary(Builder& b, const StackOut& s, const RnnConfig& c, const std::string& name) {
+  if (c.sums_directions())
+    return b.node("ReduceSum", {s.yh.back(), b.ints(name + ".sum_axis", {0})}, 1,
+                  [](onnx::NodeProto& n) { attr_i(n, "keepdims", 0); })[0];
+  const std::string t = b.node("Transpose", {s.yh.back()}, 1, [](onnx::NodeProto& n) { attr_ints(n, "perm", {1, 0, 2}); })[0];
+  return b.node("Reshape", {t, b.ints(name + ".shape", {0, c.output_size()})}, 1)[0];
 }
 
 // tokens (T,B) -> embedding (T,B,E)
@@ -301,9 +316,7 @@ void export_seq2seq(const std::string& model_path, const std::string& encoder_pa
                                                      m.source_embedding.data), "source"}, 1)[0];
     const StackOut s = recurrent_stack(b, m.encoder, "encoder.rnn.", x, "", "", lengths);
     b.as_output(s.y, "memory", {"S", "B", sDe});
-    // h_N: the top layer's final states (D,B,He) -> (B,D,He) -> (B,De)
-    const std::string t = b.node("Transpose", {s.yh.back()}, 1, [](onnx::NodeProto& n) { attr_ints(n, "perm", {1, 0, 2}); })[0];
-    const std::string summary = b.node("Reshape", {t, b.ints("summary.shape", {0, De})}, 1)[0];
+    const std::string summary = top_summary(b, s, m.config.encoder, "summary");  // h_N (B,De)
     const std::string keys = m.w_key.empty() ? s.y : linear(b, s.y, m.w_key, Tensor<float>(), "attention.key");
     b.as_output(keys, "keys", {"S", "B", sA});
     // mask (S,B): (position < length ? 0 : -1e9)
@@ -570,11 +583,6 @@ void export_onnx(const std::string& model_path, const std::string& out_path) {
     const std::string lengths =
         b.node("Cast", {"lengths"}, 1, [](onnx::NodeProto& n) { attr_i(n, "to", onnx::TensorProto::INT32); })[0];
     const StackOut s = recurrent_stack(b, cm.net.rnn, "rnn.", x, "", "", lengths);
-    // Final states (D,B,H) -> (B,D,H) -> (B,D*H), forward then reverse.
-    auto final_states = [&](const std::string& yh, int64_t width, const std::string& name) {
-      const std::string t = b.node("Transpose", {yh}, 1, [](onnx::NodeProto& n) { attr_ints(n, "perm", {1, 0, 2}); })[0];
-      return b.node("Reshape", {t, b.ints(name + ".shape", {0, width})}, 1)[0];
-    };
     // valid (T,B,1): 1 within each sequence's length, 0 past it.
     auto valid = [&]() {
       const std::string T = b.node("Gather", {b.node("Shape", {x}, 1)[0], b.ints("zero", {0}, true)}, 1)[0];
@@ -594,10 +602,9 @@ void export_onnx(const std::string& model_path, const std::string& out_path) {
         attr_i(n, "keepdims", 0);
       })[0];
     };
-    const int64_t DH = cc.rnn.output_size();
     std::string feats;
     if (cc.head == ClassifierHead::pool && cc.pooling == Pooling::last) {
-      feats = final_states(s.yh.back(), DH, "head");
+      feats = top_summary(b, s, cc.rnn, "head");
     } else if (cc.head == ClassifierHead::pool && cc.pooling == Pooling::mean) {
       const std::string sum = b.node("ReduceSum", {b.node("Mul", {s.y, valid()}, 1)[0], b.ints("axis0", {0})}, 1,
                                      [](onnx::NodeProto& n) { attr_i(n, "keepdims", 0); })[0];
@@ -609,7 +616,7 @@ void export_onnx(const std::string& model_path, const std::string& out_path) {
     } else if (cc.head == ClassifierHead::textrnn2) {
       check_exportable(cm.net.top.config, model_path);
       const StackOut top = recurrent_stack(b, cm.net.top, "top.", s.y, "", "", lengths);
-      feats = final_states(top.yh.back(), cc.head_features(), "top");
+      feats = top_summary(b, top, cm.net.top.config, "top");
     } else {  // rcnn: z = tanh(W_p [y_t; x_t] + b_p), max over the steps
       const std::string u = concat(b, {s.y, x}, 2);
       feats = masked_max(b.node("Tanh", {linear(b, u, cm.net.w_proj, cm.net.b_proj, "proj")}, 1)[0]);

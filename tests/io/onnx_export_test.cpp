@@ -82,11 +82,14 @@ TEST_F(OnnxExport, LanguageModelsRunToRecursOwnLogitsAndStates) {
 }
 
 TEST_F(OnnxExport, BidirectionalTaggerOverRaggedLengths) {
+  for (const DirectionMerge merge : {DirectionMerge::concat, DirectionMerge::sum}) {
+  SCOPED_TRACE(merge == DirectionMerge::sum ? "bi=sum" : "bi");
   TaggerModel m;
   std::vector<std::string> words = {"in", "the", "beginning", "god", "created"};
   m.words = TokenIndex::build({&words}, 100, 1, "test");
   m.tags = LabelSet::numbered(4);
   SequenceModelConfig c = lm_config(CellKind::lstm, [](RnnConfig& r) { r.bidirectional = true; });
+  c.rnn.merge = merge;
   c.vocab = m.words.size();
   c.outputs = 4;
   m.net = SequenceModel<float>(c);
@@ -108,6 +111,7 @@ TEST_F(OnnxExport, BidirectionalTaggerOverRaggedLengths) {
   Tensor<float> logits;
   sequence_model_window<float>(m.net, nullptr, tokens, targets, T, B, state, {}, nullptr, &lengths, &logits);
   expect_close(out.at("logits"), logits, "logits");
+  }
 }
 
 TEST_F(OnnxExport, ClassifiersOfEveryHeadOnTokensAndOnValues) {
@@ -119,7 +123,9 @@ TEST_F(OnnxExport, ClassifiersOfEveryHeadOnTokensAndOnValues) {
                        Head{ClassifierHead::pool, Pooling::max}, Head{ClassifierHead::textrnn2, Pooling::last},
                        Head{ClassifierHead::rcnn, Pooling::last}})
   for (const bool dense : {false, true}) {
-    SCOPED_TRACE(std::string(classifier_head_name(h.head)) + "/" + pooling_name(h.pooling) + (dense ? " values" : " tokens"));
+    // On values the encoder sums its directions (bi=sum), on tokens it concatenates them.
+    SCOPED_TRACE(std::string(classifier_head_name(h.head)) + "/" + pooling_name(h.pooling) +
+                 (dense ? " values, bi=sum" : " tokens, bi"));
     ClassifierModel m;
     m.input = dense ? ClassifierInput::image_rows : ClassifierInput::text;
     m.encoder = TextEncoder::bytes();
@@ -136,6 +142,7 @@ TEST_F(OnnxExport, ClassifiersOfEveryHeadOnTokensAndOnValues) {
     c.rnn.hidden_size = 6;
     c.rnn.num_layers = 2;
     c.rnn.bidirectional = true;
+    c.rnn.merge = dense ? DirectionMerge::sum : DirectionMerge::concat;
     c.classes = 3;
     c.head = h.head;
     c.pooling = h.pooling;
@@ -173,15 +180,20 @@ TEST_F(OnnxExport, Seq2SeqEncoderAndDecoderStepGraphs) {
     ContextKind context;
     ContextUse use;
     CellKind cell;
+    DirectionMerge merge = DirectionMerge::concat;  // of the bidirectional encoder
   };
   for (const Case& k : {Case{ContextKind::last, ContextUse::init, CellKind::lstm},
+                        Case{ContextKind::last, ContextUse::init, CellKind::gru, DirectionMerge::sum},
+                        Case{ContextKind::bahdanau, ContextUse::both, CellKind::lstm, DirectionMerge::sum},
+                        Case{ContextKind::dot, ContextUse::both, CellKind::lstm, DirectionMerge::sum},
                         Case{ContextKind::last, ContextUse::input, CellKind::gru},
                         Case{ContextKind::bridge, ContextUse::both, CellKind::lstm},
                         Case{ContextKind::bahdanau, ContextUse::both, CellKind::lstm},
                         Case{ContextKind::bahdanau, ContextUse::input, CellKind::gru},
                         Case{ContextKind::dot, ContextUse::both, CellKind::gru},
                         Case{ContextKind::general, ContextUse::input, CellKind::lstm}}) {
-    SCOPED_TRACE(std::string(context_kind_name(k.context)) + "/" + context_use_name(k.use) + "/" + cell_name(k.cell));
+    SCOPED_TRACE(std::string(context_kind_name(k.context)) + "/" + context_use_name(k.use) + "/" + cell_name(k.cell) +
+                 (k.merge == DirectionMerge::sum ? "/bi=sum" : "/bi"));
     Seq2SeqModel sm;
     std::vector<std::string> src = {"a", "b", "c", "d", "e"}, tgt = {"x", "y", "z", "w"};
     sm.source = TokenIndex::build({&src}, 100, 1, "test");
@@ -194,10 +206,11 @@ TEST_F(OnnxExport, Seq2SeqEncoderAndDecoderStepGraphs) {
     c.encoder.cell = k.cell;
     c.encoder.hidden_size = 4;
     c.encoder.bidirectional = true;
+    c.encoder.merge = k.merge;
     c.encoder.num_layers = 2;
     c.encoder.input_size = 5;
     c.decoder.cell = k.cell;
-    c.decoder.hidden_size = 8;
+    c.decoder.hidden_size = c.encoder.output_size();  // 8, or 4 summed: 'last' and 'dot' need it
     c.decoder.num_layers = 2;
     c.context = k.context;
     c.use = k.use;
