@@ -51,8 +51,8 @@ std::string EarlyStopping::summary(int64_t steps, int64_t per_epoch,
   std::string out;
   if (should_stop())
     out = "stopped early at " + when(steps) + ": no better " + score_name + " in " +
-          std::to_string(since_best_) + " validations (--patience " + std::to_string(patience_) +
-          "); ";
+          std::to_string(since_best_) + (since_best_ == 1 ? " validation" : " validations") +
+          " (--patience " + std::to_string(patience_) + "); ";
   if (!has_best()) return out + "no validation was finite; the model holds the last weights";
   char score[64];
   std::snprintf(score, sizeof score, "%.4f", best_score_);

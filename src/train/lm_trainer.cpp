@@ -442,7 +442,7 @@ LmTrainResult train_language_model(const LmTrainConfig& cfg_in, std::ostream& lo
   std::map<std::string, std::string> meta = {
       {"trained_steps", std::to_string(step)},
       {"validation_bits_per_token", exact_decimal(res.validation.bits_per_token())}};
-  if (early.has_best()) meta["best_step"] = std::to_string(early.best_step());
+  if (early.on() && early.has_best()) meta["best_step"] = std::to_string(early.best_step());
   save_language_model(cfg.out_path, res.model, meta);
   return res;
 }

@@ -72,7 +72,7 @@ void run(const TreeArgs& a) {
     std::fflush(stdout);
   }, &early_stopping);
   if (!root) return;
-  if (!early_stopping.empty()) std::printf("%s\n", early_stopping.c_str());
+  if (!early_stopping.empty()) std::printf("train-tree: %s\n", early_stopping.c_str());
   double test_acc = -1;
   if (!a.test.empty()) {
     test_acc = tree_accuracy(m, read_listops_tsv(a.test, binary));
