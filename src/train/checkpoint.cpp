@@ -10,13 +10,14 @@
 namespace recur {
 
 namespace {
-const char* kGroups[] = {"model.", "optim.", "state."};
+const char* kGroups[] = {"model.", "optim.", "state.", "best."};
 }
 
 void save_checkpoint(const std::string& path, const Checkpoint& ckpt) {
   std::map<std::string, Tensor<float>> all;
-  const std::map<std::string, Tensor<float>>* groups[] = {&ckpt.model, &ckpt.optimizer, &ckpt.state};
-  for (int g = 0; g < 3; ++g)
+  const std::map<std::string, Tensor<float>>* groups[] = {&ckpt.model, &ckpt.optimizer, &ckpt.state,
+                                                          &ckpt.best};
+  for (int g = 0; g < 4; ++g)
     for (const auto& [name, t] : *groups[g]) all[kGroups[g] + name] = t;
   auto meta = ckpt.metadata;
   meta["format"] = "recur-checkpoint-1";
@@ -30,10 +31,10 @@ Checkpoint load_checkpoint(const std::string& path) {
               path << ": not a recur checkpoint (metadata format is not recur-checkpoint-1)");
   Checkpoint c;
   c.metadata = std::move(st.metadata);
-  std::map<std::string, Tensor<float>>* groups[] = {&c.model, &c.optimizer, &c.state};
+  std::map<std::string, Tensor<float>>* groups[] = {&c.model, &c.optimizer, &c.state, &c.best};
   for (auto& [name, t] : st.tensors) {
     bool placed = false;
-    for (int g = 0; g < 3 && !placed; ++g) {
+    for (int g = 0; g < 4 && !placed; ++g) {
       const std::string prefix = kGroups[g];
       if (name.compare(0, prefix.size(), prefix) == 0) {
         (*groups[g])[name.substr(prefix.size())] = std::move(t);

@@ -12,11 +12,27 @@
 #include "recur/train/batching.h"
 #include "recur/train/checkpoint.h"
 #include "recur/train/clip.h"
+#include "recur/train/early_stopping.h"
 #include "recur/train/nan_guard.h"
 #include "recur/train/progress.h"
 #include "recur/train/run_files.h"
 
 namespace recur {
+namespace {
+
+// The end of a run with --patience: the best weights back into the model (validated again, so
+// the task's results describe them, unless they are the last ones), and the summary line.
+void restore_best(const EarlyStopping& early, int64_t step, int64_t per_epoch,
+                  const std::string& command, const EpochTask& task, dist::DataParallel& dp,
+                  Progress& progress) {
+  if (early.has_best() && early.best_step() != step) {
+    task.load_model_state(early.best_weights(), "the best weights (--patience)");
+    task.validate(dp);
+  }
+  progress.line(command + ": " + early.summary(step, per_epoch, "validation loss"));
+}
+
+}  // namespace
 
 EpochLoopResult run_epoch_loop(const EpochLoopSettings& s, const EpochTask& task,
                                std::vector<Param<float>>& params, Optimizer<float>& opt, Rng& rng,
@@ -36,6 +52,7 @@ EpochLoopResult run_epoch_loop(const EpochLoopSettings& s, const EpochTask& task
   // Run state: everything below goes into a checkpoint.
   int64_t step = 0, items_done = 0, interval_steps = 0, interval_correct = 0, interval_seen = 0;
   double seconds_before = 0, interval_loss = 0;
+  EarlyStopping early(s.guard.patience);
   std::map<std::string, std::string> settings = s.settings;
   if (settings.count("batch")) settings["batch"] = std::to_string(batch);  // the run's, all ranks'
   if (!s.resume_path.empty()) {
@@ -51,6 +68,7 @@ EpochLoopResult run_epoch_loop(const EpochLoopSettings& s, const EpochTask& task
     interval_steps = checkpoint_get_int(ck, "run.interval_steps", s.resume_path);
     interval_correct = checkpoint_get_int(ck, "run.interval_correct", s.resume_path);
     interval_seen = checkpoint_get_int(ck, "run.interval_seen", s.resume_path);
+    early.load(ck, s.resume_path);
     if (root && std::filesystem::exists(s.metrics_path)) truncate_metrics_after(s.metrics_path, step);
     log << s.command << ": resumed from " << s.resume_path << " at step " << step << "\n";
   } else if (root) {
@@ -72,6 +90,7 @@ EpochLoopResult run_epoch_loop(const EpochLoopSettings& s, const EpochTask& task
     ck.metadata["run.interval_steps"] = std::to_string(interval_steps);
     ck.metadata["run.interval_correct"] = std::to_string(interval_correct);
     ck.metadata["run.interval_seen"] = std::to_string(interval_seen);
+    early.save(ck);
     save_checkpoint(s.checkpoint_path, ck);
   };
 
@@ -85,6 +104,7 @@ EpochLoopResult run_epoch_loop(const EpochLoopSettings& s, const EpochTask& task
   auto validate = [&] {
     const auto v0 = Clock::now();
     const EpochValidation v = task.validate(dp);
+    if (early.on()) early.update(v.loss_nats, step, task.model_state);  // alike on every rank
     if (!root) return;
     MetricRecord r;
     r.kind = "val";
@@ -106,6 +126,10 @@ EpochLoopResult run_epoch_loop(const EpochLoopSettings& s, const EpochTask& task
   std::vector<size_t> mine;
   NanGuard nan_guard(s.guard, s.baseline);
   while (step < total) {
+    if (early.should_stop()) {  // also when resumed from the checkpoint of a run that stopped so
+      res.stopped_early = true;
+      break;
+    }
     if (dp.any(s.stop && s.stop->load())) {  // every rank stops at the same step
       res.interrupted = true;
       break;
@@ -198,6 +222,9 @@ EpochLoopResult run_epoch_loop(const EpochLoopSettings& s, const EpochTask& task
     dp.barrier();  // no rank leaves (with a non-zero status) before it is written
     progress.line(s.command + ": stopped at step " + std::to_string(step) +
                   "; checkpoint written to " + s.checkpoint_path + " (continue with --resume)");
+  } else if (early.on()) {
+    restore_best(early, step, per_epoch, s.command, task, dp, progress);
+    res.best_step = early.best_step();
   }
   return res;
 }

@@ -18,6 +18,7 @@
 #include "recur/train/batching.h"
 #include "recur/train/checkpoint.h"
 #include "recur/train/clip.h"
+#include "recur/train/early_stopping.h"
 #include "recur/train/nan_guard.h"
 #include "recur/train/progress.h"
 #include "recur/train/run_files.h"
@@ -149,6 +150,7 @@ ForecasterTrainResult train_forecaster(const ForecasterTrainConfig& cfg_in, std:
 
   int64_t step = 0, interval_steps = 0;
   double seconds_before = 0, interval_loss = 0;
+  EarlyStopping early(cfg.guard.patience);  // --patience: the best weights and the count
   const std::string metrics = cfg.metrics_path();
   if (!cfg.resume_path.empty()) {
     const Checkpoint ck = load_checkpoint(cfg.resume_path);
@@ -160,6 +162,7 @@ ForecasterTrainResult train_forecaster(const ForecasterTrainConfig& cfg_in, std:
     seconds_before = checkpoint_get_double(ck, "run.seconds", cfg.resume_path);
     interval_loss = checkpoint_get_double(ck, "run.interval_loss", cfg.resume_path);
     interval_steps = checkpoint_get_int(ck, "run.interval_steps", cfg.resume_path);
+    early.load(ck, cfg.resume_path);
     if (root && std::filesystem::exists(metrics)) truncate_metrics_after(metrics, step);
     log << "train-forecaster: resumed from " << cfg.resume_path << " at step " << step << "\n";
   } else if (root) {
@@ -178,6 +181,7 @@ ForecasterTrainResult train_forecaster(const ForecasterTrainConfig& cfg_in, std:
     ck.metadata["run.seconds"] = exact_hex(seconds);
     ck.metadata["run.interval_loss"] = exact_hex(interval_loss);
     ck.metadata["run.interval_steps"] = std::to_string(interval_steps);
+    early.save(ck);
     save_checkpoint(cfg.checkpoint_path(), ck);
   };
 
@@ -214,6 +218,8 @@ ForecasterTrainResult train_forecaster(const ForecasterTrainConfig& cfg_in, std:
                   double(part.size());
     }
     loss_sum = dp.sum({loss_sum})[0];
+    if (early.on())  // alike on every rank: the summed loss
+      early.update(loss_sum / double(valid.size()), step, [&] { return model.net.state_dict(); });
     if (!root) return;
     res.valid = forecast_part(model, data, SplitPart::valid);
     const ForecastScores net = score_forecast(res.valid.forecasts[0], res.valid.truth);
@@ -240,6 +246,10 @@ ForecasterTrainResult train_forecaster(const ForecasterTrainConfig& cfg_in, std:
   int64_t plan_epoch_no = -1;
   NanGuard nan_guard(cfg.guard, {1.0, "1, the error of guessing the mean of the normalised targets"});
   while (step < total) {
+    if (early.should_stop()) {  // also when resumed from the checkpoint of a run that stopped so
+      res.stopped_early = true;
+      break;
+    }
     if (dp.any(cfg.stop && cfg.stop->load())) {  // every rank stops at the same step
       res.interrupted = true;
       break;
@@ -320,8 +330,14 @@ ForecasterTrainResult train_forecaster(const ForecasterTrainConfig& cfg_in, std:
                   "; checkpoint written to " + cfg.checkpoint_path() + " (continue with --resume)");
     return res;
   }
+  const bool restored = early.has_best() && early.best_step() != step;
+  if (restored) model.net.load_state_dict(early.best_weights(), "the best weights (--patience)");
+  if (early.on())
+    progress.line("train-forecaster: " + early.summary(step, per_epoch, "validation loss"));
+  res.best_step = early.best_step();
   if (!root) return res;  // rank 0 reports and writes
-  if (step == start_step)  // resumed at the end: no epoch ran here, so no validation either
+  // Resumed at the end (no epoch ran here, so no validation either), or the best weights back.
+  if (step == start_step || restored)
     res.valid = forecast_part(model, data, SplitPart::valid);
   res.test = forecast_part(model, data, SplitPart::test);
   res.report = forecast_report(model, res.test, SplitPart::test);

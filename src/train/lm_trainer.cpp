@@ -17,6 +17,7 @@
 #include "recur/io/svg_plot.h"
 #include "recur/train/checkpoint.h"
 #include "recur/train/clip.h"
+#include "recur/train/early_stopping.h"
 #include "recur/train/nan_guard.h"
 #include "recur/train/progress.h"
 #include "recur/core/hash.h"
@@ -199,6 +200,7 @@ LmTrainResult train_language_model(const LmTrainConfig& cfg_in, std::ostream& lo
   double seconds_before = 0, interval_loss = 0, interval_norm = 0;
   int64_t interval_steps = 0;
   RnnState<float> state;
+  EarlyStopping early(cfg.guard.patience);  // --patience: the best weights and the count
 
   const std::string metrics = cfg.metrics_path();
   if (!cfg.resume_path.empty()) {
@@ -217,6 +219,7 @@ LmTrainResult train_language_model(const LmTrainConfig& cfg_in, std::ostream& lo
     interval_loss = checkpoint_get_double(ck, "run.interval_loss", cfg.resume_path);
     interval_norm = checkpoint_get_double(ck, "run.interval_norm", cfg.resume_path);
     interval_steps = checkpoint_get_int(ck, "run.interval_steps", cfg.resume_path);
+    early.load(ck, cfg.resume_path);
     RECUR_CHECK(streams.pos >= 0 && streams.pos <= streams.stream_len,
                 cfg.resume_path << ": data position " << streams.pos << " is outside the text");
     if (root && std::filesystem::exists(metrics)) truncate_metrics_after(metrics, step);
@@ -243,6 +246,7 @@ LmTrainResult train_language_model(const LmTrainConfig& cfg_in, std::ostream& lo
     ck.metadata["run.interval_loss"] = exact_hex(interval_loss);
     ck.metadata["run.interval_norm"] = exact_hex(interval_norm);
     ck.metadata["run.interval_steps"] = std::to_string(interval_steps);
+    early.save(ck);
     save_checkpoint(cfg.checkpoint_path(), ck);
   };
 
@@ -265,6 +269,7 @@ LmTrainResult train_language_model(const LmTrainConfig& cfg_in, std::ostream& lo
   const int64_t start_step = step;
   const int64_t tokens_per_step = cfg.seq_len * all_streams;
   double validation_seconds = 0;  // this process's time in validation (not training throughput)
+  bool restored = false;           // --patience: the model holds the best weights again
   auto validate_now = [&](bool final) {
     const auto v0 = Clock::now();
     // Periodic checks read the run's streams, each rank its share (fast); the final one reads the
@@ -281,7 +286,18 @@ LmTrainResult train_language_model(const LmTrainConfig& cfg_in, std::ostream& lo
                   double(mine.tokens)});
       res.validation.tokens = int64_t(t[1]);
       res.validation.nats_per_token = dp.active() ? t[0] / t[1] : mine.nats_per_token;
+      if (early.on())  // alike on every rank: the summed score
+        early.update(res.validation.bits_per_token(), step, [&] { return net.state_dict(); });
       if (!root) return;
+    }
+    if (restored) {  // the best weights, not step's: no metrics record for this step
+      char line[200];
+      std::snprintf(line, sizeof line, "final validation (the weights of step %lld): %.4f %s, "
+                    "perplexity %.3f over %lld %s", (long long)early.best_step(),
+                    res.validation.bits_per_token(), unit, res.validation.perplexity(),
+                    (long long)res.validation.tokens, noun);
+      progress.line(line);
+      return;
     }
     MetricRecord r;
     r.kind = "val";
@@ -306,6 +322,10 @@ LmTrainResult train_language_model(const LmTrainConfig& cfg_in, std::ostream& lo
   std::vector<int64_t> x, y;
   NanGuard nan_guard(cfg.guard, LossBaseline::uniform(mc.outputs, "the vocabulary"));
   while (step < total) {
+    if (early.should_stop()) {  // also when resumed from the checkpoint of a run that stopped so
+      res.stopped_early = true;
+      break;
+    }
     bool stop = cfg.stop && cfg.stop->load();
     bool out_of_time = cfg.time_limit > 0 && elapsed() >= cfg.time_limit;
     if (dp.active()) {  // every rank stops at the same step
@@ -400,6 +420,10 @@ LmTrainResult train_language_model(const LmTrainConfig& cfg_in, std::ostream& lo
     progress.line(line);
   }
   res.tokens_trained = (step - start_step) * tokens_per_step;
+  // --patience: the last weights compete too (unless they were just validated, or this run
+  // resumed at its end and trained nothing).
+  const bool validated = step % val_every == 0 && step != total;  // in the loop, just now
+  if (early.on() && !res.interrupted && step > start_step && !validated) validate_now(false);
   write_checkpoint(res.seconds);
   dp.barrier();  // no rank leaves (an interrupted one with a non-zero status) before it is written
   if (res.interrupted) {  // the checkpoint holds everything; the model file is left as it was
@@ -407,11 +431,19 @@ LmTrainResult train_language_model(const LmTrainConfig& cfg_in, std::ostream& lo
                   cfg.checkpoint_path() + " (continue with --resume " + cfg.checkpoint_path() + ")");
     return res;
   }
+  if (early.on()) {
+    restored = early.has_best() && early.best_step() != step;
+    if (restored) net.load_state_dict(early.best_weights(), "the best weights (--patience)");
+    res.best_step = early.best_step();
+    progress.line("train-lm: " + early.summary(step, 0, std::string("validation ") + unit));
+  }
   validate_now(true);
   if (!root) return res;
-  save_language_model(cfg.out_path, res.model,
-                      {{"trained_steps", std::to_string(step)},
-                       {"validation_bits_per_token", exact_decimal(res.validation.bits_per_token())}});
+  std::map<std::string, std::string> meta = {
+      {"trained_steps", std::to_string(step)},
+      {"validation_bits_per_token", exact_decimal(res.validation.bits_per_token())}};
+  if (early.on() && early.has_best()) meta["best_step"] = std::to_string(early.best_step());
+  save_language_model(cfg.out_path, res.model, meta);
   return res;
 }
 

@@ -9,6 +9,7 @@
 #include "recur/dist/data_parallel.h"
 #include "recur/nn/loss.h"
 #include "recur/train/clip.h"
+#include "recur/train/early_stopping.h"
 #include "recur/train/nan_guard.h"
 #include "recur/train/param.h"
 
@@ -63,7 +64,8 @@ double tree_accuracy(const TreeRnn<float>& m, const std::vector<TreeExample>& ex
 std::vector<TreeEpoch> train_tree_classifier(TreeRnn<float>& m, const std::vector<TreeExample>& train,
                                              const std::vector<TreeExample>& valid,
                                              const TreeTrainConfig& cfg,
-                                             const std::function<void(const TreeEpoch&)>& on_epoch) {
+                                             const std::function<void(const TreeEpoch&)>& on_epoch,
+                                             std::string* summary) {
   RECUR_CHECK(!train.empty() && !valid.empty(), "tree training needs training and validation examples");
   RECUR_CHECK(cfg.epochs >= 1 && cfg.batch >= 1, "tree training: epochs and batch must be >= 1");
   for (const auto* set : {&train, &valid})
@@ -82,11 +84,12 @@ std::vector<TreeEpoch> train_tree_classifier(TreeRnn<float>& m, const std::vecto
   std::vector<int64_t> order(train.size());
   std::iota(order.begin(), order.end(), 0);
   std::vector<TreeEpoch> epochs;
-  double best_acc = -1;
+  EarlyStopping early(cfg.guard.patience);  // keeps the best epoch's weights, --patience or not
+  const int64_t per_epoch = int64_t((train.size() + batch - 1) / batch);
   std::vector<int64_t> labels;
   NanGuard nan_guard(cfg.guard, LossBaseline::uniform(m.config.classes, "the classes"));
   int64_t step = 0;
-  for (int64_t e = 1; e <= cfg.epochs; ++e) {
+  for (int64_t e = 1; e <= cfg.epochs && !early.should_stop(); ++e) {
     const auto t0 = std::chrono::steady_clock::now();
     for (size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[rng.below(i)]);
     double loss_sum = 0;
@@ -129,11 +132,14 @@ std::vector<TreeEpoch> train_tree_classifier(TreeRnn<float>& m, const std::vecto
     ep.valid_accuracy = tree_accuracy(m, valid);
     ep.skipped_steps = nan_guard.skipped() - skipped_before;
     ep.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    if (ep.valid_accuracy > best_acc) best_acc = ep.valid_accuracy, best = m;
+    // The error rate as the score (lower is better): a higher accuracy is an improvement.
+    if (early.update(1 - ep.valid_accuracy, step)) best = m;
     epochs.push_back(ep);
     if (on_epoch) on_epoch(ep);
   }
   m = best;
+  if (summary && early.on())
+    *summary = early.summary(step, per_epoch, "validation error (1 - accuracy)");
   return epochs;
 }
 

@@ -61,6 +61,7 @@ void run(const TreeArgs& a) {
   std::printf("%s, embed %lld, hidden %lld: %zu training and %zu validation trees\n", a.cell.c_str(),
               (long long)a.embed, (long long)a.hidden, train.size(), valid.size());
   const bool root = dist::world().rank() == 0;  // data parallel: rank 0 prints and writes
+  std::string early_stopping;  // --patience: how the run ended and which epoch was best
   train_tree_classifier(m, train, valid, a.cfg, [root](const TreeEpoch& e) {
     if (!root) return;
     std::printf("epoch %lld: train loss %.4f, train accuracy %.2f%%, validation accuracy %.2f%% (%.1f s)\n",
@@ -69,8 +70,9 @@ void run(const TreeArgs& a) {
       std::printf("epoch %lld: %lld steps skipped: their loss or gradients held NaN or Inf (--on-nan skip)\n",
                   (long long)e.epoch, (long long)e.skipped_steps);
     std::fflush(stdout);
-  });
+  }, &early_stopping);
   if (!root) return;
+  if (!early_stopping.empty()) std::printf("train-tree: %s\n", early_stopping.c_str());
   double test_acc = -1;
   if (!a.test.empty()) {
     test_acc = tree_accuracy(m, read_listops_tsv(a.test, binary));

@@ -84,6 +84,12 @@ void add_guard_options(CLI::App* c, GuardSettings& guard) {
        "last checkpoint), or skip that step (10 in a row stop the run)")
       ->check(CLI::IsMember({"stop", "skip"}))
       ->default_str("stop");
+  c->add_option("--patience", guard.patience,
+                "Early stopping: stop after this many validations in a row without a better score "
+                "(a lower validation loss; train-tree: a higher accuracy) and write the weights "
+                "that validated best; 0: off")
+      ->capture_default_str()
+      ->check(NonNegative);
 }
 
 void add_run_options(CLI::App* c, uint64_t& seed, int& threads, int64_t& log_every,

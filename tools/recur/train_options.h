@@ -37,7 +37,7 @@ struct OptimizerOptions {
 void add_network_options(CLI::App* c, NetworkOptions& n, bool with_init = true);
 // --optimizer --lr --lr-schedule --lr-min --clip --weight-decay --momentum, and the guard's
 void add_optimizer_options(CLI::App* c, OptimizerOptions& o);
-// --on-nan stop|skip and --diverge-ratio (recur/train/nan_guard.h)
+// --on-nan stop|skip, --diverge-ratio and --patience (recur/train/nan_guard.h)
 void add_guard_options(CLI::App* c, GuardSettings& guard);
 
 // --seed --threads --log-every --resume of an epoch trainer.

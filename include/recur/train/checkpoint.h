@@ -2,7 +2,8 @@
 // RNG, the carried recurrent state, data position, counters), in one safetensors file written
 // atomically, so a crash or Ctrl-C leaves either the previous checkpoint or the new one, never half.
 //
-// Layout: tensors "model.<name>", "optim.<name>", "state.<name>"; metadata holds the run's
+// Layout: tensors "model.<name>", "optim.<name>", "state.<name>", "best.<name>" (the best weights
+// so far, recur/train/early_stopping.h); metadata holds the run's
 // hyper-parameters ("hp.<key>"), counters ("run.<key>"), the RNG ("rng") and whatever the trainer adds.
 #pragma once
 
@@ -15,7 +16,7 @@
 namespace recur {
 
 struct Checkpoint {
-  std::map<std::string, Tensor<float>> model, optimizer, state;
+  std::map<std::string, Tensor<float>> model, optimizer, state, best;
   std::map<std::string, std::string> metadata;
 };
 

@@ -43,7 +43,7 @@ struct ClassifierTrainConfig {
   bool cosine_schedule = false;
   double lr_min_factor = 0.1;
   double clip = 5.0;
-  GuardSettings guard;  // a NaN/Inf or diverging loss (recur/train/nan_guard.h)
+  GuardSettings guard;  // a NaN/Inf or diverging loss; --patience (recur/train/nan_guard.h)
   Precision precision = Precision::fp32;  // of the RNNs' products in training (gemm.h)
   uint64_t seed = 1;
   // Outputs

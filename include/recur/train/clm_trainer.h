@@ -37,7 +37,7 @@ struct ClmTrainConfig {
   bool cosine_schedule = false;
   double lr_min_factor = 0.1;
   double clip = 5.0;
-  GuardSettings guard;  // a NaN/Inf or diverging loss (recur/train/nan_guard.h)
+  GuardSettings guard;  // a NaN/Inf or diverging loss; --patience (recur/train/nan_guard.h)
   Precision precision = Precision::fp32;  // of the RNNs' products in training (gemm.h)
   uint64_t seed = 1;
   std::string out_path, resume_path;

@@ -5,6 +5,10 @@
 // RNG, step and the running interval sums are all in the checkpoint; the batch plan is a function of
 // seed and epoch). The task supplies what differs: one batch's forward and backward, and validation.
 //
+// With guard.patience > 0 (early stopping, recur/train/early_stopping.h) the loop keeps the weights
+// of the lowest validation loss, stops after `patience` epochs without a lower one, and at the end
+// loads the best weights back and validates them once more (so the task's results describe them).
+//
 // Data parallel (recur/dist/data_parallel.h, under `mpirun -np N`): `batch` is per rank; the plan is
 // made for batches of N*batch and rank r trains on its share of each (the loss weighted as in one
 // process with the whole batch), the gradients are averaged, and rank 0 alone prints and writes.
@@ -38,7 +42,7 @@ struct EpochLoopSettings {
   bool cosine_schedule = false;  // cosine decay from lr to lr * lr_min_factor over the run
   double lr_min_factor = 0.1;
   double clip = 0;               // global-norm clipping (0: off)
-  GuardSettings guard;           // a NaN/Inf or diverging loss (recur/train/nan_guard.h)
+  GuardSettings guard;           // NaN/Inf, divergence; --patience (recur/train/nan_guard.h)
   LossBaseline baseline;         // the task's blind-guess loss, for the divergence check
   int64_t log_every = 50;
   std::string metrics_path, plot_path, plot_title, checkpoint_path, resume_path;
@@ -109,6 +113,10 @@ struct EpochTask {
 struct EpochLoopResult {
   int64_t steps = 0, epochs = 0, per_epoch = 0;
   bool interrupted = false;
+  // --patience (recur/train/early_stopping.h): the run stopped before its last epoch; the step
+  // of the best validation, whose weights the model holds at the end (-1: off or none finite).
+  bool stopped_early = false;
+  int64_t best_step = -1;
   int64_t skipped = 0;  // steps skipped (--on-nan skip)
   double seconds = 0;
 };

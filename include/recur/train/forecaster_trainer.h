@@ -46,7 +46,7 @@ struct ForecasterTrainConfig {
   bool cosine_schedule = false;
   double lr_min_factor = 0.1;
   double clip = 1.0;
-  GuardSettings guard;  // a NaN/Inf or diverging loss (recur/train/nan_guard.h)
+  GuardSettings guard;  // a NaN/Inf or diverging loss; --patience (recur/train/nan_guard.h)
   Precision precision = Precision::fp32;  // of the RNNs' products in training (gemm.h)
   uint64_t seed = 1;
   // Outputs
@@ -68,8 +68,12 @@ struct ForecasterTrainResult {
   int64_t epochs_done = 0;
   int64_t skipped_steps = 0;  // --on-nan skip
   bool interrupted = false;
+  // --patience (recur/train/early_stopping.h): stopped before the last epoch; the step whose
+  // weights the model holds (-1: off or no finite validation).
+  bool stopped_early = false;
+  int64_t best_step = -1;
   double seconds = 0;
-  ForecastSet valid;  // every forecaster on the validation part, after the last epoch
+  ForecastSet valid;  // every forecaster on the validation part, with the model's final weights
   ForecastSet test;
   std::string report;  // forecast_report of the test part
   ForecasterModel model;

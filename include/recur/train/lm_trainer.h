@@ -44,8 +44,8 @@ struct LmTrainConfig {
   bool cosine_schedule = false;
   double lr_min_factor = 0.1;
   double clip = 5.0;           // global-norm clipping (0: off)
-  GuardSettings guard;  // a NaN/Inf or diverging loss (recur/train/nan_guard.h)
-                               // (recur/train/nan_guard.h); a skip also resets the carried state
+  GuardSettings guard;  // a NaN/Inf or diverging loss; --patience (recur/train/nan_guard.h);
+                        // a skip also resets the carried state
   // bf16: the recurrent layers' products in mixed precision (training and validation); weights,
   // gradients and optimiser state stay float.
   Precision precision = Precision::fp32;
@@ -73,8 +73,12 @@ struct LmTrainConfig {
 struct LmTrainResult {
   int64_t steps_done = 0;
   bool interrupted = false;
+  // --patience (recur/train/early_stopping.h): stopped before the last step; the step whose
+  // weights the model holds (-1: off or no finite validation).
+  bool stopped_early = false;
+  int64_t best_step = -1;
   double train_bits = 0;       // mean over the last log interval
-  LmEvaluation validation;     // at the end
+  LmEvaluation validation;     // at the end, of the model's weights
   double seconds = 0;
   int64_t tokens_trained = 0;
   int64_t skipped_steps = 0;   // --on-nan skip

@@ -27,9 +27,12 @@ OnNan parse_on_nan(const std::string& name);  // "stop" | "skip"
 // diverge_ratio times the task's baseline (the loss of a blind guess: ln(classes) for a softmax,
 // 1 for a regression on normalised targets) means the run has diverged: it stops as with
 // --on-nan stop, whatever on_nan says, naming the step and the loss. 0 turns that check off.
+// patience (--patience) guards against overfitting: early stopping with keep-best on validation
+// (recur/train/early_stopping.h); 0: off.
 struct GuardSettings {
   OnNan on_nan = OnNan::stop;
   double diverge_ratio = 10.0;
+  int64_t patience = 0;
 };
 
 // The first gradient holding a NaN or Inf, described ("the gradient of 'w' holds 1 NaN and 0 Inf

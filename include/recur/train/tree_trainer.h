@@ -25,7 +25,7 @@ struct TreeTrainConfig {
   int64_t batch = 32;
   OptimizerConfig optimizer;  // Adam 2e-3 by default (set in the constructor)
   double clip = 5.0;
-  GuardSettings guard;  // a NaN/Inf or diverging loss (recur/train/nan_guard.h)
+  GuardSettings guard;  // a NaN/Inf or diverging loss; --patience (recur/train/nan_guard.h)
   uint64_t seed = 1;
   TreeTrainConfig() {
     optimizer.kind = OptimizerKind::kAdam;
@@ -40,11 +40,13 @@ struct TreeEpoch {
 };
 
 // Trains `m` in place; `on_epoch` (optional) sees every epoch. At the end `m` holds the weights of
-// the epoch with the best validation accuracy. Returns the epochs.
-std::vector<TreeEpoch> train_tree_classifier(TreeRnn<float>& m, const std::vector<TreeExample>& train,
-                                             const std::vector<TreeExample>& valid,
-                                             const TreeTrainConfig& cfg,
-                                             const std::function<void(const TreeEpoch&)>& on_epoch = {});
+// the epoch with the best validation accuracy. With guard.patience > 0 training stops after that
+// many epochs in a row without a higher one (recur/train/early_stopping.h), and `summary`
+// (optional) receives the line that says so and names the best epoch. Returns the epochs.
+std::vector<TreeEpoch> train_tree_classifier(
+    TreeRnn<float>& m, const std::vector<TreeExample>& train, const std::vector<TreeExample>& valid,
+    const TreeTrainConfig& cfg, const std::function<void(const TreeEpoch&)>& on_epoch = {},
+    std::string* summary = nullptr);
 
 // Fraction of examples whose highest logit is their label.
 double tree_accuracy(const TreeRnn<float>& m, const std::vector<TreeExample>& examples, int64_t batch = 256);
