@@ -58,6 +58,11 @@ typedef struct recur_model_info {
 
 /* Loads a model file (.safetensors). *model is set only on success. */
 recur_status recur_model_load(const char* path, recur_model** model);
+/* A new "rnn" model from a stack spec ("lstm:256;lstm:256", docs/rnn-spec.md) on input_size
+ * features, initialised as PyTorch does (uniform in +-1/sqrt(H)) from `seed`. A bad spec is
+ * RECUR_ERROR_ARGUMENT, its message naming the layer and the field. */
+recur_status recur_model_create(const char* spec, int64_t input_size, uint64_t seed,
+                                recur_model** model);
 /* Frees a model (null is fine). Its streams must be freed first. */
 void recur_model_free(recur_model* model);
 /* What the model takes and gives. The strings live as long as the model. */

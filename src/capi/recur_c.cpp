@@ -182,6 +182,23 @@ recur_status recur_model_load(const char* path, recur_model** model) {
   });
 }
 
+recur_status recur_model_create(const char* spec, int64_t input_size, uint64_t seed,
+                                recur_model** model) {
+  return guarded(RECUR_ERROR_ARGUMENT, [&] {
+    REQUIRE(spec && model, RECUR_ERROR_ARGUMENT, "recur_model_create: spec and model must not be null");
+    REQUIRE(input_size > 0, RECUR_ERROR_ARGUMENT,
+            "recur_model_create: input_size must be positive, got " + std::to_string(input_size));
+    auto m = std::make_unique<recur_model>();
+    m->kind = "rnn";
+    m->rnn = recur::RnnParams<float>(
+        recur::rnn_config_from_spec(recur::parse_rnn_spec(spec), input_size));
+    recur::Rng rng(seed);
+    recur::init_rnn(m->rnn, rng, recur::RecurrentInit::uniform);
+    fill_info(*m);
+    *model = m.release();
+  });
+}
+
 void recur_model_free(recur_model* model) { delete model; }
 
 recur_status recur_model_info_get(const recur_model* model, recur_model_info* info) {
