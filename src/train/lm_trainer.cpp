@@ -15,6 +15,7 @@
 #include "recur/io/file.h"
 #include "recur/io/metrics.h"
 #include "recur/io/svg_plot.h"
+#include "recur/layers/rnn_spec.h"
 #include "recur/train/checkpoint.h"
 #include "recur/train/clip.h"
 #include "recur/train/early_stopping.h"
@@ -81,7 +82,7 @@ struct Streams {
 std::map<std::string, std::string> hyperparameters(const LmTrainConfig& c, int64_t streams,
                                                    const std::string& text) {
   const OptimizerConfig& o = c.optimizer;
-  return {{"tokens", token_mode_name(c.tokens)},
+  std::map<std::string, std::string> hp = {{"tokens", token_mode_name(c.tokens)},
           {"max-words", std::to_string(c.max_words)},
           {"val-fraction", exact_decimal(c.val_fraction)},
           {"val-tokens", std::to_string(c.val_tokens)},
@@ -105,6 +106,14 @@ std::map<std::string, std::string> hyperparameters(const LmTrainConfig& c, int64
           {"text-bytes", std::to_string(text.size())},
           {"precision", precision_name(c.precision)},
           {"text-fnv1a", std::to_string(fnv1a64(text))}};
+  // The layer's options beyond cell, size, layers and dropout (peephole, residual, ...), as the
+  // spec writes them; absent for the plain cells, as in checkpoints written before the spec.
+  RnnConfig plain = c.rnn;
+  plain.dropout = 0;
+  const std::string layer = format_rnn_spec({{rnn_spec_from_config(plain).layers.front()}});
+  const size_t comma = layer.find(',');
+  if (comma != std::string::npos) hp["rnn-options"] = layer.substr(comma + 1);
+  return hp;
 }
 
 // Rows [first, first + count) of dimension 1 of a (layers, streams, hidden) state.

@@ -33,7 +33,8 @@ template <class Config>
 std::map<std::string, std::string> run_settings(const Config& cfg, const std::string& data_fingerprint,
                                                 const std::map<std::string, std::string>& model_meta) {
   std::string model;
-  for (const auto& [k, v] : model_meta) model += k + "=" + v + ";";
+  for (const auto& [k, v] : model_meta)  // rnn_spec is derived from the other keys (for people),
+    if (!k.ends_with("rnn_spec")) model += k + "=" + v + ";";  // and checkpoints predate it
   const OptimizerConfig& o = cfg.optimizer;
   return {{"data", data_fingerprint},
           {"model", model},
