@@ -139,321 +139,395 @@ Tensor<float> gather_state_rows(dist::DataParallel& dp, const Tensor<float>& min
   return full;
 }
 
-}  // namespace
+// The text of a run, split and encoded: the training ids, the whole validation tail (the final
+// score) and its first --val-tokens (the periodic checks).
+struct LmData {
+  std::string text;
+  Vocab vocab;
+  std::vector<int64_t> train, val, val_periodic;
+  const char* noun;  // "characters" or "words"
+  const char* unit;  // "bpc" or "bits/word"
+};
 
-LmTrainResult train_language_model(const LmTrainConfig& cfg_in, std::ostream& log_in) {
-  LmTrainConfig cfg = cfg_in;
-  cfg.validate();
-  // Data parallel (recur/dist/data_parallel.h): rank r of N reads streams r*B .. r*B+B-1 of N*B;
-  // rank 0 alone prints and writes files.
-  dist::Communicator& comm = dist::world();
-  const bool root = comm.rank() == 0;
-  std::ostream& log = root ? log_in : dist::null_stream();
-  const int64_t all_streams = cfg.batch * comm.size(), first_stream = cfg.batch * comm.rank();
-  make_output_directory(cfg.out_path);  // now, not found missing when the first file is written
-  const std::string text = read_file_bytes(cfg.text_path);
-  RECUR_CHECK(!text.empty(), "'" << cfg.text_path << "' is empty; expected text to train on");
-  const size_t nul = text.find('\0');
+LmData read_lm_data(const LmTrainConfig& cfg, int64_t all_streams) {
+  LmData d;
+  d.text = read_file_bytes(cfg.text_path);
+  RECUR_CHECK(!d.text.empty(), "'" << cfg.text_path << "' is empty; expected text to train on");
+  const size_t nul = d.text.find('\0');
   RECUR_CHECK(nul == std::string::npos, "'" << cfg.text_path << "' holds a NUL byte at offset "
                                             << nul << "; it looks like a binary file, not text");
-  const TextSplit split = split_text_tail(text, cfg.val_fraction);
+  const TextSplit split = split_text_tail(d.text, cfg.val_fraction);
   // Characters: the symbol inventory of the whole file (no statistics leak); words: the training
   // part's most frequent words, so validation words can be unknown.
-  const Vocab vocab = cfg.tokens == TokenMode::chars
-                          ? Vocab::build(text, cfg.tokens, 0, cfg.text_path)
-                          : Vocab::build(split.train, cfg.tokens, cfg.max_words, cfg.text_path);
-  const std::vector<int64_t> train = vocab.encode(split.train, cfg.text_path);
-  const std::vector<int64_t> val = vocab.encode(split.validation, cfg.text_path);
-  std::vector<int64_t> val_periodic = val;
-  if (cfg.val_tokens > 0 && int64_t(val.size()) > cfg.val_tokens)
-    val_periodic.resize(size_t(cfg.val_tokens));
-  const char* noun = cfg.tokens == TokenMode::chars ? "characters" : "words";
-  const char* unit = cfg.tokens == TokenMode::chars ? "bpc" : "bits/word";
-  RECUR_CHECK(int64_t(train.size()) / all_streams >= cfg.seq_len + 1,
-              "'" << cfg.text_path << "' has " << train.size() << " training " << noun
+  d.vocab = cfg.tokens == TokenMode::chars
+                ? Vocab::build(d.text, cfg.tokens, 0, cfg.text_path)
+                : Vocab::build(split.train, cfg.tokens, cfg.max_words, cfg.text_path);
+  d.train = d.vocab.encode(split.train, cfg.text_path);
+  d.val = d.vocab.encode(split.validation, cfg.text_path);
+  d.val_periodic = d.val;
+  if (cfg.val_tokens > 0 && int64_t(d.val.size()) > cfg.val_tokens)
+    d.val_periodic.resize(size_t(cfg.val_tokens));
+  d.noun = cfg.tokens == TokenMode::chars ? "characters" : "words";
+  d.unit = cfg.tokens == TokenMode::chars ? "bpc" : "bits/word";
+  RECUR_CHECK(int64_t(d.train.size()) / all_streams >= cfg.seq_len + 1,
+              "'" << cfg.text_path << "' has " << d.train.size() << " training " << d.noun
                   << ": too few for one batch of " << all_streams << " streams x " << cfg.seq_len + 1
                   << " (lower --batch or --seq-len, or give more text)");
-  RECUR_CHECK(val.size() >= 2, "'" << cfg.text_path << "': the validation tail holds " << val.size()
-                                   << " " << noun << "; raise --val-fraction or give more text");
+  RECUR_CHECK(d.val.size() >= 2, "'" << cfg.text_path << "': the validation tail holds "
+                                     << d.val.size() << " " << d.noun
+                                     << "; raise --val-fraction or give more text");
+  return d;
+}
 
+SequenceModelConfig lm_model_config(const LmTrainConfig& cfg, const Vocab& vocab) {
   SequenceModelConfig mc;
   mc.vocab = mc.outputs = vocab.size();
   mc.embed = cfg.embed;
   mc.rnn = cfg.rnn;
   mc.rnn.input_size = cfg.embed;
-  LmTrainResult res;
-  res.model.vocab = vocab;
-  res.model.net = SequenceModel<float>(mc);
-  SequenceModel<float>& net = res.model.net;
-  Rng rng(cfg.seed);
-  init_sequence_model(net, rng, cfg.init);
-  SequenceModel<float> grads(mc);
-  auto params = param_list(net, grads);
-  Optimizer<float> opt(cfg.optimizer);
-  dist::DataParallel dp(params, comm);
-  const std::function<void(int)> layer_hook = dp.layer_hook(grads.rnn, {&grads.w_out, &grads.b_out});
+  return mc;
+}
 
-  Streams streams(train, all_streams, cfg.batch, first_stream, cfg.seq_len);
-  int64_t total = cfg.steps;
-  if (total == 0 && cfg.epochs > 0)
-    total = std::max<int64_t>(1, int64_t(std::ceil(cfg.epochs * double(streams.windows_per_epoch()))));
-  if (total == 0) total = std::numeric_limits<int64_t>::max();  // bounded by --time
-  const bool known_total = total != std::numeric_limits<int64_t>::max();
-  const int64_t val_every = cfg.val_every > 0 ? cfg.val_every
-                            : known_total     ? std::max<int64_t>(1, total / 10)
-                                              : 500;
-  const auto hp = hyperparameters(cfg, all_streams, text);
-
-  // Run state (all of it goes into a checkpoint).
-  int64_t step = 0, epoch = 0;
-  double seconds_before = 0, interval_loss = 0, interval_norm = 0;
-  int64_t interval_steps = 0;
-  RnnState<float> state;
-  EarlyStopping early(cfg.guard.patience);  // --patience: the best weights and the count
-
-  const std::string metrics = cfg.metrics_path();
-  if (!cfg.resume_path.empty()) {
-    const Checkpoint ck = load_checkpoint(cfg.resume_path);
-    check_checkpoint_settings(ck, hp, cfg.resume_path,
-                              "--steps/--epochs/--time and the output intervals");
-    net.load_state_dict(ck.model, cfg.resume_path);
-    opt.import_state(ck.optimizer);
-    if (ck.state.count("h")) state.h = state_rows(ck.state.at("h"), first_stream, cfg.batch);
-    if (ck.state.count("c")) state.c = state_rows(ck.state.at("c"), first_stream, cfg.batch);
-    rng.set_state(decode_rng_state(checkpoint_get(ck, "rng", cfg.resume_path), cfg.resume_path));
-    step = checkpoint_get_int(ck, "run.step", cfg.resume_path);
-    epoch = checkpoint_get_int(ck, "run.epoch", cfg.resume_path);
-    streams.pos = checkpoint_get_int(ck, "run.position", cfg.resume_path);
-    seconds_before = checkpoint_get_double(ck, "run.seconds", cfg.resume_path);
-    interval_loss = checkpoint_get_double(ck, "run.interval_loss", cfg.resume_path);
-    interval_norm = checkpoint_get_double(ck, "run.interval_norm", cfg.resume_path);
-    interval_steps = checkpoint_get_int(ck, "run.interval_steps", cfg.resume_path);
-    early.load(ck, cfg.resume_path);
-    RECUR_CHECK(streams.pos >= 0 && streams.pos <= streams.stream_len,
-                cfg.resume_path << ": data position " << streams.pos << " is outside the text");
-    if (root && std::filesystem::exists(metrics)) truncate_metrics_after(metrics, step);
-    log << "train-lm: resumed from " << cfg.resume_path << " at step " << step << "\n";
-  } else if (root) {
-    std::filesystem::remove(metrics);
+// One train-lm run: its data, model, optimiser and the state a checkpoint holds, and the pieces of
+// its loop. Data parallel (recur/dist/data_parallel.h): rank r of N reads streams r*B .. r*B+B-1
+// of N*B; rank 0 alone prints and writes files.
+class LmRun {
+ public:
+  LmRun(const LmTrainConfig& cfg, std::ostream& log_in)
+      : cfg_(cfg), comm_(dist::world()), root_(comm_.rank() == 0),
+        log_(root_ ? log_in : dist::null_stream()), all_streams_(cfg.batch * comm_.size()),
+        first_stream_(cfg.batch * comm_.rank()),
+        data_((make_output_directory(cfg.out_path), read_lm_data(cfg, all_streams_))),
+        mc_(lm_model_config(cfg, data_.vocab)), rng_(cfg.seed), grads_(mc_),
+        opt_(cfg.optimizer), streams_(data_.train, all_streams_, cfg.batch, first_stream_, cfg.seq_len),
+        hp_(hyperparameters(cfg, all_streams_, data_.text)), metrics_(cfg.metrics_path()),
+        early_(cfg.guard.patience), progress_(log_, cfg.progress_bar),
+        nan_guard_(cfg.guard, LossBaseline::uniform(mc_.outputs, "the vocabulary")) {
+    res_.model.vocab = data_.vocab;
+    res_.model.net = SequenceModel<float>(mc_);
+    init_sequence_model(net(), rng_, cfg.init);
+    params_ = param_list(net(), grads_);
+    dp_ = std::make_unique<dist::DataParallel>(params_, comm_);
+    layer_hook_ = dp_->layer_hook(grads_.rnn, {&grads_.w_out, &grads_.b_out});
+    total_ = cfg.steps;
+    if (total_ == 0 && cfg.epochs > 0)
+      total_ = std::max<int64_t>(1, int64_t(std::ceil(cfg.epochs * double(streams_.windows_per_epoch()))));
+    if (total_ == 0) total_ = std::numeric_limits<int64_t>::max();  // bounded by --time
+    known_total_ = total_ != std::numeric_limits<int64_t>::max();
+    val_every_ = cfg.val_every > 0 ? cfg.val_every
+                 : known_total_    ? std::max<int64_t>(1, total_ / 10)
+                                   : 500;
   }
-  dp.broadcast_parameters();  // equal already (same seed or checkpoint); now certainly
-  dp.own_dropout_stream(rng, cfg.seed, step);
 
-  auto write_checkpoint = [&](double seconds) {  // collective: every rank calls it
-    Checkpoint ck;
-    if (!state.h.empty()) ck.state["h"] = gather_state_rows(dp, state.h, all_streams, first_stream);
-    if (!state.c.empty()) ck.state["c"] = gather_state_rows(dp, state.c, all_streams, first_stream);
-    if (!root) return;
-    ck.model = net.state_dict();
-    ck.optimizer = opt.export_state();
-    set_checkpoint_settings(ck, hp);
-    ck.metadata["rng"] = encode_rng_state(rng.state());
-    ck.metadata["run.step"] = std::to_string(step);
-    ck.metadata["run.epoch"] = std::to_string(epoch);
-    ck.metadata["run.position"] = std::to_string(streams.pos);
-    ck.metadata["run.seconds"] = exact_hex(seconds);
-    ck.metadata["run.interval_loss"] = exact_hex(interval_loss);
-    ck.metadata["run.interval_norm"] = exact_hex(interval_norm);
-    ck.metadata["run.interval_steps"] = std::to_string(interval_steps);
-    early.save(ck);
-    save_checkpoint(cfg.checkpoint_path(), ck);
-  };
-
-  log << "train-lm: " << cfg.text_path << ": " << train.size() << " training and " << val.size()
-      << " validation " << noun << " (the last " << cfg.val_fraction * 100 << "% of the file), "
-      << vocab.size() << " tokens in the vocabulary\n"
-      << "train-lm: " << cell_name(mc.rnn.cell) << " " << mc.rnn.num_layers << "x"
-      << mc.rnn.hidden_size << ", embedding " << mc.embed << ", " << all_streams << " streams"
-      << (dp.active() ? " (" + std::to_string(cfg.batch) + " on each of " +
-                            std::to_string(comm.size()) + " ranks)"
-                      : std::string())
-      << " x "
-      << cfg.seq_len << " steps, "
-      << (known_total ? std::to_string(total) + " updates" : "for " + format_duration(cfg.time_limit))
-      << " (" << streams.windows_per_epoch() << " per epoch)\n";
-
-  Progress progress(log, cfg.progress_bar);
-  const auto t0 = Clock::now();
-  auto elapsed = [&] { return seconds_before + std::chrono::duration<double>(Clock::now() - t0).count(); };
-  const int64_t start_step = step;
-  const int64_t tokens_per_step = cfg.seq_len * all_streams;
-  double validation_seconds = 0;  // this process's time in validation (not training throughput)
-  bool restored = false;           // --patience: the model holds the best weights again
-  auto validate_now = [&](bool final) {
-    const auto v0 = Clock::now();
-    // Periodic checks read the run's streams, each rank its share (fast); the final one reads the
-    // split as one stream, so every token is scored with its whole history, as the n-gram
-    // baseline scores it (on rank 0 alone).
-    if (final) {
-      if (!root) return;
-      res.validation = evaluate_language_model(net, val, cfg.seq_len, 1, cfg.precision);
-    } else {
-      const LmEvaluation mine = evaluate_language_model(net, val_periodic, cfg.seq_len, all_streams,
-                                                        cfg.precision, comm.rank(), comm.size());
-      const std::vector<double> t =
-          dp.sum({mine.tokens ? mine.nats_per_token * double(mine.tokens) : 0.0,
-                  double(mine.tokens)});
-      res.validation.tokens = int64_t(t[1]);
-      res.validation.nats_per_token = dp.active() ? t[0] / t[1] : mine.nats_per_token;
-      if (early.on())  // alike on every rank: the summed score
-        early.update(res.validation.bits_per_token(), step, [&] { return net.state_dict(); });
-      if (!root) return;
+  LmTrainResult run() {
+    resume_or_start();
+    print_header();
+    t0_ = Clock::now();
+    start_step_ = step_;
+    while (step_ < total_ && train_step()) {
+      if (step_ % val_every_ == 0 && step_ != total_) validate(false);
+      if (cfg_.checkpoint_every > 0 && step_ % cfg_.checkpoint_every == 0) write_checkpoint(elapsed());
     }
-    if (restored) {  // the best weights, not step's: no metrics record for this step
-      char line[200];
+    return finish();
+  }
+
+ private:
+  SequenceModel<float>& net() { return res_.model.net; }
+  int64_t tokens_per_step() const { return cfg_.seq_len * all_streams_; }
+  double elapsed() const {
+    return seconds_before_ + std::chrono::duration<double>(Clock::now() - t0_).count();
+  }
+
+  void resume_or_start() {
+    if (!cfg_.resume_path.empty()) {
+      const std::string& from = cfg_.resume_path;
+      const Checkpoint ck = load_checkpoint(from);
+      check_checkpoint_settings(ck, hp_, from, "--steps/--epochs/--time and the output intervals");
+      net().load_state_dict(ck.model, from);
+      opt_.import_state(ck.optimizer);
+      if (ck.state.count("h")) state_.h = state_rows(ck.state.at("h"), first_stream_, cfg_.batch);
+      if (ck.state.count("c")) state_.c = state_rows(ck.state.at("c"), first_stream_, cfg_.batch);
+      rng_.set_state(decode_rng_state(checkpoint_get(ck, "rng", from), from));
+      step_ = checkpoint_get_int(ck, "run.step", from);
+      epoch_ = checkpoint_get_int(ck, "run.epoch", from);
+      streams_.pos = checkpoint_get_int(ck, "run.position", from);
+      seconds_before_ = checkpoint_get_double(ck, "run.seconds", from);
+      interval_loss_ = checkpoint_get_double(ck, "run.interval_loss", from);
+      interval_norm_ = checkpoint_get_double(ck, "run.interval_norm", from);
+      interval_steps_ = checkpoint_get_int(ck, "run.interval_steps", from);
+      early_.load(ck, from);
+      RECUR_CHECK(streams_.pos >= 0 && streams_.pos <= streams_.stream_len,
+                  from << ": data position " << streams_.pos << " is outside the text");
+      if (root_ && std::filesystem::exists(metrics_)) truncate_metrics_after(metrics_, step_);
+      log_ << "train-lm: resumed from " << from << " at step " << step_ << "\n";
+    } else if (root_) {
+      std::filesystem::remove(metrics_);
+    }
+    dp_->broadcast_parameters();  // equal already (same seed or checkpoint); now certainly
+    dp_->own_dropout_stream(rng_, cfg_.seed, step_);
+  }
+
+  void write_checkpoint(double seconds) {  // collective: every rank calls it
+    Checkpoint ck;
+    if (!state_.h.empty()) ck.state["h"] = gather_state_rows(*dp_, state_.h, all_streams_, first_stream_);
+    if (!state_.c.empty()) ck.state["c"] = gather_state_rows(*dp_, state_.c, all_streams_, first_stream_);
+    if (!root_) return;
+    ck.model = net().state_dict();
+    ck.optimizer = opt_.export_state();
+    set_checkpoint_settings(ck, hp_);
+    ck.metadata["rng"] = encode_rng_state(rng_.state());
+    ck.metadata["run.step"] = std::to_string(step_);
+    ck.metadata["run.epoch"] = std::to_string(epoch_);
+    ck.metadata["run.position"] = std::to_string(streams_.pos);
+    ck.metadata["run.seconds"] = exact_hex(seconds);
+    ck.metadata["run.interval_loss"] = exact_hex(interval_loss_);
+    ck.metadata["run.interval_norm"] = exact_hex(interval_norm_);
+    ck.metadata["run.interval_steps"] = std::to_string(interval_steps_);
+    early_.save(ck);
+    save_checkpoint(cfg_.checkpoint_path(), ck);
+  }
+
+  void print_header() {
+    log_ << "train-lm: " << cfg_.text_path << ": " << data_.train.size() << " training and "
+         << data_.val.size() << " validation " << data_.noun << " (the last "
+         << cfg_.val_fraction * 100 << "% of the file), " << data_.vocab.size()
+         << " tokens in the vocabulary\n"
+         << "train-lm: " << cell_name(mc_.rnn.cell) << " " << mc_.rnn.num_layers << "x"
+         << mc_.rnn.hidden_size << ", embedding " << mc_.embed << ", " << all_streams_ << " streams"
+         << (dp_->active() ? " (" + std::to_string(cfg_.batch) + " on each of " +
+                                 std::to_string(comm_.size()) + " ranks)"
+                           : std::string())
+         << " x " << cfg_.seq_len << " steps, "
+         << (known_total_ ? std::to_string(total_) + " updates"
+                          : "for " + format_duration(cfg_.time_limit))
+         << " (" << streams_.windows_per_epoch() << " per epoch)\n";
+  }
+
+  // Periodic checks read the run's streams, each rank its share (fast); the final one reads the
+  // split as one stream, so every token is scored with its whole history, as the n-gram
+  // baseline scores it (on rank 0 alone).
+  void validate(bool final) {
+    const auto v0 = Clock::now();
+    LmEvaluation& v = res_.validation;
+    if (final) {
+      if (!root_) return;
+      v = evaluate_language_model(net(), data_.val, cfg_.seq_len, 1, cfg_.precision);
+    } else {
+      const LmEvaluation mine = evaluate_language_model(net(), data_.val_periodic, cfg_.seq_len,
+                                                        all_streams_, cfg_.precision, comm_.rank(),
+                                                        comm_.size());
+      const std::vector<double> t =
+          dp_->sum({mine.tokens ? mine.nats_per_token * double(mine.tokens) : 0.0,
+                    double(mine.tokens)});
+      v.tokens = int64_t(t[1]);
+      v.nats_per_token = dp_->active() ? t[0] / t[1] : mine.nats_per_token;
+      if (early_.on())  // alike on every rank: the summed score
+        early_.update(v.bits_per_token(), step_, [&] { return net().state_dict(); });
+      if (!root_) return;
+    }
+    char line[200];
+    if (restored_) {  // the best weights, not step's: no metrics record for this step
       std::snprintf(line, sizeof line, "final validation (the weights of step %lld): %.4f %s, "
-                    "perplexity %.3f over %lld %s", (long long)early.best_step(),
-                    res.validation.bits_per_token(), unit, res.validation.perplexity(),
-                    (long long)res.validation.tokens, noun);
-      progress.line(line);
+                    "perplexity %.3f over %lld %s", (long long)early_.best_step(),
+                    v.bits_per_token(), data_.unit, v.perplexity(), (long long)v.tokens, data_.noun);
+      progress_.line(line);
       return;
     }
     MetricRecord r;
     r.kind = "val";
-    r.step = step;
-    r.tokens = double(step * tokens_per_step);
+    r.step = step_;
+    r.tokens = double(step_ * tokens_per_step());
     r.seconds = elapsed();
-    r.loss_nats = res.validation.nats_per_token;
-    r.bits_per_token = res.validation.bits_per_token();
-    r.perplexity = res.validation.perplexity();
-    append_metric(metrics, r);
-    char line[200];
+    r.loss_nats = v.nats_per_token;
+    r.bits_per_token = v.bits_per_token();
+    r.perplexity = v.perplexity();
+    append_metric(metrics_, r);
     std::snprintf(line, sizeof line, "validation at step %lld: %.4f %s, perplexity %.3f over %lld %s",
-                  (long long)step, r.bits_per_token, unit, r.perplexity,
-                  (long long)res.validation.tokens, noun);
-    progress.line(line);
-    validation_seconds += std::chrono::duration<double>(Clock::now() - v0).count();
-    plot_training_curves(read_metrics(metrics), cfg.plot_path(),
-                         std::string("recur train-lm: ") + cell_name(mc.rnn.cell) + " on " +
-                             std::filesystem::path(cfg.text_path).filename().string());
-  };
+                  (long long)step_, r.bits_per_token, data_.unit, r.perplexity, (long long)v.tokens,
+                  data_.noun);
+    progress_.line(line);
+    validation_seconds_ += std::chrono::duration<double>(Clock::now() - v0).count();
+    plot_training_curves(read_metrics(metrics_), cfg_.plot_path(),
+                         std::string("recur train-lm: ") + cell_name(mc_.rnn.cell) + " on " +
+                             std::filesystem::path(cfg_.text_path).filename().string());
+  }
 
-  std::vector<int64_t> x, y;
-  NanGuard nan_guard(cfg.guard, LossBaseline::uniform(mc.outputs, "the vocabulary"));
-  while (step < total) {
-    if (early.should_stop()) {  // also when resumed from the checkpoint of a run that stopped so
-      res.stopped_early = true;
-      break;
+  // Whether to stop before the next step: early stopping, Ctrl-C, --time (alike on every rank).
+  bool stop_now() {
+    if (early_.should_stop()) {  // also when resumed from the checkpoint of a run that stopped so
+      res_.stopped_early = true;
+      return true;
     }
-    bool stop = cfg.stop && cfg.stop->load();
-    bool out_of_time = cfg.time_limit > 0 && elapsed() >= cfg.time_limit;
-    if (dp.active()) {  // every rank stops at the same step
-      const std::vector<double> f = dp.sum({stop ? 1.0 : 0.0, out_of_time ? 1.0 : 0.0});
+    bool stop = cfg_.stop && cfg_.stop->load();
+    bool out_of_time = cfg_.time_limit > 0 && elapsed() >= cfg_.time_limit;
+    if (dp_->active()) {  // every rank stops at the same step
+      const std::vector<double> f = dp_->sum({stop ? 1.0 : 0.0, out_of_time ? 1.0 : 0.0});
       stop = f[0] > 0;
       out_of_time = f[1] > 0;
     }
-    if (stop) {
-      res.interrupted = true;
-      break;
+    if (stop) res_.interrupted = true;
+    return stop || out_of_time;
+  }
+
+  // One update on the next window of every stream; false when the run should stop instead.
+  bool train_step() {
+    if (stop_now()) return false;
+    if (!streams_.next(x_, y_)) {  // an epoch ended: restart the streams with a fresh state
+      ++epoch_;
+      streams_.pos = 0;
+      state_ = RnnState<float>{};
+      streams_.next(x_, y_);
     }
-    if (out_of_time) break;
-    if (!streams.next(x, y)) {  // an epoch ended: restart the streams with a fresh state
-      ++epoch;
-      streams.pos = 0;
-      state = RnnState<float>{};
-      streams.next(x, y);
+    if (cfg_.cosine_schedule) {  // lr at this step, from the step count alone (resume-safe)
+      const double progress = known_total_ ? double(step_) / double(total_) : 0.0;
+      const double lo = cfg_.optimizer.lr * cfg_.lr_min_factor;
+      opt_.set_lr(lo + 0.5 * (cfg_.optimizer.lr - lo) * (1 + std::cos(3.141592653589793 * progress)));
     }
-    if (cfg.cosine_schedule) {  // lr at this step, from the step count alone (resume-safe)
-      const double progress = known_total ? double(step) / double(total) : 0.0;
-      const double lo = cfg.optimizer.lr * cfg.lr_min_factor;
-      opt.set_lr(lo + 0.5 * (cfg.optimizer.lr - lo) * (1 + std::cos(3.141592653589793 * progress)));
-    }
-    zero_grads(params);
-    const double weight = double(cfg.seq_len * cfg.batch);  // the loss is the mean over them
-    dp.begin(weight);  // before backward: the layer hook starts buckets
-    RnnRunOptions run{true, &rng, cfg.precision};
+    zero_grads(params_);
+    const double weight = double(cfg_.seq_len * cfg_.batch);  // the loss is the mean over them
+    dp_->begin(weight);  // before backward: the layer hook starts buckets
+    RnnRunOptions run{true, &rng_, cfg_.precision};
     // Each layer's gradient reduction starts as soon as backward is past it (the output layer's
     // with the top layer's); the embedding's goes last, in finish().
-    run.layer_grads_done = layer_hook;
-    float loss = sequence_model_window(net, &grads, x, y, cfg.seq_len, cfg.batch, state, run);
-    loss = float(dp.reduce_step(loss, weight));  // the mean over every rank's tokens
-    if (cfg.after_backward) cfg.after_backward(step + 1, params);
-    if (nan_guard.step_ok(loss, params, step + 1)) {  // the same on every rank: reduced values
-      const float norm = cfg.clip > 0 ? clip_grad_norm(params, float(cfg.clip)) : 0.0f;
-      opt.step(params);
-      interval_loss += loss;
-      interval_norm += norm;
-      ++interval_steps;
+    run.layer_grads_done = layer_hook_;
+    float loss = sequence_model_window(net(), &grads_, x_, y_, cfg_.seq_len, cfg_.batch, state_, run);
+    loss = float(dp_->reduce_step(loss, weight));  // the mean over every rank's tokens
+    if (cfg_.after_backward) cfg_.after_backward(step_ + 1, params_);
+    if (nan_guard_.step_ok(loss, params_, step_ + 1)) {  // the same on every rank: reduced values
+      const float norm = cfg_.clip > 0 ? clip_grad_norm(params_, float(cfg_.clip)) : 0.0f;
+      opt_.step(params_);
+      interval_loss_ += loss;
+      interval_norm_ += norm;
+      ++interval_steps_;
     } else {
-      progress.line(nan_guard.message());
-      state = RnnState<float>{};  // it may hold the NaN; the next window starts from zeros
+      progress_.line(nan_guard_.message());
+      state_ = RnnState<float>{};  // it may hold the NaN; the next window starts from zeros
     }
-    ++step;
+    ++step_;
+    report_progress();
+    return true;
+  }
+
+  // The progress bar after every step; a metrics record (and a line) every --log-every steps.
+  void report_progress() {
     const double secs = elapsed();
-    const double rate = double((step - start_step) * tokens_per_step) /
-                        std::max(1e-9, secs - seconds_before - validation_seconds);
-    const double eta = known_total ? double(total - step) * tokens_per_step / rate
-                                   : cfg.time_limit - secs;
-    progress.bar(step, known_total ? total : step,
-                 interval_loss / double(std::max<int64_t>(1, interval_steps)) / std::log(2.0),
-                 unit, rate, "tok", eta);
-    if ((step % cfg.log_every == 0 || step == total) && interval_steps > 0) {
-      MetricRecord r;
-      r.kind = "train";
-      r.step = step;
-      r.tokens = double(step * tokens_per_step);
-      r.seconds = secs;
-      r.loss_nats = interval_loss / double(interval_steps);
-      r.bits_per_token = r.loss_nats / std::log(2.0);
-      r.perplexity = std::exp(r.loss_nats);
-      r.tokens_per_second = rate;
-      r.learning_rate = opt.config().lr;
-      if (cfg.clip > 0) r.grad_norm = interval_norm / double(interval_steps);
-      if (root) append_metric(metrics, r);
-      res.train_bits = r.bits_per_token;
-      if (!progress.is_bar()) {
-        char line[200];
-        std::snprintf(line, sizeof line, "step %lld%s  loss %.4f %s  %.0f tok/s  elapsed %s  eta %s",
-                      (long long)step,
-                      known_total ? ("/" + std::to_string(total)).c_str() : "", r.bits_per_token,
-                      unit, rate, format_duration(secs).c_str(), format_duration(eta).c_str());
-        progress.line(line);
-      }
-      interval_loss = interval_norm = 0;
-      interval_steps = 0;
+    const double rate = double((step_ - start_step_) * tokens_per_step()) /
+                        std::max(1e-9, secs - seconds_before_ - validation_seconds_);
+    const double eta = known_total_ ? double(total_ - step_) * tokens_per_step() / rate
+                                    : cfg_.time_limit - secs;
+    progress_.bar(step_, known_total_ ? total_ : step_,
+                  interval_loss_ / double(std::max<int64_t>(1, interval_steps_)) / std::log(2.0),
+                  data_.unit, rate, "tok", eta);
+    if (!((step_ % cfg_.log_every == 0 || step_ == total_) && interval_steps_ > 0)) return;
+    MetricRecord r;
+    r.kind = "train";
+    r.step = step_;
+    r.tokens = double(step_ * tokens_per_step());
+    r.seconds = secs;
+    r.loss_nats = interval_loss_ / double(interval_steps_);
+    r.bits_per_token = r.loss_nats / std::log(2.0);
+    r.perplexity = std::exp(r.loss_nats);
+    r.tokens_per_second = rate;
+    r.learning_rate = opt_.config().lr;
+    if (cfg_.clip > 0) r.grad_norm = interval_norm_ / double(interval_steps_);
+    if (root_) append_metric(metrics_, r);
+    res_.train_bits = r.bits_per_token;
+    if (!progress_.is_bar()) {
+      char line[200];
+      std::snprintf(line, sizeof line, "step %lld%s  loss %.4f %s  %.0f tok/s  elapsed %s  eta %s",
+                    (long long)step_, known_total_ ? ("/" + std::to_string(total_)).c_str() : "",
+                    r.bits_per_token, data_.unit, rate, format_duration(secs).c_str(),
+                    format_duration(eta).c_str());
+      progress_.line(line);
     }
-    if (step % val_every == 0 && step != total) validate_now(false);
-    if (cfg.checkpoint_every > 0 && step % cfg.checkpoint_every == 0) write_checkpoint(elapsed());
+    interval_loss_ = interval_norm_ = 0;
+    interval_steps_ = 0;
   }
-  res.seconds = elapsed();
-  res.steps_done = step;
-  res.skipped_steps = nan_guard.skipped();
-  if (res.skipped_steps > 0) progress.line(nan_guard.summary());
-  if (dp.active() && dp.reduced_steps() > 0) {
-    char line[240];
-    std::snprintf(line, sizeof line,
-                  "data parallel: %d ranks x %lld streams; the gradient allreduce (%.1f MB, %zu "
-                  "buckets) took %.2f ms per step on rank 0, waiting for the others included",
-                  comm.size(), (long long)cfg.batch, double(dp.gradient_floats()) * 4e-6,
-                  dp.buckets(), 1e3 * dp.reduce_seconds() / double(dp.reduced_steps()));
-    progress.line(line);
+
+  LmTrainResult finish() {
+    res_.seconds = elapsed();
+    res_.steps_done = step_;
+    res_.skipped_steps = nan_guard_.skipped();
+    if (res_.skipped_steps > 0) progress_.line(nan_guard_.summary());
+    if (dp_->active() && dp_->reduced_steps() > 0) {
+      char line[240];
+      std::snprintf(line, sizeof line,
+                    "data parallel: %d ranks x %lld streams; the gradient allreduce (%.1f MB, %zu "
+                    "buckets) took %.2f ms per step on rank 0, waiting for the others included",
+                    comm_.size(), (long long)cfg_.batch, double(dp_->gradient_floats()) * 4e-6,
+                    dp_->buckets(), 1e3 * dp_->reduce_seconds() / double(dp_->reduced_steps()));
+      progress_.line(line);
+    }
+    res_.tokens_trained = (step_ - start_step_) * tokens_per_step();
+    // --patience: the last weights compete too (unless they were just validated, or this run
+    // resumed at its end and trained nothing).
+    const bool validated = step_ % val_every_ == 0 && step_ != total_;  // in the loop, just now
+    if (early_.on() && !res_.interrupted && step_ > start_step_ && !validated) validate(false);
+    write_checkpoint(res_.seconds);
+    dp_->barrier();  // no rank leaves (an interrupted one with a non-zero status) before it is written
+    if (res_.interrupted) {  // the checkpoint holds everything; the model file is left as it was
+      progress_.line("train-lm: interrupted at step " + std::to_string(step_) +
+                     "; checkpoint written to " + cfg_.checkpoint_path() + " (continue with --resume " +
+                     cfg_.checkpoint_path() + ")");
+      return std::move(res_);
+    }
+    if (early_.on()) {
+      restored_ = early_.has_best() && early_.best_step() != step_;
+      if (restored_) net().load_state_dict(early_.best_weights(), "the best weights (--patience)");
+      res_.best_step = early_.best_step();
+      progress_.line("train-lm: " + early_.summary(step_, 0, std::string("validation ") + data_.unit));
+    }
+    validate(true);
+    if (!root_) return std::move(res_);
+    std::map<std::string, std::string> meta = {
+        {"trained_steps", std::to_string(step_)},
+        {"validation_bits_per_token", exact_decimal(res_.validation.bits_per_token())}};
+    if (early_.on() && early_.has_best()) meta["best_step"] = std::to_string(early_.best_step());
+    save_language_model(cfg_.out_path, res_.model, meta);
+    return std::move(res_);
   }
-  res.tokens_trained = (step - start_step) * tokens_per_step;
-  // --patience: the last weights compete too (unless they were just validated, or this run
-  // resumed at its end and trained nothing).
-  const bool validated = step % val_every == 0 && step != total;  // in the loop, just now
-  if (early.on() && !res.interrupted && step > start_step && !validated) validate_now(false);
-  write_checkpoint(res.seconds);
-  dp.barrier();  // no rank leaves (an interrupted one with a non-zero status) before it is written
-  if (res.interrupted) {  // the checkpoint holds everything; the model file is left as it was
-    progress.line("train-lm: interrupted at step " + std::to_string(step) + "; checkpoint written to " +
-                  cfg.checkpoint_path() + " (continue with --resume " + cfg.checkpoint_path() + ")");
-    return res;
-  }
-  if (early.on()) {
-    restored = early.has_best() && early.best_step() != step;
-    if (restored) net.load_state_dict(early.best_weights(), "the best weights (--patience)");
-    res.best_step = early.best_step();
-    progress.line("train-lm: " + early.summary(step, 0, std::string("validation ") + unit));
-  }
-  validate_now(true);
-  if (!root) return res;
-  std::map<std::string, std::string> meta = {
-      {"trained_steps", std::to_string(step)},
-      {"validation_bits_per_token", exact_decimal(res.validation.bits_per_token())}};
-  if (early.on() && early.has_best()) meta["best_step"] = std::to_string(early.best_step());
-  save_language_model(cfg.out_path, res.model, meta);
-  return res;
+
+  const LmTrainConfig& cfg_;
+  dist::Communicator& comm_;
+  const bool root_;
+  std::ostream& log_;
+  const int64_t all_streams_, first_stream_;
+  const LmData data_;
+  const SequenceModelConfig mc_;
+  LmTrainResult res_;  // its model is the network being trained
+  Rng rng_;
+  SequenceModel<float> grads_;
+  std::vector<Param<float>> params_;
+  Optimizer<float> opt_;
+  std::unique_ptr<dist::DataParallel> dp_;
+  std::function<void(int)> layer_hook_;
+  Streams streams_;
+  const std::map<std::string, std::string> hp_;
+  const std::string metrics_;
+  int64_t total_ = 0, val_every_ = 0;
+  bool known_total_ = false;
+  // The run's state: all of it goes into a checkpoint.
+  int64_t step_ = 0, epoch_ = 0;
+  double seconds_before_ = 0, interval_loss_ = 0, interval_norm_ = 0;
+  int64_t interval_steps_ = 0;
+  RnnState<float> state_;
+  EarlyStopping early_;  // --patience: the best weights and the count
+  // This process's own bookkeeping.
+  Progress progress_;
+  NanGuard nan_guard_;
+  Clock::time_point t0_ = Clock::now();
+  int64_t start_step_ = 0;
+  double validation_seconds_ = 0;  // time in validation (not training throughput)
+  bool restored_ = false;          // --patience: the model holds the best weights again
+  std::vector<int64_t> x_, y_;
+};
+
+}  // namespace
+
+LmTrainResult train_language_model(const LmTrainConfig& cfg_in, std::ostream& log) {
+  LmTrainConfig cfg = cfg_in;
+  cfg.validate();
+  return LmRun(cfg, log).run();
 }
 
 }  // namespace recur
