@@ -73,16 +73,10 @@ void plot_losses(const std::string& metrics, const std::string& svg, const std::
   write_file_atomic(svg, render_svg(spec));
 }
 
-}  // namespace
-
-ForecasterTrainResult train_forecaster(const ForecasterTrainConfig& cfg_in, std::ostream& log_in) {
-  ForecasterTrainConfig cfg = cfg_in;
-  cfg.validate();
-  make_output_directory(cfg.out_path);
-
-  // Data and the model's columns.
-  ForecasterTrainResult res;
-  ForecasterModel& model = res.model;
+// The model's columns, normalisation and network for this run's data (read into `data`), and
+// its AR baseline fitted; the network's weights are drawn later.
+ForecasterConfig setup_forecaster(const ForecasterTrainConfig& cfg, ForecasterModel& model,
+                                  std::vector<CsvSeries>& data) {
   set_forecaster_columns(model, cfg.inputs.empty() ? cfg.targets : cfg.inputs, cfg.targets);
   for (size_t k = 0; k < cfg.targets.size(); ++k) {
     RECUR_CHECK(cfg.strategy == ForecastStrategy::direct || model.targets[k] < model.input_count,
@@ -98,9 +92,8 @@ ForecasterTrainResult train_forecaster(const ForecasterTrainConfig& cfg_in, std:
   model.season = cfg.season;
   model.group_by = cfg.group_by;
   if (!cfg.where.empty()) std::tie(model.where_column, model.where_value) = parse_where(cfg.where);
-  const std::vector<CsvSeries> data = read_csv_series(cfg.csv_path, model.query());
+  data = read_csv_series(cfg.csv_path, model.query());
   model.norm = fit_zscore(data);
-
   ForecasterConfig mc;
   mc.rnn = cfg.rnn;
   mc.rnn.input_size = model.input_count;
@@ -113,240 +106,310 @@ ForecasterTrainResult train_forecaster(const ForecasterTrainConfig& cfg_in, std:
   for (SplitPart p : {SplitPart::train, SplitPart::valid, SplitPart::test})
     check_forecast_origins(model, data, p, cfg.csv_path);
   fit_forecaster_ar(model, data, cfg.ar_ridge);
-  const std::vector<Origin> train =
-      forecast_origins(data, SplitPart::train, cfg.window, cfg.horizon);
-  const std::vector<Origin> valid =
-      forecast_origins(data, SplitPart::valid, cfg.window, cfg.horizon);
+  return mc;
+}
 
-  Rng rng(cfg.seed);  // initialisation, then dropout
-  init_forecaster(model.net, rng, cfg.init);
-  Forecaster<float> grads(mc);
-  std::vector<Param<float>> params = param_list(model.net, grads);
-  Optimizer<float> opt(cfg.optimizer);
-  // Data parallel (recur/dist/data_parallel.h): batches of ranks x --batch windows, each rank
-  // trains on its share; rank 0 alone prints and writes.
-  dist::DataParallel dp(params);
-  const bool root = dp.is_root();
-  std::ostream& log = root ? log_in : dist::null_stream();
-  const int64_t batch = cfg.batch * dp.size();
-
-  const int64_t per_epoch = (int64_t(train.size()) + batch - 1) / batch;
-  const int64_t total = per_epoch * cfg.epochs;
-  const OptimizerConfig& o = cfg.optimizer;
+// The settings a resumed run must share with the run that wrote the checkpoint.
+std::map<std::string, std::string> forecaster_settings(const ForecasterTrainConfig& cfg,
+                                                       const ForecasterModel& model,
+                                                       const ForecasterConfig& mc, int64_t batch) {
   std::map<std::string, std::string> hp =
       run_settings(cfg, std::to_string(fnv1a64(read_file_bytes(cfg.csv_path))), mc.to_metadata());
   hp["query"] = model.query().group_by + "|" + cfg.where;
-  hp["columns"] = [&] {
-    std::string s;
-    for (const std::string& c : model.columns) s += c + ",";
-    return s + " inputs " + std::to_string(model.input_count);
-  }();
+  std::string columns;
+  for (const std::string& c : model.columns) columns += c + ",";
+  hp["columns"] = columns + " inputs " + std::to_string(model.input_count);
   hp["window"] = std::to_string(cfg.window);
   hp["season"] = std::to_string(cfg.season);
   hp["loss"] = regression_loss_name(cfg.loss);
   hp["init"] = recurrent_init_name(cfg.init);
   hp["ar-ridge"] = exact_decimal(cfg.ar_ridge);
   hp["batch"] = std::to_string(batch);
+  return hp;
+}
 
-  int64_t step = 0, interval_steps = 0;
-  double seconds_before = 0, interval_loss = 0;
-  EarlyStopping early(cfg.guard.patience);  // --patience: the best weights and the count
-  const std::string metrics = cfg.metrics_path();
-  if (!cfg.resume_path.empty()) {
-    const Checkpoint ck = load_checkpoint(cfg.resume_path);
-    check_checkpoint_settings(ck, hp, cfg.resume_path, "--epochs and the output intervals");
-    model.net.load_state_dict(ck.model, cfg.resume_path);
-    opt.import_state(ck.optimizer);
-    rng.set_state(decode_rng_state(checkpoint_get(ck, "rng", cfg.resume_path), cfg.resume_path));
-    step = checkpoint_get_int(ck, "run.step", cfg.resume_path);
-    seconds_before = checkpoint_get_double(ck, "run.seconds", cfg.resume_path);
-    interval_loss = checkpoint_get_double(ck, "run.interval_loss", cfg.resume_path);
-    interval_steps = checkpoint_get_int(ck, "run.interval_steps", cfg.resume_path);
-    early.load(ck, cfg.resume_path);
-    if (root && std::filesystem::exists(metrics)) truncate_metrics_after(metrics, step);
-    log << "train-forecaster: resumed from " << cfg.resume_path << " at step " << step << "\n";
-  } else if (root) {
-    std::filesystem::remove(metrics);
+// One train-forecaster run: data, model, optimiser, the state a checkpoint holds, and the parts
+// of its loop. Data parallel (recur/dist/data_parallel.h): batches of ranks x --batch windows,
+// each rank trains on its share; rank 0 alone prints and writes.
+class ForecasterRun {
+ public:
+  ForecasterRun(const ForecasterTrainConfig& cfg, std::ostream& log_in)
+      : cfg_(cfg),
+        mc_((make_output_directory(cfg.out_path), setup_forecaster(cfg, res_.model, data_))),
+        train_(forecast_origins(data_, SplitPart::train, cfg.window, cfg.horizon)),
+        valid_(forecast_origins(data_, SplitPart::valid, cfg.window, cfg.horizon)),
+        rng_(cfg.seed), early_(cfg.guard.patience), metrics_(cfg.metrics_path()),
+        file_(std::filesystem::path(cfg.csv_path).filename().string()),
+        nan_guard_(cfg.guard, {1.0, "1, the error of guessing the mean of the normalised targets"}) {
+    init_forecaster(model().net, rng_, cfg.init);  // the RNG: initialisation, then dropout
+    grads_ = Forecaster<float>(mc_);
+    params_ = param_list(model().net, grads_);
+    opt_ = std::make_unique<Optimizer<float>>(cfg.optimizer);
+    dp_ = std::make_unique<dist::DataParallel>(params_);
+    root_ = dp_->is_root();
+    log_ = root_ ? &log_in : &dist::null_stream();
+    batch_ = cfg.batch * dp_->size();
+    per_epoch_ = (int64_t(train_.size()) + batch_ - 1) / batch_;
+    total_ = per_epoch_ * cfg.epochs;
+    hp_ = forecaster_settings(cfg, model(), mc_, batch_);
+    title_ = "recur train-forecaster: " + model().network_name() + " on " + file_;
   }
-  dp.broadcast_parameters();
-  dp.own_dropout_stream(rng, cfg.seed, step);
-  auto write_checkpoint = [&](double seconds) {
-    if (!root) return;
+
+  ForecasterTrainResult run() {
+    resume_or_start();
+    print_header();
+    progress_ = std::make_unique<Progress>(*log_, cfg_.progress_bar);
+    t0_ = Clock::now();
+    start_step_ = step_;
+    lengths_.assign(train_.size(), cfg_.window);  // equal: a plain shuffle
+    while (step_ < total_ && train_step()) {
+      if (step_ % per_epoch_ != 0) continue;
+      validate();
+      write_checkpoint(elapsed());
+    }
+    return finish();
+  }
+
+ private:
+  ForecasterModel& model() { return res_.model; }
+  double elapsed() const {
+    return seconds_before_ + std::chrono::duration<double>(Clock::now() - t0_).count();
+  }
+
+  void resume_or_start() {
+    if (!cfg_.resume_path.empty()) {
+      const std::string& from = cfg_.resume_path;
+      const Checkpoint ck = load_checkpoint(from);
+      check_checkpoint_settings(ck, hp_, from, "--epochs and the output intervals");
+      model().net.load_state_dict(ck.model, from);
+      opt_->import_state(ck.optimizer);
+      rng_.set_state(decode_rng_state(checkpoint_get(ck, "rng", from), from));
+      step_ = checkpoint_get_int(ck, "run.step", from);
+      seconds_before_ = checkpoint_get_double(ck, "run.seconds", from);
+      interval_loss_ = checkpoint_get_double(ck, "run.interval_loss", from);
+      interval_steps_ = checkpoint_get_int(ck, "run.interval_steps", from);
+      early_.load(ck, from);
+      if (root_ && std::filesystem::exists(metrics_)) truncate_metrics_after(metrics_, step_);
+      *log_ << "train-forecaster: resumed from " << from << " at step " << step_ << "\n";
+    } else if (root_) {
+      std::filesystem::remove(metrics_);
+    }
+    dp_->broadcast_parameters();
+    dp_->own_dropout_stream(rng_, cfg_.seed, step_);
+  }
+
+  void write_checkpoint(double seconds) {
+    if (!root_) return;
     Checkpoint ck;
-    ck.model = model.net.state_dict();
-    ck.optimizer = opt.export_state();
-    set_checkpoint_settings(ck, hp);
-    ck.metadata["rng"] = encode_rng_state(rng.state());
-    ck.metadata["run.step"] = std::to_string(step);
+    ck.model = model().net.state_dict();
+    ck.optimizer = opt_->export_state();
+    set_checkpoint_settings(ck, hp_);
+    ck.metadata["rng"] = encode_rng_state(rng_.state());
+    ck.metadata["run.step"] = std::to_string(step_);
     ck.metadata["run.seconds"] = exact_hex(seconds);
-    ck.metadata["run.interval_loss"] = exact_hex(interval_loss);
-    ck.metadata["run.interval_steps"] = std::to_string(interval_steps);
-    early.save(ck);
-    save_checkpoint(cfg.checkpoint_path(), ck);
-  };
+    ck.metadata["run.interval_loss"] = exact_hex(interval_loss_);
+    ck.metadata["run.interval_steps"] = std::to_string(interval_steps_);
+    early_.save(ck);
+    save_checkpoint(cfg_.checkpoint_path(), ck);
+  }
 
-  const std::string file = std::filesystem::path(cfg.csv_path).filename().string();
-  log << "train-forecaster: " << data.size() << " series from " << file << "; " << train.size()
-      << " training, " << valid.size() << " validation origins; " << model.input_count
-      << " input column(s), window " << cfg.window << ", horizon " << cfg.horizon << "\n"
-      << "train-forecaster: " << cell_name(mc.rnn.cell) << " " << mc.rnn.num_layers << "x"
-      << mc.rnn.hidden_size << ", " << forecast_strategy_name(mc.strategy) << ", loss "
-      << regression_loss_name(cfg.loss) << ", batch " << cfg.batch << ", " << cfg.epochs
-      << " epochs of " << per_epoch << " updates\n";
+  void print_header() {
+    *log_ << "train-forecaster: " << data_.size() << " series from " << file_ << "; "
+          << train_.size() << " training, " << valid_.size() << " validation origins; "
+          << model().input_count << " input column(s), window " << cfg_.window << ", horizon "
+          << cfg_.horizon << "\n"
+          << "train-forecaster: " << cell_name(mc_.rnn.cell) << " " << mc_.rnn.num_layers << "x"
+          << mc_.rnn.hidden_size << ", " << forecast_strategy_name(mc_.strategy) << ", loss "
+          << regression_loss_name(cfg_.loss) << ", batch " << cfg_.batch << ", " << cfg_.epochs
+          << " epochs of " << per_epoch_ << " updates\n";
+  }
 
-  const std::string title = "recur train-forecaster: " + model.network_name() + " on " + file;
-  Progress progress(log, cfg.progress_bar);
-  const auto t0 = Clock::now();
-  auto elapsed = [&] {
-    return seconds_before + std::chrono::duration<double>(Clock::now() - t0).count();
-  };
-  const int64_t start_step = step;
-  double eval_seconds = 0;
-  auto validate = [&] {
+  // The validation loss (each rank its share, then the sum), the forecasts' scores on rank 0.
+  void validate() {
     const auto v0 = Clock::now();
     double loss_sum = 0;
-    const dist::Range mine = dp.share(int64_t(valid.size()));  // this rank's share, then the sum
+    const dist::Range mine = dp_->share(int64_t(valid_.size()));
     RnnPacks packs;  // the weights are fixed for the pass: pack each layer once
     for (size_t b0 = size_t(mine.begin); b0 < size_t(mine.end); b0 += 256) {
       const std::vector<Origin> part(
-          valid.begin() + std::ptrdiff_t(b0),
-          valid.begin() + std::ptrdiff_t(std::min(size_t(mine.end), b0 + 256)));
+          valid_.begin() + std::ptrdiff_t(b0),
+          valid_.begin() + std::ptrdiff_t(std::min(size_t(mine.end), b0 + 256)));
       Tensor<float> x, y;
-      forecaster_training_tensors(model, data, part, &x, &y);
-      loss_sum += double(forecaster_batch<float>(model.net, nullptr, x, y, cfg.loss,
-                                                       RnnRunOptions().with_packs(&packs))) *
+      forecaster_training_tensors(model(), data_, part, &x, &y);
+      loss_sum += double(forecaster_batch<float>(model().net, nullptr, x, y, cfg_.loss,
+                                                 RnnRunOptions().with_packs(&packs))) *
                   double(part.size());
     }
-    loss_sum = dp.sum({loss_sum})[0];
-    if (early.on())  // alike on every rank: the summed loss
-      early.update(loss_sum / double(valid.size()), step, [&] { return model.net.state_dict(); });
-    if (!root) return;
-    res.valid = forecast_part(model, data, SplitPart::valid);
-    const ForecastScores net = score_forecast(res.valid.forecasts[0], res.valid.truth);
-    const ForecastScores persistence = score_forecast(res.valid.forecasts[1], res.valid.truth);
+    loss_sum = dp_->sum({loss_sum})[0];
+    if (early_.on())  // alike on every rank: the summed loss
+      early_.update(loss_sum / double(valid_.size()), step_, [&] { return model().net.state_dict(); });
+    if (!root_) return;
+    res_.valid = forecast_part(model(), data_, SplitPart::valid);
+    const ForecastScores net = score_forecast(res_.valid.forecasts[0], res_.valid.truth);
+    const ForecastScores persistence = score_forecast(res_.valid.forecasts[1], res_.valid.truth);
     MetricRecord r;
     r.kind = "val";
-    r.step = step;
+    r.step = step_;
     r.seconds = elapsed();
-    r.loss_nats = loss_sum / double(valid.size());
-    append_metric(metrics, r);
+    r.loss_nats = loss_sum / double(valid_.size());
+    append_metric(metrics_, r);
     char line[240];
     std::snprintf(line, sizeof line,
                   "epoch %lld (step %lld): validation loss %.4f, RMSE %.4f, MAE %.4f "
                   "(persistence %.4f, %.4f)",
-                  (long long)(step / per_epoch), (long long)step, r.loss_nats, net.rmse_all[0],
+                  (long long)(step_ / per_epoch_), (long long)step_, r.loss_nats, net.rmse_all[0],
                   net.mae_all[0], persistence.rmse_all[0], persistence.mae_all[0]);
-    progress.line(line);
-    plot_losses(metrics, cfg.plot_path(), title, cfg.loss);
-    eval_seconds += std::chrono::duration<double>(Clock::now() - v0).count();
-  };
+    progress_->line(line);
+    plot_losses(metrics_, cfg_.plot_path(), title_, cfg_.loss);
+    eval_seconds_ += std::chrono::duration<double>(Clock::now() - v0).count();
+  }
 
-  const std::vector<int64_t> lengths(train.size(), cfg.window);  // equal: a plain shuffle
-  std::vector<std::vector<size_t>> plan;
-  int64_t plan_epoch_no = -1;
-  NanGuard nan_guard(cfg.guard, {1.0, "1, the error of guessing the mean of the normalised targets"});
-  while (step < total) {
-    if (early.should_stop()) {  // also when resumed from the checkpoint of a run that stopped so
-      res.stopped_early = true;
-      break;
+  // One update on the next batch of windows; false when the run should stop instead.
+  bool train_step() {
+    if (early_.should_stop()) {  // also when resumed from the checkpoint of a run that stopped so
+      res_.stopped_early = true;
+      return false;
     }
-    if (dp.any(cfg.stop && cfg.stop->load())) {  // every rank stops at the same step
-      res.interrupted = true;
-      break;
+    if (dp_->any(cfg_.stop && cfg_.stop->load())) {  // every rank stops at the same step
+      res_.interrupted = true;
+      return false;
     }
-    const int64_t epoch = step / per_epoch, k = step % per_epoch;
-    if (epoch != plan_epoch_no) {
-      plan = length_pooled_batches(lengths, batch, cfg.seed, epoch);
-      plan_epoch_no = epoch;
+    const int64_t epoch = step_ / per_epoch_, k = step_ % per_epoch_;
+    if (epoch != plan_epoch_no_) {
+      plan_ = length_pooled_batches(lengths_, batch_, cfg_.seed, epoch);
+      plan_epoch_no_ = epoch;
     }
-    if (cfg.cosine_schedule) {
-      const double lo = o.lr * cfg.lr_min_factor;
-      opt.set_lr(lo + 0.5 * (o.lr - lo) *
-                          (1 + std::cos(3.141592653589793 * double(step) / double(total))));
+    if (cfg_.cosine_schedule) {
+      const double lr = cfg_.optimizer.lr, lo = lr * cfg_.lr_min_factor;
+      opt_->set_lr(lo + 0.5 * (lr - lo) *
+                            (1 + std::cos(3.141592653589793 * double(step_) / double(total_))));
     }
-    const std::vector<size_t>& whole = plan[size_t(k)];
-    const dist::Range share = dp.share(int64_t(whole.size()));
+    const std::vector<size_t>& whole = plan_[size_t(k)];
+    const dist::Range share = dp_->share(int64_t(whole.size()));
     std::vector<Origin> windows;
-    for (int64_t i = share.begin; i < share.end; ++i) windows.push_back(train[whole[size_t(i)]]);
-    zero_grads(params);
+    for (int64_t i = share.begin; i < share.end; ++i) windows.push_back(train_[whole[size_t(i)]]);
+    zero_grads(params_);
     float loss = 0;
     if (!windows.empty()) {
       Tensor<float> x, y;
-      forecaster_training_tensors(model, data, windows, &x, &y);
-      loss = forecaster_batch(model.net, &grads, x, y, cfg.loss,
-                              RnnRunOptions{true, &rng, cfg.precision});
+      forecaster_training_tensors(model(), data_, windows, &x, &y);
+      loss = forecaster_batch(model().net, &grads_, x, y, cfg_.loss,
+                              RnnRunOptions{true, &rng_, cfg_.precision});
     }
-    loss = float(dp.reduce_step(loss, double(windows.size())));  // over every rank's windows
+    loss = float(dp_->reduce_step(loss, double(windows.size())));  // over every rank's windows
     float norm = 0;
-    if (nan_guard.step_ok(loss, params, step + 1)) {  // alike on every rank: reduced values
-      norm = cfg.clip > 0 ? clip_grad_norm(params, float(cfg.clip)) : 0.0f;
-      opt.step(params);
-      interval_loss += loss;
-      ++interval_steps;
+    if (nan_guard_.step_ok(loss, params_, step_ + 1)) {  // alike on every rank: reduced values
+      norm = cfg_.clip > 0 ? clip_grad_norm(params_, float(cfg_.clip)) : 0.0f;
+      opt_->step(params_);
+      interval_loss_ += loss;
+      ++interval_steps_;
     } else {
-      progress.line(nan_guard.message());
+      progress_->line(nan_guard_.message());
     }
-    ++step;
+    ++step_;
+    report_progress(norm);
+    return true;
+  }
+
+  // The progress bar after every step; a metrics record every --log-every steps and at epoch ends.
+  void report_progress(float norm) {
     const double secs = elapsed();
-    const double rate = double(step - start_step) * double(batch) /
-                        std::max(1e-9, secs - seconds_before - eval_seconds);
-    progress.bar(step, total, interval_loss / double(std::max<int64_t>(1, interval_steps)),
-                 regression_loss_name(cfg.loss), rate, "win",
-                 double(total - step) * double(batch) / rate);
-    if ((step % cfg.log_every == 0 || step % per_epoch == 0) && interval_steps > 0) {
-      MetricRecord r;
-      r.kind = "train";
-      r.step = step;
-      r.seconds = secs;
-      r.loss_nats = interval_loss / double(interval_steps);
-      r.learning_rate = opt.config().lr;
-      if (cfg.clip > 0) r.grad_norm = norm;
-      if (root) append_metric(metrics, r);
-      if (!progress.is_bar() && step % cfg.log_every == 0) {
-        char line[200];
-        std::snprintf(
-            line, sizeof line, "step %lld/%lld  loss %.4f  %.0f windows/s  elapsed %s  eta %s",
-            (long long)step, (long long)total, r.loss_nats, rate, format_duration(secs).c_str(),
-            format_duration(double(total - step) * double(batch) / rate).c_str());
-        progress.line(line);
-      }
-      interval_loss = 0;
-      interval_steps = 0;
+    const double rate = double(step_ - start_step_) * double(batch_) /
+                        std::max(1e-9, secs - seconds_before_ - eval_seconds_);
+    const double eta = double(total_ - step_) * double(batch_) / rate;
+    progress_->bar(step_, total_, interval_loss_ / double(std::max<int64_t>(1, interval_steps_)),
+                   regression_loss_name(cfg_.loss), rate, "win", eta);
+    if (!((step_ % cfg_.log_every == 0 || step_ % per_epoch_ == 0) && interval_steps_ > 0)) return;
+    MetricRecord r;
+    r.kind = "train";
+    r.step = step_;
+    r.seconds = secs;
+    r.loss_nats = interval_loss_ / double(interval_steps_);
+    r.learning_rate = opt_->config().lr;
+    if (cfg_.clip > 0) r.grad_norm = norm;
+    if (root_) append_metric(metrics_, r);
+    if (!progress_->is_bar() && step_ % cfg_.log_every == 0) {
+      char line[200];
+      std::snprintf(line, sizeof line,
+                    "step %lld/%lld  loss %.4f  %.0f windows/s  elapsed %s  eta %s",
+                    (long long)step_, (long long)total_, r.loss_nats, rate,
+                    format_duration(secs).c_str(), format_duration(eta).c_str());
+      progress_->line(line);
     }
-    if (step % per_epoch == 0) {
-      validate();
-      write_checkpoint(elapsed());
+    interval_loss_ = 0;
+    interval_steps_ = 0;
+  }
+
+  ForecasterTrainResult finish() {
+    res_.steps_done = step_;
+    res_.epochs_done = step_ / per_epoch_;
+    res_.seconds = elapsed();
+    res_.skipped_steps = nan_guard_.skipped();
+    if (res_.skipped_steps > 0) progress_->line(nan_guard_.summary());
+    if (res_.interrupted) {
+      write_checkpoint(res_.seconds);
+      dp_->barrier();  // no rank leaves (with a non-zero status) before it is written
+      progress_->line("train-forecaster: stopped at step " + std::to_string(step_) +
+                      "; checkpoint written to " + cfg_.checkpoint_path() +
+                      " (continue with --resume)");
+      return std::move(res_);
     }
+    const bool restored = early_.has_best() && early_.best_step() != step_;
+    if (restored) model().net.load_state_dict(early_.best_weights(), "the best weights (--patience)");
+    if (early_.on())
+      progress_->line("train-forecaster: " + early_.summary(step_, per_epoch_, "validation loss"));
+    res_.best_step = early_.best_step();
+    if (!root_) return std::move(res_);  // rank 0 reports and writes
+    // Resumed at the end (no epoch ran here, so no validation either), or the best weights back.
+    if (step_ == start_step_ || restored) res_.valid = forecast_part(model(), data_, SplitPart::valid);
+    res_.test = forecast_part(model(), data_, SplitPart::test);
+    res_.report = forecast_report(model(), res_.test, SplitPart::test);
+    write_file_atomic(cfg_.forecast_path(),
+                      forecast_svg(model(), data_, res_.test, title_ + " (test)"));
+    save_forecaster_model(
+        cfg_.out_path, model(),
+        {{"valid_rmse",
+          exact_decimal(score_forecast(res_.valid.forecasts[0], res_.valid.truth).rmse_all[0])}});
+    return std::move(res_);
   }
-  res.steps_done = step;
-  res.epochs_done = step / per_epoch;
-  res.seconds = elapsed();
-  res.skipped_steps = nan_guard.skipped();
-  if (res.skipped_steps > 0) progress.line(nan_guard.summary());
-  if (res.interrupted) {
-    write_checkpoint(res.seconds);
-    dp.barrier();  // no rank leaves (with a non-zero status) before it is written
-    progress.line("train-forecaster: stopped at step " + std::to_string(step) +
-                  "; checkpoint written to " + cfg.checkpoint_path() + " (continue with --resume)");
-    return res;
-  }
-  const bool restored = early.has_best() && early.best_step() != step;
-  if (restored) model.net.load_state_dict(early.best_weights(), "the best weights (--patience)");
-  if (early.on())
-    progress.line("train-forecaster: " + early.summary(step, per_epoch, "validation loss"));
-  res.best_step = early.best_step();
-  if (!root) return res;  // rank 0 reports and writes
-  // Resumed at the end (no epoch ran here, so no validation either), or the best weights back.
-  if (step == start_step || restored)
-    res.valid = forecast_part(model, data, SplitPart::valid);
-  res.test = forecast_part(model, data, SplitPart::test);
-  res.report = forecast_report(model, res.test, SplitPart::test);
-  write_file_atomic(cfg.forecast_path(), forecast_svg(model, data, res.test, title + " (test)"));
-  save_forecaster_model(
-      cfg.out_path, model,
-      {{"valid_rmse",
-        exact_decimal(score_forecast(res.valid.forecasts[0], res.valid.truth).rmse_all[0])}});
-  return res;
+
+  const ForecasterTrainConfig& cfg_;
+  ForecasterTrainResult res_;  // its model is the one being trained
+  std::vector<CsvSeries> data_;
+  const ForecasterConfig mc_;
+  const std::vector<Origin> train_, valid_;
+  Rng rng_;
+  Forecaster<float> grads_;
+  std::vector<Param<float>> params_;
+  std::unique_ptr<Optimizer<float>> opt_;
+  std::unique_ptr<dist::DataParallel> dp_;
+  bool root_ = true;
+  std::ostream* log_ = nullptr;
+  int64_t batch_ = 0, per_epoch_ = 0, total_ = 0;
+  std::map<std::string, std::string> hp_;
+  // The run's state: all of it goes into a checkpoint.
+  int64_t step_ = 0, interval_steps_ = 0;
+  double seconds_before_ = 0, interval_loss_ = 0;
+  EarlyStopping early_;  // --patience: the best weights and the count
+  // This process's own bookkeeping.
+  const std::string metrics_, file_;
+  std::string title_;
+  std::unique_ptr<Progress> progress_;
+  Clock::time_point t0_ = Clock::now();
+  int64_t start_step_ = 0;
+  double eval_seconds_ = 0;
+  std::vector<int64_t> lengths_;
+  std::vector<std::vector<size_t>> plan_;
+  int64_t plan_epoch_no_ = -1;
+  NanGuard nan_guard_;
+};
+
+}  // namespace
+
+ForecasterTrainResult train_forecaster(const ForecasterTrainConfig& cfg_in, std::ostream& log) {
+  ForecasterTrainConfig cfg = cfg_in;
+  cfg.validate();
+  return ForecasterRun(cfg, log).run();
 }
 
 }  // namespace recur
