@@ -103,6 +103,27 @@ ClassifierEvaluation evaluate_classifier_share(const SequenceClassifier<float>& 
 
 }  // namespace
 
+namespace {
+// The network for this input (token ids or rows of values) and these labels.
+ClassifierConfig classifier_model_config(const ClassifierTrainConfig& cfg, const ClassifierModel& model,
+                                         const ClassifierData& data) {
+  ClassifierConfig mc;
+  if (model.input == ClassifierInput::text) {
+    mc.vocab = model.encoder.vocab_size();
+    mc.embed = cfg.embed;
+  } else {
+    mc.features = int64_t(data.train.front().values.size()) / data.train.front().steps;
+  }
+  mc.rnn = cfg.rnn;
+  mc.rnn.input_size = mc.input_size();
+  mc.head = cfg.head;
+  mc.pooling = cfg.pooling;
+  mc.top_hidden = cfg.head == ClassifierHead::pool ? 0 : cfg.top_hidden;
+  mc.classes = model.labels.size();
+  return mc;
+}
+}  // namespace
+
 ClassifierTrainResult train_classifier(const ClassifierTrainConfig& cfg_in, std::ostream& log) {
   ClassifierTrainConfig cfg = cfg_in;
   cfg.validate();
@@ -138,19 +159,7 @@ ClassifierTrainResult train_classifier(const ClassifierTrainConfig& cfg_in, std:
   const std::string source = cfg.idx_dir.empty() ? cfg.train_path : cfg.idx_dir;
   check_labels_seen(data.train, model.labels.size(), source);
 
-  ClassifierConfig mc;
-  if (model.input == ClassifierInput::text) {
-    mc.vocab = model.encoder.vocab_size();
-    mc.embed = cfg.embed;
-  } else {
-    mc.features = int64_t(data.train.front().values.size()) / data.train.front().steps;
-  }
-  mc.rnn = cfg.rnn;
-  mc.rnn.input_size = mc.input_size();
-  mc.head = cfg.head;
-  mc.pooling = cfg.pooling;
-  mc.top_hidden = cfg.head == ClassifierHead::pool ? 0 : cfg.top_hidden;
-  mc.classes = model.labels.size();
+  const ClassifierConfig mc = classifier_model_config(cfg, model, data);
   model.net = SequenceClassifier<float>(mc);
   Rng rng(cfg.seed);  // initialisation, then dropout
   init_classifier(model.net, rng, cfg.init);

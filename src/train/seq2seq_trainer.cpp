@@ -78,6 +78,27 @@ std::string summary(const Seq2SeqEvaluation& ev) {
 
 }  // namespace
 
+namespace {
+// The network for these vocabularies: the decoder reads left to right whatever the encoder does.
+Seq2SeqConfig seq2seq_model_config(const Seq2SeqTrainConfig& cfg, const Seq2SeqModel& model) {
+  Seq2SeqConfig mc;
+  mc.source_vocab = model.source.size();
+  mc.target_vocab = 2 + model.target.size();
+  mc.source_embed = cfg.source_embed;
+  mc.target_embed = cfg.target_embed;
+  mc.encoder = cfg.encoder;
+  mc.encoder.input_size = cfg.source_embed;
+  mc.decoder = cfg.decoder;
+  mc.decoder.bidirectional = false;
+  mc.decoder.merge = DirectionMerge::concat;
+  mc.context = cfg.context;
+  mc.use = cfg.use;
+  mc.attention_size = cfg.attention_size > 0 ? cfg.attention_size : cfg.decoder.hidden_size;
+  mc.decoder.input_size = mc.target_embed + mc.feed_width();
+  return mc;
+}
+}  // namespace
+
 Seq2SeqTrainResult train_seq2seq(const Seq2SeqTrainConfig& cfg_in, std::ostream& log) {
   Seq2SeqTrainConfig cfg = cfg_in;
   cfg.validate();
@@ -105,20 +126,7 @@ Seq2SeqTrainResult train_seq2seq(const Seq2SeqTrainConfig& cfg_in, std::ostream&
   }
   const std::string fingerprint = std::to_string(fnv1a64(read_file_bytes(cfg.train_path)));
 
-  Seq2SeqConfig mc;
-  mc.source_vocab = model.source.size();
-  mc.target_vocab = 2 + model.target.size();
-  mc.source_embed = cfg.source_embed;
-  mc.target_embed = cfg.target_embed;
-  mc.encoder = cfg.encoder;
-  mc.encoder.input_size = cfg.source_embed;
-  mc.decoder = cfg.decoder;
-  mc.decoder.bidirectional = false;
-  mc.decoder.merge = DirectionMerge::concat;
-  mc.context = cfg.context;
-  mc.use = cfg.use;
-  mc.attention_size = cfg.attention_size > 0 ? cfg.attention_size : cfg.decoder.hidden_size;
-  mc.decoder.input_size = mc.target_embed + mc.feed_width();
+  const Seq2SeqConfig mc = seq2seq_model_config(cfg, model);
   model.net = Seq2Seq<float>(mc);
   Rng rng(cfg.seed);  // initialisation, then dropout and scheduled sampling
   init_seq2seq(model.net, rng, cfg.init);
