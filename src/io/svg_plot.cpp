@@ -103,8 +103,9 @@ std::vector<double> nice_ticks(double lo, double hi, int target) {
   return ticks;
 }
 
-std::string render_svg(const PlotSpec& spec) {
-  Range xr, yr;
+namespace {
+// The ranges the series' finite points span, checking that each series has as many y as x.
+void data_ranges(const PlotSpec& spec, Range& xr, Range& yr) {
   for (const Series& s : spec.series) {
     RECUR_CHECK(s.x.size() == s.y.size(), "plot series '" << s.name << "' has " << s.x.size()
                                                           << " x values but " << s.y.size()
@@ -115,6 +116,12 @@ std::string render_svg(const PlotSpec& spec) {
       yr.add(s.y[i]);
     }
   }
+}
+}  // namespace
+
+std::string render_svg(const PlotSpec& spec) {
+  Range xr, yr;
+  data_ranges(spec, xr, yr);
   const bool no_data = xr.empty();
   if (no_data) xr = {0, 1}, yr = {0, 1};
   const std::vector<double> xt = nice_ticks(xr.lo, xr.hi), yt = nice_ticks(yr.lo, yr.hi);

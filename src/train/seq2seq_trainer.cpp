@@ -97,6 +97,20 @@ Seq2SeqConfig seq2seq_model_config(const Seq2SeqTrainConfig& cfg, const Seq2SeqM
   mc.decoder.input_size = mc.target_embed + mc.feed_width();
   return mc;
 }
+
+// The log's line on the network and the schedule.
+void log_network(std::ostream& log, const Seq2SeqTrainConfig& cfg, const Seq2SeqConfig& mc,
+                 int64_t per_epoch) {
+  log << "train-seq2seq: encoder " << (mc.encoder.bidirectional ? "bidirectional " : "")
+      << cell_name(mc.encoder.cell) << " " << mc.encoder.num_layers << "x"
+      << mc.encoder.hidden_size << ", decoder " << cell_name(mc.decoder.cell) << " "
+      << mc.decoder.num_layers << "x" << mc.decoder.hidden_size << ", context "
+      << context_kind_name(mc.context) << " (" << context_use_name(mc.use) << "), teacher forcing "
+      << sampling_schedule_name(cfg.sampling) << " " << cfg.teacher_forcing_start;
+  if (cfg.sampling != SamplingSchedule::constant) log << " to " << cfg.teacher_forcing_end;
+  log << ", batch " << cfg.batch << ", " << cfg.epochs << " epochs of " << per_epoch
+      << " updates\n";
+}
 }  // namespace
 
 Seq2SeqTrainResult train_seq2seq(const Seq2SeqTrainConfig& cfg_in, std::ostream& log) {
@@ -147,16 +161,8 @@ Seq2SeqTrainResult train_seq2seq(const Seq2SeqTrainConfig& cfg_in, std::ostream&
   log << "train-seq2seq: " << train.size() << " training pairs (" << target_tokens
       << " target tokens with </s>), " << valid_pairs.size() << " validation and "
       << test_pairs.size() << " test pairs; " << model.source.size() << " source and "
-      << model.target.size() << " target tokens (with <unk>)\n"
-      << "train-seq2seq: encoder " << (mc.encoder.bidirectional ? "bidirectional " : "")
-      << cell_name(mc.encoder.cell) << " " << mc.encoder.num_layers << "x"
-      << mc.encoder.hidden_size << ", decoder " << cell_name(mc.decoder.cell) << " "
-      << mc.decoder.num_layers << "x" << mc.decoder.hidden_size << ", context "
-      << context_kind_name(mc.context) << " (" << context_use_name(mc.use) << "), teacher forcing "
-      << sampling_schedule_name(cfg.sampling) << " " << cfg.teacher_forcing_start;
-  if (cfg.sampling != SamplingSchedule::constant) log << " to " << cfg.teacher_forcing_end;
-  log << ", batch " << cfg.batch << ", " << cfg.epochs << " epochs of " << per_epoch
-      << " updates\n";
+      << model.target.size() << " target tokens (with <unk>)\n";
+  log_network(log, cfg, mc, per_epoch);
 
   const std::string title = std::string("recur train-seq2seq: ") + context_kind_name(mc.context) +
                             " " + cell_name(mc.decoder.cell) + " on " +
