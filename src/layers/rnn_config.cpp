@@ -304,6 +304,8 @@ void top_final_state(T* summary, const RnnState<T>& fin, const RnnConfig& c, int
 template <class T>
 void top_final_state_backward(RnnState<T>& dfin, const T* dsummary, const RnnConfig& c, int64_t B) {
   const int64_t H = c.hidden_size, D = c.directions(), OW = c.output_size(), top = c.num_layers - 1;
+  dfin.h = Tensor<T>({c.num_layers * D, B, H});
+  dfin.c = c.has_cell_state() ? Tensor<T>({c.num_layers * D, B, H}) : Tensor<T>();
   for (int64_t b = 0; b < B; ++b)
     for (int64_t d = 0; d < D; ++d)
       std::copy_n(dsummary + b * OW + (c.sums_directions() ? 0 : d * H), H,

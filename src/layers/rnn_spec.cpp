@@ -191,8 +191,7 @@ RnnConfig rnn_config_from_spec(const RnnSpec& spec, int64_t input_size) {
     const RnnLayerSpec& L = spec.layers[i];
     RnnLayerSpec same = L;
     same.dropout = first.dropout;
-    const std::string a = format_rnn_spec({{first}}), b = format_rnn_spec({{same}});
-    RECUR_CHECK(a == b, "--rnn layer " << i + 1 << " ('" << format_rnn_spec({{L}})
+    RECUR_CHECK(same == first, "--rnn layer " << i + 1 << " ('" << format_rnn_spec({{L}})
                           << "') differs from layer 1 ('" << format_rnn_spec({{first}})
                           << "'): the layers of a stack share kind, hidden size, options and "
                              "direction for now (mixed stacks are not yet supported)");

@@ -196,10 +196,8 @@ template <class T>
 T classifier_batch(const SequenceClassifier<T>& model, SequenceClassifier<T>* grads,
                    const ClassifierBatch<T>& batch, const RnnRunOptions& opt, Tensor<T>* logits_out) {
   const ClassifierConfig& c = model.config;
-  const int64_t Ts = batch.steps, B = batch.batch, E = c.input_size(), H = c.rnn.hidden_size;
-  const int64_t D = c.rnn.directions(), L = c.rnn.num_layers, DH = c.rnn.output_size();
+  const int64_t Ts = batch.steps, B = batch.batch, E = c.input_size(), DH = c.rnn.output_size();
   const int64_t F = c.head_features(), C = c.classes, N = Ts * B;
-  const bool lstm = c.rnn.has_cell_state();
   RECUR_CHECK(Ts > 0 && B > 0, "an empty classifier batch (" << Ts << " steps x " << B << ")");
   RECUR_CHECK(int64_t(batch.lengths.size()) == B && int64_t(batch.labels.size()) == B,
               "batch of " << B << " sequences has " << batch.lengths.size() << " lengths and "
@@ -301,8 +299,6 @@ T classifier_batch(const SequenceClassifier<T>& model, SequenceClassifier<T>* gr
   switch (c.head) {
     case ClassifierHead::pool:
       if (c.pooling == Pooling::last) {
-        dfin.h = Tensor<T>({L * D, B, H});
-        if (lstm) dfin.c = Tensor<T>({L * D, B, H});
         top_final_state_backward(dfin, dfeat.ptr(), c.rnn, B);
       } else if (c.pooling == Pooling::mean) {
         for (int64_t b = 0; b < B; ++b) {

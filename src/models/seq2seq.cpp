@@ -368,8 +368,7 @@ template <class T>
 void encode_backward(const Seq2Seq<T>& m, Seq2Seq<T>& g, const Memory<T>& mem, Tensor<T>& denc,
                      const Tensor<T>& dkeys, const Tensor<T>& dsummary) {
   const Seq2SeqConfig& c = m.config;
-  const int64_t S = mem.S, B = mem.B, He = c.encoder.hidden_size, D = c.encoder.directions();
-  const int64_t De = c.encoder.output_size(), Le = c.encoder.num_layers;
+  const int64_t S = mem.S, B = mem.B, De = c.encoder.output_size();
   if (!mem.keys.empty()) {  // keys = enc W_k^T
     Tensor<T> d({S, B, De});
     linear_backward(d.ptr(), g.w_key.ptr(), static_cast<T*>(nullptr), dkeys.ptr(), mem.enc.ptr(),
@@ -377,8 +376,6 @@ void encode_backward(const Seq2Seq<T>& m, Seq2Seq<T>& g, const Memory<T>& mem, T
     for (int64_t i = 0; i < d.numel(); ++i) denc[i] += d[i];
   }
   RnnState<T> dfin;
-  dfin.h = Tensor<T>({Le * D, B, He});
-  if (c.encoder.has_cell_state()) dfin.c = Tensor<T>({Le * D, B, He});
   top_final_state_backward(dfin, dsummary.ptr(), c.encoder, B);
   Tensor<T> dx;
   RnnState<T> dinit;

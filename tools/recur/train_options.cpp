@@ -27,7 +27,7 @@ void add_network_options(CLI::App* c, NetworkOptions& n, bool with_init) {
       "--rnn", n.rnn,
       "The recurrent stack as one spec, e.g. 'lstm:256,peephole;lstm:256' or 'gru:128,reset_before,"
       "bi=sum': layers separated by ';', kind:hidden then options (peephole coupled reset_before "
-      "leak=A learn_leak residual ln dropout=P bi bi=sum; docs/rnn-spec.md). Replaces --cell "
+      "leak=A learn_leak residual[=A] ln dropout=P bi bi=sum; docs/rnn-spec.md). Replaces --cell "
       "--hidden --layers --dropout --leak --learn-leak --residual-recurrence --layer-norm");
   // Checked here, before any work starts.
   spec->check(CLI::Validator(

@@ -274,8 +274,8 @@ class PreparedRnn {
 };
 
 // The top layer's final states as one row per sequence, summary (B, output_size): the directions
-// side by side, or summed (the classifier's last pooling, the encoder's h_N). The backward
-// assigns dsummary into the top layer's slots of dfinal ((L*D,B,H), allocated by the caller).
+// side by side, or summed (the classifier's last pooling, the encoder's h_N). The backward makes
+// dfinal (L*D,B,H) (and c for LSTM): zero, but dsummary in the top layer's h slots.
 template <class T>
 void top_final_state(T* summary, const RnnState<T>& final_state, const RnnConfig& c, int64_t B);
 template <class T>

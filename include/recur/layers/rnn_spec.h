@@ -33,6 +33,7 @@ struct RnnLayerSpec {
   double dropout = 0.0;
   bool bidirectional = false;
   DirectionMerge merge = DirectionMerge::concat;
+  bool operator==(const RnnLayerSpec&) const = default;
 };
 
 struct RnnSpec {

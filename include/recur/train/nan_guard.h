@@ -1,6 +1,6 @@
-// NaN/Inf and divergence guard: every training step checks its loss and every gradient after backward (and after
-// the data-parallel reduction, so all ranks decide alike), before clipping and the optimizer, and
-// does what the user chose (`--on-nan`):
+// NaN/Inf and divergence guard: every training step checks its loss and every gradient after
+// backward (and after the data-parallel reduction, so all ranks decide alike), before clipping and
+// the optimizer, and does what the user chose (`--on-nan`):
 //
 //   stop  throw recur::Error naming the step and the tensor ("step 12: the gradient of
 //         'rnn.weight_hh_l0' holds 3 NaN and 0 Inf of 4096 values"); nothing is stepped and nothing
