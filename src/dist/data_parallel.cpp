@@ -76,12 +76,20 @@ void DataParallel::ready(const Tensor<float>* grad) {
 std::function<void(int)> DataParallel::layer_hook(RnnParams<float>& rnn,
                                                   std::vector<const Tensor<float>*> earlier) {
   if (!active()) return {};
-  const int D = rnn.config.directions(), top = int(rnn.config.num_layers) - 1;
-  return [this, &rnn, earlier = std::move(earlier), D, top](int layer) {
+  const int top = rnn.config.total_layers() - 1;
+  return [this, &rnn, earlier = std::move(earlier), top](int layer) {
     if (layer == top)
       for (const Tensor<float>* g : earlier) ready(g);
+    // Stack layer -> the segment that holds it and its layer there (a mixed stack has several).
+    const RnnParams<float>* s = &rnn;
+    int l = layer;
+    for (size_t k = 0; l >= s->config.num_layers; ++k) {
+      l -= s->config.num_layers;
+      s = &rnn.above[k];
+    }
+    const int D = s->config.directions();
     for (int d = 0; d < D; ++d) {
-      const RnnCellParams<float>& c = rnn.cells[size_t(layer * D + d)];
+      const RnnCellParams<float>& c = s->cells[size_t(l * D + d)];
       for (const Tensor<float>* g : {&c.w_ih, &c.w_hh, &c.b_ih, &c.b_hh, &c.w_peep, &c.leak, &c.ln})
         ready(g);
     }

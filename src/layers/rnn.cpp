@@ -12,7 +12,8 @@
 // one step (T = 1 above), and the first layer reads x in place.
 // Backward mirrors the forward: per step, the cell's backward, then the recurrent gradient passes
 // through padding untouched; after the loop, one GEMM each for dW_ih, dW_hh and dx.
-// Parameters +=, activations = (see src/cells/cell.h).
+// Parameters +=, activations = (see src/cells/cell.h). This runs one uniform segment; a mixed
+// stack chains its segments in src/layers/rnn_stack.cpp.
 #include <omp.h>
 
 #include <algorithm>
@@ -22,6 +23,7 @@
 #include "cells/cell.h"
 #include "kernels/cpu/parallel.h"
 #include "layers/rnn_packs.h"
+#include "layers/rnn_segment.h"
 #include "recur/core/gemm.h"
 #include "recur/layers/rnn.h"
 
@@ -135,7 +137,7 @@ void rnn_forward_packs(Tensor<T>& y, RnnState<T>& final_state, RnnCache<T>& cach
       int64_t(cfg.gates()) * H * H * int64_t(sizeof(T)) <= kConcurrentDirectionsWeightBytes;
   // Summed directions add into one output, so the reverse direction runs after the forward one.
   const bool sum = cfg.sums_directions();
-  const int64_t OW = cfg.output_size();
+  const int64_t OW = cfg.layer_output_size();
   const bool concurrent_directions =
       !sum && directions_at_once(D, B) && (unit_threads == 0 || small_weight);
   // Workspaces of a direction being run: the (B,H) new states of padded steps and the (B,G*H)
@@ -326,9 +328,10 @@ RnnPacks& RnnPacks::operator=(RnnPacks&&) noexcept = default;
 RnnPacks::~RnnPacks() = default;
 
 template <class T>
-void rnn_forward(Tensor<T>& y, RnnState<T>& final_state, RnnCache<T>& cache,
-                 const RnnParams<T>& params, const Tensor<T>& x, const std::vector<int64_t>& lengths,
-                 std::type_identity_t<const RnnState<T>*> init, const RnnRunOptions& opt) {
+void rnn_segment_forward(Tensor<T>& y, RnnState<T>& final_state, RnnCache<T>& cache,
+                         const RnnParams<T>& params, const Tensor<T>& x,
+                         const std::vector<int64_t>& lengths, const RnnState<T>* init,
+                         const RnnRunOptions& opt) {
   ForwardPacks<T>* kept = opt.inference && opt.packs && !params.cells.empty()
                               ? &opt.packs->impl().packs_for(params)
                               : nullptr;
@@ -341,6 +344,7 @@ struct PreparedRnn<T>::Impl {
   RnnRunOptions opt;
   RnnCache<T> cache;
   ForwardPacks<T> packs;
+  RnnPacks segment_packs;  // a mixed stack's, one per segment
 };
 
 template <class T>
@@ -361,6 +365,9 @@ PreparedRnn<T>::~PreparedRnn() = default;
 template <class T>
 void PreparedRnn<T>::forward(Tensor<T>& y, RnnState<T>& final_state, const Tensor<T>& x,
                              const std::vector<int64_t>& lengths, const RnnState<T>* init) {
+  if (impl_->params.config.mixed())
+    return rnn_forward(y, final_state, impl_->cache, impl_->params, x, lengths, init,
+                       impl_->opt.with_packs(&impl_->segment_packs));
   rnn_forward_packs(y, final_state, impl_->cache, impl_->params, x, lengths, init, impl_->opt,
                     &impl_->packs);
 }
@@ -374,9 +381,9 @@ template class PreparedRnn<float>;
 template class PreparedRnn<double>;
 
 template <class T>
-void rnn_backward(Tensor<T>& dx, RnnState<T>& dinit, RnnParams<T>& grads, const RnnCache<T>& cache,
-                  const RnnParams<T>& params, const Tensor<T>& dy,
-                  std::type_identity_t<const RnnState<T>*> dfinal) {
+void rnn_segment_backward(Tensor<T>& dx, RnnState<T>& dinit, RnnParams<T>& grads,
+                          const RnnCache<T>& cache, const RnnParams<T>& params, const Tensor<T>& dy,
+                          const RnnState<T>* dfinal) {
   const RnnConfig& cfg = params.config;
   const int64_t Ts = cache.steps, B = cache.batch, H = cfg.hidden_size, GH = cfg.gates() * H;
   const int D = cfg.directions(), L = cfg.num_layers;
@@ -385,7 +392,7 @@ void rnn_backward(Tensor<T>& dx, RnnState<T>& dinit, RnnParams<T>& grads, const 
   RECUR_CHECK(!cache.inference, "rnn_backward: the forward ran with RnnRunOptions::inference, "
                                 "which keeps nothing for backward");
   const bool sum = cfg.sums_directions();
-  const int64_t OW = cfg.output_size();
+  const int64_t OW = cfg.layer_output_size();
   RECUR_CHECK(dy.shape == Shape({Ts, B, OW}), "output gradient has shape " << dy.shape_string()
                                                  << ", expected " << shape_str({Ts, B, OW}));
   RECUR_CHECK(grads.cells.size() == params.cells.size() && grads.config.hidden_size == H,
@@ -538,19 +545,19 @@ void rnn_backward(Tensor<T>& dx, RnnState<T>& dinit, RnnParams<T>& grads, const 
   }
 }
 
-template void rnn_forward<float>(Tensor<float>&, RnnState<float>&, RnnCache<float>&,
-                                 const RnnParams<float>&, const Tensor<float>&,
-                                 const std::vector<int64_t>&, const RnnState<float>*,
-                                 const RnnRunOptions&);
-template void rnn_forward<double>(Tensor<double>&, RnnState<double>&, RnnCache<double>&,
-                                  const RnnParams<double>&, const Tensor<double>&,
-                                  const std::vector<int64_t>&, const RnnState<double>*,
-                                  const RnnRunOptions&);
-template void rnn_backward<float>(Tensor<float>&, RnnState<float>&, RnnParams<float>&,
-                                  const RnnCache<float>&, const RnnParams<float>&,
-                                  const Tensor<float>&, const RnnState<float>*);
-template void rnn_backward<double>(Tensor<double>&, RnnState<double>&, RnnParams<double>&,
-                                   const RnnCache<double>&, const RnnParams<double>&,
-                                   const Tensor<double>&, const RnnState<double>*);
+template void rnn_segment_forward<float>(Tensor<float>&, RnnState<float>&, RnnCache<float>&,
+                                         const RnnParams<float>&, const Tensor<float>&,
+                                         const std::vector<int64_t>&, const RnnState<float>*,
+                                         const RnnRunOptions&);
+template void rnn_segment_forward<double>(Tensor<double>&, RnnState<double>&, RnnCache<double>&,
+                                          const RnnParams<double>&, const Tensor<double>&,
+                                          const std::vector<int64_t>&, const RnnState<double>*,
+                                          const RnnRunOptions&);
+template void rnn_segment_backward<float>(Tensor<float>&, RnnState<float>&, RnnParams<float>&,
+                                          const RnnCache<float>&, const RnnParams<float>&,
+                                          const Tensor<float>&, const RnnState<float>*);
+template void rnn_segment_backward<double>(Tensor<double>&, RnnState<double>&, RnnParams<double>&,
+                                           const RnnCache<double>&, const RnnParams<double>&,
+                                           const Tensor<double>&, const RnnState<double>*);
 
 }  // namespace recur

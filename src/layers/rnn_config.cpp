@@ -56,6 +56,26 @@ void RnnConfig::validate() const {
   RECUR_CHECK(!mixes_state() || gates() == 1,
               "leaky units and the residual recurrence are options of the simple RNN, not "
                   << cell_name(cell));
+  int64_t width = layer_output_size();
+  for (const RnnConfig& s : above) {
+    RECUR_CHECK(s.above.empty(), "RnnConfig.above: a segment of a mixed stack holds no segments itself");
+    RECUR_CHECK(s.input_size == width, "RnnConfig.above: a segment reads " << s.input_size
+                                           << " features but the one below it gives " << width);
+    s.validate();
+    width = s.layer_output_size();
+  }
+}
+
+bool RnnConfig::any_bidirectional() const {
+  for (const RnnConfig& s : above)
+    if (s.bidirectional) return true;
+  return bidirectional;
+}
+
+int RnnConfig::total_layers() const {
+  int n = num_layers;
+  for (const RnnConfig& s : above) n += s.num_layers;
+  return n;
 }
 
 double parameter_count(const RnnConfig& c) {
@@ -66,8 +86,10 @@ double parameter_count(const RnnConfig& c) {
   if (c.layer_norm) per_direction_extra += (c.cell == CellKind::lstm ? 10 : 6) * H;
   // w_ih (GH, in) with in = input_size in the first layer and D*H above it, w_hh (GH, H).
   const double first = GH * double(c.input_size) + GH * H + per_direction_extra;
-  const double above = GH * double(c.output_size()) + GH * H + per_direction_extra;
-  return D * (first + double(c.num_layers - 1) * above);
+  const double upper = GH * double(c.layer_output_size()) + GH * H + per_direction_extra;
+  double n = D * (first + double(c.num_layers - 1) * upper);
+  for (const RnnConfig& s : c.above) n += parameter_count(s);
+  return n;
 }
 
 std::map<std::string, std::string> RnnConfig::to_metadata() const {
@@ -86,7 +108,9 @@ std::map<std::string, std::string> RnnConfig::to_metadata() const {
   if (residual) m["residual_recurrence"] = "true";
   if (layer_norm) m["layer_norm"] = "true";
   if (merge == DirectionMerge::sum) m["merge"] = "sum";
-  m["rnn_spec"] = format_rnn_spec(rnn_spec_from_config(*this));  // for people; the keys above rule
+  // For people; the keys above rule, except in a mixed stack, which only the spec describes whole
+  // (the keys above are then its bottom segment's).
+  m["rnn_spec"] = format_rnn_spec(rnn_spec_from_config(*this));
   return m;
 }
 
@@ -118,6 +142,10 @@ RnnConfig RnnConfig::from_metadata(const std::map<std::string, std::string>& m) 
                 "model metadata gru_convention = '" << g << "'; expected reset_after or reset_before");
     c.gru = g == "reset_after" ? GruConvention::reset_after : GruConvention::reset_before;
   }
+  if (m.count("rnn_spec")) {
+    RnnConfig stack = rnn_config_from_spec(parse_rnn_spec(m.at("rnn_spec")), c.input_size);
+    if (stack.mixed()) c = std::move(stack);
+  }
   c.validate();
   return c;
 }
@@ -128,7 +156,7 @@ RnnParams<T>::RnnParams(const RnnConfig& cfg) : config(cfg) {
   const int64_t H = cfg.hidden_size, GH = cfg.gates() * H;
   const int D = cfg.directions();
   for (int l = 0; l < cfg.num_layers; ++l) {
-    const int64_t in = l == 0 ? cfg.input_size : cfg.output_size();
+    const int64_t in = l == 0 ? cfg.input_size : cfg.layer_output_size();
     for (int d = 0; d < D; ++d) {
       RnnCellParams<T> p;
       p.w_ih = Tensor<T>({GH, in});
@@ -141,16 +169,18 @@ RnnParams<T>::RnnParams(const RnnConfig& cfg) : config(cfg) {
       cells.push_back(std::move(p));
     }
   }
+  for (const RnnConfig& s : cfg.above) above.emplace_back(s);
 }
 
 namespace {
+// A segment's tensors, its layers numbered from `first_layer`; then the segments above it.
 template <class P, class Out>
-void list_named(P& self, Out& out) {
+void list_named(P& self, Out& out, int first_layer = 0) {
   const int D = self.config.directions();
   for (int l = 0; l < self.config.num_layers; ++l) {
     for (int d = 0; d < D; ++d) {
       auto& c = self.cells[size_t(l * D + d)];
-      const std::string sfx = "_l" + std::to_string(l) + (d ? "_reverse" : "");
+      const std::string sfx = "_l" + std::to_string(first_layer + l) + (d ? "_reverse" : "");
       out.push_back({"weight_ih" + sfx, &c.w_ih});
       out.push_back({"weight_hh" + sfx, &c.w_hh});
       out.push_back({"bias_ih" + sfx, &c.b_ih});
@@ -159,6 +189,11 @@ void list_named(P& self, Out& out) {
       if (self.config.learn_leak) out.push_back({"leak" + sfx, &c.leak});
       if (self.config.layer_norm) out.push_back({"ln" + sfx, &c.ln});
     }
+  }
+  first_layer += self.config.num_layers;
+  for (auto& s : self.above) {
+    list_named(s, out, first_layer);
+    first_layer += s.config.num_layers;
   }
 }
 }  // namespace
@@ -180,8 +215,9 @@ std::vector<std::pair<std::string, const Tensor<T>*>> RnnParams<T>::named() cons
 template <class T>
 void init_rnn_uniform(RnnParams<T>& p, Rng& rng) {
   const double a = 1.0 / std::sqrt(double(p.config.hidden_size));
-  for (auto& [name, t] : p.named())
-    for (auto& v : t->data) v = T(rng.uniform(-a, a));
+  for (auto& c : p.cells)
+    for (Tensor<T>* t : {&c.w_ih, &c.w_hh, &c.b_ih, &c.b_hh, &c.w_peep, &c.leak, &c.ln})
+      for (auto& v : t->data) v = T(rng.uniform(-a, a));
   // A learned leak starts at the configured one: lambda = logit(leak).
   const double logit = p.config.learn_leak ? std::log(p.config.leak / (1 - p.config.leak)) : 0.0;
   for (auto& c : p.cells) c.leak.fill(T(logit));
@@ -197,6 +233,7 @@ void init_rnn_uniform(RnnParams<T>& p, Rng& rng) {
         for (int64_t j = 8 * H; j < 9 * H; ++j) c.ln[j] = T(1);
     }
   }
+  for (RnnParams<T>& s : p.above) init_rnn_uniform(s, rng);
 }
 
 namespace {
@@ -288,7 +325,9 @@ RnnParams<T> params_from_named(CellKind cell, const std::map<std::string, Tensor
 }
 
 template <class T>
-void top_final_state(T* summary, const RnnState<T>& fin, const RnnConfig& c, int64_t B) {
+void top_final_state(T* summary, const RnnState<T>& stack_fin, const RnnConfig& stack, int64_t B) {
+  const RnnConfig& c = stack.top();
+  const RnnState<T>& fin = stack.mixed() ? stack_fin.above.back() : stack_fin;
   const int64_t H = c.hidden_size, D = c.directions(), OW = c.output_size(), top = c.num_layers - 1;
   for (int64_t b = 0; b < B; ++b)
     for (int64_t d = 0; d < D; ++d) {
@@ -301,11 +340,25 @@ void top_final_state(T* summary, const RnnState<T>& fin, const RnnConfig& c, int
     }
 }
 
+namespace {
+// Zero final-state gradients shaped as a segment's states (the segments above it included).
 template <class T>
-void top_final_state_backward(RnnState<T>& dfin, const T* dsummary, const RnnConfig& c, int64_t B) {
+void zero_state(RnnState<T>& s, const RnnConfig& c, int64_t B) {
+  const int64_t rows = int64_t(c.num_layers) * c.directions();
+  s.h = Tensor<T>({rows, B, c.hidden_size});
+  s.c = c.has_cell_state() ? Tensor<T>({rows, B, c.hidden_size}) : Tensor<T>();
+  s.above.resize(c.above.size());
+  for (size_t k = 0; k < c.above.size(); ++k) zero_state(s.above[k], c.above[k], B);
+}
+}  // namespace
+
+template <class T>
+void top_final_state_backward(RnnState<T>& stack_dfin, const T* dsummary, const RnnConfig& stack,
+                              int64_t B) {
+  zero_state(stack_dfin, stack, B);
+  const RnnConfig& c = stack.top();
+  RnnState<T>& dfin = stack.mixed() ? stack_dfin.above.back() : stack_dfin;
   const int64_t H = c.hidden_size, D = c.directions(), OW = c.output_size(), top = c.num_layers - 1;
-  dfin.h = Tensor<T>({c.num_layers * D, B, H});
-  dfin.c = c.has_cell_state() ? Tensor<T>({c.num_layers * D, B, H}) : Tensor<T>();
   for (int64_t b = 0; b < B; ++b)
     for (int64_t d = 0; d < D; ++d)
       std::copy_n(dsummary + b * OW + (c.sums_directions() ? 0 : d * H), H,

@@ -37,6 +37,14 @@ void damp_residual(RnnParams<T>& p) {
 
 template <class T>
 void init_rnn(RnnParams<T>& p, Rng& rng, RecurrentInit scheme, double identity_scale) {
+  if (!p.above.empty()) {  // a mixed stack: each segment in turn, bottom first
+    std::vector<RnnParams<T>> above = std::move(p.above);
+    p.above.clear();
+    init_rnn(p, rng, scheme, identity_scale);
+    for (RnnParams<T>& s : above) init_rnn(s, rng, scheme, identity_scale);
+    p.above = std::move(above);
+    return;
+  }
   init_rnn_uniform(p, rng);
   if (scheme == RecurrentInit::uniform) return damp_residual(p);
   const RnnConfig& cfg = p.config;

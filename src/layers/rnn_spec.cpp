@@ -183,28 +183,23 @@ std::string format_rnn_spec(const RnnSpec& spec) {
   return os.str();
 }
 
-RnnConfig rnn_config_from_spec(const RnnSpec& spec, int64_t input_size) {
-  RECUR_CHECK(!spec.layers.empty(), "--rnn: the spec has no layers");
-  const RnnLayerSpec& first = spec.layers.front();
-  // Every layer must match the first in all but dropout (the last layer has none).
-  for (size_t i = 1; i < spec.layers.size(); ++i) {
-    const RnnLayerSpec& L = spec.layers[i];
-    RnnLayerSpec same = L;
-    same.dropout = first.dropout;
-    RECUR_CHECK(same == first, "--rnn layer " << i + 1 << " ('" << format_rnn_spec({{L}})
-                          << "') differs from layer 1 ('" << format_rnn_spec({{first}})
-                          << "'): the layers of a stack share kind, hidden size, options and "
-                             "direction for now (mixed stacks are not yet supported)");
-    const bool last = i + 1 == spec.layers.size();
-    RECUR_CHECK(last || L.dropout == first.dropout,
-                "--rnn layer " << i + 1 << ": dropout=" << L.dropout << " differs from layer 1's "
-                               << first.dropout << "; a stack has one dropout between its layers");
-  }
+namespace {
+// Layer i joins the segment that starts at layer `first` when it matches it in all but dropout,
+// and the segment's one dropout (between its layers) is also layer i's (the top layer has none).
+bool same_segment(const RnnSpec& spec, size_t first, size_t i) {
+  RnnLayerSpec a = spec.layers[first], b = spec.layers[i];
+  const bool top = i + 1 == spec.layers.size();
+  if (!top && b.dropout != a.dropout) return false;
+  b.dropout = a.dropout;
+  return a == b;
+}
+
+RnnConfig segment_config(const RnnLayerSpec& first, int layers, int64_t input_size) {
   RnnConfig c;
   c.cell = first.cell;
   c.input_size = input_size;
   c.hidden_size = first.hidden;
-  c.num_layers = int(spec.layers.size());
+  c.num_layers = layers;
   c.bidirectional = first.bidirectional;
   c.merge = first.merge;
   c.dropout = first.dropout;
@@ -217,25 +212,43 @@ RnnConfig rnn_config_from_spec(const RnnSpec& spec, int64_t input_size) {
   c.layer_norm = first.layer_norm;
   return c;
 }
+}  // namespace
 
-RnnSpec rnn_spec_from_config(const RnnConfig& c) {
-  RnnLayerSpec L;
-  L.cell = c.cell;
-  L.hidden = c.hidden_size;
-  L.peephole = c.peephole;
-  L.coupled = c.coupled;
-  L.reset_before = c.cell == CellKind::gru && c.gru == GruConvention::reset_before;
-  L.leak = c.leak;
-  L.learn_leak = c.learn_leak;
-  L.residual = c.residual;
-  L.layer_norm = c.layer_norm;
-  L.bidirectional = c.bidirectional;
-  L.merge = c.merge;
-  RnnSpec spec;
-  for (int l = 0; l < c.num_layers; ++l) {
-    L.dropout = l + 1 < c.num_layers ? c.dropout : 0.0;
-    spec.layers.push_back(L);
+RnnConfig rnn_config_from_spec(const RnnSpec& spec, int64_t input_size) {
+  RECUR_CHECK(!spec.layers.empty(), "--rnn: the spec has no layers");
+  std::vector<RnnConfig> segments;
+  for (size_t first = 0; first < spec.layers.size();) {
+    size_t end = first + 1;
+    while (end < spec.layers.size() && same_segment(spec, first, end)) ++end;
+    const int64_t in = segments.empty() ? input_size : segments.back().layer_output_size();
+    segments.push_back(segment_config(spec.layers[first], int(end - first), in));
+    first = end;
   }
+  RnnConfig c = std::move(segments.front());
+  c.above.assign(std::make_move_iterator(segments.begin() + 1), std::make_move_iterator(segments.end()));
+  return c;
+}
+
+RnnSpec rnn_spec_from_config(const RnnConfig& stack) {
+  RnnSpec spec;
+  for (size_t k = 0; k <= stack.above.size(); ++k) {
+    const RnnConfig& c = k == 0 ? stack : stack.above[k - 1];
+    RnnLayerSpec L;
+    L.cell = c.cell;
+    L.hidden = c.hidden_size;
+    L.peephole = c.peephole;
+    L.coupled = c.coupled;
+    L.reset_before = c.cell == CellKind::gru && c.gru == GruConvention::reset_before;
+    L.leak = c.leak;
+    L.learn_leak = c.learn_leak;
+    L.residual = c.residual;
+    L.layer_norm = c.layer_norm;
+    L.bidirectional = c.bidirectional;
+    L.merge = c.merge;
+    L.dropout = c.dropout;  // between this segment's layers, and on its output below the next
+    for (int l = 0; l < c.num_layers; ++l) spec.layers.push_back(L);
+  }
+  spec.layers.back().dropout = 0.0;
   return spec;
 }
 

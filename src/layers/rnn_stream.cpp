@@ -48,6 +48,11 @@ struct RnnStream<T>::Impl {
   // in its own core's cache. A step is then one parallel region with one barrier per layer, where
   // the plain path forks and joins inside every product. Empty: the plain path.
   std::vector<UnitSlice<T>> slices;
+  // A mixed stack streams as a chain of uniform streams, one per segment, each writing its output
+  // (B, width) into mid for the next; state() then gathers their states into `stack_state`.
+  std::vector<RnnStream<T>> segments = {};
+  std::vector<Tensor<T>> mid = {};
+  mutable RnnState<T> stack_state = {};
 };
 
 template <class T>
@@ -57,9 +62,22 @@ RnnStream<T>::RnnStream(const RnnParams<T>& params, int64_t batch, Precision pre
   Impl& m = *impl_;
   const RnnConfig& cfg = m.params.config;
   cfg.validate();
-  RECUR_CHECK(!cfg.bidirectional,
+  RECUR_CHECK(!cfg.any_bidirectional(),
               "streaming runs forward in time: a bidirectional network needs the whole sequence");
   RECUR_CHECK(batch > 0, "RnnStream: batch must be positive, got " << batch);
+  if (cfg.mixed()) {
+    RnnParams<T> bottom = params;
+    bottom.above.clear();
+    bottom.config.above.clear();
+    m.segments.emplace_back(bottom, batch, precision);
+    m.mid.emplace_back(Shape{batch, bottom.config.layer_output_size()});
+    for (const RnnParams<T>& seg : params.above) {
+      m.segments.emplace_back(seg, batch, precision);
+      m.mid.emplace_back(Shape{batch, seg.config.layer_output_size()});
+    }
+    m.params.above.clear();  // the segments hold their own copies
+    return;
+  }
   const int64_t H = cfg.hidden_size, GH = cfg.gates() * H, L = cfg.num_layers;
   // The unit split: at least 32 units per thread, so that each product stays worth a core.
   const int threads = int(std::min<int64_t>(omp_get_max_threads(), H / 32));
@@ -131,6 +149,14 @@ RnnStream<T>::RnnStream(const RnnParams<T>& params, int64_t batch, Precision pre
 template <class T>
 void RnnStream<T>::reset(const RnnState<T>* init) {
   Impl& m = *impl_;
+  if (!m.segments.empty()) {
+    const size_t S = m.segments.size();
+    RECUR_CHECK(!init || init->above.size() == S - 1, "the initial state holds " << init->above.size()
+                                                          << " upper segments' states; the stack has " << S - 1);
+    for (size_t k = 0; k < S; ++k)
+      m.segments[k].reset(!init ? nullptr : k == 0 ? init : &init->above[k - 1]);
+    return;
+  }
   const RnnConfig& cfg = m.params.config;
   const Shape s{cfg.num_layers, m.B, cfg.hidden_size};
   const bool lstm = cfg.has_cell_state();
@@ -151,6 +177,12 @@ void RnnStream<T>::reset(const RnnState<T>* init) {
 template <class T>
 void RnnStream<T>::step(const T* x, T* y) {
   Impl& m = *impl_;
+  if (!m.segments.empty()) {
+    for (size_t k = 0; k < m.segments.size(); ++k)
+      m.segments[k].step(k == 0 ? x : m.mid[k - 1].ptr(), m.mid[k].ptr());
+    if (y) std::copy_n(m.mid.back().ptr(), m.mid.back().numel(), y);
+    return;
+  }
   const RnnConfig& cfg = m.params.config;
   const int64_t H = cfg.hidden_size, BH = m.B * H;
   const bool lstm = cfg.has_cell_state();
@@ -230,7 +262,12 @@ void RnnStream<T>::step(const T* x, T* y) {
 
 template <class T>
 const RnnState<T>& RnnStream<T>::state() const {
-  return impl_->state;
+  const Impl& m = *impl_;
+  if (m.segments.empty()) return m.state;
+  m.stack_state = m.segments[0].state();
+  m.stack_state.above.clear();
+  for (size_t k = 1; k < m.segments.size(); ++k) m.stack_state.above.push_back(m.segments[k].state());
+  return m.stack_state;
 }
 
 template <class T>

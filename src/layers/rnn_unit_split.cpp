@@ -85,7 +85,7 @@ void forward_unit_split(Tensor<T>& y, RnnDirCache<T>& dc, Tensor<T>& xw, Tensor<
                         int64_t B, const std::vector<int64_t>& len, int d,
                         std::vector<UnitSliceWeights<T>>& slices, bool kept, Precision precision) {
   const int G = cfg.gates(), P = int(slices.size());
-  const int64_t H = cfg.hidden_size, OW = cfg.output_size();
+  const int64_t H = cfg.hidden_size, OW = cfg.layer_output_size();
   const bool fwd = d == 0, lstm = cfg.has_cell_state(), sum = cfg.sums_directions();
   struct Buffers {
     T *xw, *scratch, *cache;

@@ -37,12 +37,12 @@ double parameter_count(const ForecasterConfig& c) {
   // O in double: outputs() multiplies in int64.
   const double O = c.strategy == ForecastStrategy::direct ? double(c.horizon) * double(c.targets)
                                                         : double(c.inputs());
-  return parameter_count(c.rnn) + O * double(c.rnn.hidden_size) + O;
+  return parameter_count(c.rnn) + O * double(c.rnn.output_size()) + O;
 }
 
 void ForecasterConfig::validate() const {
   rnn.validate();
-  RECUR_CHECK(!rnn.bidirectional,
+  RECUR_CHECK(!rnn.any_bidirectional(),
               "a forecaster reads the past forwards: a bidirectional encoder is refused (the "
               "recursive model would see the values it is asked to predict)");
   RECUR_CHECK(horizon >= 1, "the forecast horizon must be >= 1, got " << horizon);
@@ -92,7 +92,7 @@ ForecasterConfig ForecasterConfig::from_metadata(const std::map<std::string, std
 template <class T>
 Forecaster<T>::Forecaster(const ForecasterConfig& cfg) : config(cfg), rnn(cfg.rnn) {
   cfg.validate();
-  w_out = Tensor<T>({cfg.outputs(), cfg.rnn.hidden_size});
+  w_out = Tensor<T>({cfg.outputs(), cfg.rnn.output_size()});
   b_out = Tensor<T>({cfg.outputs()});
 }
 
@@ -162,7 +162,7 @@ template <class T>
 T forecaster_batch(const Forecaster<T>& model, Forecaster<T>* grads, const Tensor<T>& x,
                    const Tensor<T>& y, RegressionLoss loss, const RnnRunOptions& opt) {
   const ForecasterConfig& c = model.config;
-  const int64_t I = c.inputs(), Hd = c.rnn.hidden_size, O = c.outputs();
+  const int64_t I = c.inputs(), Hd = c.rnn.output_size(), O = c.outputs();
   RECUR_CHECK(x.rank() == 3 && x.dim(0) > 0 && x.dim(1) > 0 && x.dim(2) == I,
               "forecaster input has shape " << x.shape_string() << "; expected (S,B," << I << ")");
   const int64_t S = x.dim(0), B = x.dim(1);
@@ -198,7 +198,7 @@ T forecaster_batch(const Forecaster<T>& model, Forecaster<T>* grads, const Tenso
 template <class T>
 Tensor<T> forecaster_predict(const Forecaster<T>& model, const Tensor<T>& x) {
   const ForecasterConfig& c = model.config;
-  const int64_t I = c.inputs(), Hd = c.rnn.hidden_size, O = c.outputs(), H = c.horizon;
+  const int64_t I = c.inputs(), Hd = c.rnn.output_size(), O = c.outputs(), H = c.horizon;
   RECUR_CHECK(x.rank() == 3 && x.dim(0) > 0 && x.dim(2) == I,
               "forecaster input has shape " << x.shape_string() << "; expected (W,B," << I << ")");
   const int64_t W = x.dim(0), B = x.dim(1);

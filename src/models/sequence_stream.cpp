@@ -11,7 +11,7 @@ SequenceModelStream::SequenceModelStream(const SequenceModel<float>& model)
     : model_(model),
       rnn_(model.rnn, 1),
       x_(size_t(model.config.embed)),
-      h_(size_t(model.rnn.config.hidden_size)),
+      h_(size_t(model.rnn.config.output_size())),
       logits_(size_t(model.config.outputs)) {
   RECUR_CHECK(!model.rnn.config.bidirectional,
               "a bidirectional network cannot run one token at a time (it needs the whole sequence)");

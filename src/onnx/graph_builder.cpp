@@ -45,6 +45,11 @@ std::vector<float> gates_to_onnx(const Tensor<float>& t, const std::vector<int>&
 }
 
 void check_exportable(const RnnConfig& c, const std::string& source) {
+  RECUR_CHECK(!c.mixed(), source << ": its recurrent layers ('" << format_rnn_spec(rnn_spec_from_config(c))
+                                 << "') are a mixed stack: layer " << c.num_layers + 1 << " ('"
+                                 << format_rnn_spec({{rnn_spec_from_config(c.above[0]).layers.front()}})
+                                 << "') differs from the ones below it, and the export writes one "
+                                    "kind and size for every layer; recur does not export it yet");
   const char* option = c.layer_norm ? "ln (layer norm)" : c.coupled ? "coupled (gates)"
                        : c.residual ? "residual (recurrence)" : c.mixes_state() ? "leak (leaky units)"
                        : nullptr;
@@ -63,7 +68,7 @@ StackOut recurrent_stack(Builder& b, const RnnParams<float>& p, const std::strin
   const std::vector<int> src = onnx_gate_sources(c.cell);
   StackOut out;
   for (int l = 0; l < c.num_layers; ++l) {
-    const int64_t in = l == 0 ? c.input_size : c.output_size();
+    const int64_t in = l == 0 ? c.input_size : c.layer_output_size();
     std::vector<float> W, R, Bias, P;
     for (int64_t d = 0; d < D; ++d) {
       const RnnCellParams<float>& cp = p.cells[size_t(l * D + d)];

@@ -41,7 +41,7 @@ void LmTrainConfig::validate() const {
   RECUR_CHECK(!cosine_schedule || steps > 0 || epochs > 0,
               "the cosine schedule needs a known length: give --steps or --epochs, not --time");
   RECUR_CHECK(lr_min_factor >= 0 && lr_min_factor <= 1, "--lr-min must be in [0, 1]");
-  RECUR_CHECK(!rnn.bidirectional,
+  RECUR_CHECK(!rnn.any_bidirectional(),
               "a language model predicts the next token, so its layers read left to right; drop bi "
               "from --rnn");
   optimizer.validate();
@@ -113,6 +113,7 @@ std::map<std::string, std::string> hyperparameters(const LmTrainConfig& c, int64
   const std::string layer = format_rnn_spec({{rnn_spec_from_config(plain).layers.front()}});
   const size_t comma = layer.find(',');
   if (comma != std::string::npos) hp["rnn-options"] = layer.substr(comma + 1);
+  if (c.rnn.mixed()) hp["rnn"] = format_rnn_spec(rnn_spec_from_config(c.rnn));  // the whole stack
   return hp;
 }
 
@@ -245,8 +246,7 @@ class LmRun {
       check_checkpoint_settings(ck, hp_, from, "--steps/--epochs/--time and the output intervals");
       net().load_state_dict(ck.model, from);
       opt_.import_state(ck.optimizer);
-      if (ck.state.count("h")) state_.h = state_rows(ck.state.at("h"), first_stream_, cfg_.batch);
-      if (ck.state.count("c")) state_.c = state_rows(ck.state.at("c"), first_stream_, cfg_.batch);
+      load_states(ck, from);
       rng_.set_state(decode_rng_state(checkpoint_get(ck, "rng", from), from));
       step_ = checkpoint_get_int(ck, "run.step", from);
       epoch_ = checkpoint_get_int(ck, "run.epoch", from);
@@ -267,10 +267,30 @@ class LmRun {
     dp_->own_dropout_stream(rng_, cfg_.seed, step_);
   }
 
+  // The carried states in a checkpoint: h and c of the bottom segment, h.1, c.1, ... of a mixed
+  // stack's segments above it; none before the first window.
+  static std::string state_key(const char* name, size_t segment) {
+    return segment ? name + ("." + std::to_string(segment)) : std::string(name);
+  }
+  void load_states(const Checkpoint& ck, const std::string& from) {
+    if (!ck.state.count("h")) return;
+    state_.above.resize(mc_.rnn.above.size());
+    for (size_t k = 0; k <= state_.above.size(); ++k) {
+      RnnState<float>& s = k == 0 ? state_ : state_.above[k - 1];
+      const std::string h = state_key("h", k), c = state_key("c", k);
+      RECUR_CHECK(ck.state.count(h), from << ": holds no state '" << h << "' for the stack's segment " << k + 1);
+      s.h = state_rows(ck.state.at(h), first_stream_, cfg_.batch);
+      if (ck.state.count(c)) s.c = state_rows(ck.state.at(c), first_stream_, cfg_.batch);
+    }
+  }
+
   void write_checkpoint(double seconds) {  // collective: every rank calls it
     Checkpoint ck;
-    if (!state_.h.empty()) ck.state["h"] = gather_state_rows(*dp_, state_.h, all_streams_, first_stream_);
-    if (!state_.c.empty()) ck.state["c"] = gather_state_rows(*dp_, state_.c, all_streams_, first_stream_);
+    for (size_t k = 0; k <= state_.above.size(); ++k) {
+      const RnnState<float>& s = k == 0 ? state_ : state_.above[k - 1];
+      if (!s.h.empty()) ck.state[state_key("h", k)] = gather_state_rows(*dp_, s.h, all_streams_, first_stream_);
+      if (!s.c.empty()) ck.state[state_key("c", k)] = gather_state_rows(*dp_, s.c, all_streams_, first_stream_);
+    }
     if (!root_) return;
     ck.model = net().state_dict();
     ck.optimizer = opt_.export_state();

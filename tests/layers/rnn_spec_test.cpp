@@ -98,14 +98,39 @@ TEST(RnnSpec, UniformStacksBecomeOneRnnConfig) {
   EXPECT_DOUBLE_EQ(r.leak, 0.25);
 }
 
-TEST(RnnSpec, MixedStacksAreRefusedNamingTheLayer) {
-  EXPECT_RECUR_ERROR(rnn_config_from_spec(parse_rnn_spec("lstm:64;gru:64")),
-                     "--rnn layer 2 ('gru:64') differs from layer 1 ('lstm:64')");
-  EXPECT_RECUR_ERROR(rnn_config_from_spec(parse_rnn_spec("lstm:64;lstm:32")), "layer 2 ('lstm:32')");
-  EXPECT_RECUR_ERROR(rnn_config_from_spec(parse_rnn_spec("lstm:64,bi;lstm:64")), "differs");
-  EXPECT_RECUR_ERROR(
-      rnn_config_from_spec(parse_rnn_spec("lstm:64,dropout=0.1;lstm:64,dropout=0.2;lstm:64")),
-      "layer 2: dropout=0.2 differs from layer 1's 0.1");
+TEST(RnnSpec, MixedStacksBecomeSegmentsOfAlikeLayers) {
+  const RnnConfig c = rnn_config_from_spec(
+      parse_rnn_spec("lstm:64,peephole,bi=sum;lstm:64,peephole,bi=sum;gru:32,reset_before;rnn_tanh:16,bi"), 10);
+  ASSERT_EQ(c.above.size(), 2u);
+  EXPECT_EQ(c.cell, CellKind::lstm);
+  EXPECT_EQ(c.num_layers, 2);
+  EXPECT_EQ(c.layer_output_size(), 64);
+  EXPECT_EQ(c.above[0].cell, CellKind::gru);
+  EXPECT_EQ(c.above[0].input_size, 64);
+  EXPECT_EQ(c.above[0].gru, GruConvention::reset_before);
+  EXPECT_EQ(c.above[1].input_size, 32);
+  EXPECT_EQ(c.output_size(), 32);  // the top segment's: two directions of 16
+  EXPECT_EQ(c.total_layers(), 4);
+  c.validate();
+  // Differing dropouts split a stack too; the last layer's is dropped, so 2 and 3 stay together.
+  const RnnConfig d = rnn_config_from_spec(parse_rnn_spec("lstm:8,dropout=0.1;lstm:8,dropout=0.2;lstm:8"), 3);
+  ASSERT_EQ(d.above.size(), 1u);
+  EXPECT_DOUBLE_EQ(d.dropout, 0.1);
+  EXPECT_EQ(d.above[0].num_layers, 2);
+  // The spec of the config is the canonical spec it came from.
+  for (const char* text : {"lstm:64;gru:64", "lstm:64;lstm:32", "lstm:64,bi;lstm:64",
+                           "lstm:8,dropout=0.1;lstm:8,dropout=0.2;lstm:8",
+                           "gru:4,ln,dropout=0.3,bi=sum;rnn_relu:3,residual=0.5,learn_leak;lstm:2,coupled"})
+    EXPECT_EQ(format_rnn_spec(rnn_spec_from_config(rnn_config_from_spec(parse_rnn_spec(text), 3))), text);
+  // The metadata keeps the whole stack (in rnn_spec; the other keys describe the bottom segment).
+  const RnnConfig back = RnnConfig::from_metadata(c.to_metadata());
+  EXPECT_EQ(format_rnn_spec(rnn_spec_from_config(back)), format_rnn_spec(rnn_spec_from_config(c)));
+  EXPECT_EQ(back.above.size(), 2u);
+  EXPECT_EQ(back.above[1].input_size, 32);
+  // A segment must read what the one below gives.
+  RnnConfig bad = c;
+  bad.above[1].input_size = 7;
+  EXPECT_RECUR_ERROR(bad.validate(), "a segment reads 7 features but the one below it gives 32");
 }
 
 TEST(RnnSpec, SummedDirectionsSurviveTheMetadataRoundTrip) {

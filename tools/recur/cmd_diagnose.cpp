@@ -14,6 +14,7 @@
 #include "recur/io/file.h"
 #include "recur/io/svg_plot.h"
 #include "recur/layers/diagnostics.h"
+#include "recur/layers/rnn_spec.h"
 #include "recur/models/language_model.h"
 
 namespace recur::cli {
@@ -51,7 +52,10 @@ Setup from_language_model(const DiagnoseArgs& a) {
   const std::vector<int64_t> ids = lm.vocab.encode(text, a.text_file.empty() ? "the text" : a.text_file);
   RECUR_CHECK(ids.size() >= 2, "the text holds " << ids.size() << " tokens; the diagnosis needs at least 2");
   const auto& net = lm.net;
-  RECUR_CHECK(!net.config.rnn.bidirectional, "'" << a.model << "' is bidirectional; diagnose reads one direction");
+  RECUR_CHECK(!net.config.rnn.any_bidirectional(), "'" << a.model << "' is bidirectional; diagnose reads one direction");
+  RECUR_CHECK(!net.config.rnn.mixed(), "'" << a.model << "' is a mixed stack ('"
+                                           << format_rnn_spec(rnn_spec_from_config(net.config.rnn))
+                                           << "'); diagnose takes one kind and size for every layer");
   s.params = rnn_params_cast<double>(net.rnn);
   s.target = ids.back();
   const int64_t T = int64_t(ids.size()) - 1, E = net.config.embed;

@@ -56,7 +56,7 @@ void run_train(TrainArgs a) {
   apply(a.net, a.cfg.encoder, &a.cfg.init);
   a.cfg.dropout = a.net.dropout;  // also on the embeddings and o_t, not only between layers
   if (a.net.rnn.empty()) a.cfg.encoder.bidirectional = !a.unidirectional;
-  a.cfg.decoder = a.cfg.encoder;
+  a.cfg.decoder = a.cfg.encoder.top();  // a mixed encoder's top segment
   a.cfg.decoder.bidirectional = false;
   a.cfg.decoder.merge = DirectionMerge::concat;
   a.cfg.decoder.hidden_size =

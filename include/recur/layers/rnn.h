@@ -62,6 +62,11 @@ struct RnnConfig {
   // LSTM and GRU (reset_after): layer normalisation of every gate's pre-activation (and of the
   // LSTM's cell state), with a learned gain and bias per unit (src/cells/ln_lstm.cpp, ln_gru.cpp).
   bool layer_norm = false;
+  // A mixed stack (layers that differ in kind, size or options; see rnn_spec.h) is a chain of
+  // uniform segments: the fields above describe the bottom one, `above` the rest, bottom first,
+  // each reading the output of the one below (its input_size is that width; its own `above` is
+  // empty). Between two segments the lower one's dropout applies.
+  std::vector<RnnConfig> above;
 
   // Whether h mixes the previous state with f(z) (leaky or residual).
   bool mixes_state() const { return leak != 1.0 || learn_leak || residual; }
@@ -69,8 +74,15 @@ struct RnnConfig {
   int gates() const;       // G
   int directions() const { return bidirectional ? 2 : 1; }
   bool sums_directions() const { return bidirectional && merge == DirectionMerge::sum; }
-  // Width of a layer's output (and of the next layer's input): D*H, or H when summed.
-  int64_t output_size() const { return sums_directions() ? hidden_size : directions() * hidden_size; }
+  // Width of one of this segment's layers' output (and of the next layer's input): D*H, or H when
+  // summed.
+  int64_t layer_output_size() const { return sums_directions() ? hidden_size : directions() * hidden_size; }
+  // The stack's top segment (this one unless the stack is mixed), and the width of its output.
+  const RnnConfig& top() const { return above.empty() ? *this : above.back(); }
+  int64_t output_size() const { return top().layer_output_size(); }
+  bool mixed() const { return !above.empty(); }
+  bool any_bidirectional() const;  // of any segment
+  int total_layers() const;  // of every segment
   bool has_cell_state() const { return cell == CellKind::lstm; }
   void validate() const;   // throws recur::Error naming the bad field
   // Metadata strings (for safetensors __metadata__) and back.
@@ -95,11 +107,13 @@ template <class T>
 struct RnnParams {
   RnnConfig config;
   std::vector<RnnCellParams<T>> cells;  // index layer * D + direction
+  std::vector<RnnParams<T>> above;      // a mixed stack's upper segments (config.above's)
 
   RnnParams() = default;
   explicit RnnParams(const RnnConfig& cfg);  // zero weights of the right shapes
 
-  // PyTorch names -> tensors (weight_ih_l0, weight_hh_l0_reverse, ...), in PyTorch's order.
+  // PyTorch names -> tensors (weight_ih_l0, weight_hh_l0_reverse, ...), in PyTorch's order; a
+  // mixed stack's upper segments go on counting layers (weight_ih_l2 is the third layer's).
   std::vector<std::pair<std::string, Tensor<T>*>> named();
   std::vector<std::pair<std::string, const Tensor<T>*>> named() const;
 };
@@ -144,6 +158,7 @@ template <class T>
 struct RnnState {
   Tensor<T> h;  // (L*D,B,H)
   Tensor<T> c;  // (L*D,B,H) or empty
+  std::vector<RnnState<T>> above = {};  // a mixed stack's upper segments' states, bottom first
 };
 
 // What forward keeps for backward (activations of every layer, direction and step). After an
@@ -176,6 +191,10 @@ struct RnnCache {
   // reverse direction, when the two run at once), and backward's layer-input gradients. They carry
   // nothing between calls, hence mutable (backward takes the cache const).
   mutable Tensor<T> xw[2], dg_ih[2], dg_hh[2], dlayer[2];
+  // A mixed stack: the upper segments' caches, and the output of each segment below them as that
+  // segment reads it (dropout applied), with the mask of that dropout (empty when none).
+  std::vector<RnnCache<T>> above;
+  std::vector<Tensor<T>> above_input, above_mask;
 };
 
 class RnnPacks;

@@ -3,7 +3,7 @@
 //
 //   "lstm:256,peephole,bi=sum;lstm:256,peephole,bi=sum"
 //
-// Layers are separated by ';', a layer's fields by ','. The first field is kind:hidden; the others
+// Layers are separated by ';', a layer's fields by ','; they may differ (a mixed stack). The first field is kind:hidden; the others
 // are options (flags, or name=value):
 //   kind      rnn_tanh rnn_relu rnn_sigmoid lstm gru (clockwork, skip, deep: named, not yet stackable)
 //   peephole, coupled          lstm: gates see the cell state; i = 1 - f
@@ -45,9 +45,9 @@ RnnSpec parse_rnn_spec(const std::string& text);
 // The canonical string of a spec (options in a fixed order, defaults left out); parses back equal.
 std::string format_rnn_spec(const RnnSpec& spec);
 
-// The engine runs stacks whose layers share kind, size and options (RnnConfig); a stack that
-// differs between layers is refused, naming the first layer and field that differ. input_size is
-// the caller's (the embedding, the features).
+// The RnnConfig of a spec: runs of alike layers (same kind, size, options and dropout) become one
+// uniform segment each; a stack of several segments is a mixed stack (RnnConfig::above). input_size
+// is the caller's (the embedding, the features).
 RnnConfig rnn_config_from_spec(const RnnSpec& spec, int64_t input_size = 0);
 RnnSpec rnn_spec_from_config(const RnnConfig& config);
 
