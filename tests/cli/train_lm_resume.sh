@@ -49,6 +49,26 @@ cmp -s h.txt h2.txt || { diff h.txt h2.txt | head; fail "resumed bf16 run differ
 cmp -s a.txt h.txt && fail "the bf16 run logged exactly the fp32 losses: nothing ran in bf16"
 echo "ok   bf16: stop at step 20 + resume = uninterrupted bf16 run, and its losses differ from fp32's"
 
+# 1c. A mixed stack (LSTM under a GRU under a tanh RNN, dropout between them): every segment's
+# state is in the checkpoint, so the resumed run equals the uninterrupted one; and the checkpoint
+# refuses to resume under another stack, naming it.
+mixed=(--text kjv.txt --rnn "lstm:24,peephole,dropout=0.2;gru:16,reset_before;rnn_tanh:12" --embed 16
+       --seq-len 40 --batch 8 --log-every 4 --val-every 20 --threads 1 --sample-length 0)
+"$recur" train-lm "${mixed[@]}" --steps 40 --out x.safetensors >/dev/null 2>x.log || fail "mixed run: $(cat x.log)"
+"$recur" train-lm "${mixed[@]}" --steps 20 --out y.safetensors >/dev/null 2>y.log || fail "mixed run to 20: $(cat y.log)"
+"$recur" train-lm "${mixed[@]}" --steps 40 --out y.safetensors --resume y.ckpt.safetensors >/dev/null 2>y2.log \
+  || fail "mixed resume: $(cat y2.log)"
+losses x.metrics.jsonl > x.txt
+losses y.metrics.jsonl > y.txt
+cmp -s x.txt y.txt || { diff x.txt y.txt | head; fail "resumed mixed-stack run differs from the uninterrupted one"; }
+cmp -s x.safetensors y.safetensors || fail "resumed mixed-stack model differs from the uninterrupted one"
+other=("${mixed[@]}")
+other[2]="lstm:24,peephole,dropout=0.2;gru:16;rnn_tanh:12"
+"$recur" train-lm "${other[@]}" --steps 40 --out z.safetensors --resume y.ckpt.safetensors >/dev/null 2>z.log \
+  && fail "a checkpoint of one mixed stack resumed under another"
+grep -q "rnn" z.log || fail "the refused resume does not name the stack: $(cat z.log)"
+echo "ok   mixed stack: stop at step 20 + resume = uninterrupted run; another stack is refused"
+
 # 2. Ctrl-C in the middle: exit status 130, a checkpoint, and the resumed run equals run A.
 "$recur" train-lm "${common[@]}" --steps 100000 --out c.safetensors >/dev/null 2>c.log &
 pid=$!
