@@ -39,7 +39,7 @@ void export_seq2seq(const std::string& model_path, const std::string& encoder_pa
   const Seq2Seq<float>& m = sm.net;
   const Seq2SeqConfig& c = m.config;
   check_exportable(c.encoder, model_path);
-  check_exportable(c.decoder, model_path);
+  check_exportable(c.decoder, model_path, true);
   const int64_t De = c.encoder_width();
   const int64_t Hd = c.decoder.hidden_size, Ld = c.decoder.num_layers, F = c.feed_width();
   const bool lstm = c.decoder.has_cell_state();
@@ -161,7 +161,7 @@ void export_forecaster(const std::string& model_path, onnx::ModelProto& model) {
   const ForecasterModel fm = load_forecaster_model(model_path);
   const Forecaster<float>& net = fm.net;
   const ForecasterConfig& c = net.config;
-  check_exportable(c.rnn, model_path);
+  check_exportable(c.rnn, model_path, true);
   Builder b(model.mutable_graph());
   const int64_t I = c.inputs(), Hd = c.rnn.hidden_size, L = c.rnn.num_layers;
   const bool lstm = c.rnn.has_cell_state();
@@ -216,7 +216,7 @@ void export_conditional_lm(const std::string& model_path, onnx::ModelProto& mode
   const ConditionalTextModel tm = load_conditional_text_model(model_path);
   const ConditionalLm<float>& m = tm.net;
   const ConditionalLmConfig& c = m.config;
-  check_exportable(c.rnn, model_path);
+  check_exportable(c.rnn, model_path, true);
   Builder b(model.mutable_graph());
   const int64_t H = c.rnn.hidden_size, L = c.rnn.num_layers;
   const bool lstm = c.rnn.has_cell_state();
@@ -287,7 +287,7 @@ void export_onnx(const std::string& model_path, const std::string& out_path) {
   if (task == "lm" || task == "tag") {
     const SequenceModel<float> net = task == "lm" ? load_language_model(model_path).net : load_tagger_model(model_path).net;
     const RnnConfig& c = net.config.rnn;
-    check_exportable(c, model_path);
+    check_exportable(c, model_path, task == "lm");
     const std::string LD = std::to_string(c.num_layers * c.directions()), H = std::to_string(c.hidden_size);
     b.input("tokens", onnx::TensorProto::INT64, {"T", "B"});
     std::string h0, c0, lengths;

@@ -44,29 +44,32 @@ std::vector<float> gates_to_onnx(const Tensor<float>& t, const std::vector<int>&
   return out;
 }
 
-void check_exportable(const RnnConfig& c, const std::string& source) {
-  RECUR_CHECK(!c.mixed(), source << ": its recurrent layers ('" << format_rnn_spec(rnn_spec_from_config(c))
-                                 << "') are a mixed stack: layer " << c.num_layers + 1 << " ('"
-                                 << format_rnn_spec({{rnn_spec_from_config(c.above[0]).layers.front()}})
-                                 << "') differs from the ones below it, and the export writes one "
-                                    "kind and size for every layer; recur does not export it yet");
-  const char* option = c.layer_norm ? "ln (layer norm)" : c.coupled ? "coupled (gates)"
-                       : c.residual ? "residual (recurrence)" : c.mixes_state() ? "leak (leaky units)"
-                       : nullptr;
-  RECUR_CHECK(!option, source << ": its recurrent layers ('" << format_rnn_spec(rnn_spec_from_config(c))
-                              << "') use " << option << ", which ONNX's LSTM/GRU/RNN ops cannot "
-                                 "express (they have no layer norm, coupled gates, leaky or residual "
-                                 "units), so recur does not export it");
+void check_exportable(const RnnConfig& c, const std::string& source, bool carries_state) {
+  RECUR_CHECK(!carries_state || !c.mixed(),
+              source << ": its recurrent layers ('" << format_rnn_spec(rnn_spec_from_config(c))
+                     << "') are a mixed stack, whose states have no one (layers, batch, hidden) "
+                        "shape for the graph's state inputs and outputs; recur does not export it");
+  for (size_t k = 0; k <= c.above.size(); ++k) {
+    const RnnConfig& s = k == 0 ? c : c.above[k - 1];
+    const char* option = s.layer_norm ? "ln (layer norm)" : s.coupled ? "coupled (gates)"
+                         : s.residual ? "residual (recurrence)" : s.mixes_state() ? "leak (leaky units)"
+                         : nullptr;
+    RECUR_CHECK(!option, source << ": its recurrent layers ('" << format_rnn_spec(rnn_spec_from_config(c))
+                                << "') use " << option << ", which ONNX's LSTM/GRU/RNN ops cannot "
+                                   "express (they have no layer norm, coupled gates, leaky or residual "
+                                   "units), so recur does not export it");
+  }
 }
 
-
-StackOut recurrent_stack(Builder& b, const RnnParams<float>& p, const std::string& prefix, std::string x,
-                         const std::string& h0, const std::string& c0, const std::string& lengths) {
+namespace {
+// One uniform segment's layers, numbered from first_layer, over x (replaced by their output).
+void stack_segment(Builder& b, const RnnParams<float>& p, const std::string& prefix, int first_layer,
+                   std::string& x, const std::string& h0, const std::string& c0,
+                   const std::string& lengths, StackOut& out) {
   const RnnConfig& c = p.config;
   const int64_t H = c.hidden_size, G = c.gates(), D = c.directions();
   const bool lstm = c.has_cell_state();
   const std::vector<int> src = onnx_gate_sources(c.cell);
-  StackOut out;
   for (int l = 0; l < c.num_layers; ++l) {
     const int64_t in = l == 0 ? c.input_size : c.layer_output_size();
     std::vector<float> W, R, Bias, P;
@@ -85,7 +88,7 @@ StackOut recurrent_stack(Builder& b, const RnnParams<float>& p, const std::strin
         P.insert(P.end(), pp + H, pp + 2 * H);
       }
     }
-    const std::string layer = prefix + "l" + std::to_string(l);
+    const std::string layer = prefix + "l" + std::to_string(first_layer + l);
     std::vector<std::string> inputs{x, b.floats(layer + ".W", {D, G * H, in}, W),
                                     b.floats(layer + ".R", {D, G * H, H}, R),
                                     b.floats(layer + ".B", {D, 2 * G * H}, Bias), lengths};
@@ -127,13 +130,28 @@ StackOut recurrent_stack(Builder& b, const RnnParams<float>& p, const std::strin
     const std::string t = b.node("Transpose", {o[0]}, 1, [](onnx::NodeProto& n) { attr_ints(n, "perm", {0, 2, 1, 3}); })[0];
     x = b.node("Reshape", {t, b.ints(layer + ".shape", {0, 0, D * H})}, 1)[0];
   }
+}
+}  // namespace
+
+StackOut recurrent_stack(Builder& b, const RnnParams<float>& p, const std::string& prefix, std::string x,
+                         const std::string& h0, const std::string& c0, const std::string& lengths) {
+  RECUR_CHECK(!p.config.mixed() || (h0.empty() && c0.empty()),
+              "recurrent_stack: a mixed stack starts from zero states");
+  StackOut out;
+  stack_segment(b, p, prefix, 0, x, h0, c0, lengths, out);
+  int first = p.config.num_layers;
+  for (const RnnParams<float>& s : p.above) {
+    stack_segment(b, s, prefix, first, x, "", "", lengths, out);
+    first += s.config.num_layers;
+  }
   out.y = x;
   return out;
 }
 
 // The top layer's final states (D,B,H) as one row per sequence (B, output_size): the directions
 // side by side (forward first), or summed (as top_final_state in recur/layers/rnn.h).
-std::string top_summary(Builder& b, const StackOut& s, const RnnConfig& c, const std::string& name) {
+std::string top_summary(Builder& b, const StackOut& s, const RnnConfig& stack, const std::string& name) {
+  const RnnConfig& c = stack.top();
   if (c.sums_directions())
     return b.node("ReduceSum", {s.yh.back(), b.ints(name + ".sum_axis", {0})}, 1,
                   [](onnx::NodeProto& n) { attr_i(n, "keepdims", 0); })[0];

@@ -97,10 +97,14 @@ std::vector<int> onnx_gate_sources(CellKind cell);
 
 std::vector<float> gates_to_onnx(const Tensor<float>& t, const std::vector<int>& src, int64_t H);
 
-void check_exportable(const RnnConfig& c, const std::string& source);
+// Throws, naming the option, unless ONNX's RNN ops express every segment of the stack; a mixed
+// stack whose states are graph inputs and outputs (`carries_state`) is refused too (its states have
+// no one (L*D,B,H) shape).
+void check_exportable(const RnnConfig& c, const std::string& source, bool carries_state = false);
 
-// The recurrent stack over x (T,B,I); h0/c0 (L*D,B,H) graph inputs or "" (zeros); lengths an
-// int32 (B) value or "". Returns the top layer's output (T,B,D*H) and, per layer, Y_h and Y_c.
+// The recurrent stack over x (T,B,I); h0/c0 (L*D,B,H) graph inputs or "" (zeros; always for a
+// mixed stack); lengths an int32 (B) value or "". Returns the top layer's output (T,B,D*H) and, per
+// layer, Y_h and Y_c.
 struct StackOut {
   std::string y;
   std::vector<std::string> yh, yc;

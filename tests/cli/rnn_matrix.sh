@@ -113,7 +113,7 @@ for t in lm classifier tagger clm seq2seq forecaster; do
       grep -Eq "ln \(layer norm\)|coupled \(gates\)|residual \(recurrence\)|leak \(leaky units\)|bi=sum|does not export|covers" onnx$runs ||
         fail "$t '$spec': export-onnx failed without naming why: $(cat onnx$runs)"
       [[ -n $(compgen -G "m$runs*.onnx") ]] && fail "$t '$spec': a refused export left a file"
-      how="ONNX refused: $(grep -Eo "use [a-z_=]+ \([a-z ]+\)" onnx$runs | head -1)"
+      how="ONNX refused: $(grep -Eo "use [a-z_=]+ \([a-z ]+\)|a mixed stack" onnx$runs | head -1)"
     fi
     printf 'ok   %-10s %-48s loss %.3f -> %.3f; evaluated; %s\n' $t "'$spec'" "$first" "$last" "$how"
   done

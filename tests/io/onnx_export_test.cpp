@@ -1,6 +1,6 @@
 // ONNX export (recur/io/onnx.h): a language model (LSTM, GRU, RNN, peepholes, both GRU
-// conventions, stacked), a bidirectional tagger over ragged lengths and a last-state classifier
-// (tokens and dense input) exported, read back with OnnxGraph and run: the outputs equal recur's own
+// conventions, stacked), a bidirectional tagger over ragged lengths (mixed stacks too) and a
+// last-state classifier (tokens and dense input) exported, read back with OnnxGraph and run: the outputs equal recur's own
 // forward on the same inputs. What ONNX cannot express is refused with the reason.
 // (tests/cli/export_onnx_check.sh runs ONNX's Python checker on exported files.)
 #include <gtest/gtest.h>
@@ -8,6 +8,7 @@
 #include "expect_error.h"
 #include "recur/io/onnx.h"
 #include "recur/io/safetensors.h"
+#include "recur/layers/rnn_spec.h"
 #include "recur/models/classifier_model.h"
 #include "recur/models/forecaster_model.h"
 #include "recur/nn/embedding.h"
@@ -82,14 +83,18 @@ TEST_F(OnnxExport, LanguageModelsRunToRecursOwnLogitsAndStates) {
 }
 
 TEST_F(OnnxExport, BidirectionalTaggerOverRaggedLengths) {
+  // Concatenated, summed, and a mixed stack of both (and a unidirectional top).
+  for (const char* mixed : {"", "lstm:6,bi;gru:4,bi=sum;gru:4,bi=sum;rnn_relu:5"})
   for (const DirectionMerge merge : {DirectionMerge::concat, DirectionMerge::sum}) {
-  SCOPED_TRACE(merge == DirectionMerge::sum ? "bi=sum" : "bi");
+  if (*mixed && merge == DirectionMerge::sum) continue;
+  SCOPED_TRACE(*mixed ? mixed : merge == DirectionMerge::sum ? "bi=sum" : "bi");
   TaggerModel m;
   std::vector<std::string> words = {"in", "the", "beginning", "god", "created"};
   m.words = TokenIndex::build({&words}, 100, 1, "test");
   m.tags = LabelSet::numbered(4);
   SequenceModelConfig c = lm_config(CellKind::lstm, [](RnnConfig& r) { r.bidirectional = true; });
   c.rnn.merge = merge;
+  if (*mixed) c.rnn = rnn_config_from_spec(parse_rnn_spec(mixed), c.embed);
   c.vocab = m.words.size();
   c.outputs = 4;
   m.net = SequenceModel<float>(c);
@@ -143,6 +148,8 @@ TEST_F(OnnxExport, ClassifiersOfEveryHeadOnTokensAndOnValues) {
     c.rnn.num_layers = 2;
     c.rnn.bidirectional = true;
     c.rnn.merge = dense ? DirectionMerge::sum : DirectionMerge::concat;
+    // On values a mixed stack: a GRU under an LSTM whose summed directions feed the heads.
+    if (dense) c.rnn = rnn_config_from_spec(parse_rnn_spec("gru:6,bi;lstm:5,peephole,bi=sum"), 4);
     c.classes = 3;
     c.head = h.head;
     c.pooling = h.pooling;
