@@ -87,8 +87,12 @@ std::function<void(int)> DataParallel::layer_hook(RnnParams<float>& rnn,
       l -= s->config.num_layers;
       s = &rnn.above[k];
     }
+    std::visit([this](const auto& layer) {  // a layer with its own time loop
+      if constexpr (!std::is_same_v<std::decay_t<decltype(layer)>, std::monostate>)
+        for (const auto& [name, g] : const_cast<std::decay_t<decltype(layer)>&>(layer).named()) ready(g);
+    }, s->layer);
     const int D = s->config.directions();
-    for (int d = 0; d < D; ++d) {
+    for (int d = 0; d < D && !s->config.own_loop(); ++d) {
       const RnnCellParams<float>& c = s->cells[size_t(l * D + d)];
       for (const Tensor<float>* g : {&c.w_ih, &c.w_hh, &c.b_ih, &c.b_hh, &c.w_peep, &c.leak, &c.ln})
         ready(g);

@@ -77,14 +77,17 @@ void tanh_rows(T* v, int64_t n) {
 
 template <class T>
 void deep_transition_forward(Tensor<T>& y, DeepTransitionCache<T>& cache, const DeepTransitionParams<T>& p,
-                             const Tensor<T>& x) {
+                             const Tensor<T>& x, const Tensor<T>* h0) {
   const DeepTransitionConfig& c = p.config;
   const int64_t I = c.input_size, H = c.hidden_size, L = c.depth;
   RECUR_CHECK(x.rank() == 3 && x.dim(2) == I,
               "deep transition RNN input has shape " << x.shape_string() << ", expected (T, B, " << I << ")");
   const int64_t Ts = x.dim(0), B = x.dim(1), BH = B * H;
+  RECUR_CHECK(!h0 || h0->shape == Shape({B, H}),
+              "deep transition RNN h0 has shape " << h0->shape_string() << ", expected " << shape_str({B, H}));
   cache.x = x;
   cache.h = Tensor<T>({Ts + 1, B, H});
+  if (h0) std::copy_n(h0->ptr(), BH, cache.h.ptr());
   cache.u.assign(size_t(L), Tensor<T>({Ts, B, H}));
   for (int64_t t = 0; t < Ts; ++t) {
     const T* hp = cache.h.ptr() + t * BH;
@@ -110,7 +113,7 @@ void deep_transition_forward(Tensor<T>& y, DeepTransitionCache<T>& cache, const 
 
 template <class T>
 void deep_transition_backward(Tensor<T>& dx, DeepTransitionParams<T>& g, const DeepTransitionCache<T>& cache,
-                              const DeepTransitionParams<T>& p, const Tensor<T>& dy) {
+                              const DeepTransitionParams<T>& p, const Tensor<T>& dy, Tensor<T>* dh0) {
   const DeepTransitionConfig& c = p.config;
   const int64_t I = c.input_size, H = c.hidden_size, L = c.depth;
   const int64_t Ts = cache.x.dim(0), B = cache.x.dim(1), BH = B * H;
@@ -149,6 +152,7 @@ void deep_transition_backward(Tensor<T>& dx, DeepTransitionParams<T>& g, const D
     gemm<T>(true, false, H, H, B, T(1), da.data(), H, hp, H, T(1), g.w_hh.ptr(), H);
     gemm<T>(false, false, B, H, H, T(1), da.data(), H, p.w_hh.ptr(), H, T(1), dh_next.data(), H);
   }
+  if (dh0) *dh0 = Tensor<T>({B, H}, std::move(dh_next));
 }
 
 template struct DeepTransitionParams<float>;
@@ -156,14 +160,17 @@ template struct DeepTransitionParams<double>;
 template void init_deep_transition<float>(DeepTransitionParams<float>&, Rng&);
 template void init_deep_transition<double>(DeepTransitionParams<double>&, Rng&);
 template void deep_transition_forward<float>(Tensor<float>&, DeepTransitionCache<float>&,
-                                             const DeepTransitionParams<float>&, const Tensor<float>&);
+                                             const DeepTransitionParams<float>&, const Tensor<float>&,
+                                             const Tensor<float>*);
 template void deep_transition_forward<double>(Tensor<double>&, DeepTransitionCache<double>&,
-                                              const DeepTransitionParams<double>&, const Tensor<double>&);
+                                              const DeepTransitionParams<double>&, const Tensor<double>&,
+                                              const Tensor<double>*);
 template void deep_transition_backward<float>(Tensor<float>&, DeepTransitionParams<float>&,
                                               const DeepTransitionCache<float>&, const DeepTransitionParams<float>&,
-                                              const Tensor<float>&);
+                                              const Tensor<float>&, Tensor<float>*);
 template void deep_transition_backward<double>(Tensor<double>&, DeepTransitionParams<double>&,
                                                const DeepTransitionCache<double>&,
-                                               const DeepTransitionParams<double>&, const Tensor<double>&);
+                                               const DeepTransitionParams<double>&, const Tensor<double>&,
+                                               Tensor<double>*);
 
 }  // namespace recur

@@ -28,6 +28,28 @@ CellKind parse_cell(const std::string& name) {
   RECUR_FAIL("unknown cell '" << name << "'; expected one of lstm, gru, rnn_tanh, rnn_relu, rnn_sigmoid");
 }
 
+const char* time_loop_name(TimeLoop loop) {
+  switch (loop) {
+    case TimeLoop::engine: return "engine";
+    case TimeLoop::clockwork: return "clockwork";
+    case TimeLoop::skip: return "skip";
+    case TimeLoop::deep: return "deep";
+  }
+  return "?";
+}
+
+std::vector<int64_t> clockwork_default_periods() { return {1, 2, 4, 8}; }
+
+ClockworkConfig RnnConfig::clockwork() const { return {input_size, hidden_size, periods}; }
+SkipRnnConfig RnnConfig::skip() const { return {input_size, hidden_size, delay, short_links}; }
+DeepTransitionConfig RnnConfig::deep() const { return {input_size, hidden_size, depth, true}; }
+
+bool RnnConfig::any_own_loop() const {
+  for (const RnnConfig& s : above)
+    if (s.own_loop()) return true;
+  return own_loop();
+}
+
 int RnnConfig::gates() const {
   switch (cell) {
     case CellKind::lstm: return 4;
@@ -56,6 +78,15 @@ void RnnConfig::validate() const {
   RECUR_CHECK(!mixes_state() || gates() == 1,
               "leaky units and the residual recurrence are options of the simple RNN, not "
                   << cell_name(cell));
+  if (own_loop()) {
+    RECUR_CHECK(num_layers == 1 && !bidirectional && cell == CellKind::rnn_tanh && !mixes_state() &&
+                    !layer_norm && !peephole && !coupled,
+                "a " << time_loop_name(loop) << " segment is one unidirectional tanh layer with no "
+                     << "other options");
+    if (loop == TimeLoop::clockwork) clockwork().validate();
+    if (loop == TimeLoop::skip) skip().validate();
+    if (loop == TimeLoop::deep) deep().validate();
+  }
   int64_t width = layer_output_size();
   for (const RnnConfig& s : above) {
     RECUR_CHECK(s.above.empty(), "RnnConfig.above: a segment of a mixed stack holds no segments itself");
@@ -79,6 +110,14 @@ int RnnConfig::total_layers() const {
 }
 
 double parameter_count(const RnnConfig& c) {
+  if (c.own_loop()) {  // the layer's tensors (a clockwork's whole (H,H), unused blocks too)
+    const double H = double(c.hidden_size), I = double(c.input_size), HH = H * H;
+    double n = c.loop == TimeLoop::clockwork ? H * I + HH + H
+               : c.loop == TimeLoop::skip    ? H * I + (c.short_links ? HH : 0) + HH + H
+                                             : H * I + HH + H + (c.depth - 1) * (HH + H) + 2 * HH + H;
+    for (const RnnConfig& s : c.above) n += parameter_count(s);
+    return n;
+  }
   const double H = double(c.hidden_size), GH = double(c.gates()) * H, D = double(c.directions());
   double per_direction_extra = 2 * GH;  // b_ih, b_hh
   if (c.peephole) per_direction_extra += 3 * H;
@@ -144,7 +183,7 @@ RnnConfig RnnConfig::from_metadata(const std::map<std::string, std::string>& m) 
   }
   if (m.count("rnn_spec")) {
     RnnConfig stack = rnn_config_from_spec(parse_rnn_spec(m.at("rnn_spec")), c.input_size);
-    if (stack.mixed()) c = std::move(stack);
+    if (stack.mixed() || stack.own_loop()) c = std::move(stack);
   }
   c.validate();
   return c;
@@ -153,9 +192,13 @@ RnnConfig RnnConfig::from_metadata(const std::map<std::string, std::string>& m) 
 template <class T>
 RnnParams<T>::RnnParams(const RnnConfig& cfg) : config(cfg) {
   cfg.validate();
+  if (cfg.loop == TimeLoop::clockwork) layer = ClockworkParams<T>(cfg.clockwork());
+  if (cfg.loop == TimeLoop::skip) layer = SkipRnnParams<T>(cfg.skip());
+  if (cfg.loop == TimeLoop::deep) layer = DeepTransitionParams<T>(cfg.deep());
+  const int own_loop_layers = cfg.own_loop() ? cfg.num_layers : 0;  // no cells for those
   const int64_t H = cfg.hidden_size, GH = cfg.gates() * H;
   const int D = cfg.directions();
-  for (int l = 0; l < cfg.num_layers; ++l) {
+  for (int l = own_loop_layers; l < cfg.num_layers; ++l) {
     const int64_t in = l == 0 ? cfg.input_size : cfg.layer_output_size();
     for (int d = 0; d < D; ++d) {
       RnnCellParams<T> p;
@@ -176,8 +219,14 @@ namespace {
 // A segment's tensors, its layers numbered from `first_layer`; then the segments above it.
 template <class P, class Out>
 void list_named(P& self, Out& out, int first_layer = 0) {
+  // An own-loop layer's tensors under its own names, with the layer's suffix (bias_l2, ...).
+  std::visit([&](auto& layer) {
+    if constexpr (!std::is_same_v<std::decay_t<decltype(layer)>, std::monostate>)
+      for (auto& [name, t] : const_cast<std::decay_t<decltype(layer)>&>(layer).named())
+        out.push_back({name + "_l" + std::to_string(first_layer), t});
+  }, self.layer);
   const int D = self.config.directions();
-  for (int l = 0; l < self.config.num_layers; ++l) {
+  for (int l = self.config.own_loop() ? self.config.num_layers : 0; l < self.config.num_layers; ++l) {
     for (int d = 0; d < D; ++d) {
       auto& c = self.cells[size_t(l * D + d)];
       const std::string sfx = "_l" + std::to_string(first_layer + l) + (d ? "_reverse" : "");
@@ -214,6 +263,9 @@ std::vector<std::pair<std::string, const Tensor<T>*>> RnnParams<T>::named() cons
 
 template <class T>
 void init_rnn_uniform(RnnParams<T>& p, Rng& rng) {
+  if (auto* c = std::get_if<ClockworkParams<T>>(&p.layer)) init_clockwork(*c, rng);
+  if (auto* s = std::get_if<SkipRnnParams<T>>(&p.layer)) init_skip_rnn(*s, rng);
+  if (auto* d = std::get_if<DeepTransitionParams<T>>(&p.layer)) init_deep_transition(*d, rng);
   const double a = 1.0 / std::sqrt(double(p.config.hidden_size));
   for (auto& c : p.cells)
     for (Tensor<T>* t : {&c.w_ih, &c.w_hh, &c.b_ih, &c.b_hh, &c.w_peep, &c.leak, &c.ln})

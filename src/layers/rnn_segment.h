@@ -20,4 +20,15 @@ void rnn_segment_backward(Tensor<T>& dx, RnnState<T>& dinit, RnnParams<T>& grads
                           const RnnCache<T>& cache, const RnnParams<T>& params, const Tensor<T>& dy,
                           const RnnState<T>* dfinal);
 
+// A segment with its own time loop (RnnConfig::loop), under the same contract (rnn_loops.cpp).
+template <class T>
+void own_loop_forward(Tensor<T>& y, RnnState<T>& final_state, RnnCache<T>& cache,
+                      const RnnParams<T>& params, const Tensor<T>& x,
+                      const std::vector<int64_t>& lengths, const RnnState<T>* init,
+                      const RnnRunOptions& opt);
+template <class T>
+void own_loop_backward(Tensor<T>& dx, RnnState<T>& dinit, RnnParams<T>& grads,
+                       const RnnCache<T>& cache, const RnnParams<T>& params, const Tensor<T>& dy,
+                       const RnnState<T>* dfinal);
+
 }  // namespace recur

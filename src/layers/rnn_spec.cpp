@@ -62,10 +62,13 @@ void parse_kind(RnnLayerSpec& L, const std::string& field, const std::string& at
   RECUR_CHECK(colon != std::string::npos,
               at << ": expected kind:hidden first (e.g. lstm:256), got '" << field << "'");
   const std::string kind = trim(field.substr(0, colon)), size = trim(field.substr(colon + 1));
-  if (kind == "clockwork" || kind == "skip" || kind == "deep")
-    RECUR_FAIL(at << ": kind '" << kind << "' has its own time loop and is not yet a layer of a "
-                  << "trained stack; stack kinds: rnn_tanh, rnn_relu, rnn_sigmoid, lstm, gru");
   bool known = false;
+  for (TimeLoop k : {TimeLoop::clockwork, TimeLoop::skip, TimeLoop::deep})
+    if (kind == time_loop_name(k)) {
+      L.loop = k;
+      L.cell = CellKind::rnn_tanh;
+      known = true;
+    }
   for (CellKind k : {CellKind::rnn_tanh, CellKind::rnn_relu, CellKind::rnn_sigmoid, CellKind::lstm,
                      CellKind::gru})
     if (kind == cell_name(k)) {
@@ -73,11 +76,40 @@ void parse_kind(RnnLayerSpec& L, const std::string& field, const std::string& at
       known = true;
     }
   RECUR_CHECK(known, at << ": unknown kind '" << kind
-                        << "'; expected rnn_tanh, rnn_relu, rnn_sigmoid, lstm or gru");
+                        << "'; expected rnn_tanh, rnn_relu, rnn_sigmoid, lstm, gru, clockwork, skip or deep");
   const double h = parse_number(size, at, "the hidden size");
   RECUR_CHECK(h >= 1 && h <= 1e6 && h == std::floor(h),
               at << ": the hidden size must be a whole number from 1 to 1000000, got '" << size << "'");
   L.hidden = int64_t(h);
+}
+
+// periods=1/2/4/8 (clockwork), delay=D and no_short (skip), depth=K (deep).
+void parse_loop_option(RnnLayerSpec& L, const std::string& name, bool has_value, const std::string& value,
+                       const std::string& at) {
+  const TimeLoop owner = name == "periods" ? TimeLoop::clockwork : name == "depth" ? TimeLoop::deep : TimeLoop::skip;
+  RECUR_CHECK(L.loop == owner, at << ": option '" << name << "' is for " << time_loop_name(owner) << " layers only");
+  if (name == "no_short") {
+    RECUR_CHECK(!has_value, at << ": option 'no_short' takes no value");
+    L.no_short = true;
+    return;
+  }
+  RECUR_CHECK(has_value, at << ": option '" << name << "' needs a value (" << name << "=...)");
+  auto whole = [&](const std::string& text, const char* what) {
+    const double v = parse_number(text, at, what);
+    RECUR_CHECK(v >= 1 && v <= 1e6 && v == std::floor(v),
+                at << ": " << what << " must be a whole number from 1 to 1000000, got '" << text << "'");
+    return int64_t(v);
+  };
+  if (name == "delay") L.delay = whole(value, "delay");
+  if (name == "depth") L.depth = int(whole(value, "depth"));
+  if (name == "periods") {
+    L.periods.clear();
+    for (const std::string& p : split(value, '/')) {
+      L.periods.push_back(whole(trim(p), "a period"));
+      RECUR_CHECK(L.periods.size() == 1 || L.periods.back() > L.periods[L.periods.size() - 2],
+                  at << ": periods must increase (fastest module first), got '" << value << "'");
+    }
+  }
 }
 
 void parse_option(RnnLayerSpec& L, const std::string& field, const std::string& at) {
@@ -85,7 +117,13 @@ void parse_option(RnnLayerSpec& L, const std::string& field, const std::string& 
   const std::string name = trim(field.substr(0, eq));
   const bool has_value = eq != std::string::npos;
   const std::string value = has_value ? trim(field.substr(eq + 1)) : "";
-  const bool lstm = L.cell == CellKind::lstm, gru = L.cell == CellKind::gru, simple = !lstm && !gru;
+  const bool lstm = L.cell == CellKind::lstm, gru = L.cell == CellKind::gru;
+  const bool own = L.loop != TimeLoop::engine, simple = !lstm && !gru && !own;
+  if (name == "periods" || name == "delay" || name == "depth" || name == "no_short")
+    return parse_loop_option(L, name, has_value, value, at);
+  RECUR_CHECK(!own || name == "dropout", at << ": option '" << name << "' is not for a " << time_loop_name(L.loop)
+                                            << " layer (it takes dropout=P and its own: periods, "
+                                               "delay, no_short, depth)");
   auto flag = [&](bool& dst, bool allowed, const char* cells) {
     RECUR_CHECK(!has_value, at << ": option '" << name << "' takes no value");
     RECUR_CHECK(allowed, at << ": option '" << name << "' is for " << cells << " layers only");
@@ -137,6 +175,9 @@ void check_layer(const RnnLayerSpec& L, const std::string& at) {
   RECUR_CHECK(!L.layer_norm || !(L.peephole || L.coupled || L.reset_before),
               at << ": ln is for the plain lstm and the reset_after gru, not with peephole, coupled "
                     "or reset_before");
+  RECUR_CHECK(L.loop != TimeLoop::clockwork || L.hidden % int64_t(L.periods.size()) == 0,
+              at << ": a clockwork layer splits its " << L.hidden << " units into " << L.periods.size()
+                 << " modules of equal size; give a hidden size divisible by " << L.periods.size());
 }
 
 }  // namespace
@@ -169,7 +210,15 @@ std::string format_rnn_spec(const RnnSpec& spec) {
   std::ostringstream os;
   for (size_t i = 0; i < spec.layers.size(); ++i) {
     const RnnLayerSpec& L = spec.layers[i];
-    os << (i ? ";" : "") << cell_name(L.cell) << ':' << L.hidden;
+    const bool own = L.loop != TimeLoop::engine;
+    os << (i ? ";" : "") << (own ? time_loop_name(L.loop) : cell_name(L.cell)) << ':' << L.hidden;
+    if (L.loop == TimeLoop::clockwork && L.periods != RnnLayerSpec().periods) {
+      os << ",periods=";
+      for (size_t k = 0; k < L.periods.size(); ++k) os << (k ? "/" : "") << L.periods[k];
+    }
+    if (L.loop == TimeLoop::skip && L.delay != RnnLayerSpec().delay) os << ",delay=" << L.delay;
+    if (L.loop == TimeLoop::skip && L.no_short) os << ",no_short";
+    if (L.loop == TimeLoop::deep && L.depth != RnnLayerSpec().depth) os << ",depth=" << L.depth;
     if (L.peephole) os << ",peephole";
     if (L.coupled) os << ",coupled";
     if (L.reset_before) os << ",reset_before";
@@ -188,6 +237,7 @@ namespace {
 // and the segment's one dropout (between its layers) is also layer i's (the top layer has none).
 bool same_segment(const RnnSpec& spec, size_t first, size_t i) {
   RnnLayerSpec a = spec.layers[first], b = spec.layers[i];
+  if (a.loop != TimeLoop::engine || b.loop != TimeLoop::engine) return false;  // one layer each
   const bool top = i + 1 == spec.layers.size();
   if (!top && b.dropout != a.dropout) return false;
   b.dropout = a.dropout;
@@ -210,6 +260,11 @@ RnnConfig segment_config(const RnnLayerSpec& first, int layers, int64_t input_si
   c.learn_leak = first.learn_leak;
   c.residual = first.residual;
   c.layer_norm = first.layer_norm;
+  c.loop = first.loop;
+  c.periods = first.periods;
+  c.delay = first.delay;
+  c.short_links = !first.no_short;
+  c.depth = first.depth;
   return c;
 }
 }  // namespace
@@ -246,6 +301,11 @@ RnnSpec rnn_spec_from_config(const RnnConfig& stack) {
     L.bidirectional = c.bidirectional;
     L.merge = c.merge;
     L.dropout = c.dropout;  // between this segment's layers, and on its output below the next
+    L.loop = c.loop;
+    L.periods = c.periods;
+    L.delay = c.delay;
+    L.no_short = !c.short_links;
+    L.depth = c.depth;
     for (int l = 0; l < c.num_layers; ++l) spec.layers.push_back(L);
   }
   spec.layers.back().dropout = 0.0;

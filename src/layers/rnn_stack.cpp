@@ -1,5 +1,5 @@
-// rnn_forward and rnn_backward: a uniform stack is one segment on the engine (rnn.cpp); a mixed
-// stack (RnnConfig::above) runs its segments in turn, each reading the output of the one below
+// rnn_forward and rnn_backward: a uniform stack is one segment on the engine (rnn.cpp) or on its
+// own time loop (rnn_loops.cpp); a mixed stack (RnnConfig::above) runs its segments in turn, each reading the output of the one below
 // with that one's dropout applied, and BPTT runs them top down.
 #include <utility>
 
@@ -34,6 +34,22 @@ void drop(Tensor<T>& x, Tensor<T>& mask, double p, Rng* rng) {
   }
 }
 
+// One segment, on the engine or on its own time loop.
+template <class T>
+void segment_forward(Tensor<T>& y, RnnState<T>& fin, RnnCache<T>& cache, const RnnParams<T>& p,
+                     const Tensor<T>& x, const std::vector<int64_t>& lengths, const RnnState<T>* init,
+                     const RnnRunOptions& opt) {
+  if (p.config.own_loop()) return own_loop_forward(y, fin, cache, p, x, lengths, init, opt);
+  rnn_segment_forward(y, fin, cache, p, x, lengths, init, opt);
+}
+
+template <class T>
+void segment_backward(Tensor<T>& dx, RnnState<T>& dinit, RnnParams<T>& grads, const RnnCache<T>& cache,
+                      const RnnParams<T>& p, const Tensor<T>& dy, const RnnState<T>* dfinal) {
+  if (p.config.own_loop()) return own_loop_backward(dx, dinit, grads, cache, p, dy, dfinal);
+  rnn_segment_backward(dx, dinit, grads, cache, p, dy, dfinal);
+}
+
 }  // namespace
 
 template <class T>
@@ -45,7 +61,7 @@ void rnn_forward(Tensor<T>& y, RnnState<T>& final_state, RnnCache<T>& cache,
                                                    << params.config.above.size());
   RECUR_CHECK(!init || init->above.size() == S,
               "the initial state holds " << init->above.size() << " upper segments' states; the stack has " << S);
-  rnn_segment_forward(y, final_state, cache, params, x, lengths, init, opt);
+  segment_forward(y, final_state, cache, params, x, lengths, init, opt);
   final_state.above.resize(S);
   cache.above.resize(S);
   cache.above_input.resize(S);
@@ -56,7 +72,7 @@ void rnn_forward(Tensor<T>& y, RnnState<T>& final_state, RnnCache<T>& cache,
     Tensor<T>& in = cache.above_input[k];
     std::swap(in, y);  // the segment below's output; y is rewritten next
     drop(in, cache.above_mask[k], opt.training ? below->dropout : 0.0, opt.rng);
-    rnn_segment_forward(y, final_state.above[k], cache.above[k], params.above[k], in, lengths,
+    segment_forward(y, final_state.above[k], cache.above[k], params.above[k], in, lengths,
                         init ? &init->above[k] : nullptr, segment_options(opt, offset));
     below = &params.above[k].config;
     offset += below->num_layers;
@@ -68,7 +84,7 @@ void rnn_backward(Tensor<T>& dx, RnnState<T>& dinit, RnnParams<T>& grads, const 
                   const RnnParams<T>& params, const Tensor<T>& dy,
                   std::type_identity_t<const RnnState<T>*> dfinal) {
   const size_t S = params.above.size();
-  if (S == 0) return rnn_segment_backward(dx, dinit, grads, cache, params, dy, dfinal);
+  if (S == 0) return segment_backward(dx, dinit, grads, cache, params, dy, dfinal);
   RECUR_CHECK(cache.above.size() == S && grads.above.size() == S,
               "rnn_backward: the cache or the gradients do not hold the stack's " << S
                                                                                  << " upper segments");
@@ -78,14 +94,14 @@ void rnn_backward(Tensor<T>& dx, RnnState<T>& dinit, RnnParams<T>& grads, const 
   Tensor<T> dseg;  // the gradient of the output of the segment below the one just run
   for (size_t k = S; k-- > 0;) {
     Tensor<T> din;
-    rnn_segment_backward(din, dinit.above[k], grads.above[k], cache.above[k], params.above[k],
+    segment_backward(din, dinit.above[k], grads.above[k], cache.above[k], params.above[k],
                          k + 1 == S ? dy : dseg, dfinal ? &dfinal->above[k] : nullptr);
     const Tensor<T>& mask = cache.above_mask[k];
     if (!mask.empty())
       for (int64_t i = 0; i < din.numel(); ++i) din[i] *= mask[i];
     dseg = std::move(din);
   }
-  rnn_segment_backward(dx, dinit, grads, cache, params, dseg, dfinal);
+  segment_backward(dx, dinit, grads, cache, params, dseg, dfinal);
 }
 
 template void rnn_forward<float>(Tensor<float>&, RnnState<float>&, RnnCache<float>&,

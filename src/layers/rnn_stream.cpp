@@ -65,6 +65,8 @@ RnnStream<T>::RnnStream(const RnnParams<T>& params, int64_t batch, Precision pre
   RECUR_CHECK(!cfg.any_bidirectional(),
               "streaming runs forward in time: a bidirectional network needs the whole sequence");
   RECUR_CHECK(batch > 0, "RnnStream: batch must be positive, got " << batch);
+  RECUR_CHECK(!cfg.any_own_loop(), "streaming steps the engine's cells; a clockwork, skip or deep "
+                                   "layer runs its own time loop over a whole sequence");
   if (cfg.mixed()) {
     RnnParams<T> bottom = params;
     bottom.above.clear();

@@ -45,22 +45,36 @@ void init_skip_rnn(SkipRnnParams<T>& p, Rng& rng) {
     for (auto& v : t->data) v = T(rng.uniform(-a, a));
 }
 
+namespace {
+// h_s: a step's state, h0 at s = -1 (when given), null where it is zero.
 template <class T>
-void skip_rnn_forward(Tensor<T>& y, SkipRnnCache<T>& cache, const SkipRnnParams<T>& p, const Tensor<T>& x) {
+const T* state_at(const SkipRnnCache<T>& c, int64_t s, int64_t BH) {
+  if (s >= 0) return c.h.ptr() + s * BH;
+  return s == -1 && !c.h0.empty() ? c.h0.ptr() : nullptr;
+}
+}  // namespace
+
+template <class T>
+void skip_rnn_forward(Tensor<T>& y, SkipRnnCache<T>& cache, const SkipRnnParams<T>& p, const Tensor<T>& x,
+                      const Tensor<T>* h0) {
   const SkipRnnConfig& c = p.config;
   const int64_t I = c.input_size, H = c.hidden_size, d = c.delay;
   RECUR_CHECK(x.rank() == 3 && x.dim(2) == I,
               "skip RNN input has shape " << x.shape_string() << ", expected (T, B, " << I << ")");
   const int64_t Ts = x.dim(0), B = x.dim(1);
+  RECUR_CHECK(!h0 || h0->shape == Shape({B, H}),
+              "skip RNN h0 has shape " << h0->shape_string() << ", expected " << shape_str({B, H}));
   cache.x = x;
   cache.h = Tensor<T>({Ts, B, H});
+  cache.h0 = h0 ? *h0 : Tensor<T>();
   for (int64_t t = 0; t < Ts; ++t) {
     T* h = cache.h.ptr() + t * B * H;
     for (int64_t b = 0; b < B; ++b) std::copy_n(p.bias.ptr(), H, h + b * H);
     gemm<T>(false, true, B, H, I, T(1), x.ptr() + t * B * I, I, p.w_ih.ptr(), I, T(1), h, H);
-    if (c.short_connections && t >= 1)
-      gemm<T>(false, true, B, H, H, T(1), h - B * H, H, p.w_hh.ptr(), H, T(1), h, H);
-    if (t >= d) gemm<T>(false, true, B, H, H, T(1), h - d * B * H, H, p.w_skip.ptr(), H, T(1), h, H);
+    if (const T* prev = state_at(cache, t - 1, B * H); c.short_connections && prev)
+      gemm<T>(false, true, B, H, H, T(1), prev, H, p.w_hh.ptr(), H, T(1), h, H);
+    if (const T* back = state_at(cache, t - d, B * H))
+      gemm<T>(false, true, B, H, H, T(1), back, H, p.w_skip.ptr(), H, T(1), h, H);
     for (int64_t k = 0; k < B * H; ++k) h[k] = std::tanh(h[k]);
   }
   y = cache.h;
@@ -68,13 +82,19 @@ void skip_rnn_forward(Tensor<T>& y, SkipRnnCache<T>& cache, const SkipRnnParams<
 
 template <class T>
 void skip_rnn_backward(Tensor<T>& dx, SkipRnnParams<T>& g, const SkipRnnCache<T>& cache,
-                       const SkipRnnParams<T>& p, const Tensor<T>& dy) {
+                       const SkipRnnParams<T>& p, const Tensor<T>& dy, Tensor<T>* dh0) {
   const SkipRnnConfig& c = p.config;
   const int64_t I = c.input_size, H = c.hidden_size, d = c.delay;
   const int64_t Ts = cache.x.dim(0), B = cache.x.dim(1);
   RECUR_CHECK(dy.shape == Shape({Ts, B, H}), "skip RNN output gradient has shape " << dy.shape_string());
   Tensor<T> dh = dy;  // accumulates what later steps send back
+  Tensor<T> dstart({B, H});  // what reaches h0
   dx = Tensor<T>({Ts, B, I});
+  // Where the gradient of h_s goes: dh, or dstart for h0 (s = -1), or nowhere (zeros).
+  auto grad_at = [&](int64_t s) -> T* {
+    if (s >= 0) return dh.ptr() + s * B * H;
+    return s == -1 && !cache.h0.empty() ? dstart.ptr() : nullptr;
+  };
   std::vector<T> dz(static_cast<size_t>(B * H));
   for (int64_t t = Ts - 1; t >= 0; --t) {
     const T* h = cache.h.ptr() + t * B * H;
@@ -85,15 +105,16 @@ void skip_rnn_backward(Tensor<T>& dx, SkipRnnParams<T>& g, const SkipRnnCache<T>
     const T* xt = cache.x.ptr() + t * B * I;
     gemm<T>(true, false, H, I, B, T(1), dz.data(), H, xt, I, T(1), g.w_ih.ptr(), I);
     gemm<T>(false, false, B, I, H, T(1), dz.data(), H, p.w_ih.ptr(), I, T(0), dx.ptr() + t * B * I, I);
-    if (c.short_connections && t >= 1) {
-      gemm<T>(true, false, H, H, B, T(1), dz.data(), H, h - B * H, H, T(1), g.w_hh.ptr(), H);
-      gemm<T>(false, false, B, H, H, T(1), dz.data(), H, p.w_hh.ptr(), H, T(1), dh.ptr() + (t - 1) * B * H, H);
+    if (const T* prev = state_at(cache, t - 1, B * H); c.short_connections && prev) {
+      gemm<T>(true, false, H, H, B, T(1), dz.data(), H, prev, H, T(1), g.w_hh.ptr(), H);
+      gemm<T>(false, false, B, H, H, T(1), dz.data(), H, p.w_hh.ptr(), H, T(1), grad_at(t - 1), H);
     }
-    if (t >= d) {
-      gemm<T>(true, false, H, H, B, T(1), dz.data(), H, h - d * B * H, H, T(1), g.w_skip.ptr(), H);
-      gemm<T>(false, false, B, H, H, T(1), dz.data(), H, p.w_skip.ptr(), H, T(1), dh.ptr() + (t - d) * B * H, H);
+    if (const T* back = state_at(cache, t - d, B * H)) {
+      gemm<T>(true, false, H, H, B, T(1), dz.data(), H, back, H, T(1), g.w_skip.ptr(), H);
+      gemm<T>(false, false, B, H, H, T(1), dz.data(), H, p.w_skip.ptr(), H, T(1), grad_at(t - d), H);
     }
   }
+  if (dh0) *dh0 = std::move(dstart);
 }
 
 template struct SkipRnnParams<float>;
@@ -101,12 +122,12 @@ template struct SkipRnnParams<double>;
 template void init_skip_rnn<float>(SkipRnnParams<float>&, Rng&);
 template void init_skip_rnn<double>(SkipRnnParams<double>&, Rng&);
 template void skip_rnn_forward<float>(Tensor<float>&, SkipRnnCache<float>&, const SkipRnnParams<float>&,
-                                      const Tensor<float>&);
+                                      const Tensor<float>&, const Tensor<float>*);
 template void skip_rnn_forward<double>(Tensor<double>&, SkipRnnCache<double>&, const SkipRnnParams<double>&,
-                                       const Tensor<double>&);
+                                       const Tensor<double>&, const Tensor<double>*);
 template void skip_rnn_backward<float>(Tensor<float>&, SkipRnnParams<float>&, const SkipRnnCache<float>&,
-                                       const SkipRnnParams<float>&, const Tensor<float>&);
+                                       const SkipRnnParams<float>&, const Tensor<float>&, Tensor<float>*);
 template void skip_rnn_backward<double>(Tensor<double>&, SkipRnnParams<double>&, const SkipRnnCache<double>&,
-                                        const SkipRnnParams<double>&, const Tensor<double>&);
+                                        const SkipRnnParams<double>&, const Tensor<double>&, Tensor<double>*);
 
 }  // namespace recur

@@ -45,6 +45,9 @@ void ForecasterConfig::validate() const {
   RECUR_CHECK(!rnn.any_bidirectional(),
               "a forecaster reads the past forwards: a bidirectional encoder is refused (the "
               "recursive model would see the values it is asked to predict)");
+  RECUR_CHECK(strategy == ForecastStrategy::direct || !rnn.any_own_loop(),
+              "the recursive forecaster steps its state one prediction at a time, and a clockwork, "
+              "skip or deep layer runs its own time loop over a whole sequence; use the direct strategy");
   RECUR_CHECK(horizon >= 1, "the forecast horizon must be >= 1, got " << horizon);
   RECUR_CHECK(targets >= 1, "a forecaster needs at least one target column, got " << targets);
   const bool skip = residual && strategy == ForecastStrategy::direct;

@@ -51,6 +51,9 @@ void check_exportable(const RnnConfig& c, const std::string& source, bool carrie
                         "shape for the graph's state inputs and outputs; recur does not export it");
   for (size_t k = 0; k <= c.above.size(); ++k) {
     const RnnConfig& s = k == 0 ? c : c.above[k - 1];
+    RECUR_CHECK(!s.own_loop(), source << ": its recurrent layers ('" << format_rnn_spec(rnn_spec_from_config(c))
+                                      << "') hold a " << time_loop_name(s.loop) << " layer, which ONNX's "
+                                         "LSTM/GRU/RNN ops cannot express, so recur does not export it");
     const char* option = s.layer_norm ? "ln (layer norm)" : s.coupled ? "coupled (gates)"
                          : s.residual ? "residual (recurrence)" : s.mixes_state() ? "leak (leaky units)"
                          : nullptr;

@@ -6,7 +6,8 @@
 # export-onnx writes a graph that passes ONNX's checker (the exporter runs it), or refuses naming the
 # option ONNX cannot express. Bidirectional specs go to the trainers that read whole sequences, and
 # are refused by name by those that read left to right. Mixed stacks (layers of different kinds and
-# sizes) train everywhere but in train-clm, which refuses them by name.
+# sizes) and the layers with their own time loop (clockwork, skip, deep) train everywhere but in
+# train-clm, which refuses them by name.
 # Usage: rnn_matrix.sh RECUR_BINARY SOURCE_DIR. Needs the Debian data packages (scripts/setup.sh).
 set -uo pipefail
 recur=$1
@@ -73,7 +74,8 @@ else: print(xs[0], xs[-1])' "$1"
 specs=("rnn_tanh:12;rnn_tanh:12" "rnn_relu:12,leak=0.5,learn_leak" "rnn_sigmoid:12,residual"
        "rnn_tanh:12,residual=0.5" "lstm:12,peephole,dropout=0.1;lstm:12,peephole" "lstm:12,coupled"
        "lstm:12,ln" "gru:12,reset_before" "gru:12,ln;gru:12,ln"
-       "lstm:12,peephole,dropout=0.1;gru:10,reset_before;rnn_tanh:8")
+       "lstm:12,peephole,dropout=0.1;gru:10,reset_before;rnn_tanh:8"
+       "clockwork:12,periods=1/2/4" "skip:12,delay=3" "deep:12" "gru:12;skip:8,no_short;clockwork:8")
 bi_specs=("lstm:12,bi=sum;lstm:12,bi=sum" "gru:12,reset_before,bi" "rnn_tanh:12,bi,dropout=0.2;rnn_tanh:12,bi"
           "gru:12,bi;lstm:8,peephole,bi=sum;rnn_relu:6,bi")
 runs=0
@@ -91,12 +93,12 @@ for t in lm classifier tagger clm seq2seq forecaster; do
       echo "ok   $t refuses '$spec' (it reads left to right)"
       continue
     fi
-    if [[ $t == clm && $spec == *gru:10* ]]; then  # the mixed stack: layers of one size only
+    if [[ $t == clm && ( $spec == *gru:10* || $spec =~ (clockwork|skip|deep) ) ]]; then  # one size only
       train $t "$spec" $m >out$runs 2>log$runs && fail "$t took the mixed stack '$spec'"
-      grep -q "a mixed stack ('$spec') is not supported" log$runs ||
+      grep -q "'$spec' (a mixed stack, or a clockwork, skip or deep layer) is not supported" log$runs ||
         fail "$t refused '$spec' without saying why: $(cat log$runs)"
       [[ -e $m ]] && fail "$t wrote a model for a refused spec"
-      echo "ok   $t refuses '$spec' (a mixed stack)"
+      echo "ok   $t refuses '$spec' (a mixed stack or an own-loop layer)"
       continue
     fi
     train $t "$spec" $m >out$runs 2>log$runs || fail "$t '$spec': $(tail -3 log$runs)"
@@ -113,7 +115,7 @@ for t in lm classifier tagger clm seq2seq forecaster; do
       grep -Eq "ln \(layer norm\)|coupled \(gates\)|residual \(recurrence\)|leak \(leaky units\)|bi=sum|does not export|covers" onnx$runs ||
         fail "$t '$spec': export-onnx failed without naming why: $(cat onnx$runs)"
       [[ -n $(compgen -G "m$runs*.onnx") ]] && fail "$t '$spec': a refused export left a file"
-      how="ONNX refused: $(grep -Eo "use [a-z_=]+ \([a-z ]+\)|a mixed stack" onnx$runs | head -1)"
+      how="ONNX refused: $(grep -Eo "use [a-z_=]+ \([a-z ]+\)|a mixed stack|a (clockwork|skip|deep) layer" onnx$runs | head -1)"
     fi
     printf 'ok   %-10s %-48s loss %.3f -> %.3f; evaluated; %s\n' $t "'$spec'" "$first" "$last" "$how"
   done

@@ -67,7 +67,16 @@ TEST(RnnSpec, ErrorsNameTheLayerAndTheField) {
       {"lstm:8,dropout=0.2", "dropout=P acts between layers, and this is the last one"},
       {"lstm:8,,peephole", "empty option"},
       {"lstm:8,peephole,bogus", "unknown option 'bogus'"},
-      {"clockwork:8", "kind 'clockwork' has its own time loop"},
+      {"clockwork:10", "give a hidden size divisible by 4"},
+      {"clockwork:8,periods=2/1", "periods must increase"},
+      {"clockwork:8,periods=1/x", "a period must be a number, got 'x'"},
+      {"skip:8,bi", "option 'bi' is not for a skip layer"},
+      {"skip:8,peephole", "option 'peephole' is not for a skip layer"},
+      {"skip:8,delay=0", "delay must be a whole number from 1"},
+      {"deep:8,periods=1/2", "option 'periods' is for clockwork layers only"},
+      {"lstm:8,depth=2", "option 'depth' is for deep layers only"},
+      {"deep:8,depth", "option 'depth' needs a value"},
+      {"skip:8,no_short=1", "option 'no_short' takes no value"},
   };
   for (const auto& c : cases)
     EXPECT_RECUR_ERROR(parse_rnn_spec(c.spec), c.expected);
@@ -120,7 +129,9 @@ TEST(RnnSpec, MixedStacksBecomeSegmentsOfAlikeLayers) {
   // The spec of the config is the canonical spec it came from.
   for (const char* text : {"lstm:64;gru:64", "lstm:64;lstm:32", "lstm:64,bi;lstm:64",
                            "lstm:8,dropout=0.1;lstm:8,dropout=0.2;lstm:8",
-                           "gru:4,ln,dropout=0.3,bi=sum;rnn_relu:3,residual=0.5,learn_leak;lstm:2,coupled"})
+                           "gru:4,ln,dropout=0.3,bi=sum;rnn_relu:3,residual=0.5,learn_leak;lstm:2,coupled",
+                           "clockwork:8;clockwork:6,periods=1/3/9,dropout=0.1;skip:4,delay=3,no_short;deep:5;deep:5,depth=3",
+                           "lstm:8,bi=sum;skip:4;gru:4"})
     EXPECT_EQ(format_rnn_spec(rnn_spec_from_config(rnn_config_from_spec(parse_rnn_spec(text), 3))), text);
   // The metadata keeps the whole stack (in rnn_spec; the other keys describe the bottom segment).
   const RnnConfig back = RnnConfig::from_metadata(c.to_metadata());

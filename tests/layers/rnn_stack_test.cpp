@@ -1,4 +1,5 @@
-// Mixed stacks (RnnConfig::above): segments of different kinds, sizes and options run in turn.
+// Mixed stacks (RnnConfig::above): segments of different kinds, sizes and options run in turn, the
+// layers with their own time loop (clockwork, skip, deep) among them.
 // Finite-difference gradient checks in double of every parameter, the input and every segment's
 // initial state, with dropout between segments; the layer numbering of the names; the inference
 // paths (PreparedRnn, RnnPacks) against the training forward; layer_grads_done's order.
@@ -55,7 +56,7 @@ struct Case {
 
 void check_stack(const Case& cs) {
   const RnnConfig cfg = rnn_config_from_spec(parse_rnn_spec(cs.spec), 3);
-  ASSERT_TRUE(cfg.mixed()) << cs.spec;
+  ASSERT_TRUE(cfg.mixed() || cfg.own_loop()) << cs.spec;
   const int64_t T = 5, B = 3;
   Rng rng(42);
   RnnParams<double> params(cfg);
@@ -108,6 +109,19 @@ TEST(RnnStackGradcheck, BidirectionalSegmentsWithDropoutBetweenThem) {
 TEST(RnnStackGradcheck, LayerNormResidualAndCoupledSegments) {
   check_stack({"gru:4,ln,bi=sum;gru:4,ln,bi=sum;rnn_relu:3,residual=0.5,learn_leak;lstm:2,coupled",
                {4, 5, 1}, false});
+}
+
+// The layers with their own time loop, alone (over ragged lengths, from initial states) and as
+// segments of a mixed stack.
+TEST(RnnStackGradcheck, ClockworkOverRaggedLengths) { check_stack({"clockwork:6,periods=1/2/4", {5, 2, 0}}); }
+TEST(RnnStackGradcheck, SkipWithAndWithoutShortLinks) {
+  check_stack({"skip:4,delay=2", {5, 3, 1}});
+  check_stack({"skip:4,delay=3,no_short", {4, 5, 0}});
+}
+TEST(RnnStackGradcheck, DeepTransition) { check_stack({"deep:4,depth=3", {5, 1, 3}}); }
+TEST(RnnStackGradcheck, OwnLoopSegmentsBetweenEngineSegments) {
+  check_stack({"lstm:4,bi=sum;clockwork:4,periods=1/2,dropout=0.3;skip:3,dropout=0.2;deep:3;gru:2",
+               {5, 2, 4}, true, true});
 }
 
 TEST(RnnStack, NamesCountLayersAcrossSegments) {

@@ -50,13 +50,14 @@ struct DeepTransitionCache {
   std::vector<Tensor<T>> u;    // L tensors (T,B,H)
 };
 
+// h0 (B,H) may be null (zeros).
 template <class T>
 void deep_transition_forward(Tensor<T>& y, DeepTransitionCache<T>& cache, const DeepTransitionParams<T>& p,
-                             const Tensor<T>& x);
+                             const Tensor<T>& x, const Tensor<T>* h0 = nullptr);
 
-// BPTT. dy (T,B,H); parameter gradients +=, dx =.
+// BPTT. dy (T,B,H); parameter gradients +=, dx =, and dh0 (B,H) = when given.
 template <class T>
 void deep_transition_backward(Tensor<T>& dx, DeepTransitionParams<T>& grads, const DeepTransitionCache<T>& cache,
-                              const DeepTransitionParams<T>& p, const Tensor<T>& dy);
+                              const DeepTransitionParams<T>& p, const Tensor<T>& dy, Tensor<T>* dh0 = nullptr);
 
 }  // namespace recur

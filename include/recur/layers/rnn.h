@@ -18,11 +18,15 @@
 #include <memory>
 #include <string>
 #include <type_traits>
+#include <variant>
 #include <vector>
 
 #include "recur/core/gemm.h"
 #include "recur/core/rng.h"
 #include "recur/core/tensor.h"
+#include "recur/layers/clockwork.h"
+#include "recur/layers/deep_transition.h"
+#include "recur/layers/skip_rnn.h"
 
 namespace recur {
 
@@ -35,6 +39,15 @@ enum class GruConvention { reset_after, reset_before };
 // How a bidirectional layer joins its two directions: side by side (2H wide, PyTorch's) or summed
 // (H wide, y = y_forward + y_reverse).
 enum class DirectionMerge { concat, sum };
+
+// How a segment of a stack steps through time: on the engine (the cells above), or as one
+// unidirectional tanh layer with its own time loop (a seed's variant):
+//   clockwork  modules with periods (recur/layers/clockwork.h)
+//   skip       links from `delay` steps back, and from one step back unless !short_links (skip_rnn.h)
+//   deep       `depth` tanh layers inside the transition, with a shortcut (deep_transition.h)
+enum class TimeLoop { engine, clockwork, skip, deep };
+const char* time_loop_name(TimeLoop loop);  // "clockwork", "skip", "deep" ("engine")
+std::vector<int64_t> clockwork_default_periods();  // 1, 2, 4, 8
 
 const char* cell_name(CellKind kind);
 CellKind parse_cell(const std::string& name);  // "lstm", "gru", "rnn_tanh", "rnn_relu", "rnn_sigmoid"
@@ -67,6 +80,12 @@ struct RnnConfig {
   // each reading the output of the one below (its input_size is that width; its own `above` is
   // empty). Between two segments the lower one's dropout applies.
   std::vector<RnnConfig> above;
+  // A segment with its own time loop (one layer, unidirectional, cell rnn_tanh) and its settings.
+  TimeLoop loop = TimeLoop::engine;
+  std::vector<int64_t> periods = clockwork_default_periods();  // clockwork: per module, fastest first
+  int64_t delay = 2;                            // skip: d
+  bool short_links = true;                      // skip: the length-1 links too
+  int depth = 2;                                // deep: tanh layers inside the transition
 
   // Whether h mixes the previous state with f(z) (leaky or residual).
   bool mixes_state() const { return leak != 1.0 || learn_leak || residual; }
@@ -82,6 +101,12 @@ struct RnnConfig {
   int64_t output_size() const { return top().layer_output_size(); }
   bool mixed() const { return !above.empty(); }
   bool any_bidirectional() const;  // of any segment
+  bool own_loop() const { return loop != TimeLoop::engine; }
+  bool any_own_loop() const;  // of any segment
+  // The layer configs of an own-loop segment.
+  ClockworkConfig clockwork() const;
+  SkipRnnConfig skip() const;
+  DeepTransitionConfig deep() const;
   int total_layers() const;  // of every segment
   bool has_cell_state() const { return cell == CellKind::lstm; }
   void validate() const;   // throws recur::Error naming the bad field
@@ -108,6 +133,8 @@ struct RnnParams {
   RnnConfig config;
   std::vector<RnnCellParams<T>> cells;  // index layer * D + direction
   std::vector<RnnParams<T>> above;      // a mixed stack's upper segments (config.above's)
+  // An own-loop segment's layer (config.loop); cells is then empty.
+  std::variant<std::monostate, ClockworkParams<T>, SkipRnnParams<T>, DeepTransitionParams<T>> layer;
 
   RnnParams() = default;
   explicit RnnParams(const RnnConfig& cfg);  // zero weights of the right shapes
@@ -195,6 +222,8 @@ struct RnnCache {
   // segment reads it (dropout applied), with the mask of that dropout (empty when none).
   std::vector<RnnCache<T>> above;
   std::vector<Tensor<T>> above_input, above_mask;
+  // An own-loop segment's cache (RnnConfig::loop).
+  std::variant<std::monostate, ClockworkCache<T>, SkipRnnCache<T>, DeepTransitionCache<T>> layer;
 };
 
 class RnnPacks;

@@ -5,7 +5,11 @@
 //
 // Layers are separated by ';', a layer's fields by ','; they may differ (a mixed stack). The first field is kind:hidden; the others
 // are options (flags, or name=value):
-//   kind      rnn_tanh rnn_relu rnn_sigmoid lstm gru (clockwork, skip, deep: named, not yet stackable)
+//   kind      rnn_tanh rnn_relu rnn_sigmoid lstm gru, and the layers with their own time loop:
+//             clockwork skip deep (one unidirectional tanh layer each)
+//   periods=1/2/4/8            clockwork: the modules' periods (the default)
+//   delay=D, no_short          skip: links from D steps back (2); without the length-1 links
+//   depth=K                    deep: tanh layers inside the transition (2)
 //   peephole, coupled          lstm: gates see the cell state; i = 1 - f
 //   reset_before               gru: the seeds' (Cho 2014) candidate; the default is reset_after
 //   leak=A, learn_leak         rnn_*: h = (1 - A) h_prev + A f(z), A in (0, 1] (learned per unit)
@@ -33,6 +37,11 @@ struct RnnLayerSpec {
   double dropout = 0.0;
   bool bidirectional = false;
   DirectionMerge merge = DirectionMerge::concat;
+  TimeLoop loop = TimeLoop::engine;  // clockwork, skip, deep (cell is then rnn_tanh)
+  std::vector<int64_t> periods = clockwork_default_periods();
+  int64_t delay = 2;
+  bool no_short = false;
+  int depth = 2;
   bool operator==(const RnnLayerSpec&) const = default;
 };
 

@@ -5,7 +5,8 @@
 //   h_t = tanh(W x_t + U_d h_{t-d} + b)                     (short = false: the length-1
 //                                                             connections removed; the sequence
 //                                                             splits into d interleaved chains)
-// States before the first step are zero.
+// States before the first step are zero, except h_{-1} = h0 when one is given (a state carried
+// over from an earlier window: both links read it where they reach one step before the start).
 //
 // Key: T = steps, B = batch, I = input, H = hidden, d = delay.
 //   x: (T,B,I)  y: (T,B,H)
@@ -47,14 +48,17 @@ template <class T>
 struct SkipRnnCache {
   Tensor<T> x;  // (T,B,I)
   Tensor<T> h;  // (T,B,H)
+  Tensor<T> h0;  // (B,H) h_{-1}, or empty (zeros)
 };
 
 template <class T>
-void skip_rnn_forward(Tensor<T>& y, SkipRnnCache<T>& cache, const SkipRnnParams<T>& p, const Tensor<T>& x);
+void skip_rnn_forward(Tensor<T>& y, SkipRnnCache<T>& cache, const SkipRnnParams<T>& p, const Tensor<T>& x,
+                      const Tensor<T>* h0 = nullptr);
 
-// BPTT along both the length-1 and the length-d paths. dy (T,B,H); parameter gradients +=, dx =.
+// BPTT along both the length-1 and the length-d paths. dy (T,B,H); parameter gradients +=, dx =;
+// dh0 (B,H) =, when given and the forward had an h0.
 template <class T>
 void skip_rnn_backward(Tensor<T>& dx, SkipRnnParams<T>& grads, const SkipRnnCache<T>& cache,
-                       const SkipRnnParams<T>& p, const Tensor<T>& dy);
+                       const SkipRnnParams<T>& p, const Tensor<T>& dy, Tensor<T>* dh0 = nullptr);
 
 }  // namespace recur

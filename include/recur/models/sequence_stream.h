@@ -1,10 +1,13 @@
 // recur::SequenceModelStream: a unidirectional SequenceModel one token at a time with its state
 // kept, for generation (sampling, serving): embedding row -> RnnStream step (weights packed once,
 // no allocation per step) -> output layer. Equal to sequence_model_step token by token
-// (tests/models/sequence_stream_test.cpp), at a fraction of its cost per token.
+// (tests/models/sequence_stream_test.cpp), at a fraction of its cost per token. A stack with a
+// clockwork, skip or deep layer (their own time loops do not step) runs the whole sequence so far
+// at every token instead: the same logits, at a cost that grows with the sequence.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "recur/layers/rnn_stream.h"
@@ -26,7 +29,8 @@ class SequenceModelStream {
 
  private:
   const SequenceModel<float>& model_;
-  RnnStream<float> rnn_;
+  std::optional<RnnStream<float>> rnn_;  // empty for a stack with an own-loop layer
+  std::vector<int64_t> tokens_;          // that stack's sequence so far
   std::vector<float> x_, h_, logits_;
 };
 
