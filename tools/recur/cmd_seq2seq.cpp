@@ -1,13 +1,10 @@
 // `recur train-seq2seq`, `recur eval-seq2seq` and `recur translate`: encoder-decoder models
 // (N -> M) on pairs files (source<TAB>target), e.g. grapheme-to-phoneme from `recur data cmudict`.
-#include <unistd.h>
-
 #include <cstdio>
 #include <iostream>
 #include <sstream>
 
 #include "commands.h"
-#include "interrupt.h"
 #include "train_options.h"
 #include "recur/core/gemm.h"
 #include "recur/train/seq2seq_trainer.h"
@@ -43,7 +40,6 @@ DecodeOptions decode_options(const DecodeFlags& d) {
 struct TrainArgs {
   Seq2SeqTrainConfig cfg;
   NetworkOptions net{.hidden = 128};
-  OptimizerOptions opt;
   DecodeFlags decode;
   bool unidirectional = false;
   int64_t decoder_hidden = 0;
@@ -66,10 +62,7 @@ void run_train(TrainArgs a) {
   a.cfg.use = parse_context_use(a.use);
   a.cfg.sampling = parse_sampling_schedule(a.sampling);
   a.cfg.decode = decode_options(a.decode);
-  apply(a.opt, a.cfg);
-  a.cfg.progress_bar = isatty(fileno(stderr));
-  a.cfg.stop = stop_on_interrupt();
-  set_num_threads(a.threads);
+  start_run(a.cfg.train, a.threads);
   const Seq2SeqTrainResult r = train_seq2seq(a.cfg, std::cerr);
   if (r.interrupted) std::exit(130);
   auto line = [](const char* split, const char* how, const Seq2SeqEvaluation& ev) {
@@ -82,9 +75,7 @@ void run_train(TrainArgs a) {
   if (r.test.errors.items > 0) line("test", how.c_str(), r.test);
   std::printf("trained %lld epochs (%lld steps) in %.1f s\n", (long long)r.epochs_done,
               (long long)r.steps_done, r.seconds);
-  std::printf("model: %s  metrics: %s  plot: %s  checkpoint: %s\n", a.cfg.out_path.c_str(),
-              a.cfg.metrics_path().c_str(), a.cfg.plot_path().c_str(),
-              a.cfg.checkpoint_path().c_str());
+  print_run_files(a.cfg.train);
 }
 
 struct EvalArgs {
@@ -152,7 +143,6 @@ void add_seq2seq(CLI::App& app, Action& action) {
   c->add_option("--train", a->cfg.train_path, "Training pairs (source<TAB>target)")->required();
   c->add_option("--valid", a->cfg.valid_path, "Validation pairs (same format)")->required();
   c->add_option("--test", a->cfg.test_path, "Test pairs, reported at the end (optional)");
-  c->add_option("--out", a->cfg.out_path, "Model file to write (.safetensors)")->required();
   c->add_option("--max-tokens", a->cfg.max_tokens, "Cap of each vocabulary (others are <unk>)")
       ->capture_default_str()
       ->check(Positive);
@@ -204,16 +194,8 @@ void add_seq2seq(CLI::App& app, Action& action) {
                 "to --teacher-forcing-end over the run")
       ->capture_default_str()
       ->check(CLI::IsMember({"constant", "linear", "inverse-sigmoid"}));
-  c->add_option("--batch", a->cfg.batch, "Pairs per update (per rank under mpirun)")
-      ->capture_default_str()
-      ->check(Positive);
-  c->add_option("--epochs", a->cfg.epochs, "Passes over the training pairs")
-      ->capture_default_str()
-      ->check(Positive);
   add_decode_options(c, a->decode, "Decoding of the final test report: beam width (1: greedy)");
-  add_optimizer_options(c, a->opt);
-  add_run_options(c, a->cfg.seed, a->threads, a->cfg.log_every, a->cfg.resume_path);
-  add_precision_option(c, a->cfg.precision);
+  add_train_settings(c, a->cfg.train, a->threads);
   c->get_option("--rnn")->excludes("--unidirectional");  // the spec gives the direction (bi)
   // Here --dropout also drops embeddings and outputs, so it stays beside --rnn.
   c->get_option("--rnn")->remove_excludes(c->get_option("--dropout"));
