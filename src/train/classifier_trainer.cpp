@@ -113,9 +113,7 @@ ClassifierConfig classifier_model_config(const ClassifierTrainConfig& cfg, const
 }  // namespace
 
 ClassifierTrainResult train_classifier(const ClassifierTrainConfig& cfg_in, std::ostream& log) {
-  ClassifierTrainConfig cfg = cfg_in;
-  cfg.validate();
-  make_output_directory(cfg.train.out_path);
+  const ClassifierTrainConfig& cfg = prepare_run(cfg_in);
 
   // Data and the input side of the model.
   ClassifierTrainResult res;
@@ -151,9 +149,7 @@ ClassifierTrainResult train_classifier(const ClassifierTrainConfig& cfg_in, std:
   model.net = SequenceClassifier<float>(mc);
   Rng rng(cfg.train.seed);  // initialisation, then dropout
   init_classifier(model.net, rng, cfg.init);
-  SequenceClassifier<float> grads(mc);
-  std::vector<Param<float>> params = param_list(model.net, grads);
-  Optimizer<float> opt(cfg.train.optimizer);
+  EpochTrainee<SequenceClassifier<float>> trainee(model.net, cfg.train.optimizer);
 
   const int64_t per_epoch = (int64_t(data.train.size()) + cfg.train.batch - 1) / cfg.train.batch;
   std::map<std::string, std::string> hp = run_settings(cfg.train, fingerprint, mc.to_metadata());
@@ -181,10 +177,10 @@ ClassifierTrainResult train_classifier(const ClassifierTrainConfig& cfg_in, std:
   EpochTask task;
   task.train_batch = [&](const std::vector<size_t>& indices, Rng& r) {
     const ClassifierBatch<float> batch = make_classifier_batch(data.train, indices, dense, mc.features);
-    zero_grads(params);
+    zero_grads(trainee.params);
     Tensor<float> logits;
     EpochStep st;
-    st.loss_nats = classifier_batch(model.net, &grads, batch,
+    st.loss_nats = classifier_batch(model.net, &trainee.grads, batch,
                                     RnnRunOptions{true, &r, cfg.train.precision}, &logits);
     st.items = batch.batch;
     for (int64_t b = 0; b < batch.batch; ++b) {
@@ -202,16 +198,7 @@ ClassifierTrainResult train_classifier(const ClassifierTrainConfig& cfg_in, std:
                   res.validation.accuracy());
     return EpochValidation{res.validation.loss_nats, res.validation.accuracy(), line};
   };
-  task.model_state = [&] { return model.net.state_dict(); };
-  task.load_model_state = [&](const std::map<std::string, Tensor<float>>& t, const std::string& src) {
-    model.net.load_state_dict(t, src);
-  };
-  const EpochLoopResult run = run_epoch_loop(loop, task, params, opt, rng, log);
-  res.steps_done = run.steps;
-  res.epochs_done = run.epochs;
-  res.seconds = run.seconds;
-  res.interrupted = run.interrupted;
-  if (res.interrupted || dist::world().rank() != 0) return res;  // rank 0 reports and writes
+  if (!run_epochs(loop, task, trainee, rng, log, res)) return res;  // rank 0 reports and writes
   if (res.validation.examples == 0)
     res.validation = evaluate_classifier(model.net, data.valid, eval_batch);
   const bool has_test = !data.test.empty();

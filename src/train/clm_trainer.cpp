@@ -116,9 +116,7 @@ Texts texts_of(const std::vector<LabeledText>& rows, const std::string& path, co
 }  // namespace
 
 ClmTrainResult train_conditional_lm(const ClmTrainConfig& cfg_in, std::ostream& log) {
-  ClmTrainConfig cfg = cfg_in;
-  cfg.validate();
-  make_output_directory(cfg.train.out_path);
+  const ClmTrainConfig& cfg = prepare_run(cfg_in);
   ClmTrainResult res;
   ConditionalTextModel& model = res.model;
   const std::vector<LabeledText> train_rows = read_labeled_tsv(cfg.train_path);
@@ -138,9 +136,7 @@ ClmTrainResult train_conditional_lm(const ClmTrainConfig& cfg_in, std::ostream& 
   model.net = ConditionalLm<float>(mc);
   Rng rng(cfg.train.seed);
   init_conditional_lm(model.net, rng);
-  ConditionalLm<float> grads(mc);
-  std::vector<Param<float>> params = param_list(model.net, grads);
-  Optimizer<float> opt(cfg.train.optimizer);
+  EpochTrainee<ConditionalLm<float>> trainee(model.net, cfg.train.optimizer);
 
   const int64_t per_epoch = (int64_t(train.texts.size()) + cfg.train.batch - 1) / cfg.train.batch;
   // The settings checked on resume: not run_settings, since this trainer's checkpoints have always
@@ -173,10 +169,10 @@ ClmTrainResult train_conditional_lm(const ClmTrainConfig& cfg_in, std::ostream& 
       texts.push_back(&train.texts[i]);
       conds.push_back(train.conditions[i]);
     }
-    zero_grads(params);
+    zero_grads(trainee.params);
     EpochStep st;
     int64_t targets = 0;
-    st.loss_nats = conditional_lm_batch(model.net, &grads, make_clm_batch(texts, conds),
+    st.loss_nats = conditional_lm_batch(model.net, &trainee.grads, make_clm_batch(texts, conds),
                                         RnnRunOptions{true, &r, cfg.train.precision}, &targets);
     st.items = int64_t(indices.size());
     st.weight = double(targets);  // the text loss is the mean over them
@@ -206,16 +202,7 @@ ClmTrainResult train_conditional_lm(const ClmTrainConfig& cfg_in, std::ostream& 
     return EpochValidation{res.validation_bits * std::log(2.0),
                            std::numeric_limits<double>::quiet_NaN(), line};
   };
-  task.model_state = [&] { return model.net.state_dict(); };
-  task.load_model_state = [&](const std::map<std::string, Tensor<float>>& t, const std::string& src) {
-    model.net.load_state_dict(t, src);
-  };
-  const EpochLoopResult run = run_epoch_loop(loop, task, params, opt, rng, log);
-  res.steps_done = run.steps;
-  res.epochs_done = run.epochs;
-  res.seconds = run.seconds;
-  res.interrupted = run.interrupted;
-  if (res.interrupted || dist::world().rank() != 0) return res;  // rank 0 reports and writes
+  if (!run_epochs(loop, task, trainee, rng, log, res)) return res;  // rank 0 reports and writes
   if (res.validation_bits == 0)
     res.validation_bits =
         evaluate_conditional_lm(model.net, valid.texts, valid.conditions, eval_batch);

@@ -58,11 +58,9 @@ EpochLoopResult run_epoch_loop(const EpochLoopSettings& s, const EpochTask& task
   if (settings.count("batch")) settings["batch"] = std::to_string(batch);  // the run's, all ranks'
   if (!t.resume_path.empty()) {
     const std::string& from = t.resume_path;
-    const Checkpoint ck = load_checkpoint(from);
-    check_checkpoint_settings(ck, settings, from, "--epochs and the output intervals");
+    const Checkpoint ck =
+        resume_checkpoint(from, settings, "--epochs and the output intervals", opt, rng);
     task.load_model_state(ck.model, from);
-    opt.import_state(ck.optimizer);
-    rng.set_state(decode_rng_state(checkpoint_get(ck, "rng", from), from));
     step = checkpoint_get_int(ck, "run.step", from);
     items_done = checkpoint_get_int(ck, "run.items", from);
     seconds_before = checkpoint_get_double(ck, "run.seconds", from);
@@ -71,20 +69,15 @@ EpochLoopResult run_epoch_loop(const EpochLoopSettings& s, const EpochTask& task
     interval_correct = checkpoint_get_int(ck, "run.interval_correct", from);
     interval_seen = checkpoint_get_int(ck, "run.interval_seen", from);
     early.load(ck, from);
-    if (root && std::filesystem::exists(metrics_path)) truncate_metrics_after(metrics_path, step);
     log << s.command << ": resumed from " << from << " at step " << step << "\n";
-  } else if (root) {
-    std::filesystem::remove(metrics_path);
   }
+  if (root) start_metrics(metrics_path, !t.resume_path.empty(), step);
   dp.broadcast_parameters();  // equal already (same seed or checkpoint); now certainly
   dp.own_dropout_stream(rng, t.seed, step);
   auto write_checkpoint = [&](double seconds) {
     if (!root) return;
-    Checkpoint ck;
+    Checkpoint ck = run_checkpoint(opt, settings, rng);
     ck.model = task.model_state();
-    ck.optimizer = opt.export_state();
-    set_checkpoint_settings(ck, settings);
-    ck.metadata["rng"] = encode_rng_state(rng.state());
     ck.metadata["run.step"] = std::to_string(step);
     ck.metadata["run.items"] = std::to_string(items_done);
     ck.metadata["run.seconds"] = exact_hex(seconds);

@@ -123,7 +123,7 @@ class ForecasterRun {
  public:
   ForecasterRun(const ForecasterTrainConfig& cfg, std::ostream& log_in)
       : cfg_(cfg), ts_(cfg.train),
-        mc_((make_output_directory(cfg.train.out_path), setup_forecaster(cfg, res_.model, data_))),
+        mc_(setup_forecaster(cfg, res_.model, data_)),
         train_(forecast_origins(data_, SplitPart::train, cfg.window, cfg.horizon)),
         valid_(forecast_origins(data_, SplitPart::valid, cfg.window, cfg.horizon)),
         rng_(cfg.train.seed), early_(cfg.train.guard.patience), metrics_(cfg.train.metrics_path()),
@@ -168,32 +168,25 @@ class ForecasterRun {
   void resume_or_start() {
     if (!ts_.resume_path.empty()) {
       const std::string& from = ts_.resume_path;
-      const Checkpoint ck = load_checkpoint(from);
-      check_checkpoint_settings(ck, hp_, from, "--epochs and the output intervals");
+      const Checkpoint ck =
+          resume_checkpoint(from, hp_, "--epochs and the output intervals", *opt_, rng_);
       model().net.load_state_dict(ck.model, from);
-      opt_->import_state(ck.optimizer);
-      rng_.set_state(decode_rng_state(checkpoint_get(ck, "rng", from), from));
       step_ = checkpoint_get_int(ck, "run.step", from);
       seconds_before_ = checkpoint_get_double(ck, "run.seconds", from);
       interval_loss_ = checkpoint_get_double(ck, "run.interval_loss", from);
       interval_steps_ = checkpoint_get_int(ck, "run.interval_steps", from);
       early_.load(ck, from);
-      if (root_ && std::filesystem::exists(metrics_)) truncate_metrics_after(metrics_, step_);
       *log_ << "train-forecaster: resumed from " << from << " at step " << step_ << "\n";
-    } else if (root_) {
-      std::filesystem::remove(metrics_);
     }
+    if (root_) start_metrics(metrics_, !ts_.resume_path.empty(), step_);
     dp_->broadcast_parameters();
     dp_->own_dropout_stream(rng_, ts_.seed, step_);
   }
 
   void write_checkpoint(double seconds) {
     if (!root_) return;
-    Checkpoint ck;
+    Checkpoint ck = run_checkpoint(*opt_, hp_, rng_);
     ck.model = model().net.state_dict();
-    ck.optimizer = opt_->export_state();
-    set_checkpoint_settings(ck, hp_);
-    ck.metadata["rng"] = encode_rng_state(rng_.state());
     ck.metadata["run.step"] = std::to_string(step_);
     ck.metadata["run.seconds"] = exact_hex(seconds);
     ck.metadata["run.interval_loss"] = exact_hex(interval_loss_);
@@ -394,9 +387,7 @@ class ForecasterRun {
 }  // namespace
 
 ForecasterTrainResult train_forecaster(const ForecasterTrainConfig& cfg_in, std::ostream& log) {
-  ForecasterTrainConfig cfg = cfg_in;
-  cfg.validate();
-  return ForecasterRun(cfg, log).run();
+  return ForecasterRun(prepare_run(cfg_in), log).run();
 }
 
 }  // namespace recur

@@ -179,8 +179,7 @@ class LmRun {
   LmRun(const LmTrainConfig& cfg, std::ostream& log_in)
       : cfg_(cfg), ts_(cfg.train), comm_(dist::world()), root_(comm_.rank() == 0),
         log_(root_ ? log_in : dist::null_stream()), all_streams_(cfg.train.batch * comm_.size()),
-        first_stream_(cfg.train.batch * comm_.rank()),
-        data_((make_output_directory(cfg.train.out_path), read_lm_data(cfg, all_streams_))),
+        first_stream_(cfg.train.batch * comm_.rank()), data_(read_lm_data(cfg, all_streams_)),
         mc_(lm_model_config(cfg, data_.vocab)), rng_(cfg.train.seed), grads_(mc_),
         opt_(cfg.train.optimizer),
         streams_(data_.train, all_streams_, cfg.train.batch, first_stream_, cfg.seq_len),
@@ -225,13 +224,11 @@ class LmRun {
   void resume_or_start() {
     if (!ts_.resume_path.empty()) {
       const std::string& from = ts_.resume_path;
-      const Checkpoint ck = load_checkpoint(from);
-      check_checkpoint_settings(ck, hp_, from, "--steps/--epochs/--time and the output intervals");
+      const Checkpoint ck = resume_checkpoint(
+          from, hp_, "--steps/--epochs/--time and the output intervals", opt_, rng_);
       net().load_state_dict(ck.model, from);
-      opt_.import_state(ck.optimizer);
       if (ck.state.count("h")) state_.h = state_rows(ck.state.at("h"), first_stream_, ts_.batch);
       if (ck.state.count("c")) state_.c = state_rows(ck.state.at("c"), first_stream_, ts_.batch);
-      rng_.set_state(decode_rng_state(checkpoint_get(ck, "rng", from), from));
       step_ = checkpoint_get_int(ck, "run.step", from);
       epoch_ = checkpoint_get_int(ck, "run.epoch", from);
       streams_.pos = checkpoint_get_int(ck, "run.position", from);
@@ -242,24 +239,23 @@ class LmRun {
       early_.load(ck, from);
       RECUR_CHECK(streams_.pos >= 0 && streams_.pos <= streams_.stream_len,
                   from << ": data position " << streams_.pos << " is outside the text");
-      if (root_ && std::filesystem::exists(metrics_)) truncate_metrics_after(metrics_, step_);
       log_ << "train-lm: resumed from " << from << " at step " << step_ << "\n";
-    } else if (root_) {
-      std::filesystem::remove(metrics_);
     }
+    if (root_) start_metrics(metrics_, !ts_.resume_path.empty(), step_);
     dp_->broadcast_parameters();  // equal already (same seed or checkpoint); now certainly
     dp_->own_dropout_stream(rng_, ts_.seed, step_);
   }
 
   void write_checkpoint(double seconds) {  // collective: every rank calls it
-    Checkpoint ck;
-    if (!state_.h.empty()) ck.state["h"] = gather_state_rows(*dp_, state_.h, all_streams_, first_stream_);
-    if (!state_.c.empty()) ck.state["c"] = gather_state_rows(*dp_, state_.c, all_streams_, first_stream_);
+    std::map<std::string, Tensor<float>> state;  // every rank's streams
+    if (!state_.h.empty())
+      state["h"] = gather_state_rows(*dp_, state_.h, all_streams_, first_stream_);
+    if (!state_.c.empty())
+      state["c"] = gather_state_rows(*dp_, state_.c, all_streams_, first_stream_);
     if (!root_) return;
+    Checkpoint ck = run_checkpoint(opt_, hp_, rng_);
+    ck.state = std::move(state);
     ck.model = net().state_dict();
-    ck.optimizer = opt_.export_state();
-    set_checkpoint_settings(ck, hp_);
-    ck.metadata["rng"] = encode_rng_state(rng_.state());
     ck.metadata["run.step"] = std::to_string(step_);
     ck.metadata["run.epoch"] = std::to_string(epoch_);
     ck.metadata["run.position"] = std::to_string(streams_.pos);
@@ -510,9 +506,7 @@ class LmRun {
 }  // namespace
 
 LmTrainResult train_language_model(const LmTrainConfig& cfg_in, std::ostream& log) {
-  LmTrainConfig cfg = cfg_in;
-  cfg.validate();
-  return LmRun(cfg, log).run();
+  return LmRun(prepare_run(cfg_in), log).run();
 }
 
 }  // namespace recur

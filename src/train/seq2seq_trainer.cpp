@@ -105,9 +105,7 @@ void log_network(std::ostream& log, const Seq2SeqTrainConfig& cfg, const Seq2Seq
 }  // namespace
 
 Seq2SeqTrainResult train_seq2seq(const Seq2SeqTrainConfig& cfg_in, std::ostream& log) {
-  Seq2SeqTrainConfig cfg = cfg_in;
-  cfg.validate();
-  make_output_directory(cfg.train.out_path);
+  const Seq2SeqTrainConfig& cfg = prepare_run(cfg_in);
 
   Seq2SeqTrainResult res;
   Seq2SeqModel& model = res.model;
@@ -135,9 +133,7 @@ Seq2SeqTrainResult train_seq2seq(const Seq2SeqTrainConfig& cfg_in, std::ostream&
   model.net = Seq2Seq<float>(mc);
   Rng rng(cfg.train.seed);  // initialisation, then dropout and scheduled sampling
   init_seq2seq(model.net, rng, cfg.init);
-  Seq2Seq<float> grads(mc);
-  std::vector<Param<float>> params = param_list(model.net, grads);
-  Optimizer<float> opt(cfg.train.optimizer);
+  EpochTrainee<Seq2Seq<float>> trainee(model.net, cfg.train.optimizer);
 
   const int64_t per_epoch = (int64_t(train.size()) + cfg.train.batch - 1) / cfg.train.batch;
   std::map<std::string, std::string> hp = run_settings(cfg.train, fingerprint, mc.to_metadata());
@@ -180,10 +176,10 @@ Seq2SeqTrainResult train_seq2seq(const Seq2SeqTrainConfig& cfg_in, std::ostream&
       t.push_back(&train[i].target);
     }
     const Seq2SeqBatch batch = make_seq2seq_batch(s, t);
-    zero_grads(params);
+    zero_grads(trainee.params);
     Tensor<float> logits;
     EpochStep st;
-    st.loss_nats = seq2seq_batch(model.net, &grads, batch,
+    st.loss_nats = seq2seq_batch(model.net, &trainee.grads, batch,
                                  RnnRunOptions{true, &r, cfg.train.precision},
                                  Seq2SeqTraining{p_teacher, &r, cfg.dropout}, &logits, &st.items);
     for (size_t i = 0; i < batch.targets.size(); ++i) {
@@ -199,16 +195,7 @@ Seq2SeqTrainResult train_seq2seq(const Seq2SeqTrainConfig& cfg_in, std::ostream&
     return EpochValidation{res.validation.loss_nats, 1 - res.validation.errors.sequence_error_rate(),
                            summary(res.validation)};
   };
-  task.model_state = [&] { return model.net.state_dict(); };
-  task.load_model_state = [&](const std::map<std::string, Tensor<float>>& t, const std::string& src) {
-    model.net.load_state_dict(t, src);
-  };
-  const EpochLoopResult run = run_epoch_loop(loop, task, params, opt, rng, log);
-  res.steps_done = run.steps;
-  res.epochs_done = run.epochs;
-  res.seconds = run.seconds;
-  res.interrupted = run.interrupted;
-  if (res.interrupted || dist::world().rank() != 0) return res;  // rank 0 reports and writes
+  if (!run_epochs(loop, task, trainee, rng, log, res)) return res;  // rank 0 reports and writes
   if (res.validation.errors.items == 0) res.validation = evaluate_seq2seq(model, valid_pairs, greedy);
   std::map<std::string, std::string> extra = {
       {"validation_wer", exact_decimal(res.validation.errors.sequence_error_rate())},

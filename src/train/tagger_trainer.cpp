@@ -70,9 +70,7 @@ std::string summary(const TaggerEvaluation& ev) {
 }  // namespace
 
 TaggerTrainResult train_tagger(const TaggerTrainConfig& cfg_in, std::ostream& log) {
-  TaggerTrainConfig cfg = cfg_in;
-  cfg.validate();
-  make_output_directory(cfg.train.out_path);
+  const TaggerTrainConfig& cfg = prepare_run(cfg_in);
 
   // Data and the vocabularies.
   TaggerTrainResult res;
@@ -108,9 +106,7 @@ TaggerTrainResult train_tagger(const TaggerTrainConfig& cfg_in, std::ostream& lo
   model.net = SequenceModel<float>(mc);
   Rng rng(cfg.train.seed);  // initialisation, then dropout
   init_sequence_model(model.net, rng, cfg.init);
-  SequenceModel<float> grads(mc);
-  std::vector<Param<float>> params = param_list(model.net, grads);
-  Optimizer<float> opt(cfg.train.optimizer);
+  EpochTrainee<SequenceModel<float>> trainee(model.net, cfg.train.optimizer);
 
   const int64_t per_epoch = (int64_t(train.size()) + cfg.train.batch - 1) / cfg.train.batch;
   std::map<std::string, std::string> hp = run_settings(cfg.train, fingerprint, mc.to_metadata());
@@ -141,10 +137,10 @@ TaggerTrainResult train_tagger(const TaggerTrainConfig& cfg_in, std::ostream& lo
   EpochTask task;
   task.train_batch = [&](const std::vector<size_t>& indices, Rng& r) {
     const TaggerBatch batch = make_tagger_batch(train, indices);
-    zero_grads(params);
+    zero_grads(trainee.params);
     Tensor<float> logits;
     EpochStep st;
-    st.loss_nats = tagger_batch(model.net, &grads, batch,
+    st.loss_nats = tagger_batch(model.net, &trainee.grads, batch,
                                 RnnRunOptions{true, &r, cfg.train.precision}, &logits, &st.items);
     for (size_t i = 0; i < batch.targets.size(); ++i) {
       if (batch.targets[i] < 0) continue;
@@ -159,16 +155,7 @@ TaggerTrainResult train_tagger(const TaggerTrainConfig& cfg_in, std::ostream& lo
     return EpochValidation{res.validation.tokens.loss_nats, res.validation.tokens.accuracy(),
                            summary(res.validation)};
   };
-  task.model_state = [&] { return model.net.state_dict(); };
-  task.load_model_state = [&](const std::map<std::string, Tensor<float>>& t, const std::string& src) {
-    model.net.load_state_dict(t, src);
-  };
-  const EpochLoopResult run = run_epoch_loop(loop, task, params, opt, rng, log);
-  res.steps_done = run.steps;
-  res.epochs_done = run.epochs;
-  res.seconds = run.seconds;
-  res.interrupted = run.interrupted;
-  if (res.interrupted || dist::world().rank() != 0) return res;  // rank 0 reports and writes
+  if (!run_epochs(loop, task, trainee, rng, log, res)) return res;  // rank 0 reports and writes
   if (res.validation.sequences == 0)
     res.validation = evaluate_tagger(model.net, model.tags, valid, eval_batch);
   const bool has_test = !test.empty();

@@ -91,4 +91,33 @@ EpochLoopResult run_epoch_loop(const EpochLoopSettings& s, const EpochTask& task
                                std::vector<Param<float>>& params, Optimizer<float>& opt, Rng& rng,
                                std::ostream& log);
 
+// The network an epoch trainer trains and what training needs beside it: the gradients (a network
+// of the same configuration), the (weight, gradient) pairs and the optimizer.
+template <class Net>
+struct EpochTrainee {
+  Net& net;
+  Net grads;
+  std::vector<Param<float>> params;
+  Optimizer<float> opt;
+  EpochTrainee(Net& n, const OptimizerConfig& o)
+      : net(n), grads(n.config), params(param_list(n, grads)), opt(o) {}
+};
+
+// run_epoch_loop on the trainee (its weights are the task's model state), the run's counts put in
+// `res` (steps_done, epochs_done, seconds, interrupted). True when this process goes on to report
+// and write the model: the run was not interrupted, and this is rank 0.
+template <class Net, class Result>
+bool run_epochs(const EpochLoopSettings& s, EpochTask task, EpochTrainee<Net>& t, Rng& rng,
+                std::ostream& log, Result& res) {
+  task.model_state = [&t] { return t.net.state_dict(); };
+  task.load_model_state = [&t](const std::map<std::string, Tensor<float>>& w,
+                               const std::string& src) { t.net.load_state_dict(w, src); };
+  const EpochLoopResult run = run_epoch_loop(s, task, t.params, t.opt, rng, log);
+  res.steps_done = run.steps;
+  res.epochs_done = run.epochs;
+  res.seconds = run.seconds;
+  res.interrupted = run.interrupted;
+  return !res.interrupted && dist::world().rank() == 0;
+}
+
 }  // namespace recur

@@ -14,6 +14,7 @@
 #include "recur/core/gemm.h"
 #include "recur/train/nan_guard.h"
 #include "recur/train/optimizer.h"
+#include "recur/train/run_files.h"
 
 namespace recur {
 
@@ -53,6 +54,16 @@ struct TrainSettings {
   // so a resumed run gets the same rates.
   double lr_at(int64_t step, int64_t total) const;
 };
+
+// What every trainer does first, so that a bad setting or an output directory that cannot be made
+// fails before any work: the whole configuration checked (Config::validate) and the directory of
+// the model (Config::train.out_path) made. Returns `cfg`.
+template <class Config>
+const Config& prepare_run(const Config& cfg) {
+  cfg.validate();
+  make_output_directory(cfg.train.out_path);
+  return cfg;
+}
 
 // Cosine decay from lr to lr * min_factor at `angle` = pi * (the run's progress in [0, 1]).
 double cosine_lr(double lr, double min_factor, double angle);
