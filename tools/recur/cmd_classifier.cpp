@@ -17,14 +17,13 @@ struct TrainClassifierArgs {
   ClassifierTrainConfig cfg;
   std::string tokens = "char", head = "pool", pooling = "last";
   NetworkOptions net{.hidden = 128};
-  bool unidirectional = false;
   int threads = 0;
 };
 
 void run_train(TrainClassifierArgs a) {
   a.cfg.tokens = parse_token_mode(a.tokens);
   apply(a.net, a.cfg.rnn, &a.cfg.init);
-  if (a.net.rnn.empty()) a.cfg.rnn.bidirectional = !a.unidirectional;
+  if (a.net.rnn.empty()) a.cfg.rnn.bidirectional = !a.net.unidirectional;
   a.cfg.head = parse_classifier_head(a.head);
   a.cfg.pooling = parse_pooling(a.pooling);
   start_run(a.cfg.train, a.threads);
@@ -35,9 +34,7 @@ void run_train(TrainClassifierArgs a) {
   if (r.test.examples > 0)
     std::printf("test accuracy: %.4f (%lld examples)\n", r.test.accuracy(),
                 (long long)r.test.examples);
-  std::printf("trained %lld epochs (%lld steps) in %.1f s\n", (long long)r.epochs_done,
-              (long long)r.steps_done, r.seconds);
-  print_run_files(a.cfg.train, "confusion", a.cfg.confusion_path());
+  print_epoch_run(r, a.cfg.train, "confusion", a.cfg.confusion_path());
 }
 
 struct EvalArgs {
@@ -134,8 +131,8 @@ void add_classifier(CLI::App& app, Action& action) {
   c->add_option("--max-len", a->cfg.max_len, "Text: tokens kept per example (the first ones)")
       ->capture_default_str()
       ->check(Positive);
-  c->add_flag("--unidirectional", a->unidirectional, "One direction only (default: bidirectional)");
   add_network_options(c, a->net);
+  add_unidirectional_option(c, a->net, "One direction only (default: bidirectional)");
   c->add_option("--embed", a->cfg.embed, "Text: embedding size")->capture_default_str()->check(Positive);
   c->add_option("--head", a->head,
                 "pool (pooling of the encoder; last + bidirectional = Text-RNN v1), textrnn2 (a "
@@ -149,7 +146,6 @@ void add_classifier(CLI::App& app, Action& action) {
       ->capture_default_str()
       ->check(Positive);
   add_train_settings(c, a->cfg.train, a->threads);
-  c->get_option("--rnn")->excludes("--unidirectional");  // the spec gives the direction (bi)
   c->callback([a, &action] { action = [a] { run_train(*a); }; });
 
   auto e = std::make_shared<EvalArgs>();

@@ -35,9 +35,7 @@ void run_train(TrainForecasterArgs a) {
     std::printf("%s %s %.4f", i ? "," : "", r.valid.names[i].c_str(),
                 score_forecast(r.valid.forecasts[i], r.valid.truth).rmse_all[0]);
   std::printf("\n");
-  std::printf("trained %lld epochs (%lld steps) in %.1f s\n", (long long)r.epochs_done,
-              (long long)r.steps_done, r.seconds);
-  print_run_files(a.cfg.train, "forecast", a.cfg.forecast_path());
+  print_epoch_run(r, a.cfg.train, "forecast", a.cfg.forecast_path());
 }
 
 struct ForecastArgs {

@@ -41,7 +41,6 @@ struct TrainArgs {
   Seq2SeqTrainConfig cfg;
   NetworkOptions net{.hidden = 128};
   DecodeFlags decode;
-  bool unidirectional = false;
   int64_t decoder_hidden = 0;
   int decoder_layers = 0;
   std::string context = "bahdanau", use = "both", sampling = "constant";
@@ -51,7 +50,7 @@ struct TrainArgs {
 void run_train(TrainArgs a) {
   apply(a.net, a.cfg.encoder, &a.cfg.init);
   a.cfg.dropout = a.net.dropout;  // also on the embeddings and o_t, not only between layers
-  if (a.net.rnn.empty()) a.cfg.encoder.bidirectional = !a.unidirectional;
+  if (a.net.rnn.empty()) a.cfg.encoder.bidirectional = !a.net.unidirectional;
   a.cfg.decoder = a.cfg.encoder;
   a.cfg.decoder.bidirectional = false;
   a.cfg.decoder.merge = DirectionMerge::concat;
@@ -73,9 +72,7 @@ void run_train(TrainArgs a) {
   line("validation", "greedy", r.validation);
   const std::string how = a.cfg.decode.beam > 1 ? "beam " + std::to_string(a.cfg.decode.beam) : "greedy";
   if (r.test.errors.items > 0) line("test", how.c_str(), r.test);
-  std::printf("trained %lld epochs (%lld steps) in %.1f s\n", (long long)r.epochs_done,
-              (long long)r.steps_done, r.seconds);
-  print_run_files(a.cfg.train);
+  print_epoch_run(r, a.cfg.train);
 }
 
 struct EvalArgs {
@@ -152,8 +149,7 @@ void add_seq2seq(CLI::App& app, Action& action) {
   add_network_options(c, a->net);
   c->get_option("--dropout")
       ->description("Dropout on both embeddings and the decoder's output, and between layers");
-  c->add_flag("--unidirectional", a->unidirectional,
-              "One-directional encoder (default: bidirectional)");
+  add_unidirectional_option(c, a->net, "One-directional encoder (default: bidirectional)");
   c->add_option("--decoder-hidden", a->decoder_hidden,
                 "Decoder hidden size (0: the encoder's output width, directions x --hidden)")
       ->capture_default_str()
@@ -196,7 +192,6 @@ void add_seq2seq(CLI::App& app, Action& action) {
       ->check(CLI::IsMember({"constant", "linear", "inverse-sigmoid"}));
   add_decode_options(c, a->decode, "Decoding of the final test report: beam width (1: greedy)");
   add_train_settings(c, a->cfg.train, a->threads);
-  c->get_option("--rnn")->excludes("--unidirectional");  // the spec gives the direction (bi)
   // Here --dropout also drops embeddings and outputs, so it stays beside --rnn.
   c->get_option("--rnn")->remove_excludes(c->get_option("--dropout"));
   c->callback([a, &action] { action = [a] { run_train(*a); }; });

@@ -16,13 +16,12 @@ namespace {
 struct TrainTaggerArgs {
   TaggerTrainConfig cfg;
   NetworkOptions net{.hidden = 128};
-  bool unidirectional = false;
   int threads = 0;
 };
 
 void run_train(TrainTaggerArgs a) {
   apply(a.net, a.cfg.rnn, &a.cfg.init);
-  if (a.net.rnn.empty()) a.cfg.rnn.bidirectional = !a.unidirectional;
+  if (a.net.rnn.empty()) a.cfg.rnn.bidirectional = !a.net.unidirectional;
   start_run(a.cfg.train, a.threads);
   const TaggerTrainResult r = train_tagger(a.cfg, std::cerr);
   if (r.interrupted) std::exit(130);
@@ -36,9 +35,7 @@ void run_train(TrainTaggerArgs a) {
   };
   line("validation", r.validation);
   if (r.test.sequences > 0) line("test", r.test);
-  std::printf("trained %lld epochs (%lld steps) in %.1f s\n", (long long)r.epochs_done,
-              (long long)r.steps_done, r.seconds);
-  print_run_files(a.cfg.train, "confusion", a.cfg.confusion_path());
+  print_epoch_run(r, a.cfg.train, "confusion", a.cfg.confusion_path());
 }
 
 struct EvalArgs {
@@ -132,14 +129,13 @@ void add_tagger(CLI::App& app, Action& action) {
       ->capture_default_str()
       ->check(Positive);
   add_network_options(c, a->net);
-  c->add_flag(
-      "--unidirectional", a->unidirectional,
+  add_unidirectional_option(
+      c, a->net,
       "One direction only (default: bidirectional; a mark after a word depends on the next)");
   c->add_option("--embed", a->cfg.embed, "Word embedding size")
       ->capture_default_str()
       ->check(Positive);
   add_train_settings(c, a->cfg.train, a->threads);
-  c->get_option("--rnn")->excludes("--unidirectional");  // the spec gives the direction (bi)
   c->callback([a, &action] { action = [a] { run_train(*a); }; });
 
   auto e = std::make_shared<EvalArgs>();

@@ -56,6 +56,11 @@ void add_network_options(CLI::App* c, NetworkOptions& n, bool with_init) {
       ->check(CLI::IsMember({"uniform", "orthogonal", "identity"}));
 }
 
+void add_unidirectional_option(CLI::App* c, NetworkOptions& n, const std::string& help) {
+  c->add_flag("--unidirectional", n.unidirectional, help);
+  c->get_option("--rnn")->excludes("--unidirectional");
+}
+
 namespace {
 
 // --optimizer --lr --lr-schedule --lr-min --clip --weight-decay --momentum, and the guard's.

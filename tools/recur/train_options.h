@@ -5,6 +5,7 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <cstdio>
 #include <string>
 
 #include "recur/layers/rnn.h"
@@ -21,6 +22,7 @@ struct NetworkOptions {
   bool learn_leak = false, residual = false;
   bool layer_norm = false;  // LSTM, GRU
   std::string rnn = {};  // the stack spec (recur/layers/rnn_spec.h); when set, the shorthands are unused
+  bool unidirectional = false;  // --unidirectional, where the network reads both ways by default
 };
 
 // --rnn SPEC, or its shorthands --cell --hidden --layers --dropout --leak --learn-leak
@@ -28,6 +30,10 @@ struct NetworkOptions {
 // struct's values). A command whose direction flag (--unidirectional) conflicts with --rnn excludes
 // it itself.
 void add_network_options(CLI::App* c, NetworkOptions& n, bool with_init = true);
+// --unidirectional, for a command whose network reads both ways unless told otherwise (`help` says
+// what one direction loses); --rnn excludes it, a spec giving the direction itself. After
+// add_network_options.
+void add_unidirectional_option(CLI::App* c, NetworkOptions& n, const std::string& help);
 // The flags of TrainSettings (recur/train/train_settings.h), bound to `t`, whose values are the
 // defaults shown: --out --batch --epochs --optimizer --lr --lr-schedule --lr-min --clip
 // --weight-decay --momentum, the guard's, --seed --threads --log-every --resume --precision. The
@@ -47,6 +53,15 @@ void start_run(TrainSettings& t, int threads);
 // where NAME and F are a file of the trainer's own (e.g. "confusion"), if any.
 void print_run_files(const TrainSettings& t, const std::string& name = "",
                      const std::string& file = "");
+// The end of an epoch trainer's report: "trained E epochs (S steps) in T s" from its result, then
+// the files line.
+template <class Result>
+void print_epoch_run(const Result& r, const TrainSettings& t, const std::string& name = "",
+                     const std::string& file = "") {
+  std::printf("trained %lld epochs (%lld steps) in %.1f s\n", (long long)r.epochs_done,
+              (long long)r.steps_done, r.seconds);
+  print_run_files(t, name, file);
+}
 
 // Into the library's configuration. input_size is left to the caller, and so is the direction
 // unless the spec (--rnn) gives it.
