@@ -21,27 +21,15 @@ void ClassifierTrainConfig::validate() const {
               "(--idx-dir), not both");
   RECUR_CHECK(!train_path.empty() ? !valid_path.empty() : true,
               "a validation file is required with --train (--valid)");
-  RECUR_CHECK(!out_path.empty(), "an output model path is required (--out)");
-  RECUR_CHECK(batch > 0 && epochs > 0 && embed > 0 && max_len > 0,
-              "batch, epochs, embed and max-len must be positive");
+  train.validate();
+  RECUR_CHECK(embed > 0 && max_len > 0, "embed and max-len must be positive");
   RECUR_CHECK(val_fraction > 0 && val_fraction < 0.5,
               "--val-fraction must be in (0, 0.5), got " << val_fraction);
-  RECUR_CHECK(clip >= 0, "--clip must be >= 0, got " << clip);
-  RECUR_CHECK(log_every > 0, "--log-every must be positive");
-  RECUR_CHECK(lr_min_factor >= 0 && lr_min_factor <= 1, "--lr-min must be in [0, 1]");
   RECUR_CHECK(head == ClassifierHead::pool || top_hidden > 0, "--top-hidden must be positive");
-  optimizer.validate();
 }
 
-std::string ClassifierTrainConfig::metrics_path() const {
-  return metrics_path_for(out_path);
-}
-std::string ClassifierTrainConfig::plot_path() const { return plot_path_for(out_path); }
 std::string ClassifierTrainConfig::confusion_path() const {
-  return output_stem(out_path) + ".confusion.svg";
-}
-std::string ClassifierTrainConfig::checkpoint_path() const {
-  return checkpoint_path_for(out_path);
+  return output_stem(train.out_path) + ".confusion.svg";
 }
 
 ClassifierData load_classifier_images(const std::string& dir, double val_fraction) {
@@ -125,9 +113,7 @@ ClassifierConfig classifier_model_config(const ClassifierTrainConfig& cfg, const
 }  // namespace
 
 ClassifierTrainResult train_classifier(const ClassifierTrainConfig& cfg_in, std::ostream& log) {
-  ClassifierTrainConfig cfg = cfg_in;
-  cfg.validate();
-  make_output_directory(cfg.out_path);
+  const ClassifierTrainConfig& cfg = prepare_run(cfg_in);
 
   // Data and the input side of the model.
   ClassifierTrainResult res;
@@ -161,14 +147,12 @@ ClassifierTrainResult train_classifier(const ClassifierTrainConfig& cfg_in, std:
 
   const ClassifierConfig mc = classifier_model_config(cfg, model, data);
   model.net = SequenceClassifier<float>(mc);
-  Rng rng(cfg.seed);  // initialisation, then dropout
+  Rng rng(cfg.train.seed);  // initialisation, then dropout
   init_classifier(model.net, rng, cfg.init);
-  SequenceClassifier<float> grads(mc);
-  std::vector<Param<float>> params = param_list(model.net, grads);
-  Optimizer<float> opt(cfg.optimizer);
+  EpochTrainee<SequenceClassifier<float>> trainee(model.net, cfg.train.optimizer);
 
-  const int64_t per_epoch = (int64_t(data.train.size()) + cfg.batch - 1) / cfg.batch;
-  std::map<std::string, std::string> hp = run_settings(cfg, fingerprint, mc.to_metadata());
+  const int64_t per_epoch = (int64_t(data.train.size()) + cfg.train.batch - 1) / cfg.train.batch;
+  std::map<std::string, std::string> hp = run_settings(cfg.train, fingerprint, mc.to_metadata());
   hp["tokens"] = model.input == ClassifierInput::text ? token_mode_name(cfg.tokens) : "image_rows";
   hp["max-len"] = std::to_string(cfg.max_len);
   hp["init"] = recurrent_init_name(cfg.init);
@@ -180,22 +164,24 @@ ClassifierTrainResult train_classifier(const ClassifierTrainConfig& cfg_in, std:
       << cell_name(mc.rnn.cell) << " " << mc.rnn.num_layers << "x" << mc.rnn.hidden_size << ", "
       << classifier_head_name(mc.head)
       << (mc.head == ClassifierHead::pool ? std::string(" (") + pooling_name(mc.pooling) + ")" : "")
-      << ", batch " << cfg.batch << ", " << cfg.epochs << " epochs of " << per_epoch
+      << ", batch " << cfg.train.batch << ", " << cfg.train.epochs << " epochs of " << per_epoch
       << " updates\n";
 
   const std::string title = std::string("recur train-classifier: ") + cell_name(mc.rnn.cell) +
                             " on " + std::filesystem::path(source).filename().string();
   const bool dense = model.input == ClassifierInput::image_rows;
-  EpochLoopSettings loop = epoch_loop_settings(cfg, "train-classifier", title, hp);
-  loop.baseline = LossBaseline::uniform(mc.classes, "the classes");
+  const int64_t eval_batch = 2 * cfg.train.batch;
+  const LossBaseline blind = LossBaseline::uniform(mc.classes, "the classes");
+  EpochLoopSettings loop{"train-classifier", cfg.train, {}, blind, title, hp};
   for (const Example& e : data.train) loop.lengths.push_back(e.steps);
   EpochTask task;
   task.train_batch = [&](const std::vector<size_t>& indices, Rng& r) {
     const ClassifierBatch<float> batch = make_classifier_batch(data.train, indices, dense, mc.features);
-    zero_grads(params);
+    zero_grads(trainee.params);
     Tensor<float> logits;
     EpochStep st;
-    st.loss_nats = classifier_batch(model.net, &grads, batch, RnnRunOptions{true, &r, cfg.precision}, &logits);
+    st.loss_nats = classifier_batch(model.net, &trainee.grads, batch,
+                                    RnnRunOptions{true, &r, cfg.train.precision}, &logits);
     st.items = batch.batch;
     for (int64_t b = 0; b < batch.batch; ++b) {
       const float* z = logits.ptr() + b * mc.classes;
@@ -205,26 +191,18 @@ ClassifierTrainResult train_classifier(const ClassifierTrainConfig& cfg_in, std:
     return st;
   };
   task.validate = [&](dist::DataParallel& dp) {
-    res.validation = dp.active() ? evaluate_classifier_share(model.net, data.valid, 2 * cfg.batch, dp)
-                                 : evaluate_classifier(model.net, data.valid, 2 * cfg.batch);
+    res.validation = dp.active() ? evaluate_classifier_share(model.net, data.valid, eval_batch, dp)
+                                 : evaluate_classifier(model.net, data.valid, eval_batch);
     char line[120];
     std::snprintf(line, sizeof line, "loss %.4f, accuracy %.4f", res.validation.loss_nats,
                   res.validation.accuracy());
     return EpochValidation{res.validation.loss_nats, res.validation.accuracy(), line};
   };
-  task.model_state = [&] { return model.net.state_dict(); };
-  task.load_model_state = [&](const std::map<std::string, Tensor<float>>& t, const std::string& src) {
-    model.net.load_state_dict(t, src);
-  };
-  const EpochLoopResult run = run_epoch_loop(loop, task, params, opt, rng, log);
-  res.steps_done = run.steps;
-  res.epochs_done = run.epochs;
-  res.seconds = run.seconds;
-  res.interrupted = run.interrupted;
-  if (res.interrupted || dist::world().rank() != 0) return res;  // rank 0 reports and writes
-  if (res.validation.examples == 0) res.validation = evaluate_classifier(model.net, data.valid, 2 * cfg.batch);
+  if (!run_epochs(loop, task, trainee, rng, log, res)) return res;  // rank 0 reports and writes
+  if (res.validation.examples == 0)
+    res.validation = evaluate_classifier(model.net, data.valid, eval_batch);
   const bool has_test = !data.test.empty();
-  if (has_test) res.test = evaluate_classifier(model.net, data.test, 2 * cfg.batch);
+  if (has_test) res.test = evaluate_classifier(model.net, data.test, eval_batch);
   const ClassifierEvaluation& shown = has_test ? res.test : res.validation;
   log << (has_test ? "test set:\n" : "validation set:\n")
       << classification_report(shown, model.labels);
@@ -234,7 +212,7 @@ ClassifierTrainResult train_classifier(const ClassifierTrainConfig& cfg_in, std:
   std::map<std::string, std::string> extra = {
       {"validation_accuracy", exact_decimal(res.validation.accuracy())}};
   if (has_test) extra["test_accuracy"] = exact_decimal(res.test.accuracy());
-  save_classifier_model(cfg.out_path, model, extra);
+  save_classifier_model(cfg.train.out_path, model, extra);
   return res;
 }
 

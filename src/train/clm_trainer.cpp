@@ -55,19 +55,9 @@ ConditionalTextModel load_conditional_text_model(const std::string& path) {
 void ClmTrainConfig::validate() const {
   RECUR_CHECK(!train_path.empty() && !valid_path.empty(),
               "training and validation files are required (--train, --valid)");
-  RECUR_CHECK(!out_path.empty(), "an output model path is required (--out)");
-  RECUR_CHECK(batch > 0 && epochs > 0 && embed > 0 && cond_embed > 0 && max_len > 0,
-              "batch, epochs, embed, cond-embed and max-len must be positive");
-  RECUR_CHECK(clip >= 0, "--clip must be >= 0");
-  RECUR_CHECK(log_every > 0, "--log-every must be positive");
-  RECUR_CHECK(lr_min_factor >= 0 && lr_min_factor <= 1, "--lr-min must be in [0, 1]");
-  optimizer.validate();
-}
-
-std::string ClmTrainConfig::metrics_path() const { return metrics_path_for(out_path); }
-std::string ClmTrainConfig::plot_path() const { return plot_path_for(out_path); }
-std::string ClmTrainConfig::checkpoint_path() const {
-  return checkpoint_path_for(out_path);
+  train.validate();
+  RECUR_CHECK(embed > 0 && cond_embed > 0 && max_len > 0,
+              "embed, cond-embed and max-len must be positive");
 }
 
 double evaluate_conditional_lm(const ConditionalLm<float>& net, const std::vector<std::string>& texts,
@@ -126,9 +116,7 @@ Texts texts_of(const std::vector<LabeledText>& rows, const std::string& path, co
 }  // namespace
 
 ClmTrainResult train_conditional_lm(const ClmTrainConfig& cfg_in, std::ostream& log) {
-  ClmTrainConfig cfg = cfg_in;
-  cfg.validate();
-  make_output_directory(cfg.out_path);
+  const ClmTrainConfig& cfg = prepare_run(cfg_in);
   ClmTrainResult res;
   ConditionalTextModel& model = res.model;
   const std::vector<LabeledText> train_rows = read_labeled_tsv(cfg.train_path);
@@ -146,39 +134,33 @@ ClmTrainResult train_conditional_lm(const ClmTrainConfig& cfg_in, std::ostream& 
   mc.rnn = cfg.rnn;
   mc.rnn.input_size = mc.embed + (mc.uses_input() ? mc.cond_embed : 0);
   model.net = ConditionalLm<float>(mc);
-  Rng rng(cfg.seed);
+  Rng rng(cfg.train.seed);
   init_conditional_lm(model.net, rng);
-  ConditionalLm<float> grads(mc);
-  std::vector<Param<float>> params = param_list(model.net, grads);
-  Optimizer<float> opt(cfg.optimizer);
+  EpochTrainee<ConditionalLm<float>> trainee(model.net, cfg.train.optimizer);
 
-  const int64_t per_epoch = (int64_t(train.texts.size()) + cfg.batch - 1) / cfg.batch;
-  const OptimizerConfig& o = cfg.optimizer;
-  std::string model_desc;
-  for (const auto& [k, v] : mc.to_metadata()) model_desc += k + "=" + v + ";";
-  const std::map<std::string, std::string> hp = {
-      {"data", std::to_string(fnv1a64(read_file_bytes(cfg.train_path)))},
-      {"max-len", std::to_string(cfg.max_len)},
-      {"model", model_desc},
-      {"batch", std::to_string(cfg.batch)},
-      {"optimizer", optimizer_kind_name(o.kind)},
-      {"lr", exact_decimal(o.lr)},
-      {"weight-decay", exact_decimal(o.weight_decay)},
-      {"clip", exact_decimal(cfg.clip)},
-      {"lr-schedule", cfg.cosine_schedule ? "cosine to " + exact_decimal(cfg.lr_min_factor) : "constant"},
-      {"seed", std::to_string(cfg.seed)}};
+  const int64_t per_epoch = (int64_t(train.texts.size()) + cfg.train.batch - 1) / cfg.train.batch;
+  // The settings checked on resume: not run_settings, since this trainer's checkpoints have always
+  // held the whole model metadata (rnn_spec too) and no momentum, and they must go on resuming.
+  std::map<std::string, std::string> hp = optimisation_settings(cfg.train);
+  hp.erase("momentum");
+  hp["data"] = std::to_string(fnv1a64(read_file_bytes(cfg.train_path)));
+  hp["max-len"] = std::to_string(cfg.max_len);
+  hp["model"] = "";
+  for (const auto& [k, v] : mc.to_metadata()) hp["model"] += k + "=" + v + ";";
 
   log << "train-clm: " << train.texts.size() << " training and " << valid.texts.size()
       << " validation texts, " << mc.conditions << " conditions, the condition as "
       << condition_mode_name(mc.mode) << "\ntrain-clm: " << cell_name(mc.rnn.cell) << " "
-      << mc.rnn.num_layers << "x" << mc.rnn.hidden_size << ", batch " << cfg.batch << ", "
-      << cfg.epochs << " epochs of " << per_epoch << " updates\n";
+      << mc.rnn.num_layers << "x" << mc.rnn.hidden_size << ", batch " << cfg.train.batch << ", "
+      << cfg.train.epochs << " epochs of " << per_epoch << " updates\n";
   const std::string title = std::string("recur train-clm: ") + cell_name(mc.rnn.cell) + " on " +
                             std::filesystem::path(cfg.train_path).filename().string();
-  EpochLoopSettings loop = epoch_loop_settings(cfg, "train-clm", title, hp);
-  loop.baseline = LossBaseline::uniform(ConditionalLmConfig::kVocab, "the bytes and markers");
+  const LossBaseline blind =
+      LossBaseline::uniform(ConditionalLmConfig::kVocab, "the bytes and markers");
+  EpochLoopSettings loop{"train-clm", cfg.train, {}, blind, title, hp};
   for (const std::string& t : train.texts) loop.lengths.push_back(int64_t(t.size()));
   loop.items = "texts";
+  const int64_t eval_batch = 2 * cfg.train.batch;
   EpochTask task;
   task.train_batch = [&](const std::vector<size_t>& indices, Rng& r) {
     std::vector<const std::string*> texts;
@@ -187,11 +169,11 @@ ClmTrainResult train_conditional_lm(const ClmTrainConfig& cfg_in, std::ostream& 
       texts.push_back(&train.texts[i]);
       conds.push_back(train.conditions[i]);
     }
-    zero_grads(params);
+    zero_grads(trainee.params);
     EpochStep st;
     int64_t targets = 0;
-    st.loss_nats = conditional_lm_batch(model.net, &grads, make_clm_batch(texts, conds),
-                                        RnnRunOptions{true, &r, cfg.precision}, &targets);
+    st.loss_nats = conditional_lm_batch(model.net, &trainee.grads, make_clm_batch(texts, conds),
+                                        RnnRunOptions{true, &r, cfg.train.precision}, &targets);
     st.items = int64_t(indices.size());
     st.weight = double(targets);  // the text loss is the mean over them
     return st;
@@ -199,7 +181,7 @@ ClmTrainResult train_conditional_lm(const ClmTrainConfig& cfg_in, std::ostream& 
   task.validate = [&](dist::DataParallel& dp) {
     if (!dp.active()) {
       res.validation_bits =
-          evaluate_conditional_lm(model.net, valid.texts, valid.conditions, 2 * cfg.batch);
+          evaluate_conditional_lm(model.net, valid.texts, valid.conditions, eval_batch);
     } else {  // this rank's share of the texts; the ranks' nats and targets add up
       const dist::Range r = dp.share(int64_t(valid.texts.size()));
       int64_t n = 0;
@@ -211,7 +193,7 @@ ClmTrainResult train_conditional_lm(const ClmTrainConfig& cfg_in, std::ostream& 
                     std::vector<std::string>(valid.texts.begin() + r.begin, valid.texts.begin() + r.end),
                     std::vector<int64_t>(valid.conditions.begin() + r.begin,
                                          valid.conditions.begin() + r.end),
-                    2 * cfg.batch, &n);
+                    eval_batch, &n);
       const std::vector<double> t = dp.sum({bits * double(n), double(n)});
       res.validation_bits = t[0] / t[1];
     }
@@ -220,19 +202,11 @@ ClmTrainResult train_conditional_lm(const ClmTrainConfig& cfg_in, std::ostream& 
     return EpochValidation{res.validation_bits * std::log(2.0),
                            std::numeric_limits<double>::quiet_NaN(), line};
   };
-  task.model_state = [&] { return model.net.state_dict(); };
-  task.load_model_state = [&](const std::map<std::string, Tensor<float>>& t, const std::string& src) {
-    model.net.load_state_dict(t, src);
-  };
-  const EpochLoopResult run = run_epoch_loop(loop, task, params, opt, rng, log);
-  res.steps_done = run.steps;
-  res.epochs_done = run.epochs;
-  res.seconds = run.seconds;
-  res.interrupted = run.interrupted;
-  if (res.interrupted || dist::world().rank() != 0) return res;  // rank 0 reports and writes
+  if (!run_epochs(loop, task, trainee, rng, log, res)) return res;  // rank 0 reports and writes
   if (res.validation_bits == 0)
-    res.validation_bits = evaluate_conditional_lm(model.net, valid.texts, valid.conditions, 2 * cfg.batch);
-  save_conditional_text_model(cfg.out_path, model,
+    res.validation_bits =
+        evaluate_conditional_lm(model.net, valid.texts, valid.conditions, eval_batch);
+  save_conditional_text_model(cfg.train.out_path, model,
                               {{"validation_bits_per_byte", exact_decimal(res.validation_bits)}});
   return res;
 }

@@ -38,51 +38,46 @@ EpochLoopResult run_epoch_loop(const EpochLoopSettings& s, const EpochTask& task
                                std::vector<Param<float>>& params, Optimizer<float>& opt, Rng& rng,
                                std::ostream& log_in) {
   using Clock = std::chrono::steady_clock;
+  const TrainSettings& t = s.train;
   RECUR_CHECK(!s.lengths.empty(), s.command << ": no training examples");
   dist::DataParallel dp(params);
   const bool root = dp.is_root();
   std::ostream& log = root ? log_in : dist::null_stream();
-  const int64_t batch = s.batch * dp.size();  // of the whole run, every rank's share together
+  const int64_t batch = t.batch * dp.size();  // of the whole run, every rank's share together
   EpochLoopResult res;
   const int64_t per_epoch = (int64_t(s.lengths.size()) + batch - 1) / batch;
-  const int64_t total = per_epoch * s.epochs;
+  const int64_t total = per_epoch * t.epochs;
   res.per_epoch = per_epoch;
-  const double lr0 = s.lr;
+  const std::string metrics_path = t.metrics_path(), checkpoint_path = t.checkpoint_path();
 
   // Run state: everything below goes into a checkpoint.
   int64_t step = 0, items_done = 0, interval_steps = 0, interval_correct = 0, interval_seen = 0;
   double seconds_before = 0, interval_loss = 0;
-  EarlyStopping early(s.guard.patience);
+  EarlyStopping early(t.guard.patience);
   std::map<std::string, std::string> settings = s.settings;
   if (settings.count("batch")) settings["batch"] = std::to_string(batch);  // the run's, all ranks'
-  if (!s.resume_path.empty()) {
-    const Checkpoint ck = load_checkpoint(s.resume_path);
-    check_checkpoint_settings(ck, settings, s.resume_path, "--epochs and the output intervals");
-    task.load_model_state(ck.model, s.resume_path);
-    opt.import_state(ck.optimizer);
-    rng.set_state(decode_rng_state(checkpoint_get(ck, "rng", s.resume_path), s.resume_path));
-    step = checkpoint_get_int(ck, "run.step", s.resume_path);
-    items_done = checkpoint_get_int(ck, "run.items", s.resume_path);
-    seconds_before = checkpoint_get_double(ck, "run.seconds", s.resume_path);
-    interval_loss = checkpoint_get_double(ck, "run.interval_loss", s.resume_path);
-    interval_steps = checkpoint_get_int(ck, "run.interval_steps", s.resume_path);
-    interval_correct = checkpoint_get_int(ck, "run.interval_correct", s.resume_path);
-    interval_seen = checkpoint_get_int(ck, "run.interval_seen", s.resume_path);
-    early.load(ck, s.resume_path);
-    if (root && std::filesystem::exists(s.metrics_path)) truncate_metrics_after(s.metrics_path, step);
-    log << s.command << ": resumed from " << s.resume_path << " at step " << step << "\n";
-  } else if (root) {
-    std::filesystem::remove(s.metrics_path);
+  if (!t.resume_path.empty()) {
+    const std::string& from = t.resume_path;
+    const Checkpoint ck =
+        resume_checkpoint(from, settings, "--epochs and the output intervals", opt, rng);
+    task.load_model_state(ck.model, from);
+    step = checkpoint_get_int(ck, "run.step", from);
+    items_done = checkpoint_get_int(ck, "run.items", from);
+    seconds_before = checkpoint_get_double(ck, "run.seconds", from);
+    interval_loss = checkpoint_get_double(ck, "run.interval_loss", from);
+    interval_steps = checkpoint_get_int(ck, "run.interval_steps", from);
+    interval_correct = checkpoint_get_int(ck, "run.interval_correct", from);
+    interval_seen = checkpoint_get_int(ck, "run.interval_seen", from);
+    early.load(ck, from);
+    log << s.command << ": resumed from " << from << " at step " << step << "\n";
   }
+  if (root) start_metrics(metrics_path, !t.resume_path.empty(), step);
   dp.broadcast_parameters();  // equal already (same seed or checkpoint); now certainly
-  dp.own_dropout_stream(rng, s.seed, step);
+  dp.own_dropout_stream(rng, t.seed, step);
   auto write_checkpoint = [&](double seconds) {
     if (!root) return;
-    Checkpoint ck;
+    Checkpoint ck = run_checkpoint(opt, settings, rng);
     ck.model = task.model_state();
-    ck.optimizer = opt.export_state();
-    set_checkpoint_settings(ck, settings);
-    ck.metadata["rng"] = encode_rng_state(rng.state());
     ck.metadata["run.step"] = std::to_string(step);
     ck.metadata["run.items"] = std::to_string(items_done);
     ck.metadata["run.seconds"] = exact_hex(seconds);
@@ -91,10 +86,10 @@ EpochLoopResult run_epoch_loop(const EpochLoopSettings& s, const EpochTask& task
     ck.metadata["run.interval_correct"] = std::to_string(interval_correct);
     ck.metadata["run.interval_seen"] = std::to_string(interval_seen);
     early.save(ck);
-    save_checkpoint(s.checkpoint_path, ck);
+    save_checkpoint(checkpoint_path, ck);
   };
 
-  Progress progress(log, s.progress_bar);
+  Progress progress(log, t.progress_bar);
   const auto t0 = Clock::now();
   auto elapsed = [&] {
     return seconds_before + std::chrono::duration<double>(Clock::now() - t0).count();
@@ -114,36 +109,32 @@ EpochLoopResult run_epoch_loop(const EpochLoopSettings& s, const EpochTask& task
     r.loss_nats = v.loss_nats;
     r.bits_per_token = v.loss_nats / std::log(2.0);
     r.accuracy = v.accuracy;
-    append_metric(s.metrics_path, r);
+    append_metric(metrics_path, r);
     progress.line("epoch " + std::to_string(step / per_epoch) + " (step " + std::to_string(step) +
                   "): validation " + v.summary);
-    plot_training_curves(read_metrics(s.metrics_path), s.plot_path, s.plot_title);
+    plot_training_curves(read_metrics(metrics_path), t.plot_path(), s.plot_title);
     eval_seconds += std::chrono::duration<double>(Clock::now() - v0).count();
   };
 
   std::vector<std::vector<size_t>> plan;
   int64_t plan_epoch = -1;
   std::vector<size_t> mine;
-  NanGuard nan_guard(s.guard, s.baseline);
+  NanGuard nan_guard(t.guard, s.baseline);
   while (step < total) {
     if (early.should_stop()) {  // also when resumed from the checkpoint of a run that stopped so
       res.stopped_early = true;
       break;
     }
-    if (dp.any(s.stop && s.stop->load())) {  // every rank stops at the same step
+    if (dp.any(t.stop && t.stop->load())) {  // every rank stops at the same step
       res.interrupted = true;
       break;
     }
     const int64_t epoch = step / per_epoch;
     if (epoch != plan_epoch) {
-      plan = length_pooled_batches(s.lengths, batch, s.seed, epoch);
+      plan = length_pooled_batches(s.lengths, batch, t.seed, epoch);
       plan_epoch = epoch;
     }
-    if (s.cosine_schedule) {  // from the step count alone: resume-safe
-      const double lo = lr0 * s.lr_min_factor;
-      opt.set_lr(lo + 0.5 * (lr0 - lo) *
-                          (1 + std::cos(3.141592653589793 * double(step) / double(total))));
-    }
+    if (t.cosine_schedule) opt.set_lr(t.lr_at(step, total));  // from the step alone: resume-safe
     if (task.before_batch) task.before_batch(step, total);
     const std::vector<size_t>& whole = plan[size_t(step % per_epoch)];
     const dist::Range r = dp.share(int64_t(whole.size()));  // all of it on one process
@@ -161,7 +152,7 @@ EpochLoopResult run_epoch_loop(const EpochLoopSettings& s, const EpochTask& task
     b.correct = int64_t(counts[1]);
     b.seen = int64_t(counts[2]);
     if (nan_guard.step_ok(b.loss_nats, params, step + 1)) {  // alike on every rank: reduced values
-      if (s.clip > 0) clip_grad_norm(params, float(s.clip));
+      if (t.clip > 0) clip_grad_norm(params, float(t.clip));
       opt.step(params);
       interval_loss += b.loss_nats;
       ++interval_steps;
@@ -179,7 +170,7 @@ EpochLoopResult run_epoch_loop(const EpochLoopSettings& s, const EpochTask& task
     const double eta = double(total - step) * train_secs / double(step - start_step);
     const double loss = interval_loss / double(std::max<int64_t>(1, interval_steps));
     progress.bar(step, total, loss / std::log(2.0), "bits", rate, s.items, eta);
-    if ((step % s.log_every == 0 || step % per_epoch == 0) && interval_steps > 0) {
+    if ((step % t.log_every == 0 || step % per_epoch == 0) && interval_steps > 0) {
       MetricRecord r;
       r.kind = "train";
       r.step = step;
@@ -192,7 +183,7 @@ EpochLoopResult run_epoch_loop(const EpochLoopSettings& s, const EpochTask& task
         r.tokens_per_second = rate;
       }
       if (interval_seen > 0) r.accuracy = double(interval_correct) / double(interval_seen);
-      if (root) append_metric(s.metrics_path, r);
+      if (root) append_metric(metrics_path, r);
       if (!progress.is_bar()) {
         char acc[64] = "";
         if (interval_seen > 0)
@@ -221,7 +212,7 @@ EpochLoopResult run_epoch_loop(const EpochLoopSettings& s, const EpochTask& task
     write_checkpoint(res.seconds);
     dp.barrier();  // no rank leaves (with a non-zero status) before it is written
     progress.line(s.command + ": stopped at step " + std::to_string(step) +
-                  "; checkpoint written to " + s.checkpoint_path + " (continue with --resume)");
+                  "; checkpoint written to " + checkpoint_path + " (continue with --resume)");
   } else if (early.on()) {
     restore_best(early, step, per_epoch, s.command, task, dp, progress);
     res.best_step = early.best_step();

@@ -28,28 +28,16 @@ namespace recur {
 void ForecasterTrainConfig::validate() const {
   RECUR_CHECK(!csv_path.empty(), "a CSV file is required (--csv)");
   RECUR_CHECK(!targets.empty(), "a target column is required (--target)");
-  RECUR_CHECK(!out_path.empty(), "an output model path is required (--out)");
+  train.validate();
   RECUR_CHECK(window >= 1 && horizon >= 1, "--window and --horizon must be >= 1");
   RECUR_CHECK(season >= 0, "--season must be >= 0, got " << season);
-  RECUR_CHECK(batch > 0 && epochs > 0, "--batch and --epochs must be positive");
   RECUR_CHECK(ar_ridge >= 0 && std::isfinite(ar_ridge),
               "--ar-ridge must be >= 0, got " << ar_ridge);
-  RECUR_CHECK(clip >= 0, "--clip must be >= 0, got " << clip);
-  RECUR_CHECK(log_every > 0, "--log-every must be positive");
-  RECUR_CHECK(lr_min_factor >= 0 && lr_min_factor <= 1, "--lr-min must be in [0, 1]");
   if (!where.empty()) parse_where(where);
-  optimizer.validate();
 }
 
-std::string ForecasterTrainConfig::metrics_path() const {
-  return metrics_path_for(out_path);
-}
-std::string ForecasterTrainConfig::plot_path() const { return plot_path_for(out_path); }
 std::string ForecasterTrainConfig::forecast_path() const {
-  return output_stem(out_path) + ".forecast.svg";
-}
-std::string ForecasterTrainConfig::checkpoint_path() const {
-  return checkpoint_path_for(out_path);
+  return output_stem(train.out_path) + ".forecast.svg";
 }
 
 namespace {
@@ -113,8 +101,8 @@ ForecasterConfig setup_forecaster(const ForecasterTrainConfig& cfg, ForecasterMo
 std::map<std::string, std::string> forecaster_settings(const ForecasterTrainConfig& cfg,
                                                        const ForecasterModel& model,
                                                        const ForecasterConfig& mc, int64_t batch) {
-  std::map<std::string, std::string> hp =
-      run_settings(cfg, std::to_string(fnv1a64(read_file_bytes(cfg.csv_path))), mc.to_metadata());
+  std::map<std::string, std::string> hp = run_settings(
+      cfg.train, std::to_string(fnv1a64(read_file_bytes(cfg.csv_path))), mc.to_metadata());
   hp["query"] = model.query().group_by + "|" + cfg.where;
   std::string columns;
   for (const std::string& c : model.columns) columns += c + ",";
@@ -134,23 +122,24 @@ std::map<std::string, std::string> forecaster_settings(const ForecasterTrainConf
 class ForecasterRun {
  public:
   ForecasterRun(const ForecasterTrainConfig& cfg, std::ostream& log_in)
-      : cfg_(cfg),
-        mc_((make_output_directory(cfg.out_path), setup_forecaster(cfg, res_.model, data_))),
+      : cfg_(cfg), ts_(cfg.train),
+        mc_(setup_forecaster(cfg, res_.model, data_)),
         train_(forecast_origins(data_, SplitPart::train, cfg.window, cfg.horizon)),
         valid_(forecast_origins(data_, SplitPart::valid, cfg.window, cfg.horizon)),
-        rng_(cfg.seed), early_(cfg.guard.patience), metrics_(cfg.metrics_path()),
+        rng_(cfg.train.seed), early_(cfg.train.guard.patience), metrics_(cfg.train.metrics_path()),
         file_(std::filesystem::path(cfg.csv_path).filename().string()),
-        nan_guard_(cfg.guard, {1.0, "1, the error of guessing the mean of the normalised targets"}) {
+        nan_guard_(cfg.train.guard,
+                   {1.0, "1, the error of guessing the mean of the normalised targets"}) {
     init_forecaster(model().net, rng_, cfg.init);  // the RNG: initialisation, then dropout
     grads_ = Forecaster<float>(mc_);
     params_ = param_list(model().net, grads_);
-    opt_ = std::make_unique<Optimizer<float>>(cfg.optimizer);
+    opt_ = std::make_unique<Optimizer<float>>(cfg.train.optimizer);
     dp_ = std::make_unique<dist::DataParallel>(params_);
     root_ = dp_->is_root();
     log_ = root_ ? &log_in : &dist::null_stream();
-    batch_ = cfg.batch * dp_->size();
+    batch_ = cfg.train.batch * dp_->size();
     per_epoch_ = (int64_t(train_.size()) + batch_ - 1) / batch_;
-    total_ = per_epoch_ * cfg.epochs;
+    total_ = per_epoch_ * cfg.train.epochs;
     hp_ = forecaster_settings(cfg, model(), mc_, batch_);
     title_ = "recur train-forecaster: " + model().network_name() + " on " + file_;
   }
@@ -158,7 +147,7 @@ class ForecasterRun {
   ForecasterTrainResult run() {
     resume_or_start();
     print_header();
-    progress_ = std::make_unique<Progress>(*log_, cfg_.progress_bar);
+    progress_ = std::make_unique<Progress>(*log_, ts_.progress_bar);
     t0_ = Clock::now();
     start_step_ = step_;
     lengths_.assign(train_.size(), cfg_.window);  // equal: a plain shuffle
@@ -177,40 +166,33 @@ class ForecasterRun {
   }
 
   void resume_or_start() {
-    if (!cfg_.resume_path.empty()) {
-      const std::string& from = cfg_.resume_path;
-      const Checkpoint ck = load_checkpoint(from);
-      check_checkpoint_settings(ck, hp_, from, "--epochs and the output intervals");
+    if (!ts_.resume_path.empty()) {
+      const std::string& from = ts_.resume_path;
+      const Checkpoint ck =
+          resume_checkpoint(from, hp_, "--epochs and the output intervals", *opt_, rng_);
       model().net.load_state_dict(ck.model, from);
-      opt_->import_state(ck.optimizer);
-      rng_.set_state(decode_rng_state(checkpoint_get(ck, "rng", from), from));
       step_ = checkpoint_get_int(ck, "run.step", from);
       seconds_before_ = checkpoint_get_double(ck, "run.seconds", from);
       interval_loss_ = checkpoint_get_double(ck, "run.interval_loss", from);
       interval_steps_ = checkpoint_get_int(ck, "run.interval_steps", from);
       early_.load(ck, from);
-      if (root_ && std::filesystem::exists(metrics_)) truncate_metrics_after(metrics_, step_);
       *log_ << "train-forecaster: resumed from " << from << " at step " << step_ << "\n";
-    } else if (root_) {
-      std::filesystem::remove(metrics_);
     }
+    if (root_) start_metrics(metrics_, !ts_.resume_path.empty(), step_);
     dp_->broadcast_parameters();
-    dp_->own_dropout_stream(rng_, cfg_.seed, step_);
+    dp_->own_dropout_stream(rng_, ts_.seed, step_);
   }
 
   void write_checkpoint(double seconds) {
     if (!root_) return;
-    Checkpoint ck;
+    Checkpoint ck = run_checkpoint(*opt_, hp_, rng_);
     ck.model = model().net.state_dict();
-    ck.optimizer = opt_->export_state();
-    set_checkpoint_settings(ck, hp_);
-    ck.metadata["rng"] = encode_rng_state(rng_.state());
     ck.metadata["run.step"] = std::to_string(step_);
     ck.metadata["run.seconds"] = exact_hex(seconds);
     ck.metadata["run.interval_loss"] = exact_hex(interval_loss_);
     ck.metadata["run.interval_steps"] = std::to_string(interval_steps_);
     early_.save(ck);
-    save_checkpoint(cfg_.checkpoint_path(), ck);
+    save_checkpoint(ts_.checkpoint_path(), ck);
   }
 
   void print_header() {
@@ -220,7 +202,7 @@ class ForecasterRun {
           << cfg_.horizon << "\n"
           << "train-forecaster: " << cell_name(mc_.rnn.cell) << " " << mc_.rnn.num_layers << "x"
           << mc_.rnn.hidden_size << ", " << forecast_strategy_name(mc_.strategy) << ", loss "
-          << regression_loss_name(cfg_.loss) << ", batch " << cfg_.batch << ", " << cfg_.epochs
+          << regression_loss_name(cfg_.loss) << ", batch " << ts_.batch << ", " << ts_.epochs
           << " epochs of " << per_epoch_ << " updates\n";
   }
 
@@ -260,7 +242,7 @@ class ForecasterRun {
                   (long long)(step_ / per_epoch_), (long long)step_, r.loss_nats, net.rmse_all[0],
                   net.mae_all[0], persistence.rmse_all[0], persistence.mae_all[0]);
     progress_->line(line);
-    plot_losses(metrics_, cfg_.plot_path(), title_, cfg_.loss);
+    plot_losses(metrics_, ts_.plot_path(), title_, cfg_.loss);
     eval_seconds_ += std::chrono::duration<double>(Clock::now() - v0).count();
   }
 
@@ -270,20 +252,16 @@ class ForecasterRun {
       res_.stopped_early = true;
       return false;
     }
-    if (dp_->any(cfg_.stop && cfg_.stop->load())) {  // every rank stops at the same step
+    if (dp_->any(ts_.stop && ts_.stop->load())) {  // every rank stops at the same step
       res_.interrupted = true;
       return false;
     }
     const int64_t epoch = step_ / per_epoch_, k = step_ % per_epoch_;
     if (epoch != plan_epoch_no_) {
-      plan_ = length_pooled_batches(lengths_, batch_, cfg_.seed, epoch);
+      plan_ = length_pooled_batches(lengths_, batch_, ts_.seed, epoch);
       plan_epoch_no_ = epoch;
     }
-    if (cfg_.cosine_schedule) {
-      const double lr = cfg_.optimizer.lr, lo = lr * cfg_.lr_min_factor;
-      opt_->set_lr(lo + 0.5 * (lr - lo) *
-                            (1 + std::cos(3.141592653589793 * double(step_) / double(total_))));
-    }
+    if (ts_.cosine_schedule) opt_->set_lr(ts_.lr_at(step_, total_));
     const std::vector<size_t>& whole = plan_[size_t(k)];
     const dist::Range share = dp_->share(int64_t(whole.size()));
     std::vector<Origin> windows;
@@ -294,12 +272,12 @@ class ForecasterRun {
       Tensor<float> x, y;
       forecaster_training_tensors(model(), data_, windows, &x, &y);
       loss = forecaster_batch(model().net, &grads_, x, y, cfg_.loss,
-                              RnnRunOptions{true, &rng_, cfg_.precision});
+                              RnnRunOptions{true, &rng_, ts_.precision});
     }
     loss = float(dp_->reduce_step(loss, double(windows.size())));  // over every rank's windows
     float norm = 0;
     if (nan_guard_.step_ok(loss, params_, step_ + 1)) {  // alike on every rank: reduced values
-      norm = cfg_.clip > 0 ? clip_grad_norm(params_, float(cfg_.clip)) : 0.0f;
+      norm = ts_.clip > 0 ? clip_grad_norm(params_, float(ts_.clip)) : 0.0f;
       opt_->step(params_);
       interval_loss_ += loss;
       ++interval_steps_;
@@ -319,16 +297,17 @@ class ForecasterRun {
     const double eta = double(total_ - step_) * double(batch_) / rate;
     progress_->bar(step_, total_, interval_loss_ / double(std::max<int64_t>(1, interval_steps_)),
                    regression_loss_name(cfg_.loss), rate, "win", eta);
-    if (!((step_ % cfg_.log_every == 0 || step_ % per_epoch_ == 0) && interval_steps_ > 0)) return;
+    const bool record = step_ % ts_.log_every == 0 || step_ % per_epoch_ == 0;
+    if (!(record && interval_steps_ > 0)) return;
     MetricRecord r;
     r.kind = "train";
     r.step = step_;
     r.seconds = secs;
     r.loss_nats = interval_loss_ / double(interval_steps_);
     r.learning_rate = opt_->config().lr;
-    if (cfg_.clip > 0) r.grad_norm = norm;
+    if (ts_.clip > 0) r.grad_norm = norm;
     if (root_) append_metric(metrics_, r);
-    if (!progress_->is_bar() && step_ % cfg_.log_every == 0) {
+    if (!progress_->is_bar() && step_ % ts_.log_every == 0) {
       char line[200];
       std::snprintf(line, sizeof line,
                     "step %lld/%lld  loss %.4f  %.0f windows/s  elapsed %s  eta %s",
@@ -350,7 +329,7 @@ class ForecasterRun {
       write_checkpoint(res_.seconds);
       dp_->barrier();  // no rank leaves (with a non-zero status) before it is written
       progress_->line("train-forecaster: stopped at step " + std::to_string(step_) +
-                      "; checkpoint written to " + cfg_.checkpoint_path() +
+                      "; checkpoint written to " + ts_.checkpoint_path() +
                       " (continue with --resume)");
       return std::move(res_);
     }
@@ -367,13 +346,14 @@ class ForecasterRun {
     write_file_atomic(cfg_.forecast_path(),
                       forecast_svg(model(), data_, res_.test, title_ + " (test)"));
     save_forecaster_model(
-        cfg_.out_path, model(),
+        ts_.out_path, model(),
         {{"valid_rmse",
           exact_decimal(score_forecast(res_.valid.forecasts[0], res_.valid.truth).rmse_all[0])}});
     return std::move(res_);
   }
 
   const ForecasterTrainConfig& cfg_;
+  const TrainSettings& ts_;    // cfg_.train
   ForecasterTrainResult res_;  // its model is the one being trained
   std::vector<CsvSeries> data_;
   const ForecasterConfig mc_;
@@ -407,9 +387,7 @@ class ForecasterRun {
 }  // namespace
 
 ForecasterTrainResult train_forecaster(const ForecasterTrainConfig& cfg_in, std::ostream& log) {
-  ForecasterTrainConfig cfg = cfg_in;
-  cfg.validate();
-  return ForecasterRun(cfg, log).run();
+  return ForecasterRun(prepare_run(cfg_in), log).run();
 }
 
 }  // namespace recur

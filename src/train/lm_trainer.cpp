@@ -28,30 +28,19 @@ namespace recur {
 
 void LmTrainConfig::validate() const {
   RECUR_CHECK(!text_path.empty(), "a training text file is required (--text)");
-  RECUR_CHECK(!out_path.empty(), "an output model path is required (--out)");
-  RECUR_CHECK(seq_len > 0 && batch > 0 && embed > 0, "seq-len, batch and embed must be positive");
+  train.validate(TrainSettings::Length::own);
+  RECUR_CHECK(seq_len > 0 && embed > 0, "seq-len and embed must be positive");
   RECUR_CHECK(steps >= 0 && epochs >= 0 && time_limit >= 0, "steps, epochs and time must be >= 0");
   RECUR_CHECK(steps > 0 || epochs > 0 || time_limit > 0,
               "say how long to train: --steps, --epochs or --time");
   RECUR_CHECK(val_fraction > 0 && val_fraction < 0.5,
               "--val-fraction must be in (0, 0.5), got " << val_fraction);
-  RECUR_CHECK(clip >= 0, "--clip must be >= 0, got " << clip);
-  RECUR_CHECK(log_every > 0, "--log-every must be positive");
   RECUR_CHECK(val_every >= 0 && checkpoint_every >= 0, "intervals must be >= 0");
-  RECUR_CHECK(!cosine_schedule || steps > 0 || epochs > 0,
+  RECUR_CHECK(!train.cosine_schedule || steps > 0 || epochs > 0,
               "the cosine schedule needs a known length: give --steps or --epochs, not --time");
-  RECUR_CHECK(lr_min_factor >= 0 && lr_min_factor <= 1, "--lr-min must be in [0, 1]");
   RECUR_CHECK(!rnn.any_bidirectional(),
               "a language model predicts the next token, so its layers read left to right; drop bi "
               "from --rnn");
-  optimizer.validate();
-}
-
-
-std::string LmTrainConfig::metrics_path() const { return metrics_path_for(out_path); }
-std::string LmTrainConfig::plot_path() const { return plot_path_for(out_path); }
-std::string LmTrainConfig::checkpoint_path() const {
-  return checkpoint_path_for(out_path);
 }
 
 namespace {
@@ -81,31 +70,25 @@ struct Streams {
 // ranks that read as many streams in all.)
 std::map<std::string, std::string> hyperparameters(const LmTrainConfig& c, int64_t streams,
                                                    const std::string& text) {
-  const OptimizerConfig& o = c.optimizer;
-  std::map<std::string, std::string> hp = {{"tokens", token_mode_name(c.tokens)},
-          {"max-words", std::to_string(c.max_words)},
-          {"val-fraction", exact_decimal(c.val_fraction)},
-          {"val-tokens", std::to_string(c.val_tokens)},
-          {"cell", cell_name(c.rnn.cell)},
-          {"hidden", std::to_string(c.rnn.hidden_size)},
-          {"layers", std::to_string(c.rnn.num_layers)},
-          {"dropout", exact_decimal(c.rnn.dropout)},
-          {"embed", std::to_string(c.embed)},
-          {"init", recurrent_init_name(c.init)},
-          {"seq-len", std::to_string(c.seq_len)},
-          {"batch", std::to_string(streams)},
-          {"optimizer", optimizer_kind_name(o.kind)},
-          {"lr", exact_decimal(o.lr)},
-          {"momentum", exact_decimal(o.momentum)},
-          {"nesterov", o.nesterov ? "true" : "false"},
-          {"weight-decay", exact_decimal(o.weight_decay)},
-          {"l1", exact_decimal(o.l1)},
-          {"clip", exact_decimal(c.clip)},
-          {"lr-schedule", c.cosine_schedule ? "cosine to " + exact_decimal(c.lr_min_factor) : "constant"},
-          {"seed", std::to_string(c.seed)},
-          {"text-bytes", std::to_string(text.size())},
-          {"precision", precision_name(c.precision)},
-          {"text-fnv1a", std::to_string(fnv1a64(text))}};
+  const OptimizerConfig& o = c.train.optimizer;
+  std::map<std::string, std::string> hp = optimisation_settings(c.train);
+  hp.insert({{"tokens", token_mode_name(c.tokens)},
+             {"max-words", std::to_string(c.max_words)},
+             {"val-fraction", exact_decimal(c.val_fraction)},
+             {"val-tokens", std::to_string(c.val_tokens)},
+             {"cell", cell_name(c.rnn.cell)},
+             {"hidden", std::to_string(c.rnn.hidden_size)},
+             {"layers", std::to_string(c.rnn.num_layers)},
+             {"dropout", exact_decimal(c.rnn.dropout)},
+             {"embed", std::to_string(c.embed)},
+             {"init", recurrent_init_name(c.init)},
+             {"seq-len", std::to_string(c.seq_len)},
+             {"nesterov", o.nesterov ? "true" : "false"},
+             {"l1", exact_decimal(o.l1)},
+             {"text-bytes", std::to_string(text.size())},
+             {"precision", precision_name(c.train.precision)},
+             {"text-fnv1a", std::to_string(fnv1a64(text))}});
+  hp["batch"] = std::to_string(streams);
   // The layer's options beyond cell, size, layers and dropout (peephole, residual, ...), as the
   // spec writes them; absent for the plain cells, as in checkpoints written before the spec.
   RnnConfig plain = c.rnn;
@@ -195,15 +178,15 @@ SequenceModelConfig lm_model_config(const LmTrainConfig& cfg, const Vocab& vocab
 class LmRun {
  public:
   LmRun(const LmTrainConfig& cfg, std::ostream& log_in)
-      : cfg_(cfg), comm_(dist::world()), root_(comm_.rank() == 0),
-        log_(root_ ? log_in : dist::null_stream()), all_streams_(cfg.batch * comm_.size()),
-        first_stream_(cfg.batch * comm_.rank()),
-        data_((make_output_directory(cfg.out_path), read_lm_data(cfg, all_streams_))),
-        mc_(lm_model_config(cfg, data_.vocab)), rng_(cfg.seed), grads_(mc_),
-        opt_(cfg.optimizer), streams_(data_.train, all_streams_, cfg.batch, first_stream_, cfg.seq_len),
-        hp_(hyperparameters(cfg, all_streams_, data_.text)), metrics_(cfg.metrics_path()),
-        early_(cfg.guard.patience), progress_(log_, cfg.progress_bar),
-        nan_guard_(cfg.guard, LossBaseline::uniform(mc_.outputs, "the vocabulary")) {
+      : cfg_(cfg), ts_(cfg.train), comm_(dist::world()), root_(comm_.rank() == 0),
+        log_(root_ ? log_in : dist::null_stream()), all_streams_(cfg.train.batch * comm_.size()),
+        first_stream_(cfg.train.batch * comm_.rank()), data_(read_lm_data(cfg, all_streams_)),
+        mc_(lm_model_config(cfg, data_.vocab)), rng_(cfg.train.seed), grads_(mc_),
+        opt_(cfg.train.optimizer),
+        streams_(data_.train, all_streams_, cfg.train.batch, first_stream_, cfg.seq_len),
+        hp_(hyperparameters(cfg, all_streams_, data_.text)), metrics_(cfg.train.metrics_path()),
+        early_(cfg.train.guard.patience), progress_(log_, cfg.train.progress_bar),
+        nan_guard_(cfg.train.guard, LossBaseline::uniform(mc_.outputs, "the vocabulary")) {
     res_.model.vocab = data_.vocab;
     res_.model.net = SequenceModel<float>(mc_);
     init_sequence_model(net(), rng_, cfg.init);
@@ -240,14 +223,12 @@ class LmRun {
   }
 
   void resume_or_start() {
-    if (!cfg_.resume_path.empty()) {
-      const std::string& from = cfg_.resume_path;
-      const Checkpoint ck = load_checkpoint(from);
-      check_checkpoint_settings(ck, hp_, from, "--steps/--epochs/--time and the output intervals");
+    if (!ts_.resume_path.empty()) {
+      const std::string& from = ts_.resume_path;
+      const Checkpoint ck = resume_checkpoint(
+          from, hp_, "--steps/--epochs/--time and the output intervals", opt_, rng_);
       net().load_state_dict(ck.model, from);
-      opt_.import_state(ck.optimizer);
       load_states(ck, from);
-      rng_.set_state(decode_rng_state(checkpoint_get(ck, "rng", from), from));
       step_ = checkpoint_get_int(ck, "run.step", from);
       epoch_ = checkpoint_get_int(ck, "run.epoch", from);
       streams_.pos = checkpoint_get_int(ck, "run.position", from);
@@ -258,13 +239,11 @@ class LmRun {
       early_.load(ck, from);
       RECUR_CHECK(streams_.pos >= 0 && streams_.pos <= streams_.stream_len,
                   from << ": data position " << streams_.pos << " is outside the text");
-      if (root_ && std::filesystem::exists(metrics_)) truncate_metrics_after(metrics_, step_);
       log_ << "train-lm: resumed from " << from << " at step " << step_ << "\n";
-    } else if (root_) {
-      std::filesystem::remove(metrics_);
     }
+    if (root_) start_metrics(metrics_, !ts_.resume_path.empty(), step_);
     dp_->broadcast_parameters();  // equal already (same seed or checkpoint); now certainly
-    dp_->own_dropout_stream(rng_, cfg_.seed, step_);
+    dp_->own_dropout_stream(rng_, ts_.seed, step_);
   }
 
   // The carried states in a checkpoint: h and c of the bottom segment, h.1, c.1, ... of a mixed
@@ -279,23 +258,22 @@ class LmRun {
       RnnState<float>& s = k == 0 ? state_ : state_.above[k - 1];
       const std::string h = state_key("h", k), c = state_key("c", k);
       RECUR_CHECK(ck.state.count(h), from << ": holds no state '" << h << "' for the stack's segment " << k + 1);
-      s.h = state_rows(ck.state.at(h), first_stream_, cfg_.batch);
-      if (ck.state.count(c)) s.c = state_rows(ck.state.at(c), first_stream_, cfg_.batch);
+      s.h = state_rows(ck.state.at(h), first_stream_, ts_.batch);
+      if (ck.state.count(c)) s.c = state_rows(ck.state.at(c), first_stream_, ts_.batch);
     }
   }
 
   void write_checkpoint(double seconds) {  // collective: every rank calls it
-    Checkpoint ck;
+    std::map<std::string, Tensor<float>> state;  // every rank's streams, every segment's
     for (size_t k = 0; k <= state_.above.size(); ++k) {
       const RnnState<float>& s = k == 0 ? state_ : state_.above[k - 1];
-      if (!s.h.empty()) ck.state[state_key("h", k)] = gather_state_rows(*dp_, s.h, all_streams_, first_stream_);
-      if (!s.c.empty()) ck.state[state_key("c", k)] = gather_state_rows(*dp_, s.c, all_streams_, first_stream_);
+      if (!s.h.empty()) state[state_key("h", k)] = gather_state_rows(*dp_, s.h, all_streams_, first_stream_);
+      if (!s.c.empty()) state[state_key("c", k)] = gather_state_rows(*dp_, s.c, all_streams_, first_stream_);
     }
     if (!root_) return;
+    Checkpoint ck = run_checkpoint(opt_, hp_, rng_);
+    ck.state = std::move(state);
     ck.model = net().state_dict();
-    ck.optimizer = opt_.export_state();
-    set_checkpoint_settings(ck, hp_);
-    ck.metadata["rng"] = encode_rng_state(rng_.state());
     ck.metadata["run.step"] = std::to_string(step_);
     ck.metadata["run.epoch"] = std::to_string(epoch_);
     ck.metadata["run.position"] = std::to_string(streams_.pos);
@@ -304,7 +282,7 @@ class LmRun {
     ck.metadata["run.interval_norm"] = exact_hex(interval_norm_);
     ck.metadata["run.interval_steps"] = std::to_string(interval_steps_);
     early_.save(ck);
-    save_checkpoint(cfg_.checkpoint_path(), ck);
+    save_checkpoint(ts_.checkpoint_path(), ck);
   }
 
   void print_header() {
@@ -314,7 +292,7 @@ class LmRun {
          << " tokens in the vocabulary\n"
          << "train-lm: " << cell_name(mc_.rnn.cell) << " " << mc_.rnn.num_layers << "x"
          << mc_.rnn.hidden_size << ", embedding " << mc_.embed << ", " << all_streams_ << " streams"
-         << (dp_->active() ? " (" + std::to_string(cfg_.batch) + " on each of " +
+         << (dp_->active() ? " (" + std::to_string(ts_.batch) + " on each of " +
                                  std::to_string(comm_.size()) + " ranks)"
                            : std::string())
          << " x " << cfg_.seq_len << " steps, "
@@ -331,11 +309,11 @@ class LmRun {
     LmEvaluation& v = res_.validation;
     if (final) {
       if (!root_) return;
-      v = evaluate_language_model(net(), data_.val, cfg_.seq_len, 1, cfg_.precision);
+      v = evaluate_language_model(net(), data_.val, cfg_.seq_len, 1, ts_.precision);
     } else {
-      const LmEvaluation mine = evaluate_language_model(net(), data_.val_periodic, cfg_.seq_len,
-                                                        all_streams_, cfg_.precision, comm_.rank(),
-                                                        comm_.size());
+      const LmEvaluation mine =
+          evaluate_language_model(net(), data_.val_periodic, cfg_.seq_len, all_streams_,
+                                  ts_.precision, comm_.rank(), comm_.size());
       const std::vector<double> t =
           dp_->sum({mine.tokens ? mine.nats_per_token * double(mine.tokens) : 0.0,
                     double(mine.tokens)});
@@ -367,7 +345,7 @@ class LmRun {
                   data_.noun);
     progress_.line(line);
     validation_seconds_ += std::chrono::duration<double>(Clock::now() - v0).count();
-    plot_training_curves(read_metrics(metrics_), cfg_.plot_path(),
+    plot_training_curves(read_metrics(metrics_), ts_.plot_path(),
                          std::string("recur train-lm: ") + cell_name(mc_.rnn.cell) + " on " +
                              std::filesystem::path(cfg_.text_path).filename().string());
   }
@@ -378,7 +356,7 @@ class LmRun {
       res_.stopped_early = true;
       return true;
     }
-    bool stop = cfg_.stop && cfg_.stop->load();
+    bool stop = ts_.stop && ts_.stop->load();
     bool out_of_time = cfg_.time_limit > 0 && elapsed() >= cfg_.time_limit;
     if (dp_->active()) {  // every rank stops at the same step
       const std::vector<double> f = dp_->sum({stop ? 1.0 : 0.0, out_of_time ? 1.0 : 0.0});
@@ -398,23 +376,23 @@ class LmRun {
       state_ = RnnState<float>{};
       streams_.next(x_, y_);
     }
-    if (cfg_.cosine_schedule) {  // lr at this step, from the step count alone (resume-safe)
+    if (ts_.cosine_schedule) {  // lr at this step, from the step count alone (resume-safe)
       const double progress = known_total_ ? double(step_) / double(total_) : 0.0;
-      const double lo = cfg_.optimizer.lr * cfg_.lr_min_factor;
-      opt_.set_lr(lo + 0.5 * (cfg_.optimizer.lr - lo) * (1 + std::cos(3.141592653589793 * progress)));
+      opt_.set_lr(cosine_lr(ts_.optimizer.lr, ts_.lr_min_factor, 3.141592653589793 * progress));
     }
     zero_grads(params_);
-    const double weight = double(cfg_.seq_len * cfg_.batch);  // the loss is the mean over them
+    const double weight = double(cfg_.seq_len * ts_.batch);  // the loss is the mean over them
     dp_->begin(weight);  // before backward: the layer hook starts buckets
-    RnnRunOptions run{true, &rng_, cfg_.precision};
+    RnnRunOptions run{true, &rng_, ts_.precision};
     // Each layer's gradient reduction starts as soon as backward is past it (the output layer's
     // with the top layer's); the embedding's goes last, in finish().
     run.layer_grads_done = layer_hook_;
-    float loss = sequence_model_window(net(), &grads_, x_, y_, cfg_.seq_len, cfg_.batch, state_, run);
+    float loss =
+        sequence_model_window(net(), &grads_, x_, y_, cfg_.seq_len, ts_.batch, state_, run);
     loss = float(dp_->reduce_step(loss, weight));  // the mean over every rank's tokens
     if (cfg_.after_backward) cfg_.after_backward(step_ + 1, params_);
     if (nan_guard_.step_ok(loss, params_, step_ + 1)) {  // the same on every rank: reduced values
-      const float norm = cfg_.clip > 0 ? clip_grad_norm(params_, float(cfg_.clip)) : 0.0f;
+      const float norm = ts_.clip > 0 ? clip_grad_norm(params_, float(ts_.clip)) : 0.0f;
       opt_.step(params_);
       interval_loss_ += loss;
       interval_norm_ += norm;
@@ -438,7 +416,7 @@ class LmRun {
     progress_.bar(step_, known_total_ ? total_ : step_,
                   interval_loss_ / double(std::max<int64_t>(1, interval_steps_)) / std::log(2.0),
                   data_.unit, rate, "tok", eta);
-    if (!((step_ % cfg_.log_every == 0 || step_ == total_) && interval_steps_ > 0)) return;
+    if (!((step_ % ts_.log_every == 0 || step_ == total_) && interval_steps_ > 0)) return;
     MetricRecord r;
     r.kind = "train";
     r.step = step_;
@@ -449,7 +427,7 @@ class LmRun {
     r.perplexity = std::exp(r.loss_nats);
     r.tokens_per_second = rate;
     r.learning_rate = opt_.config().lr;
-    if (cfg_.clip > 0) r.grad_norm = interval_norm_ / double(interval_steps_);
+    if (ts_.clip > 0) r.grad_norm = interval_norm_ / double(interval_steps_);
     if (root_) append_metric(metrics_, r);
     res_.train_bits = r.bits_per_token;
     if (!progress_.is_bar()) {
@@ -474,7 +452,7 @@ class LmRun {
       std::snprintf(line, sizeof line,
                     "data parallel: %d ranks x %lld streams; the gradient allreduce (%.1f MB, %zu "
                     "buckets) took %.2f ms per step on rank 0, waiting for the others included",
-                    comm_.size(), (long long)cfg_.batch, double(dp_->gradient_floats()) * 4e-6,
+                    comm_.size(), (long long)ts_.batch, double(dp_->gradient_floats()) * 4e-6,
                     dp_->buckets(), 1e3 * dp_->reduce_seconds() / double(dp_->reduced_steps()));
       progress_.line(line);
     }
@@ -487,8 +465,8 @@ class LmRun {
     dp_->barrier();  // no rank leaves (an interrupted one with a non-zero status) before it is written
     if (res_.interrupted) {  // the checkpoint holds everything; the model file is left as it was
       progress_.line("train-lm: interrupted at step " + std::to_string(step_) +
-                     "; checkpoint written to " + cfg_.checkpoint_path() + " (continue with --resume " +
-                     cfg_.checkpoint_path() + ")");
+                     "; checkpoint written to " + ts_.checkpoint_path() +
+                     " (continue with --resume " + ts_.checkpoint_path() + ")");
       return std::move(res_);
     }
     if (early_.on()) {
@@ -503,11 +481,12 @@ class LmRun {
         {"trained_steps", std::to_string(step_)},
         {"validation_bits_per_token", exact_decimal(res_.validation.bits_per_token())}};
     if (early_.on() && early_.has_best()) meta["best_step"] = std::to_string(early_.best_step());
-    save_language_model(cfg_.out_path, res_.model, meta);
+    save_language_model(ts_.out_path, res_.model, meta);
     return std::move(res_);
   }
 
   const LmTrainConfig& cfg_;
+  const TrainSettings& ts_;  // cfg_.train
   dist::Communicator& comm_;
   const bool root_;
   std::ostream& log_;
@@ -545,9 +524,7 @@ class LmRun {
 }  // namespace
 
 LmTrainResult train_language_model(const LmTrainConfig& cfg_in, std::ostream& log) {
-  LmTrainConfig cfg = cfg_in;
-  cfg.validate();
-  return LmRun(cfg, log).run();
+  return LmRun(prepare_run(cfg_in), log).run();
 }
 
 }  // namespace recur

@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "recur/core/error.h"
+#include "recur/io/metrics.h"
 
 namespace recur {
 
@@ -41,6 +42,32 @@ std::string exact_hex(double v) {
   char buf[40];
   std::snprintf(buf, sizeof buf, "%a", v);
   return buf;
+}
+
+Checkpoint resume_checkpoint(const std::string& path,
+                             const std::map<std::string, std::string>& settings,
+                             const std::string& may_change, Optimizer<float>& opt, Rng& rng) {
+  Checkpoint ck = load_checkpoint(path);
+  check_checkpoint_settings(ck, settings, path, may_change);
+  opt.import_state(ck.optimizer);
+  rng.set_state(decode_rng_state(checkpoint_get(ck, "rng", path), path));
+  return ck;
+}
+
+Checkpoint run_checkpoint(const Optimizer<float>& opt,
+                          const std::map<std::string, std::string>& settings, const Rng& rng) {
+  Checkpoint ck;
+  ck.optimizer = opt.export_state();
+  set_checkpoint_settings(ck, settings);
+  ck.metadata["rng"] = encode_rng_state(rng.state());
+  return ck;
+}
+
+void start_metrics(const std::string& path, bool resumed, int64_t step) {
+  if (!resumed)
+    std::filesystem::remove(path);
+  else if (std::filesystem::exists(path))
+    truncate_metrics_after(path, step);
 }
 
 }  // namespace recur

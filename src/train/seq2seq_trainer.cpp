@@ -47,25 +47,16 @@ double teacher_forcing_probability(SamplingSchedule s, double p_start, double p_
 void Seq2SeqTrainConfig::validate() const {
   RECUR_CHECK(!train_path.empty(), "a training file is required (--train)");
   RECUR_CHECK(!valid_path.empty(), "a validation file is required (--valid)");
-  RECUR_CHECK(!out_path.empty(), "an output model path is required (--out)");
-  RECUR_CHECK(batch > 0 && epochs > 0 && source_embed > 0 && target_embed > 0,
-              "batch, epochs and the embedding sizes must be positive");
+  train.validate();
+  RECUR_CHECK(source_embed > 0 && target_embed > 0, "the embedding sizes must be positive");
   RECUR_CHECK(max_tokens > 0 && min_count > 0, "--max-tokens and --min-count must be positive");
-  RECUR_CHECK(clip >= 0, "--clip must be >= 0, got " << clip);
-  RECUR_CHECK(log_every > 0, "--log-every must be positive");
-  RECUR_CHECK(lr_min_factor >= 0 && lr_min_factor <= 1, "--lr-min must be in [0, 1]");
   RECUR_CHECK(teacher_forcing_start >= 0 && teacher_forcing_start <= 1 &&
                   teacher_forcing_end >= 0 && teacher_forcing_end <= 1,
               "teacher-forcing probabilities must be in [0, 1]");
   RECUR_CHECK(attention_size >= 0, "--attention-size must be >= 0");
   RECUR_CHECK(dropout >= 0 && dropout < 1, "--dropout must be in [0, 1), got " << dropout);
   RECUR_CHECK(decode.beam >= 1, "--beam must be at least 1");
-  optimizer.validate();
 }
-
-std::string Seq2SeqTrainConfig::metrics_path() const { return metrics_path_for(out_path); }
-std::string Seq2SeqTrainConfig::plot_path() const { return plot_path_for(out_path); }
-std::string Seq2SeqTrainConfig::checkpoint_path() const { return checkpoint_path_for(out_path); }
 
 namespace {
 
@@ -108,15 +99,13 @@ void log_network(std::ostream& log, const Seq2SeqTrainConfig& cfg, const Seq2Seq
       << context_kind_name(mc.context) << " (" << context_use_name(mc.use) << "), teacher forcing "
       << sampling_schedule_name(cfg.sampling) << " " << cfg.teacher_forcing_start;
   if (cfg.sampling != SamplingSchedule::constant) log << " to " << cfg.teacher_forcing_end;
-  log << ", batch " << cfg.batch << ", " << cfg.epochs << " epochs of " << per_epoch
+  log << ", batch " << cfg.train.batch << ", " << cfg.train.epochs << " epochs of " << per_epoch
       << " updates\n";
 }
 }  // namespace
 
 Seq2SeqTrainResult train_seq2seq(const Seq2SeqTrainConfig& cfg_in, std::ostream& log) {
-  Seq2SeqTrainConfig cfg = cfg_in;
-  cfg.validate();
-  make_output_directory(cfg.out_path);
+  const Seq2SeqTrainConfig& cfg = prepare_run(cfg_in);
 
   Seq2SeqTrainResult res;
   Seq2SeqModel& model = res.model;
@@ -142,14 +131,12 @@ Seq2SeqTrainResult train_seq2seq(const Seq2SeqTrainConfig& cfg_in, std::ostream&
 
   const Seq2SeqConfig mc = seq2seq_model_config(cfg, model);
   model.net = Seq2Seq<float>(mc);
-  Rng rng(cfg.seed);  // initialisation, then dropout and scheduled sampling
+  Rng rng(cfg.train.seed);  // initialisation, then dropout and scheduled sampling
   init_seq2seq(model.net, rng, cfg.init);
-  Seq2Seq<float> grads(mc);
-  std::vector<Param<float>> params = param_list(model.net, grads);
-  Optimizer<float> opt(cfg.optimizer);
+  EpochTrainee<Seq2Seq<float>> trainee(model.net, cfg.train.optimizer);
 
-  const int64_t per_epoch = (int64_t(train.size()) + cfg.batch - 1) / cfg.batch;
-  std::map<std::string, std::string> hp = run_settings(cfg, fingerprint, mc.to_metadata());
+  const int64_t per_epoch = (int64_t(train.size()) + cfg.train.batch - 1) / cfg.train.batch;
+  std::map<std::string, std::string> hp = run_settings(cfg.train, fingerprint, mc.to_metadata());
   hp["max-tokens"] = std::to_string(cfg.max_tokens);
   hp["min-count"] = std::to_string(cfg.min_count);
   hp["init"] = recurrent_init_name(cfg.init);
@@ -167,9 +154,8 @@ Seq2SeqTrainResult train_seq2seq(const Seq2SeqTrainConfig& cfg_in, std::ostream&
   const std::string title = std::string("recur train-seq2seq: ") + context_kind_name(mc.context) +
                             " " + cell_name(mc.decoder.cell) + " on " +
                             std::filesystem::path(cfg.train_path).filename().string();
-  EpochLoopSettings loop = epoch_loop_settings(cfg, "train-seq2seq", title, hp);
-  loop.baseline = LossBaseline::uniform(mc.target_vocab, "the target vocabulary");
-  loop.lengths = lengths;
+  const LossBaseline blind = LossBaseline::uniform(mc.target_vocab, "the target vocabulary");
+  EpochLoopSettings loop{"train-seq2seq", cfg.train, lengths, blind, title, hp};
   loop.items = "tok";
   loop.items_are_tokens = true;
   loop.accuracy = "token accuracy";
@@ -190,10 +176,11 @@ Seq2SeqTrainResult train_seq2seq(const Seq2SeqTrainConfig& cfg_in, std::ostream&
       t.push_back(&train[i].target);
     }
     const Seq2SeqBatch batch = make_seq2seq_batch(s, t);
-    zero_grads(params);
+    zero_grads(trainee.params);
     Tensor<float> logits;
     EpochStep st;
-    st.loss_nats = seq2seq_batch(model.net, &grads, batch, RnnRunOptions{true, &r, cfg.precision},
+    st.loss_nats = seq2seq_batch(model.net, &trainee.grads, batch,
+                                 RnnRunOptions{true, &r, cfg.train.precision},
                                  Seq2SeqTraining{p_teacher, &r, cfg.dropout}, &logits, &st.items);
     for (size_t i = 0; i < batch.targets.size(); ++i) {
       if (batch.targets[i] < 0) continue;
@@ -208,16 +195,7 @@ Seq2SeqTrainResult train_seq2seq(const Seq2SeqTrainConfig& cfg_in, std::ostream&
     return EpochValidation{res.validation.loss_nats, 1 - res.validation.errors.sequence_error_rate(),
                            summary(res.validation)};
   };
-  task.model_state = [&] { return model.net.state_dict(); };
-  task.load_model_state = [&](const std::map<std::string, Tensor<float>>& t, const std::string& src) {
-    model.net.load_state_dict(t, src);
-  };
-  const EpochLoopResult run = run_epoch_loop(loop, task, params, opt, rng, log);
-  res.steps_done = run.steps;
-  res.epochs_done = run.epochs;
-  res.seconds = run.seconds;
-  res.interrupted = run.interrupted;
-  if (res.interrupted || dist::world().rank() != 0) return res;  // rank 0 reports and writes
+  if (!run_epochs(loop, task, trainee, rng, log, res)) return res;  // rank 0 reports and writes
   if (res.validation.errors.items == 0) res.validation = evaluate_seq2seq(model, valid_pairs, greedy);
   std::map<std::string, std::string> extra = {
       {"validation_wer", exact_decimal(res.validation.errors.sequence_error_rate())},
@@ -230,7 +208,7 @@ Seq2SeqTrainResult train_seq2seq(const Seq2SeqTrainConfig& cfg_in, std::ostream&
     extra["test_wer"] = exact_decimal(res.test.errors.sequence_error_rate());
     extra["test_per"] = exact_decimal(res.test.errors.token_error_rate());
   }
-  save_seq2seq_model(cfg.out_path, model, extra);
+  save_seq2seq_model(cfg.train.out_path, model, extra);
   return res;
 }
 

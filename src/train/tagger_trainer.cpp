@@ -20,24 +20,13 @@ namespace recur {
 void TaggerTrainConfig::validate() const {
   RECUR_CHECK(!train_path.empty(), "a training file is required (--train)");
   RECUR_CHECK(!valid_path.empty(), "a validation file is required (--valid)");
-  RECUR_CHECK(!out_path.empty(), "an output model path is required (--out)");
-  RECUR_CHECK(batch > 0 && epochs > 0 && embed > 0, "batch, epochs and embed must be positive");
+  train.validate();
+  RECUR_CHECK(embed > 0, "embed must be positive");
   RECUR_CHECK(max_words > 0 && min_count > 0, "--max-words and --min-count must be positive");
-  RECUR_CHECK(clip >= 0, "--clip must be >= 0, got " << clip);
-  RECUR_CHECK(log_every > 0, "--log-every must be positive");
-  RECUR_CHECK(lr_min_factor >= 0 && lr_min_factor <= 1, "--lr-min must be in [0, 1]");
-  optimizer.validate();
 }
 
-std::string TaggerTrainConfig::metrics_path() const {
-  return metrics_path_for(out_path);
-}
-std::string TaggerTrainConfig::plot_path() const { return plot_path_for(out_path); }
 std::string TaggerTrainConfig::confusion_path() const {
-  return output_stem(out_path) + ".confusion.svg";
-}
-std::string TaggerTrainConfig::checkpoint_path() const {
-  return checkpoint_path_for(out_path);
+  return output_stem(train.out_path) + ".confusion.svg";
 }
 
 namespace {
@@ -81,9 +70,7 @@ std::string summary(const TaggerEvaluation& ev) {
 }  // namespace
 
 TaggerTrainResult train_tagger(const TaggerTrainConfig& cfg_in, std::ostream& log) {
-  TaggerTrainConfig cfg = cfg_in;
-  cfg.validate();
-  make_output_directory(cfg.out_path);
+  const TaggerTrainConfig& cfg = prepare_run(cfg_in);
 
   // Data and the vocabularies.
   TaggerTrainResult res;
@@ -117,14 +104,12 @@ TaggerTrainResult train_tagger(const TaggerTrainConfig& cfg_in, std::ostream& lo
   mc.rnn = cfg.rnn;
   mc.rnn.input_size = cfg.embed;
   model.net = SequenceModel<float>(mc);
-  Rng rng(cfg.seed);  // initialisation, then dropout
+  Rng rng(cfg.train.seed);  // initialisation, then dropout
   init_sequence_model(model.net, rng, cfg.init);
-  SequenceModel<float> grads(mc);
-  std::vector<Param<float>> params = param_list(model.net, grads);
-  Optimizer<float> opt(cfg.optimizer);
+  EpochTrainee<SequenceModel<float>> trainee(model.net, cfg.train.optimizer);
 
-  const int64_t per_epoch = (int64_t(train.size()) + cfg.batch - 1) / cfg.batch;
-  std::map<std::string, std::string> hp = run_settings(cfg, fingerprint, mc.to_metadata());
+  const int64_t per_epoch = (int64_t(train.size()) + cfg.train.batch - 1) / cfg.train.batch;
+  std::map<std::string, std::string> hp = run_settings(cfg.train, fingerprint, mc.to_metadata());
   hp["max-words"] = std::to_string(cfg.max_words);
   hp["min-count"] = std::to_string(cfg.min_count);
   hp["init"] = recurrent_init_name(cfg.init);
@@ -138,25 +123,25 @@ TaggerTrainResult train_tagger(const TaggerTrainConfig& cfg_in, std::ostream& lo
       << model.tags.size() << " tags (" << unseen_tags << " not in the training data)\n"
       << "train-tagger: " << (mc.rnn.bidirectional ? "bidirectional " : "")
       << cell_name(mc.rnn.cell) << " " << mc.rnn.num_layers << "x" << mc.rnn.hidden_size
-      << ", embedding " << mc.embed << ", batch " << cfg.batch << ", " << cfg.epochs
+      << ", embedding " << mc.embed << ", batch " << cfg.train.batch << ", " << cfg.train.epochs
       << " epochs of " << per_epoch << " updates\n";
 
   const std::string title = std::string("recur train-tagger: ") + cell_name(mc.rnn.cell) + " on " +
                             std::filesystem::path(cfg.train_path).filename().string();
-  EpochLoopSettings loop = epoch_loop_settings(cfg, "train-tagger", title, hp);
-  loop.baseline = LossBaseline::uniform(mc.outputs, "the tags");
-  loop.lengths = lengths;
+  const LossBaseline blind = LossBaseline::uniform(mc.outputs, "the tags");
+  EpochLoopSettings loop{"train-tagger", cfg.train, lengths, blind, title, hp};
   loop.items = "tok";
   loop.items_are_tokens = true;
   loop.accuracy = "token accuracy";
-  const int64_t C = mc.outputs;
+  const int64_t C = mc.outputs, eval_batch = 2 * cfg.train.batch;
   EpochTask task;
   task.train_batch = [&](const std::vector<size_t>& indices, Rng& r) {
     const TaggerBatch batch = make_tagger_batch(train, indices);
-    zero_grads(params);
+    zero_grads(trainee.params);
     Tensor<float> logits;
     EpochStep st;
-    st.loss_nats = tagger_batch(model.net, &grads, batch, RnnRunOptions{true, &r, cfg.precision}, &logits, &st.items);
+    st.loss_nats = tagger_batch(model.net, &trainee.grads, batch,
+                                RnnRunOptions{true, &r, cfg.train.precision}, &logits, &st.items);
     for (size_t i = 0; i < batch.targets.size(); ++i) {
       if (batch.targets[i] < 0) continue;
       const float* z = logits.ptr() + int64_t(i) * C;
@@ -166,24 +151,15 @@ TaggerTrainResult train_tagger(const TaggerTrainConfig& cfg_in, std::ostream& lo
     return st;
   };
   task.validate = [&](dist::DataParallel&) {  // every rank scores the whole set
-    res.validation = evaluate_tagger(model.net, model.tags, valid, 2 * cfg.batch);
+    res.validation = evaluate_tagger(model.net, model.tags, valid, eval_batch);
     return EpochValidation{res.validation.tokens.loss_nats, res.validation.tokens.accuracy(),
                            summary(res.validation)};
   };
-  task.model_state = [&] { return model.net.state_dict(); };
-  task.load_model_state = [&](const std::map<std::string, Tensor<float>>& t, const std::string& src) {
-    model.net.load_state_dict(t, src);
-  };
-  const EpochLoopResult run = run_epoch_loop(loop, task, params, opt, rng, log);
-  res.steps_done = run.steps;
-  res.epochs_done = run.epochs;
-  res.seconds = run.seconds;
-  res.interrupted = run.interrupted;
-  if (res.interrupted || dist::world().rank() != 0) return res;  // rank 0 reports and writes
+  if (!run_epochs(loop, task, trainee, rng, log, res)) return res;  // rank 0 reports and writes
   if (res.validation.sequences == 0)
-    res.validation = evaluate_tagger(model.net, model.tags, valid, 2 * cfg.batch);
+    res.validation = evaluate_tagger(model.net, model.tags, valid, eval_batch);
   const bool has_test = !test.empty();
-  if (has_test) res.test = evaluate_tagger(model.net, model.tags, test, 2 * cfg.batch);
+  if (has_test) res.test = evaluate_tagger(model.net, model.tags, test, eval_batch);
   const TaggerEvaluation& shown = has_test ? res.test : res.validation;
   log << (has_test ? "test set:\n" : "validation set:\n") << tagging_report(shown, model.tags);
   write_file_atomic(
@@ -192,7 +168,7 @@ TaggerTrainResult train_tagger(const TaggerTrainConfig& cfg_in, std::ostream& lo
   std::map<std::string, std::string> extra = {
       {"validation_token_accuracy", exact_decimal(res.validation.tokens.accuracy())}};
   if (has_test) extra["test_token_accuracy"] = exact_decimal(res.test.tokens.accuracy());
-  save_tagger_model(cfg.out_path, model, extra);
+  save_tagger_model(cfg.train.out_path, model, extra);
   return res;
 }
 

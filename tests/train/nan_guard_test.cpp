@@ -85,12 +85,12 @@ class NanGuardTraining : public testing::ScratchDirTest {
     c.rnn.hidden_size = 16;
     c.embed = 8;
     c.seq_len = 10;
-    c.batch = 4;
+    c.train.batch = 4;
     c.steps = 8;
     c.val_tokens = 200;
-    c.log_every = 1;
+    c.train.log_every = 1;
     c.checkpoint_every = 2;
-    c.out_path = Path("lm.safetensors");
+    c.train.out_path = Path("lm.safetensors");
     c.after_backward = [bad, snapshots](int64_t step, const std::vector<Param<float>>& params) {
       // The first tensor's weights as each step begins, and the NaN at step `bad`.
       if (snapshots) snapshots->push_back(*params[0].value);
@@ -116,15 +116,15 @@ TEST_F(NanGuardTraining, StopNamesTheStepAndKeepsTheLastCheckpoint) {
     EXPECT_NE(msg.find("step 5: the gradient of '" + tensor + "' holds 1 NaN"), std::string::npos) << msg;
   }
   // The checkpoint of step 4 is the last good one, whole, and the model file was never written.
-  const Checkpoint ck = load_checkpoint(c.checkpoint_path());
+  const Checkpoint ck = load_checkpoint(c.train.checkpoint_path());
   EXPECT_EQ(ck.metadata.at("run.step"), "4");
-  EXPECT_FALSE(std::filesystem::exists(c.out_path));
+  EXPECT_FALSE(std::filesystem::exists(c.train.out_path));
 }
 
 TEST_F(NanGuardTraining, SkipLeavesTheWeightsOfThatStepAndGoesOn) {
   std::vector<Tensor<float>> w;
   LmTrainConfig c = Config(5, &w);
-  c.guard.on_nan = OnNan::skip;
+  c.train.guard.on_nan = OnNan::skip;
   std::ostringstream log;
   const LmTrainResult r = train_language_model(c, log);
   EXPECT_EQ(r.steps_done, 8);
@@ -134,7 +134,7 @@ TEST_F(NanGuardTraining, SkipLeavesTheWeightsOfThatStepAndGoesOn) {
   EXPECT_EQ(w[5].data, w[4].data);  // step 5 changed nothing
   EXPECT_NE(w[4].data, w[3].data);  // the others did
   EXPECT_NE(w[6].data, w[5].data);
-  EXPECT_TRUE(std::filesystem::exists(c.out_path));
+  EXPECT_TRUE(std::filesystem::exists(c.train.out_path));
 }
 
 }  // namespace

@@ -1,13 +1,10 @@
 // `recur train-classifier`, `recur eval-classifier` and `recur classify`: sequence classification
 // (N -> 1) of labelled text or of images read row by row.
-#include <unistd.h>
-
 #include <algorithm>
 #include <cstdio>
 #include <iostream>
 
 #include "commands.h"
-#include "interrupt.h"
 #include "train_options.h"
 #include "recur/core/gemm.h"
 #include "recur/io/file.h"
@@ -20,21 +17,16 @@ struct TrainClassifierArgs {
   ClassifierTrainConfig cfg;
   std::string tokens = "char", head = "pool", pooling = "last";
   NetworkOptions net{.hidden = 128};
-  OptimizerOptions opt;
-  bool unidirectional = false;
   int threads = 0;
 };
 
 void run_train(TrainClassifierArgs a) {
   a.cfg.tokens = parse_token_mode(a.tokens);
   apply(a.net, a.cfg.rnn, &a.cfg.init);
-  if (a.net.rnn.empty()) a.cfg.rnn.bidirectional = !a.unidirectional;
+  if (a.net.rnn.empty()) a.cfg.rnn.bidirectional = !a.net.unidirectional;
   a.cfg.head = parse_classifier_head(a.head);
   a.cfg.pooling = parse_pooling(a.pooling);
-  apply(a.opt, a.cfg);
-  a.cfg.progress_bar = isatty(fileno(stderr));
-  a.cfg.stop = stop_on_interrupt();
-  set_num_threads(a.threads);
+  start_run(a.cfg.train, a.threads);
   const ClassifierTrainResult r = train_classifier(a.cfg, std::cerr);
   if (r.interrupted) std::exit(130);
   std::printf("validation accuracy: %.4f (%lld examples)\n", r.validation.accuracy(),
@@ -42,11 +34,7 @@ void run_train(TrainClassifierArgs a) {
   if (r.test.examples > 0)
     std::printf("test accuracy: %.4f (%lld examples)\n", r.test.accuracy(),
                 (long long)r.test.examples);
-  std::printf("trained %lld epochs (%lld steps) in %.1f s\n", (long long)r.epochs_done,
-              (long long)r.steps_done, r.seconds);
-  std::printf("model: %s  metrics: %s  plot: %s  confusion: %s  checkpoint: %s\n",
-              a.cfg.out_path.c_str(), a.cfg.metrics_path().c_str(), a.cfg.plot_path().c_str(),
-              a.cfg.confusion_path().c_str(), a.cfg.checkpoint_path().c_str());
+  print_epoch_run(r, a.cfg.train, "confusion", a.cfg.confusion_path());
 }
 
 struct EvalArgs {
@@ -134,7 +122,6 @@ void add_classifier(CLI::App& app, Action& action) {
                 "Images: the tail of the training files held out for validation")
       ->capture_default_str()
       ->check(number_in(0, 0.5, /*open=*/true));
-  c->add_option("--out", a->cfg.out_path, "Model file to write (.safetensors)")->required();
   c->add_option("--tokens", a->tokens, "Text: char (bytes) or word")
       ->capture_default_str()
       ->check(CLI::IsMember({"char", "word"}));
@@ -144,8 +131,8 @@ void add_classifier(CLI::App& app, Action& action) {
   c->add_option("--max-len", a->cfg.max_len, "Text: tokens kept per example (the first ones)")
       ->capture_default_str()
       ->check(Positive);
-  c->add_flag("--unidirectional", a->unidirectional, "One direction only (default: bidirectional)");
   add_network_options(c, a->net);
+  add_unidirectional_option(c, a->net, "One direction only (default: bidirectional)");
   c->add_option("--embed", a->cfg.embed, "Text: embedding size")->capture_default_str()->check(Positive);
   c->add_option("--head", a->head,
                 "pool (pooling of the encoder; last + bidirectional = Text-RNN v1), textrnn2 (a "
@@ -158,14 +145,7 @@ void add_classifier(CLI::App& app, Action& action) {
   c->add_option("--top-hidden", a->cfg.top_hidden, "textrnn2: second LSTM size; rcnn: projection size")
       ->capture_default_str()
       ->check(Positive);
-  c->add_option("--batch", a->cfg.batch, "Examples per update (per rank under mpirun)")->capture_default_str()->check(Positive);
-  c->add_option("--epochs", a->cfg.epochs, "Passes over the training examples")
-      ->capture_default_str()
-      ->check(Positive);
-  add_optimizer_options(c, a->opt);
-  add_run_options(c, a->cfg.seed, a->threads, a->cfg.log_every, a->cfg.resume_path);
-  add_precision_option(c, a->cfg.precision);
-  c->get_option("--rnn")->excludes("--unidirectional");  // the spec gives the direction (bi)
+  add_train_settings(c, a->cfg.train, a->threads);
   c->callback([a, &action] { action = [a] { run_train(*a); }; });
 
   auto e = std::make_shared<EvalArgs>();

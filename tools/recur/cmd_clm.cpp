@@ -1,15 +1,11 @@
 // `recur train-clm` and `recur sample-clm`: a conditional language model (1 -> N), e.g. fortunes
 // written in a requested language; with --classifier, sample-clm checks what it wrote with a text
 // classifier (is the text recognised as the language asked for?).
-#include <unistd.h>
-
 #include <cstdio>
 #include <iostream>
 
 #include "commands.h"
-#include "interrupt.h"
 #include "train_options.h"
-#include "recur/core/gemm.h"
 #include "recur/models/classifier_model.h"
 #include "recur/train/clm_trainer.h"
 
@@ -20,7 +16,6 @@ struct TrainArgs {
   ClmTrainConfig cfg;
   std::string mode = "both", ending = "eos";
   NetworkOptions net{.hidden = 256};
-  OptimizerOptions opt;
   int threads = 0;
 };
 
@@ -28,15 +23,12 @@ void run_train(TrainArgs a) {
   a.cfg.mode = parse_condition_mode(a.mode);
   a.cfg.ending = parse_sequence_ending(a.ending);
   apply(a.net, a.cfg.rnn, nullptr);
-  apply(a.opt, a.cfg);
-  a.cfg.progress_bar = isatty(fileno(stderr));
-  a.cfg.stop = stop_on_interrupt();
-  set_num_threads(a.threads);
+  start_run(a.cfg.train, a.threads);
   const ClmTrainResult r = train_conditional_lm(a.cfg, std::cerr);
   if (r.interrupted) std::exit(130);
   std::printf("validation: %.4f bits/byte\ntrained %lld epochs (%lld steps) in %.1f s\nmodel: %s\n",
               r.validation_bits, (long long)r.epochs_done, (long long)r.steps_done, r.seconds,
-              a.cfg.out_path.c_str());
+              a.cfg.train.out_path.c_str());
 }
 
 struct SampleArgs {
@@ -123,7 +115,6 @@ void add_clm(CLI::App& app, Action& action) {
       "<out>.ckpt.safetensors; Ctrl-C writes the checkpoint and stops.");
   c->add_option("--train", a->cfg.train_path, "Training texts (label<TAB>text)")->required();
   c->add_option("--valid", a->cfg.valid_path, "Validation texts (same format)")->required();
-  c->add_option("--out", a->cfg.out_path, "Model file to write (.safetensors)")->required();
   c->add_option("--condition-mode", a->mode,
                 "How the condition enters: init (initial state), input (every step) or both")
       ->capture_default_str()
@@ -139,13 +130,7 @@ void add_clm(CLI::App& app, Action& action) {
       ->capture_default_str()
       ->check(Positive);
   add_network_options(c, a->net, /*with_init=*/false);
-  c->add_option("--batch", a->cfg.batch, "Texts per update (per rank under mpirun)")->capture_default_str()->check(Positive);
-  c->add_option("--epochs", a->cfg.epochs, "Passes over the training texts")
-      ->capture_default_str()
-      ->check(Positive);
-  add_optimizer_options(c, a->opt);
-  add_run_options(c, a->cfg.seed, a->threads, a->cfg.log_every, a->cfg.resume_path);
-  add_precision_option(c, a->cfg.precision);
+  add_train_settings(c, a->cfg.train, a->threads);
   c->callback([a, &action] { action = [a] { run_train(*a); }; });
 
   auto s = std::make_shared<SampleArgs>();

@@ -1,12 +1,9 @@
 // `recur train-forecaster` and `recur forecast`: time-series forecasting from CSV columns (N -> 1
 // and N -> M), against persistence, seasonal naive and linear AR baselines on the same split.
-#include <unistd.h>
-
 #include <cstdio>
 #include <iostream>
 
 #include "commands.h"
-#include "interrupt.h"
 #include "recur/core/gemm.h"
 #include "recur/io/file.h"
 #include "recur/train/forecaster_trainer.h"
@@ -19,7 +16,6 @@ struct TrainForecasterArgs {
   ForecasterTrainConfig cfg;
   std::string targets, inputs, strategy = "direct", loss = "mse";
   NetworkOptions net;
-  OptimizerOptions opt;
   int threads = 0;
 };
 
@@ -29,10 +25,7 @@ void run_train(TrainForecasterArgs a) {
   a.cfg.strategy = parse_forecast_strategy(a.strategy);
   a.cfg.loss = parse_regression_loss(a.loss);
   apply(a.net, a.cfg.rnn, &a.cfg.init);
-  apply(a.opt, a.cfg);
-  a.cfg.progress_bar = isatty(fileno(stderr));
-  a.cfg.stop = stop_on_interrupt();
-  set_num_threads(a.threads);
+  start_run(a.cfg.train, a.threads);
   const ForecasterTrainResult r = train_forecaster(a.cfg, std::cerr);
   if (r.interrupted) std::exit(130);
   std::printf("%s", r.report.c_str());
@@ -42,11 +35,7 @@ void run_train(TrainForecasterArgs a) {
     std::printf("%s %s %.4f", i ? "," : "", r.valid.names[i].c_str(),
                 score_forecast(r.valid.forecasts[i], r.valid.truth).rmse_all[0]);
   std::printf("\n");
-  std::printf("trained %lld epochs (%lld steps) in %.1f s\n", (long long)r.epochs_done,
-              (long long)r.steps_done, r.seconds);
-  std::printf("model: %s  metrics: %s  plot: %s  forecast: %s  checkpoint: %s\n",
-              a.cfg.out_path.c_str(), a.cfg.metrics_path().c_str(), a.cfg.plot_path().c_str(),
-              a.cfg.forecast_path().c_str(), a.cfg.checkpoint_path().c_str());
+  print_epoch_run(r, a.cfg.train, "forecast", a.cfg.forecast_path());
 }
 
 struct ForecastArgs {
@@ -78,7 +67,6 @@ void run_forecast(const ForecastArgs& a) {
 void add_forecast(CLI::App& app, Action& action) {
   auto a = std::make_shared<TrainForecasterArgs>();
   a->net.hidden = 64;
-  a->opt.clip = 1.0;
   CLI::App* c = app.add_subcommand(
       "train-forecaster",
       "Train a recurrent forecaster on columns of a CSV time series (rows in time order): the "
@@ -118,16 +106,7 @@ void add_forecast(CLI::App& app, Action& action) {
                 "Linear AR baseline: ridge, relative to the mean eigenvalue")
       ->capture_default_str()
       ->check(NonNegative);
-  c->add_option("--batch", a->cfg.batch, "Windows per update (per rank under mpirun)")
-      ->capture_default_str()
-      ->check(Positive);
-  c->add_option("--epochs", a->cfg.epochs, "Passes over the training windows")
-      ->capture_default_str()
-      ->check(Positive);
-  add_optimizer_options(c, a->opt);
-  add_run_options(c, a->cfg.seed, a->threads, a->cfg.log_every, a->cfg.resume_path);
-  add_precision_option(c, a->cfg.precision);
-  c->add_option("--out", a->cfg.out_path, "Model file to write (.safetensors)")->required();
+  add_train_settings(c, a->cfg.train, a->threads);
   c->callback([a, &action] { action = [a] { run_train(*a); }; });
 
   auto f = std::make_shared<ForecastArgs>();

@@ -1,13 +1,10 @@
 // `recur train-seq2seq`, `recur eval-seq2seq` and `recur translate`: encoder-decoder models
 // (N -> M) on pairs files (source<TAB>target), e.g. grapheme-to-phoneme from `recur data cmudict`.
-#include <unistd.h>
-
 #include <cstdio>
 #include <iostream>
 #include <sstream>
 
 #include "commands.h"
-#include "interrupt.h"
 #include "train_options.h"
 #include "recur/core/gemm.h"
 #include "recur/train/seq2seq_trainer.h"
@@ -43,9 +40,7 @@ DecodeOptions decode_options(const DecodeFlags& d) {
 struct TrainArgs {
   Seq2SeqTrainConfig cfg;
   NetworkOptions net{.hidden = 128};
-  OptimizerOptions opt;
   DecodeFlags decode;
-  bool unidirectional = false;
   int64_t decoder_hidden = 0;
   int decoder_layers = 0;
   std::string context = "bahdanau", use = "both", sampling = "constant";
@@ -55,7 +50,7 @@ struct TrainArgs {
 void run_train(TrainArgs a) {
   apply(a.net, a.cfg.encoder, &a.cfg.init);
   a.cfg.dropout = a.net.dropout;  // also on the embeddings and o_t, not only between layers
-  if (a.net.rnn.empty()) a.cfg.encoder.bidirectional = !a.unidirectional;
+  if (a.net.rnn.empty()) a.cfg.encoder.bidirectional = !a.net.unidirectional;
   a.cfg.decoder = a.cfg.encoder.top();  // a mixed encoder's top segment
   if (a.cfg.decoder.own_loop()) a.cfg.decoder = RnnConfig{.cell = CellKind::rnn_tanh};  // steps: a tanh RNN
   a.cfg.decoder.bidirectional = false;
@@ -67,10 +62,7 @@ void run_train(TrainArgs a) {
   a.cfg.use = parse_context_use(a.use);
   a.cfg.sampling = parse_sampling_schedule(a.sampling);
   a.cfg.decode = decode_options(a.decode);
-  apply(a.opt, a.cfg);
-  a.cfg.progress_bar = isatty(fileno(stderr));
-  a.cfg.stop = stop_on_interrupt();
-  set_num_threads(a.threads);
+  start_run(a.cfg.train, a.threads);
   const Seq2SeqTrainResult r = train_seq2seq(a.cfg, std::cerr);
   if (r.interrupted) std::exit(130);
   auto line = [](const char* split, const char* how, const Seq2SeqEvaluation& ev) {
@@ -81,11 +73,7 @@ void run_train(TrainArgs a) {
   line("validation", "greedy", r.validation);
   const std::string how = a.cfg.decode.beam > 1 ? "beam " + std::to_string(a.cfg.decode.beam) : "greedy";
   if (r.test.errors.items > 0) line("test", how.c_str(), r.test);
-  std::printf("trained %lld epochs (%lld steps) in %.1f s\n", (long long)r.epochs_done,
-              (long long)r.steps_done, r.seconds);
-  std::printf("model: %s  metrics: %s  plot: %s  checkpoint: %s\n", a.cfg.out_path.c_str(),
-              a.cfg.metrics_path().c_str(), a.cfg.plot_path().c_str(),
-              a.cfg.checkpoint_path().c_str());
+  print_epoch_run(r, a.cfg.train);
 }
 
 struct EvalArgs {
@@ -153,7 +141,6 @@ void add_seq2seq(CLI::App& app, Action& action) {
   c->add_option("--train", a->cfg.train_path, "Training pairs (source<TAB>target)")->required();
   c->add_option("--valid", a->cfg.valid_path, "Validation pairs (same format)")->required();
   c->add_option("--test", a->cfg.test_path, "Test pairs, reported at the end (optional)");
-  c->add_option("--out", a->cfg.out_path, "Model file to write (.safetensors)")->required();
   c->add_option("--max-tokens", a->cfg.max_tokens, "Cap of each vocabulary (others are <unk>)")
       ->capture_default_str()
       ->check(Positive);
@@ -163,8 +150,7 @@ void add_seq2seq(CLI::App& app, Action& action) {
   add_network_options(c, a->net);
   c->get_option("--dropout")
       ->description("Dropout on both embeddings and the decoder's output, and between layers");
-  c->add_flag("--unidirectional", a->unidirectional,
-              "One-directional encoder (default: bidirectional)");
+  add_unidirectional_option(c, a->net, "One-directional encoder (default: bidirectional)");
   c->add_option("--decoder-hidden", a->decoder_hidden,
                 "Decoder hidden size (0: the encoder's output width, directions x --hidden)")
       ->capture_default_str()
@@ -205,17 +191,8 @@ void add_seq2seq(CLI::App& app, Action& action) {
                 "to --teacher-forcing-end over the run")
       ->capture_default_str()
       ->check(CLI::IsMember({"constant", "linear", "inverse-sigmoid"}));
-  c->add_option("--batch", a->cfg.batch, "Pairs per update (per rank under mpirun)")
-      ->capture_default_str()
-      ->check(Positive);
-  c->add_option("--epochs", a->cfg.epochs, "Passes over the training pairs")
-      ->capture_default_str()
-      ->check(Positive);
   add_decode_options(c, a->decode, "Decoding of the final test report: beam width (1: greedy)");
-  add_optimizer_options(c, a->opt);
-  add_run_options(c, a->cfg.seed, a->threads, a->cfg.log_every, a->cfg.resume_path);
-  add_precision_option(c, a->cfg.precision);
-  c->get_option("--rnn")->excludes("--unidirectional");  // the spec gives the direction (bi)
+  add_train_settings(c, a->cfg.train, a->threads);
   // Here --dropout also drops embeddings and outputs, so it stays beside --rnn.
   c->get_option("--rnn")->remove_excludes(c->get_option("--dropout"));
   c->callback([a, &action] { action = [a] { run_train(*a); }; });

@@ -1,13 +1,10 @@
 // `recur train-tagger`, `recur eval-tagger` and `recur tag`: synchronous tagging (N -> N) of
 // CoNLL-style files, e.g. punctuation and capitalisation restoration (`recur data kjv-punct`).
-#include <unistd.h>
-
 #include <cstdio>
 #include <iostream>
 #include <sstream>
 
 #include "commands.h"
-#include "interrupt.h"
 #include "train_options.h"
 #include "recur/core/gemm.h"
 #include "recur/io/file.h"
@@ -19,18 +16,13 @@ namespace {
 struct TrainTaggerArgs {
   TaggerTrainConfig cfg;
   NetworkOptions net{.hidden = 128};
-  OptimizerOptions opt;
-  bool unidirectional = false;
   int threads = 0;
 };
 
 void run_train(TrainTaggerArgs a) {
   apply(a.net, a.cfg.rnn, &a.cfg.init);
-  if (a.net.rnn.empty()) a.cfg.rnn.bidirectional = !a.unidirectional;
-  apply(a.opt, a.cfg);
-  a.cfg.progress_bar = isatty(fileno(stderr));
-  a.cfg.stop = stop_on_interrupt();
-  set_num_threads(a.threads);
+  if (a.net.rnn.empty()) a.cfg.rnn.bidirectional = !a.net.unidirectional;
+  start_run(a.cfg.train, a.threads);
   const TaggerTrainResult r = train_tagger(a.cfg, std::cerr);
   if (r.interrupted) std::exit(130);
   auto line = [](const char* split, const TaggerEvaluation& ev) {
@@ -43,11 +35,7 @@ void run_train(TrainTaggerArgs a) {
   };
   line("validation", r.validation);
   if (r.test.sequences > 0) line("test", r.test);
-  std::printf("trained %lld epochs (%lld steps) in %.1f s\n", (long long)r.epochs_done,
-              (long long)r.steps_done, r.seconds);
-  std::printf("model: %s  metrics: %s  plot: %s  confusion: %s  checkpoint: %s\n",
-              a.cfg.out_path.c_str(), a.cfg.metrics_path().c_str(), a.cfg.plot_path().c_str(),
-              a.cfg.confusion_path().c_str(), a.cfg.checkpoint_path().c_str());
+  print_epoch_run(r, a.cfg.train, "confusion", a.cfg.confusion_path());
 }
 
 struct EvalArgs {
@@ -133,7 +121,6 @@ void add_tagger(CLI::App& app, Action& action) {
       ->required();
   c->add_option("--valid", a->cfg.valid_path, "Validation sequences (same format)")->required();
   c->add_option("--test", a->cfg.test_path, "Test sequences, reported at the end (optional)");
-  c->add_option("--out", a->cfg.out_path, "Model file to write (.safetensors)")->required();
   c->add_option("--max-words", a->cfg.max_words, "Input vocabulary cap (others are <unk>)")
       ->capture_default_str()
       ->check(Positive);
@@ -142,22 +129,13 @@ void add_tagger(CLI::App& app, Action& action) {
       ->capture_default_str()
       ->check(Positive);
   add_network_options(c, a->net);
-  c->add_flag(
-      "--unidirectional", a->unidirectional,
+  add_unidirectional_option(
+      c, a->net,
       "One direction only (default: bidirectional; a mark after a word depends on the next)");
   c->add_option("--embed", a->cfg.embed, "Word embedding size")
       ->capture_default_str()
       ->check(Positive);
-  c->add_option("--batch", a->cfg.batch, "Sequences per update (per rank under mpirun)")
-      ->capture_default_str()
-      ->check(Positive);
-  c->add_option("--epochs", a->cfg.epochs, "Passes over the training sequences")
-      ->capture_default_str()
-      ->check(Positive);
-  add_optimizer_options(c, a->opt);
-  add_run_options(c, a->cfg.seed, a->threads, a->cfg.log_every, a->cfg.resume_path);
-  add_precision_option(c, a->cfg.precision);
-  c->get_option("--rnn")->excludes("--unidirectional");  // the spec gives the direction (bi)
+  add_train_settings(c, a->cfg.train, a->threads);
   c->callback([a, &action] { action = [a] { run_train(*a); }; });
 
   auto e = std::make_shared<EvalArgs>();

@@ -1,14 +1,10 @@
 // `recur train-lm`: trains a character- or word-level language model on a text file; Ctrl-C
 // writes a checkpoint and stops cleanly.
-#include <unistd.h>
-
 #include <cstdio>
 #include <iostream>
 
 #include "commands.h"
-#include "interrupt.h"
 #include "train_options.h"
-#include "recur/core/gemm.h"
 #include "recur/train/lm_trainer.h"
 
 namespace recur::cli {
@@ -18,7 +14,6 @@ struct TrainLmArgs {
   LmTrainConfig cfg;
   std::string tokens = "char";
   NetworkOptions net{.hidden = 256, .layers = 2};
-  OptimizerOptions opt;
   int threads = 0;
   int64_t sample_length = 300;
   double temperature = 0.8;
@@ -28,11 +23,8 @@ void run(TrainLmArgs a) {
   a.cfg.tokens = parse_token_mode(a.tokens);
   apply(a.net, a.cfg.rnn, &a.cfg.init);
   a.cfg.rnn.input_size = a.cfg.embed;
-  apply(a.opt, a.cfg);
   if (a.cfg.steps == 0 && a.cfg.epochs == 0 && a.cfg.time_limit == 0) a.cfg.steps = 1000;
-  a.cfg.progress_bar = isatty(fileno(stderr));
-  a.cfg.stop = stop_on_interrupt();
-  set_num_threads(a.threads);
+  start_run(a.cfg.train, a.threads);
   const LmTrainResult r = train_language_model(a.cfg, std::cerr);
   if (r.interrupted) std::exit(130);
   const bool chars = a.cfg.tokens == TokenMode::chars;
@@ -41,11 +33,9 @@ void run(TrainLmArgs a) {
               (long long)r.validation.tokens, chars ? "characters" : "words");
   std::printf("trained %lld steps, %lld %s in %.1f s\n", (long long)r.steps_done,
               (long long)r.tokens_trained, chars ? "characters" : "words", r.seconds);
-  std::printf("model: %s  metrics: %s  plot: %s  checkpoint: %s\n", a.cfg.out_path.c_str(),
-              a.cfg.metrics_path().c_str(), a.cfg.plot_path().c_str(),
-              a.cfg.checkpoint_path().c_str());
+  print_run_files(a.cfg.train);
   if (a.sample_length > 0) {
-    Rng rng(a.cfg.seed + 1);
+    Rng rng(a.cfg.train.seed + 1);
     const std::vector<int64_t> prime = r.model.vocab.encode("\n", "the priming text");
     SampleOptions so;
     so.length = a.sample_length;
@@ -66,7 +56,6 @@ void add_train_lm(CLI::App& app, Action& action) {
       "<out>.metrics.jsonl, <out>.svg and <out>.ckpt.safetensors; Ctrl-C writes the checkpoint "
       "and stops.");
   c->add_option("--text", a->cfg.text_path, "Training text file")->required();
-  c->add_option("--out", a->cfg.out_path, "Model file to write (.safetensors)")->required();
   c->add_option("--tokens", a->tokens, "char or word")
       ->capture_default_str()
       ->check(CLI::IsMember({"char", "word"}));
@@ -76,34 +65,27 @@ void add_train_lm(CLI::App& app, Action& action) {
   c->add_option("--embed", a->cfg.embed, "Embedding size")->capture_default_str()->check(Positive);
   add_network_options(c, a->net);
   c->add_option("--seq-len", a->cfg.seq_len, "BPTT window (tokens)")->capture_default_str()->check(Positive);
-  c->add_option("--batch", a->cfg.batch, "Parallel streams (per rank under mpirun)")->capture_default_str()->check(Positive);
   auto* steps = c->add_option("--steps", a->cfg.steps, "Parameter updates (default 1000)")
                     ->check(Positive);
-  auto* epochs = c->add_option("--epochs", a->cfg.epochs, "Passes over the training text")
-                     ->check(Positive);
+  auto* epochs =
+      c->add_option("--epochs", a->cfg.epochs, "Passes over the training data (fractions allowed)")
+          ->check(Positive);
   auto* time = c->add_option("--time", a->cfg.time_limit, "Train for this many seconds")
                    ->check(Positive);
   steps->excludes(epochs)->excludes(time);
   epochs->excludes(time);
-  add_optimizer_options(c, a->opt);
+  add_train_settings(c, a->cfg.train, a->threads, TrainSettings::Length::own);
   c->add_option("--val-fraction", a->cfg.val_fraction, "Tail fraction used for validation")
       ->capture_default_str()
       ->check(number_in(0, 0.5, /*open=*/true));
   c->add_option("--val-tokens", a->cfg.val_tokens, "Cap on validation tokens (0: all)")
       ->capture_default_str()
       ->check(NonNegative);
-  c->add_option("--seed", a->cfg.seed, "Random seed (initialisation, dropout, sampling)")->capture_default_str();
-  add_threads_option(c, a->threads);
-  add_precision_option(c, a->cfg.precision);
-  c->add_option("--log-every", a->cfg.log_every, "Metrics/progress interval (steps)")
-      ->capture_default_str()
-      ->check(Positive);
   c->add_option("--val-every", a->cfg.val_every, "Validation interval (steps; default: 10 per run)")
       ->check(NonNegative);
   c->add_option("--checkpoint-every", a->cfg.checkpoint_every,
                 "Checkpoint interval (steps; always at the end and on Ctrl-C)")
       ->check(NonNegative);
-  c->add_option("--resume", a->cfg.resume_path, "Continue from this checkpoint");
   c->add_option("--sample-length", a->sample_length, "Tokens to sample at the end (0: none)")
       ->capture_default_str()
       ->check(NonNegative);
@@ -111,7 +93,7 @@ void add_train_lm(CLI::App& app, Action& action) {
       ->capture_default_str()
       ->check(Positive);
   c->callback([a, time, &action] {
-    check_usage(a->opt.schedule != "cosine" || time->count() == 0,
+    check_usage(!a->cfg.train.cosine_schedule || time->count() == 0,
                 "--lr-schedule cosine needs a known length: give --steps or --epochs, not --time");
     action = [a] { run(*a); };
   });

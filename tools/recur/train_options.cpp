@@ -1,6 +1,12 @@
 #include "train_options.h"
 
+#include <unistd.h>
+
+#include <cstdio>
+
 #include "commands.h"
+#include "interrupt.h"
+#include "recur/core/gemm.h"
 #include "recur/layers/rnn_spec.h"
 
 namespace recur::cli {
@@ -50,25 +56,64 @@ void add_network_options(CLI::App* c, NetworkOptions& n, bool with_init) {
       ->check(CLI::IsMember({"uniform", "orthogonal", "identity"}));
 }
 
-void add_optimizer_options(CLI::App* c, OptimizerOptions& o) {
-  c->add_option("--optimizer", o.kind, "sgd, adam or adamw")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"sgd", "adam", "adamw"}));
+void add_unidirectional_option(CLI::App* c, NetworkOptions& n, const std::string& help) {
+  c->add_flag("--unidirectional", n.unidirectional, help);
+  c->get_option("--rnn")->excludes("--unidirectional");
+}
+
+namespace {
+
+// --optimizer --lr --lr-schedule --lr-min --clip --weight-decay --momentum, and the guard's.
+void add_optimizer_options(CLI::App* c, TrainSettings& t) {
+  OptimizerConfig& o = t.optimizer;
+  c->add_option_function<std::string>(
+       "--optimizer", [&o](const std::string& name) { o.kind = parse_optimizer_kind(name); },
+       "sgd, adam or adamw")
+      ->check(CLI::IsMember({"sgd", "adam", "adamw"}))
+      ->default_str(optimizer_kind_name(o.kind));
   c->add_option("--lr", o.lr, "Learning rate")->capture_default_str()->check(Positive);
-  c->add_option("--lr-schedule", o.schedule, "constant, or cosine decay to lr * --lr-min")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"constant", "cosine"}));
-  c->add_option("--lr-min", o.lr_min, "Cosine schedule: final lr as a fraction of --lr")
+  bool& cosine = t.cosine_schedule;
+  c->add_option_function<std::string>(
+       "--lr-schedule", [&cosine](const std::string& name) { cosine = name == "cosine"; },
+       "constant, or cosine decay to lr * --lr-min")
+      ->check(CLI::IsMember({"constant", "cosine"}))
+      ->default_str(cosine ? "cosine" : "constant");
+  c->add_option("--lr-min", t.lr_min_factor, "Cosine schedule: final lr as a fraction of --lr")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 1.0));
-  c->add_option("--clip", o.clip, "Clip gradients to this global norm (0: off)")
+  c->add_option("--clip", t.clip, "Clip gradients to this global norm (0: off)")
       ->capture_default_str()
       ->check(NonNegative);
   c->add_option("--weight-decay", o.weight_decay, "L2 weight decay (decoupled for adamw)")
       ->capture_default_str()
       ->check(NonNegative);
   c->add_option("--momentum", o.momentum, "SGD momentum")->capture_default_str()->check(CLI::Range(0.0, 0.999));
-  add_guard_options(c, o.guard);
+  add_guard_options(c, t.guard);
+}
+
+}  // namespace
+
+void add_train_settings(CLI::App* c, TrainSettings& t, int& threads, TrainSettings::Length length) {
+  t.optimizer.kind = OptimizerKind::kAdam;
+  t.optimizer.lr = 2e-3;
+  c->add_option("--out", t.out_path, "Model file to write (.safetensors)")->required();
+  c->add_option("--batch", t.batch,
+                "Examples per update (per rank under mpirun; train-lm: parallel streams)")
+      ->capture_default_str()
+      ->check(Positive);
+  if (length == TrainSettings::Length::epochs)
+    c->add_option("--epochs", t.epochs, "Passes over the training data")
+        ->capture_default_str()
+        ->check(Positive);
+  add_optimizer_options(c, t);
+  c->add_option("--seed", t.seed, "Random seed (initialisation, shuffling, dropout, sampling)")
+      ->capture_default_str();
+  add_threads_option(c, threads);
+  c->add_option("--log-every", t.log_every, "Metrics/progress interval (steps)")
+      ->capture_default_str()
+      ->check(Positive);
+  c->add_option("--resume", t.resume_path, "Continue from this checkpoint");
+  add_precision_option(c, t.precision);
 }
 
 void add_guard_options(CLI::App* c, GuardSettings& guard) {
@@ -90,16 +135,6 @@ void add_guard_options(CLI::App* c, GuardSettings& guard) {
                 "that validated best; 0: off")
       ->capture_default_str()
       ->check(NonNegative);
-}
-
-void add_run_options(CLI::App* c, uint64_t& seed, int& threads, int64_t& log_every,
-                     std::string& resume) {
-  c->add_option("--seed", seed, "Random seed (initialisation, shuffling, dropout)")->capture_default_str();
-  c->add_option("--threads", threads, "CPU threads (0: all cores)")->capture_default_str();
-  c->add_option("--log-every", log_every, "Metrics/progress interval (steps)")
-      ->capture_default_str()
-      ->check(Positive);
-  c->add_option("--resume", resume, "Continue from this checkpoint");
 }
 
 void add_precision_option(CLI::App* c, Precision& precision) {
@@ -127,15 +162,17 @@ void apply(const NetworkOptions& n, RnnConfig& rnn, RecurrentInit* init) {
   rnn.layer_norm = n.layer_norm;
 }
 
-void apply(const OptimizerOptions& o, OptimizerConfig& opt, bool& cosine, double& lr_min,
-           double& clip) {
-  opt.kind = parse_optimizer_kind(o.kind);
-  opt.lr = o.lr;
-  opt.weight_decay = o.weight_decay;
-  opt.momentum = o.momentum;
-  cosine = o.schedule == "cosine";
-  lr_min = o.lr_min;
-  clip = o.clip;
+void start_run(TrainSettings& t, int threads) {
+  t.progress_bar = isatty(fileno(stderr));
+  t.stop = stop_on_interrupt();
+  set_num_threads(threads);
+}
+
+void print_run_files(const TrainSettings& t, const std::string& name, const std::string& file) {
+  const std::string own = name.empty() ? "" : name + ": " + file + "  ";
+  std::printf("model: %s  metrics: %s  plot: %s  %scheckpoint: %s\n", t.out_path.c_str(),
+              t.metrics_path().c_str(), t.plot_path().c_str(), own.c_str(),
+              t.checkpoint_path().c_str());
 }
 
 }  // namespace recur::cli

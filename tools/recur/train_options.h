@@ -1,15 +1,15 @@
-// The options every training command shares (the recurrent network, the optimizer and its
-// schedule), declared once so that each command spells and documents them the same way. Each
-// command adds its own (data, sizes of its own parts, intervals) beside them.
+// The options every training command shares (the recurrent network, and the flags of the library's
+// TrainSettings: the run's files, batch and epochs, the optimizer and its schedule, the guard,
+// seed, threads, precision), declared once so that each command spells and documents them the same
+// way. Each command adds its own (data, sizes of its own parts, intervals) beside them.
 #pragma once
 
 #include <CLI/CLI.hpp>
-
+#include <cstdio>
 #include <string>
 
 #include "recur/layers/rnn.h"
-#include "recur/train/nan_guard.h"
-#include "recur/train/optimizer.h"
+#include "recur/train/train_settings.h"
 
 namespace recur::cli {
 
@@ -22,12 +22,7 @@ struct NetworkOptions {
   bool learn_leak = false, residual = false;
   bool layer_norm = false;  // LSTM, GRU
   std::string rnn = {};  // the stack spec (recur/layers/rnn_spec.h); when set, the shorthands are unused
-};
-
-struct OptimizerOptions {
-  std::string kind = "adam", schedule = "constant";
-  double lr = 2e-3, lr_min = 0.1, clip = 5.0, weight_decay = 0, momentum = 0;
-  GuardSettings guard;
+  bool unidirectional = false;  // --unidirectional, where the network reads both ways by default
 };
 
 // --rnn SPEC, or its shorthands --cell --hidden --layers --dropout --leak --learn-leak
@@ -35,28 +30,41 @@ struct OptimizerOptions {
 // struct's values). A command whose direction flag (--unidirectional) conflicts with --rnn excludes
 // it itself.
 void add_network_options(CLI::App* c, NetworkOptions& n, bool with_init = true);
-// --optimizer --lr --lr-schedule --lr-min --clip --weight-decay --momentum, and the guard's
-void add_optimizer_options(CLI::App* c, OptimizerOptions& o);
+// --unidirectional, for a command whose network reads both ways unless told otherwise (`help` says
+// what one direction loses); --rnn excludes it, a spec giving the direction itself. After
+// add_network_options.
+void add_unidirectional_option(CLI::App* c, NetworkOptions& n, const std::string& help);
+// The flags of TrainSettings (recur/train/train_settings.h), bound to `t`, whose values are the
+// defaults shown: --out --batch --epochs --optimizer --lr --lr-schedule --lr-min --clip
+// --weight-decay --momentum, the guard's, --seed --threads --log-every --resume --precision. The
+// commands train with Adam at 2e-3 unless told otherwise (the library's default is SGD at 1e-3), so
+// that goes into `t` first. With Length::own the command gives its own length flags, not --epochs.
+void add_train_settings(CLI::App* c, TrainSettings& t, int& threads,
+                        TrainSettings::Length length = TrainSettings::Length::epochs);
 // --on-nan stop|skip, --diverge-ratio and --patience (recur/train/nan_guard.h)
 void add_guard_options(CLI::App* c, GuardSettings& guard);
-
-// --seed --threads --log-every --resume of an epoch trainer.
-void add_run_options(CLI::App* c, uint64_t& seed, int& threads, int64_t& log_every,
-                     std::string& resume);
-
 // --precision fp32|bf16: the recurrent layers' products in float or in bf16 mixed precision.
 void add_precision_option(CLI::App* c, Precision& precision);
 
-// Into the library's configurations. input_size is left to the caller, and so is the direction
+// Before a trainer runs: a progress bar when stderr is a terminal, Ctrl-C and SIGTERM to stop it
+// cleanly (it writes a checkpoint and returns), and the CPU threads.
+void start_run(TrainSettings& t, int threads);
+// The files a run wrote, on one line: "model: M  metrics: X  plot: P  [NAME: F  ]checkpoint: C",
+// where NAME and F are a file of the trainer's own (e.g. "confusion"), if any.
+void print_run_files(const TrainSettings& t, const std::string& name = "",
+                     const std::string& file = "");
+// The end of an epoch trainer's report: "trained E epochs (S steps) in T s" from its result, then
+// the files line.
+template <class Result>
+void print_epoch_run(const Result& r, const TrainSettings& t, const std::string& name = "",
+                     const std::string& file = "") {
+  std::printf("trained %lld epochs (%lld steps) in %.1f s\n", (long long)r.epochs_done,
+              (long long)r.steps_done, r.seconds);
+  print_run_files(t, name, file);
+}
+
+// Into the library's configuration. input_size is left to the caller, and so is the direction
 // unless the spec (--rnn) gives it.
 void apply(const NetworkOptions& n, RnnConfig& rnn, RecurrentInit* init);
-void apply(const OptimizerOptions& o, OptimizerConfig& opt, bool& cosine, double& lr_min,
-           double& clip);
-// Into a trainer's configuration: its optimizer, cosine_schedule, lr_min_factor, clip and guard.
-template <class TrainConfig>
-void apply(const OptimizerOptions& o, TrainConfig& cfg) {
-  apply(o, cfg.optimizer, cfg.cosine_schedule, cfg.lr_min_factor, cfg.clip);
-  cfg.guard = o.guard;
-}
 
 }  // namespace recur::cli

@@ -10,14 +10,12 @@
 // Batching: length_pooled_batches (train/batching.h), reshuffled every epoch.
 #pragma once
 
-#include <atomic>
 #include <cstdint>
 #include <iosfwd>
 #include <string>
 
 #include "recur/models/classifier_model.h"
-#include "recur/train/nan_guard.h"
-#include "recur/train/optimizer.h"
+#include "recur/train/train_settings.h"
 
 namespace recur {
 
@@ -36,28 +34,12 @@ struct ClassifierTrainConfig {
   Pooling pooling = Pooling::last;
   int64_t top_hidden = 128;
   RecurrentInit init = RecurrentInit::uniform;
-  // Optimisation
-  int64_t batch = 32;
-  int64_t epochs = 10;
-  OptimizerConfig optimizer;
-  bool cosine_schedule = false;
-  double lr_min_factor = 0.1;
-  double clip = 5.0;
-  GuardSettings guard;  // a NaN/Inf or diverging loss; --patience (recur/train/nan_guard.h)
-  Precision precision = Precision::fp32;  // of the RNNs' products in training (gemm.h)
-  uint64_t seed = 1;
-  // Outputs
-  std::string out_path;  // the model; metrics, plot, confusion matrix and checkpoint beside it
-  int64_t log_every = 50;
-  std::string resume_path;
-  bool progress_bar = false;
-  const std::atomic<bool>* stop = nullptr;
+  // Optimisation and outputs (recur/train/train_settings.h): the model at train.out_path, its
+  // metrics, plot, confusion matrix and checkpoint beside it
+  TrainSettings train;
 
   void validate() const;
-  std::string metrics_path() const;     // <stem>.metrics.jsonl
-  std::string plot_path() const;        // <stem>.svg
-  std::string confusion_path() const;   // <stem>.confusion.svg (test set, or validation)
-  std::string checkpoint_path() const;  // <stem>.ckpt.safetensors
+  std::string confusion_path() const;  // <stem>.confusion.svg (test set, or validation)
 };
 
 struct ClassifierTrainResult {

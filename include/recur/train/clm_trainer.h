@@ -5,15 +5,13 @@
 // exact --resume. The saved model (task = "conditional-lm") carries the condition names.
 #pragma once
 
-#include <atomic>
 #include <cstdint>
 #include <iosfwd>
 #include <string>
 
 #include "recur/data/classification.h"
 #include "recur/models/conditional_lm.h"
-#include "recur/train/nan_guard.h"
-#include "recur/train/optimizer.h"
+#include "recur/train/train_settings.h"
 
 namespace recur {
 
@@ -32,23 +30,11 @@ struct ClmTrainConfig {
   SequenceEnding ending = SequenceEnding::eos;  // how samples end (recur/models/conditional_lm.h)
   RnnConfig rnn;                       // cell, hidden, layers, dropout (input size is set)
   int64_t embed = 32, cond_embed = 16;
-  int64_t batch = 32, epochs = 5;
-  OptimizerConfig optimizer;
-  bool cosine_schedule = false;
-  double lr_min_factor = 0.1;
-  double clip = 5.0;
-  GuardSettings guard;  // a NaN/Inf or diverging loss; --patience (recur/train/nan_guard.h)
-  Precision precision = Precision::fp32;  // of the RNNs' products in training (gemm.h)
-  uint64_t seed = 1;
-  std::string out_path, resume_path;
-  int64_t log_every = 50;
-  bool progress_bar = false;
-  const std::atomic<bool>* stop = nullptr;
+  // Optimisation and outputs (recur/train/train_settings.h): the model at train.out_path, its
+  // metrics, plot and checkpoint beside it
+  TrainSettings train{.epochs = 5};
 
   void validate() const;
-  std::string metrics_path() const;
-  std::string plot_path() const;
-  std::string checkpoint_path() const;
 };
 
 struct ClmTrainResult {

@@ -1,17 +1,19 @@
-// The loop every epoch-based trainer shares (classifier, tagger, conditional LM): length-pooled
+// The loop the epoch trainers share (classifier, tagger, conditional LM, seq2seq): length-pooled
 // batches reshuffled every epoch, the learning-rate schedule, clipping and the optimizer step,
 // progress and metrics, validation and an atomic checkpoint after every epoch, a clean stop on
 // request (checkpoint, then return), and --resume that continues bit for bit (model, optimizer,
-// RNG, step and the running interval sums are all in the checkpoint; the batch plan is a function of
-// seed and epoch). The task supplies what differs: one batch's forward and backward, and validation.
+// RNG, step and the running interval sums are all in the checkpoint; the batch plan is a function
+// of seed and epoch). The task supplies what differs: one batch's forward and backward, and
+// validation.
 //
 // With guard.patience > 0 (early stopping, recur/train/early_stopping.h) the loop keeps the weights
 // of the lowest validation loss, stops after `patience` epochs without a lower one, and at the end
 // loads the best weights back and validates them once more (so the task's results describe them).
 //
-// Data parallel (recur/dist/data_parallel.h, under `mpirun -np N`): `batch` is per rank; the plan is
-// made for batches of N*batch and rank r trains on its share of each (the loss weighted as in one
-// process with the whole batch), the gradients are averaged, and rank 0 alone prints and writes.
+// Data parallel (recur/dist/data_parallel.h, under `mpirun -np N`): `batch` is per rank; the plan
+// is made for batches of N*batch and rank r trains on its share of each (the loss weighted as in
+// one process with the whole batch), the gradients are averaged, and rank 0 alone prints and
+// writes.
 #pragma once
 
 #include <atomic>
@@ -30,57 +32,21 @@
 #include "recur/train/optimizer.h"
 #include "recur/train/param.h"
 #include "recur/train/run_files.h"
+#include "recur/train/train_settings.h"
 
 namespace recur {
 
 struct EpochLoopSettings {
   std::string command;           // e.g. "train-classifier": names the run in its messages
+  TrainSettings train;           // the trainer's shared settings (batch, epochs, lr, files, ...)
   std::vector<int64_t> lengths;  // of the training examples (batching)
-  int64_t batch = 32, epochs = 1;
-  uint64_t seed = 1;
-  double lr = 1e-3;              // the configured learning rate
-  bool cosine_schedule = false;  // cosine decay from lr to lr * lr_min_factor over the run
-  double lr_min_factor = 0.1;
-  double clip = 0;               // global-norm clipping (0: off)
-  GuardSettings guard;           // NaN/Inf, divergence; --patience (recur/train/nan_guard.h)
   LossBaseline baseline;         // the task's blind-guess loss, for the divergence check
-  int64_t log_every = 50;
-  std::string metrics_path, plot_path, plot_title, checkpoint_path, resume_path;
+  std::string plot_title;
   std::map<std::string, std::string> settings;  // must match on resume
-  bool progress_bar = false;
-  const std::atomic<bool>* stop = nullptr;
   const char* items = "ex";          // what EpochStep::items counts ("ex", "tok", "texts")
   bool items_are_tokens = false;     // metrics: record them as tokens
   const char* accuracy = "accuracy";  // the progress line's name for EpochStep's correct/seen
 };
-
-// The settings an epoch trainer's configuration already holds (batch, epochs, seed, optimizer.lr,
-// cosine_schedule, lr_min_factor, clip, guard, log_every, the output paths, resume_path, progress_bar,
-// stop: every such config has these members); the caller adds the lengths and what is its own.
-template <class Config>
-EpochLoopSettings epoch_loop_settings(const Config& cfg, std::string command, std::string plot_title,
-                                      std::map<std::string, std::string> settings) {
-  EpochLoopSettings s;
-  s.command = std::move(command);
-  s.batch = cfg.batch;
-  s.epochs = cfg.epochs;
-  s.seed = cfg.seed;
-  s.lr = cfg.optimizer.lr;
-  s.cosine_schedule = cfg.cosine_schedule;
-  s.lr_min_factor = cfg.lr_min_factor;
-  s.clip = cfg.clip;
-  s.guard = cfg.guard;
-  s.log_every = cfg.log_every;
-  s.metrics_path = cfg.metrics_path();
-  s.plot_path = cfg.plot_path();
-  s.plot_title = std::move(plot_title);
-  s.checkpoint_path = cfg.checkpoint_path();
-  s.resume_path = cfg.resume_path;
-  s.settings = std::move(settings);
-  s.progress_bar = cfg.progress_bar;
-  s.stop = cfg.stop;
-  return s;
-}
 
 // One training batch, as the task reports it.
 struct EpochStep {
@@ -124,5 +90,34 @@ struct EpochLoopResult {
 EpochLoopResult run_epoch_loop(const EpochLoopSettings& s, const EpochTask& task,
                                std::vector<Param<float>>& params, Optimizer<float>& opt, Rng& rng,
                                std::ostream& log);
+
+// The network an epoch trainer trains and what training needs beside it: the gradients (a network
+// of the same configuration), the (weight, gradient) pairs and the optimizer.
+template <class Net>
+struct EpochTrainee {
+  Net& net;
+  Net grads;
+  std::vector<Param<float>> params;
+  Optimizer<float> opt;
+  EpochTrainee(Net& n, const OptimizerConfig& o)
+      : net(n), grads(n.config), params(param_list(n, grads)), opt(o) {}
+};
+
+// run_epoch_loop on the trainee (its weights are the task's model state), the run's counts put in
+// `res` (steps_done, epochs_done, seconds, interrupted). True when this process goes on to report
+// and write the model: the run was not interrupted, and this is rank 0.
+template <class Net, class Result>
+bool run_epochs(const EpochLoopSettings& s, EpochTask task, EpochTrainee<Net>& t, Rng& rng,
+                std::ostream& log, Result& res) {
+  task.model_state = [&t] { return t.net.state_dict(); };
+  task.load_model_state = [&t](const std::map<std::string, Tensor<float>>& w,
+                               const std::string& src) { t.net.load_state_dict(w, src); };
+  const EpochLoopResult run = run_epoch_loop(s, task, t.params, t.opt, rng, log);
+  res.steps_done = run.steps;
+  res.epochs_done = run.epochs;
+  res.seconds = run.seconds;
+  res.interrupted = run.interrupted;
+  return !res.interrupted && dist::world().rank() == 0;
+}
 
 }  // namespace recur

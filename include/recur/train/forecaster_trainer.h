@@ -10,15 +10,13 @@
 // regression loss here (MSE or MAE of the normalised values), not a cross-entropy.
 #pragma once
 
-#include <atomic>
 #include <cstdint>
 #include <iosfwd>
 #include <string>
 #include <vector>
 
 #include "recur/models/forecaster_model.h"
-#include "recur/train/nan_guard.h"
-#include "recur/train/optimizer.h"
+#include "recur/train/train_settings.h"
 
 namespace recur {
 
@@ -39,28 +37,12 @@ struct ForecasterTrainConfig {
   bool residual = false;  // forecast the change from the last observed value (models/forecaster.h)
   RecurrentInit init = RecurrentInit::uniform;
   double ar_ridge = 1e-4;  // the linear AR's relative ridge (models/forecast_baselines.h)
-  // Optimisation
-  int64_t batch = 32;
-  int64_t epochs = 20;
-  OptimizerConfig optimizer;
-  bool cosine_schedule = false;
-  double lr_min_factor = 0.1;
-  double clip = 1.0;
-  GuardSettings guard;  // a NaN/Inf or diverging loss; --patience (recur/train/nan_guard.h)
-  Precision precision = Precision::fp32;  // of the RNNs' products in training (gemm.h)
-  uint64_t seed = 1;
-  // Outputs
-  std::string out_path;  // the model; metrics, plots and checkpoint beside it
-  int64_t log_every = 50;
-  std::string resume_path;
-  bool progress_bar = false;
-  const std::atomic<bool>* stop = nullptr;
+  // Optimisation and outputs (recur/train/train_settings.h): the model at train.out_path, its
+  // metrics, plots and checkpoint beside it
+  TrainSettings train{.epochs = 20, .clip = 1.0};
 
   void validate() const;
-  std::string metrics_path() const;     // <stem>.metrics.jsonl
-  std::string plot_path() const;        // <stem>.svg: training and validation loss
-  std::string forecast_path() const;    // <stem>.forecast.svg: the test part's forecasts
-  std::string checkpoint_path() const;  // <stem>.ckpt.safetensors
+  std::string forecast_path() const;  // <stem>.forecast.svg: the test part's forecasts
 };
 
 struct ForecasterTrainResult {

@@ -8,15 +8,13 @@
 // streams run out an epoch ends: the streams restart and the state is reset to zero.
 #pragma once
 
-#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <iosfwd>
 #include <string>
 
 #include "recur/models/language_model.h"
-#include "recur/train/nan_guard.h"
-#include "recur/train/optimizer.h"
+#include "recur/train/train_settings.h"
 
 namespace recur {
 
@@ -32,42 +30,25 @@ struct LmTrainConfig {
   RnnConfig rnn;               // cell, hidden_size, num_layers, dropout (input_size = embed)
   int64_t embed = 64;
   RecurrentInit init = RecurrentInit::uniform;
-  // Optimisation
   int64_t seq_len = 100;       // truncated-BPTT window
-  int64_t batch = 32;          // parallel streams
+  // Optimisation and outputs (recur/train/train_settings.h): batch counts the parallel streams; the
+  // model at train.out_path, its metrics, plot and checkpoint beside it; an on-nan skip also resets
+  // the carried state; the cosine schedule needs a known length (steps or epochs). train.epochs
+  // stays 0: this trainer's length is its own, below.
+  TrainSettings train{.epochs = 0};
+  // Length, at least one of them (0: unused)
   int64_t steps = 0;           // total updates (0: use epochs or time)
   double epochs = 0;           // total passes over the training text (0: use steps or time)
   double time_limit = 0;       // seconds of training (0: none); stops after the step that crosses it
-  OptimizerConfig optimizer;
-  // Learning-rate schedule over the run: constant, or cosine decay from lr to lr * lr_min_factor
-  // (needs a known number of steps: --steps or --epochs).
-  bool cosine_schedule = false;
-  double lr_min_factor = 0.1;
-  double clip = 5.0;           // global-norm clipping (0: off)
-  GuardSettings guard;  // a NaN/Inf or diverging loss; --patience (recur/train/nan_guard.h);
-                        // a skip also resets the carried state
-  // bf16: the recurrent layers' products in mixed precision (training and validation); weights,
-  // gradients and optimiser state stay float.
-  Precision precision = Precision::fp32;
-  uint64_t seed = 1;
-  // Outputs
-  std::string out_path;        // the model (.safetensors); metrics, plot and checkpoint sit beside it
-  int64_t log_every = 50;      // progress line / metrics record interval (steps)
+  // Intervals
   int64_t val_every = 0;       // validation interval (steps); 0: 10 times per run (or every 500)
   int64_t checkpoint_every = 0;  // steps; 0: only at the end and on interruption
-  std::string resume_path;     // continue from this checkpoint
-  bool progress_bar = false;   // redraw one line (a terminal) instead of printing lines
-  const std::atomic<bool>* stop = nullptr;  // set from a signal handler to stop cleanly
   // Optional: called every step after backward (and the data-parallel reduction) with the 1-based
   // step and the parameters, before the NaN check, clipping and the optimizer: to inspect or change
   // the gradients.
   std::function<void(int64_t step, const std::vector<Param<float>>& params)> after_backward;
 
   void validate() const;
-  // Beside the model, with its .safetensors extension replaced:
-  std::string metrics_path() const;     // <stem>.metrics.jsonl
-  std::string plot_path() const;        // <stem>.svg
-  std::string checkpoint_path() const;  // <stem>.ckpt.safetensors
 };
 
 struct LmTrainResult {

@@ -1,12 +1,15 @@
 // What the trainers share about the files of a run: the model path's stem (metrics, plot and
 // checkpoint sit beside the model), making the output directory before any work, and numbers
-// written into checkpoint metadata; and the settings a run depends on (checked on --resume).
+// written into checkpoint metadata; and the parts of a checkpoint and of the metrics file that
+// every trainer handles alike.
 #pragma once
 
 #include <cstdint>
 #include <map>
 #include <string>
 
+#include "recur/core/rng.h"
+#include "recur/train/checkpoint.h"
 #include "recur/train/optimizer.h"
 
 namespace recur {
@@ -25,28 +28,18 @@ std::string exact_decimal(double v);
 // "%a": the exact bits, for counters that must resume bit for bit.
 std::string exact_hex(double v);
 
-// The settings a run depends on that the trainers share (checked on --resume): the
-// training data's fingerprint, the model's configuration (its metadata, joined), the optimisation
-// (batch, optimizer, lr, momentum, weight decay, clip, lr schedule) and the seed. The trainer adds
-// its own (vocabulary caps, init, ...).
-template <class Config>
-std::map<std::string, std::string> run_settings(const Config& cfg, const std::string& data_fingerprint,
-                                                const std::map<std::string, std::string>& model_meta) {
-  std::string model;
-  for (const auto& [k, v] : model_meta)  // rnn_spec is derived from the other keys (for people),
-    if (!k.ends_with("rnn_spec")) model += k + "=" + v + ";";  // and checkpoints predate it
-  const OptimizerConfig& o = cfg.optimizer;
-  return {{"data", data_fingerprint},
-          {"model", model},
-          {"batch", std::to_string(cfg.batch)},
-          {"optimizer", optimizer_kind_name(o.kind)},
-          {"lr", exact_decimal(o.lr)},
-          {"momentum", exact_decimal(o.momentum)},
-          {"weight-decay", exact_decimal(o.weight_decay)},
-          {"clip", exact_decimal(cfg.clip)},
-          {"lr-schedule",
-           cfg.cosine_schedule ? "cosine to " + exact_decimal(cfg.lr_min_factor) : "constant"},
-          {"seed", std::to_string(cfg.seed)}};
-}
+// Resuming: the checkpoint at `path`, its settings checked against this run's (`may_change` names
+// what a resumed run may change, for the message), the optimizer state and the RNG restored from
+// it. The caller reads the model, its counters and the early-stopping state from what it returns.
+Checkpoint resume_checkpoint(const std::string& path,
+                             const std::map<std::string, std::string>& settings,
+                             const std::string& may_change, Optimizer<float>& opt, Rng& rng);
+// A checkpoint holding what every trainer keeps in it: the optimizer state, the run's settings and
+// the RNG. The caller adds the model, its counters and the early-stopping state.
+Checkpoint run_checkpoint(const Optimizer<float>& opt,
+                          const std::map<std::string, std::string>& settings, const Rng& rng);
+// The metrics file as a run starts (the root rank's job): a fresh run removes an old one, a resumed
+// run keeps its records up to the step it resumes at.
+void start_metrics(const std::string& path, bool resumed, int64_t step);
 
 }  // namespace recur

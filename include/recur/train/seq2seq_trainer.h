@@ -15,14 +15,12 @@
 //                    (flat near p_start at first, steepest half way, flat near p_end at the end)
 #pragma once
 
-#include <atomic>
 #include <cstdint>
 #include <iosfwd>
 #include <string>
 
 #include "recur/models/seq2seq_model.h"
-#include "recur/train/nan_guard.h"
-#include "recur/train/optimizer.h"
+#include "recur/train/train_settings.h"
 
 namespace recur {
 
@@ -46,31 +44,16 @@ struct Seq2SeqTrainConfig {
   int64_t attention_size = 0;  // 0: the decoder's hidden size
   RecurrentInit init = RecurrentInit::uniform;
   double dropout = 0;  // on the embeddings and o_t (seq2seq.h); the RNNs' own is in their configs
-  // Optimisation
-  int64_t batch = 64;
-  int64_t epochs = 10;
-  OptimizerConfig optimizer;
-  bool cosine_schedule = false;
-  double lr_min_factor = 0.1;
-  double clip = 5.0;
-  GuardSettings guard;  // a NaN/Inf or diverging loss; --patience (recur/train/nan_guard.h)
-  Precision precision = Precision::fp32;  // of the RNNs' products in training (gemm.h)
-  uint64_t seed = 1;
+  // Optimisation and outputs (recur/train/train_settings.h): the model at train.out_path, its
+  // metrics, plot and checkpoint beside it
+  TrainSettings train{.batch = 64};
+  // Scheduled sampling
   SamplingSchedule sampling = SamplingSchedule::constant;
   double teacher_forcing_start = 1.0, teacher_forcing_end = 1.0;
   // Evaluation
   DecodeOptions decode;  // the final test report's decoding (validation is always greedy)
-  // Outputs
-  std::string out_path;  // the model; metrics, plot and checkpoint beside it
-  int64_t log_every = 50;
-  std::string resume_path;
-  bool progress_bar = false;
-  const std::atomic<bool>* stop = nullptr;
 
   void validate() const;
-  std::string metrics_path() const;     // <stem>.metrics.jsonl
-  std::string plot_path() const;        // <stem>.svg
-  std::string checkpoint_path() const;  // <stem>.ckpt.safetensors
 };
 
 struct Seq2SeqTrainResult {

@@ -12,14 +12,12 @@
 // the truth). At least two distinct tags must occur in training.
 #pragma once
 
-#include <atomic>
 #include <cstdint>
 #include <iosfwd>
 #include <string>
 
 #include "recur/models/tagger_model.h"
-#include "recur/train/nan_guard.h"
-#include "recur/train/optimizer.h"
+#include "recur/train/train_settings.h"
 
 namespace recur {
 
@@ -32,28 +30,12 @@ struct TaggerTrainConfig {
   RnnConfig rnn;  // cell, hidden_size, num_layers, bidirectional, dropout (input_size is set)
   int64_t embed = 64;
   RecurrentInit init = RecurrentInit::uniform;
-  // Optimisation
-  int64_t batch = 32;  // sequences per update
-  int64_t epochs = 10;
-  OptimizerConfig optimizer;
-  bool cosine_schedule = false;
-  double lr_min_factor = 0.1;
-  double clip = 5.0;
-  GuardSettings guard;  // a NaN/Inf or diverging loss; --patience (recur/train/nan_guard.h)
-  Precision precision = Precision::fp32;  // of the RNNs' products in training (gemm.h)
-  uint64_t seed = 1;
-  // Outputs
-  std::string out_path;  // the model; metrics, plot, confusion matrix and checkpoint beside it
-  int64_t log_every = 50;
-  std::string resume_path;
-  bool progress_bar = false;
-  const std::atomic<bool>* stop = nullptr;
+  // Optimisation and outputs (recur/train/train_settings.h): the model at train.out_path, its
+  // metrics, plot, confusion matrix and checkpoint beside it
+  TrainSettings train;
 
   void validate() const;
-  std::string metrics_path() const;     // <stem>.metrics.jsonl
-  std::string plot_path() const;        // <stem>.svg
-  std::string confusion_path() const;   // <stem>.confusion.svg (test set, or validation)
-  std::string checkpoint_path() const;  // <stem>.ckpt.safetensors
+  std::string confusion_path() const;  // <stem>.confusion.svg (test set, or validation)
 };
 
 struct TaggerTrainResult {
