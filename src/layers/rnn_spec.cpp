@@ -284,6 +284,16 @@ RnnConfig rnn_config_from_spec(const RnnSpec& spec, int64_t input_size) {
   return c;
 }
 
+std::string rnn_summary(const RnnConfig& c) {
+  if (c.mixed() || c.own_loop()) return "'" + format_rnn_spec(rnn_spec_from_config(c)) + "'";
+  return std::string(c.bidirectional ? "bidirectional " : "") + cell_name(c.cell) + " " +
+         std::to_string(c.num_layers) + "x" + std::to_string(c.hidden_size);
+}
+
+std::string rnn_title(const RnnConfig& c) {
+  return c.mixed() || c.own_loop() ? format_rnn_spec(rnn_spec_from_config(c)) : cell_name(c.cell);
+}
+
 RnnSpec rnn_spec_from_config(const RnnConfig& stack) {
   RnnSpec spec;
   for (size_t k = 0; k <= stack.above.size(); ++k) {

@@ -13,6 +13,7 @@
 #include "recur/core/layout.h"
 #include "recur/io/safetensors.h"
 #include "recur/io/svg_plot.h"
+#include "recur/layers/rnn_spec.h"
 #include "recur/models/named_tensors.h"
 
 namespace recur {
@@ -26,7 +27,7 @@ std::vector<int64_t> ForecasterModel::inputs() const {
 CsvQuery ForecasterModel::query() const { return {columns, group_by, where_column, where_value}; }
 
 std::string ForecasterModel::network_name() const {
-  return std::string(cell_name(net.config.rnn.cell)) + " " +
+  return rnn_title(net.config.rnn) + " " +
          forecast_strategy_name(net.config.strategy) + (net.config.residual ? " residual" : "");
 }
 

@@ -10,6 +10,7 @@
 #include "recur/io/file.h"
 #include "recur/core/hash.h"
 #include "recur/dist/data_parallel.h"
+#include "recur/layers/rnn_spec.h"
 #include "recur/train/epoch_loop.h"
 #include "recur/train/run_files.h"
 
@@ -160,14 +161,13 @@ ClassifierTrainResult train_classifier(const ClassifierTrainConfig& cfg_in, std:
   log << "train-classifier: " << data.train.size() << " training, " << data.valid.size()
       << " validation and " << data.test.size() << " test examples, " << model.labels.size()
       << " classes\n"
-      << "train-classifier: " << (mc.rnn.bidirectional ? "bidirectional " : "")
-      << cell_name(mc.rnn.cell) << " " << mc.rnn.num_layers << "x" << mc.rnn.hidden_size << ", "
+      << "train-classifier: " << rnn_summary(mc.rnn) << ", "
       << classifier_head_name(mc.head)
       << (mc.head == ClassifierHead::pool ? std::string(" (") + pooling_name(mc.pooling) + ")" : "")
       << ", batch " << cfg.train.batch << ", " << cfg.train.epochs << " epochs of " << per_epoch
       << " updates\n";
 
-  const std::string title = std::string("recur train-classifier: ") + cell_name(mc.rnn.cell) +
+  const std::string title = std::string("recur train-classifier: ") + rnn_title(mc.rnn) +
                             " on " + std::filesystem::path(source).filename().string();
   const bool dense = model.input == ClassifierInput::image_rows;
   const int64_t eval_batch = 2 * cfg.train.batch;

@@ -12,6 +12,7 @@
 #include "recur/core/hash.h"
 #include "recur/io/file.h"
 #include "recur/io/safetensors.h"
+#include "recur/layers/rnn_spec.h"
 #include "recur/models/named_tensors.h"
 #include "recur/dist/data_parallel.h"
 #include "recur/train/epoch_loop.h"
@@ -150,10 +151,9 @@ ClmTrainResult train_conditional_lm(const ClmTrainConfig& cfg_in, std::ostream& 
 
   log << "train-clm: " << train.texts.size() << " training and " << valid.texts.size()
       << " validation texts, " << mc.conditions << " conditions, the condition as "
-      << condition_mode_name(mc.mode) << "\ntrain-clm: " << cell_name(mc.rnn.cell) << " "
-      << mc.rnn.num_layers << "x" << mc.rnn.hidden_size << ", batch " << cfg.train.batch << ", "
+      << condition_mode_name(mc.mode) << "\ntrain-clm: " << rnn_summary(mc.rnn) << ", batch " << cfg.train.batch << ", "
       << cfg.train.epochs << " epochs of " << per_epoch << " updates\n";
-  const std::string title = std::string("recur train-clm: ") + cell_name(mc.rnn.cell) + " on " +
+  const std::string title = std::string("recur train-clm: ") + rnn_title(mc.rnn) + " on " +
                             std::filesystem::path(cfg.train_path).filename().string();
   const LossBaseline blind =
       LossBaseline::uniform(ConditionalLmConfig::kVocab, "the bytes and markers");

@@ -15,6 +15,7 @@
 #include "recur/io/file.h"
 #include "recur/io/metrics.h"
 #include "recur/io/svg_plot.h"
+#include "recur/layers/rnn_spec.h"
 #include "recur/train/batching.h"
 #include "recur/train/checkpoint.h"
 #include "recur/train/clip.h"
@@ -200,8 +201,7 @@ class ForecasterRun {
           << train_.size() << " training, " << valid_.size() << " validation origins; "
           << model().input_count << " input column(s), window " << cfg_.window << ", horizon "
           << cfg_.horizon << "\n"
-          << "train-forecaster: " << cell_name(mc_.rnn.cell) << " " << mc_.rnn.num_layers << "x"
-          << mc_.rnn.hidden_size << ", " << forecast_strategy_name(mc_.strategy) << ", loss "
+          << "train-forecaster: " << rnn_summary(mc_.rnn) << ", " << forecast_strategy_name(mc_.strategy) << ", loss "
           << regression_loss_name(cfg_.loss) << ", batch " << ts_.batch << ", " << ts_.epochs
           << " epochs of " << per_epoch_ << " updates\n";
   }

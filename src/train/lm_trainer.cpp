@@ -290,8 +290,7 @@ class LmRun {
          << data_.val.size() << " validation " << data_.noun << " (the last "
          << cfg_.val_fraction * 100 << "% of the file), " << data_.vocab.size()
          << " tokens in the vocabulary\n"
-         << "train-lm: " << cell_name(mc_.rnn.cell) << " " << mc_.rnn.num_layers << "x"
-         << mc_.rnn.hidden_size << ", embedding " << mc_.embed << ", " << all_streams_ << " streams"
+         << "train-lm: " << rnn_summary(mc_.rnn) << ", embedding " << mc_.embed << ", " << all_streams_ << " streams"
          << (dp_->active() ? " (" + std::to_string(ts_.batch) + " on each of " +
                                  std::to_string(comm_.size()) + " ranks)"
                            : std::string())
@@ -346,7 +345,7 @@ class LmRun {
     progress_.line(line);
     validation_seconds_ += std::chrono::duration<double>(Clock::now() - v0).count();
     plot_training_curves(read_metrics(metrics_), ts_.plot_path(),
-                         std::string("recur train-lm: ") + cell_name(mc_.rnn.cell) + " on " +
+                         std::string("recur train-lm: ") + rnn_title(mc_.rnn) + " on " +
                              std::filesystem::path(cfg_.text_path).filename().string());
   }
 

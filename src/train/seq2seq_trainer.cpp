@@ -11,6 +11,7 @@
 #include "recur/core/hash.h"
 #include "recur/io/file.h"
 #include "recur/dist/data_parallel.h"
+#include "recur/layers/rnn_spec.h"
 #include "recur/train/epoch_loop.h"
 #include "recur/train/run_files.h"
 
@@ -92,10 +93,8 @@ Seq2SeqConfig seq2seq_model_config(const Seq2SeqTrainConfig& cfg, const Seq2SeqM
 // The log's line on the network and the schedule.
 void log_network(std::ostream& log, const Seq2SeqTrainConfig& cfg, const Seq2SeqConfig& mc,
                  int64_t per_epoch) {
-  log << "train-seq2seq: encoder " << (mc.encoder.bidirectional ? "bidirectional " : "")
-      << cell_name(mc.encoder.cell) << " " << mc.encoder.num_layers << "x"
-      << mc.encoder.hidden_size << ", decoder " << cell_name(mc.decoder.cell) << " "
-      << mc.decoder.num_layers << "x" << mc.decoder.hidden_size << ", context "
+  log << "train-seq2seq: encoder " << rnn_summary(mc.encoder) << ", decoder " << rnn_summary(mc.decoder)
+      << ", context "
       << context_kind_name(mc.context) << " (" << context_use_name(mc.use) << "), teacher forcing "
       << sampling_schedule_name(cfg.sampling) << " " << cfg.teacher_forcing_start;
   if (cfg.sampling != SamplingSchedule::constant) log << " to " << cfg.teacher_forcing_end;

@@ -12,6 +12,7 @@
 #include "recur/core/hash.h"
 #include "recur/io/file.h"
 #include "recur/dist/data_parallel.h"
+#include "recur/layers/rnn_spec.h"
 #include "recur/train/epoch_loop.h"
 #include "recur/train/run_files.h"
 
@@ -121,12 +122,10 @@ TaggerTrainResult train_tagger(const TaggerTrainConfig& cfg_in, std::ostream& lo
       << valid.size() << " validation and " << test.size() << " test sequences; "
       << model.words.size() << " input words (<unk> " << unk_share << " of training tokens), "
       << model.tags.size() << " tags (" << unseen_tags << " not in the training data)\n"
-      << "train-tagger: " << (mc.rnn.bidirectional ? "bidirectional " : "")
-      << cell_name(mc.rnn.cell) << " " << mc.rnn.num_layers << "x" << mc.rnn.hidden_size
-      << ", embedding " << mc.embed << ", batch " << cfg.train.batch << ", " << cfg.train.epochs
+      << "train-tagger: " << rnn_summary(mc.rnn) << ", embedding " << mc.embed << ", batch " << cfg.train.batch << ", " << cfg.train.epochs
       << " epochs of " << per_epoch << " updates\n";
 
-  const std::string title = std::string("recur train-tagger: ") + cell_name(mc.rnn.cell) + " on " +
+  const std::string title = std::string("recur train-tagger: ") + rnn_title(mc.rnn) + " on " +
                             std::filesystem::path(cfg.train_path).filename().string();
   const LossBaseline blind = LossBaseline::uniform(mc.outputs, "the tags");
   EpochLoopSettings loop{"train-tagger", cfg.train, lengths, blind, title, hp};

@@ -60,4 +60,9 @@ std::string format_rnn_spec(const RnnSpec& spec);
 RnnConfig rnn_config_from_spec(const RnnSpec& spec, int64_t input_size = 0);
 RnnSpec rnn_spec_from_config(const RnnConfig& config);
 
+// What the trainers' logs and plot titles call a network: "bidirectional lstm 2x128" and "lstm"
+// for a stack of alike engine layers; the spec for a mixed stack or an own-loop layer.
+std::string rnn_summary(const RnnConfig& config);
+std::string rnn_title(const RnnConfig& config);
+
 }  // namespace recur
