@@ -2,6 +2,8 @@
 //   recur.LSTM / GRU / RNN      layers with PyTorch's call semantics, parameters under PyTorch's
 //                               names, backward(dy) for the gradients of every weight, the input
 //                               and the initial state
+//   recur.Stack(spec, input)    the same for any stack spec (docs/rnn-spec.md): mixed stacks, every
+//                               option, clockwork, skip and deep layers
 //   recur.Stream                one step at a time with the state kept (recur::RnnStream)
 //   recur.load / recur.save     safetensors files (tensors and metadata)
 //   recur.run(args)             the `recur` command line in-process
@@ -22,6 +24,7 @@
 #include "recur/core/layout.h"
 #include "recur/io/safetensors.h"
 #include "recur/layers/rnn.h"
+#include "recur/layers/rnn_spec.h"
 #include "recur/layers/rnn_stream.h"
 
 namespace py = pybind11;
@@ -47,9 +50,52 @@ Array to_array(const Tensor<float>& t) {
   return a;
 }
 
+// A state for Python: h, or (h, c) for an LSTM; a stack of several segments (RnnConfig::above) as
+// a list with one such entry per segment, bottom first.
+py::object state_to_py(const RnnState<float>& s, const RnnConfig& c) {
+  auto one = [](const RnnState<float>& x) {
+    return x.c.empty() ? py::object(to_array(x.h)) : py::object(py::make_tuple(to_array(x.h), to_array(x.c)));
+  };
+  if (!c.mixed()) return one(s);
+  py::list out;
+  out.append(one(s));
+  for (const RnnState<float>& a : s.above) out.append(one(a));
+  return out;
+}
+
+// The reverse; a missing part of a gradient (None) reads as zeros of `like`'s shape.
+RnnState<float> state_from_py(const py::object& o, const RnnConfig& c, const char* what) {
+  auto one = [what](const py::object& x, const RnnConfig& seg) {
+    RnnState<float> s;
+    if (!seg.has_cell_state()) {
+      s.h = to_tensor(x.cast<Array>(), what);
+      return s;
+    }
+    const auto pair = x.cast<std::pair<py::object, py::object>>();
+    RECUR_CHECK(!pair.first.is_none() || !pair.second.is_none(), what << ": (None, None)");
+    if (!pair.first.is_none()) s.h = to_tensor(pair.first.cast<Array>(), what);
+    if (!pair.second.is_none()) s.c = to_tensor(pair.second.cast<Array>(), what);
+    if (s.h.empty()) s.h = Tensor<float>(s.c.shape);
+    if (s.c.empty()) s.c = Tensor<float>(s.h.shape);
+    return s;
+  };
+  if (!c.mixed()) return one(o, c);
+  const auto parts = o.cast<std::vector<py::object>>();
+  RECUR_CHECK(parts.size() == c.above.size() + 1,
+              what << ": a list of " << parts.size() << " states for a stack of " << c.above.size() + 1 << " segments");
+  RnnState<float> s = one(parts[0], c);
+  for (size_t k = 0; k < c.above.size(); ++k) s.above.push_back(one(parts[k + 1], c.above[k]));
+  return s;
+}
+
 // One recurrent layer stack with PyTorch's interface; keeps the last forward's cache for backward.
 class Layer {
  public:
+  Layer(const RnnConfig& c, bool batch_first, uint64_t seed)
+      : batch_first_(batch_first), rng_(seed), params_(c), grads_(c) {
+    init_rnn(params_, rng_, RecurrentInit::uniform);
+  }
+
   Layer(CellKind cell, int64_t input_size, int64_t hidden_size, int num_layers, bool bias,
         bool batch_first, double dropout, bool bidirectional, uint64_t seed)
       : batch_first_(batch_first), rng_(seed) {
@@ -76,23 +122,13 @@ class Layer {
   // x (T,B,I) (or (B,T,I) with batch_first); hx: h0, or (h0, c0) for LSTM; lengths optional.
   py::tuple forward(const Array& x_in, const py::object& hx, const py::object& lengths_in) {
     const RnnConfig& c = config();
-    const bool lstm = c.has_cell_state();
     RECUR_CHECK(x_in.ndim() == 3, "input must have 3 dimensions ("
                                       << (batch_first_ ? "B, T, I" : "T, B, I") << "), got "
                                       << x_in.ndim());
     Tensor<float> x = to_tensor(x_in, "input");
     if (batch_first_) x = swap_first_axes(x);
     std::optional<RnnState<float>> init;
-    if (!hx.is_none()) {
-      init.emplace();
-      if (lstm) {
-        const auto pair = hx.cast<std::pair<Array, Array>>();
-        init->h = to_tensor(pair.first, "h0");
-        init->c = to_tensor(pair.second, "c0");
-      } else {
-        init->h = to_tensor(hx.cast<Array>(), "h0");
-      }
-    }
+    if (!hx.is_none()) init = state_from_py(hx, c, "hx");
     std::vector<int64_t> lengths;
     if (!lengths_in.is_none()) lengths = lengths_in.cast<std::vector<int64_t>>();
     Tensor<float> y;
@@ -101,39 +137,23 @@ class Layer {
                 RnnRunOptions{training_, &rng_, precision_});
     has_cache_ = true;
     if (batch_first_) y = swap_first_axes(y);
-    py::object state = lstm ? py::object(py::make_tuple(to_array(fin.h), to_array(fin.c)))
-                            : py::object(to_array(fin.h));
-    return py::make_tuple(to_array(y), state);
+    return py::make_tuple(to_array(y), state_to_py(fin, c));
   }
 
   // Gradients of sum(y * dy) (+ sum(hn * dhn) + sum(cn * dcn)) after the last forward: the
   // parameters' accumulate into grads(); returns dx and dh0 (or (dh0, dc0) for LSTM).
   py::tuple backward(const Array& dy_in, const py::object& dhx) {
     RECUR_CHECK(has_cache_, "backward needs a forward first");
-    const bool lstm = config().has_cell_state();
     Tensor<float> dy = to_tensor(dy_in, "output gradient");
     RECUR_CHECK(dy.rank() == 3, "output gradient must have 3 dimensions, got " << dy.rank());
     if (batch_first_) dy = swap_first_axes(dy);
     std::optional<RnnState<float>> dfinal;
-    if (!dhx.is_none()) {
-      dfinal.emplace();
-      const int64_t LD = int64_t(config().num_layers) * config().directions();
-      const Shape s{LD, cache_.batch, config().hidden_size};
-      if (lstm) {
-        const auto pair = dhx.cast<std::pair<py::object, py::object>>();
-        dfinal->h = pair.first.is_none() ? Tensor<float>(s) : to_tensor(pair.first.cast<Array>(), "hn gradient");
-        dfinal->c = pair.second.is_none() ? Tensor<float>(s) : to_tensor(pair.second.cast<Array>(), "cn gradient");
-      } else {
-        dfinal->h = to_tensor(dhx.cast<Array>(), "hn gradient");
-      }
-    }
+    if (!dhx.is_none()) dfinal = state_from_py(dhx, config(), "final state gradient");
     Tensor<float> dx;
     RnnState<float> dinit;
     rnn_backward(dx, dinit, grads_, cache_, params_, dy, dfinal ? &*dfinal : nullptr);
     if (batch_first_) dx = swap_first_axes(dx);
-    py::object dstate = lstm ? py::object(py::make_tuple(to_array(dinit.h), to_array(dinit.c)))
-                             : py::object(to_array(dinit.h));
-    return py::make_tuple(to_array(dx), dstate);
+    return py::make_tuple(to_array(dx), state_to_py(dinit, config()));
   }
 
   py::dict state_dict() const {
@@ -168,6 +188,10 @@ class Layer {
   const RnnParams<float>& params() const { return params_; }
   std::string repr() const {
     const RnnConfig& c = config();
+    if (c.mixed() || c.own_loop() || c.peephole || c.coupled || c.layer_norm || c.mixes_state() ||
+        c.sums_directions() || c.gru == GruConvention::reset_before)
+      return "recur.Stack('" + format_rnn_spec(rnn_spec_from_config(c)) + "', " + std::to_string(c.input_size) +
+             (batch_first_ ? ", batch_first=True" : "") + ")";
     const char* kind = c.cell == CellKind::lstm ? "LSTM" : c.cell == CellKind::gru ? "GRU" : "RNN";
     return std::string("recur.") + kind + "(" + std::to_string(c.input_size) + ", " + std::to_string(c.hidden_size) +
            ", num_layers=" + std::to_string(c.num_layers) +
@@ -196,7 +220,7 @@ class Stream {
       : stream_(layer.params(), batch, parse_precision(precision)),
         batch_(batch),
         input_(layer.config().input_size),
-        hidden_(layer.config().hidden_size) {}
+        hidden_(layer.config().output_size()) {}
   Array step(const Array& x_in) {
     RECUR_CHECK(x_in.ndim() == 2 && x_in.shape(0) == batch_ && x_in.shape(1) == input_,
                 "a step takes (batch, input) = (" << batch_ << ", " << input_ << ")");
@@ -312,6 +336,16 @@ PYBIND11_MODULE(recur, m) {
         py::arg("input_size"), py::arg("hidden_size"), py::arg("num_layers") = 1,
         py::arg("nonlinearity") = "tanh", py::arg("bias") = true, py::arg("batch_first") = false,
         py::arg("dropout") = 0.0, py::arg("bidirectional") = false, py::arg("seed") = 1, ctor_doc);
+
+  m.def("Stack",
+        [](const std::string& spec, int64_t input_size, bool batch_first, uint64_t seed) {
+          return Layer(rnn_config_from_spec(parse_rnn_spec(spec), input_size), batch_first, seed);
+        },
+        py::arg("spec"), py::arg("input_size"), py::arg("batch_first") = false, py::arg("seed") = 1,
+        "A stack from its spec (docs/rnn-spec.md), e.g. Stack('lstm:64,peephole;gru:32', 10): any "
+        "kind and option, layers that differ (a mixed stack), clockwork/skip/deep layers. Called "
+        "and differentiated as LSTM/GRU/RNN; the state of a stack of several segments (runs of "
+        "alike layers) is a list with one h, or (h, c), per segment.");
 
   py::class_<Stream>(m, "Stream")
       .def(py::init<const Layer&, int64_t, const std::string&>(), py::arg("layer"), py::arg("batch") = 1,

@@ -172,3 +172,60 @@ def test_bad_input_is_a_clear_error():
         recur.GRU(2, 2).backward(np.ones((1, 1, 2), np.float32))
     with pytest.raises(recur.Error, match="bidirectional"):
         recur.Stream(recur.LSTM(2, 2, bidirectional=True))
+
+
+def test_a_mixed_stack_equals_pytorch_modules_in_a_row():
+    """recur.Stack('lstm:7,bi;gru:4;rnn_tanh:6') is nn.LSTM(bidirectional) -> nn.GRU -> nn.RNN: the
+    same outputs, final states and gradients on the same weights, the layers counted through the
+    stack (the GRU's weights are weight_ih_l1, ...)."""
+    ours = recur.Stack("lstm:7,bi;gru:4;rnn_tanh:6", 5)
+    mods = [torch.nn.LSTM(5, 7, bidirectional=True), torch.nn.GRU(14, 4), torch.nn.RNN(4, 6)]
+    weights = {}
+    for layer, mod in enumerate(mods):
+        for k, v in mod.state_dict().items():
+            weights[k.replace("_l0", "_l%d" % layer)] = v.detach().numpy()
+    ours.load_state_dict(weights)
+    rng = np.random.default_rng(5)
+    T, B = 6, 3
+    x = rng.uniform(-1, 1, (T, B, 5)).astype(np.float32)
+    h0 = [(rng.uniform(-1, 1, (2, B, 7)).astype(np.float32), rng.uniform(-1, 1, (2, B, 7)).astype(np.float32)),
+          rng.uniform(-1, 1, (1, B, 4)).astype(np.float32), rng.uniform(-1, 1, (1, B, 6)).astype(np.float32)]
+    xt = torch.tensor(x, requires_grad=True)
+    h0t = [(torch.tensor(h0[0][0], requires_grad=True), torch.tensor(h0[0][1], requires_grad=True)),
+           torch.tensor(h0[1], requires_grad=True), torch.tensor(h0[2], requires_grad=True)]
+    y, state = ours(x, h0)
+    yt, s0 = mods[0](xt, h0t[0])
+    yt, s1 = mods[1](yt, h0t[1])
+    yt, s2 = mods[2](yt, h0t[2])
+    np.testing.assert_allclose(y, yt.detach().numpy(), atol=1e-5)
+    assert len(state) == 3
+    np.testing.assert_allclose(state[0][1], s0[1].detach().numpy(), atol=1e-5)
+    np.testing.assert_allclose(state[1], s1.detach().numpy(), atol=1e-5)
+    dy = rng.uniform(-1, 1, y.shape).astype(np.float32)
+    dh1 = rng.uniform(-1, 1, state[1].shape).astype(np.float32)
+    loss = (yt * torch.tensor(dy)).sum() + (s1 * torch.tensor(dh1)).sum()
+    loss.backward()
+    zeros = [(None, np.zeros_like(state[0][1])), dh1, np.zeros_like(state[2])]
+    dx, dstate = ours.backward(dy, zeros)
+    np.testing.assert_allclose(dx, xt.grad.numpy(), atol=1e-5)
+    np.testing.assert_allclose(dstate[0][1], h0t[0][1].grad.numpy(), atol=1e-5)
+    np.testing.assert_allclose(dstate[1], h0t[1].grad.numpy(), atol=1e-5)
+    grads = ours.grads()
+    for layer, mod in enumerate(mods):
+        for name, p in mod.named_parameters():
+            np.testing.assert_allclose(grads[name.replace("_l0", "_l%d" % layer)], p.grad.numpy(), atol=1e-5,
+                                       err_msg=name)
+    assert repr(ours) == "recur.Stack('lstm:7,bi;gru:4;rnn_tanh:6', 5)"
+
+
+def test_a_stack_takes_the_layers_with_their_own_time_loop():
+    layer = recur.Stack("gru:6;clockwork:8,periods=1/2;skip:4,delay=2", 3)
+    x = np.random.default_rng(1).uniform(-1, 1, (7, 2, 3)).astype(np.float32)
+    y, state = layer(x, lengths=[7, 4])
+    assert y.shape == (7, 2, 4) and len(state) == 3
+    assert np.all(y[4:, 1] == 0) and np.any(y[:4, 1] != 0)
+    dx, _ = layer.backward(np.ones_like(y))
+    assert dx.shape == x.shape and np.all(np.isfinite(dx))
+    assert "weight_skip_l2" in layer.state_dict()
+    with pytest.raises(recur.Error, match="option 'bi' is not for a clockwork layer"):
+        recur.Stack("clockwork:8,bi", 3)
