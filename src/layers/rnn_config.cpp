@@ -143,45 +143,9 @@ RnnParams<T>::RnnParams(const RnnConfig& cfg) : config(cfg) {
   }
 }
 
-namespace {
-template <class P, class Out>
-void list_named(P& self, Out& out) {
-  const int D = self.config.directions();
-  for (int l = 0; l < self.config.num_layers; ++l) {
-    for (int d = 0; d < D; ++d) {
-      auto& c = self.cells[size_t(l * D + d)];
-      const std::string sfx = "_l" + std::to_string(l) + (d ? "_reverse" : "");
-      out.push_back({"weight_ih" + sfx, &c.w_ih});
-      out.push_back({"weight_hh" + sfx, &c.w_hh});
-      out.push_back({"bias_ih" + sfx, &c.b_ih});
-      out.push_back({"bias_hh" + sfx, &c.b_hh});
-      if (self.config.peephole) out.push_back({"weight_peep" + sfx, &c.w_peep});
-      if (self.config.learn_leak) out.push_back({"leak" + sfx, &c.leak});
-      if (self.config.layer_norm) out.push_back({"ln" + sfx, &c.ln});
-    }
-  }
-}
-}  // namespace
-
-template <class T>
-std::vector<std::pair<std::string, Tensor<T>*>> RnnParams<T>::named() {
-  std::vector<std::pair<std::string, Tensor<T>*>> out;
-  list_named(*this, out);
-  return out;
-}
-
-template <class T>
-std::vector<std::pair<std::string, const Tensor<T>*>> RnnParams<T>::named() const {
-  std::vector<std::pair<std::string, const Tensor<T>*>> out;
-  list_named(*this, out);
-  return out;
-}
-
 template <class T>
 void init_rnn_uniform(RnnParams<T>& p, Rng& rng) {
-  const double a = 1.0 / std::sqrt(double(p.config.hidden_size));
-  for (auto& [name, t] : p.named())
-    for (auto& v : t->data) v = T(rng.uniform(-a, a));
+  init_params_uniform(p, rng, 1.0 / std::sqrt(double(p.config.hidden_size)));
   // A learned leak starts at the configured one: lambda = logit(leak).
   const double logit = p.config.learn_leak ? std::log(p.config.leak / (1 - p.config.leak)) : 0.0;
   for (auto& c : p.cells) c.leak.fill(T(logit));

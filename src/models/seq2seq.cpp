@@ -189,56 +189,6 @@ Seq2Seq<T>::Seq2Seq(const Seq2SeqConfig& cfg)
   }
 }
 
-namespace {
-template <class M, class Out>
-void list_named(M& m, Out& out) {
-  out.push_back({"encoder.embedding.weight", &m.source_embedding});
-  for (auto& [n, t] : m.encoder.named()) out.push_back({"encoder.rnn." + n, t});
-  out.push_back({"decoder.embedding.weight", &m.target_embedding});
-  for (auto& [n, t] : m.decoder.named()) out.push_back({"decoder.rnn." + n, t});
-  if (!m.w_bridge.empty()) {
-    out.push_back({"bridge.weight", &m.w_bridge});
-    out.push_back({"bridge.bias", &m.b_bridge});
-  }
-  if (!m.w_key.empty()) out.push_back({"attention.key.weight", &m.w_key});
-  if (!m.w_query.empty()) {
-    out.push_back({"attention.query.weight", &m.w_query});
-    out.push_back({"attention.v", &m.v_attention});
-  }
-  if (!m.w_combine.empty()) {
-    out.push_back({"attention.combine.weight", &m.w_combine});
-    out.push_back({"attention.combine.bias", &m.b_combine});
-  }
-  out.push_back({"decoder.out.weight", &m.w_out});
-  out.push_back({"decoder.out.bias", &m.b_out});
-}
-}  // namespace
-
-template <class T>
-std::vector<std::pair<std::string, Tensor<T>*>> Seq2Seq<T>::named() {
-  std::vector<std::pair<std::string, Tensor<T>*>> out;
-  list_named(*this, out);
-  return out;
-}
-
-template <class T>
-std::vector<std::pair<std::string, const Tensor<T>*>> Seq2Seq<T>::named() const {
-  std::vector<std::pair<std::string, const Tensor<T>*>> out;
-  list_named(*this, out);
-  return out;
-}
-
-template <class T>
-std::map<std::string, Tensor<T>> Seq2Seq<T>::state_dict() const {
-  return named_to_map(named());
-}
-
-template <class T>
-void Seq2Seq<T>::load_state_dict(const std::map<std::string, Tensor<T>>& tensors,
-                                 const std::string& source) {
-  load_named(named(), tensors, source);
-}
-
 template <class T>
 void init_seq2seq(Seq2Seq<T>& m, Rng& rng, RecurrentInit scheme) {
   for (auto& v : m.source_embedding.data) v = T(rng.normal());

@@ -23,6 +23,7 @@
 #include "recur/core/gemm.h"
 #include "recur/core/rng.h"
 #include "recur/core/tensor.h"
+#include "recur/nn/param_visitor.h"
 
 namespace recur {
 
@@ -92,25 +93,41 @@ struct RnnCellParams {
 };
 
 template <class T>
-struct RnnParams {
+struct RnnParams : NamedParams<RnnParams<T>, T> {
   RnnConfig config;
   std::vector<RnnCellParams<T>> cells;  // index layer * D + direction
 
   RnnParams() = default;
   explicit RnnParams(const RnnConfig& cfg);  // zero weights of the right shapes
 
-  // PyTorch names -> tensors (weight_ih_l0, weight_hh_l0_reverse, ...), in PyTorch's order.
-  std::vector<std::pair<std::string, Tensor<T>*>> named();
-  std::vector<std::pair<std::string, const Tensor<T>*>> named() const;
+  // PyTorch's names (weight_ih_l0, weight_hh_l0_reverse, ...) in PyTorch's order: per layer, the
+  // forward direction then the reverse one.
+  static void visit_params(auto& self, auto&& f) {
+    const int D = self.config.directions();
+    for (int l = 0; l < self.config.num_layers; ++l)
+      for (int d = 0; d < D; ++d) {
+        auto& c = self.cells[size_t(l * D + d)];
+        const std::string sfx = "_l" + std::to_string(l) + (d ? "_reverse" : "");
+        f("weight_ih" + sfx, c.w_ih);
+        f("weight_hh" + sfx, c.w_hh);
+        f("bias_ih" + sfx, c.b_ih);
+        f("bias_hh" + sfx, c.b_hh);
+        if (self.config.peephole) f("weight_peep" + sfx, c.w_peep);
+        if (self.config.learn_leak) f("leak" + sfx, c.leak);
+        if (self.config.layer_norm) f("ln" + sfx, c.ln);
+      }
+  }
 };
 
 // The same layer in another element type (float <-> double), every tensor converted.
 template <class To, class From>
 RnnParams<To> rnn_params_cast(const RnnParams<From>& p) {
   RnnParams<To> out(p.config);
-  const auto src = p.named();
   auto dst = out.named();
-  for (size_t k = 0; k < src.size(); ++k) *dst[k].second = tensor_cast<To>(*src[k].second);
+  size_t k = 0;
+  for_each_param(p, [&](const std::string&, const Tensor<From>& t) {
+    *dst[k++].second = tensor_cast<To>(t);
+  });
   return out;
 }
 
