@@ -11,6 +11,21 @@
 #include "recur/nn/linear.h"
 
 namespace recur::seq2seq_net {
+namespace {
+
+// Bahdanau's hidden layer for row b: u_i = tanh(qp + k_i) (A values) for source positions i < len.
+template <class T>
+void additive_hidden(T* u, const T* qp, const T* K, int64_t b, int64_t B, int64_t A, int64_t len) {
+  for (int64_t i = 0; i < len; ++i) {
+    const T* k = K + (i * B + b) * A;
+    T* ui = u + i * A;
+#pragma omp simd
+    for (int64_t j = 0; j < A; ++j) ui[j] = qp[j] + k[j];
+  }
+  cpu::tanh_inplace(u, len * A);
+}
+
+}  // namespace
 
 template <class T>
 void attend(const Seq2Seq<T>& m, const Memory<T>& mem, const T* q, Tensor<T>& qp, Tensor<T>& alpha,
@@ -34,14 +49,7 @@ void attend(const Seq2Seq<T>& m, const Memory<T>& mem, const T* q, Tensor<T>& qp
       const int64_t len = mem.lengths[size_t(b)];
       T* a = alpha.ptr() + b * S;
       if (additive) {  // e_i = v . tanh(qp + k_i)
-        const T* p = qp.ptr() + b * A;
-        for (int64_t i = 0; i < len; ++i) {
-          const T* k = K + (i * B + b) * A;
-          T* ui = u.data() + i * A;
-#pragma omp simd
-          for (int64_t j = 0; j < A; ++j) ui[j] = p[j] + k[j];
-        }
-        cpu::tanh_inplace(u.data(), len * A);
+        additive_hidden(u.data(), qp.ptr() + b * A, K, b, B, A, len);
         for (int64_t i = 0; i < len; ++i) {
           const T* ui = u.data() + i * A;
           T e = 0;
@@ -111,16 +119,7 @@ void attend_backward(const Seq2Seq<T>& m, Seq2Seq<T>& g, const Memory<T>& mem, c
         da[size_t(i)] = s;
         weighted += ai * s;
       }
-      if (additive) {  // recompute u_i = tanh(qp + k_i)
-        const T* p = qp.ptr() + b * A;
-        for (int64_t i = 0; i < len; ++i) {
-          const T* k = K + (i * B + b) * A;
-          T* ui = u.data() + i * A;
-#pragma omp simd
-          for (int64_t j = 0; j < A; ++j) ui[j] = p[j] + k[j];
-        }
-        cpu::tanh_inplace(u.data(), len * A);
-      }
+      if (additive) additive_hidden(u.data(), qp.ptr() + b * A, K, b, B, A, len);  // recomputed
       for (int64_t i = 0; i < len; ++i) {
         const T de = a[i] * (da[size_t(i)] - weighted);  // d score_i
         const T* k = K + (i * B + b) * A;
