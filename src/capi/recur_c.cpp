@@ -175,7 +175,7 @@ recur_status recur_model_load(const char* path, recur_model** model) {
         const recur::RnnConfig cfg = recur::RnnConfig::from_metadata(st.metadata);
         recur::check_parameter_count(recur::parameter_count(cfg), st.tensors, path);
         m->rnn = recur::RnnParams<float>(cfg);
-        recur::load_named(m->rnn.named(), st.tensors, path);
+        m->rnn.load_state_dict(st.tensors, path);
       } else {  // a PyTorch state_dict
         for (const auto& [name, t] : st.tensors)
           recur::check_finite(t, std::string(path) + " tensor '" + name + "'");

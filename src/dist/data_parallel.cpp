@@ -89,7 +89,7 @@ std::function<void(int)> DataParallel::layer_hook(RnnParams<float>& rnn,
     }
     std::visit([this](const auto& layer) {  // a layer with its own time loop
       if constexpr (!std::is_same_v<std::decay_t<decltype(layer)>, std::monostate>)
-        for (const auto& [name, g] : const_cast<std::decay_t<decltype(layer)>&>(layer).named()) ready(g);
+        for_each_param(layer, [this](const std::string&, const Tensor<float>& g) { ready(&g); });
     }, s->layer);
     const int D = s->config.directions();
     for (int d = 0; d < D && !s->config.own_loop(); ++d) {

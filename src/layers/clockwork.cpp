@@ -35,16 +35,6 @@ ClockworkParams<T>::ClockworkParams(const ClockworkConfig& cfg) : config(cfg) {
 }
 
 template <class T>
-std::vector<std::pair<std::string, Tensor<T>*>> ClockworkParams<T>::named() {
-  return {{"weight_ih", &w_ih}, {"weight_hh", &w_hh}, {"bias", &bias}};
-}
-
-template <class T>
-std::vector<std::pair<std::string, const Tensor<T>*>> ClockworkParams<T>::named() const {
-  return {{"weight_ih", &w_ih}, {"weight_hh", &w_hh}, {"bias", &bias}};
-}
-
-template <class T>
 void init_clockwork(ClockworkParams<T>& p, Rng& rng) {
   const ClockworkConfig& c = p.config;
   const int64_t H = c.hidden_size, k = c.module_size();

@@ -36,23 +36,8 @@ DeepTransitionParams<T>::DeepTransitionParams(const DeepTransitionConfig& cfg) :
 }
 
 template <class T>
-std::vector<std::pair<std::string, Tensor<T>*>> DeepTransitionParams<T>::named() {
-  std::vector<std::pair<std::string, Tensor<T>*>> out{{"weight_ih", &w_ih}, {"weight_hh", &w_hh}, {"bias_1", &b_mid[0]}};
-  for (int k = 1; k < config.depth; ++k) {
-    out.push_back({"weight_" + std::to_string(k + 1), &w_mid[size_t(k)]});
-    out.push_back({"bias_" + std::to_string(k + 1), &b_mid[size_t(k)]});
-  }
-  out.push_back({"weight_out", &w_out});
-  out.push_back({"bias_out", &b_out});
-  if (config.shortcut) out.push_back({"weight_short", &w_short});
-  return out;
-}
-
-template <class T>
 void init_deep_transition(DeepTransitionParams<T>& p, Rng& rng) {
-  const double a = 1.0 / std::sqrt(double(p.config.hidden_size));
-  for (auto& [name, t] : p.named())
-    for (auto& v : t->data) v = T(rng.uniform(-a, a));
+  init_params_uniform(p, rng, 1.0 / std::sqrt(double(p.config.hidden_size)));
 }
 
 namespace {

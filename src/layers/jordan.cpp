@@ -31,11 +31,6 @@ JordanParams<T>::JordanParams(const JordanConfig& cfg) : config(cfg) {
 }
 
 template <class T>
-std::vector<std::pair<std::string, Tensor<T>*>> JordanParams<T>::named() {
-  return {{"weight_ih", &w_ih}, {"weight_oh", &w_oh}, {"bias", &bias}, {"weight_out", &w_out}, {"bias_out", &b_out}};
-}
-
-template <class T>
 void init_jordan(JordanParams<T>& p, Rng& rng) {
   const JordanConfig& c = p.config;
   const double a = 1.0 / std::sqrt(double(c.input_size + c.output_size)), o = 1.0 / std::sqrt(double(c.hidden_size));

@@ -215,54 +215,10 @@ RnnParams<T>::RnnParams(const RnnConfig& cfg) : config(cfg) {
   for (const RnnConfig& s : cfg.above) above.emplace_back(s);
 }
 
-namespace {
-// A segment's tensors, its layers numbered from `first_layer`; then the segments above it.
-template <class P, class Out>
-void list_named(P& self, Out& out, int first_layer = 0) {
-  // An own-loop layer's tensors under its own names, with the layer's suffix (bias_l2, ...).
-  std::visit([&](auto& layer) {
-    if constexpr (!std::is_same_v<std::decay_t<decltype(layer)>, std::monostate>)
-      for (auto& [name, t] : const_cast<std::decay_t<decltype(layer)>&>(layer).named())
-        out.push_back({name + "_l" + std::to_string(first_layer), t});
-  }, self.layer);
-  const int D = self.config.directions();
-  for (int l = self.config.own_loop() ? self.config.num_layers : 0; l < self.config.num_layers; ++l) {
-    for (int d = 0; d < D; ++d) {
-      auto& c = self.cells[size_t(l * D + d)];
-      const std::string sfx = "_l" + std::to_string(first_layer + l) + (d ? "_reverse" : "");
-      out.push_back({"weight_ih" + sfx, &c.w_ih});
-      out.push_back({"weight_hh" + sfx, &c.w_hh});
-      out.push_back({"bias_ih" + sfx, &c.b_ih});
-      out.push_back({"bias_hh" + sfx, &c.b_hh});
-      if (self.config.peephole) out.push_back({"weight_peep" + sfx, &c.w_peep});
-      if (self.config.learn_leak) out.push_back({"leak" + sfx, &c.leak});
-      if (self.config.layer_norm) out.push_back({"ln" + sfx, &c.ln});
-    }
-  }
-  first_layer += self.config.num_layers;
-  for (auto& s : self.above) {
-    list_named(s, out, first_layer);
-    first_layer += s.config.num_layers;
-  }
-}
-}  // namespace
-
-template <class T>
-std::vector<std::pair<std::string, Tensor<T>*>> RnnParams<T>::named() {
-  std::vector<std::pair<std::string, Tensor<T>*>> out;
-  list_named(*this, out);
-  return out;
-}
-
-template <class T>
-std::vector<std::pair<std::string, const Tensor<T>*>> RnnParams<T>::named() const {
-  std::vector<std::pair<std::string, const Tensor<T>*>> out;
-  list_named(*this, out);
-  return out;
-}
-
 template <class T>
 void init_rnn_uniform(RnnParams<T>& p, Rng& rng) {
+  // Segment by segment (each with its own H), an own-loop layer by its own initialiser (a
+  // clockwork layer keeps its unused blocks at zero).
   if (auto* c = std::get_if<ClockworkParams<T>>(&p.layer)) init_clockwork(*c, rng);
   if (auto* s = std::get_if<SkipRnnParams<T>>(&p.layer)) init_skip_rnn(*s, rng);
   if (auto* d = std::get_if<DeepTransitionParams<T>>(&p.layer)) init_deep_transition(*d, rng);

@@ -30,19 +30,8 @@ SkipRnnParams<T>::SkipRnnParams(const SkipRnnConfig& cfg) : config(cfg) {
 }
 
 template <class T>
-std::vector<std::pair<std::string, Tensor<T>*>> SkipRnnParams<T>::named() {
-  std::vector<std::pair<std::string, Tensor<T>*>> out{{"weight_ih", &w_ih}};
-  if (config.short_connections) out.push_back({"weight_hh", &w_hh});
-  out.push_back({"weight_skip", &w_skip});
-  out.push_back({"bias", &bias});
-  return out;
-}
-
-template <class T>
 void init_skip_rnn(SkipRnnParams<T>& p, Rng& rng) {
-  const double a = 1.0 / std::sqrt(double(p.config.hidden_size));
-  for (auto& [name, t] : p.named())
-    for (auto& v : t->data) v = T(rng.uniform(-a, a));
+  init_params_uniform(p, rng, 1.0 / std::sqrt(double(p.config.hidden_size)));
 }
 
 namespace {

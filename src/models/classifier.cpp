@@ -141,48 +141,6 @@ SequenceClassifier<T>::SequenceClassifier(const ClassifierConfig& cfg)
   b_out = Tensor<T>({cfg.classes});
 }
 
-namespace {
-// Both named() overloads, in module order: embedding, rnn, top, proj, classifier.
-template <class M, class Out>
-void list_named(M& m, Out& out) {
-  if (m.config.tokens()) out.push_back({"embedding.weight", &m.embedding});
-  for (auto& [n, t] : m.rnn.named()) out.push_back({"rnn." + n, t});
-  if (m.config.head == ClassifierHead::textrnn2)
-    for (auto& [n, t] : m.top.named()) out.push_back({"top." + n, t});
-  if (m.config.head == ClassifierHead::rcnn) {
-    out.push_back({"proj.weight", &m.w_proj});
-    out.push_back({"proj.bias", &m.b_proj});
-  }
-  out.push_back({"classifier.weight", &m.w_out});
-  out.push_back({"classifier.bias", &m.b_out});
-}
-}  // namespace
-
-template <class T>
-std::vector<std::pair<std::string, Tensor<T>*>> SequenceClassifier<T>::named() {
-  std::vector<std::pair<std::string, Tensor<T>*>> out;
-  list_named(*this, out);
-  return out;
-}
-
-template <class T>
-std::vector<std::pair<std::string, const Tensor<T>*>> SequenceClassifier<T>::named() const {
-  std::vector<std::pair<std::string, const Tensor<T>*>> out;
-  list_named(*this, out);
-  return out;
-}
-
-template <class T>
-std::map<std::string, Tensor<T>> SequenceClassifier<T>::state_dict() const {
-  return named_to_map(named());
-}
-
-template <class T>
-void SequenceClassifier<T>::load_state_dict(const std::map<std::string, Tensor<T>>& tensors,
-                           const std::string& source) {
-  load_named(named(), tensors, source);
-}
-
 template <class T>
 void init_classifier(SequenceClassifier<T>& m, Rng& rng, RecurrentInit scheme) {
   for (auto& v : m.embedding.data) v = T(rng.normal());

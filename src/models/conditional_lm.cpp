@@ -113,48 +113,6 @@ ConditionalLm<T>::ConditionalLm(const ConditionalLmConfig& cfg)
   }
 }
 
-namespace {
-template <class M, class Out>
-void list_named(M& m, Out& out) {
-  out.push_back({"embedding.weight", &m.embedding});
-  if (m.config.uses_input()) out.push_back({"cond.weight", &m.cond_embedding});
-  if (m.config.uses_init()) out.push_back({"init.weight", &m.cond_init});
-  for (auto& [n, t] : m.rnn.named()) out.push_back({"rnn." + n, t});
-  out.push_back({"decoder.weight", &m.w_out});
-  out.push_back({"decoder.bias", &m.b_out});
-  if (m.config.ending != SequenceEnding::eos) {
-    const std::string head = m.config.ending == SequenceEnding::stop ? "stop" : "length";
-    out.push_back({head + ".weight", &m.w_end});
-    out.push_back({head + ".bias", &m.b_end});
-  }
-}
-}  // namespace
-
-template <class T>
-std::vector<std::pair<std::string, Tensor<T>*>> ConditionalLm<T>::named() {
-  std::vector<std::pair<std::string, Tensor<T>*>> out;
-  list_named(*this, out);
-  return out;
-}
-
-template <class T>
-std::vector<std::pair<std::string, const Tensor<T>*>> ConditionalLm<T>::named() const {
-  std::vector<std::pair<std::string, const Tensor<T>*>> out;
-  list_named(*this, out);
-  return out;
-}
-
-template <class T>
-std::map<std::string, Tensor<T>> ConditionalLm<T>::state_dict() const {
-  return named_to_map(named());
-}
-
-template <class T>
-void ConditionalLm<T>::load_state_dict(const std::map<std::string, Tensor<T>>& tensors,
-                                       const std::string& source) {
-  load_named(named(), tensors, source);
-}
-
 template <class T>
 void init_conditional_lm(ConditionalLm<T>& m, Rng& rng) {
   for (auto& v : m.embedding.data) v = T(rng.normal());

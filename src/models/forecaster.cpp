@@ -99,40 +99,6 @@ Forecaster<T>::Forecaster(const ForecasterConfig& cfg) : config(cfg), rnn(cfg.rn
   b_out = Tensor<T>({cfg.outputs()});
 }
 
-namespace {
-template <class M, class Out>
-void list_named(M& m, Out& out) {
-  for (auto& [n, t] : m.rnn.named()) out.push_back({"rnn." + n, t});
-  out.push_back({"head.weight", &m.w_out});
-  out.push_back({"head.bias", &m.b_out});
-}
-}  // namespace
-
-template <class T>
-std::vector<std::pair<std::string, Tensor<T>*>> Forecaster<T>::named() {
-  std::vector<std::pair<std::string, Tensor<T>*>> out;
-  list_named(*this, out);
-  return out;
-}
-
-template <class T>
-std::vector<std::pair<std::string, const Tensor<T>*>> Forecaster<T>::named() const {
-  std::vector<std::pair<std::string, const Tensor<T>*>> out;
-  list_named(*this, out);
-  return out;
-}
-
-template <class T>
-std::map<std::string, Tensor<T>> Forecaster<T>::state_dict() const {
-  return named_to_map(named());
-}
-
-template <class T>
-void Forecaster<T>::load_state_dict(const std::map<std::string, Tensor<T>>& tensors,
-                                    const std::string& source) {
-  load_named(named(), tensors, source);
-}
-
 template <class T>
 void init_forecaster(Forecaster<T>& m, Rng& rng, RecurrentInit scheme) {
   init_rnn(m.rnn, rng, scheme);

@@ -57,42 +57,6 @@ SequenceModel<T>::SequenceModel(const SequenceModelConfig& cfg)
   cfg.validate();
 }
 
-namespace {
-// Both named() overloads: embedding, rnn.*, decoder.* in PyTorch's module order.
-template <class M, class Out>
-void list_named(M& m, Out& out) {
-  out.push_back({"embedding.weight", &m.embedding});
-  for (auto& [n, t] : m.rnn.named()) out.push_back({"rnn." + n, t});
-  out.push_back({"decoder.weight", &m.w_out});
-  out.push_back({"decoder.bias", &m.b_out});
-}
-}  // namespace
-
-template <class T>
-std::vector<std::pair<std::string, Tensor<T>*>> SequenceModel<T>::named() {
-  std::vector<std::pair<std::string, Tensor<T>*>> out;
-  list_named(*this, out);
-  return out;
-}
-
-template <class T>
-std::vector<std::pair<std::string, const Tensor<T>*>> SequenceModel<T>::named() const {
-  std::vector<std::pair<std::string, const Tensor<T>*>> out;
-  list_named(*this, out);
-  return out;
-}
-
-template <class T>
-std::map<std::string, Tensor<T>> SequenceModel<T>::state_dict() const {
-  return named_to_map(named());
-}
-
-template <class T>
-void SequenceModel<T>::load_state_dict(const std::map<std::string, Tensor<T>>& tensors,
-                           const std::string& source) {
-  load_named(named(), tensors, source);
-}
-
 template <class T>
 void init_sequence_model(SequenceModel<T>& m, Rng& rng, RecurrentInit scheme) {
   for (auto& v : m.embedding.data) v = T(rng.normal());

@@ -131,33 +131,6 @@ TreeRnn<T>::TreeRnn(const TreeRnnConfig& cfg) : config(cfg) {
   b_out = Tensor<T>({C});
 }
 
-namespace {
-template <class M, class Out>
-void list_named(M& m, Out& out) {
-  out.push_back({"embedding.weight", &m.embedding});
-  out.push_back({"cell.w", &m.w});
-  out.push_back({"cell.u", &m.u});
-  if (m.config.cell != TreeCell::recursive) out.push_back({"cell.u_f", &m.u_f});
-  out.push_back({"cell.b", &m.b});
-  out.push_back({"decoder.weight", &m.w_out});
-  out.push_back({"decoder.bias", &m.b_out});
-}
-}  // namespace
-
-template <class T>
-std::vector<std::pair<std::string, Tensor<T>*>> TreeRnn<T>::named() {
-  std::vector<std::pair<std::string, Tensor<T>*>> out;
-  list_named(*this, out);
-  return out;
-}
-
-template <class T>
-std::vector<std::pair<std::string, const Tensor<T>*>> TreeRnn<T>::named() const {
-  std::vector<std::pair<std::string, const Tensor<T>*>> out;
-  list_named(*this, out);
-  return out;
-}
-
 template <class T>
 void init_tree_rnn(TreeRnn<T>& m, Rng& rng) {
   const TreeRnnConfig& c = m.config;

@@ -86,7 +86,7 @@ TaskBatch make_batch(LongRangeTask task, int64_t T, int64_t N, Rng& rng) {
 // readout.
 enum class LayerKind { engine, clockwork, skip, deep };
 
-struct Net {
+struct Net : NamedParams<Net, float> {
   LayerKind kind = LayerKind::engine;
   RnnParams<float> rnn;
   ClockworkParams<float> cw;
@@ -94,17 +94,16 @@ struct Net {
   DeepTransitionParams<float> deep;
   Tensor<float> w_out, b_out;
 
-  std::vector<std::pair<std::string, Tensor<float>*>> named() {
-    std::vector<std::pair<std::string, Tensor<float>*>> out;
-    switch (kind) {
-      case LayerKind::engine: out = rnn.named(); break;
-      case LayerKind::clockwork: out = cw.named(); break;
-      case LayerKind::skip: out = skip.named(); break;
-      case LayerKind::deep: out = deep.named(); break;
+  // The layer's own names (unprefixed), then the readout's.
+  static void visit_params(auto& self, auto&& f) {
+    switch (self.kind) {
+      case LayerKind::engine: for_each_param(self.rnn, f); break;
+      case LayerKind::clockwork: for_each_param(self.cw, f); break;
+      case LayerKind::skip: for_each_param(self.skip, f); break;
+      case LayerKind::deep: for_each_param(self.deep, f); break;
     }
-    out.push_back({"w_out", &w_out});
-    out.push_back({"b_out", &b_out});
-    return out;
+    f("w_out", self.w_out);
+    f("b_out", self.b_out);
   }
 };
 

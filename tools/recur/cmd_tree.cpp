@@ -79,13 +79,11 @@ void run(const TreeArgs& a) {
     std::printf("test accuracy %.2f%% (the best validation epoch's weights)\n", 100 * test_acc);
   }
   if (!a.out.empty()) {
-    std::map<std::string, Tensor<float>> tensors;
-    for (auto& [name, t] : m.named()) tensors[name] = *t;
     auto md = nc.to_metadata();
     md["task"] = "tree";
     md["data"] = "listops";
     if (test_acc >= 0) md["test_accuracy"] = std::to_string(test_acc);
-    save_safetensors(a.out, tensors, md);
+    save_safetensors(a.out, m.state_dict(), md);
     std::printf("wrote %s\n", a.out.c_str());
   }
 }

@@ -26,6 +26,7 @@
 
 #include "recur/core/rng.h"
 #include "recur/core/tensor.h"
+#include "recur/nn/param_visitor.h"
 
 namespace recur {
 
@@ -39,14 +40,17 @@ struct ClockworkConfig {
 };
 
 template <class T>
-struct ClockworkParams {
+struct ClockworkParams : NamedParams<ClockworkParams<T>, T> {
   ClockworkConfig config;
   Tensor<T> w_ih, w_hh, bias;
 
   ClockworkParams() = default;
   explicit ClockworkParams(const ClockworkConfig& cfg);  // zeros of the right shapes
-  std::vector<std::pair<std::string, Tensor<T>*>> named();
-  std::vector<std::pair<std::string, const Tensor<T>*>> named() const;
+  static void visit_params(auto& self, auto&& f) {
+    f("weight_ih", self.w_ih);
+    f("weight_hh", self.w_hh);
+    f("bias", self.bias);
+  }
 };
 
 // U(-1/sqrt(H), 1/sqrt(H)) on the used entries; the unused block-lower part stays 0.

@@ -19,6 +19,7 @@
 
 #include "recur/core/rng.h"
 #include "recur/core/tensor.h"
+#include "recur/nn/param_visitor.h"
 
 namespace recur {
 
@@ -30,14 +31,27 @@ struct DeepTransitionConfig {
 };
 
 template <class T>
-struct DeepTransitionParams {
+struct DeepTransitionParams : NamedParams<DeepTransitionParams<T>, T> {
   DeepTransitionConfig config;
   Tensor<T> w_ih, w_hh, w_short, w_out, b_out;
   std::vector<Tensor<T>> w_mid, b_mid;  // b_mid[0] is b_1; w_mid[k-1] is M_k for k >= 2 (w_mid[0] unused, empty)
 
   DeepTransitionParams() = default;
   explicit DeepTransitionParams(const DeepTransitionConfig& cfg);  // zeros
-  std::vector<std::pair<std::string, Tensor<T>*>> named();
+  // weight_ih, weight_hh, bias_1, then weight_k, bias_k for k = 2..L, weight_out, bias_out and
+  // weight_short (shortcut only).
+  static void visit_params(auto& self, auto&& f) {
+    f("weight_ih", self.w_ih);
+    f("weight_hh", self.w_hh);
+    f("bias_1", self.b_mid[0]);
+    for (int k = 1; k < self.config.depth; ++k) {
+      f("weight_" + std::to_string(k + 1), self.w_mid[size_t(k)]);
+      f("bias_" + std::to_string(k + 1), self.b_mid[size_t(k)]);
+    }
+    f("weight_out", self.w_out);
+    f("bias_out", self.b_out);
+    if (self.config.shortcut) f("weight_short", self.w_short);
+  }
 };
 
 template <class T>

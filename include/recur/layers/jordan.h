@@ -21,6 +21,7 @@
 
 #include "recur/core/rng.h"
 #include "recur/core/tensor.h"
+#include "recur/nn/param_visitor.h"
 
 namespace recur {
 
@@ -30,13 +31,19 @@ struct JordanConfig {
 };
 
 template <class T>
-struct JordanParams {
+struct JordanParams : NamedParams<JordanParams<T>, T> {
   JordanConfig config;
   Tensor<T> w_ih, w_oh, bias, w_out, b_out;
 
   JordanParams() = default;
   explicit JordanParams(const JordanConfig& cfg);  // zeros
-  std::vector<std::pair<std::string, Tensor<T>*>> named();
+  static void visit_params(auto& self, auto&& f) {
+    f("weight_ih", self.w_ih);
+    f("weight_oh", self.w_oh);
+    f("bias", self.bias);
+    f("weight_out", self.w_out);
+    f("bias_out", self.b_out);
+  }
 };
 
 template <class T>

@@ -27,6 +27,7 @@
 #include "recur/layers/clockwork.h"
 #include "recur/layers/deep_transition.h"
 #include "recur/layers/skip_rnn.h"
+#include "recur/nn/param_visitor.h"
 
 namespace recur {
 
@@ -129,7 +130,7 @@ struct RnnCellParams {
 };
 
 template <class T>
-struct RnnParams {
+struct RnnParams : NamedParams<RnnParams<T>, T> {
   RnnConfig config;
   std::vector<RnnCellParams<T>> cells;  // index layer * D + direction
   std::vector<RnnParams<T>> above;      // a mixed stack's upper segments (config.above's)
@@ -139,19 +140,48 @@ struct RnnParams {
   RnnParams() = default;
   explicit RnnParams(const RnnConfig& cfg);  // zero weights of the right shapes
 
-  // PyTorch names -> tensors (weight_ih_l0, weight_hh_l0_reverse, ...), in PyTorch's order; a
-  // mixed stack's upper segments go on counting layers (weight_ih_l2 is the third layer's).
-  std::vector<std::pair<std::string, Tensor<T>*>> named();
-  std::vector<std::pair<std::string, const Tensor<T>*>> named() const;
+  // PyTorch's names (weight_ih_l0, weight_hh_l0_reverse, ...) in PyTorch's order: per layer, the
+  // forward direction then the reverse one. An own-loop layer's tensors keep their own names with
+  // the layer's suffix (bias_l2); a mixed stack's upper segments go on counting layers
+  // (weight_ih_l2 is the third layer's, whatever its segment).
+  static void visit_params(auto& self, auto&& f, int first_layer = 0) {
+    std::visit([&](auto& layer) {
+      using Layer = std::remove_cvref_t<decltype(layer)>;
+      if constexpr (!std::is_same_v<Layer, std::monostate>)
+        Layer::visit_params(layer, [&](const std::string& name, auto& t) {
+          f(name + "_l" + std::to_string(first_layer), t);
+        });
+    }, self.layer);
+    const int D = self.config.directions();
+    for (int l = self.config.own_loop() ? self.config.num_layers : 0; l < self.config.num_layers; ++l)
+      for (int d = 0; d < D; ++d) {
+        auto& c = self.cells[size_t(l * D + d)];
+        const std::string sfx = "_l" + std::to_string(first_layer + l) + (d ? "_reverse" : "");
+        f("weight_ih" + sfx, c.w_ih);
+        f("weight_hh" + sfx, c.w_hh);
+        f("bias_ih" + sfx, c.b_ih);
+        f("bias_hh" + sfx, c.b_hh);
+        if (self.config.peephole) f("weight_peep" + sfx, c.w_peep);
+        if (self.config.learn_leak) f("leak" + sfx, c.leak);
+        if (self.config.layer_norm) f("ln" + sfx, c.ln);
+      }
+    first_layer += self.config.num_layers;
+    for (auto& s : self.above) {
+      visit_params(s, f, first_layer);
+      first_layer += s.config.num_layers;
+    }
+  }
 };
 
 // The same layer in another element type (float <-> double), every tensor converted.
 template <class To, class From>
 RnnParams<To> rnn_params_cast(const RnnParams<From>& p) {
   RnnParams<To> out(p.config);
-  const auto src = p.named();
   auto dst = out.named();
-  for (size_t k = 0; k < src.size(); ++k) *dst[k].second = tensor_cast<To>(*src[k].second);
+  size_t k = 0;
+  for_each_param(p, [&](const std::string&, const Tensor<From>& t) {
+    *dst[k++].second = tensor_cast<To>(t);
+  });
   return out;
 }
 

@@ -20,6 +20,7 @@
 
 #include "recur/core/rng.h"
 #include "recur/core/tensor.h"
+#include "recur/nn/param_visitor.h"
 
 namespace recur {
 
@@ -31,13 +32,18 @@ struct SkipRnnConfig {
 };
 
 template <class T>
-struct SkipRnnParams {
+struct SkipRnnParams : NamedParams<SkipRnnParams<T>, T> {
   SkipRnnConfig config;
   Tensor<T> w_ih, w_hh, w_skip, bias;
 
   SkipRnnParams() = default;
   explicit SkipRnnParams(const SkipRnnConfig& cfg);  // zeros
-  std::vector<std::pair<std::string, Tensor<T>*>> named();
+  static void visit_params(auto& self, auto&& f) {
+    f("weight_ih", self.w_ih);
+    if (self.config.short_connections) f("weight_hh", self.w_hh);
+    f("weight_skip", self.w_skip);
+    f("bias", self.bias);
+  }
 };
 
 // U(-1/sqrt(H), 1/sqrt(H)).

@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "recur/layers/rnn.h"
+#include "recur/nn/param_visitor.h"
 #include "recur/train/param.h"
 
 namespace recur {
@@ -64,7 +65,7 @@ struct ClassifierConfig {
 };
 
 template <class T>
-struct SequenceClassifier {
+struct SequenceClassifier : NamedParams<SequenceClassifier<T>, T> {
   ClassifierConfig config;
   Tensor<T> embedding;  // (V,E), tokens only
   RnnParams<T> rnn;
@@ -77,10 +78,18 @@ struct SequenceClassifier {
   SequenceClassifier() = default;
   explicit SequenceClassifier(const ClassifierConfig& cfg);  // zeros of the right shapes
 
-  std::vector<std::pair<std::string, Tensor<T>*>> named();
-  std::vector<std::pair<std::string, const Tensor<T>*>> named() const;
-  std::map<std::string, Tensor<T>> state_dict() const;
-  void load_state_dict(const std::map<std::string, Tensor<T>>& tensors, const std::string& source);
+  // In module order: embedding, rnn, top, proj, classifier.
+  static void visit_params(auto& self, auto&& f) {
+    if (self.config.tokens()) f("embedding.weight", self.embedding);
+    visit_submodule("rnn.", self.rnn, f);
+    if (self.config.head == ClassifierHead::textrnn2) visit_submodule("top.", self.top, f);
+    if (self.config.head == ClassifierHead::rcnn) {
+      f("proj.weight", self.w_proj);
+      f("proj.bias", self.b_proj);
+    }
+    f("classifier.weight", self.w_out);
+    f("classifier.bias", self.b_out);
+  }
 };
 
 // PyTorch's defaults: embedding N(0,1), RNNs and linear layers U(-1/sqrt(fan), 1/sqrt(fan)).

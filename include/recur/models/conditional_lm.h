@@ -32,6 +32,7 @@
 
 #include "recur/core/rng.h"
 #include "recur/layers/rnn.h"
+#include "recur/nn/param_visitor.h"
 #include "recur/train/param.h"
 
 namespace recur {
@@ -60,7 +61,7 @@ struct ConditionalLmConfig {
 };
 
 template <class T>
-struct ConditionalLm {
+struct ConditionalLm : NamedParams<ConditionalLm<T>, T> {
   ConditionalLmConfig config;
   Tensor<T> embedding, cond_embedding, cond_init;
   RnnParams<T> rnn;
@@ -69,10 +70,20 @@ struct ConditionalLm {
 
   ConditionalLm() = default;
   explicit ConditionalLm(const ConditionalLmConfig& cfg);
-  std::vector<std::pair<std::string, Tensor<T>*>> named();
-  std::vector<std::pair<std::string, const Tensor<T>*>> named() const;
-  std::map<std::string, Tensor<T>> state_dict() const;
-  void load_state_dict(const std::map<std::string, Tensor<T>>& tensors, const std::string& source);
+  // The end head is named for its kind: stop.* or length.*.
+  static void visit_params(auto& self, auto&& f) {
+    f("embedding.weight", self.embedding);
+    if (self.config.uses_input()) f("cond.weight", self.cond_embedding);
+    if (self.config.uses_init()) f("init.weight", self.cond_init);
+    visit_submodule("rnn.", self.rnn, f);
+    f("decoder.weight", self.w_out);
+    f("decoder.bias", self.b_out);
+    if (self.config.ending != SequenceEnding::eos) {
+      const std::string head = self.config.ending == SequenceEnding::stop ? "stop" : "length";
+      f(head + ".weight", self.w_end);
+      f(head + ".bias", self.b_end);
+    }
+  }
 };
 
 template <class T>

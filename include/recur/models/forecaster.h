@@ -39,6 +39,7 @@
 #include <vector>
 
 #include "recur/layers/rnn.h"
+#include "recur/nn/param_visitor.h"
 #include "recur/nn/regression_loss.h"
 #include "recur/train/param.h"
 
@@ -66,7 +67,7 @@ struct ForecasterConfig {
 };
 
 template <class T>
-struct Forecaster {
+struct Forecaster : NamedParams<Forecaster<T>, T> {
   ForecasterConfig config;
   RnnParams<T> rnn;
   Tensor<T> w_out;  // (O,Hd)
@@ -75,10 +76,11 @@ struct Forecaster {
   Forecaster() = default;
   explicit Forecaster(const ForecasterConfig& cfg);  // zeros of the right shapes
 
-  std::vector<std::pair<std::string, Tensor<T>*>> named();
-  std::vector<std::pair<std::string, const Tensor<T>*>> named() const;
-  std::map<std::string, Tensor<T>> state_dict() const;
-  void load_state_dict(const std::map<std::string, Tensor<T>>& tensors, const std::string& source);
+  static void visit_params(auto& self, auto&& f) {
+    visit_submodule("rnn.", self.rnn, f);
+    f("head.weight", self.w_out);
+    f("head.bias", self.b_out);
+  }
 };
 
 // The RNN by `scheme`; the head U(-1/sqrt(Hd), 1/sqrt(Hd)) as PyTorch's nn.Linear.

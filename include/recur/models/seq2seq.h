@@ -52,6 +52,7 @@
 
 #include "recur/core/rng.h"
 #include "recur/layers/rnn.h"
+#include "recur/nn/param_visitor.h"
 
 namespace recur {
 
@@ -91,7 +92,7 @@ struct Seq2SeqConfig {
 };
 
 template <class T>
-struct Seq2Seq {
+struct Seq2Seq : NamedParams<Seq2Seq<T>, T> {
   Seq2SeqConfig config;
   Tensor<T> source_embedding, target_embedding;
   RnnParams<T> encoder, decoder;
@@ -102,10 +103,28 @@ struct Seq2Seq {
 
   Seq2Seq() = default;
   explicit Seq2Seq(const Seq2SeqConfig& cfg);  // zero weights of the right shapes
-  std::vector<std::pair<std::string, Tensor<T>*>> named();
-  std::vector<std::pair<std::string, const Tensor<T>*>> named() const;
-  std::map<std::string, Tensor<T>> state_dict() const;
-  void load_state_dict(const std::map<std::string, Tensor<T>>& tensors, const std::string& source);
+  // The optional parts (bridge, attention) are listed when the configuration built them.
+  static void visit_params(auto& self, auto&& f) {
+    f("encoder.embedding.weight", self.source_embedding);
+    visit_submodule("encoder.rnn.", self.encoder, f);
+    f("decoder.embedding.weight", self.target_embedding);
+    visit_submodule("decoder.rnn.", self.decoder, f);
+    if (!self.w_bridge.empty()) {
+      f("bridge.weight", self.w_bridge);
+      f("bridge.bias", self.b_bridge);
+    }
+    if (!self.w_key.empty()) f("attention.key.weight", self.w_key);
+    if (!self.w_query.empty()) {
+      f("attention.query.weight", self.w_query);
+      f("attention.v", self.v_attention);
+    }
+    if (!self.w_combine.empty()) {
+      f("attention.combine.weight", self.w_combine);
+      f("attention.combine.bias", self.b_combine);
+    }
+    f("decoder.out.weight", self.w_out);
+    f("decoder.out.bias", self.b_out);
+  }
 };
 
 // Embeddings N(0,1); RNNs by `scheme` (layers/rnn.h); linear layers PyTorch's uniform.

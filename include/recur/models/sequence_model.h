@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "recur/layers/rnn.h"
+#include "recur/nn/param_visitor.h"
 #include "recur/train/param.h"
 
 namespace recur {
@@ -26,7 +27,7 @@ struct SequenceModelConfig {
 };
 
 template <class T>
-struct SequenceModel {
+struct SequenceModel : NamedParams<SequenceModel<T>, T> {
   SequenceModelConfig config;
   Tensor<T> embedding;  // (V,E)
   RnnParams<T> rnn;
@@ -37,10 +38,12 @@ struct SequenceModel {
   explicit SequenceModel(const SequenceModelConfig& cfg);  // zeros of the right shapes
 
   // Names as in a PyTorch module with submodules embedding, rnn and decoder.
-  std::vector<std::pair<std::string, Tensor<T>*>> named();
-  std::vector<std::pair<std::string, const Tensor<T>*>> named() const;
-  std::map<std::string, Tensor<T>> state_dict() const;
-  void load_state_dict(const std::map<std::string, Tensor<T>>& tensors, const std::string& source);
+  static void visit_params(auto& self, auto&& f) {
+    f("embedding.weight", self.embedding);
+    visit_submodule("rnn.", self.rnn, f);
+    f("decoder.weight", self.w_out);
+    f("decoder.bias", self.b_out);
+  }
 };
 
 // PyTorch's defaults: embedding N(0,1); RNN U(-1/sqrt(H), 1/sqrt(H)); decoder U(-1/sqrt(in), ..).

@@ -37,6 +37,7 @@
 #include "recur/core/rng.h"
 #include "recur/core/tensor.h"
 #include "recur/data/token_tree.h"
+#include "recur/nn/param_visitor.h"
 
 namespace recur {
 
@@ -67,14 +68,21 @@ struct TreeRnnConfig {
 };
 
 template <class T>
-struct TreeRnn {
+struct TreeRnn : NamedParams<TreeRnn<T>, T> {
   TreeRnnConfig config;
   Tensor<T> embedding, w, u, u_f, b, w_out, b_out;  // u_f: tree_lstm only
 
   TreeRnn() = default;
   explicit TreeRnn(const TreeRnnConfig& cfg);  // zeros of the right shapes
-  std::vector<std::pair<std::string, Tensor<T>*>> named();
-  std::vector<std::pair<std::string, const Tensor<T>*>> named() const;
+  static void visit_params(auto& self, auto&& f) {
+    f("embedding.weight", self.embedding);
+    f("cell.w", self.w);
+    f("cell.u", self.u);
+    if (self.config.cell != TreeCell::recursive) f("cell.u_f", self.u_f);
+    f("cell.b", self.b);
+    f("decoder.weight", self.w_out);
+    f("decoder.bias", self.b_out);
+  }
 };
 
 // Embedding N(0,1); weights U(-1/sqrt(fan_in), 1/sqrt(fan_in)); Tree-LSTM forget bias 1.

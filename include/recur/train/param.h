@@ -22,7 +22,7 @@ struct Param {
 
 // Pairs every parameter of a model with its gradient buffer, in the order of the model's named()
 // list; `grads` is a model of the same configuration (its tensors have the model's shapes). Any
-// model with named() -- SequenceModel, SequenceClassifier, ConditionalLm, Forecaster, RnnParams.
+// model with named(): every NamedParams model (recur/nn/param_visitor.h).
 template <class T>
 std::vector<Param<T>> pair_params(const std::vector<std::pair<std::string, Tensor<T>*>>& p,
                                   const std::vector<std::pair<std::string, Tensor<T>*>>& g) {
