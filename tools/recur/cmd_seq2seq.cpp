@@ -52,7 +52,10 @@ void run_train(TrainArgs a) {
   a.cfg.dropout = a.net.dropout;  // also on the embeddings and o_t, not only between layers
   if (a.net.rnn.empty()) a.cfg.encoder.bidirectional = !a.net.unidirectional;
   a.cfg.decoder = a.cfg.encoder.top();  // a mixed encoder's top segment
-  if (a.cfg.decoder.own_loop()) a.cfg.decoder = RnnConfig{.cell = CellKind::rnn_tanh};  // steps: a tanh RNN
+  if (a.cfg.decoder.own_loop()) {  // the decoder steps one token at a time: a tanh RNN
+    a.cfg.decoder = RnnConfig();
+    a.cfg.decoder.cell = CellKind::rnn_tanh;
+  }
   a.cfg.decoder.bidirectional = false;
   a.cfg.decoder.merge = DirectionMerge::concat;
   a.cfg.decoder.hidden_size =
