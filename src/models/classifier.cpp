@@ -24,7 +24,9 @@ ClassifierHead parse_classifier_head(const std::string& name) {
 }
 const char* classifier_head_name(ClassifierHead h) { return enum_name(kClassifierHeadNames, h); }
 
-Pooling parse_pooling(const std::string& name) { return parse_enum(kPoolingNames, name, "pooling"); }
+Pooling parse_pooling(const std::string& name) {
+  return parse_enum(kPoolingNames, name, "pooling");
+}
 const char* pooling_name(Pooling p) { return enum_name(kPoolingNames, p); }
 
 int64_t ClassifierConfig::head_features() const {
