@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 
+#include "recur/core/enum_names.h"
 #include "recur/io/safetensors.h"
 #include "recur/layers/rnn.h"
 #include "recur/layers/rnn_spec.h"
@@ -137,6 +138,13 @@ void fill_info(recur_model& m) {
   }
 }
 
+constexpr recur::EnumNames<recur_status, 6> kStatusNames{{{RECUR_OK, "ok"},
+                                                          {RECUR_ERROR_ARGUMENT, "argument"},
+                                                          {RECUR_ERROR_FILE, "file"},
+                                                          {RECUR_ERROR_DATA, "data"},
+                                                          {RECUR_ERROR_MEMORY, "memory"},
+                                                          {RECUR_ERROR_INTERNAL, "internal"}}};
+
 }  // namespace
 
 extern "C" {
@@ -146,15 +154,7 @@ const char* recur_last_error(void) { return last_error.c_str(); }
 const char* recur_version(void) { return RECUR_VERSION_STRING; }
 
 const char* recur_status_name(recur_status status) {
-  switch (status) {
-    case RECUR_OK: return "ok";
-    case RECUR_ERROR_ARGUMENT: return "argument";
-    case RECUR_ERROR_FILE: return "file";
-    case RECUR_ERROR_DATA: return "data";
-    case RECUR_ERROR_MEMORY: return "memory";
-    case RECUR_ERROR_INTERNAL: return "internal";
-  }
-  return "unknown";
+  return recur::enum_name(kStatusNames, status, "unknown");
 }
 
 recur_status recur_model_load(const char* path, recur_model** model) {

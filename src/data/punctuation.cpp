@@ -4,15 +4,22 @@
 
 #include <cctype>
 
+#include "recur/core/enum_names.h"
 #include "recur/core/error.h"
 #include "recur/data/fortunes.h"
 
 namespace recur {
 namespace {
 
-constexpr std::string_view kCasingNames[kNumCasings] = {"lower", "Cap", "UPPER"};
-constexpr std::string_view kPunctNames[kNumPuncts] = {
-    "none", "comma", "period", "colon", "semicolon", "question", "exclamation"};
+constexpr EnumNames<Casing, kNumCasings> kCasingNames{
+    {{Casing::lower, "lower"}, {Casing::cap, "Cap"}, {Casing::upper, "UPPER"}}};
+constexpr EnumNames<Punct, kNumPuncts> kPunctNames{{{Punct::none, "none"},
+                                                    {Punct::comma, "comma"},
+                                                    {Punct::period, "period"},
+                                                    {Punct::colon, "colon"},
+                                                    {Punct::semicolon, "semicolon"},
+                                                    {Punct::question, "question"},
+                                                    {Punct::exclamation, "exclamation"}}};
 constexpr std::string_view kMarks = ",.:;?!";  // Punct 1..6 in order
 
 bool is_ascii_alnum(unsigned char c) { return std::isalnum(c) && c < 0x80; }
@@ -142,32 +149,26 @@ bool is_blank(std::string_view line) {
 
 }  // namespace
 
-const char* casing_name(Casing c) { return kCasingNames[int(c)].data(); }
-const char* punct_name(Punct p) { return kPunctNames[int(p)].data(); }
+const char* casing_name(Casing c) { return enum_name(kCasingNames, c); }
+const char* punct_name(Punct p) { return enum_name(kPunctNames, p); }
 char punct_mark(Punct p) { return p == Punct::none ? 0 : kMarks[size_t(int(p) - 1)]; }
 
 std::string restoration_tag_name(RestorationTag t) {
-  std::string s(kCasingNames[int(t.casing)]);
-  if (t.punct != Punct::none) (s += ',') += kPunctNames[int(t.punct)];
+  std::string s(casing_name(t.casing));
+  if (t.punct != Punct::none) (s += ',') += punct_name(t.punct);
   return s;
 }
 
 bool parse_restoration_tag(std::string_view name, RestorationTag* out) {
   const size_t comma = name.find(',');
-  const std::string_view c = name.substr(0, comma);
+  const Casing* casing = find_enum(kCasingNames, name.substr(0, comma));
+  if (!casing) return false;
   RestorationTag t;
-  int ci = -1;
-  for (int k = 0; k < kNumCasings; ++k)
-    if (c == kCasingNames[k]) ci = k;
-  if (ci < 0) return false;
-  t.casing = Casing(ci);
+  t.casing = *casing;
   if (comma != std::string_view::npos) {
-    const std::string_view p = name.substr(comma + 1);
-    int pi = -1;
-    for (int k = 1; k < kNumPuncts; ++k)  // "none" is written by leaving it out
-      if (p == kPunctNames[k]) pi = k;
-    if (pi < 0) return false;
-    t.punct = Punct(pi);
+    const Punct* punct = find_enum(kPunctNames, name.substr(comma + 1));
+    if (!punct || *punct == Punct::none) return false;  // "none" is written by leaving it out
+    t.punct = *punct;
   }
   *out = t;
   return true;
@@ -203,24 +204,14 @@ std::string restore_text(const std::vector<std::string>& words,
   return out;
 }
 
-TextLayout parse_text_layout(const std::string& name) {
-  if (name == "bible") return TextLayout::bible;
-  if (name == "lines") return TextLayout::lines;
-  if (name == "sentences") return TextLayout::sentences;
-  RECUR_FAIL("unknown text layout '" << name << "' (expected one of: bible, lines, sentences)");
-}
+constexpr EnumNames<TextLayout, 3> kTextLayoutNames{{{TextLayout::bible, "bible"},
+                                                     {TextLayout::lines, "lines"},
+                                                     {TextLayout::sentences, "sentences"}}};
 
-const char* text_layout_name(TextLayout layout) {
-  switch (layout) {
-    case TextLayout::bible:
-      return "bible";
-    case TextLayout::lines:
-      return "lines";
-    case TextLayout::sentences:
-      return "sentences";
-  }
-  return "?";
+TextLayout parse_text_layout(const std::string& name) {
+  return parse_enum(kTextLayoutNames, name, "text layout");
 }
+const char* text_layout_name(TextLayout layout) { return enum_name(kTextLayoutNames, layout); }
 
 std::vector<std::string> bible_verses(const std::string& text, const std::string& source) {
   std::vector<std::string> verses;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "recur/core/enum_names.h"
 #include "recur/core/error.h"
 
 namespace recur {
@@ -14,23 +15,15 @@ ChronoSplit chronological_split(int64_t rows) {
   return {rows * 7 / 10, rows * 85 / 100, rows};
 }
 
-SplitPart parse_split_part(const std::string& name) {
-  if (name == "train") return SplitPart::train;
-  if (name == "valid") return SplitPart::valid;
-  if (name == "test") return SplitPart::test;
-  if (name == "all") return SplitPart::all;
-  RECUR_FAIL("unknown split part '" << name << "' (expected one of: train, valid, test, all)");
-}
+constexpr EnumNames<SplitPart, 4> kSplitPartNames{{{SplitPart::train, "train"},
+                                                   {SplitPart::valid, "valid"},
+                                                   {SplitPart::test, "test"},
+                                                   {SplitPart::all, "all"}}};
 
-const char* split_part_name(SplitPart part) {
-  switch (part) {
-    case SplitPart::train: return "train";
-    case SplitPart::valid: return "valid";
-    case SplitPart::test: return "test";
-    case SplitPart::all: return "all";
-  }
-  return "?";
+SplitPart parse_split_part(const std::string& name) {
+  return parse_enum(kSplitPartNames, name, "split part");
 }
+const char* split_part_name(SplitPart part) { return enum_name(kSplitPartNames, part); }
 
 std::vector<Origin> forecast_origins(const std::vector<CsvSeries>& data, SplitPart part,
                                      int64_t window, int64_t horizon) {

@@ -4,18 +4,19 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "recur/core/enum_names.h"
 #include "recur/core/error.h"
 #include "recur/data/labeled.h"
 
 namespace recur {
 
-TokenMode parse_token_mode(const std::string& name) {
-  if (name == "char") return TokenMode::chars;
-  if (name == "word") return TokenMode::words;
-  RECUR_FAIL("unknown token mode '" << name << "'; expected char or word");
-}
+constexpr EnumNames<TokenMode, 2> kTokenModeNames{
+    {{TokenMode::chars, "char"}, {TokenMode::words, "word"}}};
 
-const char* token_mode_name(TokenMode mode) { return mode == TokenMode::chars ? "char" : "word"; }
+TokenMode parse_token_mode(const std::string& name) {
+  return parse_enum(kTokenModeNames, name, "token mode");
+}
+const char* token_mode_name(TokenMode mode) { return enum_name(kTokenModeNames, mode); }
 
 namespace {
 

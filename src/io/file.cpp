@@ -14,6 +14,7 @@
 #include <string>
 #include <utility>
 
+#include "recur/core/enum_names.h"
 #include "recur/core/error.h"
 
 namespace recur {
@@ -73,12 +74,12 @@ bool write_all(int fd, const char* p, size_t n) {
 }
 
 constexpr const char* kCrashVariable = "RECUR_TEST_CRASH";
-constexpr std::pair<const char*, detail::CrashPoint> kCrashPoints[] = {
-    {"before-header", detail::CrashPoint::before_header},
-    {"mid-data", detail::CrashPoint::mid_data},
-    {"before-fsync", detail::CrashPoint::before_fsync},
-    {"before-rename", detail::CrashPoint::before_rename},
-    {"after-rename", detail::CrashPoint::after_rename}};
+constexpr EnumNames<detail::CrashPoint, 5> kCrashPoints{
+    {{detail::CrashPoint::before_header, "before-header"},
+     {detail::CrashPoint::mid_data, "mid-data"},
+     {detail::CrashPoint::before_fsync, "before-fsync"},
+     {detail::CrashPoint::before_rename, "before-rename"},
+     {detail::CrashPoint::after_rename, "after-rename"}}};
 
 // Where the test hook RECUR_TEST_CRASH kills this write (none but in tests). Parsed once.
 detail::CrashPoint crash_point_for(const std::string& path) {
@@ -128,8 +129,7 @@ CrashPlan parse_crash_plan(const std::string& value) {
   const std::string name = value.substr(0, colon1);
   const std::string n =
       colon1 == std::string::npos ? "" : value.substr(colon1 + 1, colon2 - colon1 - 1);
-  for (const auto& [text, point] : kCrashPoints)
-    if (name == text) plan.point = point;
+  if (const CrashPoint* point = find_enum(kCrashPoints, name)) plan.point = *point;
   const bool digits =
       !n.empty() && n.size() <= 9 && n.find_first_not_of("0123456789") == std::string::npos;
   plan.write = digits ? std::stoll(n) : 0;

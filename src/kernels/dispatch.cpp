@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <thread>
 
+#include "recur/core/enum_names.h"
 #include "recur/core/error.h"
 #include "recur/core/gemm.h"
 #include "recur/dist/communicator.h"
@@ -24,12 +25,12 @@ void gemm<double>(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, d
   cpu::gemm_reference(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
-const char* precision_name(Precision p) { return p == Precision::bf16 ? "bf16" : "fp32"; }
+constexpr EnumNames<Precision, 2> kPrecisionNames{
+    {{Precision::fp32, "fp32"}, {Precision::bf16, "bf16"}}};
 
+const char* precision_name(Precision p) { return enum_name(kPrecisionNames, p); }
 Precision parse_precision(const std::string& name) {
-  if (name == "fp32") return Precision::fp32;
-  if (name == "bf16") return Precision::bf16;
-  RECUR_FAIL("unknown precision '" << name << "' (expected fp32 or bf16)");
+  return parse_enum(kPrecisionNames, name, "precision");
 }
 
 template <>

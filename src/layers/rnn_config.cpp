@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "recur/core/enum_names.h"
 #include "recur/io/metadata.h"
 #include "recur/layers/rnn.h"
 #include "recur/layers/rnn_spec.h"
@@ -10,33 +11,20 @@
 
 namespace recur {
 
-const char* cell_name(CellKind kind) {
-  switch (kind) {
-    case CellKind::rnn_tanh: return "rnn_tanh";
-    case CellKind::rnn_relu: return "rnn_relu";
-    case CellKind::rnn_sigmoid: return "rnn_sigmoid";
-    case CellKind::lstm: return "lstm";
-    case CellKind::gru: return "gru";
-  }
-  return "?";
-}
+constexpr EnumNames<CellKind, 5> kCellNames{{{CellKind::lstm, "lstm"},
+                                             {CellKind::gru, "gru"},
+                                             {CellKind::rnn_tanh, "rnn_tanh"},
+                                             {CellKind::rnn_relu, "rnn_relu"},
+                                             {CellKind::rnn_sigmoid, "rnn_sigmoid"}}};
+constexpr EnumNames<TimeLoop, 4> kTimeLoopNames{{{TimeLoop::engine, "engine"},
+                                                 {TimeLoop::clockwork, "clockwork"},
+                                                 {TimeLoop::skip, "skip"},
+                                                 {TimeLoop::deep, "deep"}}};
 
-CellKind parse_cell(const std::string& name) {
-  for (CellKind k : {CellKind::rnn_tanh, CellKind::rnn_relu, CellKind::rnn_sigmoid, CellKind::lstm,
-                     CellKind::gru})
-    if (name == cell_name(k)) return k;
-  RECUR_FAIL("unknown cell '" << name << "'; expected one of lstm, gru, rnn_tanh, rnn_relu, rnn_sigmoid");
-}
+const char* cell_name(CellKind kind) { return enum_name(kCellNames, kind); }
+CellKind parse_cell(const std::string& name) { return parse_enum(kCellNames, name, "cell"); }
 
-const char* time_loop_name(TimeLoop loop) {
-  switch (loop) {
-    case TimeLoop::engine: return "engine";
-    case TimeLoop::clockwork: return "clockwork";
-    case TimeLoop::skip: return "skip";
-    case TimeLoop::deep: return "deep";
-  }
-  return "?";
-}
+const char* time_loop_name(TimeLoop loop) { return enum_name(kTimeLoopNames, loop); }
 
 std::vector<int64_t> clockwork_default_periods() { return {1, 2, 4, 8}; }
 

@@ -2,24 +2,22 @@
 // the IRNN identity (see recur/layers/rnn.h).
 #include <cmath>
 
+#include "recur/core/enum_names.h"
 #include "recur/layers/rnn.h"
 #include "recur/train/init.h"
 
 namespace recur {
 
-const char* recurrent_init_name(RecurrentInit scheme) {
-  switch (scheme) {
-    case RecurrentInit::uniform: return "uniform";
-    case RecurrentInit::orthogonal: return "orthogonal";
-    case RecurrentInit::identity: return "identity";
-  }
-  return "?";
-}
+constexpr EnumNames<RecurrentInit, 3> kRecurrentInitNames{
+    {{RecurrentInit::uniform, "uniform"},
+     {RecurrentInit::orthogonal, "orthogonal"},
+     {RecurrentInit::identity, "identity"}}};
 
+const char* recurrent_init_name(RecurrentInit scheme) {
+  return enum_name(kRecurrentInitNames, scheme);
+}
 RecurrentInit parse_recurrent_init(const std::string& name) {
-  for (RecurrentInit s : {RecurrentInit::uniform, RecurrentInit::orthogonal, RecurrentInit::identity})
-    if (name == recurrent_init_name(s)) return s;
-  RECUR_FAIL("unknown initialisation '" << name << "'; expected uniform, orthogonal or identity");
+  return parse_enum(kRecurrentInitNames, name, "initialisation");
 }
 
 namespace {

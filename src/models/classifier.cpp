@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "recur/core/enum_names.h"
 #include "recur/io/metadata.h"
 #include "recur/models/named_tensors.h"
 #include "recur/nn/embedding.h"
@@ -12,49 +13,21 @@
 
 namespace recur {
 
-namespace {
-template <class E>
-E parse_name(const std::string& name, std::initializer_list<std::pair<const char*, E>> table,
-             const char* what) {
-  std::string known;
-  for (const auto& [n, v] : table) {
-    if (name == n) return v;
-    known += known.empty() ? n : std::string(", ") + n;
-  }
-  RECUR_FAIL("unknown " << what << " '" << name << "' (expected one of: " << known << ")");
-}
-}  // namespace
+constexpr EnumNames<ClassifierHead, 3> kClassifierHeadNames{{{ClassifierHead::pool, "pool"},
+                                                             {ClassifierHead::textrnn2, "textrnn2"},
+                                                             {ClassifierHead::rcnn, "rcnn"}}};
+constexpr EnumNames<Pooling, 3> kPoolingNames{
+    {{Pooling::last, "last"}, {Pooling::mean, "mean"}, {Pooling::max, "max"}}};
 
 ClassifierHead parse_classifier_head(const std::string& name) {
-  return parse_name<ClassifierHead>(
-      name,
-      {{"pool", ClassifierHead::pool}, {"textrnn2", ClassifierHead::textrnn2},
-       {"rcnn", ClassifierHead::rcnn}},
-      "classifier head");
+  return parse_enum(kClassifierHeadNames, name, "classifier head");
 }
-
-const char* classifier_head_name(ClassifierHead h) {
-  switch (h) {
-    case ClassifierHead::pool: return "pool";
-    case ClassifierHead::textrnn2: return "textrnn2";
-    case ClassifierHead::rcnn: return "rcnn";
-  }
-  return "?";
-}
+const char* classifier_head_name(ClassifierHead h) { return enum_name(kClassifierHeadNames, h); }
 
 Pooling parse_pooling(const std::string& name) {
-  return parse_name<Pooling>(
-      name, {{"last", Pooling::last}, {"mean", Pooling::mean}, {"max", Pooling::max}}, "pooling");
+  return parse_enum(kPoolingNames, name, "pooling");
 }
-
-const char* pooling_name(Pooling p) {
-  switch (p) {
-    case Pooling::last: return "last";
-    case Pooling::mean: return "mean";
-    case Pooling::max: return "max";
-  }
-  return "?";
-}
+const char* pooling_name(Pooling p) { return enum_name(kPoolingNames, p); }
 
 int64_t ClassifierConfig::head_features() const {
   return head == ClassifierHead::pool ? rnn.output_size() : top_hidden;

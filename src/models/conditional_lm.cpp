@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "recur/core/enum_names.h"
 #include "recur/io/metadata.h"
 #include "recur/layers/rnn_spec.h"
 #include "recur/models/named_tensors.h"
@@ -15,37 +16,22 @@
 
 namespace recur {
 
-ConditionMode parse_condition_mode(const std::string& name) {
-  if (name == "init") return ConditionMode::init;
-  if (name == "input") return ConditionMode::input;
-  if (name == "both") return ConditionMode::both;
-  RECUR_FAIL("unknown condition mode '" << name << "' (expected init, input or both)");
-}
+constexpr EnumNames<ConditionMode, 3> kConditionModeNames{{{ConditionMode::init, "init"},
+                                                           {ConditionMode::input, "input"},
+                                                           {ConditionMode::both, "both"}}};
+constexpr EnumNames<SequenceEnding, 3> kSequenceEndingNames{{{SequenceEnding::eos, "eos"},
+                                                             {SequenceEnding::stop, "stop"},
+                                                             {SequenceEnding::length, "length"}}};
 
-const char* condition_mode_name(ConditionMode m) {
-  switch (m) {
-    case ConditionMode::init: return "init";
-    case ConditionMode::input: return "input";
-    case ConditionMode::both: return "both";
-  }
-  return "?";
+ConditionMode parse_condition_mode(const std::string& name) {
+  return parse_enum(kConditionModeNames, name, "condition mode");
 }
+const char* condition_mode_name(ConditionMode m) { return enum_name(kConditionModeNames, m); }
 
 SequenceEnding parse_sequence_ending(const std::string& name) {
-  if (name == "eos") return SequenceEnding::eos;
-  if (name == "stop") return SequenceEnding::stop;
-  if (name == "length") return SequenceEnding::length;
-  RECUR_FAIL("unknown ending '" << name << "'; expected eos, stop or length");
+  return parse_enum(kSequenceEndingNames, name, "ending");
 }
-
-const char* sequence_ending_name(SequenceEnding e) {
-  switch (e) {
-    case SequenceEnding::eos: return "eos";
-    case SequenceEnding::stop: return "stop";
-    case SequenceEnding::length: return "length";
-  }
-  return "?";
-}
+const char* sequence_ending_name(SequenceEnding e) { return enum_name(kSequenceEndingNames, e); }
 
 void ConditionalLmConfig::validate() const {
   RECUR_CHECK(conditions >= 1, "a conditional model needs at least one condition");

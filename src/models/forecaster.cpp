@@ -9,20 +9,21 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "recur/core/enum_names.h"
 #include "recur/io/metadata.h"
 #include "recur/models/named_tensors.h"
 #include "recur/nn/linear.h"
 
 namespace recur {
 
-ForecastStrategy parse_forecast_strategy(const std::string& name) {
-  if (name == "direct") return ForecastStrategy::direct;
-  if (name == "recursive") return ForecastStrategy::recursive;
-  RECUR_FAIL("unknown forecast strategy '" << name << "' (expected one of: direct, recursive)");
-}
+constexpr EnumNames<ForecastStrategy, 2> kForecastStrategyNames{
+    {{ForecastStrategy::direct, "direct"}, {ForecastStrategy::recursive, "recursive"}}};
 
+ForecastStrategy parse_forecast_strategy(const std::string& name) {
+  return parse_enum(kForecastStrategyNames, name, "forecast strategy");
+}
 const char* forecast_strategy_name(ForecastStrategy s) {
-  return s == ForecastStrategy::direct ? "direct" : "recursive";
+  return enum_name(kForecastStrategyNames, s);
 }
 
 int64_t ForecasterConfig::step_outputs() const {

@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "models/seq2seq_network.h"
+#include "recur/core/enum_names.h"
 #include "recur/io/metadata.h"
 #include "recur/models/named_tensors.h"
 #include "recur/nn/linear.h"
@@ -13,41 +14,23 @@
 
 namespace recur {
 
-ContextKind parse_context_kind(const std::string& name) {
-  if (name == "last") return ContextKind::last;
-  if (name == "bridge") return ContextKind::bridge;
-  if (name == "bahdanau") return ContextKind::bahdanau;
-  if (name == "dot") return ContextKind::dot;
-  if (name == "general") return ContextKind::general;
-  RECUR_FAIL("unknown context '" << name << "' (expected last, bridge, bahdanau, dot or general)");
-}
+constexpr EnumNames<ContextKind, 5> kContextKindNames{{{ContextKind::last, "last"},
+                                                       {ContextKind::bridge, "bridge"},
+                                                       {ContextKind::bahdanau, "bahdanau"},
+                                                       {ContextKind::dot, "dot"},
+                                                       {ContextKind::general, "general"}}};
+constexpr EnumNames<ContextUse, 3> kContextUseNames{
+    {{ContextUse::init, "init"}, {ContextUse::input, "input"}, {ContextUse::both, "both"}}};
 
-const char* context_kind_name(ContextKind k) {
-  switch (k) {
-    case ContextKind::last: return "last";
-    case ContextKind::bridge: return "bridge";
-    case ContextKind::bahdanau: return "bahdanau";
-    case ContextKind::dot: return "dot";
-    case ContextKind::general: return "general";
-  }
-  return "?";
+ContextKind parse_context_kind(const std::string& name) {
+  return parse_enum(kContextKindNames, name, "context");
 }
+const char* context_kind_name(ContextKind k) { return enum_name(kContextKindNames, k); }
 
 ContextUse parse_context_use(const std::string& name) {
-  if (name == "init") return ContextUse::init;
-  if (name == "input") return ContextUse::input;
-  if (name == "both") return ContextUse::both;
-  RECUR_FAIL("unknown context use '" << name << "' (expected init, input or both)");
+  return parse_enum(kContextUseNames, name, "context use");
 }
-
-const char* context_use_name(ContextUse u) {
-  switch (u) {
-    case ContextUse::init: return "init";
-    case ContextUse::input: return "input";
-    case ContextUse::both: return "both";
-  }
-  return "?";
-}
+const char* context_use_name(ContextUse u) { return enum_name(kContextUseNames, u); }
 
 int64_t Seq2SeqConfig::key_width() const {
   switch (context) {

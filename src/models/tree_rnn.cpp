@@ -7,25 +7,20 @@
 #include <cmath>
 
 #include "models/tree_cells.h"
+#include "recur/core/enum_names.h"
 #include "recur/core/error.h"
 #include "recur/core/gemm.h"
 #include "recur/io/metadata.h"
 
 namespace recur {
 
-const char* tree_cell_name(TreeCell c) {
-  switch (c) {
-    case TreeCell::recursive: return "recursive";
-    case TreeCell::tree_lstm: return "tree_lstm";
-    case TreeCell::binary_lstm: return "binary_lstm";
-  }
-  return "?";
-}
+constexpr EnumNames<TreeCell, 3> kTreeCellNames{{{TreeCell::recursive, "recursive"},
+                                                 {TreeCell::tree_lstm, "tree_lstm"},
+                                                 {TreeCell::binary_lstm, "binary_lstm"}}};
 
+const char* tree_cell_name(TreeCell c) { return enum_name(kTreeCellNames, c); }
 TreeCell parse_tree_cell(const std::string& name) {
-  for (TreeCell c : {TreeCell::recursive, TreeCell::tree_lstm, TreeCell::binary_lstm})
-    if (name == tree_cell_name(c)) return c;
-  RECUR_FAIL("unknown tree cell '" << name << "'; expected recursive, tree_lstm or binary_lstm");
+  return parse_enum(kTreeCellNames, name, "tree cell");
 }
 
 Forest make_forest(const std::vector<const TokenTree*>& trees, int64_t vocab) {

@@ -6,18 +6,19 @@
 
 #include <cmath>
 
+#include "recur/core/enum_names.h"
 #include "recur/core/error.h"
 
 namespace recur {
 
-RegressionLoss parse_regression_loss(const std::string& name) {
-  if (name == "mse") return RegressionLoss::mse;
-  if (name == "mae") return RegressionLoss::mae;
-  RECUR_FAIL("unknown loss '" << name << "' (expected one of: mse, mae)");
-}
+constexpr EnumNames<RegressionLoss, 2> kRegressionLossNames{
+    {{RegressionLoss::mse, "mse"}, {RegressionLoss::mae, "mae"}}};
 
+RegressionLoss parse_regression_loss(const std::string& name) {
+  return parse_enum(kRegressionLossNames, name, "loss");
+}
 const char* regression_loss_name(RegressionLoss loss) {
-  return loss == RegressionLoss::mse ? "mse" : "mae";
+  return enum_name(kRegressionLossNames, loss);
 }
 
 template <class T>

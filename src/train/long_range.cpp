@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cmath>
 
+#include "recur/core/enum_names.h"
 #include "recur/core/error.h"
 #include "recur/core/linalg.h"
 #include "recur/data/synthetic.h"
@@ -21,38 +22,28 @@
 
 namespace recur {
 
-const char* long_range_task_name(LongRangeTask t) { return t == LongRangeTask::adding ? "adding" : "copy"; }
+constexpr EnumNames<LongRangeTask, 2> kLongRangeTaskNames{
+    {{LongRangeTask::adding, "adding"}, {LongRangeTask::copy, "copy"}}};
+constexpr EnumNames<LongRangeModel, 10> kLongRangeModelNames{
+    {{LongRangeModel::tanh, "tanh"},
+     {LongRangeModel::irnn, "irnn"},
+     {LongRangeModel::lstm, "lstm"},
+     {LongRangeModel::gru, "gru"},
+     {LongRangeModel::leaky, "leaky"},
+     {LongRangeModel::clockwork, "clockwork"},
+     {LongRangeModel::esn, "esn"},
+     {LongRangeModel::skip, "skip"},
+     {LongRangeModel::deep, "deep"},
+     {LongRangeModel::lnlstm, "lnlstm"}}};
 
+const char* long_range_task_name(LongRangeTask t) { return enum_name(kLongRangeTaskNames, t); }
 LongRangeTask parse_long_range_task(const std::string& name) {
-  if (name == "adding") return LongRangeTask::adding;
-  if (name == "copy") return LongRangeTask::copy;
-  RECUR_FAIL("unknown task '" << name << "'; expected adding or copy");
+  return parse_enum(kLongRangeTaskNames, name, "task");
 }
 
-const char* long_range_model_name(LongRangeModel m) {
-  switch (m) {
-    case LongRangeModel::tanh: return "tanh";
-    case LongRangeModel::irnn: return "irnn";
-    case LongRangeModel::lstm: return "lstm";
-    case LongRangeModel::gru: return "gru";
-    case LongRangeModel::leaky: return "leaky";
-    case LongRangeModel::clockwork: return "clockwork";
-    case LongRangeModel::esn: return "esn";
-    case LongRangeModel::skip: return "skip";
-    case LongRangeModel::deep: return "deep";
-    case LongRangeModel::lnlstm: return "lnlstm";
-  }
-  return "?";
-}
-
+const char* long_range_model_name(LongRangeModel m) { return enum_name(kLongRangeModelNames, m); }
 LongRangeModel parse_long_range_model(const std::string& name) {
-  for (LongRangeModel m : {LongRangeModel::tanh, LongRangeModel::irnn, LongRangeModel::lstm,
-                           LongRangeModel::gru, LongRangeModel::leaky, LongRangeModel::clockwork,
-                           LongRangeModel::esn, LongRangeModel::skip, LongRangeModel::deep,
-                           LongRangeModel::lnlstm})
-    if (name == long_range_model_name(m)) return m;
-  RECUR_FAIL("unknown model '" << name
-                               << "'; expected tanh, irnn, lstm, gru, leaky, clockwork, esn, skip, deep or lnlstm");
+  return parse_enum(kLongRangeModelNames, name, "model");
 }
 
 bool long_range_solved(LongRangeTask task, double metric) {

@@ -5,14 +5,15 @@
 #include <cmath>
 #include <sstream>
 
+#include "recur/core/enum_names.h"
 #include "recur/core/error.h"
 
 namespace recur {
 
+constexpr EnumNames<OnNan, 2> kOnNanNames{{{OnNan::stop, "stop"}, {OnNan::skip, "skip"}}};
+
 OnNan parse_on_nan(const std::string& name) {
-  if (name == "stop") return OnNan::stop;
-  if (name == "skip") return OnNan::skip;
-  RECUR_FAIL("--on-nan is '" << name << "'; expected stop or skip");
+  return parse_enum(kOnNanNames, name, "--on-nan value");
 }
 
 namespace {

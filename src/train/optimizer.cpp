@@ -4,6 +4,7 @@
 #include <cmath>
 #include <set>
 
+#include "recur/core/enum_names.h"
 #include "recur/core/error.h"
 
 namespace recur {
@@ -28,23 +29,13 @@ T sign(T x) {
 
 }  // namespace
 
-const char* optimizer_kind_name(OptimizerKind kind) {
-  switch (kind) {
-    case OptimizerKind::kSgd:
-      return "sgd";
-    case OptimizerKind::kAdam:
-      return "adam";
-    case OptimizerKind::kAdamW:
-      return "adamw";
-  }
-  return "?";
-}
+constexpr EnumNames<OptimizerKind, 3> kOptimizerKindNames{{{OptimizerKind::kSgd, "sgd"},
+                                                           {OptimizerKind::kAdam, "adam"},
+                                                           {OptimizerKind::kAdamW, "adamw"}}};
 
+const char* optimizer_kind_name(OptimizerKind kind) { return enum_name(kOptimizerKindNames, kind); }
 OptimizerKind parse_optimizer_kind(const std::string& name) {
-  for (OptimizerKind k : {OptimizerKind::kSgd, OptimizerKind::kAdam, OptimizerKind::kAdamW}) {
-    if (name == optimizer_kind_name(k)) return k;
-  }
-  RECUR_FAIL("unknown optimizer '" << name << "'; expected one of sgd, adam, adamw");
+  return parse_enum(kOptimizerKindNames, name, "optimizer");
 }
 
 void OptimizerConfig::validate() const {

@@ -8,30 +8,26 @@
 #include <filesystem>
 #include <ostream>
 
+#include "recur/core/enum_names.h"
 #include "recur/core/hash.h"
-#include "recur/io/file.h"
 #include "recur/dist/data_parallel.h"
+#include "recur/io/file.h"
 #include "recur/layers/rnn_spec.h"
 #include "recur/train/epoch_loop.h"
 #include "recur/train/run_files.h"
 
 namespace recur {
 
-SamplingSchedule parse_sampling_schedule(const std::string& name) {
-  if (name == "constant") return SamplingSchedule::constant;
-  if (name == "linear") return SamplingSchedule::linear;
-  if (name == "inverse-sigmoid") return SamplingSchedule::inverse_sigmoid;
-  RECUR_FAIL("unknown sampling schedule '" << name
-                                           << "' (expected constant, linear or inverse-sigmoid)");
-}
+constexpr EnumNames<SamplingSchedule, 3> kSamplingScheduleNames{
+    {{SamplingSchedule::constant, "constant"},
+     {SamplingSchedule::linear, "linear"},
+     {SamplingSchedule::inverse_sigmoid, "inverse-sigmoid"}}};
 
+SamplingSchedule parse_sampling_schedule(const std::string& name) {
+  return parse_enum(kSamplingScheduleNames, name, "sampling schedule");
+}
 const char* sampling_schedule_name(SamplingSchedule s) {
-  switch (s) {
-    case SamplingSchedule::constant: return "constant";
-    case SamplingSchedule::linear: return "linear";
-    case SamplingSchedule::inverse_sigmoid: return "inverse-sigmoid";
-  }
-  return "?";
+  return enum_name(kSamplingScheduleNames, s);
 }
 
 double teacher_forcing_probability(SamplingSchedule s, double p_start, double p_end, double u) {
