@@ -240,8 +240,7 @@ std::vector<OnnxValue> op_gather(const Node& n, const Inputs& in) {
   Shape shape(data.shape.begin(), data.shape.begin() + axis);
   shape.insert(shape.end(), ishape.begin(), ishape.end());
   shape.insert(shape.end(), data.shape.begin() + axis + 1, data.shape.end());
-  int64_t outer = 1, inner = 1;
-  for (int64_t d = 0; d < axis; ++d) outer *= data.shape[size_t(d)];
+  int64_t inner = 1;
   for (int64_t d = axis + 1; d < rank; ++d) inner *= data.shape[size_t(d)];
   for (size_t k = 0; k < idx.size(); ++k)
     RECUR_CHECK(idx[k] >= -dim && idx[k] < dim,
