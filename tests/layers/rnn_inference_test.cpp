@@ -278,7 +278,7 @@ TEST(RnnInference, PacksKeptAcrossCallsEqualPreparedRnn) {
       infer.inference = true;
       infer.packs = &packs;
       RnnCache<float> cache;
-      for (const auto [B, steps] : {std::pair<int64_t, int64_t>{4, 7}, {4, 2}, {1, 7}, {3, 5}, {4, 7}}) {
+      for (const auto& [B, steps] : {std::pair<int64_t, int64_t>{4, 7}, {4, 2}, {1, 7}, {3, 5}, {4, 7}}) {
         for (const Problem<float>* p : {&a, &b}) {
           Tensor<float> x({steps, B, 5});
           std::copy_n(p->x.ptr(), x.numel(), x.ptr());

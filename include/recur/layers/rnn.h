@@ -10,6 +10,9 @@
 //   leak_l{k} (simple RNN with a learned leak only): (H) logits lambda, alpha = sigmoid(lambda)
 //   ln_l{k} (layer-normalised LSTM / GRU only): (10H) / (6H) gains and biases
 // Gate orders: LSTM i, f, g, o; GRU r, z, n (PyTorch's). Parameter names are PyTorch's.
+// A mixed stack (RnnConfig::above) is a chain of such uniform segments, each with its own L, D, H
+// and states (RnnState::above); a clockwork, skip or deep segment is one layer (L = D = 1) with
+// its own time loop and weight names (recur/layers/clockwork.h, skip_rnn.h, deep_transition.h).
 #pragma once
 
 #include <cstdint>
