@@ -30,22 +30,6 @@
 namespace recur {
 namespace {
 
-void check_lengths(const std::vector<int64_t>& lengths, int64_t T, int64_t B) {
-  if (lengths.empty()) return;
-  RECUR_CHECK(int64_t(lengths.size()) == B,
-              "lengths has " << lengths.size() << " values, expected one per sequence (B = " << B << ")");
-  for (size_t b = 0; b < lengths.size(); ++b)
-    RECUR_CHECK(lengths[b] >= 0 && lengths[b] <= T,
-                "lengths[" << b << "] = " << lengths[b] << " is outside [0, T = " << T << "]");
-}
-
-template <class T>
-void check_state(const Tensor<T>& s, const char* what, int64_t LD, int64_t B, int64_t H) {
-  RECUR_CHECK(s.shape == Shape({LD, B, H}), what << " has shape " << s.shape_string()
-                                                 << ", expected " << shape_str({LD, B, H})
-                                                 << " (layers*directions, batch, hidden)");
-}
-
 // The largest recurrent weight of one direction (bytes) whose inference forward runs the two
 // directions at once rather than splitting each one's units between the threads. At once, each
 // core streams its direction's whole W_hh at every step, which pays while it sits in the core's
@@ -173,13 +157,8 @@ void rnn_forward_packs(Tensor<T>& y, RnnState<T>& final_state, RnnCache<T>& cach
     const int64_t in = layer_in.dim(2);
     if (!dropout || l == 0) {
       lc.dropout_mask = Tensor<T>();
-    } else {  // inverted dropout on the previous layer's output
-      const double keep = 1.0 - cfg.dropout;
-      lc.dropout_mask.reuse_as(lc.input.shape);
-      for (int64_t k = 0; k < lc.input.numel(); ++k) {
-        lc.dropout_mask[k] = opt.rng->bernoulli(keep) ? T(1.0 / keep) : T(0);
-        lc.input[k] *= lc.dropout_mask[k];
-      }
+    } else {  // on the previous layer's output
+      inverted_dropout(lc.input, lc.dropout_mask, cfg.dropout, *opt.rng);
     }
     y.reuse_as({Ts, B, OW});
     lc.dirs.resize(size_t(D));
@@ -539,8 +518,7 @@ void rnn_segment_backward(Tensor<T>& dx, RnnState<T>& dinit, RnnParams<T>& grads
       }
     }
     if (cache.layer_grads_done) cache.layer_grads_done(l);
-    if (!lc.dropout_mask.empty())
-      for (int64_t k = 0; k < din.numel(); ++k) din[k] *= lc.dropout_mask[k];
+    scale_by_mask(din, lc.dropout_mask);
     dout = &din;
   }
 }

@@ -8,27 +8,18 @@
 #include "layers/rnn_segment.h"
 
 namespace recur {
-namespace {
-
-template <class T>
-std::vector<int64_t> full_lengths(const std::vector<int64_t>& lengths, int64_t Ts, int64_t B) {
-  if (lengths.empty()) return std::vector<int64_t>(size_t(B), Ts);
-  RECUR_CHECK(int64_t(lengths.size()) == B, "lengths has " << lengths.size() << " values for a batch of " << B);
-  for (int64_t n : lengths) RECUR_CHECK(n >= 0 && n <= Ts, "a sequence length " << n << " is outside [0, " << Ts << "]");
-  return lengths;
-}
-
-}  // namespace
 
 template <class T>
 void own_loop_forward(Tensor<T>& y, RnnState<T>& fin, RnnCache<T>& cache, const RnnParams<T>& p,
                       const Tensor<T>& x, const std::vector<int64_t>& lengths, const RnnState<T>* init,
                       const RnnRunOptions& opt) {
   const RnnConfig& c = p.config;
-  RECUR_CHECK(x.rank() == 3 && x.dim(2) == c.input_size, "a " << time_loop_name(c.loop) << " layer's input has shape "
-                                                             << x.shape_string() << ", expected (T, B, " << c.input_size << ")");
+  RECUR_CHECK(x.rank() == 3 && x.dim(2) == c.input_size,
+              "a " << time_loop_name(c.loop) << " layer's input has shape " << x.shape_string()
+                   << ", expected (T, B, " << c.input_size << ")");
   const int64_t Ts = x.dim(0), B = x.dim(1), H = c.hidden_size;
-  cache.lengths = full_lengths<T>(lengths, Ts, B);
+  check_lengths(lengths, Ts, B);
+  cache.lengths = lengths.empty() ? std::vector<int64_t>(size_t(B), Ts) : lengths;
   cache.steps = Ts;
   cache.batch = B;
   cache.has_initial_state = init != nullptr;
@@ -36,8 +27,7 @@ void own_loop_forward(Tensor<T>& y, RnnState<T>& fin, RnnCache<T>& cache, const 
   cache.layer_grads_done = opt.layer_grads_done;
   Tensor<T> h0;
   if (init) {
-    RECUR_CHECK(init->h.shape == Shape({1, B, H}), "h0 has shape " << init->h.shape_string() << ", expected "
-                                                                   << shape_str({1, B, H}));
+    check_state(init->h, "h0", 1, B, H);
     h0 = Tensor<T>({B, H}, init->h.data);
   }
   const Tensor<T>* h0p = init ? &h0 : nullptr;
@@ -66,6 +56,7 @@ void own_loop_backward(Tensor<T>& dx, RnnState<T>& dinit, RnnParams<T>& grads, c
   const int64_t Ts = cache.steps, B = cache.batch, H = p.config.hidden_size;
   RECUR_CHECK(dy.shape == Shape({Ts, B, H}), "dy has shape " << dy.shape_string() << ", expected "
                                                              << shape_str({Ts, B, H}));
+  if (dfinal) check_state(dfinal->h, "final h gradient", 1, B, H);
   // The gradient of each step's output: none past a length; the final state's at the last step.
   Tensor<T> d = dy;
   dinit.h = Tensor<T>({1, B, H});
@@ -79,15 +70,15 @@ void own_loop_backward(Tensor<T>& dx, RnnState<T>& dinit, RnnParams<T>& grads, c
   }
   Tensor<T> dh0;
   if (auto* l = std::get_if<ClockworkParams<T>>(&p.layer)) {
-    clockwork_backward(dx, dh0, std::get<ClockworkParams<T>>(grads.layer), std::get<ClockworkCache<T>>(cache.layer),
-                       *l, d, nullptr);
+    clockwork_backward(dx, dh0, std::get<ClockworkParams<T>>(grads.layer),
+                       std::get<ClockworkCache<T>>(cache.layer), *l, d, nullptr);
   } else if (auto* s = std::get_if<SkipRnnParams<T>>(&p.layer)) {
-    skip_rnn_backward(dx, std::get<SkipRnnParams<T>>(grads.layer), std::get<SkipRnnCache<T>>(cache.layer), *s, d,
-                      &dh0);
+    skip_rnn_backward(dx, std::get<SkipRnnParams<T>>(grads.layer),
+                      std::get<SkipRnnCache<T>>(cache.layer), *s, d, &dh0);
   } else {
     deep_transition_backward(dx, std::get<DeepTransitionParams<T>>(grads.layer),
-                             std::get<DeepTransitionCache<T>>(cache.layer), std::get<DeepTransitionParams<T>>(p.layer),
-                             d, &dh0);
+                             std::get<DeepTransitionCache<T>>(cache.layer),
+                             std::get<DeepTransitionParams<T>>(p.layer), d, &dh0);
   }
   if (cache.has_initial_state)
     for (int64_t k = 0; k < B * H; ++k) dinit.h[k] += dh0[k];

@@ -5,9 +5,45 @@
 
 #include <vector>
 
+#include "recur/core/error.h"
+#include "recur/core/rng.h"
 #include "recur/layers/rnn.h"
 
 namespace recur {
+
+// The checks every segment makes of its inputs: B lengths in [0, T] (or none), and a state's shape.
+inline void check_lengths(const std::vector<int64_t>& lengths, int64_t T, int64_t B) {
+  if (lengths.empty()) return;
+  RECUR_CHECK(int64_t(lengths.size()) == B,
+              "lengths has " << lengths.size() << " values, expected one per sequence (B = " << B << ")");
+  for (size_t b = 0; b < lengths.size(); ++b)
+    RECUR_CHECK(lengths[b] >= 0 && lengths[b] <= T,
+                "lengths[" << b << "] = " << lengths[b] << " is outside [0, T = " << T << "]");
+}
+
+template <class T>
+void check_state(const Tensor<T>& s, const char* what, int64_t LD, int64_t B, int64_t H) {
+  RECUR_CHECK(s.shape == Shape({LD, B, H}), what << " has shape " << s.shape_string()
+                                                 << ", expected " << shape_str({LD, B, H})
+                                                 << " (layers*directions, batch, hidden)");
+}
+
+// Inverted dropout on x in place, between layers and between segments: mask holds 1/(1-p) where
+// a value is kept and 0 where it is dropped (reused when shaped alike); backward multiplies by it.
+template <class T>
+void inverted_dropout(Tensor<T>& x, Tensor<T>& mask, double p, Rng& rng) {
+  const double keep = 1.0 - p;
+  mask.reuse_as(x.shape);
+  for (int64_t k = 0; k < x.numel(); ++k) {
+    mask[k] = rng.bernoulli(keep) ? T(1.0 / keep) : T(0);
+    x[k] *= mask[k];
+  }
+}
+
+template <class T>
+void scale_by_mask(Tensor<T>& d, const Tensor<T>& mask) {
+  for (int64_t k = 0; k < mask.numel(); ++k) d[k] *= mask[k];
+}
 
 template <class T>
 void rnn_segment_forward(Tensor<T>& y, RnnState<T>& final_state, RnnCache<T>& cache,

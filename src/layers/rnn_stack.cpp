@@ -1,6 +1,6 @@
 // rnn_forward and rnn_backward: a uniform stack is one segment on the engine (rnn.cpp) or on its
-// own time loop (rnn_loops.cpp); a mixed stack (RnnConfig::above) runs its segments in turn, each reading the output of the one below
-// with that one's dropout applied, and BPTT runs them top down.
+// own time loop (rnn_loops.cpp); a mixed stack (RnnConfig::above) runs its segments in turn, each
+// reading the output of the one below with that one's dropout applied, and BPTT runs them top down.
 #include <utility>
 
 #include "layers/rnn_segment.h"
@@ -16,22 +16,6 @@ RnnRunOptions segment_options(const RnnRunOptions& opt, int offset) {
   if (opt.layer_grads_done)
     o.layer_grads_done = [done = opt.layer_grads_done, offset](int l) { done(l + offset); };
   return o;
-}
-
-// Inverted dropout on x in place, keeping the mask (empty when p is 0).
-template <class T>
-void drop(Tensor<T>& x, Tensor<T>& mask, double p, Rng* rng) {
-  if (p <= 0) {
-    mask = Tensor<T>();
-    return;
-  }
-  RECUR_CHECK(rng, "dropout in training mode needs an Rng");
-  const double keep = 1.0 - p;
-  mask.reuse_as(x.shape);
-  for (int64_t k = 0; k < x.numel(); ++k) {
-    mask[k] = rng->bernoulli(keep) ? T(1.0 / keep) : T(0);
-    x[k] *= mask[k];
-  }
 }
 
 // One segment, on the engine or on its own time loop.
@@ -60,7 +44,8 @@ void rnn_forward(Tensor<T>& y, RnnState<T>& final_state, RnnCache<T>& cache,
   RECUR_CHECK(S == params.config.above.size(), "RnnParams holds " << S << " upper segments, its config "
                                                    << params.config.above.size());
   RECUR_CHECK(!init || init->above.size() == S,
-              "the initial state holds " << init->above.size() << " upper segments' states; the stack has " << S);
+              "the initial state holds " << init->above.size()
+                                         << " upper segments' states; the stack has " << S);
   segment_forward(y, final_state, cache, params, x, lengths, init, opt);
   final_state.above.resize(S);
   cache.above.resize(S);
@@ -71,9 +56,14 @@ void rnn_forward(Tensor<T>& y, RnnState<T>& final_state, RnnCache<T>& cache,
   for (size_t k = 0; k < S; ++k) {
     Tensor<T>& in = cache.above_input[k];
     std::swap(in, y);  // the segment below's output; y is rewritten next
-    drop(in, cache.above_mask[k], opt.training ? below->dropout : 0.0, opt.rng);
+    if (opt.training && below->dropout > 0) {
+      RECUR_CHECK(opt.rng, "dropout in training mode needs an Rng");
+      inverted_dropout(in, cache.above_mask[k], below->dropout, *opt.rng);
+    } else {
+      cache.above_mask[k] = Tensor<T>();
+    }
     segment_forward(y, final_state.above[k], cache.above[k], params.above[k], in, lengths,
-                        init ? &init->above[k] : nullptr, segment_options(opt, offset));
+                    init ? &init->above[k] : nullptr, segment_options(opt, offset));
     below = &params.above[k].config;
     offset += below->num_layers;
   }
@@ -89,16 +79,15 @@ void rnn_backward(Tensor<T>& dx, RnnState<T>& dinit, RnnParams<T>& grads, const 
               "rnn_backward: the cache or the gradients do not hold the stack's " << S
                                                                                  << " upper segments");
   RECUR_CHECK(!dfinal || dfinal->above.size() == S,
-              "rnn_backward: dfinal holds " << dfinal->above.size() << " upper segments' states; the stack has " << S);
+              "rnn_backward: dfinal holds " << dfinal->above.size()
+                                             << " upper segments' states; the stack has " << S);
   dinit.above.resize(S);
   Tensor<T> dseg;  // the gradient of the output of the segment below the one just run
   for (size_t k = S; k-- > 0;) {
     Tensor<T> din;
     segment_backward(din, dinit.above[k], grads.above[k], cache.above[k], params.above[k],
-                         k + 1 == S ? dy : dseg, dfinal ? &dfinal->above[k] : nullptr);
-    const Tensor<T>& mask = cache.above_mask[k];
-    if (!mask.empty())
-      for (int64_t i = 0; i < din.numel(); ++i) din[i] *= mask[i];
+                     k + 1 == S ? dy : dseg, dfinal ? &dfinal->above[k] : nullptr);
+    scale_by_mask(din, cache.above_mask[k]);
     dseg = std::move(din);
   }
   segment_backward(dx, dinit, grads, cache, params, dseg, dfinal);
