@@ -188,7 +188,7 @@ class Layer {
   const RnnParams<float>& params() const { return params_; }
   std::string repr() const {
     const RnnConfig& c = config();
-    if (c.mixed() || c.own_loop() || c.peephole || c.coupled || c.layer_norm || c.mixes_state() ||
+    if (!c.one_engine_segment() || c.peephole || c.coupled || c.layer_norm || c.mixes_state() ||
         c.sums_directions() || c.gru == GruConvention::reset_before)
       return "recur.Stack('" + format_rnn_spec(rnn_spec_from_config(c)) + "', " + std::to_string(c.input_size) +
              (batch_first_ ? ", batch_first=True" : "") + ")";

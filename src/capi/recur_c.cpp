@@ -117,7 +117,7 @@ recur::CellKind cell_from_shapes(const std::map<std::string, recur::Tensor<float
 void fill_info(recur_model& m) {
   const recur::RnnConfig& c = m.network().config;
   // The C API's states are (layers * directions, batch, hidden) arrays, one size for every layer.
-  REQUIRE(!c.mixed() && !c.own_loop(), RECUR_ERROR_ARGUMENT,
+  REQUIRE(c.one_engine_segment(), RECUR_ERROR_ARGUMENT,
           "the network ('" + recur::format_rnn_spec(recur::rnn_spec_from_config(c)) +
               "') is a mixed stack or has a clockwork, skip or deep layer, which the C API does not "
               "take yet: its state arrays need one layer size on the engine");

@@ -344,7 +344,7 @@ PreparedRnn<T>::~PreparedRnn() = default;
 template <class T>
 void PreparedRnn<T>::forward(Tensor<T>& y, RnnState<T>& final_state, const Tensor<T>& x,
                              const std::vector<int64_t>& lengths, const RnnState<T>* init) {
-  if (impl_->params.config.mixed() || impl_->params.config.own_loop())
+  if (!impl_->params.config.one_engine_segment())
     return rnn_forward(y, final_state, impl_->cache, impl_->params, x, lengths, init,
                        impl_->opt.with_packs(&impl_->segment_packs));
   rnn_forward_packs(y, final_state, impl_->cache, impl_->params, x, lengths, init, impl_->opt,

@@ -171,7 +171,7 @@ RnnConfig RnnConfig::from_metadata(const std::map<std::string, std::string>& m) 
   }
   if (m.count("rnn_spec")) {
     RnnConfig stack = rnn_config_from_spec(parse_rnn_spec(m.at("rnn_spec")), c.input_size);
-    if (stack.mixed() || stack.own_loop()) c = std::move(stack);
+    if (!stack.one_engine_segment()) c = std::move(stack);
   }
   c.validate();
   return c;

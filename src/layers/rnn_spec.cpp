@@ -285,13 +285,13 @@ RnnConfig rnn_config_from_spec(const RnnSpec& spec, int64_t input_size) {
 }
 
 std::string rnn_summary(const RnnConfig& c) {
-  if (c.mixed() || c.own_loop()) return "'" + format_rnn_spec(rnn_spec_from_config(c)) + "'";
+  if (!c.one_engine_segment()) return "'" + format_rnn_spec(rnn_spec_from_config(c)) + "'";
   return std::string(c.bidirectional ? "bidirectional " : "") + cell_name(c.cell) + " " +
          std::to_string(c.num_layers) + "x" + std::to_string(c.hidden_size);
 }
 
 std::string rnn_title(const RnnConfig& c) {
-  return c.mixed() || c.own_loop() ? format_rnn_spec(rnn_spec_from_config(c)) : cell_name(c.cell);
+  return c.one_engine_segment() ? cell_name(c.cell) : format_rnn_spec(rnn_spec_from_config(c));
 }
 
 RnnSpec rnn_spec_from_config(const RnnConfig& stack) {

@@ -37,7 +37,7 @@ void ConditionalLmConfig::validate() const {
   RECUR_CHECK(conditions >= 1, "a conditional model needs at least one condition");
   RECUR_CHECK(embed > 0 && (!uses_input() || cond_embed > 0), "embedding sizes must be positive");
   RECUR_CHECK(!rnn.any_bidirectional(), "a language model reads left to right: no bidirectional RNN");
-  RECUR_CHECK(!rnn.mixed() && !rnn.own_loop(), "the conditional language model starts every layer from the condition, "
+  RECUR_CHECK(rnn.one_engine_segment(), "the conditional language model starts every layer from the condition, "
                             "so its layers share one kind and size on the engine; '"
                                 << format_rnn_spec(rnn_spec_from_config(rnn))
                                 << "' (a mixed stack, or a clockwork, skip or deep layer) is not supported");

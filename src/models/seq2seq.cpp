@@ -71,7 +71,7 @@ void Seq2SeqConfig::validate() const {
   RECUR_CHECK(target_vocab >= 3, "a seq2seq model needs target tokens beside <s> and </s>");
   RECUR_CHECK(source_embed > 0 && target_embed > 0, "embedding sizes must be positive");
   RECUR_CHECK(!decoder.any_bidirectional(), "the decoder writes left to right: it cannot be bidirectional");
-  RECUR_CHECK(!decoder.mixed() && !decoder.own_loop(), "the decoder starts every layer from the encoder's context, so its "
+  RECUR_CHECK(decoder.one_engine_segment(), "the decoder starts every layer from the encoder's context, so its "
                                 "layers share one kind and size, and it steps one token at a time; a mixed decoder stack, or a "
                                 "clockwork, skip or deep decoder, is not supported");
   RECUR_CHECK(encoder.input_size == source_embed, "encoder input_size " << encoder.input_size

@@ -96,7 +96,7 @@ std::map<std::string, std::string> hyperparameters(const LmTrainConfig& c, int64
   const std::string layer = format_rnn_spec({{rnn_spec_from_config(plain).layers.front()}});
   const size_t comma = layer.find(',');
   if (comma != std::string::npos) hp["rnn-options"] = layer.substr(comma + 1);
-  if (c.rnn.mixed() || c.rnn.own_loop()) hp["rnn"] = format_rnn_spec(rnn_spec_from_config(c.rnn));  // the whole stack
+  if (!c.rnn.one_engine_segment()) hp["rnn"] = format_rnn_spec(rnn_spec_from_config(c.rnn));  // the whole stack
   return hp;
 }
 

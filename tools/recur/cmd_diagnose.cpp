@@ -53,7 +53,7 @@ Setup from_language_model(const DiagnoseArgs& a) {
   RECUR_CHECK(ids.size() >= 2, "the text holds " << ids.size() << " tokens; the diagnosis needs at least 2");
   const auto& net = lm.net;
   RECUR_CHECK(!net.config.rnn.any_bidirectional(), "'" << a.model << "' is bidirectional; diagnose reads one direction");
-  RECUR_CHECK(!net.config.rnn.mixed() && !net.config.rnn.own_loop(), "'" << a.model << "' is a mixed stack or an own-loop layer ('"
+  RECUR_CHECK(net.config.rnn.one_engine_segment(), "'" << a.model << "' is a mixed stack or an own-loop layer ('"
                                            << format_rnn_spec(rnn_spec_from_config(net.config.rnn))
                                            << "'); diagnose takes one kind and size for every layer");
   s.params = rnn_params_cast<double>(net.rnn);

@@ -106,6 +106,9 @@ struct RnnConfig {
   bool mixed() const { return !above.empty(); }
   bool any_bidirectional() const;  // of any segment
   bool own_loop() const { return loop != TimeLoop::engine; }
+  // One uniform segment on the engine: what the per-field keys, the C API, the ONNX layer ops and
+  // PyTorch's modules describe; a mixed stack or an own-loop layer needs its spec.
+  bool one_engine_segment() const { return !mixed() && !own_loop(); }
   bool any_own_loop() const;  // of any segment
   // The layer configs of an own-loop segment.
   ClockworkConfig clockwork() const;
