@@ -67,17 +67,17 @@ RnnStream<T>::RnnStream(const RnnParams<T>& params, int64_t batch, Precision pre
   RECUR_CHECK(batch > 0, "RnnStream: batch must be positive, got " << batch);
   RECUR_CHECK(!cfg.any_own_loop(), "streaming steps the engine's cells; a clockwork, skip or deep "
                                    "layer runs its own time loop over a whole sequence");
-  if (cfg.mixed()) {
-    RnnParams<T> bottom = params;
-    bottom.above.clear();
-    bottom.config.above.clear();
-    m.segments.emplace_back(bottom, batch, precision);
-    m.mid.emplace_back(Shape{batch, bottom.config.layer_output_size()});
-    for (const RnnParams<T>& seg : params.above) {
+  if (cfg.mixed()) {  // the segments take the weights; this stream keeps none of its own
+    RnnParams<T> stack = std::move(m.params);
+    m.params = RnnParams<T>();
+    std::vector<RnnParams<T>> above = std::move(stack.above);
+    stack.above.clear();
+    stack.config.above.clear();
+    above.insert(above.begin(), std::move(stack));
+    for (const RnnParams<T>& seg : above) {
       m.segments.emplace_back(seg, batch, precision);
       m.mid.emplace_back(Shape{batch, seg.config.layer_output_size()});
     }
-    m.params.above.clear();  // the segments hold their own copies
     return;
   }
   const int64_t H = cfg.hidden_size, GH = cfg.gates() * H, L = cfg.num_layers;
