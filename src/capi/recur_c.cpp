@@ -18,10 +18,8 @@
 #include "recur/models/named_tensors.h"
 #include "recur/nn/embedding.h"
 #include "recur/nn/linear.h"
+#include "recur/version.h"
 
-#ifndef RECUR_VERSION_STRING
-#define RECUR_VERSION_STRING "0.0.0"
-#endif
 
 struct recur_model {
   std::string kind;                      // "rnn" or "lm"
@@ -151,7 +149,7 @@ extern "C" {
 
 const char* recur_last_error(void) { return last_error.c_str(); }
 
-const char* recur_version(void) { return RECUR_VERSION_STRING; }
+const char* recur_version(void) { return RECUR_VERSION; }
 
 const char* recur_status_name(recur_status status) {
   return recur::enum_name(kStatusNames, status, "unknown");

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "recur/io/file.h"
+#include "recur/version.h"
 
 namespace recur {
 namespace {
@@ -148,6 +149,17 @@ std::string names_of(const std::map<std::string, Tensor<T>>& tensors) {
   return names.empty() ? "no tensors" : names;
 }
 
+// A torch.save file (a zip archive, or a pickle before PyTorch 1.6) gets its own error naming the
+// conversion, instead of a nonsense header length.
+void check_not_torch_save(const std::string& bytes, const std::string& ctx, const std::string& path) {
+  const bool zip = bytes.compare(0, 4, "PK\x03\x04") == 0;
+  const bool pickle = bytes.size() >= 2 && uint8_t(bytes[0]) == 0x80 && uint8_t(bytes[1]) >= 2 && uint8_t(bytes[1]) <= 5;
+  RECUR_CHECK(!zip && !pickle,
+              ctx << " is a PyTorch torch.save file (" << (zip ? "a zip archive" : "a pickle")
+                  << "), not safetensors; convert it in Python: import recur, torch; "
+                     "recur.save_state_dict(torch.load('" << path << "'), 'model.safetensors')");
+}
+
 }  // namespace
 
 template <class T>
@@ -156,6 +168,7 @@ Safetensors<T> load_safetensors(const std::string& path) {
   const std::string ctx = "safetensors file '" + path + "'";
   RECUR_CHECK(!bytes.empty(),
               ctx << " is empty; expected an 8-byte header length, a JSON header and data");
+  check_not_torch_save(bytes, ctx, path);
   RECUR_CHECK(bytes.size() >= 8, ctx << " is only " << bytes.size()
                                      << " bytes, shorter than its 8-byte header length");
   const uint64_t n = detail::load_le<uint64_t>(bytes.data());
@@ -194,9 +207,10 @@ void save_safetensors(const std::string& path, const std::map<std::string, Tenso
   const char* dtype = std::is_same_v<T, float> ? "F32" : "F64";
   const std::string ctx = "cannot save safetensors file '" + path + "'";
   nlohmann::ordered_json header = nlohmann::ordered_json::object();
-  if (!metadata.empty()) {
+  if (!metadata.empty()) {  // a model's: it also records the version of recur that wrote it
     auto& m = header["__metadata__"] = nlohmann::ordered_json::object();
     for (const auto& [k, v] : metadata) m[k] = v;
+    if (!metadata.count("format_version")) m["format_version"] = RECUR_VERSION;
   }
   uint64_t offset = 0;
   for (const auto& [name, t] : tensors) {

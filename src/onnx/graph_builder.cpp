@@ -7,6 +7,7 @@
 #include "recur/core/error.h"
 #include "recur/io/file.h"
 #include "recur/layers/rnn_spec.h"
+#include "recur/version.h"
 
 namespace recur::onnx_export {
 
@@ -199,7 +200,7 @@ onnx::ModelProto new_model(const std::string& name) {
   onnx::ModelProto model;
   model.set_ir_version(onnx::IR_VERSION);
   model.set_producer_name("recur");
-  model.set_producer_version("0.1.0");
+  model.set_producer_version(RECUR_VERSION);
   auto* opset = model.add_opset_import();
   opset->set_domain("");
   opset->set_version(14);

@@ -102,8 +102,8 @@ def test_bf16_is_close_to_fp32_and_not_equal():
 def test_save_and_load_round_trip(tmp_path):
     lstm = recur.LSTM(3, 4, num_layers=2)
     path = str(tmp_path / "lstm.safetensors")
-    recur.save(path, lstm.state_dict(), {"note": "from python"})
-    tensors, meta = recur.load(path)
+    recur.write_safetensors(path, lstm.state_dict(), {"note": "from python"})
+    tensors, meta = recur.read_safetensors(path)
     assert meta["note"] == "from python"
     other = recur.LSTM(3, 4, num_layers=2, seed=99)
     other.load_state_dict(tensors)
@@ -118,7 +118,7 @@ def test_trainers_as_functions(tmp_path):
     recur.train_lm(text=str(text), out=out, hidden=16, embed=8, seq_len=16, batch=4, steps=15,
                    threads=1, sample_length=0, precision="bf16")
     assert os.path.exists(out) and os.path.exists(str(tmp_path / "lm.metrics.jsonl"))
-    tensors, meta = recur.load(out)
+    tensors, meta = recur.read_safetensors(out)
     assert meta["task"] == "lm" and "rnn.weight_hh_l0" in tensors
     with pytest.raises(recur.Error, match="missing.txt"):
         recur.train_lm(text=str(tmp_path / "missing.txt"), out=out, steps=1)
@@ -144,7 +144,7 @@ def test_trainers_take_the_stack_spec(tmp_path):
     out = str(tmp_path / "gru.safetensors")
     recur.train_lm(text=str(text), out=out, rnn="gru:12,reset_before;gru:12,reset_before", embed=8,
                    seq_len=16, batch=4, steps=5, threads=1, sample_length=0)
-    tensors, meta = recur.load(out)
+    tensors, meta = recur.read_safetensors(out)
     assert meta["rnn_spec"] == "gru:12,reset_before;gru:12,reset_before"
     assert meta["gru_convention"] == "reset_before" and "rnn.weight_hh_l1" in tensors
     # The spec is read before any work, and its errors name the layer and the option.

@@ -13,6 +13,7 @@
 #include "recur/core/error.h"
 #include "recur/core/memory.h"
 #include "recur/dist/communicator.h"
+#include "recur/version.h"
 
 namespace recur::cli {
 namespace {
@@ -85,7 +86,7 @@ int run_command_line(int argc, const char* const* argv, std::string* error) {
   app.require_subcommand(1);
   // A repeated option takes its last value (as most Unix tools do).
   app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
-  app.set_version_flag("--version", "recur 0.1.0");
+  app.set_version_flag("--version", "recur " RECUR_VERSION);
   Action run;
   add_run_rnn(app, run);
   add_train_lm(app, run);

@@ -1,54 +1,19 @@
-// The Python module `recur` (pybind11, numpy in and out):
-//   recur.LSTM / GRU / RNN      layers with PyTorch's call semantics, parameters under PyTorch's
-//                               names, backward(dy) for the gradients of every weight, the input
-//                               and the initial state
-//   recur.Stack(spec, input)    the same for any stack spec (docs/rnn-spec.md): mixed stacks, every
-//                               option, clockwork, skip and deep layers
-//   recur.Stream                one step at a time with the state kept (recur::RnnStream)
-//   recur.load / recur.save     safetensors files (tensors and metadata)
-//   recur.run(args)             the `recur` command line in-process
-//   recur.train_lm(**options)   every command as a function: recur.train_lm(text="a.txt",
-//                               out="m.safetensors", hidden=128) runs `recur train-lm --text a.txt
-//                               --out m.safetensors --hidden 128` (True: a flag; a list: values)
-// Arrays are float32, C-contiguous after conversion (any numeric array is accepted and copied).
-#include <pybind11/numpy.h>
-#include <pybind11/pybind11.h>
+// The numpy layer of the Python module: recur._core._Layer (python/recur/__init__.py makes
+// recur.LSTM, GRU, RNN and Stack of it) keeps its own weights and gradients and the last forward's
+// cache, with PyTorch's call semantics; recur._core.Stream steps it one input at a time.
 #include <pybind11/stl.h>
 
-#include <algorithm>
 #include <optional>
 #include <string>
-#include <vector>
 
-#include "commands.h"
+#include "arrays.h"
 #include "recur/core/layout.h"
-#include "recur/io/safetensors.h"
 #include "recur/layers/rnn.h"
 #include "recur/layers/rnn_spec.h"
 #include "recur/layers/rnn_stream.h"
 
-namespace py = pybind11;
-
 namespace recur::python {
 namespace {
-
-using Array = py::array_t<float, py::array::c_style | py::array::forcecast>;
-
-Tensor<float> to_tensor(const Array& a, const char* what) {
-  Shape shape;
-  for (py::ssize_t k = 0; k < a.ndim(); ++k) shape.push_back(int64_t(a.shape(k)));
-  Tensor<float> t(shape);
-  std::copy_n(a.data(), t.numel(), t.ptr());
-  check_finite(t, what);
-  return t;
-}
-
-Array to_array(const Tensor<float>& t) {
-  std::vector<py::ssize_t> shape(t.shape.begin(), t.shape.end());
-  Array a(shape);
-  std::copy_n(t.ptr(), t.numel(), a.mutable_data());
-  return a;
-}
 
 // A state for Python: h, or (h, c) for an LSTM; a stack of several segments (RnnConfig::above) as
 // a list with one such entry per segment, bottom first.
@@ -91,25 +56,9 @@ RnnState<float> state_from_py(const py::object& o, const RnnConfig& c, const cha
 // One recurrent layer stack with PyTorch's interface; keeps the last forward's cache for backward.
 class Layer {
  public:
-  Layer(const RnnConfig& c, bool batch_first, uint64_t seed)
+  Layer(const RnnConfig& c, bool batch_first, uint64_t seed, bool bias)
       : batch_first_(batch_first), rng_(seed), params_(c), grads_(c) {
     init_rnn(params_, rng_, RecurrentInit::uniform);
-  }
-
-  Layer(CellKind cell, int64_t input_size, int64_t hidden_size, int num_layers, bool bias,
-        bool batch_first, double dropout, bool bidirectional, uint64_t seed)
-      : batch_first_(batch_first), rng_(seed) {
-    RnnConfig c;
-    c.cell = cell;
-    c.input_size = input_size;
-    c.hidden_size = hidden_size;
-    c.num_layers = num_layers;
-    c.bidirectional = bidirectional;
-    c.dropout = dropout;
-    c.validate();
-    params_ = RnnParams<float>(c);
-    grads_ = RnnParams<float>(c);
-    init_rnn_uniform(params_, rng_);
     if (!bias)
       for (auto& cell_params : params_.cells) {
         cell_params.b_ih.fill(0.0f);
@@ -207,12 +156,6 @@ class Layer {
   Precision precision_ = Precision::fp32;
 };
 
-CellKind rnn_cell(const std::string& nonlinearity) {
-  RECUR_CHECK(nonlinearity == "tanh" || nonlinearity == "relu",
-              "nonlinearity must be 'tanh' or 'relu', got '" << nonlinearity << "'");
-  return nonlinearity == "tanh" ? CellKind::rnn_tanh : CellKind::rnn_relu;
-}
-
 // Streaming over a layer's current weights (copied at creation).
 class Stream {
  public:
@@ -241,56 +184,14 @@ class Stream {
   int64_t batch_, input_, hidden_;
 };
 
-void run_args(const std::vector<std::string>& args) {
-  std::vector<const char*> argv{"recur"};
-  for (const auto& a : args) argv.push_back(a.c_str());
-  std::string error;
-  int status;
-  {
-    py::gil_scoped_release release;  // long training runs let other Python threads go on
-    status = recur::cli::run_command_line(int(argv.size()), argv.data(), &error);
-  }
-  if (status != 0)
-    throw recur::Error(error.empty() ? "recur exited with status " + std::to_string(status) : error);
-}
-
-// `command` with keyword arguments as options: name_x=v -> --name-x v; True -> --name-x;
-// False and None -> left out; a list or tuple -> --name-x v1 v2 ...; positional arguments (the
-// texts of classify, tag, translate and diagnose) follow "--", so a text may start with '-'.
-void run_kwargs(const std::string& command, const py::args& positional, const py::kwargs& kw) {
-  std::vector<std::string> args{command};
-  for (const auto& [k, v] : kw) {
-    std::string opt = "--" + k.cast<std::string>();
-    std::replace(opt.begin(), opt.end(), '_', '-');
-    if (v.is_none()) continue;
-    if (py::isinstance<py::bool_>(v)) {
-      if (v.cast<bool>()) args.push_back(opt);
-      continue;
-    }
-    args.push_back(opt);
-    if (py::isinstance<py::list>(v) || py::isinstance<py::tuple>(v)) {
-      for (const auto& item : v) args.push_back(py::str(item).cast<std::string>());
-    } else {
-      args.push_back(py::str(v).cast<std::string>());
-    }
-  }
-  if (!positional.empty()) {
-    args.push_back("--");
-    for (const auto& p : positional) args.push_back(py::str(p).cast<std::string>());
-  }
-  run_args(args);
-}
-
 }  // namespace
-}  // namespace recur::python
 
-PYBIND11_MODULE(recur, m) {
-  using namespace recur;
-  using namespace recur::python;
-  m.doc() = "recur: recurrent neural networks (RNN, LSTM, GRU) in C++, with numpy in and out";
-  py::register_exception<recur::Error>(m, "Error", PyExc_ValueError);
-
+void bind_layer(py::module_& m) {
   py::class_<Layer>(m, "_Layer")
+      .def(py::init<const RnnConfig&, bool, uint64_t, bool>(), py::arg("config"), py::arg("batch_first") = false,
+           py::arg("seed") = 1, py::arg("bias") = true,
+           "A stack of `config` with PyTorch's uniform initialisation drawn from `seed` (biases zero "
+           "without `bias`)")
       .def("__call__", &Layer::forward, py::arg("input"), py::arg("hx") = py::none(),
            py::arg("lengths") = py::none(),
            "Forward over (T, B, I) (or (B, T, I) with batch_first); returns (output, h_n) or, for "
@@ -314,39 +215,6 @@ PYBIND11_MODULE(recur, m) {
       .def_property_readonly("bidirectional", [](const Layer& l) { return l.config().bidirectional; })
       .def("__repr__", &Layer::repr);
 
-  auto ctor_doc = "input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0, "
-                  "bidirectional=False, seed=1 (PyTorch's uniform initialisation from this seed)";
-  m.def("LSTM",
-        [](int64_t i, int64_t h, int L, bool bias, bool bf, double dropout, bool bi, uint64_t seed) {
-          return Layer(CellKind::lstm, i, h, L, bias, bf, dropout, bi, seed);
-        },
-        py::arg("input_size"), py::arg("hidden_size"), py::arg("num_layers") = 1, py::arg("bias") = true,
-        py::arg("batch_first") = false, py::arg("dropout") = 0.0, py::arg("bidirectional") = false,
-        py::arg("seed") = 1, ctor_doc);
-  m.def("GRU",
-        [](int64_t i, int64_t h, int L, bool bias, bool bf, double dropout, bool bi, uint64_t seed) {
-          return Layer(CellKind::gru, i, h, L, bias, bf, dropout, bi, seed);
-        },
-        py::arg("input_size"), py::arg("hidden_size"), py::arg("num_layers") = 1, py::arg("bias") = true,
-        py::arg("batch_first") = false, py::arg("dropout") = 0.0, py::arg("bidirectional") = false,
-        py::arg("seed") = 1, ctor_doc);
-  m.def("RNN",
-        [](int64_t i, int64_t h, int L, const std::string& nl, bool bias, bool bf, double dropout, bool bi,
-           uint64_t seed) { return Layer(rnn_cell(nl), i, h, L, bias, bf, dropout, bi, seed); },
-        py::arg("input_size"), py::arg("hidden_size"), py::arg("num_layers") = 1,
-        py::arg("nonlinearity") = "tanh", py::arg("bias") = true, py::arg("batch_first") = false,
-        py::arg("dropout") = 0.0, py::arg("bidirectional") = false, py::arg("seed") = 1, ctor_doc);
-
-  m.def("Stack",
-        [](const std::string& spec, int64_t input_size, bool batch_first, uint64_t seed) {
-          return Layer(rnn_config_from_spec(parse_rnn_spec(spec), input_size), batch_first, seed);
-        },
-        py::arg("spec"), py::arg("input_size"), py::arg("batch_first") = false, py::arg("seed") = 1,
-        "A stack from its spec (docs/rnn-spec.md), e.g. Stack('lstm:64,peephole;gru:32', 10): any "
-        "kind and option, layers that differ (a mixed stack), clockwork/skip/deep layers. Called "
-        "and differentiated as LSTM/GRU/RNN; the state of a stack of several segments (runs of "
-        "alike layers) is a list with one h, or (h, c), per segment.");
-
   py::class_<Stream>(m, "Stream")
       .def(py::init<const Layer&, int64_t, const std::string&>(), py::arg("layer"), py::arg("batch") = 1,
            py::arg("precision") = "fp32",
@@ -356,42 +224,6 @@ PYBIND11_MODULE(recur, m) {
       .def("reset", &Stream::reset, "Back to zero state.")
       .def_property_readonly("state", &Stream::state, "h (L, B, H), or (h, c) for LSTM");
 
-  m.def("load",
-        [](const std::string& path) {
-          const Safetensors<float> st = load_safetensors<float>(path);
-          py::dict tensors;
-          for (const auto& [name, t] : st.tensors) tensors[py::str(name)] = to_array(t);
-          return py::make_tuple(tensors, st.metadata);
-        },
-        py::arg("path"), "Reads a safetensors file: (dict of float32 arrays, metadata dict).");
-  m.def("save",
-        [](const std::string& path, const py::dict& tensors, const std::map<std::string, std::string>& meta) {
-          std::map<std::string, Tensor<float>> out;
-          for (const auto& [k, v] : tensors) {
-            const std::string name = k.cast<std::string>();
-            out[name] = to_tensor(v.cast<Array>(), name.c_str());
-          }
-          save_safetensors(path, out, meta);
-        },
-        py::arg("path"), py::arg("tensors"), py::arg("metadata") = std::map<std::string, std::string>{},
-        "Writes float32 tensors (and string metadata) to a safetensors file, atomically.");
-  m.def("run", &run_args, py::arg("args"),
-        "Runs the recur command line in-process (args without the program name, e.g. "
-        "['train-lm', '--text', 'a.txt', '--out', 'm.safetensors']); raises recur.Error on failure.");
-  for (const char* command :
-       {"train-lm", "sample", "eval-lm", "ngram", "train-classifier", "eval-classifier", "classify",
-        "train-tagger", "eval-tagger", "tag", "train-clm", "sample-clm", "train-forecaster", "forecast",
-        "train-seq2seq", "eval-seq2seq", "translate", "train-tree", "esn", "run-esn", "rtrl", "bench-tasks", "jordan", "run-onnx", "export-onnx",
-        "run-rnn", "bench-rnn", "diagnose", "plot"}) {
-    std::string name = command;
-    std::replace(name.begin(), name.end(), '-', '_');
-    const std::string cmd = command;
-    m.def(name.c_str(),
-          [cmd](const py::args& positional, const py::kwargs& kw) { run_kwargs(cmd, positional, kw); },
-          ("Runs `recur " + cmd + "` with the keyword arguments as its options (see `recur " + cmd +
-           " --help`): name_x=v is --name-x v, True a flag, a list several values; positional "
-           "arguments are its TEXT arguments (classify, tag, translate, diagnose).")
-              .c_str());
-  }
-  m.attr("__version__") = "0.1.0";
 }
+
+}  // namespace recur::python

@@ -1,0 +1,45 @@
+"""The numpy layers: recur.LSTM, GRU, RNN and Stack, each a recur._core._Layer (its own weights
+and gradients, PyTorch's call semantics, backward(dy) for every gradient)."""
+from . import _core
+
+
+class LSTM(_core._Layer):
+    """LSTM(input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
+    bidirectional=False, seed=1): numpy in and out, PyTorch's semantics and parameter names."""
+
+    def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
+                 bidirectional=False, seed=1):
+        config = _core._Config.torch("LSTM", input_size, hidden_size, num_layers, bidirectional, dropout)
+        super().__init__(config, batch_first, seed, bias)
+
+
+class GRU(_core._Layer):
+    """GRU(input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
+    bidirectional=False, seed=1): numpy in and out, PyTorch's semantics and parameter names."""
+
+    def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
+                 bidirectional=False, seed=1):
+        config = _core._Config.torch("GRU", input_size, hidden_size, num_layers, bidirectional, dropout)
+        super().__init__(config, batch_first, seed, bias)
+
+
+class RNN(_core._Layer):
+    """RNN(input_size, hidden_size, num_layers=1, nonlinearity='tanh', bias=True, batch_first=False,
+    dropout=0.0, bidirectional=False, seed=1): numpy in and out, PyTorch's semantics."""
+
+    def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True, batch_first=False,
+                 dropout=0.0, bidirectional=False, seed=1):
+        if nonlinearity not in ("tanh", "relu"):
+            raise ValueError(f"nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
+        config = _core._Config.torch("RNN_" + nonlinearity.upper(), input_size, hidden_size, num_layers,
+                                     bidirectional, dropout)
+        super().__init__(config, batch_first, seed, bias)
+
+
+class Stack(_core._Layer):
+    """Stack(spec, input_size, batch_first=False, seed=1): any stack spec (docs/rnn-spec.md), e.g.
+    Stack('lstm:64,peephole;gru:32', 10). Called and differentiated as LSTM; the state of a stack
+    of several segments (runs of alike layers) is a list with one h, or (h, c), per segment."""
+
+    def __init__(self, spec, input_size, batch_first=False, seed=1):
+        super().__init__(_core._Config.from_spec(spec, input_size), batch_first, seed, True)
