@@ -11,7 +11,8 @@ packages=(
   libcli11-dev nlohmann-json3-dev                # command line, JSON (safetensors headers)
   libgtest-dev googletest libbenchmark-dev       # tests and benchmarks
   python3 python3-numpy python3-torch            # PyTorch reference for parity tests and benchmarks
-  python3-dev pybind11-dev python3-pytest        # the Python module and its tests
+  python3-dev pybind11-dev python3-pytest        # the Python package and its tests
+  python3-pip python3-venv                       #   pip install . (and the test that installs into a venv)
   libopenblas0-pthread                           # a real BLAS under that PyTorch (the default is the reference BLAS)
   bible-kjv                                      # real text: the King James Bible
   fortunes fortunes-bg fortunes-br fortunes-cs   # classification text (recur data): fortune files

@@ -149,8 +149,8 @@ std::string names_of(const std::map<std::string, Tensor<T>>& tensors) {
   return names.empty() ? "no tensors" : names;
 }
 
-// A torch.save file (a zip archive, or a pickle before PyTorch 1.6) gets its own error naming the
-// conversion, instead of a nonsense header length.
+// A file that is not safetensors but a torch.save file (a zip archive, or a pickle before PyTorch
+// 1.6) gets its own error naming the conversion, instead of a nonsense header length.
 void check_not_torch_save(const std::string& bytes, const std::string& ctx, const std::string& path) {
   const bool zip = bytes.compare(0, 4, "PK\x03\x04") == 0;
   const bool pickle = bytes.size() >= 2 && uint8_t(bytes[0]) == 0x80 && uint8_t(bytes[1]) >= 2 && uint8_t(bytes[1]) <= 5;
@@ -168,10 +168,10 @@ Safetensors<T> load_safetensors(const std::string& path) {
   const std::string ctx = "safetensors file '" + path + "'";
   RECUR_CHECK(!bytes.empty(),
               ctx << " is empty; expected an 8-byte header length, a JSON header and data");
-  check_not_torch_save(bytes, ctx, path);
   RECUR_CHECK(bytes.size() >= 8, ctx << " is only " << bytes.size()
                                      << " bytes, shorter than its 8-byte header length");
   const uint64_t n = detail::load_le<uint64_t>(bytes.data());
+  if (n > bytes.size() - 8 || bytes[8] != '{') check_not_torch_save(bytes, ctx, path);
   RECUR_CHECK(n <= bytes.size() - 8, ctx << " declares a " << n << "-byte JSON header but only "
                                          << bytes.size() - 8 << " bytes follow");
   json header;

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "recur/io/file.h"
+#include "recur/version.h"
 #include "expect_error.h"
 #include "scratch_dir.h"
 
@@ -69,7 +70,10 @@ TEST_F(SafetensorsTest, RoundTripFloatWithMetadata) {
   save_safetensors(Path("a.safetensors"), tensors, meta);
   const Safetensors<float> st = load_safetensors<float>(Path("a.safetensors"));
   ExpectSameTensors(tensors, st.tensors);
-  EXPECT_EQ(st.metadata, meta);
+  // A file with metadata (a model's) also records the version of recur that wrote it.
+  auto expected = meta;
+  expected["format_version"] = RECUR_VERSION;
+  EXPECT_EQ(st.metadata, expected);
   EXPECT_EQ(st.tensors.at("scalar").rank(), 0);
 }
 
@@ -107,7 +111,8 @@ TEST_F(SafetensorsTest, LayoutMatchesReferenceImplementation) {
   std::memcpy(&n, bytes.data(), 8);
   EXPECT_EQ(n % 8, 0u);
   const std::string expected =
-      R"({"__metadata__":{"k":"v"},"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},)"
+      R"({"__metadata__":{"k":"v","format_version":")" RECUR_VERSION R"("},)"
+      R"("a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},)"
       R"("b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})";
   EXPECT_EQ(bytes.substr(8, n), expected + std::string(n - expected.size(), ' '));
   EXPECT_EQ(bytes.substr(8 + n), Bytes<float>({3, 1, 2}));
@@ -139,6 +144,20 @@ TEST_F(SafetensorsTest, ConvertsEveryDtype) {
   const auto f = load_safetensors<float>(Path("a.safetensors")).tensors;
   EXPECT_EQ(f.at("f64").data, (std::vector<float>{0.1f}));
   EXPECT_EQ(f.at("f16").data, (std::vector<float>{1, -2}));
+}
+
+// A torch.save file is named as one, with the conversion; a safetensors file whose header length
+// happens to begin with a pickle's bytes (0x80 0x02: 640 bytes) still loads.
+TEST_F(SafetensorsTest, NamesTorchSaveFiles) {
+  WriteRaw(Path("zip.pt"), std::string("PK\x03\x04", 4) + std::string(60, '\0'));
+  EXPECT_RECUR_ERROR(load_safetensors<float>(Path("zip.pt")), "zip.pt", "torch.save file (a zip archive)",
+                     "recur.save_state_dict");
+  WriteRaw(Path("old.pt"), std::string("\x80\x02\x8a\x0a", 4) + std::string(60, 'x'));
+  EXPECT_RECUR_ERROR(load_safetensors<float>(Path("old.pt")), "old.pt", "torch.save file (a pickle)");
+  std::string header = R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})";
+  header += std::string(640 - header.size(), ' ');
+  WriteRaw(Path("a.safetensors"), StFile(header, Bytes<float>({7})));
+  EXPECT_EQ(load_safetensors<float>(Path("a.safetensors")).tensors.at("a").data, (std::vector<float>{7}));
 }
 
 TEST_F(SafetensorsTest, AcceptsGapsNullMetadataAndTouchingEmptyTensors) {
@@ -316,7 +335,7 @@ raw = open(d + '/ours.safetensors', 'rb').read()
 n = struct.unpack('<Q', raw[:8])[0]
 assert n % 8 == 0, n
 h = json.loads(raw[8:8 + n])
-assert h['__metadata__'] == {'author': 'recur'}, h
+assert h['__metadata__'] == {'author': 'recur', 'format_version': sys.argv[2]}, h
 buf = raw[8 + n:]
 def get(name, dt):
     b, e = h[name]['data_offsets']
@@ -336,7 +355,7 @@ hb = json.dumps(header).encode()
 open(d + '/theirs.safetensors', 'wb').write(struct.pack('<Q', len(hb)) + hb + data)
 )";
   WriteRaw(Path("check.py"), script);
-  ASSERT_EQ(std::system(("/usr/bin/python3 " + Path("check.py") + " " + dir_).c_str()), 0);
+  ASSERT_EQ(std::system(("/usr/bin/python3 " + Path("check.py") + " " + dir_ + " " RECUR_VERSION).c_str()), 0);
   const auto st = load_safetensors<double>(Path("theirs.safetensors"));
   EXPECT_EQ(st.metadata.at("from"), "python");
   EXPECT_EQ(st.tensors.at("h").data, (std::vector<double>{0.5, -1, 65504}));
