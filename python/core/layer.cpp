@@ -204,8 +204,18 @@ void bind_layer(py::module_& m) {
       .def("load_state_dict", &Layer::load_state_dict, py::arg("state_dict"))
       .def("grads", &Layer::grads, "The accumulated parameter gradients under PyTorch's names.")
       .def("zero_grad", &Layer::zero_grad)
-      .def("train", &Layer::train, py::arg("mode") = true, "Dropout between layers on (or off).")
-      .def("eval", [](Layer& l) { l.train(false); })
+      .def("train",
+           [](py::object self, bool mode) {
+             self.cast<Layer&>().train(mode);
+             return self;
+           },
+           py::arg("mode") = true, "Dropout between layers on (or off); returns the layer, as torch's train()")
+      .def("eval",
+           [](py::object self) {
+             self.cast<Layer&>().train(false);
+             return self;
+           },
+           "train(False); returns the layer")
       .def_property_readonly("training", &Layer::training)
       .def_property("precision", &Layer::precision, &Layer::set_precision,
                     "'fp32', or 'bf16' (bfloat16 products, float accumulation)")

@@ -3,7 +3,15 @@ and gradients, PyTorch's call semantics, backward(dy) for every gradient)."""
 from . import _core
 
 
-class LSTM(_core._Layer):
+class _NumpyLayer(_core._Layer):
+    def __call__(self, input, hx=None, lengths=None):
+        if hasattr(input, "detach"):
+            raise TypeError(f"recur.{type(self).__name__} takes numpy arrays; for torch tensors (with autograd) "
+                            f"use recur.nn.{'Recurrent' if type(self).__name__ == 'Stack' else type(self).__name__}")
+        return super().__call__(input, hx, lengths)
+
+
+class LSTM(_NumpyLayer):
     """LSTM(input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
     bidirectional=False, seed=1): numpy in and out, PyTorch's semantics and parameter names."""
 
@@ -13,7 +21,7 @@ class LSTM(_core._Layer):
         super().__init__(config, batch_first, seed, bias)
 
 
-class GRU(_core._Layer):
+class GRU(_NumpyLayer):
     """GRU(input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
     bidirectional=False, seed=1): numpy in and out, PyTorch's semantics and parameter names."""
 
@@ -23,7 +31,7 @@ class GRU(_core._Layer):
         super().__init__(config, batch_first, seed, bias)
 
 
-class RNN(_core._Layer):
+class RNN(_NumpyLayer):
     """RNN(input_size, hidden_size, num_layers=1, nonlinearity='tanh', bias=True, batch_first=False,
     dropout=0.0, bidirectional=False, seed=1): numpy in and out, PyTorch's semantics."""
 
@@ -36,7 +44,7 @@ class RNN(_core._Layer):
         super().__init__(config, batch_first, seed, bias)
 
 
-class Stack(_core._Layer):
+class Stack(_NumpyLayer):
     """Stack(spec, input_size, batch_first=False, seed=1): any stack spec (docs/rnn-spec.md), e.g.
     Stack('lstm:64,peephole;gru:32', 10). Called and differentiated as LSTM; the state of a stack
     of several segments (runs of alike layers) is a list with one h, or (h, c), per segment."""

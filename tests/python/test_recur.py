@@ -64,6 +64,14 @@ def test_forward_and_gradients_equal_pytorch(kind, options):
     assert not ours.grads()["weight_hh_l0"].any()
 
 
+def test_layers_are_classes_and_train_returns_the_layer():
+    gru = recur.GRU(3, 4)
+    assert isinstance(gru, recur.GRU) and gru.train() is gru and gru.training
+    assert gru.eval() is gru and not gru.training
+    with pytest.raises(TypeError, match="recur.nn.GRU"):
+        gru(torch.zeros(2, 1, 3, requires_grad=True))
+
+
 def test_repr_names_the_layer():
     assert repr(recur.GRU(3, 4, num_layers=2, bidirectional=True)) == "recur.GRU(3, 4, num_layers=2, bidirectional=True)"
 
