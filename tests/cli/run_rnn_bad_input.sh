@@ -39,6 +39,11 @@ good = open(f"{d}/good.safetensors", "rb").read()
 open(f"{d}/truncated.safetensors", "wb").write(good[: len(good) - 17])
 open(f"{d}/empty.safetensors", "wb").close()
 open(f"{d}/garbage.safetensors", "wb").write(b"\x00\x01garbage" * 10)
+try:  # a torch.save file (a zip archive) where safetensors belong
+    import torch
+    torch.save({k: torch.tensor(v) for k, v in w.items()}, f"{d}/model.pt")
+except ImportError:
+    pass
 np.save(f"{d}/x.npy", rng.standard_normal((5, 2, I)).astype(np.float32))
 np.save(f"{d}/x_wrong_features.npy", rng.standard_normal((5, 2, I + 1)).astype(np.float32))
 np.save(f"{d}/x_2d.npy", rng.standard_normal((5, I)).astype(np.float32))
@@ -78,6 +83,9 @@ expect_error "empty weights" "empty.safetensors" --model "$work/empty.safetensor
 expect_error "truncated weights" "truncated.safetensors" --model "$work/truncated.safetensors" --input "$X"
 expect_error "garbage weights" "garbage.safetensors" --model "$work/garbage.safetensors" --input "$X"
 expect_error "garbage header" "garbage_header.safetensors" --model "$work/garbage_header.safetensors" --input "$X"
+if [[ -e "$work/model.pt" ]]; then
+  expect_error "torch.save file" "recur.save_state_dict" --model "$work/model.pt" --input "$X"
+fi
 expect_error "unknown key" "decoder.weight" --model "$work/unknown_key.safetensors" --input "$X"
 expect_error "missing key" "bias_hh_l0" --model "$work/missing_key.safetensors" --input "$X"
 expect_error "wrong weight shape" "bias_ih_l0" --model "$work/bad_shape.safetensors" --input "$X"
