@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 
 from . import _core
 
+# Every command but `serve` (a server that runs until it is stopped: run it from a shell).
 COMMANDS = [
-    "train-lm", "sample", "eval-lm", "ngram", "train-classifier", "eval-classifier", "classify",
+    "train-lm", "sample", "eval-lm", "ngram", "data", "train-classifier", "eval-classifier", "classify",
     "train-tagger", "eval-tagger", "tag", "train-clm", "sample-clm", "train-forecaster", "forecast",
     "train-seq2seq", "eval-seq2seq", "translate", "train-tree", "esn", "run-esn", "rtrl", "bench-tasks",
     "jordan", "run-onnx", "export-onnx", "run-rnn", "bench-rnn", "diagnose", "plot",
