@@ -11,24 +11,29 @@ class _NumpyLayer(_core._Layer):
         return super().__call__(input, hx, lengths)
 
 
-class LSTM(_NumpyLayer):
+class _TorchArgs(_NumpyLayer):
+    """torch.nn.LSTM's and GRU's constructor arguments (the subclass names its mode)."""
+
+    mode = None
+
+    def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
+                 bidirectional=False, seed=1):
+        config = _core._Config.torch(self.mode, input_size, hidden_size, num_layers, bidirectional, dropout)
+        super().__init__(config, batch_first, seed, bias)
+
+
+class LSTM(_TorchArgs):
     """LSTM(input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
     bidirectional=False, seed=1): numpy in and out, PyTorch's semantics and parameter names."""
 
-    def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
-                 bidirectional=False, seed=1):
-        config = _core._Config.torch("LSTM", input_size, hidden_size, num_layers, bidirectional, dropout)
-        super().__init__(config, batch_first, seed, bias)
+    mode = "LSTM"
 
 
-class GRU(_NumpyLayer):
+class GRU(_TorchArgs):
     """GRU(input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
     bidirectional=False, seed=1): numpy in and out, PyTorch's semantics and parameter names."""
 
-    def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
-                 bidirectional=False, seed=1):
-        config = _core._Config.torch("GRU", input_size, hidden_size, num_layers, bidirectional, dropout)
-        super().__init__(config, batch_first, seed, bias)
+    mode = "GRU"
 
 
 class RNN(_NumpyLayer):
