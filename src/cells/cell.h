@@ -134,11 +134,12 @@ template <class T> CellOps<T> lstm_ops();
 template <class T> CellOps<T> gru_ops();
 template <class T> CellOps<T> ln_lstm_ops();  // layer-normalised (RnnConfig::layer_norm)
 template <class T> CellOps<T> ln_gru_ops();
+template <class T> CellOps<T> ln_rnn_ops();
 
 // How many per-unit parameters the cell has beside its weights and biases (StepBackward::dunit),
 // and which tensor holds them.
 inline int64_t unit_params_size(const RnnConfig& cfg) {
-  if (cfg.layer_norm) return (cfg.cell == CellKind::lstm ? 10 : 6) * cfg.hidden_size;
+  if (cfg.layer_norm) return cfg.layer_norm_size();
   return cfg.peephole ? 3 * cfg.hidden_size : cfg.learn_leak ? cfg.hidden_size : 0;
 }
 template <class T>
@@ -153,7 +154,7 @@ CellOps<T> ops_for(const RnnConfig& cfg) {
   switch (cfg.cell) {
     case CellKind::lstm: return cfg.layer_norm ? ln_lstm_ops<T>() : lstm_ops<T>();
     case CellKind::gru: return cfg.layer_norm ? ln_gru_ops<T>() : gru_ops<T>();
-    default: return rnn_ops<T>();
+    default: return cfg.layer_norm ? ln_rnn_ops<T>() : rnn_ops<T>();
   }
 }
 

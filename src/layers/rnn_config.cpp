@@ -46,6 +46,11 @@ int RnnConfig::gates() const {
   }
 }
 
+int64_t RnnConfig::layer_norm_size() const {
+  if (!layer_norm) return 0;
+  return (cell == CellKind::lstm ? 10 : 2 * gates()) * hidden_size;
+}
+
 void RnnConfig::validate() const {
   RECUR_CHECK(input_size > 0, "RnnConfig.input_size must be positive, got " << input_size);
   RECUR_CHECK(hidden_size > 0, "RnnConfig.hidden_size must be positive, got " << hidden_size);
@@ -57,9 +62,10 @@ void RnnConfig::validate() const {
   RECUR_CHECK(!learn_leak || leak < 1.0,
               "a learned leak starts at RnnConfig.leak, which must then be below 1 (got " << leak << ")");
   RECUR_CHECK(!layer_norm || ((cell == CellKind::lstm && !peephole && !coupled) ||
-                               (cell == CellKind::gru && gru == GruConvention::reset_after)),
-              "layer normalisation is for the plain LSTM (no peepholes, no coupled gates) and the "
-              "reset_after GRU, not this "
+                               (cell == CellKind::gru && gru == GruConvention::reset_after) ||
+                               (gates() == 1 && !learn_leak)),
+              "layer normalisation is for the plain LSTM (no peepholes, no coupled gates), the "
+              "reset_after GRU and the simple RNN without a learned leak, not this "
                   << cell_name(cell));
   RECUR_CHECK(bidirectional || merge == DirectionMerge::concat,
               "summed directions need a bidirectional layer");
@@ -110,7 +116,7 @@ double parameter_count(const RnnConfig& c) {
   double per_direction_extra = 2 * GH;  // b_ih, b_hh
   if (c.peephole) per_direction_extra += 3 * H;
   if (c.learn_leak) per_direction_extra += H;
-  if (c.layer_norm) per_direction_extra += (c.cell == CellKind::lstm ? 10 : 6) * H;
+  per_direction_extra += double(c.layer_norm_size());
   // w_ih (GH, in) with in = input_size in the first layer and D*H above it, w_hh (GH, H).
   const double first = GH * double(c.input_size) + GH * H + per_direction_extra;
   const double upper = GH * double(c.layer_output_size()) + GH * H + per_direction_extra;
@@ -196,7 +202,7 @@ RnnParams<T>::RnnParams(const RnnConfig& cfg) : config(cfg) {
       p.b_hh = Tensor<T>({GH});
       if (cfg.peephole) p.w_peep = Tensor<T>({3 * H});
       if (cfg.learn_leak) p.leak = Tensor<T>({H});
-      if (cfg.layer_norm) p.ln = Tensor<T>({(cfg.cell == CellKind::lstm ? 10 : 6) * H});
+      if (cfg.layer_norm) p.ln = Tensor<T>({cfg.layer_norm_size()});
       cells.push_back(std::move(p));
     }
   }
@@ -218,13 +224,13 @@ void init_rnn_uniform(RnnParams<T>& p, Rng& rng) {
   const double logit = p.config.learn_leak ? std::log(p.config.leak / (1 - p.config.leak)) : 0.0;
   for (auto& c : p.cells) c.leak.fill(T(logit));
   // Layer normalisation starts as the identity: gains 1, biases 0 (the gains come first in each
-  // group: LSTM gates [0, 4H) and cell [8H, 9H); GRU [0, 3H)).
+  // group: LSTM gates [0, 4H) and cell [8H, 9H); GRU [0, 3H); RNN [0, H)).
   if (p.config.layer_norm) {
     const int64_t H = p.config.hidden_size;
     const bool lstm = p.config.cell == CellKind::lstm;
     for (auto& c : p.cells) {
       c.ln.fill(T(0));
-      for (int64_t j = 0; j < (lstm ? 4 : 3) * H; ++j) c.ln[j] = T(1);
+      for (int64_t j = 0; j < p.config.gates() * H; ++j) c.ln[j] = T(1);
       if (lstm)
         for (int64_t j = 8 * H; j < 9 * H; ++j) c.ln[j] = T(1);
     }

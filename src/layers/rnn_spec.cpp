@@ -138,7 +138,7 @@ void parse_option(RnnLayerSpec& L, const std::string& field, const std::string& 
                                    "the residual branch");
     return flag(L.residual, simple, "rnn_tanh, rnn_relu and rnn_sigmoid");
   }
-  if (name == "ln") return flag(L.layer_norm, !simple, "lstm and gru");
+  if (name == "ln") return flag(L.layer_norm, true, "");
   if (name == "bi") {
     L.bidirectional = true;
     RECUR_CHECK(value.empty() == !has_value && (value.empty() || value == "concat" || value == "sum"),
@@ -172,9 +172,8 @@ void check_layer(const RnnLayerSpec& L, const std::string& at) {
   RECUR_CHECK(!L.learn_leak || L.leak < 1,
               at << ": learn_leak starts at leak=A (or residual=A), which must then be below 1 (e.g. "
                     "leak=0.5)");
-  RECUR_CHECK(!L.layer_norm || !(L.peephole || L.coupled || L.reset_before),
-              at << ": ln is for the plain lstm and the reset_after gru, not with peephole, coupled "
-                    "or reset_before");
+  RECUR_CHECK(!L.layer_norm || !(L.peephole || L.coupled || L.reset_before || L.learn_leak),
+              at << ": ln is not combined with peephole, coupled, reset_before or learn_leak");
   RECUR_CHECK(L.loop != TimeLoop::clockwork || L.hidden % int64_t(L.periods.size()) == 0,
               at << ": a clockwork layer splits its " << L.hidden << " units into " << L.periods.size()
                  << " modules of equal size; give a hidden size divisible by " << L.periods.size());

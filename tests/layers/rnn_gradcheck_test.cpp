@@ -177,6 +177,20 @@ std::vector<Case> cases() {
     c.merge = DirectionMerge::sum;
     return c;
   };
+  // The layer-normalised simple RNN, plain, leaky and residual (ln_rnn.cpp), and row blocks.
+  auto ln = [](RnnConfig c) {
+    c.layer_norm = true;
+    return c;
+  };
+  out.push_back({"rnn_tanh_layer_norm", ln(make(CellKind::rnn_tanh)), {}, true});
+  out.push_back({"rnn_tanh_layer_norm_residual_ragged", ln(simple(CellKind::rnn_tanh, 1.0, false, true)), ragged,
+                 true});
+  out.push_back({"rnn_relu_layer_norm_leaky_2layer_bidir", ln(simple(CellKind::rnn_relu, 0.4, false, false, 2, true)),
+                 ragged, true});
+  out.push_back({"rnn_sigmoid_layer_norm_residual_scaled_bisum",
+                 summed(ln(simple(CellKind::rnn_sigmoid, 0.6, false, true, 1, true))), {}, true});
+  out.push_back({"rnn_tanh_layer_norm_residual_ragged_b9", ln(simple(CellKind::rnn_tanh, 1.0, false, true)),
+                 {5, 2, 0, 4, 5, 1, 3, 5, 2}, true, false, 9});
   out.push_back({"lstm_2layer_bisum_ragged", summed(make(CellKind::lstm, 2, true)), ragged, true});
   out.push_back({"gru_before_2layer_bisum_ragged", summed(gru(GruConvention::reset_before, 2, true)),
                  ragged, true});

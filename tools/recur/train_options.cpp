@@ -21,7 +21,7 @@ void add_network_options(CLI::App* c, NetworkOptions& n, bool with_init) {
   c->add_flag("--learn-leak", n.learn_leak, "Simple RNN: learn a per unit, starting at --leak (< 1)");
   c->add_flag("--residual-recurrence", n.residual,
               "Simple RNN: residual recurrence h = h_prev + a f(z), a = --leak (docs/rnn-spec.md)");
-  c->add_flag("--layer-norm", n.layer_norm, "LSTM, GRU: layer-normalise every gate (and the LSTM's cell)");
+  c->add_flag("--layer-norm", n.layer_norm, "Layer-normalise every gate's pre-activation (and the LSTM's cell)");
   c->add_option("--hidden", n.hidden, "Hidden size (per direction)")
       ->capture_default_str()
       ->check(Positive);

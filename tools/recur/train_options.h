@@ -20,7 +20,7 @@ struct NetworkOptions {
   double dropout = 0;
   double leak = 1.0;  // simple RNN: leaky units / residual recurrence
   bool learn_leak = false, residual = false;
-  bool layer_norm = false;  // LSTM, GRU
+  bool layer_norm = false;  // every engine cell
   std::string rnn = {};  // the stack spec (recur/layers/rnn_spec.h); when set, the shorthands are unused
   bool unidirectional = false;  // --unidirectional, where the network reads both ways by default
 };

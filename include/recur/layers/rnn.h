@@ -8,7 +8,7 @@
 //   weight_ih_l{k}[_reverse]: (G*H, in)  weight_hh_l{k}: (G*H, H)  bias_ih/bias_hh: (G*H)
 //   weight_peep_l{k} (LSTM with peepholes only): (3*H) = (p_i, p_f, p_o)
 //   leak_l{k} (simple RNN with a learned leak only): (H) logits lambda, alpha = sigmoid(lambda)
-//   ln_l{k} (layer-normalised LSTM / GRU only): (10H) / (6H) gains and biases
+//   ln_l{k} (layer-normalised cells only): (10H) LSTM, (6H) GRU, (2H) RNN: gains and biases
 // Gate orders: LSTM i, f, g, o; GRU r, z, n (PyTorch's). Parameter names are PyTorch's.
 // A mixed stack (RnnConfig::above) is a chain of such uniform segments, each with its own L, D, H
 // and states (RnnState::above); a clockwork, skip or deep segment is one layer (L = D = 1) with
@@ -76,8 +76,9 @@ struct RnnConfig {
   double leak = 1.0;        // alpha in (0, 1]; 1 is the plain RNN (and the unscaled residual)
   bool learn_leak = false;  // learn one alpha per unit, starting at `leak` (then leak < 1)
   bool residual = false;
-  // LSTM and GRU (reset_after): layer normalisation of every gate's pre-activation (and of the
-  // LSTM's cell state), with a learned gain and bias per unit (src/cells/ln_lstm.cpp, ln_gru.cpp).
+  // LSTM, GRU (reset_after) and the simple RNN: layer normalisation of every gate's pre-activation
+  // (and of the LSTM's cell state), with a learned gain and bias per unit (src/cells/ln_lstm.cpp,
+  // ln_gru.cpp, ln_rnn.cpp).
   bool layer_norm = false;
   // A mixed stack (layers that differ in kind, size or options; see rnn_spec.h) is a chain of
   // uniform segments: the fields above describe the bottom one, `above` the rest, bottom first,
@@ -116,6 +117,9 @@ struct RnnConfig {
   DeepTransitionConfig deep() const;
   int total_layers() const;  // of every segment
   bool has_cell_state() const { return cell == CellKind::lstm; }
+  // The length of a cell's ln tensor (gains, then biases): LSTM 10H, GRU 6H, simple RNN 2H; 0
+  // without layer_norm.
+  int64_t layer_norm_size() const;
   void validate() const;   // throws recur::Error naming the bad field
   // Metadata strings (for safetensors __metadata__) and back.
   std::map<std::string, std::string> to_metadata() const;
