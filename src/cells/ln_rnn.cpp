@@ -15,7 +15,7 @@
 
 #include "cells/cell.h"
 #include "cells/layer_norm.h"
-#include "kernels/cpu/activations.h"
+#include "cells/rnn_activation.h"
 
 namespace recur::cells {
 namespace {
@@ -23,25 +23,6 @@ namespace {
 template <class T>
 int64_t ln_rnn_cache_width(const RnnConfig& cfg) {
   return 2 * cfg.hidden_size + 1;
-}
-
-template <class T>
-T activate(CellKind kind, T u) {
-  switch (kind) {
-    case CellKind::rnn_relu: return u > T(0) ? u : T(0);
-    case CellKind::rnn_sigmoid: return T(1) / (T(1) + std::exp(-u));
-    default: return std::tanh(u);
-  }
-}
-
-// f'(u) expressed through v = f(u).
-template <class T>
-T activation_grad(CellKind kind, T v) {
-  switch (kind) {
-    case CellKind::rnn_relu: return v > T(0) ? T(1) : T(0);
-    case CellKind::rnn_sigmoid: return v * (T(1) - v);
-    default: return T(1) - v * v;
-  }
 }
 
 template <class T>
@@ -60,7 +41,7 @@ void ln_rnn_forward_step(const StepForward<T>& s, const RnnCellParams<T>& p, con
     const T* hp = s.h_prev + b * H;
     T* h = s.h + b * H;
     for (int64_t j = 0; j < H; ++j) {
-      v[j] = activate(cfg.cell, a[j]);
+      v[j] = rnn_activate(cfg.cell, a[j]);
       h[j] = cfg.mixes_state() ? keep * hp[j] + alpha * v[j] : v[j];
     }
   }
@@ -78,7 +59,7 @@ void ln_rnn_backward_step(const StepBackward<T>& s, const RnnCellParams<T>& p, c
   for (int64_t b = 0; b < B; ++b) {
     const T *xhat = s.cache + b * W, *v = xhat + H;
     const T* dh = s.dh + b * H;
-    for (int64_t j = 0; j < H; ++j) du[j] = alpha * dh[j] * activation_grad(cfg.cell, v[j]);
+    for (int64_t j = 0; j < H; ++j) du[j] = alpha * dh[j] * rnn_activation_grad(cfg.cell, v[j]);
     layer_norm_backward(s.dg_ih + b * H, dgamma, dbeta, du, xhat, gamma, xhat[2 * H], H);
   }
   s.w->main.run(s.block, s.dg_ih, s.dh_prev);  // dh_prev = dG W_hh

@@ -18,6 +18,7 @@
 #include <cmath>
 
 #include "cells/cell.h"
+#include "cells/rnn_activation.h"
 #include "kernels/cpu/activations.h"
 #include "recur/core/gemm.h"
 
@@ -27,16 +28,6 @@ namespace {
 template <class T>
 int64_t rnn_cache_width(const RnnConfig& cfg) {
   return cfg.mixes_state() ? cfg.hidden_size : 0;
-}
-
-// f'(a) expressed through v = f(a).
-template <class T>
-T activation_grad(CellKind kind, T v) {
-  switch (kind) {
-    case CellKind::rnn_relu: return v > T(0) ? T(1) : T(0);
-    case CellKind::rnn_sigmoid: return v * (T(1) - v);
-    default: return T(1) - v * v;
-  }
 }
 
 // alpha of unit j: the learned sigmoid(lambda_j), or the fixed leak.
@@ -76,7 +67,7 @@ void rnn_backward_step(const StepBackward<T>& s, const RnnCellParams<T>& p, cons
   const int64_t H = cfg.hidden_size;
   if (!cfg.mixes_state()) {
     for (int64_t k = 0; k < B * H; ++k)
-      s.dg_ih[k] = s.dh[k] * activation_grad(cfg.cell, s.h[k]);  // dg_hh is the same buffer
+      s.dg_ih[k] = s.dh[k] * rnn_activation_grad(cfg.cell, s.h[k]);  // dg_hh is the same buffer
     s.w->main.run(s.block, s.dg_ih, s.dh_prev);  // dh_prev = dG W_hh
     return;
   }
@@ -86,7 +77,7 @@ void rnn_backward_step(const StepBackward<T>& s, const RnnCellParams<T>& p, cons
     T dlambda = T(0);
     for (int64_t b = 0; b < B; ++b) {
       const int64_t k = b * H + j;
-      s.dg_ih[k] = alpha * s.dh[k] * activation_grad(cfg.cell, v[k]);
+      s.dg_ih[k] = alpha * s.dh[k] * rnn_activation_grad(cfg.cell, v[k]);
       if (cfg.learn_leak) dlambda += s.dh[k] * (cfg.residual ? v[k] : v[k] - s.h_prev[k]);
     }
     if (cfg.learn_leak) s.dunit[j] += dlambda * alpha * (T(1) - alpha);
