@@ -46,7 +46,7 @@ typedef struct recur_stream recur_stream;
 
 typedef struct recur_model_info {
   const char* kind;    /* "rnn" or "lm" */
-  const char* cell;    /* "lstm", "gru", "rnn_tanh", "rnn_relu", "rnn_sigmoid" */
+  const char* cell;    /* "lstm", "gru", "rnn_tanh", "rnn_relu", "rnn_sigmoid", "rnn_linear" */
   const char* spec;    /* the recurrent layers as a stack spec, "lstm:256;lstm:256" (docs/rnn-spec.md) */
   int64_t input_size;  /* rnn: features per step; lm: the vocabulary size (ids in [0, V)) */
   int64_t hidden_size;

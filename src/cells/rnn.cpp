@@ -1,4 +1,4 @@
-// Simple (Elman) RNN cell: h_t = f(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh), f in {tanh, ReLU, sigmoid};
+// Simple (Elman) RNN cell: h_t = f(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh), f in {tanh, ReLU, sigmoid, identity};
 // optionally leaky units or a residual recurrence (the seeds' remedies for long memory):
 //   plain     h = v                                  v = f(a)
 //   leaky     h = (1 - alpha) h_prev + alpha v       alpha = cfg.leak, or sigmoid(lambda) per unit
@@ -51,6 +51,7 @@ void rnn_forward_step(const StepForward<T>& s, const RnnCellParams<T>& p, const 
       for (int64_t k = 0; k < n; ++k) v[k] = v[k] > T(0) ? v[k] : T(0);
       break;
     case CellKind::rnn_sigmoid: cpu::sigmoid_inplace(v, n); break;
+    case CellKind::rnn_linear: break;
     default: cpu::tanh_inplace(v, n);
   }
   if (!cfg.mixes_state()) return;

@@ -1,4 +1,4 @@
-// The simple RNN's activation f (tanh, ReLU, sigmoid) and its derivative read off v = f(u), which
+// The simple RNN's activation f (tanh, ReLU, sigmoid, identity) and its derivative read off v = f(u), which
 // the plain (rnn.cpp) and the layer-normalised (ln_rnn.cpp) cells share.
 #pragma once
 
@@ -13,6 +13,7 @@ T rnn_activate(CellKind kind, T u) {
   switch (kind) {
     case CellKind::rnn_relu: return u > T(0) ? u : T(0);
     case CellKind::rnn_sigmoid: return T(1) / (T(1) + std::exp(-u));
+    case CellKind::rnn_linear: return u;
     default: return std::tanh(u);
   }
 }
@@ -23,6 +24,7 @@ T rnn_activation_grad(CellKind kind, T v) {
   switch (kind) {
     case CellKind::rnn_relu: return v > T(0) ? T(1) : T(0);
     case CellKind::rnn_sigmoid: return v * (T(1) - v);
+    case CellKind::rnn_linear: return T(1);
     default: return T(1) - v * v;
   }
 }

@@ -11,11 +11,12 @@
 
 namespace recur {
 
-constexpr EnumNames<CellKind, 5> kCellNames{{{CellKind::lstm, "lstm"},
+constexpr EnumNames<CellKind, 6> kCellNames{{{CellKind::lstm, "lstm"},
                                              {CellKind::gru, "gru"},
                                              {CellKind::rnn_tanh, "rnn_tanh"},
                                              {CellKind::rnn_relu, "rnn_relu"},
-                                             {CellKind::rnn_sigmoid, "rnn_sigmoid"}}};
+                                             {CellKind::rnn_sigmoid, "rnn_sigmoid"},
+                                             {CellKind::rnn_linear, "rnn_linear"}}};
 constexpr EnumNames<TimeLoop, 4> kTimeLoopNames{{{TimeLoop::engine, "engine"},
                                                  {TimeLoop::clockwork, "clockwork"},
                                                  {TimeLoop::skip, "skip"},

@@ -69,14 +69,14 @@ void parse_kind(RnnLayerSpec& L, const std::string& field, const std::string& at
       L.cell = CellKind::rnn_tanh;
       known = true;
     }
-  for (CellKind k : {CellKind::rnn_tanh, CellKind::rnn_relu, CellKind::rnn_sigmoid, CellKind::lstm,
-                     CellKind::gru})
+  for (CellKind k : {CellKind::rnn_tanh, CellKind::rnn_relu, CellKind::rnn_sigmoid, CellKind::rnn_linear,
+                     CellKind::lstm, CellKind::gru})
     if (kind == cell_name(k)) {
       L.cell = k;
       known = true;
     }
   RECUR_CHECK(known, at << ": unknown kind '" << kind
-                        << "'; expected rnn_tanh, rnn_relu, rnn_sigmoid, lstm, gru, clockwork, skip or deep");
+                        << "'; expected rnn_tanh, rnn_relu, rnn_sigmoid, rnn_linear, lstm, gru, clockwork, skip or deep");
   const double h = parse_number(size, at, "the hidden size");
   RECUR_CHECK(h >= 1 && h <= 1e6 && h == std::floor(h),
               at << ": the hidden size must be a whole number from 1 to 1000000, got '" << size << "'");
@@ -132,11 +132,11 @@ void parse_option(RnnLayerSpec& L, const std::string& field, const std::string& 
   if (name == "peephole") return flag(L.peephole, lstm, "lstm");
   if (name == "coupled") return flag(L.coupled, lstm, "lstm");
   if (name == "reset_before") return flag(L.reset_before, gru, "gru");
-  if (name == "learn_leak") return flag(L.learn_leak, simple, "rnn_tanh, rnn_relu and rnn_sigmoid");
+  if (name == "learn_leak") return flag(L.learn_leak, simple, "rnn_tanh, rnn_relu, rnn_sigmoid and rnn_linear");
   if (name == "residual" && !has_value) {
     RECUR_CHECK(L.leak == 1, at << ": leak and residual exclude each other; use residual=A to scale "
                                    "the residual branch");
-    return flag(L.residual, simple, "rnn_tanh, rnn_relu and rnn_sigmoid");
+    return flag(L.residual, simple, "rnn_tanh, rnn_relu, rnn_sigmoid and rnn_linear");
   }
   if (name == "ln") return flag(L.layer_norm, true, "");
   if (name == "bi") {
@@ -150,7 +150,7 @@ void parse_option(RnnLayerSpec& L, const std::string& field, const std::string& 
     RECUR_CHECK(has_value, at << ": option '" << name << "' needs a value (" << name << "=...)");
     const double v = parse_number(value, at, name);
     if (name != "dropout") {  // leak=A, residual=A: the share alpha of f(z) in h
-      RECUR_CHECK(simple, at << ": option '" << name << "' is for rnn_tanh, rnn_relu and rnn_sigmoid layers only");
+      RECUR_CHECK(simple, at << ": option '" << name << "' is for rnn_tanh, rnn_relu, rnn_sigmoid and rnn_linear layers only");
       RECUR_CHECK(v > 0 && v <= 1, at << ": " << name << " must be in (0, 1], got " << value);
       RECUR_CHECK(L.leak == 1 && !L.residual,
                   at << ": leak and residual exclude each other, and each is given once; use "

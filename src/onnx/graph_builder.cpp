@@ -55,13 +55,14 @@ void check_exportable(const RnnConfig& c, const std::string& source, bool carrie
     RECUR_CHECK(!s.own_loop(), source << ": its recurrent layers ('" << format_rnn_spec(rnn_spec_from_config(c))
                                       << "') hold a " << time_loop_name(s.loop) << " layer, which ONNX's "
                                          "LSTM/GRU/RNN ops cannot express, so recur does not export it");
-    const char* option = s.layer_norm ? "ln (layer norm)" : s.coupled ? "coupled (gates)"
+    const char* option = s.cell == CellKind::rnn_linear ? "rnn_linear (the identity activation)"
+                         : s.layer_norm ? "ln (layer norm)" : s.coupled ? "coupled (gates)"
                          : s.residual ? "residual (recurrence)" : s.mixes_state() ? "leak (leaky units)"
                          : nullptr;
     RECUR_CHECK(!option, source << ": its recurrent layers ('" << format_rnn_spec(rnn_spec_from_config(c))
                                 << "') use " << option << ", which ONNX's LSTM/GRU/RNN ops cannot "
                                    "express (they have no layer norm, coupled gates, leaky or residual "
-                                   "units), so recur does not export it");
+                                   "units, and recur writes no Affine activation), so recur does not export it");
   }
 }
 

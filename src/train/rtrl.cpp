@@ -99,6 +99,7 @@ void Rtrl<T>::step(const T* x, T* h_out) {
         T a, da;
         if (kind == CellKind::rnn_tanh) a = std::tanh(zk), da = T(1) - a * a;
         else if (kind == CellKind::rnn_relu) a = zk > 0 ? zk : T(0), da = zk > 0 ? T(1) : T(0);
+        else if (kind == CellKind::rnn_linear) a = zk, da = T(1);
         else a = cpu::sigmoid(zk), da = a * (T(1) - a);
         hb[k] = a;
         const T* dzr = dz_.data() + k * P;

@@ -73,7 +73,7 @@ else: print(xs[0], xs[-1])' "$1"
 
 specs=("rnn_tanh:12;rnn_tanh:12" "rnn_relu:12,leak=0.5,learn_leak" "rnn_sigmoid:12,residual"
        "rnn_tanh:12,residual=0.5" "lstm:12,peephole,dropout=0.1;lstm:12,peephole" "lstm:12,coupled"
-       "lstm:12,ln" "gru:12,reset_before" "gru:12,ln;gru:12,ln" "rnn_tanh:12,residual,ln"
+       "lstm:12,ln" "gru:12,reset_before" "gru:12,ln;gru:12,ln" "rnn_tanh:12,residual,ln" "rnn_linear:12,leak=0.5"
        "lstm:12,peephole,dropout=0.1;gru:10,reset_before;rnn_tanh:8"
        "clockwork:12,periods=1/2/4" "skip:12,delay=3" "deep:12" "gru:12;skip:8,no_short;clockwork:8")
 bi_specs=("lstm:12,bi=sum;lstm:12,bi=sum" "gru:12,reset_before,bi" "rnn_tanh:12,bi,dropout=0.2;rnn_tanh:12,bi"

@@ -126,6 +126,7 @@ std::vector<Case> cases() {
   out.push_back({"rnn_tanh", make(CellKind::rnn_tanh), {}, true});
   out.push_back({"rnn_relu", make(CellKind::rnn_relu), {}, true});
   out.push_back({"rnn_sigmoid", make(CellKind::rnn_sigmoid), {}, true});
+  out.push_back({"rnn_linear", make(CellKind::rnn_linear), {}, true});
   out.push_back({"lstm", lstm(false, false), {}, true});
   out.push_back({"lstm_peephole", lstm(true, false), {}, true});
   out.push_back({"lstm_coupled", lstm(false, true), {}, true});
@@ -183,6 +184,8 @@ std::vector<Case> cases() {
     return c;
   };
   out.push_back({"rnn_tanh_layer_norm", ln(make(CellKind::rnn_tanh)), {}, true});
+  out.push_back({"rnn_linear_layer_norm_leaky_2layer_bidir_ragged",
+                 ln(simple(CellKind::rnn_linear, 0.5, false, false, 2, true)), ragged, true});
   out.push_back({"rnn_tanh_layer_norm_residual_ragged", ln(simple(CellKind::rnn_tanh, 1.0, false, true)), ragged,
                  true});
   out.push_back({"rnn_relu_layer_norm_leaky_2layer_bidir", ln(simple(CellKind::rnn_relu, 0.4, false, false, 2, true)),

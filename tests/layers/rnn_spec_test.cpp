@@ -12,9 +12,11 @@ TEST(RnnSpec, ParsesEveryOption) {
   const RnnSpec s = parse_rnn_spec(
       "lstm:256,peephole,coupled,dropout=0.25,bi=sum; gru:8,reset_before,bi ;rnn_relu:3,leak=0.5,"
       "learn_leak;rnn_tanh:4,residual;rnn_sigmoid:2;lstm:5,ln;gru:6,ln,bi=concat;"
-      "rnn_tanh:3,residual=0.25,learn_leak");
-  ASSERT_EQ(s.layers.size(), 8u);
+      "rnn_tanh:3,residual=0.25,learn_leak;rnn_linear:4,leak=0.5,ln");
+  ASSERT_EQ(s.layers.size(), 9u);
   EXPECT_TRUE(s.layers[7].residual && s.layers[7].learn_leak);
+  EXPECT_EQ(s.layers[8].cell, CellKind::rnn_linear);
+  EXPECT_TRUE(s.layers[8].layer_norm && s.layers[8].leak == 0.5);
   EXPECT_DOUBLE_EQ(s.layers[7].leak, 0.25);
   const RnnLayerSpec& a = s.layers[0];
   EXPECT_EQ(a.cell, CellKind::lstm);

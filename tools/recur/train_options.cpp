@@ -14,7 +14,7 @@ namespace recur::cli {
 void add_network_options(CLI::App* c, NetworkOptions& n, bool with_init) {
   c->add_option("--cell", n.cell, "Recurrent cell")
       ->capture_default_str()
-      ->check(CLI::IsMember({"lstm", "gru", "rnn_tanh", "rnn_relu", "rnn_sigmoid"}));
+      ->check(CLI::IsMember({"lstm", "gru", "rnn_tanh", "rnn_relu", "rnn_sigmoid", "rnn_linear"}));
   c->add_option("--leak", n.leak, "Simple RNN: leaky units h = (1-a) h_prev + a f(z), a in (0, 1]")
       ->capture_default_str()
       ->check(CLI::Range(1e-6, 1.0));
@@ -33,7 +33,7 @@ void add_network_options(CLI::App* c, NetworkOptions& n, bool with_init) {
       "--rnn", n.rnn,
       "The recurrent stack as one spec, e.g. 'lstm:256,peephole;lstm:256', 'gru:128,reset_before,"
       "bi=sum' or 'lstm:256;clockwork:256,periods=1/2/4/8': layers separated by ';' (they may "
-      "differ), kind:hidden (rnn_tanh rnn_relu rnn_sigmoid lstm gru clockwork skip deep) then "
+      "differ), kind:hidden (rnn_tanh rnn_relu rnn_sigmoid rnn_linear lstm gru clockwork skip deep) then "
       "options (peephole coupled reset_before leak=A learn_leak residual[=A] ln dropout=P bi "
       "bi=sum periods=P/P delay=D no_short depth=K; docs/rnn-spec.md). Replaces --cell --hidden "
       "--layers --dropout --leak --learn-leak --residual-recurrence --layer-norm");

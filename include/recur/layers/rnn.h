@@ -34,7 +34,8 @@
 
 namespace recur {
 
-enum class CellKind { rnn_tanh, rnn_relu, rnn_sigmoid, lstm, gru };
+// rnn_linear: the simple RNN with the identity for f (the seeds' linear RNN), h = W x + U h_prev + b.
+enum class CellKind { rnn_tanh, rnn_relu, rnn_sigmoid, lstm, gru, rnn_linear };
 
 // GRU candidate: reset_after  n = tanh(W_in x + b_in + r * (W_hn h + b_hn))   (PyTorch, cuDNN)
 //                reset_before n = tanh(W_in x + b_in + W_hn (r * h) + b_hn)   (Cho 2014, the seeds)
@@ -54,7 +55,7 @@ const char* time_loop_name(TimeLoop loop);  // "clockwork", "skip", "deep" ("eng
 std::vector<int64_t> clockwork_default_periods();  // 1, 2, 4, 8
 
 const char* cell_name(CellKind kind);
-CellKind parse_cell(const std::string& name);  // "lstm", "gru", "rnn_tanh", "rnn_relu", "rnn_sigmoid"
+CellKind parse_cell(const std::string& name);  // "lstm", "gru", "rnn_tanh", "rnn_relu", "rnn_sigmoid", "rnn_linear"
 
 struct RnnConfig {
   CellKind cell = CellKind::lstm;

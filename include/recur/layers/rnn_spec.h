@@ -5,7 +5,7 @@
 //
 // Layers are separated by ';', a layer's fields by ','; they may differ (a mixed stack). The first field is kind:hidden; the others
 // are options (flags, or name=value):
-//   kind      rnn_tanh rnn_relu rnn_sigmoid lstm gru, and the layers with their own time loop:
+//   kind      rnn_tanh rnn_relu rnn_sigmoid rnn_linear lstm gru, and the layers with their own time loop:
 //             clockwork skip deep (one unidirectional tanh layer each)
 //   periods=1/2/4/8            clockwork: the modules' periods (the default)
 //   delay=D, no_short          skip: links from D steps back (2); without the length-1 links
