@@ -163,7 +163,9 @@ recur_status recur_model_load(const char* path, recur_model** model) {
     auto task = st.metadata.find("task");
     if (task != st.metadata.end() && task->second == "lm") {
       m->kind = "lm";
-      m->lm = recur::load_language_model(path).net;
+      recur::LanguageModel lm = recur::load_language_model(path);
+      recur::require_left_to_right(lm, path, "the C API");
+      m->lm = std::move(lm.net);
     } else {
       REQUIRE(task == st.metadata.end(), RECUR_ERROR_FILE,
               std::string(path) + ": a recur '" + task->second +

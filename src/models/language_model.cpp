@@ -18,7 +18,26 @@ std::map<std::string, std::string> language_model_metadata(const LanguageModel& 
   auto meta = lm.net.config.to_metadata();
   for (auto& [k, v] : lm.vocab.to_metadata()) meta[k] = v;
   meta["task"] = "lm";
+  if (lm.right_to_left) meta["order"] = "right_to_left";
   return meta;
+}
+
+std::vector<int64_t> encode_in_model_order(const LanguageModel& lm, const std::string& text,
+                                           const std::string& what) {
+  std::vector<int64_t> ids = lm.vocab.encode(text, what);
+  if (lm.right_to_left) std::reverse(ids.begin(), ids.end());
+  return ids;
+}
+
+std::string decode_in_reading_order(const LanguageModel& lm, std::vector<int64_t> ids) {
+  if (lm.right_to_left) std::reverse(ids.begin(), ids.end());
+  return lm.vocab.decode(ids);
+}
+
+void require_left_to_right(const LanguageModel& lm, const std::string& path, const char* user) {
+  RECUR_CHECK(!lm.right_to_left, path << ": a right-to-left language model (train-lm --right-to-left), which "
+                                      << user << " does not take: it feeds tokens left to right; use "
+                                                 "sample and eval-lm, which read such a model backwards");
 }
 
 void save_language_model(const std::string& path, const LanguageModel& lm,
@@ -36,6 +55,10 @@ LanguageModel load_language_model(const std::string& path) {
                       "with `recur train-lm`");
   LanguageModel lm;
   lm.vocab = Vocab::from_metadata(st.metadata, path);
+  const auto order = st.metadata.find("order");  // files before the key read left to right
+  RECUR_CHECK(order == st.metadata.end() || order->second == "right_to_left" || order->second == "left_to_right",
+              path << ": metadata 'order' is '" << order->second << "'; expected left_to_right or right_to_left");
+  lm.right_to_left = order != st.metadata.end() && order->second == "right_to_left";
   SequenceModelConfig cfg;
   try {
     cfg = SequenceModelConfig::from_metadata(st.metadata);

@@ -285,7 +285,12 @@ void export_onnx(const std::string& model_path, const std::string& out_path) {
   };
   note("task", task);
   if (task == "lm" || task == "tag") {
-    const SequenceModel<float> net = task == "lm" ? load_language_model(model_path).net : load_tagger_model(model_path).net;
+    auto lm_net = [&] {
+      LanguageModel lm = load_language_model(model_path);
+      require_left_to_right(lm, model_path, "export-onnx");
+      return std::move(lm.net);
+    };
+    const SequenceModel<float> net = task == "lm" ? lm_net() : load_tagger_model(model_path).net;
     const RnnConfig& c = net.config.rnn;
     check_exportable(c, model_path, task == "lm");
     const std::string LD = std::to_string(c.num_layers * c.directions()), H = std::to_string(c.hidden_size);

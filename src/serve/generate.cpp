@@ -67,7 +67,9 @@ struct Generate final : Service::Task {
 }  // namespace
 
 std::unique_ptr<Service::Task> generate_task(const std::string& path, const Limits& limits) {
-  return std::make_unique<Generate>(load_language_model(path), limits);
+  LanguageModel lm = load_language_model(path);
+  require_left_to_right(lm, path, "recur serve");
+  return std::make_unique<Generate>(std::move(lm), limits);
 }
 
 }  // namespace recur::serve

@@ -97,6 +97,7 @@ std::map<std::string, std::string> hyperparameters(const LmTrainConfig& c, int64
   const size_t comma = layer.find(',');
   if (comma != std::string::npos) hp["rnn-options"] = layer.substr(comma + 1);
   if (!c.rnn.one_engine_segment()) hp["rnn"] = format_rnn_spec(rnn_spec_from_config(c.rnn));  // the whole stack
+  if (c.right_to_left) hp["order"] = "right_to_left";  // absent: left to right, as before the option
   return hp;
 }
 
@@ -148,6 +149,10 @@ LmData read_lm_data(const LmTrainConfig& cfg, int64_t all_streams) {
                 : Vocab::build(split.train, cfg.tokens, cfg.max_words, cfg.text_path);
   d.train = d.vocab.encode(split.train, cfg.text_path);
   d.val = d.vocab.encode(split.validation, cfg.text_path);
+  if (cfg.right_to_left) {
+    std::reverse(d.train.begin(), d.train.end());
+    std::reverse(d.val.begin(), d.val.end());
+  }
   d.val_periodic = d.val;
   if (cfg.val_tokens > 0 && int64_t(d.val.size()) > cfg.val_tokens)
     d.val_periodic.resize(size_t(cfg.val_tokens));
@@ -188,6 +193,7 @@ class LmRun {
         early_(cfg.train.guard.patience), progress_(log_, cfg.train.progress_bar),
         nan_guard_(cfg.train.guard, LossBaseline::uniform(mc_.outputs, "the vocabulary")) {
     res_.model.vocab = data_.vocab;
+    res_.model.right_to_left = cfg.right_to_left;
     res_.model.net = SequenceModel<float>(mc_);
     init_sequence_model(net(), rng_, cfg.init);
     params_ = param_list(net(), grads_);

@@ -69,4 +69,32 @@ status=$?
 set -e
 [[ $status -eq 1 ]] && grep -q "cannot create the output directory" <<<"$err" ||
   { echo "FAIL: unmakeable output directory gave $status: $err"; exit 1; }
+# Right to left (the seeds' p(x_T) p(x_{T-1} | x_T) ...): it learns the text read backwards
+# (clearly better than a unigram guess), eval-lm scores the file's tail exactly as training's final
+# validation did, sample writes what comes before the prime, and the left-to-right paths refuse it.
+rl=$("$recur" train-lm --text "$work/kjv.txt" --hidden 64 --embed 16 --seq-len 50 --batch 16 --steps 150 \
+  --lr 5e-3 --threads 1 --sample-length 0 --right-to-left --out "$work/r.safetensors" 2>"$work/rlog") ||
+  { echo "FAIL: right-to-left training"; cat "$work/rlog"; exit 1; }
+rbpc=$(sed -n 's/^validation: \([0-9.]*\) bits\/char.*/\1/p' <<<"$rl")
+awk -v b="$rbpc" 'BEGIN { exit !(b < 3.6) }' || { echo "FAIL: right-to-left validation $rbpc bits/char"; exit 1; }
+/usr/bin/python3 - "$work/kjv.txt" "$work/tail.txt" <<'PY'
+import sys
+text = open(sys.argv[1], "rb").read()
+cut = len(text) - int(len(text) * 0.05)  # split_text_tail: the last 5%, from the next whitespace
+while cut < len(text) and not chr(text[cut]).isspace():
+    cut += 1
+open(sys.argv[2], "wb").write(text[cut:])
+PY
+ev=$("$recur" eval-lm --model "$work/r.safetensors" --text "$work/tail.txt" --seq-len 50 --threads 1)
+[[ "$ev" == *": $rbpc bits/char"* ]] ||
+  { echo "FAIL: eval-lm of the right-to-left model says '$ev', training said $rbpc"; exit 1; }
+s=$("$recur" sample --model "$work/r.safetensors" --prime "the LORD." --length 40 --seed 3)
+[[ "$s" == *"the LORD." && ${#s} -gt 40 ]] || { echo "FAIL: a right-to-left sample must end with its prime: '$s'"; exit 1; }
+set +e
+err=$("$recur" export-onnx --model "$work/r.safetensors" --out "$work/r.onnx" 2>&1)
+status=$?
+set -e
+[[ $status -eq 1 && "$err" == *"right-to-left"* && ! -e "$work/r.onnx" ]] ||
+  { echo "FAIL: export-onnx of a right-to-left model gave $status: $err"; exit 1; }
+echo "right to left: validation $rbpc bits/char; sample: ${s: -60}"
 echo "train-lm smoke test: validation $bpc bits/char"

@@ -45,6 +45,7 @@ struct Setup {
 Setup from_language_model(const DiagnoseArgs& a) {
   Setup s;
   const LanguageModel& lm = s.lm.emplace(load_language_model(a.model));
+  require_left_to_right(lm, a.model, "diagnose");
   std::string text = a.text;
   if (!a.text_file.empty()) text = read_file_bytes(a.text_file);
   RECUR_CHECK(!text.empty(), (a.text_file.empty() ? "the text" : "'" + a.text_file + "'")

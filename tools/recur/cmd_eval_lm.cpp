@@ -20,7 +20,7 @@ void run(const EvalArgs& a) {
   const LanguageModel lm = load_language_model(a.model);
   const std::string text = read_file_bytes(a.text);
   RECUR_CHECK(!text.empty(), "'" << a.text << "' is empty; expected text to evaluate");
-  const std::vector<int64_t> ids = lm.vocab.encode(text, a.text);
+  const std::vector<int64_t> ids = encode_in_model_order(lm, text, a.text);
   RECUR_CHECK(ids.size() >= 2, "'" << a.text << "' holds fewer than 2 tokens");
   const LmEvaluation ev = evaluate_language_model(lm.net, ids, a.seq_len, a.streams);
   const bool chars = lm.vocab.mode() == TokenMode::chars;

@@ -16,13 +16,14 @@ struct SampleArgs {
 void run(const SampleArgs& a) {
   const LanguageModel lm = load_language_model(a.model);
   RECUR_CHECK(!a.prime.empty(), "--prime must not be empty");
-  const std::vector<int64_t> prime = lm.vocab.encode(a.prime, "--prime");
+  // A right-to-left model reads the prime from its end and writes what comes before it.
+  const std::vector<int64_t> prime = encode_in_model_order(lm, a.prime, "--prime");
   RECUR_CHECK(!prime.empty(), "--prime holds no tokens the model knows");
   Rng rng(a.seed);
   const std::vector<int64_t> out = sample_language_model(lm.net, prime, a.opt, rng);
   std::vector<int64_t> all = prime;
   all.insert(all.end(), out.begin(), out.end());
-  std::printf("%s\n", lm.vocab.decode(all).c_str());
+  std::printf("%s\n", decode_in_reading_order(lm, all).c_str());
 }
 
 }  // namespace
@@ -31,7 +32,7 @@ void add_sample(CLI::App& app, Action& action) {
   auto a = std::make_shared<SampleArgs>();
   CLI::App* c = app.add_subcommand("sample", "Generate text from a model trained by train-lm");
   c->add_option("--model", a->model, "Language model (.safetensors from train-lm)")->required();
-  c->add_option("--prime", a->prime, "Text to start from (printed before the sample)")
+  c->add_option("--prime", a->prime, "Text to start from (printed before the sample; after it for a right-to-left model)")
       ->capture_default_str();
   c->add_option("--length", a->opt.length, "Tokens to generate")->capture_default_str()->check(NonNegative);
   c->add_option("--temperature", a->opt.temperature, "Softmax temperature (> 0)")

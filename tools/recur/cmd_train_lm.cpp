@@ -41,7 +41,7 @@ void run(TrainLmArgs a) {
     so.length = a.sample_length;
     so.temperature = a.temperature;
     std::printf("sample (temperature %.2f):\n%s\n", a.temperature,
-                r.model.vocab.decode(sample_language_model(r.model.net, prime, so, rng)).c_str());
+                decode_in_reading_order(r.model, sample_language_model(r.model.net, prime, so, rng)).c_str());
   }
 }
 
@@ -86,6 +86,9 @@ void add_train_lm(CLI::App& app, Action& action) {
   c->add_option("--checkpoint-every", a->cfg.checkpoint_every,
                 "Checkpoint interval (steps; always at the end and on Ctrl-C)")
       ->check(NonNegative);
+  c->add_flag("--right-to-left", a->cfg.right_to_left,
+              "Read the text from its end: p(x_T) p(x_{T-1} | x_T) ... (sample and eval-lm read the model "
+              "backwards too)");
   c->add_option("--sample-length", a->sample_length, "Tokens to sample at the end (0: none)")
       ->capture_default_str()
       ->check(NonNegative);

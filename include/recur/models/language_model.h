@@ -17,7 +17,19 @@ namespace recur {
 struct LanguageModel {
   Vocab vocab;
   SequenceModel<float> net;
+  // Reads the text from its end: p(x_T) p(x_{T-1} | x_T) ... (the seeds' right-to-left
+  // factorisation). Its ids run backwards; the helpers below turn text into them and back.
+  bool right_to_left = false;
 };
+
+// The text's ids in the order the model reads them (reversed for a right-to-left model).
+std::vector<int64_t> encode_in_model_order(const LanguageModel& lm, const std::string& text,
+                                           const std::string& what);
+// Ids in the model's order back into text as it is read.
+std::string decode_in_reading_order(const LanguageModel& lm, std::vector<int64_t> ids);
+// For the paths that feed a model token by token to a client (serving, the C API, diagnostics,
+// ONNX graphs), which read left to right: a right-to-left model is refused, naming `user`.
+void require_left_to_right(const LanguageModel& lm, const std::string& path, const char* user);
 
 std::map<std::string, std::string> language_model_metadata(const LanguageModel& lm);
 // Writes the model atomically; `extra` metadata is added (e.g. training summary).

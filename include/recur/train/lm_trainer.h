@@ -26,6 +26,8 @@ struct LmTrainConfig {
   double val_fraction = 0.05;  // the tail of the file
   int64_t val_tokens = 50000;  // periodic validations read at most this many tokens (0: all) as
                                // `batch` streams; the final one reads the whole split as one stream
+  bool right_to_left = false;  // read the text from its end (LanguageModel::right_to_left); the
+                               // validation split is still the file's tail, read backwards
   // Model
   RnnConfig rnn;               // cell, hidden_size, num_layers, dropout (input_size = embed)
   int64_t embed = 64;
