@@ -16,7 +16,8 @@ elif [[ "${1:-}" == "--tsan" ]]; then
 fi
 generator=()
 command -v ninja >/dev/null && generator=(-G Ninja)
-if [[ ! -f "$dir/CMakeCache.txt" ]]; then
+# A configure that failed (a package missing) leaves a cache but no build files: configure again.
+if [[ ! -f "$dir/CMakeCache.txt" || ( ! -f "$dir/build.ninja" && ! -f "$dir/Makefile" ) ]]; then
   cmake -S . -B "$dir" "${generator[@]}" "${flags[@]}"
 fi
 cmake --build "$dir" -j "${RECUR_JOBS:-2}"

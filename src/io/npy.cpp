@@ -310,9 +310,10 @@ Tensor<T> load_npy(const std::string& path) {
   return x;
 }
 
-std::vector<int64_t> load_npy_int(const std::string& path) {
+std::vector<int64_t> load_npy_int(const std::string& path, Shape* shape) {
   const std::string bytes = read_file_bytes(path);
   const NpyArray a = parse_npy(path, bytes);
+  if (shape) *shape = a.shape;
   const std::string ctx = ".npy file '" + path + "'";
   RECUR_CHECK(a.kind != 'b',
               ctx << " holds booleans ('" << a.descr << "'); expected an integer index array");

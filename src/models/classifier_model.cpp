@@ -6,17 +6,31 @@
 #include <numeric>
 #include <sstream>
 
+#include "recur/core/enum_names.h"
 #include "recur/io/file.h"
 #include "recur/io/safetensors.h"
 #include "recur/models/named_tensors.h"
 
 namespace recur {
 
+namespace {
+constexpr EnumNames<ClassifierInput, 3> kClassifierInputNames{{{ClassifierInput::text, "text"},
+                                                               {ClassifierInput::image_rows, "image_rows"},
+                                                               {ClassifierInput::arrays, "arrays"}}};
+}  // namespace
+
+ClassifierInput parse_classifier_input(const std::string& name) {
+  return parse_enum(kClassifierInputNames, name, "classifier input");
+}
+const char* classifier_input_name(ClassifierInput input) {
+  return enum_name(kClassifierInputNames, input);
+}
+
 void save_classifier_model(const std::string& path, const ClassifierModel& m,
                            const std::map<std::string, std::string>& extra) {
   auto meta = m.net.config.to_metadata();
   meta["task"] = "classify";
-  meta["input"] = m.input == ClassifierInput::text ? "text" : "image_rows";
+  meta["input"] = classifier_input_name(m.input);
   meta["labels"] = m.labels.to_json();
   if (m.input == ClassifierInput::text) {
     for (auto& [k, v] : m.encoder.to_metadata()) meta[k] = v;
@@ -38,10 +52,11 @@ ClassifierModel load_classifier_model(const std::string& path) {
               path << ": not a recur classifier (its metadata has no task = classify); train one "
                       "with `recur train-classifier`");
   ClassifierModel m;
-  const std::string input = get("input");
-  RECUR_CHECK(input == "text" || input == "image_rows",
-              path << ": unknown input kind '" << input << "'");
-  m.input = input == "text" ? ClassifierInput::text : ClassifierInput::image_rows;
+  try {
+    m.input = parse_classifier_input(get("input"));
+  } catch (const Error& e) {
+    RECUR_FAIL(path << ": metadata 'input': " << e.what());
+  }
   m.labels = LabelSet::from_json(get("labels"), path);
   ClassifierConfig cfg;
   try {

@@ -9,6 +9,7 @@
 
 #include "recur/io/file.h"
 #include "recur/core/hash.h"
+#include "recur/data/arrays.h"
 #include "recur/dist/data_parallel.h"
 #include "recur/layers/rnn_spec.h"
 #include "recur/train/epoch_loop.h"
@@ -17,21 +18,36 @@
 namespace recur {
 
 void ClassifierTrainConfig::validate() const {
-  RECUR_CHECK(idx_dir.empty() != train_path.empty(),
-              "give the data either as text files (--train, --valid) or as an image directory "
-              "(--idx-dir), not both");
+  RECUR_CHECK(int(!train_path.empty()) + int(!idx_dir.empty()) + int(!arrays_dir.empty()) == 1,
+              "give the data one way: text files (train_path, valid_path), an image directory "
+              "(idx_dir) or an array directory (arrays_dir)");
   RECUR_CHECK(!train_path.empty() ? !valid_path.empty() : true,
-              "a validation file is required with --train (--valid)");
+              "a validation file (valid_path) is required with a training file");
   train.validate();
   RECUR_CHECK(embed > 0 && max_len > 0, "embed and max-len must be positive");
   RECUR_CHECK(val_fraction > 0 && val_fraction < 0.5,
-              "--val-fraction must be in (0, 0.5), got " << val_fraction);
-  RECUR_CHECK(head == ClassifierHead::pool || top_hidden > 0, "--top-hidden must be positive");
+              "val_fraction must be in (0, 0.5), got " << val_fraction);
+  RECUR_CHECK(head == ClassifierHead::pool || top_hidden > 0, "top_hidden must be positive");
 }
 
 std::string ClassifierTrainConfig::confusion_path() const {
   return output_stem(train.out_path) + ".confusion.svg";
 }
+
+namespace {
+// The last val_fraction of `all`, moved out of it.
+std::vector<Example> hold_out_tail(std::vector<Example>& all, double val_fraction,
+                                   const std::string& source) {
+  const size_t n_val = size_t(double(all.size()) * val_fraction);
+  RECUR_CHECK(n_val > 0 && n_val < all.size(),
+              source << ": " << all.size() << " examples are too few to hold out a validation part of "
+                     << val_fraction);
+  std::vector<Example> valid(std::make_move_iterator(all.end() - std::ptrdiff_t(n_val)),
+                             std::make_move_iterator(all.end()));
+  all.resize(all.size() - n_val);
+  return valid;
+}
+}  // namespace
 
 ClassifierData load_classifier_images(const std::string& dir, double val_fraction) {
   auto file = [&](const char* name) {
@@ -45,14 +61,46 @@ ClassifierData load_classifier_images(const std::string& dir, double val_fractio
   const std::string ti = file("train-images-idx3-ubyte.gz"), tl = file("train-labels-idx1-ubyte.gz");
   const std::string si = file("t10k-images-idx3-ubyte.gz"), sl = file("t10k-labels-idx1-ubyte.gz");
   ClassifierData d;
-  std::vector<Example> all = image_row_sequences(read_idx_images(ti), read_idx_labels(tl), ti);
+  d.train = image_row_sequences(read_idx_images(ti), read_idx_labels(tl), ti);
   d.test = image_row_sequences(read_idx_images(si), read_idx_labels(sl), si);
-  const size_t n_val = size_t(double(all.size()) * val_fraction);
-  RECUR_CHECK(n_val > 0 && n_val < all.size(), ti << ": too few images to hold out a validation part");
-  d.valid.assign(std::make_move_iterator(all.end() - std::ptrdiff_t(n_val)),
-                 std::make_move_iterator(all.end()));
-  all.resize(all.size() - n_val);
-  d.train = std::move(all);
+  d.valid = hold_out_tail(d.train, val_fraction, ti);
+  return d;
+}
+
+ClassifierData load_classifier_arrays(const std::string& dir, double val_fraction, int64_t classes,
+                                      int64_t features) {
+  RECUR_CHECK(std::filesystem::is_directory(dir),
+              "'" << dir << "' is not a directory; expected one holding x_train.npy and y_train.npy");
+  std::optional<LabeledArrays> train = read_array_split(dir, "train", ArrayLabels::per_sequence);
+  RECUR_CHECK(train, "'" << dir << "' has no x_train.npy; expected x_train.npy (N, T, F) and "
+                            "y_train.npy (N,), and optionally lengths_train.npy (N,)");
+  const std::string expected = features ? "the model reads " + std::to_string(features)
+                                         : train->source + " has " + std::to_string(train->features());
+  if (!features) features = train->features();
+  auto check_features = [&](const LabeledArrays& a) {
+    RECUR_CHECK(a.features() == features,
+                a.source << ": " << a.features() << " features per step; " << expected);
+  };
+  check_features(*train);
+  ClassifierData d;
+  d.train = array_examples(*train);
+  if (classes == 0)
+    for (const Example& e : d.train) classes = std::max(classes, e.label + 1);
+  auto split = [&](const char* name, std::vector<Example>& out) {
+    std::optional<LabeledArrays> a = read_array_split(dir, name, ArrayLabels::per_sequence);
+    if (!a) return false;
+    check_features(*a);
+    out = array_examples(*a);
+    return true;
+  };
+  if (!split("valid", d.valid)) d.valid = hold_out_tail(d.train, val_fraction, train->source);
+  split("test", d.test);
+  for (const auto* part : {&d.train, &d.valid, &d.test})
+    for (size_t i = 0; i < part->size(); ++i)
+      RECUR_CHECK((*part)[i].label < classes,
+                  dir << ": label " << (*part)[i].label << " of example " << i << " in the "
+                      << (part == &d.train ? "train" : part == &d.valid ? "valid" : "test")
+                      << " split; expected a class below " << classes);
   return d;
 }
 
@@ -121,13 +169,15 @@ ClassifierTrainResult train_classifier(const ClassifierTrainConfig& cfg_in, std:
   ClassifierModel& model = res.model;
   ClassifierData data;
   std::string fingerprint;  // of the training data, compared on resume
-  if (!cfg.idx_dir.empty()) {
-    data = load_classifier_images(cfg.idx_dir, cfg.val_fraction);
-    model.input = ClassifierInput::image_rows;
+  if (!cfg.idx_dir.empty() || !cfg.arrays_dir.empty()) {
+    const bool images = !cfg.idx_dir.empty();
+    data = images ? load_classifier_images(cfg.idx_dir, cfg.val_fraction)
+                  : load_classifier_arrays(cfg.arrays_dir, cfg.val_fraction);
+    model.input = images ? ClassifierInput::image_rows : ClassifierInput::arrays;
     int64_t classes = 0;
     for (const Example& e : data.train) classes = std::max(classes, e.label + 1);
     model.labels = LabelSet::numbered(classes);
-    fingerprint = cfg.idx_dir + " " + std::to_string(data.train.size());
+    fingerprint = (images ? cfg.idx_dir : cfg.arrays_dir) + " " + std::to_string(data.train.size());
   } else {
     const std::vector<LabeledText> train = read_labeled_tsv(cfg.train_path);
     const std::vector<LabeledText> valid = read_labeled_tsv(cfg.valid_path);
@@ -143,7 +193,8 @@ ClassifierTrainResult train_classifier(const ClassifierTrainConfig& cfg_in, std:
                                  cfg.max_len, cfg.test_path);
     fingerprint = std::to_string(fnv1a64(read_file_bytes(cfg.train_path)));
   }
-  const std::string source = cfg.idx_dir.empty() ? cfg.train_path : cfg.idx_dir;
+  const std::string source =
+      !cfg.idx_dir.empty() ? cfg.idx_dir : !cfg.arrays_dir.empty() ? cfg.arrays_dir : cfg.train_path;
   check_labels_seen(data.train, model.labels.size(), source);
 
   const ClassifierConfig mc = classifier_model_config(cfg, model, data);
@@ -154,7 +205,8 @@ ClassifierTrainResult train_classifier(const ClassifierTrainConfig& cfg_in, std:
 
   const int64_t per_epoch = (int64_t(data.train.size()) + cfg.train.batch - 1) / cfg.train.batch;
   std::map<std::string, std::string> hp = run_settings(cfg.train, fingerprint, mc.to_metadata());
-  hp["tokens"] = model.input == ClassifierInput::text ? token_mode_name(cfg.tokens) : "image_rows";
+  hp["tokens"] = model.input == ClassifierInput::text ? token_mode_name(cfg.tokens)
+                                                      : classifier_input_name(model.input);
   hp["max-len"] = std::to_string(cfg.max_len);
   hp["init"] = recurrent_init_name(cfg.init);
 
@@ -169,7 +221,7 @@ ClassifierTrainResult train_classifier(const ClassifierTrainConfig& cfg_in, std:
 
   const std::string title = std::string("recur train-classifier: ") + rnn_title(mc.rnn) +
                             " on " + std::filesystem::path(source).filename().string();
-  const bool dense = model.input == ClassifierInput::image_rows;
+  const bool dense = model.input != ClassifierInput::text;
   const int64_t eval_batch = 2 * cfg.train.batch;
   const LossBaseline blind = LossBaseline::uniform(mc.classes, "the classes");
   EpochLoopSettings loop{"train-classifier", cfg.train, {}, blind, title, hp};

@@ -1,5 +1,5 @@
 // `recur train-classifier`, `recur eval-classifier` and `recur classify`: sequence classification
-// (N -> 1) of labelled text or of images read row by row.
+// (N -> 1) of labelled text, of images read row by row, or of the user's .npy arrays.
 #include <algorithm>
 #include <cstdio>
 #include <iostream>
@@ -38,16 +38,22 @@ void run_train(TrainClassifierArgs a) {
 }
 
 struct EvalArgs {
-  std::string model, data, idx_dir, split = "test", confusion;
+  std::string model, data, idx_dir, arrays, split = "test", confusion;
   int64_t batch = 64;
   double val_fraction = 0.1;
   int threads = 0;
 };
 
 std::vector<Example> examples_for(const ClassifierModel& m, const EvalArgs& a) {
-  if (m.input == ClassifierInput::image_rows) {
-    RECUR_CHECK(!a.idx_dir.empty(), a.model << " reads images: give --idx-dir");
-    ClassifierData d = load_classifier_images(a.idx_dir, a.val_fraction);
+  if (m.input != ClassifierInput::text) {
+    const bool images = m.input == ClassifierInput::image_rows;
+    RECUR_CHECK(!(images ? a.idx_dir : a.arrays).empty(),
+                a.model << (images ? " reads images: give --idx-dir" : " reads arrays: give --arrays"));
+    ClassifierData d = images ? load_classifier_images(a.idx_dir, a.val_fraction)
+                              : load_classifier_arrays(a.arrays, a.val_fraction, m.labels.size(),
+                                                       m.net.config.features);
+    RECUR_CHECK(a.split != "test" || !d.test.empty(),
+                a.arrays << " has no x_test.npy: give --split valid or train");
     if (a.split == "train") return d.train;
     if (a.split == "valid") return d.valid;
     return d.test;
@@ -79,7 +85,8 @@ struct ClassifyArgs {
 void run_classify(const ClassifyArgs& a) {
   const ClassifierModel m = load_classifier_model(a.model);
   RECUR_CHECK(m.input == ClassifierInput::text,
-              a.model << " classifies images; use `recur eval-classifier --idx-dir`");
+              a.model << " classifies " << classifier_input_name(m.input)
+                      << ", not text; use `recur eval-classifier`");
   const std::vector<std::string> texts = read_text_inputs(a.texts, /*keep_empty=*/false);
   RECUR_CHECK(!texts.empty(), "nothing to classify: give a TEXT argument, --text FILE or lines on "
                               "standard input");
@@ -109,8 +116,9 @@ void add_classifier(CLI::App& app, Action& action) {
   auto a = std::make_shared<TrainClassifierArgs>();
   CLI::App* c = app.add_subcommand(
       "train-classifier",
-      "Train a sequence classifier (N -> 1) on labelled text files (label<TAB>text per line) or on "
-      "images read row by row (--idx-dir, Fashion-MNIST layout). Writes the model, "
+      "Train a sequence classifier (N -> 1) on labelled text files (label<TAB>text per line), on "
+      "images read row by row (--idx-dir, Fashion-MNIST layout) or on your own arrays (--arrays). "
+      "Writes the model, "
       "<out>.metrics.jsonl, <out>.svg, <out>.confusion.svg and <out>.ckpt.safetensors; Ctrl-C "
       "writes the checkpoint and stops.");
   c->add_option("--train", a->cfg.train_path, "Training examples (label<TAB>text)");
@@ -118,8 +126,11 @@ void add_classifier(CLI::App& app, Action& action) {
   c->add_option("--test", a->cfg.test_path, "Test examples, reported at the end (optional)");
   c->add_option("--idx-dir", a->cfg.idx_dir,
                 "Images instead of text: a directory with train-/t10k- IDX files");
+  c->add_option("--arrays", a->cfg.arrays_dir,
+                "Arrays instead of text: a directory with x_train.npy (N,T,F), y_train.npy (N,), "
+                "optional lengths_train.npy (N,), and the same for valid and test (both optional)");
   c->add_option("--val-fraction", a->cfg.val_fraction,
-                "Images: the tail of the training files held out for validation")
+                "Images, arrays without valid: the tail of train held out for validation")
       ->capture_default_str()
       ->check(number_in(0, 0.5, /*open=*/true));
   c->add_option("--tokens", a->tokens, "Text: char (bytes) or word")
@@ -156,10 +167,11 @@ void add_classifier(CLI::App& app, Action& action) {
   ev->add_option("--model", e->model, "Classifier written by train-classifier")->required();
   ev->add_option("--data", e->data, "Text models: labelled examples (label<TAB>text)");
   ev->add_option("--idx-dir", e->idx_dir, "Image models: the IDX directory");
-  ev->add_option("--split", e->split, "Image models: train, valid or test")
+  ev->add_option("--arrays", e->arrays, "Array models: the directory of x_<split>.npy, y_<split>.npy");
+  ev->add_option("--split", e->split, "Image and array models: train, valid or test")
       ->capture_default_str()
       ->check(CLI::IsMember({"train", "valid", "test"}));
-  ev->add_option("--val-fraction", e->val_fraction, "Image models: as in training")
+  ev->add_option("--val-fraction", e->val_fraction, "Image and array models: as in training")
       ->capture_default_str()
       ->check(number_in(0, 0.5, /*open=*/true));
   ev->add_option("--confusion", e->confusion, "Write the confusion matrix as SVG here");

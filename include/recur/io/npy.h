@@ -22,7 +22,8 @@ template <class T>
 void save_npy(const std::string& path, const Tensor<T>& x);
 
 // Loads an index array, flattened: integer dtypes, or floating dtypes whose values are all
-// integral. Anything else (a fraction, NaN, out of int64 range, booleans) throws.
-std::vector<int64_t> load_npy_int(const std::string& path);
+// integral. Anything else (a fraction, NaN, out of int64 range, booleans) throws. The array's
+// shape goes to *shape when given.
+std::vector<int64_t> load_npy_int(const std::string& path, Shape* shape = nullptr);
 
 }  // namespace recur

@@ -14,7 +14,10 @@
 
 namespace recur {
 
-enum class ClassifierInput { text, image_rows };
+// What the network reads: token ids of text, image rows (IDX), or the user's .npy arrays.
+enum class ClassifierInput { text, image_rows, arrays };
+ClassifierInput parse_classifier_input(const std::string& name);  // "text", "image_rows", "arrays"
+const char* classifier_input_name(ClassifierInput input);
 
 struct ClassifierModel {
   ClassifierInput input = ClassifierInput::text;

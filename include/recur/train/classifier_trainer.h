@@ -3,9 +3,11 @@
 // resume exactly, a clean stop on request (Ctrl-C), and a final report on the test set.
 //
 // Data: labelled text files (`label<TAB>text`, see data/labeled.h) for train / validation / test,
-// or a Fashion-MNIST-style IDX directory (train-* and t10k-* image and label files): images are
+// a Fashion-MNIST-style IDX directory (train-* and t10k-* image and label files): images are
 // read row by row (28 steps of 28 pixels); validation is the last `val_fraction` of the training
-// images, the t10k files are the test set.
+// images, the t10k files are the test set; or a directory of the user's own .npy arrays
+// (data/arrays.h: x_train.npy (N, T, F), y_train.npy (N,), optional lengths_train.npy, and the
+// same for valid, else the last `val_fraction` of train, and optionally test).
 //
 // Batching: length_pooled_batches (train/batching.h), reshuffled every epoch.
 #pragma once
@@ -23,7 +25,8 @@ struct ClassifierTrainConfig {
   // Data
   std::string train_path, valid_path, test_path;  // labelled text (test optional)
   std::string idx_dir;                            // or: images (Fashion-MNIST layout)
-  double val_fraction = 0.1;                      // images: held out from the training files
+  std::string arrays_dir;                         // or: .npy arrays (data/arrays.h)
+  double val_fraction = 0.1;                      // images, arrays: held out from train
   TokenMode tokens = TokenMode::chars;            // text: bytes or words
   int64_t max_words = 20000;                      // words: vocabulary cap
   int64_t max_len = 400;                          // text: tokens kept per example
@@ -60,5 +63,10 @@ struct ClassifierData {
   std::vector<Example> train, valid, test;
 };
 ClassifierData load_classifier_images(const std::string& idx_dir, double val_fraction);
+// Arrays: the valid split is held out from train when the directory has none. Every split's
+// labels are checked against `classes` (0: the training labels' largest + 1) and its features
+// per step against `features` (0: train's).
+ClassifierData load_classifier_arrays(const std::string& dir, double val_fraction,
+                                      int64_t classes = 0, int64_t features = 0);
 
 }  // namespace recur
