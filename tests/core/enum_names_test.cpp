@@ -80,7 +80,7 @@ TEST(EnumNames, LayersAndNnKeepTheirNames) {
   expect_names<Precision>({{Precision::fp32, "fp32"}, {Precision::bf16, "bf16"}}, precision_name,
                           parse_precision);
   EXPECT_RECUR_ERROR(parse_cell("lsmt"),
-                     "unknown cell 'lsmt'; expected lstm, gru, rnn_tanh, rnn_relu or rnn_sigmoid");
+                     "unknown cell 'lsmt'; expected lstm, gru, rnn_tanh, rnn_relu, rnn_sigmoid or rnn_linear");
 }
 
 TEST(EnumNames, ModelsKeepTheirNames) {
