@@ -11,7 +11,7 @@ from . import _core
 from ._core import Error, Stream, __version__, read_safetensors, write_safetensors
 from ._commands import RunResult, run, save_state_dict
 from ._commands import __all_commands__ as _command_names
-from ._models import LanguageModel, Model, load
+from ._models import Classifier, LanguageModel, Model, Tagger, Translator, load
 from ._layers import GRU, LSTM, RNN, Stack
 
 globals().update(_command_names)

@@ -2,7 +2,7 @@
 methods run the matching command in-process and return what it printed, parsed:
 
     LanguageModel   .sample(length, prime, temperature, top_k, seed) -> str, .score(text) -> dict
-    Classifier      .predict(texts, top) -> [[(label, probability), ...], ...]
+    Classifier      .predict(texts or an (N, T, F) array, top, lengths) -> [[(label, probability), ...], ...]
     Tagger          .tag(texts) -> [str]
     Translator      .translate(texts, beam) -> [str]
     Model           any other file: .tensors, .metadata
@@ -65,15 +65,30 @@ class LanguageModel(Model):
 class Classifier(Model):
     """A model written by train-classifier."""
 
-    def predict(self, texts, top=1):
-        """Per text, its `top` classes as (label, probability), most likely first."""
+    def predict(self, texts, top=1, lengths=None):
+        """Per text, its `top` classes as (label, probability), most likely first. A model trained
+        on arrays (--arrays) takes an (N, T, F) array instead, with optional (N,) lengths."""
         single = isinstance(texts, str)
-        out = self._run("classify", *([texts] if single else texts), top=top)
+        if single or isinstance(texts, (list, tuple)):
+            out = self._run("classify", *([texts] if single else texts), top=top)
+        else:
+            out = self._predict_arrays(texts, lengths, top)
         rows = []
         for line in out.splitlines():
             fields = line.split()
             rows.append([(fields[k], float(fields[k + 1])) for k in range(0, len(fields) - 1, 2)])
         return rows[0] if single else rows
+
+    def _predict_arrays(self, x, lengths, top):
+        import numpy as np
+
+        with tempfile.TemporaryDirectory() as d:
+            np.save(os.path.join(d, "x.npy"), np.asarray(x, dtype=np.float32))
+            options = {"input": os.path.join(d, "x.npy"), "top": top}
+            if lengths is not None:
+                np.save(os.path.join(d, "lengths.npy"), np.asarray(lengths, dtype=np.int64))
+                options["lengths"] = os.path.join(d, "lengths.npy")
+            return self._run("classify", **options)
 
 
 class Tagger(Model):

@@ -27,6 +27,18 @@ std::vector<int64_t> read_lengths(const std::string& path, int64_t n, int64_t st
   return len;
 }
 
+// Every feature within a sequence's length is finite; the padding past it may hold anything.
+void check_finite(const LabeledArrays& a) {
+  const int64_t steps = a.steps(), f = a.features();
+  for (int64_t i = 0; i < a.count(); ++i) {
+    const float* row = a.x.ptr() + i * steps * f;
+    for (int64_t k = 0; k < a.lengths[size_t(i)] * f; ++k)
+      RECUR_CHECK(std::isfinite(row[k]), "'" << a.source << "': " << row[k] << " at "
+                                             << index_str({i, k / f, k % f})
+                                             << "; expected finite features");
+  }
+}
+
 }  // namespace
 
 LabeledArrays read_labeled_arrays(const std::string& x_path, const std::string& y_path,
@@ -38,9 +50,13 @@ LabeledArrays read_labeled_arrays(const std::string& x_path, const std::string& 
   RECUR_CHECK(xs.size() == 3 && xs[0] > 0 && xs[1] > 0 && xs[2] > 0,
               "'" << x_path << "': features of shape " << shape_str(xs)
                   << "; expected (N, T, F), sequences x steps x features, none of them 0");
-  const int64_t n = a.count(), steps = a.steps(), f = a.features();
+  const int64_t n = a.count(), steps = a.steps();
   a.lengths = read_lengths(lengths_path, n, steps);
 
+  if (y_path.empty()) {
+    check_finite(a);
+    return a;
+  }
   Shape ys;
   a.labels = load_npy_int(y_path, &ys);
   const bool per_step = kind == ArrayLabels::per_step;
@@ -56,12 +72,8 @@ LabeledArrays read_labeled_arrays(const std::string& x_path, const std::string& 
                               << (per_step ? index_str({i, t}) : index_str({i}))
                               << "; expected a class index >= 0");
     }
-    const float* row = a.x.ptr() + i * steps * f;
-    for (int64_t k = 0; k < len * f; ++k)
-      RECUR_CHECK(std::isfinite(row[k]), "'" << x_path << "': " << row[k] << " at "
-                                             << index_str({i, k / f, k % f})
-                                             << "; expected finite features");
   }
+  check_finite(a);
   return a;
 }
 
@@ -76,7 +88,8 @@ std::optional<LabeledArrays> read_array_split(const std::string& dir, const std:
 }
 
 std::vector<Example> array_examples(const LabeledArrays& a) {
-  RECUR_CHECK(int64_t(a.labels.size()) == a.count(),
+  const bool labelled = !a.labels.empty();
+  RECUR_CHECK(!labelled || int64_t(a.labels.size()) == a.count(),
               a.source << ": expected a label per sequence, not per step");
   std::vector<Example> out(size_t(a.count()));
   const int64_t row = a.steps() * a.features();
@@ -84,7 +97,7 @@ std::vector<Example> array_examples(const LabeledArrays& a) {
     Example& e = out[size_t(i)];
     e.steps = a.lengths[size_t(i)];
     e.values.assign(a.x.ptr() + i * row, a.x.ptr() + i * row + e.steps * a.features());
-    e.label = a.labels[size_t(i)];
+    e.label = labelled ? a.labels[size_t(i)] : -1;
   }
   return out;
 }

@@ -5,6 +5,7 @@
 # 2. Lengths are honoured: ragged sequences whose class is the sign of the last real step's first
 #    feature (the padding is noise) are learnt above 0.85 accuracy by a unidirectional GRU; a model
 #    that read the padding would sit near 0.5.
+#    classify --input predicts the same classes from the saved model.
 # 3. Bad input (NaN inside a sequence, lengths past T, a missing y) fails naming the file.
 # Usage: classifier_arrays.sh RECUR_BINARY SOURCE_DIR.
 set -uo pipefail
@@ -71,6 +72,17 @@ awk -v a="$acc" 'BEGIN { exit !(a > 0.85) }' || fail "ragged test accuracy $acc 
 "$recur" eval-classifier --model r.safetensors --arrays ragged > e.out || fail "eval-classifier --arrays"
 eacc=$(sed -n 's/^accuracy \([0-9.]*\).*/\1/p' e.out)
 [[ "$eacc" == "$acc" ]] || fail "eval-classifier says $eacc, training said $acc"
+# classify --input: a line per sequence, whose top classes score as eval-classifier did.
+"$recur" classify --model r.safetensors --input ragged/x_test.npy --lengths ragged/lengths_test.npy \
+  > c.out || fail "classify --input"
+/usr/bin/python3 -c "
+import numpy as np, sys
+y = np.load('ragged/y_test.npy'); got = [int(l.split()[0]) for l in open('c.out')]
+assert len(got) == len(y), (len(got), len(y))
+acc = np.mean(np.array(got) == y); assert f'{acc:.4f}' == '$acc', (acc, '$acc')
+" || fail "classify --input disagrees with eval-classifier"
+"$recur" classify --model r.safetensors 'some text' > /dev/null 2>t.err && fail "text given to an array model"
+grep -q "give --input" t.err || fail "array model without --input: $(cat t.err)"
 "$recur" eval-classifier --model r.safetensors --arrays fm > /dev/null 2>w.err && fail "3 features read as 28"
 grep -q "features" w.err || fail "wrong features not named: $(cat w.err)"
 "$recur" eval-classifier --model r.safetensors --data x.tsv > /dev/null 2>m.err && fail "--data on an array model"

@@ -89,3 +89,25 @@ def test_one_version_everywhere(lm, tmp_path):
     out = tmp_path / "m.onnx"
     recur.export_onnx(model=lm.model, out=str(out))
     assert onnx.load(str(out)).producer_version == recur.__version__
+
+
+def test_a_classifier_on_arrays_from_numpy(tmp_path):
+    import numpy as np
+
+    rng = np.random.default_rng(3)
+    for split, n in (("train", 400), ("valid", 100)):
+        x = rng.standard_normal((n, 6, 2)).astype(np.float32)
+        lengths = rng.integers(2, 7, n)
+        np.save(tmp_path / f"x_{split}.npy", x)
+        np.save(tmp_path / f"y_{split}.npy", (x[np.arange(n), lengths - 1, 1] > 0).astype(np.int64))
+        np.save(tmp_path / f"lengths_{split}.npy", lengths)
+    result = recur.train_classifier(arrays=str(tmp_path), out=str(tmp_path / "c.safetensors"), rnn="gru:16",
+                                    epochs=10, lr=0.01, threads=1, log_every=1000)
+    model = result.load()
+    assert isinstance(model, recur.Classifier) and model.metadata["input"] == "arrays"
+    x = np.load(tmp_path / "x_valid.npy")
+    lengths = np.load(tmp_path / "lengths_valid.npy")
+    rows = model.predict(x, lengths=lengths, top=2)
+    assert len(rows) == 100 and all(len(r) == 2 and r[0][1] >= r[1][1] for r in rows)
+    predicted = np.array([int(r[0][0]) for r in rows])
+    assert np.mean(predicted == np.load(tmp_path / "y_valid.npy")) > 0.8

@@ -28,7 +28,8 @@ struct LabeledArrays {
   int64_t features() const { return x.shape[2]; }
 };
 
-// lengths_path may be empty: every sequence is T steps long.
+// lengths_path may be empty: every sequence is T steps long. y_path may be empty for features to
+// predict: labels stays empty.
 LabeledArrays read_labeled_arrays(const std::string& x_path, const std::string& y_path,
                                   const std::string& lengths_path, ArrayLabels kind);
 
@@ -37,7 +38,8 @@ LabeledArrays read_labeled_arrays(const std::string& x_path, const std::string& 
 std::optional<LabeledArrays> read_array_split(const std::string& dir, const std::string& split,
                                               ArrayLabels kind);
 
-// Per-sequence labelled arrays as classification examples, each cut at its length.
+// Per-sequence labelled arrays as classification examples, each cut at its length (label -1
+// where the arrays have no labels).
 std::vector<Example> array_examples(const LabeledArrays& a);
 
 }  // namespace recur
