@@ -2,14 +2,16 @@
 # Sequence classification (N -> 1) on the three real data sets of docs/data.md, with the settings
 # whose results docs/classification.md reports: language identification of fortunes (12
 # languages, bytes), English fortune topics (words, three heads side by side) and Fashion-MNIST
-# read row by row (28 steps of 28 pixels). Writes data under data/ and models under out/.
-#   scripts/classify.sh [lang|topic|fashion ...]     (default: all three)
+# read row by row (28 steps of 28 pixels); and the seeds' Keras IMDB recipe on a binary task
+# (fortunes about computers against the other topics), beside a plain softmax LSTM. Writes data
+# under data/ and models under out/.
+#   scripts/classify.sh [lang|topic|fashion|keras ...]     (default: all four)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/build.sh
 mkdir -p data out
 tasks=("$@")
-[[ ${#tasks[@]} -gt 0 ]] || tasks=(lang topic fashion)
+[[ ${#tasks[@]} -gt 0 ]] || tasks=(lang topic fashion keras)
 for task in "${tasks[@]}"; do
   case $task in
     lang)
@@ -35,6 +37,22 @@ for task in "${tasks[@]}"; do
         --hidden 128 --epochs 15 --batch 64 --lr 2e-3 --lr-schedule cosine --lr-min 0.05 \
         --out out/fashion.safetensors
       ;;
-    *) echo "classify.sh: unknown task '$task' (lang, topic, fashion)" >&2; exit 2 ;;
+    keras)
+      # Embedding(10000,128) -> LSTM(128, dropout 0.2) -> Dense(16, relu) -> Dense(1, sigmoid),
+      # binary cross-entropy, Adam, the last 240 words of each text.
+      build/recur data fortunes-topic --out data/fortunes-topic
+      mkdir -p data/computers
+      for split in train valid test; do
+        awk -F'\t' -v OFS='\t' '{ print ($1 == "computers" ? "topic" : "rest"), $2 }' \
+          "data/fortunes-topic/$split.tsv" > "data/computers/$split.tsv"
+      done
+      common=(--train data/computers/train.tsv --valid data/computers/valid.tsv
+              --test data/computers/test.tsv --tokens word --max-words 10000 --max-len 240
+              --embed 128 --rnn lstm:128 --epochs 8 --batch 32)
+      time build/recur train-classifier "${common[@]}" --input-dropout 0.2 --dense 16 \
+        --output sigmoid --keep last --out out/keras.safetensors
+      time build/recur train-classifier "${common[@]}" --out out/computers-softmax.safetensors
+      ;;
+    *) echo "classify.sh: unknown task '$task' (lang, topic, fashion, keras)" >&2; exit 2 ;;
   esac
 done

@@ -29,14 +29,18 @@ std::vector<int64_t> TextEncoder::encode(const std::string& text, int64_t max_le
     ids = words_.encode(text, source);
   }
   RECUR_CHECK(!ids.empty(), source << ": the text has no tokens");
-  if (max_len > 0 && int64_t(ids.size()) > max_len) ids.resize(size_t(max_len));
+  if (max_len > 0 && int64_t(ids.size()) > max_len) {
+    if (keep_last) ids.erase(ids.begin(), ids.end() - std::ptrdiff_t(max_len));
+    ids.resize(size_t(max_len));
+  }
   return ids;
 }
 
 std::map<std::string, std::string> TextEncoder::to_metadata() const {
-  if (mode_ == TokenMode::chars) return {{"tokens", "char"}};
-  auto m = words_.to_metadata();
-  m["tokens"] = "word";
+  std::map<std::string, std::string> m;
+  if (mode_ == TokenMode::words) m = words_.to_metadata();
+  m["tokens"] = mode_ == TokenMode::chars ? "char" : "word";
+  if (keep_last) m["keep"] = "last";  // older files, and first, have no key
   return m;
 }
 
@@ -47,6 +51,11 @@ TextEncoder TextEncoder::from_metadata(const std::map<std::string, std::string>&
   TextEncoder e;
   e.mode_ = parse_token_mode(it->second);
   if (e.mode_ == TokenMode::words) e.words_ = Vocab::from_metadata(meta, source);
+  if (auto keep = meta.find("keep"); keep != meta.end()) {
+    RECUR_CHECK(keep->second == "first" || keep->second == "last",
+                source << ": metadata 'keep' = '" << keep->second << "'; expected first or last");
+    e.keep_last = keep->second == "last";
+  }
   return e;
 }
 

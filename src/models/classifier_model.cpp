@@ -134,6 +134,36 @@ void for_each_logits(const SequenceClassifier<float>& net, const std::vector<Exa
 }
 }  // namespace
 
+double ClassifierEvaluation::auc() const {
+  std::vector<std::pair<float, bool>> s = scores;
+  std::sort(s.begin(), s.end());
+  // Mann-Whitney: the rank sum of the positives, tied scores sharing their mean rank.
+  double rank_sum = 0, pos = 0;
+  for (size_t i = 0; i < s.size();) {
+    size_t j = i;
+    while (j < s.size() && s[j].first == s[i].first) ++j;
+    const double mean_rank = double(i + j + 1) / 2;  // ranks i+1 .. j
+    for (size_t k = i; k < j; ++k)
+      if (s[k].second) rank_sum += mean_rank, ++pos;
+    i = j;
+  }
+  const double neg = double(s.size()) - pos;
+  if (pos == 0 || neg == 0) return std::nan("");
+  return (rank_sum - pos * (pos + 1) / 2) / (pos * neg);
+}
+
+double ClassifierEvaluation::majority_accuracy(int64_t* cls) const {
+  const int64_t C = int64_t(std::sqrt(double(confusion.size())) + 0.5);
+  int64_t best = 0, best_count = -1;
+  for (int64_t r = 0; r < C; ++r) {
+    int64_t n = 0;
+    for (int64_t k = 0; k < C; ++k) n += confusion[size_t(r * C + k)];
+    if (n > best_count) best = r, best_count = n;
+  }
+  if (cls) *cls = best;
+  return examples ? double(best_count) / double(examples) : 0.0;
+}
+
 ClassifierEvaluation evaluate_classifier(const SequenceClassifier<float>& net,
                                          const std::vector<Example>& examples, int64_t batch) {
   RECUR_CHECK(!examples.empty(), "no examples to evaluate");
@@ -144,6 +174,7 @@ ClassifierEvaluation evaluate_classifier(const SequenceClassifier<float>& net,
   for_each_logits(net, examples, batch, [&](size_t i, const float* z) {
     const int64_t pred = int64_t(std::max_element(z, z + C) - z);
     const int64_t truth = examples[i].label;
+    if (C == 2) ev.scores.emplace_back(z[1] - z[0], truth == 1);
     ++ev.confusion[size_t(truth * C + pred)];
     ev.correct += pred == truth;
     ++ev.examples;
@@ -176,6 +207,16 @@ std::string classification_report(const ClassifierEvaluation& ev, const LabelSet
   std::snprintf(buf, sizeof buf, "accuracy %.4f (%lld of %lld), loss %.4f nats\n", ev.accuracy(),
                 (long long)ev.correct, (long long)ev.examples, ev.loss_nats);
   out << buf;
+  int64_t majority = 0;
+  const double base = ev.majority_accuracy(&majority);
+  std::snprintf(buf, sizeof buf, "majority baseline %.4f (always %s)\n", base,
+                labels.name(majority).c_str());
+  out << buf;
+  if (!ev.scores.empty() && !std::isnan(ev.auc())) {
+    std::snprintf(buf, sizeof buf, "AUC %.4f (%s against %s)\n", ev.auc(), labels.name(1).c_str(),
+                  labels.name(0).c_str());
+    out << buf;
+  }
   std::snprintf(buf, sizeof buf, "%-*s %9s %9s %9s %8s\n", int(w), "class", "precision", "recall",
                 "f1", "support");
   out << buf;

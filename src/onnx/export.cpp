@@ -369,8 +369,11 @@ void export_onnx(const std::string& model_path, const std::string& out_path) {
       const std::string u = concat(b, {s.y, x}, 2);
       feats = masked_max(b.node("Tanh", {linear(b, u, cm.net.w_proj, cm.net.b_proj, "proj")}, 1)[0]);
     }
-    b.as_output(linear(b, feats, cm.net.w_out, cm.net.b_out, "classifier"), "logits",
-                {"B", std::to_string(cc.classes)});
+    if (cc.dense > 0) feats = b.node("Relu", {linear(b, feats, cm.net.w_dense, cm.net.b_dense, "dense")}, 1)[0];
+    std::string logits = linear(b, feats, cm.net.w_out, cm.net.b_out, "classifier");
+    if (cc.output == ClassifierOutput::sigmoid)  // (0, z): softmax gives (1 - sigmoid(z), sigmoid(z))
+      logits = concat(b, {b.node("Mul", {logits, b.floats("zero_f", {}, {0.0f})}, 1)[0], logits}, 1);
+    b.as_output(logits, "logits", {"B", std::to_string(cc.classes)});
   } else if (task == "forecast") {
     export_forecaster(model_path, model);
   } else if (task == "conditional-lm") {

@@ -28,6 +28,10 @@ void ClassifierTrainConfig::validate() const {
   RECUR_CHECK(val_fraction > 0 && val_fraction < 0.5,
               "val_fraction must be in (0, 0.5), got " << val_fraction);
   RECUR_CHECK(head == ClassifierHead::pool || top_hidden > 0, "top_hidden must be positive");
+  RECUR_CHECK(dense >= 0, "dense must be 0 (none) or positive, got " << dense);
+  RECUR_CHECK(input_dropout >= 0 && input_dropout < 1 && head_dropout >= 0 && head_dropout < 1,
+              "input_dropout and head_dropout must be in [0, 1), got " << input_dropout << " and "
+                                                                        << head_dropout);
 }
 
 std::string ClassifierTrainConfig::confusion_path() const {
@@ -156,6 +160,10 @@ ClassifierConfig classifier_model_config(const ClassifierTrainConfig& cfg, const
   mc.head = cfg.head;
   mc.pooling = cfg.pooling;
   mc.top_hidden = cfg.head == ClassifierHead::pool ? 0 : cfg.top_hidden;
+  mc.dense = cfg.dense;
+  mc.output = cfg.output;
+  mc.input_dropout = cfg.input_dropout;
+  mc.head_dropout = cfg.head_dropout;
   mc.classes = model.labels.size();
   return mc;
 }
@@ -185,6 +193,7 @@ ClassifierTrainResult train_classifier(const ClassifierTrainConfig& cfg_in, std:
     model.encoder = cfg.tokens == TokenMode::chars
                         ? TextEncoder::bytes()
                         : TextEncoder::words(train, cfg.max_words, cfg.train_path);
+    model.encoder.keep_last = cfg.keep_last;
     model.max_len = cfg.max_len;
     data.train = encode_labeled(train, model.encoder, model.labels, cfg.max_len, cfg.train_path);
     data.valid = encode_labeled(valid, model.encoder, model.labels, cfg.max_len, cfg.valid_path);
@@ -208,6 +217,7 @@ ClassifierTrainResult train_classifier(const ClassifierTrainConfig& cfg_in, std:
   hp["tokens"] = model.input == ClassifierInput::text ? token_mode_name(cfg.tokens)
                                                       : classifier_input_name(model.input);
   hp["max-len"] = std::to_string(cfg.max_len);
+  if (cfg.keep_last) hp["keep"] = "last";
   hp["init"] = recurrent_init_name(cfg.init);
 
   log << "train-classifier: " << data.train.size() << " training, " << data.valid.size()

@@ -1,6 +1,8 @@
 // Labeled TSV files: round trip with escapes, the exact bytes written, skipped blank lines, every
-// malformed line named by file:line, writer checks, and the UTF-8 helpers.
+// malformed line named by file:line, writer checks, the UTF-8 helpers, and the text encoder's
+// truncation.
 #include "recur/data/labeled.h"
+#include "recur/data/classification.h"
 
 #include <gtest/gtest.h>
 
@@ -103,6 +105,29 @@ TEST(Utf8, FindsTheFirstInvalidByteAndCountsCodePoints) {
   EXPECT_EQ(find_invalid_utf8("ok\xe6\x98"), 2u);        // truncated sequence
   EXPECT_EQ(utf8_code_points("\xc3\xa9t\xc3\xa9 \xf0\x9f\x98\x80"), 5);
   EXPECT_EQ(utf8_code_points(""), 0);
+}
+
+}  // namespace
+}  // namespace recur
+
+namespace recur {
+namespace {
+
+// --max-len keeps a text's first tokens, or with keep_last (Keras's truncating='pre') its last;
+// the choice travels in the model's metadata, and files without it keep the first.
+TEST(TextEncoder, KeepsTheFirstOrTheLastTokens) {
+  TextEncoder enc = TextEncoder::bytes();
+  EXPECT_EQ(enc.encode("abcdef", 4, "t"), (std::vector<int64_t>{'a', 'b', 'c', 'd'}));
+  enc.keep_last = true;
+  EXPECT_EQ(enc.encode("abcdef", 4, "t"), (std::vector<int64_t>{'c', 'd', 'e', 'f'}));
+  EXPECT_EQ(enc.encode("ab", 4, "t"), (std::vector<int64_t>{'a', 'b'}));
+  EXPECT_TRUE(TextEncoder::from_metadata(enc.to_metadata(), "m").keep_last);
+  auto meta = enc.to_metadata();
+  meta.erase("keep");
+  EXPECT_FALSE(TextEncoder::from_metadata(meta, "m").keep_last);
+  meta["keep"] = "middle";
+  EXPECT_RECUR_ERROR(TextEncoder::from_metadata(meta, "m.safetensors"), "m.safetensors", "'keep'",
+                     "first or last");
 }
 
 }  // namespace

@@ -128,14 +128,15 @@ TEST_F(OnnxExport, ClassifiersOfEveryHeadOnTokensAndOnValues) {
                        Head{ClassifierHead::pool, Pooling::max}, Head{ClassifierHead::textrnn2, Pooling::last},
                        Head{ClassifierHead::rcnn, Pooling::last}})
   for (const bool dense : {false, true}) {
-    // On values the encoder sums its directions (bi=sum), on tokens it concatenates them.
+    // On values the encoder sums its directions (bi=sum), on tokens it concatenates them and the
+    // output is the Keras recipe's: a dense ReLU layer and a sigmoid over 2 classes.
     SCOPED_TRACE(std::string(classifier_head_name(h.head)) + "/" + pooling_name(h.pooling) +
-                 (dense ? " values, bi=sum" : " tokens, bi"));
+                 (dense ? " values, bi=sum" : " tokens, bi, dense, sigmoid"));
     ClassifierModel m;
     m.input = dense ? ClassifierInput::image_rows : ClassifierInput::text;
     m.encoder = TextEncoder::bytes();
     m.max_len = 50;
-    m.labels = LabelSet::numbered(3);
+    m.labels = LabelSet::numbered(dense ? 3 : 2);
     ClassifierConfig c;
     if (dense) c.features = 4;
     else {
@@ -150,7 +151,11 @@ TEST_F(OnnxExport, ClassifiersOfEveryHeadOnTokensAndOnValues) {
     c.rnn.merge = dense ? DirectionMerge::sum : DirectionMerge::concat;
     // On values a mixed stack: a GRU under an LSTM whose summed directions feed the heads.
     if (dense) c.rnn = rnn_config_from_spec(parse_rnn_spec("gru:6,bi;lstm:5,peephole,bi=sum"), 4);
-    c.classes = 3;
+    c.classes = dense ? 3 : 2;
+    if (!dense) {
+      c.dense = 3;
+      c.output = ClassifierOutput::sigmoid;
+    }
     c.head = h.head;
     c.pooling = h.pooling;
     if (h.head != ClassifierHead::pool) c.top_hidden = 7;
@@ -164,7 +169,7 @@ TEST_F(OnnxExport, ClassifiersOfEveryHeadOnTokensAndOnValues) {
     batch.steps = 5;
     batch.batch = 3;
     batch.lengths = {5, 1, 3};
-    batch.labels = {0, 1, 2};
+    batch.labels = {0, 1, c.classes - 1};
     std::map<std::string, OnnxValue> feeds{{"lengths", OnnxValue::ints({3}, batch.lengths)}};
     if (dense) {
       batch.values = Tensor<float>({5, 3, 4});

@@ -20,6 +20,9 @@ struct Case {
   ClassifierHead head;
   Pooling pooling;
   bool tokens;
+  int64_t dense = 0;  // the output layers: dense ReLU, sigmoid, dropout (fixed masks in gradcheck)
+  bool sigmoid = false;
+  double input_dropout = 0, head_dropout = 0;
 };
 void PrintTo(const Case& c, std::ostream* os) { *os << c.name; }
 
@@ -39,7 +42,11 @@ ClassifierConfig config_for(const Case& k) {
   c.head = k.head;
   c.pooling = k.pooling;
   c.top_hidden = 5;
-  c.classes = 3;
+  c.classes = k.sigmoid ? 2 : 3;
+  c.dense = k.dense;
+  c.output = k.sigmoid ? ClassifierOutput::sigmoid : ClassifierOutput::softmax;
+  c.input_dropout = k.input_dropout;
+  c.head_dropout = k.head_dropout;
   return c;
 }
 
@@ -48,7 +55,7 @@ ClassifierBatch<double> make_batch(const ClassifierConfig& c, Rng& rng) {
   b.steps = 5;
   b.batch = 3;
   b.lengths = {5, 2, 1};
-  b.labels = {2, 0, 1};
+  b.labels = {c.classes - 1, 0, 1};
   if (c.tokens()) {
     b.tokens.resize(15);
     for (auto& t : b.tokens) t = int64_t(rng.below(uint64_t(c.vocab)));
@@ -70,8 +77,13 @@ TEST_P(ClassifierGradcheck, AllGradientsMatchFiniteDifferences) {
     for (auto& v : t->data) v *= 2.0;
   ClassifierBatch<double> batch = make_batch(m.config, rng);
   SequenceClassifier<double> g(m.config);
-  classifier_batch(m, &g, batch, {});
-  auto loss = [&] { return classifier_batch<double>(m, nullptr, batch, {}); };
+  // Training mode, the dropout masks drawn alike at every call.
+  auto run = [&](SequenceClassifier<double>* grads) {
+    Rng masks(21);
+    return classifier_batch<double>(m, grads, batch, RnnRunOptions(true, &masks));
+  };
+  run(&g);
+  auto loss = [&] { return run(nullptr); };
   auto pn = m.named();
   auto gn = g.named();
   for (size_t i = 0; i < pn.size(); ++i)
@@ -109,7 +121,14 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"textrnn2_bidir_lstm", CellKind::lstm, 1, true, ClassifierHead::textrnn2, Pooling::last, true},
         Case{"rcnn_bidir_gru", CellKind::gru, 1, true, ClassifierHead::rcnn, Pooling::last, true},
         Case{"dense_lstm_last", CellKind::lstm, 1, false, ClassifierHead::pool, Pooling::last, false},
-        Case{"dense_rcnn_lstm", CellKind::lstm, 1, true, ClassifierHead::rcnn, Pooling::last, false}),
+        Case{"dense_rcnn_lstm", CellKind::lstm, 1, true, ClassifierHead::rcnn, Pooling::last, false},
+        // The seeds' Keras recipe: dense ReLU layer, sigmoid output, input and head dropout.
+        Case{"keras_lstm_dense_sigmoid", CellKind::lstm, 1, false, ClassifierHead::pool, Pooling::last,
+             true, 4, true, 0.3, 0.25},
+        Case{"rcnn_dense_softmax_dropout", CellKind::gru, 1, true, ClassifierHead::rcnn, Pooling::last,
+             true, 3, false, 0.2, 0.2},
+        Case{"textrnn1_head_dropout", CellKind::lstm, 1, true, ClassifierHead::pool, Pooling::last,
+             false, 0, false, 0, 0.5}),
     [](const auto& info) { return info.param.name; });
 
 TEST(Classifier, RejectsBadBatchesAndConfigs) {
@@ -131,8 +150,56 @@ TEST(Classifier, RejectsBadBatchesAndConfigs) {
   bad.features = 3;
   EXPECT_RECUR_ERROR(bad.validate(), "either tokens");
   EXPECT_RECUR_ERROR(parse_pooling("median"), "unknown pooling 'median'");
+  bad = m.config;
+  bad.output = ClassifierOutput::sigmoid;
+  EXPECT_RECUR_ERROR(bad.validate(), "sigmoid output scores 2 classes");
+  bad = m.config;
+  bad.head_dropout = 1;
+  EXPECT_RECUR_ERROR(bad.validate(), "dropout must be in [0, 1)");
   ClassifierConfig round = ClassifierConfig::from_metadata(m.config.to_metadata());
   EXPECT_EQ(round.to_metadata(), m.config.to_metadata());
+  // Files from before the dense layer and the sigmoid output read as having neither.
+  auto old = m.config.to_metadata();
+  for (const char* key : {"dense", "output", "input_dropout", "head_dropout"}) old.erase(key);
+  EXPECT_EQ(ClassifierConfig::from_metadata(old).to_metadata(), m.config.to_metadata());
+}
+
+// Dropout acts in training only: evaluation equals the same weights without dropout, and a
+// training forward with dropout does not.
+TEST(Classifier, DropoutOnlyInTraining) {
+  Case k{"d", CellKind::lstm, 1, true, ClassifierHead::pool, Pooling::last, true, 4, false, 0.4, 0.4};
+  SequenceClassifier<double> m(config_for(k));
+  Rng rng(8);
+  init_classifier(m, rng);
+  SequenceClassifier<double> plain = m;
+  plain.config.input_dropout = plain.config.head_dropout = 0;
+  const ClassifierBatch<double> batch = make_batch(m.config, rng);
+  const double eval = classifier_batch<double>(m, nullptr, batch, {});
+  EXPECT_EQ(eval, classifier_batch<double>(plain, nullptr, batch, {}));
+  Rng masks(2);
+  EXPECT_NE(eval, classifier_batch<double>(m, nullptr, batch, RnnRunOptions(true, &masks)));
+  Rng masks2(2);
+  EXPECT_EQ(classifier_batch<double>(plain, nullptr, batch, RnnRunOptions(true, &masks2)), eval);
+}
+
+// A sigmoid output is binary cross-entropy: its logits are (0, z), and the loss is
+// -log sigmoid(z) for class 1 and -log(1 - sigmoid(z)) for class 0.
+TEST(Classifier, SigmoidOutputIsBinaryCrossEntropy) {
+  Case k{"s", CellKind::gru, 1, false, ClassifierHead::pool, Pooling::mean, true, 3, true};
+  SequenceClassifier<double> m(config_for(k));
+  Rng rng(3);
+  init_classifier(m, rng);
+  ClassifierBatch<double> batch = make_batch(m.config, rng);
+  Tensor<double> logits;
+  const double loss = classifier_batch<double>(m, nullptr, batch, {}, &logits);
+  ASSERT_EQ(logits.shape, Shape({3, 2}));
+  double bce = 0;
+  for (int64_t b = 0; b < 3; ++b) {
+    EXPECT_EQ(logits[b * 2], 0.0);
+    const double p = 1 / (1 + std::exp(-logits[b * 2 + 1]));
+    bce -= std::log(batch.labels[size_t(b)] == 1 ? p : 1 - p) / 3;
+  }
+  EXPECT_NEAR(loss, bce, 1e-12);
 }
 
 // Parity of a token sequence with a distractor-free signal at the start: class = the first token's

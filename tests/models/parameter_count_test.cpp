@@ -73,6 +73,11 @@ TEST(ParameterCount, ClassifiersEveryHead) {
         c.classes = 3;
         EXPECT_EQ(parameter_count(c), held(SequenceClassifier<float>(c)))
             << "head " << int(head) << " tokens " << tokens << " cell " << cell_name(r.cell);
+        c.dense = 5;  // the Keras recipe's output layers
+        c.classes = 2;
+        c.output = ClassifierOutput::sigmoid;
+        EXPECT_EQ(parameter_count(c), held(SequenceClassifier<float>(c)))
+            << "dense, sigmoid: head " << int(head) << " cell " << cell_name(r.cell);
       }
 }
 

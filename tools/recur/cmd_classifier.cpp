@@ -1,12 +1,14 @@
 // `recur train-classifier`, `recur eval-classifier` and `recur classify`: sequence classification
 // (N -> 1) of labelled text, of images read row by row, or of the user's .npy arrays.
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <iostream>
 
 #include "commands.h"
 #include "train_options.h"
 #include "recur/core/gemm.h"
+#include "recur/data/arrays.h"
 #include "recur/io/file.h"
 #include "recur/train/classifier_trainer.h"
 
@@ -15,7 +17,7 @@ namespace {
 
 struct TrainClassifierArgs {
   ClassifierTrainConfig cfg;
-  std::string tokens = "char", head = "pool", pooling = "last";
+  std::string tokens = "char", head = "pool", pooling = "last", output = "softmax", keep = "first";
   NetworkOptions net{.hidden = 128};
   int threads = 0;
 };
@@ -26,14 +28,19 @@ void run_train(TrainClassifierArgs a) {
   if (a.net.rnn.empty()) a.cfg.rnn.bidirectional = !a.net.unidirectional;
   a.cfg.head = parse_classifier_head(a.head);
   a.cfg.pooling = parse_pooling(a.pooling);
+  a.cfg.output = parse_classifier_output(a.output);
+  a.cfg.keep_last = a.keep == "last";
   start_run(a.cfg.train, a.threads);
   const ClassifierTrainResult r = train_classifier(a.cfg, std::cerr);
   if (r.interrupted) std::exit(130);
-  std::printf("validation accuracy: %.4f (%lld examples)\n", r.validation.accuracy(),
-              (long long)r.validation.examples);
-  if (r.test.examples > 0)
-    std::printf("test accuracy: %.4f (%lld examples)\n", r.test.accuracy(),
-                (long long)r.test.examples);
+  // Accuracy, and for two classes the AUC, against always answering the most frequent class.
+  auto report = [](const char* split, const ClassifierEvaluation& e) {
+    std::printf("%s accuracy: %.4f (%lld examples; majority baseline %.4f)\n", split, e.accuracy(),
+                (long long)e.examples, e.majority_accuracy());
+    if (!e.scores.empty() && !std::isnan(e.auc())) std::printf("%s AUC: %.4f\n", split, e.auc());
+  };
+  report("validation", r.validation);
+  if (r.test.examples > 0) report("test", r.test);
   print_epoch_run(r, a.cfg.train, "confusion", a.cfg.confusion_path());
 }
 
@@ -75,26 +82,41 @@ void run_eval(const EvalArgs& a) {
 }
 
 struct ClassifyArgs {
-  std::string model;
+  std::string model, input, lengths;
   TextInputs texts;
   int64_t top = 1;
 };
 
-// One text per argument, line of --text or of standard input: prints the top classes with their
-// probabilities.
-void run_classify(const ClassifyArgs& a) {
-  const ClassifierModel m = load_classifier_model(a.model);
-  RECUR_CHECK(m.input == ClassifierInput::text,
+// The examples to classify: texts, or for an array model the sequences of --input.
+std::vector<Example> inputs_for(const ClassifierModel& m, const ClassifyArgs& a) {
+  std::vector<Example> ex;
+  if (m.input == ClassifierInput::arrays) {
+    RECUR_CHECK(!a.input.empty(), a.model << " classifies arrays: give --input X.npy (N, T, F)");
+    const LabeledArrays arr = read_labeled_arrays(a.input, "", a.lengths, ArrayLabels::per_sequence);
+    RECUR_CHECK(arr.features() == m.net.config.features,
+                a.input << ": " << arr.features() << " features per step; " << a.model << " reads "
+                        << m.net.config.features);
+    return array_examples(arr);
+  }
+  RECUR_CHECK(m.input == ClassifierInput::text && a.input.empty(),
               a.model << " classifies " << classifier_input_name(m.input)
-                      << ", not text; use `recur eval-classifier`");
+                      << (a.input.empty() ? "" : ", not arrays (--input)")
+                      << (m.input == ClassifierInput::text ? "" : "; use `recur eval-classifier`"));
   const std::vector<std::string> texts = read_text_inputs(a.texts, /*keep_empty=*/false);
   RECUR_CHECK(!texts.empty(), "nothing to classify: give a TEXT argument, --text FILE or lines on "
                               "standard input");
-  std::vector<Example> ex;
   for (size_t i = 0; i < texts.size(); ++i)
     ex.push_back({m.encoder.encode(texts[i], m.max_len, "text " + std::to_string(i + 1)),
                   {}, 0, 0});
   for (Example& e : ex) e.steps = int64_t(e.tokens.size());
+  return ex;
+}
+
+// One text per argument, line of --text or of standard input, or one sequence per row of
+// --input: prints the top classes with their probabilities.
+void run_classify(const ClassifyArgs& a) {
+  const ClassifierModel m = load_classifier_model(a.model);
+  const std::vector<Example> ex = inputs_for(m, a);
   const Tensor<float> p = classifier_probabilities(m.net, ex, 64);
   const int64_t C = m.labels.size(), top = std::min<int64_t>(a.top, C);
   for (size_t i = 0; i < ex.size(); ++i) {
@@ -139,9 +161,13 @@ void add_classifier(CLI::App& app, Action& action) {
   c->add_option("--max-words", a->cfg.max_words, "Word mode: vocabulary cap (others are <unk>)")
       ->capture_default_str()
       ->check(Positive);
-  c->add_option("--max-len", a->cfg.max_len, "Text: tokens kept per example (the first ones)")
+  c->add_option("--max-len", a->cfg.max_len, "Text: tokens kept per example (see --keep)")
       ->capture_default_str()
       ->check(Positive);
+  c->add_option("--keep", a->keep,
+                "Text over --max-len: keep its first or its last tokens (Keras's default)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"first", "last"}));
   add_network_options(c, a->net);
   add_unidirectional_option(c, a->net, "One direction only (default: bidirectional)");
   c->add_option("--embed", a->cfg.embed, "Text: embedding size")->capture_default_str()->check(Positive);
@@ -156,6 +182,19 @@ void add_classifier(CLI::App& app, Action& action) {
   c->add_option("--top-hidden", a->cfg.top_hidden, "textrnn2: second LSTM size; rcnn: projection size")
       ->capture_default_str()
       ->check(Positive);
+  c->add_option("--dense", a->cfg.dense, "A ReLU layer of this size between the head and the output")
+      ->check(Positive);
+  c->add_option("--output", a->output,
+                "softmax (cross-entropy over the classes) or sigmoid (2 classes: one logit, binary "
+                "cross-entropy)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"softmax", "sigmoid"}));
+  c->add_option("--input-dropout", a->cfg.input_dropout,
+                "Dropout on the encoder's input, one mask per sequence (Keras's LSTM(dropout=p))")
+      ->check(number_in(0, 0.95));
+  c->add_option("--head-dropout", a->cfg.head_dropout,
+                "Dropout on the head's features (the concatenated states) and the dense layer")
+      ->check(number_in(0, 0.95));
   add_train_settings(c, a->cfg.train, a->threads);
   c->callback([a, &action] { action = [a] { run_train(*a); }; });
 
@@ -182,11 +221,13 @@ void add_classifier(CLI::App& app, Action& action) {
   auto k = std::make_shared<ClassifyArgs>();
   CLI::App* cl = app.add_subcommand(
       "classify",
-      "Classify texts with a trained text classifier: the TEXT arguments, the lines of --text "
-      "FILE, or else the lines of standard input; prints the top classes and their "
-      "probabilities, a line per text.");
+      "Classify with a trained classifier: the TEXT arguments, the lines of --text FILE, or else "
+      "the lines of standard input; or for a model trained on arrays, the sequences of --input. "
+      "Prints the top classes and their probabilities, a line per text or sequence.");
   cl->add_option("--model", k->model, "Classifier written by train-classifier")->required();
   add_text_inputs(cl, k->texts, "text");
+  cl->add_option("--input", k->input, "Array models: sequences to classify, .npy (N, T, F)");
+  cl->add_option("--lengths", k->lengths, "Array models: their lengths, .npy (N,) (default: all T)");
   cl->add_option("--top", k->top, "Classes to print per text")->capture_default_str()->check(Positive);
   cl->callback([k, &action] { action = [k] { run_classify(*k); }; });
 }

@@ -4,7 +4,8 @@
 // Text is tokenised as bytes (ids 0..255: every text encodes, whatever its script, so a language
 // identifier needs no vocabulary) or as words (a vocabulary of the training texts' most frequent
 // words, the rest <unk>; see vocab.h). Sequences longer than `max_len` tokens keep their first
-// max_len. Labels are named by strings; their ids follow sorted order of the training labels.
+// max_len, or their last (keep_last: Keras's pad_sequences default, truncating='pre'). Labels are
+// named by strings; their ids follow sorted order of the training labels.
 #pragma once
 
 #include <cstdint>
@@ -31,8 +32,9 @@ class TextEncoder {
   static TextEncoder words(const std::vector<LabeledText>& train, int64_t max_words,
                            const std::string& source);
   TokenMode mode() const { return mode_; }
+  bool keep_last = false;  // a text over max_len tokens keeps its last ones (default: its first)
   int64_t vocab_size() const { return mode_ == TokenMode::chars ? 256 : words_.size(); }
-  // At most max_len ids (max_len > 0); an empty result is an error naming `source`.
+  // At most max_len ids (max_len > 0; see keep_last); an empty result is an error naming `source`.
   std::vector<int64_t> encode(const std::string& text, int64_t max_len,
                               const std::string& source) const;
   std::map<std::string, std::string> to_metadata() const;

@@ -35,7 +35,15 @@ struct ClassifierEvaluation {
   double loss_nats = 0;
   int64_t examples = 0, correct = 0;
   std::vector<int64_t> confusion;  // (C,C): row = true class, column = predicted class
+  // Two classes: each example's score for class 1 (its logit margin) and whether it is class 1;
+  // empty otherwise and in a data-parallel evaluation.
+  std::vector<std::pair<float, bool>> scores;
   double accuracy() const { return examples ? double(correct) / double(examples) : 0.0; }
+  // The area under the ROC curve of `scores` (ties count half); NaN without scores or without
+  // both classes.
+  double auc() const;
+  // Accuracy of always predicting the most frequent true class, and that class.
+  double majority_accuracy(int64_t* cls = nullptr) const;
 };
 
 // Padded batches of examples (in the given order) for the network.
@@ -52,7 +60,8 @@ Tensor<float> classifier_probabilities(const SequenceClassifier<float>& net,
                                        const std::vector<Example>& examples, int64_t batch,
                                        RnnPacks* packs = nullptr);
 
-// "accuracy", per-class precision/recall/F1 and the confusion matrix, as aligned text.
+// "accuracy", the majority baseline, AUC (two classes), per-class precision/recall/F1 and the
+// confusion matrix, as aligned text.
 std::string classification_report(const ClassifierEvaluation& ev, const LabelSet& labels);
 // The confusion matrix as an SVG heat map, row-normalised, with the counts written in the cells.
 std::string confusion_svg(const ClassifierEvaluation& ev, const LabelSet& labels,

@@ -30,12 +30,16 @@ struct ClassifierTrainConfig {
   TokenMode tokens = TokenMode::chars;            // text: bytes or words
   int64_t max_words = 20000;                      // words: vocabulary cap
   int64_t max_len = 400;                          // text: tokens kept per example
+  bool keep_last = false;                         // text: keep the last max_len (default: first)
   // Model
   RnnConfig rnn;  // cell, hidden_size, num_layers, bidirectional, dropout (input_size is set)
   int64_t embed = 64;
   ClassifierHead head = ClassifierHead::pool;
   Pooling pooling = Pooling::last;
   int64_t top_hidden = 128;
+  int64_t dense = 0;                                    // ReLU layer before the output (0: none)
+  ClassifierOutput output = ClassifierOutput::softmax;  // sigmoid: binary cross-entropy
+  double input_dropout = 0, head_dropout = 0;
   RecurrentInit init = RecurrentInit::uniform;
   // Optimisation and outputs (recur/train/train_settings.h): the model at train.out_path, its
   // metrics, plot, confusion matrix and checkpoint beside it
