@@ -16,9 +16,10 @@
 
 namespace recur {
 
-constexpr EnumNames<ConditionMode, 3> kConditionModeNames{{{ConditionMode::init, "init"},
+constexpr EnumNames<ConditionMode, 4> kConditionModeNames{{{ConditionMode::init, "init"},
                                                            {ConditionMode::input, "input"},
-                                                           {ConditionMode::both, "both"}}};
+                                                           {ConditionMode::both, "both"},
+                                                           {ConditionMode::first, "first"}}};
 constexpr EnumNames<SequenceEnding, 3> kSequenceEndingNames{{{SequenceEnding::eos, "eos"},
                                                              {SequenceEnding::stop, "stop"},
                                                              {SequenceEnding::length, "length"}}};
@@ -51,6 +52,7 @@ void ConditionalLmConfig::validate() const {
 std::map<std::string, std::string> ConditionalLmConfig::to_metadata() const {
   auto m = rnn.to_metadata();
   m["conditions"] = std::to_string(conditions);
+  if (vectors) m["condition_input"] = "vector";  // older files, and classes, have no key
   m["condition_mode"] = condition_mode_name(mode);
   m["embed"] = std::to_string(embed);
   m["cond_embed"] = std::to_string(cond_embed);
@@ -74,6 +76,12 @@ ConditionalLmConfig ConditionalLmConfig::from_metadata(const std::map<std::strin
   ConditionalLmConfig c;
   c.rnn = RnnConfig::from_metadata(meta);
   c.conditions = num("conditions");
+  if (meta.count("condition_input")) {
+    const std::string& in = get("condition_input");
+    RECUR_CHECK(in == "vector" || in == "class",
+                "conditional model metadata 'condition_input' = '" << in << "'; expected class or vector");
+    c.vectors = in == "vector";
+  }
   c.mode = parse_condition_mode(get("condition_mode"));
   c.embed = num("embed");
   c.cond_embed = num("cond_embed");
@@ -111,17 +119,14 @@ void init_conditional_lm(ConditionalLm<T>& m, Rng& rng) {
   m.b_end.fill(T(0));
 }
 
-ClmBatch make_clm_batch(const std::vector<const std::string*>& texts,
-                        const std::vector<int64_t>& conditions) {
-  RECUR_CHECK(!texts.empty() && texts.size() == conditions.size(),
-              "a batch needs one condition per text (" << texts.size() << " texts, "
-                                                       << conditions.size() << " conditions)");
+namespace {
+// The batch's texts: inputs, targets and lengths.
+ClmBatch batch_of_texts(const std::vector<const std::string*>& texts) {
   ClmBatch b;
   b.batch = int64_t(texts.size());
   for (const std::string* t : texts) b.steps = std::max(b.steps, int64_t(t->size()) + 1);
   b.inputs.assign(size_t(b.steps * b.batch), ConditionalLmConfig::kBos);
   b.targets.assign(size_t(b.steps * b.batch), -1);
-  b.conditions = conditions;
   for (int64_t s = 0; s < b.batch; ++s) {
     const std::string& text = *texts[size_t(s)];
     const int64_t n = int64_t(text.size());
@@ -134,39 +139,105 @@ ClmBatch make_clm_batch(const std::vector<const std::string*>& texts,
   }
   return b;
 }
+}  // namespace
+
+ClmBatch make_clm_batch(const std::vector<const std::string*>& texts,
+                        const std::vector<int64_t>& conditions) {
+  RECUR_CHECK(!texts.empty() && texts.size() == conditions.size(),
+              "a batch needs one condition per text (" << texts.size() << " texts, "
+                                                       << conditions.size() << " conditions)");
+  ClmBatch b = batch_of_texts(texts);
+  b.conditions = conditions;
+  return b;
+}
+
+ClmBatch make_clm_vector_batch(const std::vector<const std::string*>& texts, std::vector<float> vectors) {
+  RECUR_CHECK(!texts.empty() && !vectors.empty() && vectors.size() % texts.size() == 0,
+              "a batch needs one condition vector per text (" << texts.size() << " texts, "
+                                                              << vectors.size() << " values)");
+  ClmBatch b = batch_of_texts(texts);
+  b.vectors = std::move(vectors);
+  return b;
+}
 
 namespace {
-// x (T,B,E[+Ec]) = [embedding(inputs); condition embedding].
+// The batch's conditions as rows v (B,K): one-hot rows of class ids, or the given vectors.
 template <class T>
-void clm_inputs(const ConditionalLm<T>& m, const std::vector<int64_t>& inputs,
-                const std::vector<int64_t>& conditions, int64_t Ts, int64_t B, Tensor<T>& x) {
+Tensor<T> condition_rows(const ConditionalLmConfig& c, const std::vector<int64_t>& conditions,
+                         const std::vector<float>& vectors, int64_t B) {
+  const int64_t K = c.conditions;
+  Tensor<T> v({B, K});
+  if (c.vectors) {
+    RECUR_CHECK(conditions.empty() && int64_t(vectors.size()) == B * K,
+                "the model is conditioned on vectors of " << K << " values: expected " << B * K
+                                                           << " values for " << B << " texts, got "
+                                                           << vectors.size());
+    std::copy(vectors.begin(), vectors.end(), v.data.begin());
+    return v;
+  }
+  RECUR_CHECK(vectors.empty() && int64_t(conditions.size()) == B,
+              "the model is conditioned on classes: expected " << B << " class ids");
+  for (int64_t b = 0; b < B; ++b) {
+    const int64_t k = conditions[size_t(b)];
+    RECUR_CHECK(k >= 0 && k < K, "condition " << k << " is outside [0, " << K << ")");
+    v[b * K + k] = T(1);
+  }
+  return v;
+}
+
+// v (B,K) times W (K,width): a class's row of W, or a vector's combination of the rows.
+template <class T>
+Tensor<T> project(const Tensor<T>& v, const Tensor<T>& W) {
+  const int64_t B = v.shape[0], K = v.shape[1], width = W.shape[1];
+  Tensor<T> out({B, width});
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t k = 0; k < K; ++k)
+      if (const T a = v[b * K + k]; a != T(0))
+        for (int64_t j = 0; j < width; ++j) out[b * width + j] += a * W[k * width + j];
+  return out;
+}
+
+// dW (K,width) += v^T dout, for project's backward.
+template <class T>
+void project_backward(Tensor<T>& dW, const Tensor<T>& v, const T* dout, int64_t row_stride) {
+  const int64_t B = v.shape[0], K = v.shape[1], width = dW.shape[1];
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t k = 0; k < K; ++k)
+      if (const T a = v[b * K + k]; a != T(0))
+        for (int64_t j = 0; j < width; ++j) dW[k * width + j] += a * dout[b * row_stride + j];
+}
+
+// x (T,B,E[+Ec]) = [embedding(inputs); v^T E_cond] (the condition at every step, or only the
+// first in `first` mode).
+template <class T>
+void clm_inputs(const ConditionalLm<T>& m, const std::vector<int64_t>& inputs, const Tensor<T>& v,
+                int64_t Ts, int64_t B, Tensor<T>& x, bool first_step = true) {
   const ConditionalLmConfig& c = m.config;
   const int64_t E = c.embed, Ec = c.uses_input() ? c.cond_embed : 0, F = E + Ec;
-  for (int64_t k : conditions)
-    RECUR_CHECK(k >= 0 && k < c.conditions,
-                "condition " << k << " is outside [0, " << c.conditions << ")");
   Tensor<T> e({Ts * B, E});
   embedding_forward(e.ptr(), inputs.data(), m.embedding.ptr(), Ts * B, ConditionalLmConfig::kVocab, E);
   x = Tensor<T>({Ts, B, F});
+  const Tensor<T> cond = Ec ? project(v, m.cond_embedding) : Tensor<T>();
+  const int64_t rows = c.mode == ConditionMode::first ? (first_step ? B : 0) : Ts * B;
   for (int64_t r = 0; r < Ts * B; ++r) {
     std::copy_n(e.ptr() + r * E, E, x.ptr() + r * F);
-    if (Ec) std::copy_n(m.cond_embedding.ptr() + conditions[size_t(r % B)] * Ec, Ec, x.ptr() + r * F + E);
+    if (Ec && r < rows) std::copy_n(cond.ptr() + (r % B) * Ec, Ec, x.ptr() + r * F + E);
   }
 }
 
-// The initial state from the condition, h0 = tanh(W_init[k]) (c0 = 0); empty in `input` mode.
+// The initial state from the condition, h0 = tanh(v^T W_init) (c0 = 0); empty unless init or both.
 template <class T>
-RnnState<T> clm_initial_state(const ConditionalLm<T>& m, const std::vector<int64_t>& conditions) {
+RnnState<T> clm_initial_state(const ConditionalLm<T>& m, const Tensor<T>& v) {
   const ConditionalLmConfig& c = m.config;
-  const int64_t H = c.rnn.hidden_size, L = c.rnn.num_layers, B = int64_t(conditions.size());
+  const int64_t H = c.rnn.hidden_size, L = c.rnn.num_layers, B = v.shape[0];
   RnnState<T> init;
   if (!c.uses_init()) return init;
+  const Tensor<T> z = project(v, m.cond_init);  // (B, L*H)
   init.h = Tensor<T>({L, B, H});
   if (c.rnn.has_cell_state()) init.c = Tensor<T>({L, B, H});
   for (int64_t l = 0; l < L; ++l)
     for (int64_t b = 0; b < B; ++b)
-      for (int64_t j = 0; j < H; ++j)
-        init.h[(l * B + b) * H + j] = std::tanh(m.cond_init[conditions[size_t(b)] * L * H + l * H + j]);
+      for (int64_t j = 0; j < H; ++j) init.h[(l * B + b) * H + j] = std::tanh(z[b * L * H + l * H + j]);
   return init;
 }
 }  // namespace
@@ -179,11 +250,12 @@ T conditional_lm_batch(const ConditionalLm<T>& m, ConditionalLm<T>* grads, const
   const int64_t E = c.embed, Ec = c.uses_input() ? c.cond_embed : 0, F = E + Ec;
   const int64_t H = c.rnn.hidden_size, L = c.rnn.num_layers;
   RECUR_CHECK(int64_t(b.inputs.size()) == N && int64_t(b.targets.size()) == N &&
-                  int64_t(b.lengths.size()) == B && int64_t(b.conditions.size()) == B,
+                  int64_t(b.lengths.size()) == B,
               "malformed conditional batch (" << Ts << " steps x " << B << " texts)");
+  const Tensor<T> v = condition_rows<T>(c, b.conditions, b.vectors, B);
   Tensor<T> x;
-  clm_inputs(m, b.inputs, b.conditions, Ts, B, x);
-  const RnnState<T> init = clm_initial_state(m, b.conditions);
+  clm_inputs(m, b.inputs, v, Ts, B, x);
+  const RnnState<T> init = clm_initial_state(m, v);
   Tensor<T> y;
   RnnState<T> fin;
   RnnCache<T> cache;
@@ -248,41 +320,45 @@ T conditional_lm_batch(const ConditionalLm<T>& m, ConditionalLm<T>* grads, const
   RnnState<T> dinit;
   rnn_backward(dx, dinit, grads->rnn, cache, m.rnn, dy, nullptr);
   Tensor<T> de({N, E});
-  for (int64_t r = 0; r < N; ++r) {
-    std::copy_n(dx.ptr() + r * F, E, de.ptr() + r * E);
-    if (Ec) {  // d cond.weight[k] += the condition part of every step's input gradient
-      T* g = grads->cond_embedding.ptr() + b.conditions[size_t(r % B)] * Ec;
-      for (int64_t j = 0; j < Ec; ++j) g[j] += dx[r * F + E + j];
-    }
-  }
+  for (int64_t r = 0; r < N; ++r) std::copy_n(dx.ptr() + r * F, E, de.ptr() + r * E);
   embedding_backward(grads->embedding.ptr(), de.ptr(), b.inputs.data(), N, V, E);
-  if (c.uses_init())  // h0 = tanh(W_init[k]): dW_init[k] += dh0 * (1 - h0^2)
+  if (Ec) {  // d cond.weight += v^T (the condition part of the input gradient, summed over steps)
+    const int64_t steps = c.mode == ConditionMode::first ? 1 : Ts;
+    Tensor<T> dcond({B, Ec});
+    for (int64_t r = 0; r < steps * B; ++r)
+      for (int64_t j = 0; j < Ec; ++j) dcond[(r % B) * Ec + j] += dx[r * F + E + j];
+    project_backward(grads->cond_embedding, v, dcond.ptr(), Ec);
+  }
+  if (c.uses_init()) {  // h0 = tanh(v^T W_init): dW_init += v^T (dh0 * (1 - h0^2))
+    Tensor<T> dz({B, L * H});
     for (int64_t l = 0; l < L; ++l)
       for (int64_t s = 0; s < B; ++s)
         for (int64_t j = 0; j < H; ++j) {
           const int64_t at = (l * B + s) * H + j;
-          grads->cond_init[b.conditions[size_t(s)] * L * H + l * H + j] +=
-              dinit.h[at] * (T(1) - init.h[at] * init.h[at]);
+          dz[s * L * H + l * H + j] = dinit.h[at] * (T(1) - init.h[at] * init.h[at]);
         }
+    project_backward(grads->cond_init, v, dz.ptr(), L * H);
+  }
   return loss;
 }
 
-std::vector<std::string> sample_conditional_lm(const ConditionalLm<float>& m, int64_t condition,
-                                               int64_t count, int64_t max_len, double temperature,
-                                               int64_t top_k, Rng& rng) {
+namespace {
+// One text per row of v (count,K), sampled byte by byte.
+std::vector<std::string> sample_rows(const ConditionalLm<float>& m, const Tensor<float>& v,
+                                     int64_t max_len, double temperature, int64_t top_k, Rng& rng) {
+  const int64_t count = v.shape[0];
   RECUR_CHECK(count > 0 && max_len > 0, "count and length must be positive");
   const int64_t V = ConditionalLmConfig::kVocab, H = m.config.rnn.hidden_size;
-  const std::vector<int64_t> conditions(size_t(count), condition);
   std::vector<int64_t> tokens(size_t(count), ConditionalLmConfig::kBos);
   std::vector<std::string> out(static_cast<size_t>(count));
   std::vector<bool> done(static_cast<size_t>(count), false);
   std::vector<int64_t> target_len(static_cast<size_t>(count), max_len);
   const SequenceEnding ending = m.config.ending;
   Tensor<float> x, y, logits({count, V});
-  RnnState<float> state = clm_initial_state(m, conditions), fin;
+  RnnState<float> state = clm_initial_state(m, v), fin;
   const bool has_init = !state.h.empty();
   for (int64_t step = 0; step <= max_len; ++step) {
-    clm_inputs(m, tokens, conditions, 1, count, x);
+    clm_inputs(m, tokens, v, 1, count, x, step == 0);
     RnnCache<float> cache;
     rnn_forward(y, fin, cache, m.rnn, x, {}, (step > 0 || has_init) ? &state : nullptr,
                 RnnRunOptions().with_inference(true));
@@ -323,6 +399,27 @@ std::vector<std::string> sample_conditional_lm(const ConditionalLm<float>& m, in
     if (all_done) break;
   }
   return out;
+}
+}  // namespace
+
+std::vector<std::string> sample_conditional_lm(const ConditionalLm<float>& m, int64_t condition,
+                                               int64_t count, int64_t max_len, double temperature,
+                                               int64_t top_k, Rng& rng) {
+  RECUR_CHECK(count > 0, "count must be positive");
+  const std::vector<int64_t> conditions(size_t(count), condition);
+  return sample_rows(m, condition_rows<float>(m.config, conditions, {}, count), max_len, temperature,
+                     top_k, rng);
+}
+
+std::vector<std::string> sample_conditional_lm(const ConditionalLm<float>& m,
+                                               const std::vector<float>& vectors, int64_t max_len,
+                                               double temperature, int64_t top_k, Rng& rng) {
+  const int64_t K = m.config.conditions;
+  RECUR_CHECK(!vectors.empty() && int64_t(vectors.size()) % K == 0,
+              vectors.size() << " values are not whole condition vectors of " << K);
+  const int64_t count = int64_t(vectors.size()) / K;
+  return sample_rows(m, condition_rows<float>(m.config, {}, vectors, count), max_len, temperature,
+                     top_k, rng);
 }
 
 #define RECUR_INSTANTIATE(T)                                                                    \

@@ -217,18 +217,30 @@ void export_conditional_lm(const std::string& model_path, onnx::ModelProto& mode
   const ConditionalLm<float>& m = tm.net;
   const ConditionalLmConfig& c = m.config;
   check_exportable(c.rnn, model_path, true);
+  RECUR_CHECK(c.mode != ConditionMode::first,
+              model_path << ": condition mode 'first' is not exported: the graph runs a window at a "
+                            "time and cannot tell the first from the next");
   Builder b(model.mutable_graph());
   const int64_t H = c.rnn.hidden_size, L = c.rnn.num_layers;
   const bool lstm = c.rnn.has_cell_state();
   const std::string sL = std::to_string(L), sH = std::to_string(H);
   b.input("tokens", onnx::TensorProto::INT64, {"T", "B"});
-  b.input("condition", onnx::TensorProto::INT64, {"B"});
+  if (c.vectors)
+    b.input("condition", onnx::TensorProto::FLOAT, {"B", std::to_string(c.conditions)});
+  else
+    b.input("condition", onnx::TensorProto::INT64, {"B"});
+  // The condition's projection by W (K, width): a class's row, or a vector times W.
+  auto project = [&](const char* name, const Tensor<float>& w) {
+    return b.node(c.vectors ? "MatMul" : "Gather",
+                  c.vectors ? std::vector<std::string>{"condition", b.floats(name, w.shape, w.data)}
+                            : std::vector<std::string>{b.floats(name, w.shape, w.data), "condition"},
+                  1)[0];
+  };
   b.input("h", onnx::TensorProto::FLOAT, {sL, "B", sH});
   if (lstm) b.input("c", onnx::TensorProto::FLOAT, {sL, "B", sH});
   std::string x = b.node("Gather", {b.floats("embedding.weight", m.embedding.shape, m.embedding.data), "tokens"}, 1)[0];
   if (c.uses_input()) {  // [embed(token); E_cond[k]] at every step: the condition's row repeated over T
-    const std::string e = b.node("Gather", {b.floats("cond.weight", m.cond_embedding.shape, m.cond_embedding.data),
-                                            "condition"}, 1)[0];
+    const std::string e = project("cond.weight", m.cond_embedding);
     const std::string T = b.node("Gather", {b.node("Shape", {"tokens"}, 1)[0], b.ints("zero", {0}, true)}, 1)[0];
     const std::string shape = concat(b, {b.node("Unsqueeze", {T, b.ints("axis0", {0})}, 1)[0],
                                          b.ints("ones", {1, 1})});
@@ -240,7 +252,7 @@ void export_conditional_lm(const std::string& model_path, onnx::ModelProto& mode
   b.as_output(concat(b, s.yh), "h_next", {sL, "B", sH});
   if (lstm) b.as_output(concat(b, s.yc), "c_next", {sL, "B", sH});
   if (c.uses_init()) {
-    const std::string w = b.node("Gather", {b.floats("init.weight", m.cond_init.shape, m.cond_init.data), "condition"}, 1)[0];
+    const std::string w = project("init.weight", m.cond_init);
     const std::string blh = b.node("Reshape", {b.node("Tanh", {w}, 1)[0], b.ints("init.shape", {0, L, H})}, 1)[0];
     b.as_output(b.node("Transpose", {blh}, 1, [](onnx::NodeProto& n) { attr_ints(n, "perm", {1, 0, 2}); })[0],
                 "h_init", {sL, "B", sH});

@@ -11,6 +11,7 @@
 
 #include "recur/core/hash.h"
 #include "recur/io/file.h"
+#include "recur/io/npy.h"
 #include "recur/io/safetensors.h"
 #include "recur/layers/rnn_spec.h"
 #include "recur/models/named_tensors.h"
@@ -54,34 +55,58 @@ ConditionalTextModel load_conditional_text_model(const std::string& path) {
 }
 
 void ClmTrainConfig::validate() const {
-  RECUR_CHECK(!train_path.empty() && !valid_path.empty(),
-              "training and validation files are required (--train, --valid)");
+  RECUR_CHECK(arrays_dir.empty() ? !train_path.empty() && !valid_path.empty() : train_path.empty(),
+              "give the data one way: training and validation files (train_path, valid_path) or an "
+              "array directory (arrays_dir)");
   train.validate();
   RECUR_CHECK(embed > 0 && cond_embed > 0 && max_len > 0,
               "embed, cond-embed and max-len must be positive");
 }
 
-double evaluate_conditional_lm(const ConditionalLm<float>& net, const std::vector<std::string>& texts,
-                               const std::vector<int64_t>& conditions, int64_t batch,
+ClmBatch ClmTexts::batch(const std::vector<size_t>& indices) const {
+  std::vector<const std::string*> t;
+  for (size_t i : indices) t.push_back(&texts[i]);
+  if (width == 0) {
+    std::vector<int64_t> c;
+    for (size_t i : indices) c.push_back(conditions[i]);
+    return make_clm_batch(t, c);
+  }
+  std::vector<float> v;
+  for (size_t i : indices)
+    v.insert(v.end(), vectors.begin() + std::ptrdiff_t(i) * width,
+             vectors.begin() + std::ptrdiff_t(i + 1) * width);
+  return make_clm_vector_batch(t, std::move(v));
+}
+
+ClmTexts ClmTexts::slice(size_t begin, size_t end) const {
+  ClmTexts s;
+  s.width = width;
+  s.texts.assign(texts.begin() + std::ptrdiff_t(begin), texts.begin() + std::ptrdiff_t(end));
+  if (width == 0)
+    s.conditions.assign(conditions.begin() + std::ptrdiff_t(begin), conditions.begin() + std::ptrdiff_t(end));
+  else
+    s.vectors.assign(vectors.begin() + std::ptrdiff_t(begin) * width,
+                     vectors.begin() + std::ptrdiff_t(end) * width);
+  return s;
+}
+
+double evaluate_conditional_lm(const ConditionalLm<float>& net, const ClmTexts& data, int64_t batch,
                                int64_t* targets_out) {
-  RECUR_CHECK(!texts.empty() && texts.size() == conditions.size(), "nothing to evaluate");
-  std::vector<size_t> order(texts.size());
+  RECUR_CHECK(data.size() > 0, "nothing to evaluate");
+  std::vector<size_t> order(data.size());
   std::iota(order.begin(), order.end(), size_t(0));
-  std::stable_sort(order.begin(), order.end(),
-                   [&](size_t a, size_t b) { return texts[a].size() < texts[b].size(); });
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    return data.texts[a].size() < data.texts[b].size();
+  });
   double nats = 0;
   int64_t targets = 0;
   RnnPacks packs;  // the weights are fixed for the pass: pack each layer once
   for (size_t i = 0; i < order.size(); i += size_t(batch)) {
-    std::vector<const std::string*> t;
-    std::vector<int64_t> c;
-    for (size_t k = i; k < std::min(order.size(), i + size_t(batch)); ++k) {
-      t.push_back(&texts[order[k]]);
-      c.push_back(conditions[order[k]]);
-    }
+    const std::vector<size_t> idx(order.begin() + std::ptrdiff_t(i),
+                                  order.begin() + std::ptrdiff_t(std::min(order.size(), i + size_t(batch))));
     int64_t n = 0;
-    nats += double(conditional_lm_batch<float>(net, nullptr, make_clm_batch(t, c),
-                                                    RnnRunOptions().with_packs(&packs), &n)) * double(n);
+    nats += double(conditional_lm_batch<float>(net, nullptr, data.batch(idx),
+                                               RnnRunOptions().with_packs(&packs), &n)) * double(n);
     targets += n;
   }
   if (targets_out) *targets_out = targets;
@@ -98,15 +123,10 @@ std::string cut_utf8(const std::string& s, int64_t max_len) {
   return s.substr(0, n);
 }
 
-struct Texts {
-  std::vector<std::string> texts;
-  std::vector<int64_t> conditions;
-};
-
 // The rows of `path` as texts cut to max_len bytes and condition ids.
-Texts texts_of(const std::vector<LabeledText>& rows, const std::string& path, const LabelSet& labels,
-               int64_t max_len) {
-  Texts t;
+ClmTexts texts_of(const std::vector<LabeledText>& rows, const std::string& path, const LabelSet& labels,
+                  int64_t max_len) {
+  ClmTexts t;
   for (size_t i = 0; i < rows.size(); ++i) {
     t.texts.push_back(cut_utf8(rows[i].text, max_len));
     t.conditions.push_back(labels.id(rows[i].label, path + " example " + std::to_string(i + 1)));
@@ -116,18 +136,60 @@ Texts texts_of(const std::vector<LabeledText>& rows, const std::string& path, co
 
 }  // namespace
 
+ClmTexts read_clm_arrays(const std::string& dir, const std::string& split, int64_t max_len) {
+  namespace fs = std::filesystem;
+  const std::string xp = (fs::path(dir) / ("x_" + split + ".npy")).string();
+  const std::string yp = (fs::path(dir) / ("y_" + split + ".txt")).string();
+  RECUR_CHECK(fs::exists(xp) && fs::exists(yp),
+              "'" << dir << "' lacks " << (fs::exists(xp) ? yp : xp) << "; expected x_" << split
+                  << ".npy (N, K), a condition vector per text, and y_" << split
+                  << ".txt, a text per line");
+  const Tensor<float> x = load_npy<float>(xp);
+  RECUR_CHECK(x.shape.size() == 2 && x.shape[0] > 0 && x.shape[1] > 0,
+              "'" << xp << "': shape " << x.shape_string() << "; expected (N, K), a vector per text");
+  for (int64_t k = 0; k < x.numel(); ++k)
+    RECUR_CHECK(std::isfinite(x[k]), "'" << xp << "': " << x[k] << " at [" << k / x.shape[1] << ", "
+                                         << k % x.shape[1] << "]; expected finite values");
+  ClmTexts t;
+  t.width = x.shape[1];
+  t.vectors = x.data;
+  const std::string text = read_file_bytes(yp);
+  size_t at = 0;
+  while (at < text.size()) {
+    const size_t end = std::min(text.find('\n', at), text.size());
+    t.texts.push_back(cut_utf8(text.substr(at, end - at), max_len));
+    RECUR_CHECK(!t.texts.back().empty(), "'" << yp << "' line " << t.texts.size() << " is empty");
+    at = end + 1;
+  }
+  RECUR_CHECK(int64_t(t.texts.size()) == x.shape[0],
+              "'" << yp << "' has " << t.texts.size() << " lines; " << xp << " has " << x.shape[0]
+                  << " vectors");
+  return t;
+}
+
 ClmTrainResult train_conditional_lm(const ClmTrainConfig& cfg_in, std::ostream& log) {
   const ClmTrainConfig& cfg = prepare_run(cfg_in);
   ClmTrainResult res;
   ConditionalTextModel& model = res.model;
-  const std::vector<LabeledText> train_rows = read_labeled_tsv(cfg.train_path);
-  model.conditions = LabelSet(train_rows);
-  const Texts train = texts_of(train_rows, cfg.train_path, model.conditions, cfg.max_len);
-  const Texts valid =
-      texts_of(read_labeled_tsv(cfg.valid_path), cfg.valid_path, model.conditions, cfg.max_len);
+  const bool vectors = !cfg.arrays_dir.empty();
+  ClmTexts train, valid;
+  if (vectors) {
+    train = read_clm_arrays(cfg.arrays_dir, "train", cfg.max_len);
+    valid = read_clm_arrays(cfg.arrays_dir, "valid", cfg.max_len);
+    RECUR_CHECK(valid.width == train.width, cfg.arrays_dir << ": x_valid.npy has vectors of " << valid.width
+                                                           << " values, x_train.npy of " << train.width);
+    model.conditions = LabelSet::numbered(train.width);
+  } else {
+    const std::vector<LabeledText> train_rows = read_labeled_tsv(cfg.train_path);
+    model.conditions = LabelSet(train_rows);
+    train = texts_of(train_rows, cfg.train_path, model.conditions, cfg.max_len);
+    valid = texts_of(read_labeled_tsv(cfg.valid_path), cfg.valid_path, model.conditions, cfg.max_len);
+  }
+  const std::string source = vectors ? cfg.arrays_dir : cfg.train_path;
 
   ConditionalLmConfig mc;
   mc.conditions = model.conditions.size();
+  mc.vectors = vectors;
   mc.mode = cfg.mode;
   mc.ending = cfg.ending;
   mc.embed = cfg.embed;
@@ -144,17 +206,19 @@ ClmTrainResult train_conditional_lm(const ClmTrainConfig& cfg_in, std::ostream& 
   // held the whole model metadata (rnn_spec too) and no momentum, and they must go on resuming.
   std::map<std::string, std::string> hp = optimisation_settings(cfg.train);
   hp.erase("momentum");
-  hp["data"] = std::to_string(fnv1a64(read_file_bytes(cfg.train_path)));
+  hp["data"] = vectors ? source + " " + std::to_string(train.size())
+                       : std::to_string(fnv1a64(read_file_bytes(cfg.train_path)));
   hp["max-len"] = std::to_string(cfg.max_len);
   hp["model"] = "";
   for (const auto& [k, v] : mc.to_metadata()) hp["model"] += k + "=" + v + ";";
 
-  log << "train-clm: " << train.texts.size() << " training and " << valid.texts.size()
-      << " validation texts, " << mc.conditions << " conditions, the condition as "
+  log << "train-clm: " << train.size() << " training and " << valid.size() << " validation texts, "
+      << (vectors ? "condition vectors of " : "") << mc.conditions
+      << (vectors ? " values" : " conditions") << ", the condition as "
       << condition_mode_name(mc.mode) << "\ntrain-clm: " << rnn_summary(mc.rnn) << ", batch " << cfg.train.batch << ", "
       << cfg.train.epochs << " epochs of " << per_epoch << " updates\n";
   const std::string title = std::string("recur train-clm: ") + rnn_title(mc.rnn) + " on " +
-                            std::filesystem::path(cfg.train_path).filename().string();
+                            std::filesystem::path(source).filename().string();
   const LossBaseline blind =
       LossBaseline::uniform(ConditionalLmConfig::kVocab, "the bytes and markers");
   EpochLoopSettings loop{"train-clm", cfg.train, {}, blind, title, hp};
@@ -163,16 +227,10 @@ ClmTrainResult train_conditional_lm(const ClmTrainConfig& cfg_in, std::ostream& 
   const int64_t eval_batch = 2 * cfg.train.batch;
   EpochTask task;
   task.train_batch = [&](const std::vector<size_t>& indices, Rng& r) {
-    std::vector<const std::string*> texts;
-    std::vector<int64_t> conds;
-    for (size_t i : indices) {
-      texts.push_back(&train.texts[i]);
-      conds.push_back(train.conditions[i]);
-    }
     zero_grads(trainee.params);
     EpochStep st;
     int64_t targets = 0;
-    st.loss_nats = conditional_lm_batch(model.net, &trainee.grads, make_clm_batch(texts, conds),
+    st.loss_nats = conditional_lm_batch(model.net, &trainee.grads, train.batch(indices),
                                         RnnRunOptions{true, &r, cfg.train.precision}, &targets);
     st.items = int64_t(indices.size());
     st.weight = double(targets);  // the text loss is the mean over them
@@ -180,20 +238,14 @@ ClmTrainResult train_conditional_lm(const ClmTrainConfig& cfg_in, std::ostream& 
   };
   task.validate = [&](dist::DataParallel& dp) {
     if (!dp.active()) {
-      res.validation_bits =
-          evaluate_conditional_lm(model.net, valid.texts, valid.conditions, eval_batch);
+      res.validation_bits = evaluate_conditional_lm(model.net, valid, eval_batch);
     } else {  // this rank's share of the texts; the ranks' nats and targets add up
-      const dist::Range r = dp.share(int64_t(valid.texts.size()));
+      const dist::Range r = dp.share(int64_t(valid.size()));
       int64_t n = 0;
       const double bits =
-          r.size() == 0
-              ? 0.0
-              : evaluate_conditional_lm(
-                    model.net,
-                    std::vector<std::string>(valid.texts.begin() + r.begin, valid.texts.begin() + r.end),
-                    std::vector<int64_t>(valid.conditions.begin() + r.begin,
-                                         valid.conditions.begin() + r.end),
-                    eval_batch, &n);
+          r.size() == 0 ? 0.0
+                        : evaluate_conditional_lm(model.net, valid.slice(size_t(r.begin), size_t(r.end)),
+                                                  eval_batch, &n);
       const std::vector<double> t = dp.sum({bits * double(n), double(n)});
       res.validation_bits = t[0] / t[1];
     }
@@ -204,8 +256,7 @@ ClmTrainResult train_conditional_lm(const ClmTrainConfig& cfg_in, std::ostream& 
   };
   if (!run_epochs(loop, task, trainee, rng, log, res)) return res;  // rank 0 reports and writes
   if (res.validation_bits == 0)
-    res.validation_bits =
-        evaluate_conditional_lm(model.net, valid.texts, valid.conditions, eval_batch);
+    res.validation_bits = evaluate_conditional_lm(model.net, valid, eval_batch);
   save_conditional_text_model(cfg.train.out_path, model,
                               {{"validation_bits_per_byte", exact_decimal(res.validation_bits)}});
   return res;

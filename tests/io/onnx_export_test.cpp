@@ -341,20 +341,24 @@ TEST_F(OnnxExport, ForecastersDirectAndRecursive) {
 
 // Conditional byte LMs in the three condition modes and the three endings, against the model's
 // own pieces: the condition's embedding and initial state, the RNN, the decoder, the end head.
+// A model of condition vectors is fed one-hot vectors, which must give its classes' results.
 TEST_F(OnnxExport, ConditionalLanguageModels) {
   struct Case {
     ConditionMode mode;
     SequenceEnding ending;
     CellKind cell;
+    bool vectors = false;
   };
   for (const Case& k : {Case{ConditionMode::both, SequenceEnding::stop, CellKind::lstm},
                         Case{ConditionMode::input, SequenceEnding::length, CellKind::gru},
-                        Case{ConditionMode::init, SequenceEnding::eos, CellKind::rnn_tanh}}) {
+                        Case{ConditionMode::init, SequenceEnding::eos, CellKind::rnn_tanh},
+                        Case{ConditionMode::both, SequenceEnding::eos, CellKind::gru, true}}) {
     SCOPED_TRACE(std::string(condition_mode_name(k.mode)) + "/" + sequence_ending_name(k.ending));
     ConditionalTextModel tm;
     tm.conditions = LabelSet::numbered(3);
     ConditionalLmConfig c;
     c.conditions = 3;
+    c.vectors = k.vectors;
     c.mode = k.mode;
     c.ending = k.ending;
     c.embed = 5;
@@ -392,6 +396,7 @@ TEST_F(OnnxExport, ConditionalLanguageModels) {
     linear_forward(logits.ptr(), y.ptr(), tm.net.w_out.ptr(), tm.net.b_out.ptr(), T * B, H, V);
     std::map<std::string, OnnxValue> feeds{{"tokens", OnnxValue::ints({T, B}, tokens)}, {"condition", OnnxValue::ints({B}, cond)},
                                            {"h", OnnxValue::floats({L, B, H}, init.h.data)}};
+    if (k.vectors) feeds["condition"] = OnnxValue::floats({B, 3}, {0, 0, 1, 1, 0, 0});
     if (k.cell == CellKind::lstm) feeds["c"] = OnnxValue::floats({L, B, H}, init.c.data);
     const auto out = g.run(feeds);
     expect_close(out.at("logits"), logits, "logits");
@@ -413,6 +418,17 @@ TEST_F(OnnxExport, ConditionalLanguageModels) {
       }
     }
   }
+  ConditionalTextModel tm;
+  tm.conditions = LabelSet::numbered(3);
+  ConditionalLmConfig c;
+  c.conditions = 3;
+  c.mode = ConditionMode::first;
+  c.rnn.hidden_size = 4;
+  c.rnn.input_size = c.embed + c.cond_embed;
+  tm.net = ConditionalLm<float>(c);
+  save_conditional_text_model(Path("first.safetensors"), tm);
+  EXPECT_RECUR_ERROR(export_onnx(Path("first.safetensors"), Path("first.onnx")), "first.safetensors",
+                     "condition mode 'first' is not exported");
 }
 
 TEST_F(OnnxExport, RefusesWhatOnnxCannotExpress) {

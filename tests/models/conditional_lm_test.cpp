@@ -1,5 +1,6 @@
-// ConditionalLm: finite-difference gradients (double) in each condition mode, and a model that
-// must use its condition to generate (the texts of the two conditions share no byte).
+// ConditionalLm: finite-difference gradients (double) in each condition mode, for class and vector
+// conditions, and a model that must use its condition to generate (the texts of the two conditions
+// share no byte).
 #include <gtest/gtest.h>
 
 #include "expect_error.h"
@@ -99,7 +100,7 @@ TEST(ConditionalLm, LearnedEndingsStopNearTheTrainedLengths) {
 TEST(ConditionalLm, GradientsMatchFiniteDifferencesInEveryMode) {
   const std::string t0 = "abca", t1 = "", t2 = "cb";
   const ClmBatch batch = make_clm_batch({&t0, &t1, &t2}, {2, 0, 1});
-  for (ConditionMode mode : {ConditionMode::init, ConditionMode::input, ConditionMode::both})
+  for (ConditionMode mode : {ConditionMode::init, ConditionMode::input, ConditionMode::both, ConditionMode::first})
     for (CellKind cell : {CellKind::lstm, CellKind::gru}) {
       ConditionalLm<double> m(config(mode, cell, 2));
       Rng rng(6);
@@ -130,6 +131,44 @@ TEST(ConditionalLm, GradientsMatchFiniteDifferencesInEveryMode) {
               << condition_mode_name(mode) << " embedding row " << id;
         }
     }
+}
+
+// Real condition vectors: gradients in every mode; a one-hot vector is its class exactly.
+TEST(ConditionalLm, VectorConditionsGradientsAndOneHotEqualsClass) {
+  const std::string t0 = "abca", t1 = "", t2 = "cb";
+  const std::vector<const std::string*> texts{&t0, &t1, &t2};
+  const std::vector<float> vectors{0.5f, -1.0f, 0.25f, 0.0f, 2.0f, -0.75f, 1.5f, 0.0f, 0.5f};
+  for (ConditionMode mode : {ConditionMode::init, ConditionMode::input, ConditionMode::both, ConditionMode::first}) {
+    ConditionalLmConfig cfg = config(mode, CellKind::gru, 2);
+    cfg.vectors = true;
+    ConditionalLm<double> m(cfg);
+    Rng rng(4);
+    init_conditional_lm(m, rng);
+    for (auto& v : m.cond_init.data) v *= 5;
+    const ClmBatch batch = make_clm_vector_batch(texts, vectors);
+    ConditionalLm<double> g(m.config);
+    conditional_lm_batch(m, &g, batch, {});
+    auto loss = [&] { return conditional_lm_batch<double>(m, nullptr, batch, {}); };
+    auto pn = m.named();
+    auto gn = g.named();
+    for (size_t i = 0; i < pn.size(); ++i)
+      if (pn[i].first != "embedding.weight")
+        testing::expect_grad_matches(std::string("vectors.") + condition_mode_name(mode) + "." + pn[i].first,
+                                     *pn[i].second, *gn[i].second, loss);
+    ConditionalLm<double> classes = m;  // the same weights, read by class id
+    classes.config.vectors = false;
+    const double by_class = conditional_lm_batch<double>(classes, nullptr, make_clm_batch(texts, {2, 0, 1}), {});
+    const double by_one_hot = conditional_lm_batch<double>(
+        m, nullptr, make_clm_vector_batch(texts, {0, 0, 1, 1, 0, 0, 0, 1, 0}), {});
+    EXPECT_EQ(by_class, by_one_hot) << condition_mode_name(mode);
+  }
+  ConditionalLmConfig cfg = config(ConditionMode::both, CellKind::gru, 1);
+  cfg.vectors = true;
+  EXPECT_EQ(ConditionalLmConfig::from_metadata(cfg.to_metadata()).vectors, true);
+  ConditionalLm<double> m(cfg);
+  EXPECT_RECUR_ERROR(conditional_lm_batch<double>(m, nullptr, make_clm_batch(texts, {0, 1, 2}), {}),
+                     "conditioned on vectors of 3 values");
+  EXPECT_RECUR_ERROR(make_clm_vector_batch(texts, std::vector<float>(4)), "one condition vector per text");
 }
 
 TEST(ConditionalLm, BatchChecks) {

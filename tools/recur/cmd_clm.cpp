@@ -1,11 +1,15 @@
 // `recur train-clm` and `recur sample-clm`: a conditional language model (1 -> N), e.g. fortunes
-// written in a requested language; with --classifier, sample-clm checks what it wrote with a text
-// classifier (is the text recognised as the language asked for?).
+// written in a requested language, or a description written for a vector; with --classifier,
+// sample-clm checks what it wrote with a text classifier (is the text recognised as the language
+// asked for?), with --expect against the expected texts.
 #include <cstdio>
 #include <iostream>
+#include <sstream>
 
 #include "commands.h"
 #include "train_options.h"
+#include "recur/io/file.h"
+#include "recur/io/npy.h"
 #include "recur/models/classifier_model.h"
 #include "recur/train/clm_trainer.h"
 
@@ -32,15 +36,53 @@ void run_train(TrainArgs a) {
 }
 
 struct SampleArgs {
-  std::string model, condition, classifier;
+  std::string model, condition, classifier, input, expect;
   int64_t count = 5, length = 200, top_k = 0;
   double temperature = 0.8;
   uint64_t seed = 1;
   bool quiet = false;
 };
 
+// A model of vectors: one text per row of --input, a line each; with --expect (a text per
+// line), the count of texts equal to their expected line.
+void sample_vectors(const ConditionalTextModel& m, const SampleArgs& a) {
+  const int64_t K = m.net.config.conditions;
+  RECUR_CHECK(!a.input.empty() && a.condition.empty(),
+              a.model << " writes for condition vectors of " << K << " values: give --input X.npy (N, "
+                      << K << ")");
+  const Tensor<float> x = load_npy<float>(a.input);
+  RECUR_CHECK(x.shape.size() == 2 && x.shape[1] == K && x.shape[0] > 0,
+              a.input << ": shape " << x.shape_string() << "; expected (N, " << K << ")");
+  std::vector<std::string> expected;
+  if (!a.expect.empty()) {
+    std::istringstream in(read_file_bytes(a.expect));
+    for (std::string line; std::getline(in, line);) expected.push_back(line);
+    RECUR_CHECK(int64_t(expected.size()) == x.shape[0],
+                a.expect << " has " << expected.size() << " lines; " << a.input << " has "
+                         << x.shape[0] << " vectors");
+  }
+  Rng rng(a.seed);
+  const std::vector<std::string> texts =
+      sample_conditional_lm(m.net, x.data, a.length, a.temperature, a.top_k, rng);
+  int64_t right = 0;
+  for (size_t i = 0; i < texts.size(); ++i) {
+    if (!expected.empty()) right += texts[i] == expected[i];
+    if (a.quiet) continue;
+    if (expected.empty())
+      std::printf("%s\n", texts[i].c_str());
+    else
+      std::printf("[%s] %s\n", expected[i].c_str(), texts[i].c_str());
+  }
+  if (!expected.empty())
+    std::printf("exact match: %lld of %zu (%.1f%%)\n", (long long)right, texts.size(),
+                100.0 * double(right) / double(texts.size()));
+}
+
 void run_sample(const SampleArgs& a) {
   const ConditionalTextModel m = load_conditional_text_model(a.model);
+  if (m.net.config.vectors) return sample_vectors(m, a);
+  RECUR_CHECK(a.input.empty() && a.expect.empty(),
+              a.model << " writes for classes (--condition), not for vectors (--input, --expect)");
   std::vector<int64_t> conds;
   if (a.condition.empty()) {
     for (int64_t k = 0; k < m.conditions.size(); ++k) conds.push_back(k);
@@ -110,15 +152,20 @@ void add_clm(CLI::App& app, Action& action) {
   auto a = std::make_shared<TrainArgs>();
   CLI::App* c = app.add_subcommand(
       "train-clm",
-      "Train a conditional byte-level language model (1 -> N) on labelled text: each label is a "
-      "condition to write for. Writes the model, <out>.metrics.jsonl, <out>.svg and "
+      "Train a conditional byte-level language model (1 -> N) on labelled text, each label a "
+      "condition to write for, or on your own condition vectors (--arrays). Writes the model, <out>.metrics.jsonl, <out>.svg and "
       "<out>.ckpt.safetensors; Ctrl-C writes the checkpoint and stops.");
-  c->add_option("--train", a->cfg.train_path, "Training texts (label<TAB>text)")->required();
-  c->add_option("--valid", a->cfg.valid_path, "Validation texts (same format)")->required();
+  auto* train = c->add_option("--train", a->cfg.train_path, "Training texts (label<TAB>text)");
+  c->add_option("--valid", a->cfg.valid_path, "Validation texts (same format)")->needs(train);
+  c->add_option("--arrays", a->cfg.arrays_dir,
+                "Vectors instead of labels: a directory with x_train.npy (N, K), a condition vector "
+                "per text, y_train.txt with the texts (a line each), and the same for valid")
+      ->excludes(train);
   c->add_option("--condition-mode", a->mode,
-                "How the condition enters: init (initial state), input (every step) or both")
+                "How the condition enters: init (initial state), input (every step), both, or "
+                "first (input at the first step only)")
       ->capture_default_str()
-      ->check(CLI::IsMember({"init", "input", "both"}));
+      ->check(CLI::IsMember({"init", "input", "both", "first"}));
   c->add_option("--ending", a->ending,
                 "How samples end: eos (end symbol), stop (learned stop probability) or length "
                 "(predicted length)")
@@ -137,8 +184,8 @@ void add_clm(CLI::App& app, Action& action) {
   CLI::App* sc = app.add_subcommand(
       "sample-clm",
       "Generate texts for a condition with a model from train-clm (every condition when "
-      "--condition is not given); with --classifier, report how many are recognised as the "
-      "condition asked for.");
+      "--condition is not given), or one for each vector of --input; with --classifier, report how "
+      "many are recognised as the condition asked for, with --expect how many are exact.");
   sc->add_option("--model", s->model, "Model written by train-clm")->required();
   sc->add_option("--condition", s->condition, "Condition (label) to write for (default: each)");
   sc->add_option("--count", s->count, "Texts per condition")->capture_default_str()->check(Positive);
@@ -151,6 +198,8 @@ void add_clm(CLI::App& app, Action& action) {
       ->check(NonNegative);
   sc->add_option("--seed", s->seed, "Random seed")->capture_default_str();
   sc->add_option("--classifier", s->classifier, "A text classifier (train-classifier) to judge the samples");
+  sc->add_option("--input", s->input, "Vector models: the condition vectors, .npy (N, K); a text each");
+  sc->add_option("--expect", s->expect, "Vector models: the expected texts, a line each; reports exact matches");
   sc->add_flag("--quiet", s->quiet, "Print only the recognition summary");
   sc->callback([s, &action] { action = [s] { run_sample(*s); }; });
 }

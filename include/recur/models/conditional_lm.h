@@ -1,10 +1,13 @@
-// ConditionalLm: a byte-level language model conditioned on a class (the seeds' 1 -> N mode:
-// vector -> sequence), e.g. "write a fortune in German". The condition k (one of K classes) enters
-// in one of the three ways the seeds list:
-//   init   as the initial state: h0 = tanh(W_init[k]) for every layer (c0 = 0 for an LSTM); W_init
-//          (K, L*H) is the one-hot condition times a learned matrix, i.e. a learned state per class
-//   input  as an extra input at every step: x_t = [embed(token_t); E_cond[k]]
+// ConditionalLm: a byte-level language model conditioned on a class or on a real vector (the
+// seeds' 1 -> N mode: vector -> sequence), e.g. "write a fortune in German" or "describe this
+// image". The condition is a vector v of K values: the one-hot vector of one of K classes, or the
+// user's own features (`vectors`, e.g. an image's pixels). It enters in the ways the seeds list:
+//   init   as the initial state: h0 = tanh(v^T W_init) for every layer (c0 = 0 for an LSTM);
+//          W_init (K, L*H): for a class, a learned state per class
+//   input  as an extra input at every step: x_t = [embed(token_t); v^T E_cond], which adds v^T R
+//          (R = E_cond times the condition's columns of W_ih) to every step's pre-activation
 //   both   both of the above
+//   first  as an extra input at the first step only: x_1 = [embed(BOS); v^T E_cond], zeros after
 //
 // Text: bytes 0..255 plus BOS (256, the first input) and EOS (257, the last target); input
 // BOS b_1 .. b_n, target b_1 .. b_n EOS. Unidirectional stacked RNN, linear decoder, softmax.
@@ -21,7 +24,7 @@
 // in what decides the end; the auxiliary losses are added to the gradient with weight 1.
 // Key: T = time, B = batch, V = 258, E = byte embedding, Ec = condition embedding, H = hidden,
 // L = layers, K = conditions.
-// Parameters: embedding.weight (V,E); cond.weight (K,Ec) [input, both]; init.weight (K, L*H)
+// Parameters: embedding.weight (V,E); cond.weight (K,Ec) [input, both, first]; init.weight (K, L*H)
 // [init, both]; rnn.* (input size E or E+Ec); decoder.weight (V,H), decoder.bias (V);
 // stop.weight (H), stop.bias (1) [stop]; length.weight (H), length.bias (1) [length].
 #pragma once
@@ -37,16 +40,17 @@
 
 namespace recur {
 
-enum class ConditionMode { init, input, both };
+enum class ConditionMode { init, input, both, first };
 enum class SequenceEnding { eos, stop, length };
 SequenceEnding parse_sequence_ending(const std::string& name);  // "eos", "stop", "length"
 const char* sequence_ending_name(SequenceEnding e);
-ConditionMode parse_condition_mode(const std::string& name);  // "init", "input", "both"
+ConditionMode parse_condition_mode(const std::string& name);  // "init", "input", "both", "first"
 const char* condition_mode_name(ConditionMode m);
 
 struct ConditionalLmConfig {
   static constexpr int64_t kBos = 256, kEos = 257, kVocab = 258;
-  int64_t conditions = 0;  // K
+  int64_t conditions = 0;  // K: classes, or the values of a condition vector
+  bool vectors = false;    // conditions are real vectors (else class ids)
   ConditionMode mode = ConditionMode::both;
   SequenceEnding ending = SequenceEnding::eos;
   int64_t embed = 32;       // E
@@ -54,7 +58,7 @@ struct ConditionalLmConfig {
   RnnConfig rnn;            // unidirectional; input_size = E (+ Ec)
 
   bool uses_input() const { return mode != ConditionMode::init; }
-  bool uses_init() const { return mode != ConditionMode::input; }
+  bool uses_init() const { return mode == ConditionMode::init || mode == ConditionMode::both; }
   void validate() const;
   std::map<std::string, std::string> to_metadata() const;
   static ConditionalLmConfig from_metadata(const std::map<std::string, std::string>& meta);
@@ -90,14 +94,17 @@ template <class T>
 void init_conditional_lm(ConditionalLm<T>& m, Rng& rng);
 
 // One padded, time-major batch of texts. inputs/targets (T*B): BOS b_1..b_n / b_1..b_n EOS, the
-// padding targets -1; lengths (B) = n + 1; conditions (B) in [0, K).
+// padding targets -1; lengths (B) = n + 1; conditions (B) in [0, K), or vectors (B*K).
 struct ClmBatch {
   int64_t steps = 0, batch = 0;
   std::vector<int64_t> inputs, targets, lengths, conditions;
+  std::vector<float> vectors;
 };
-// Builds the batch for the given texts (bytes) and conditions.
+// Builds the batch for the given texts (bytes) and class conditions.
 ClmBatch make_clm_batch(const std::vector<const std::string*>& texts,
                         const std::vector<int64_t>& conditions);
+// ... or condition vectors, K values per text.
+ClmBatch make_clm_vector_batch(const std::vector<const std::string*>& texts, std::vector<float> vectors);
 
 // Mean cross-entropy (nats per target) of the batch; with `grads`, BPTT accumulating into grads.
 // `count` receives the number of targets scored; `ending_loss` the stop head's mean binary
@@ -111,5 +118,9 @@ T conditional_lm_batch(const ConditionalLm<T>& model, ConditionalLm<T>* grads, c
 std::vector<std::string> sample_conditional_lm(const ConditionalLm<float>& model, int64_t condition,
                                                int64_t count, int64_t max_len, double temperature,
                                                int64_t top_k, Rng& rng);
+// One text per condition vector (vectors: count * K values), for a model of vectors.
+std::vector<std::string> sample_conditional_lm(const ConditionalLm<float>& model,
+                                               const std::vector<float>& vectors, int64_t max_len,
+                                               double temperature, int64_t top_k, Rng& rng);
 
 }  // namespace recur

@@ -1,6 +1,8 @@
 // Training a conditional language model (the seeds' 1 -> N mode) on labelled text: each example's
 // label is its condition, its text (bytes, the first max_len, cut at a character boundary) what
-// the model learns to write for it. Length-pooled batches reshuffled every epoch, validation
+// the model learns to write for it. Or on the user's condition vectors (`arrays_dir`: x_train.npy
+// (N, K) with y_train.txt, N lines of text; the same for valid): each text is written for its
+// vector, e.g. an image's description for the image. Length-pooled batches reshuffled every epoch, validation
 // (bits per byte) after each epoch, metrics, plot, atomic checkpoints each epoch and on Ctrl-C,
 // exact --resume. The saved model (task = "conditional-lm") carries the condition names.
 #pragma once
@@ -25,6 +27,7 @@ ConditionalTextModel load_conditional_text_model(const std::string& path);
 
 struct ClmTrainConfig {
   std::string train_path, valid_path;  // label<TAB>text
+  std::string arrays_dir;              // or: condition vectors and their texts
   int64_t max_len = 300;               // bytes kept per text
   ConditionMode mode = ConditionMode::both;
   SequenceEnding ending = SequenceEnding::eos;  // how samples end (recur/models/conditional_lm.h)
@@ -47,10 +50,24 @@ struct ClmTrainResult {
 
 ClmTrainResult train_conditional_lm(const ClmTrainConfig& cfg, std::ostream& log);
 
-// Bits per target byte of the model on labelled texts (each cut to max_len bytes); `targets`
-// receives the number of target bytes scored.
-double evaluate_conditional_lm(const ConditionalLm<float>& net, const std::vector<std::string>& texts,
-                               const std::vector<int64_t>& conditions, int64_t batch,
+// Texts with their conditions: class ids, or vectors of `width` values each.
+struct ClmTexts {
+  std::vector<std::string> texts;
+  std::vector<int64_t> conditions;
+  std::vector<float> vectors;
+  int64_t width = 0;
+  size_t size() const { return texts.size(); }
+  ClmBatch batch(const std::vector<size_t>& indices) const;
+  ClmTexts slice(size_t begin, size_t end) const;
+};
+
+// A directory's split as vectors and texts: x_<split>.npy (N, K), finite, and y_<split>.txt, N
+// lines, each cut to max_len bytes. Errors name the file and the row or line.
+ClmTexts read_clm_arrays(const std::string& dir, const std::string& split, int64_t max_len);
+
+// Bits per target byte of the model on its texts; `targets` receives the number of target bytes
+// scored.
+double evaluate_conditional_lm(const ConditionalLm<float>& net, const ClmTexts& data, int64_t batch,
                                int64_t* targets = nullptr);
 
 }  // namespace recur
