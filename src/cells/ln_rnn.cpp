@@ -32,7 +32,6 @@ void ln_rnn_forward_step(const StepForward<T>& s, const RnnCellParams<T>& p, con
   s.w->main.run(s.block, s.product_input(), s.scratch);  // h_prev W_hh^T + b_ih + b_hh
   const T* gamma = p.ln.ptr();
   const T* beta = gamma + H;
-  const T alpha = T(cfg.leak), keep = cfg.residual ? T(1) : T(1) - alpha;
   for (int64_t b = 0; b < B; ++b) {
     T* a = s.scratch + b * H;
     T *xhat = s.cache + b * W, *v = xhat + H;
@@ -42,6 +41,7 @@ void ln_rnn_forward_step(const StepForward<T>& s, const RnnCellParams<T>& p, con
     T* h = s.h + b * H;
     for (int64_t j = 0; j < H; ++j) {
       v[j] = rnn_activate(cfg.cell, a[j]);
+      const T alpha = T(cfg.leak_of(j)), keep = cfg.residual ? T(1) : T(1) - alpha;
       h[j] = cfg.mixes_state() ? keep * hp[j] + alpha * v[j] : v[j];
     }
   }
@@ -54,17 +54,17 @@ void ln_rnn_backward_step(const StepBackward<T>& s, const RnnCellParams<T>& p, c
   const T* gamma = p.ln.ptr();
   T* dgamma = s.dunit;
   T* dbeta = dgamma + H;
-  const T alpha = cfg.mixes_state() ? T(cfg.leak) : T(1), keep = cfg.residual ? T(1) : T(1) - alpha;
+  auto alpha = [&](int64_t j) { return cfg.mixes_state() ? T(cfg.leak_of(j)) : T(1); };
   T* du = s.scratch;  // (H) of one row
   for (int64_t b = 0; b < B; ++b) {
     const T *xhat = s.cache + b * W, *v = xhat + H;
     const T* dh = s.dh + b * H;
-    for (int64_t j = 0; j < H; ++j) du[j] = alpha * dh[j] * rnn_activation_grad(cfg.cell, v[j]);
+    for (int64_t j = 0; j < H; ++j) du[j] = alpha(j) * dh[j] * rnn_activation_grad(cfg.cell, v[j]);
     layer_norm_backward(s.dg_ih + b * H, dgamma, dbeta, du, xhat, gamma, xhat[2 * H], H);
   }
   s.w->main.run(s.block, s.dg_ih, s.dh_prev);  // dh_prev = dG W_hh
   if (!cfg.mixes_state()) return;
-  for (int64_t k = 0; k < B * H; ++k) s.dh_prev[k] += keep * s.dh[k];
+  for (int64_t k = 0; k < B * H; ++k) s.dh_prev[k] += (cfg.residual ? T(1) : T(1) - alpha(k % H)) * s.dh[k];
 }
 
 }  // namespace

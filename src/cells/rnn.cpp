@@ -1,7 +1,8 @@
 // Simple (Elman) RNN cell: h_t = f(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh), f in {tanh, ReLU, sigmoid, identity};
 // optionally leaky units or a residual recurrence (the seeds' remedies for long memory):
 //   plain     h = v                                  v = f(a)
-//   leaky     h = (1 - alpha) h_prev + alpha v       alpha = cfg.leak, or sigmoid(lambda) per unit
+//   leaky     h = (1 - alpha) h_prev + alpha v       alpha = cfg.leak (or its unit's group's),
+//                                                    or sigmoid(lambda) per unit
 //   residual  h = h_prev + alpha v                   a scaled residual branch (alpha as above)
 //
 // Key: B = batch, H = hidden size. G = 1, cache: none for the plain cell (f' is read off h_t
@@ -30,10 +31,10 @@ int64_t rnn_cache_width(const RnnConfig& cfg) {
   return cfg.mixes_state() ? cfg.hidden_size : 0;
 }
 
-// alpha of unit j: the learned sigmoid(lambda_j), or the fixed leak.
+// alpha of unit j: the learned sigmoid(lambda_j), or the fixed leak (of its group).
 template <class T>
 T leak_of(const RnnCellParams<T>& p, const RnnConfig& cfg, int64_t j) {
-  return cfg.learn_leak ? T(1) / (T(1) + std::exp(-p.leak[j])) : T(cfg.leak);
+  return cfg.learn_leak ? T(1) / (T(1) + std::exp(-p.leak[j])) : T(cfg.leak_of(j));
 }
 
 template <class T>

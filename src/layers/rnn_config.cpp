@@ -2,6 +2,7 @@
 // default initialisation and construction from a PyTorch state_dict.
 #include <algorithm>
 #include <cmath>
+#include <sstream>
 
 #include "recur/core/enum_names.h"
 #include "recur/io/metadata.h"
@@ -60,8 +61,17 @@ void RnnConfig::validate() const {
   RECUR_CHECK(!(peephole || coupled) || cell == CellKind::lstm,
               "peephole and coupled gates exist only for the LSTM, not " << cell_name(cell));
   RECUR_CHECK(leak > 0.0 && leak <= 1.0, "RnnConfig.leak must be in (0, 1], got " << leak);
-  RECUR_CHECK(!learn_leak || leak < 1.0,
+  RECUR_CHECK(!learn_leak || leak < 1.0 || !leak_scales.empty(),
               "a learned leak starts at RnnConfig.leak, which must then be below 1 (got " << leak << ")");
+  if (!leak_scales.empty()) {
+    RECUR_CHECK(leak_scales.size() >= 2 && int64_t(leak_scales.size()) <= hidden_size && !residual,
+                "RnnConfig.leak_scales: 2 to hidden_size (" << hidden_size << ") groups of leaky "
+                "units, not with the residual recurrence; got " << leak_scales.size() << " groups");
+    for (double a : leak_scales)
+      RECUR_CHECK(a > 0.0 && a <= 1.0 && (!learn_leak || a < 1.0),
+                  "RnnConfig.leak_scales must be in (0, 1]" << (learn_leak ? " and below 1 when learned" : "")
+                                                           << ", got " << a);
+  }
   RECUR_CHECK(!layer_norm || ((cell == CellKind::lstm && !peephole && !coupled) ||
                                (cell == CellKind::gru && gru == GruConvention::reset_after) ||
                                (gates() == 1 && !learn_leak)),
@@ -138,6 +148,11 @@ std::map<std::string, std::string> RnnConfig::to_metadata() const {
           {"gru_convention", gru == GruConvention::reset_after ? "reset_after" : "reset_before"}};
   // The later options are written only when set, so files without them read as before.
   if (leak != 1.0) m["leak"] = exact_double(leak);
+  if (!leak_scales.empty()) {
+    std::string scales;
+    for (double a : leak_scales) scales += (scales.empty() ? "" : "/") + exact_double(a);
+    m["leak_scales"] = scales;
+  }
   if (learn_leak) m["learn_leak"] = "true";
   if (residual) m["residual_recurrence"] = "true";
   if (layer_norm) m["layer_norm"] = "true";
@@ -162,6 +177,13 @@ RnnConfig RnnConfig::from_metadata(const std::map<std::string, std::string>& m) 
   c.peephole = metadata_bool(m, "peephole", "model");
   c.coupled = metadata_bool(m, "coupled", "model");
   if (m.count("leak")) c.leak = metadata_double(m, "leak", "model");
+  if (m.count("leak_scales")) {
+    std::istringstream in(m.at("leak_scales"));
+    for (std::string part; std::getline(in, part, '/');) {
+      const Metadata one{{"leak_scales", part}};
+      c.leak_scales.push_back(metadata_double(one, "leak_scales", "model"));
+    }
+  }
   c.learn_leak = metadata_bool(m, "learn_leak", "model");
   c.residual = metadata_bool(m, "residual_recurrence", "model");
   c.layer_norm = metadata_bool(m, "layer_norm", "model");
@@ -221,9 +243,12 @@ void init_rnn_uniform(RnnParams<T>& p, Rng& rng) {
   for (auto& c : p.cells)
     for (Tensor<T>* t : {&c.w_ih, &c.w_hh, &c.b_ih, &c.b_hh, &c.w_peep, &c.leak, &c.ln})
       for (auto& v : t->data) v = T(rng.uniform(-a, a));
-  // A learned leak starts at the configured one: lambda = logit(leak).
-  const double logit = p.config.learn_leak ? std::log(p.config.leak / (1 - p.config.leak)) : 0.0;
-  for (auto& c : p.cells) c.leak.fill(T(logit));
+  // A learned leak starts at the configured one: lambda_j = logit(alpha_j).
+  for (auto& c : p.cells)
+    for (int64_t j = 0; j < c.leak.numel(); ++j) {
+      const double a = p.config.leak_of(j);
+      c.leak[j] = T(std::log(a / (1 - a)));
+    }
   // Layer normalisation starts as the identity: gains 1, biases 0 (the gains come first in each
   // group: LSTM gates [0, 4H) and cell [8H, 9H); GRU [0, 3H); RNN [0, H)).
   if (p.config.layer_norm) {

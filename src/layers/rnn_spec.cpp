@@ -146,6 +146,18 @@ void parse_option(RnnLayerSpec& L, const std::string& field, const std::string& 
     L.merge = value == "sum" ? DirectionMerge::sum : DirectionMerge::concat;
     return;
   }
+  if (name == "leak" && value.find('/') != std::string::npos) {  // leak=A/B/C: groups of units
+    RECUR_CHECK(simple, at << ": option 'leak' is for rnn_tanh, rnn_relu, rnn_sigmoid and rnn_linear layers only");
+    RECUR_CHECK(L.leak == 1 && !L.residual && L.leak_scales.empty(),
+                at << ": leak and residual exclude each other, and each is given once");
+    for (const std::string& part : split(value, '/')) {
+      const double v = parse_number(trim(part), at, name);
+      RECUR_CHECK(v > 0 && v <= 1, at << ": every leak of a group must be in (0, 1], got " << part);
+      L.leak_scales.push_back(v);
+    }
+    L.leak = L.leak_scales.front();
+    return;
+  }
   if (name == "leak" || name == "dropout" || name == "residual") {
     RECUR_CHECK(has_value, at << ": option '" << name << "' needs a value (" << name << "=...)");
     const double v = parse_number(value, at, name);
@@ -164,7 +176,7 @@ void parse_option(RnnLayerSpec& L, const std::string& field, const std::string& 
     return;
   }
   RECUR_FAIL(at << ": unknown option '" << name << "'; expected peephole, coupled, reset_before, "
-                << "leak=A, learn_leak, residual[=A], ln, dropout=P, bi or bi=sum");
+                << "leak=A (or A/B/...), learn_leak, residual[=A], ln, dropout=P, bi or bi=sum");
 }
 
 // The checks between options of one layer, as RnnConfig::validate makes them, named here.
@@ -172,6 +184,12 @@ void check_layer(const RnnLayerSpec& L, const std::string& at) {
   RECUR_CHECK(!L.learn_leak || L.leak < 1,
               at << ": learn_leak starts at leak=A (or residual=A), which must then be below 1 (e.g. "
                     "leak=0.5)");
+  for (double a : L.leak_scales)
+    RECUR_CHECK(!L.learn_leak || a < 1, at << ": learn_leak starts every group at its leak, which "
+                                               "must then be below 1, got " << a);
+  RECUR_CHECK(L.leak_scales.empty() || int64_t(L.leak_scales.size()) <= L.hidden,
+              at << ": " << L.leak_scales.size() << " groups of leaky units need at least as many units, "
+                 << "not " << L.hidden);
   RECUR_CHECK(!L.layer_norm || !(L.peephole || L.coupled || L.reset_before || L.learn_leak),
               at << ": ln is not combined with peephole, coupled, reset_before or learn_leak");
   RECUR_CHECK(L.loop != TimeLoop::clockwork || L.hidden % int64_t(L.periods.size()) == 0,
@@ -221,7 +239,12 @@ std::string format_rnn_spec(const RnnSpec& spec) {
     if (L.peephole) os << ",peephole";
     if (L.coupled) os << ",coupled";
     if (L.reset_before) os << ",reset_before";
-    if (L.leak != 1) os << (L.residual ? ",residual=" : ",leak=") << shortest(L.leak);
+    if (!L.leak_scales.empty()) {
+      os << ",leak=";
+      for (size_t k = 0; k < L.leak_scales.size(); ++k) os << (k ? "/" : "") << shortest(L.leak_scales[k]);
+    } else if (L.leak != 1) {
+      os << (L.residual ? ",residual=" : ",leak=") << shortest(L.leak);
+    }
     if (L.residual && L.leak == 1) os << ",residual";
     if (L.learn_leak) os << ",learn_leak";
     if (L.layer_norm) os << ",ln";
@@ -256,6 +279,7 @@ RnnConfig segment_config(const RnnLayerSpec& first, int layers, int64_t input_si
   c.coupled = first.coupled;
   c.gru = first.reset_before ? GruConvention::reset_before : GruConvention::reset_after;
   c.leak = first.leak;
+  c.leak_scales = first.leak_scales;
   c.learn_leak = first.learn_leak;
   c.residual = first.residual;
   c.layer_norm = first.layer_norm;
@@ -304,6 +328,7 @@ RnnSpec rnn_spec_from_config(const RnnConfig& stack) {
     L.coupled = c.coupled;
     L.reset_before = c.cell == CellKind::gru && c.gru == GruConvention::reset_before;
     L.leak = c.leak;
+    L.leak_scales = c.leak_scales;
     L.learn_leak = c.learn_leak;
     L.residual = c.residual;
     L.layer_norm = c.layer_norm;

@@ -184,6 +184,16 @@ std::vector<Case> cases() {
     return c;
   };
   out.push_back({"rnn_tanh_layer_norm", ln(make(CellKind::rnn_tanh)), {}, true});
+  // Groups of units at several fixed time scales (leak_scales), fixed, learned and normalised.
+  auto scales = [](RnnConfig c, std::vector<double> a) {
+    c.leak_scales = std::move(a);
+    c.leak = c.leak_scales.front();
+    return c;
+  };
+  out.push_back({"rnn_tanh_leak_scales_ragged", scales(make(CellKind::rnn_tanh), {0.9, 0.3, 0.05}), ragged, true});
+  out.push_back({"rnn_relu_leak_scales_learned_2layer_bidir",
+                 scales(simple(CellKind::rnn_relu, 0.5, true, false, 2, true), {0.6, 0.2}), ragged, true});
+  out.push_back({"rnn_tanh_layer_norm_leak_scales", ln(scales(make(CellKind::rnn_tanh), {1.0, 0.5, 0.1})), {}, true});
   out.push_back({"rnn_linear_layer_norm_leaky_2layer_bidir_ragged",
                  ln(simple(CellKind::rnn_linear, 0.5, false, false, 2, true)), ragged, true});
   out.push_back({"rnn_tanh_layer_norm_residual_ragged", ln(simple(CellKind::rnn_tanh, 1.0, false, true)), ragged,

@@ -146,6 +146,30 @@ TEST(RnnSpec, MixedStacksBecomeSegmentsOfAlikeLayers) {
   EXPECT_RECUR_ERROR(bad.validate(), "a segment reads 7 features but the one below it gives 32");
 }
 
+// leak=A/B/C: groups of units at fixed time scales, in the spec, the config and the metadata.
+TEST(RnnSpec, LeakScalesAreGroupsOfUnits) {
+  const RnnSpec s = parse_rnn_spec("rnn_tanh:6,leak=0.5/0.25/0.05,learn_leak");
+  EXPECT_EQ(s.layers[0].leak_scales, (std::vector<double>{0.5, 0.25, 0.05}));
+  EXPECT_EQ(format_rnn_spec(s), "rnn_tanh:6,leak=0.5/0.25/0.05,learn_leak");
+  EXPECT_RECUR_ERROR(parse_rnn_spec("rnn_tanh:6,leak=0.25/1/0.05,learn_leak"),
+                     "learn_leak starts every group", "got 1");
+  RnnConfig c = rnn_config_from_spec(parse_rnn_spec("rnn_tanh:6,leak=1/0.25/0.05"), 3);
+  EXPECT_TRUE(c.mixes_state());
+  EXPECT_EQ(c.leak_of(0), 1.0);
+  EXPECT_EQ(c.leak_of(2), 0.25);
+  EXPECT_EQ(c.leak_of(5), 0.05);
+  const RnnConfig back = RnnConfig::from_metadata(c.to_metadata());
+  EXPECT_EQ(back.leak_scales, c.leak_scales);
+  auto no_spec = c.to_metadata();
+  no_spec.erase("rnn_spec");
+  EXPECT_EQ(RnnConfig::from_metadata(no_spec).leak_scales, c.leak_scales);
+  EXPECT_RECUR_ERROR(parse_rnn_spec("rnn_tanh:2,leak=0.5/0.2/0.1"), "3 groups of leaky units",
+                     "not 2");
+  EXPECT_RECUR_ERROR(parse_rnn_spec("rnn_tanh:8,leak=0.5/0"), "every leak of a group must be in (0, 1]");
+  EXPECT_RECUR_ERROR(parse_rnn_spec("lstm:8,leak=0.5/0.1"), "'leak' is for rnn_tanh");
+  EXPECT_RECUR_ERROR(parse_rnn_spec("rnn_tanh:8,residual,leak=0.5/0.1"), "exclude each other");
+}
+
 TEST(RnnSpec, SummedDirectionsSurviveTheMetadataRoundTrip) {
   RnnConfig c = rnn_config_from_spec(parse_rnn_spec("gru:8,bi=sum;gru:8,bi=sum"), 5);
   const auto meta = c.to_metadata();

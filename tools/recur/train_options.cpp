@@ -34,7 +34,7 @@ void add_network_options(CLI::App* c, NetworkOptions& n, bool with_init) {
       "The recurrent stack as one spec, e.g. 'lstm:256,peephole;lstm:256', 'gru:128,reset_before,"
       "bi=sum' or 'lstm:256;clockwork:256,periods=1/2/4/8': layers separated by ';' (they may "
       "differ), kind:hidden (rnn_tanh rnn_relu rnn_sigmoid rnn_linear lstm gru clockwork skip deep) then "
-      "options (peephole coupled reset_before leak=A learn_leak residual[=A] ln dropout=P bi "
+      "options (peephole coupled reset_before leak=A[/B/...] learn_leak residual[=A] ln dropout=P bi "
       "bi=sum periods=P/P delay=D no_short depth=K; docs/rnn-spec.md). Replaces --cell --hidden "
       "--layers --dropout --leak --learn-leak --residual-recurrence --layer-norm");
   // Checked here, before any work starts.

@@ -75,7 +75,10 @@ struct RnnConfig {
   //                                                its W_hh starts with -1 added to the diagonal
   //                                                (init_rnn), which holds the state bounded
   double leak = 1.0;        // alpha in (0, 1]; 1 is the plain RNN (and the unscaled residual)
-  bool learn_leak = false;  // learn one alpha per unit, starting at `leak` (then leak < 1)
+  // Groups of units at several fixed time scales (the seeds' multi-scale leaky units): G values,
+  // unit j in group j*G/H; empty: every unit has `leak`. Leaky units only, not the residual.
+  std::vector<double> leak_scales;
+  bool learn_leak = false;  // learn one alpha per unit, starting at its leak (then below 1)
   bool residual = false;
   // LSTM, GRU (reset_after) and the simple RNN: layer normalisation of every gate's pre-activation
   // (and of the LSTM's cell state), with a learned gain and bias per unit (src/cells/ln_lstm.cpp,
@@ -94,7 +97,12 @@ struct RnnConfig {
   int depth = 2;                                // deep: tanh layers inside the transition
 
   // Whether h mixes the previous state with f(z) (leaky or residual).
-  bool mixes_state() const { return leak != 1.0 || learn_leak || residual; }
+  bool mixes_state() const { return leak != 1.0 || !leak_scales.empty() || learn_leak || residual; }
+  // Unit j's fixed (or starting) alpha.
+  double leak_of(int64_t j) const {
+    return leak_scales.empty() ? leak
+                               : leak_scales[size_t(j * int64_t(leak_scales.size()) / hidden_size)];
+  }
 
   int gates() const;       // G
   int directions() const { return bidirectional ? 2 : 1; }

@@ -33,6 +33,7 @@ struct RnnLayerSpec {
   int64_t hidden = 0;
   bool peephole = false, coupled = false, reset_before = false;
   double leak = 1.0;
+  std::vector<double> leak_scales;  // leak=A/B/C: groups of units at fixed time scales
   bool learn_leak = false, residual = false, layer_norm = false;
   double dropout = 0.0;
   bool bidirectional = false;
