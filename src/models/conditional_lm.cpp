@@ -24,6 +24,12 @@ constexpr EnumNames<SequenceEnding, 3> kSequenceEndingNames{{{SequenceEnding::eo
                                                              {SequenceEnding::stop, "stop"},
                                                              {SequenceEnding::length, "length"}}};
 
+constexpr EnumNames<TimeInput, 3> kTimeInputNames{
+    {{TimeInput::none, "none"}, {TimeInput::index, "index"}, {TimeInput::remaining, "remaining"}}};
+
+TimeInput parse_time_input(const std::string& name) { return parse_enum(kTimeInputNames, name, "time input"); }
+const char* time_input_name(TimeInput t) { return enum_name(kTimeInputNames, t); }
+
 ConditionMode parse_condition_mode(const std::string& name) {
   return parse_enum(kConditionModeNames, name, "condition mode");
 }
@@ -42,10 +48,14 @@ void ConditionalLmConfig::validate() const {
                             "so its layers share one kind and size on the engine; '"
                                 << format_rnn_spec(rnn_spec_from_config(rnn))
                                 << "' (a mixed stack, or a clockwork, skip or deep layer) is not supported");
-  RECUR_CHECK(rnn.input_size == embed + (uses_input() ? cond_embed : 0),
+  RECUR_CHECK(rnn.input_size == input_width(),
               "rnn.input_size " << rnn.input_size << " must be the byte embedding "
-                                << (uses_input() ? "plus the condition embedding " : "") << "("
-                                << embed + (uses_input() ? cond_embed : 0) << ")");
+                                << (uses_input() ? "plus the condition embedding " : "")
+                                << (time_width() ? "plus the time input " : "") << "("
+                                << input_width() << ")");
+  RECUR_CHECK(time_input != TimeInput::remaining || ending != SequenceEnding::length,
+              "the remaining length as input and the length head exclude each other: the head "
+              "predicts the length from the first step, whose input would need it");
   rnn.validate();
 }
 
@@ -57,6 +67,7 @@ std::map<std::string, std::string> ConditionalLmConfig::to_metadata() const {
   m["embed"] = std::to_string(embed);
   m["cond_embed"] = std::to_string(cond_embed);
   m["ending"] = sequence_ending_name(ending);
+  if (time_input != TimeInput::none) m["time_input"] = time_input_name(time_input);
   return m;
 }
 
@@ -86,6 +97,7 @@ ConditionalLmConfig ConditionalLmConfig::from_metadata(const std::map<std::strin
   c.embed = num("embed");
   c.cond_embed = num("cond_embed");
   if (meta.count("ending")) c.ending = parse_sequence_ending(meta.at("ending"));
+  if (meta.count("time_input")) c.time_input = parse_time_input(meta.at("time_input"));
   c.validate();
   return c;
 }
@@ -207,13 +219,13 @@ void project_backward(Tensor<T>& dW, const Tensor<T>& v, const T* dout, int64_t 
         for (int64_t j = 0; j < width; ++j) dW[k * width + j] += a * dout[b * row_stride + j];
 }
 
-// x (T,B,E[+Ec]) = [embedding(inputs); v^T E_cond] (the condition at every step, or only the
-// first in `first` mode).
+// x (T,B,E[+Ec][+Et]) = [embedding(inputs); v^T E_cond; time] (the condition at every step, or
+// only the first in `first` mode; time: Ts*B values, read when the model has a time input).
 template <class T>
 void clm_inputs(const ConditionalLm<T>& m, const std::vector<int64_t>& inputs, const Tensor<T>& v,
-                int64_t Ts, int64_t B, Tensor<T>& x, bool first_step = true) {
+                int64_t Ts, int64_t B, Tensor<T>& x, const std::vector<T>& time, bool first_step = true) {
   const ConditionalLmConfig& c = m.config;
-  const int64_t E = c.embed, Ec = c.uses_input() ? c.cond_embed : 0, F = E + Ec;
+  const int64_t E = c.embed, Ec = c.uses_input() ? c.cond_embed : 0, F = c.input_width();
   Tensor<T> e({Ts * B, E});
   embedding_forward(e.ptr(), inputs.data(), m.embedding.ptr(), Ts * B, ConditionalLmConfig::kVocab, E);
   x = Tensor<T>({Ts, B, F});
@@ -222,7 +234,22 @@ void clm_inputs(const ConditionalLm<T>& m, const std::vector<int64_t>& inputs, c
   for (int64_t r = 0; r < Ts * B; ++r) {
     std::copy_n(e.ptr() + r * E, E, x.ptr() + r * F);
     if (Ec && r < rows) std::copy_n(cond.ptr() + (r % B) * Ec, Ec, x.ptr() + r * F + E);
+    if (c.time_width()) x[r * F + E + Ec] = time[size_t(r)];
   }
+}
+
+// The time input of a batch: ln(1 + t), or ln(1 + n - t) with n each text's length (bytes).
+template <class T>
+std::vector<T> clm_time(const ConditionalLmConfig& c, const ClmBatch& b) {
+  if (!c.time_width()) return {};
+  std::vector<T> time(size_t(b.steps * b.batch));
+  for (int64_t t = 0; t < b.steps; ++t)
+    for (int64_t s = 0; s < b.batch; ++s) {
+      const int64_t n = b.lengths[size_t(s)] - 1;
+      time[size_t(t * b.batch + s)] = T(std::log1p(double(
+          c.time_input == TimeInput::index ? t : std::max<int64_t>(n - t, 0))));
+    }
+  return time;
 }
 
 // The initial state from the condition, h0 = tanh(v^T W_init) (c0 = 0); empty unless init or both.
@@ -247,14 +274,14 @@ T conditional_lm_batch(const ConditionalLm<T>& m, ConditionalLm<T>* grads, const
                        const RnnRunOptions& opt, int64_t* count, T* ending_loss) {
   const ConditionalLmConfig& c = m.config;
   const int64_t Ts = b.steps, B = b.batch, N = Ts * B, V = ConditionalLmConfig::kVocab;
-  const int64_t E = c.embed, Ec = c.uses_input() ? c.cond_embed : 0, F = E + Ec;
+  const int64_t E = c.embed, Ec = c.uses_input() ? c.cond_embed : 0, F = c.input_width();
   const int64_t H = c.rnn.hidden_size, L = c.rnn.num_layers;
   RECUR_CHECK(int64_t(b.inputs.size()) == N && int64_t(b.targets.size()) == N &&
                   int64_t(b.lengths.size()) == B,
               "malformed conditional batch (" << Ts << " steps x " << B << " texts)");
   const Tensor<T> v = condition_rows<T>(c, b.conditions, b.vectors, B);
   Tensor<T> x;
-  clm_inputs(m, b.inputs, v, Ts, B, x);
+  clm_inputs(m, b.inputs, v, Ts, B, x, clm_time<T>(c, b));
   const RnnState<T> init = clm_initial_state(m, v);
   Tensor<T> y;
   RnnState<T> fin;
@@ -345,9 +372,15 @@ T conditional_lm_batch(const ConditionalLm<T>& m, ConditionalLm<T>* grads, const
 namespace {
 // One text per row of v (count,K), sampled byte by byte.
 std::vector<std::string> sample_rows(const ConditionalLm<float>& m, const Tensor<float>& v,
-                                     int64_t max_len, double temperature, int64_t top_k, Rng& rng) {
+                                     int64_t max_len, double temperature, int64_t top_k, Rng& rng,
+                                     int64_t target_length) {
   const int64_t count = v.shape[0];
   RECUR_CHECK(count > 0 && max_len > 0, "count and length must be positive");
+  const bool remaining = m.config.time_input == TimeInput::remaining;
+  RECUR_CHECK(!remaining || (target_length > 0 && target_length <= max_len),
+              "the model takes the remaining length as input: give the length to write (1 to "
+                  << max_len << " bytes), not " << target_length);
+  if (remaining) max_len = target_length;
   const int64_t V = ConditionalLmConfig::kVocab, H = m.config.rnn.hidden_size;
   std::vector<int64_t> tokens(size_t(count), ConditionalLmConfig::kBos);
   std::vector<std::string> out(static_cast<size_t>(count));
@@ -358,7 +391,8 @@ std::vector<std::string> sample_rows(const ConditionalLm<float>& m, const Tensor
   RnnState<float> state = clm_initial_state(m, v), fin;
   const bool has_init = !state.h.empty();
   for (int64_t step = 0; step <= max_len; ++step) {
-    clm_inputs(m, tokens, v, 1, count, x, step == 0);
+    const float t = float(std::log1p(double(remaining ? max_len - step : step)));
+    clm_inputs(m, tokens, v, 1, count, x, std::vector<float>(size_t(count), t), step == 0);
     RnnCache<float> cache;
     rnn_forward(y, fin, cache, m.rnn, x, {}, (step > 0 || has_init) ? &state : nullptr,
                 RnnRunOptions().with_inference(true));
@@ -404,22 +438,23 @@ std::vector<std::string> sample_rows(const ConditionalLm<float>& m, const Tensor
 
 std::vector<std::string> sample_conditional_lm(const ConditionalLm<float>& m, int64_t condition,
                                                int64_t count, int64_t max_len, double temperature,
-                                               int64_t top_k, Rng& rng) {
+                                               int64_t top_k, Rng& rng, int64_t target_length) {
   RECUR_CHECK(count > 0, "count must be positive");
   const std::vector<int64_t> conditions(size_t(count), condition);
   return sample_rows(m, condition_rows<float>(m.config, conditions, {}, count), max_len, temperature,
-                     top_k, rng);
+                     top_k, rng, target_length);
 }
 
 std::vector<std::string> sample_conditional_lm(const ConditionalLm<float>& m,
                                                const std::vector<float>& vectors, int64_t max_len,
-                                               double temperature, int64_t top_k, Rng& rng) {
+                                               double temperature, int64_t top_k, Rng& rng,
+                                               int64_t target_length) {
   const int64_t K = m.config.conditions;
   RECUR_CHECK(!vectors.empty() && int64_t(vectors.size()) % K == 0,
               vectors.size() << " values are not whole condition vectors of " << K);
   const int64_t count = int64_t(vectors.size()) / K;
   return sample_rows(m, condition_rows<float>(m.config, {}, vectors, count), max_len, temperature,
-                     top_k, rng);
+                     top_k, rng, target_length);
 }
 
 #define RECUR_INSTANTIATE(T)                                                                    \

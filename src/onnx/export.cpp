@@ -212,14 +212,78 @@ void export_forecaster(const std::string& model_path, onnx::ModelProto& model) {
 // logits (T,B,258), h_next (, c_next); h_init (L,B,H) = tanh(W_init[condition]), the state to start
 // from (modes init and both; zeros otherwise); stop (T,B) = the stop probability after each token
 // (ending stop) or length (B) = the predicted ln(1 + n) after the first token (ending length).
+// A classifier: tokens or values with their lengths in, logits (B, C) out, every head.
+void export_classifier(const std::string& model_path, onnx::ModelProto& model) {
+  Builder b(model.mutable_graph());
+  const ClassifierModel cm = load_classifier_model(model_path);
+  const ClassifierConfig& cc = cm.net.config;
+  check_exportable(cc.rnn, model_path);
+  std::string x;
+  if (cc.tokens()) {
+    b.input("tokens", onnx::TensorProto::INT64, {"T", "B"});
+    x = embed(b, cm.net.embedding, "tokens");
+  } else {
+    b.input("values", onnx::TensorProto::FLOAT, {"T", "B", std::to_string(cc.features)});
+    x = "values";
+  }
+  b.input("lengths", onnx::TensorProto::INT64, {"B"});
+  const std::string lengths =
+      b.node("Cast", {"lengths"}, 1, [](onnx::NodeProto& n) { attr_i(n, "to", onnx::TensorProto::INT32); })[0];
+  const StackOut s = recurrent_stack(b, cm.net.rnn, "rnn.", x, "", "", lengths);
+  // valid (T,B,1): 1 within each sequence's length, 0 past it.
+  auto valid = [&]() {
+    const std::string T = b.node("Gather", {b.node("Shape", {x}, 1)[0], b.ints("zero", {0}, true)}, 1)[0];
+    const std::string pos = b.node("Range", {b.ints("range.start", {0}, true), T, b.ints("range.step", {1}, true)}, 1)[0];
+    const std::string col = b.node("Unsqueeze", {pos, b.ints("axis1", {1})}, 1)[0];
+    const std::string in = b.node("Cast", {b.node("Less", {col, "lengths"}, 1)[0]}, 1, [](onnx::NodeProto& n) {
+      attr_i(n, "to", onnx::TensorProto::FLOAT);
+    })[0];
+    return b.node("Unsqueeze", {in, b.ints("axis2", {2})}, 1)[0];
+  };
+  // The maximum of v (T,B,W) over each sequence's own steps.
+  auto masked_max = [&](const std::string& v) {
+    const std::string off = b.node("Mul", {b.node("Sub", {valid(), b.floats("one_f", {}, {1.0f})}, 1)[0],
+                                            b.floats("big", {}, {1e9f})}, 1)[0];
+    return b.node("ReduceMax", {b.node("Add", {v, off}, 1)[0]}, 1, [](onnx::NodeProto& n) {
+      attr_ints(n, "axes", {0});
+      attr_i(n, "keepdims", 0);
+    })[0];
+  };
+  std::string feats;
+  if (cc.head == ClassifierHead::pool && cc.pooling == Pooling::last) {
+    feats = top_summary(b, s, cc.rnn, "head");
+  } else if (cc.head == ClassifierHead::pool && cc.pooling == Pooling::mean) {
+    const std::string sum = b.node("ReduceSum", {b.node("Mul", {s.y, valid()}, 1)[0], b.ints("axis0", {0})}, 1,
+                                   [](onnx::NodeProto& n) { attr_i(n, "keepdims", 0); })[0];
+    const std::string n = b.node("Cast", {b.node("Unsqueeze", {"lengths", b.ints("axis1b", {1})}, 1)[0]}, 1,
+                                 [](onnx::NodeProto& p) { attr_i(p, "to", onnx::TensorProto::FLOAT); })[0];
+    feats = b.node("Div", {sum, n}, 1)[0];
+  } else if (cc.head == ClassifierHead::pool) {
+    feats = masked_max(s.y);
+  } else if (cc.head == ClassifierHead::textrnn2) {
+    check_exportable(cm.net.top.config, model_path);
+    const StackOut top = recurrent_stack(b, cm.net.top, "top.", s.y, "", "", lengths);
+    feats = top_summary(b, top, cm.net.top.config, "top");
+  } else {  // rcnn: z = tanh(W_p [y_t; x_t] + b_p), max over the steps
+    const std::string u = concat(b, {s.y, x}, 2);
+    feats = masked_max(b.node("Tanh", {linear(b, u, cm.net.w_proj, cm.net.b_proj, "proj")}, 1)[0]);
+  }
+  if (cc.dense > 0) feats = b.node("Relu", {linear(b, feats, cm.net.w_dense, cm.net.b_dense, "dense")}, 1)[0];
+  std::string logits = linear(b, feats, cm.net.w_out, cm.net.b_out, "classifier");
+  if (cc.output == ClassifierOutput::sigmoid)  // (0, z): softmax gives (1 - sigmoid(z), sigmoid(z))
+    logits = concat(b, {b.node("Mul", {logits, b.floats("zero_f", {}, {0.0f})}, 1)[0], logits}, 1);
+  b.as_output(logits, "logits", {"B", std::to_string(cc.classes)});
+}
+
 void export_conditional_lm(const std::string& model_path, onnx::ModelProto& model) {
   const ConditionalTextModel tm = load_conditional_text_model(model_path);
   const ConditionalLm<float>& m = tm.net;
   const ConditionalLmConfig& c = m.config;
   check_exportable(c.rnn, model_path, true);
-  RECUR_CHECK(c.mode != ConditionMode::first,
-              model_path << ": condition mode 'first' is not exported: the graph runs a window at a "
-                            "time and cannot tell the first from the next");
+  RECUR_CHECK(c.mode != ConditionMode::first && c.time_input == TimeInput::none,
+              model_path << ": " << (c.mode == ConditionMode::first ? "condition mode 'first'" : "a time input")
+                         << " is not exported: the graph runs a window at a time and does not "
+                            "know the step's place in the text");
   Builder b(model.mutable_graph());
   const int64_t H = c.rnn.hidden_size, L = c.rnn.num_layers;
   const bool lstm = c.rnn.has_cell_state();
@@ -328,64 +392,7 @@ void export_onnx(const std::string& model_path, const std::string& out_path) {
     }
     note("vocab", st.metadata.count("vocab") ? st.metadata.at("vocab") : "");
   } else if (task == "classify") {
-    const ClassifierModel cm = load_classifier_model(model_path);
-    const ClassifierConfig& cc = cm.net.config;
-    check_exportable(cc.rnn, model_path);
-    std::string x;
-    if (cc.tokens()) {
-      b.input("tokens", onnx::TensorProto::INT64, {"T", "B"});
-      x = embed(b, cm.net.embedding, "tokens");
-    } else {
-      b.input("values", onnx::TensorProto::FLOAT, {"T", "B", std::to_string(cc.features)});
-      x = "values";
-    }
-    b.input("lengths", onnx::TensorProto::INT64, {"B"});
-    const std::string lengths =
-        b.node("Cast", {"lengths"}, 1, [](onnx::NodeProto& n) { attr_i(n, "to", onnx::TensorProto::INT32); })[0];
-    const StackOut s = recurrent_stack(b, cm.net.rnn, "rnn.", x, "", "", lengths);
-    // valid (T,B,1): 1 within each sequence's length, 0 past it.
-    auto valid = [&]() {
-      const std::string T = b.node("Gather", {b.node("Shape", {x}, 1)[0], b.ints("zero", {0}, true)}, 1)[0];
-      const std::string pos = b.node("Range", {b.ints("range.start", {0}, true), T, b.ints("range.step", {1}, true)}, 1)[0];
-      const std::string col = b.node("Unsqueeze", {pos, b.ints("axis1", {1})}, 1)[0];
-      const std::string in = b.node("Cast", {b.node("Less", {col, "lengths"}, 1)[0]}, 1, [](onnx::NodeProto& n) {
-        attr_i(n, "to", onnx::TensorProto::FLOAT);
-      })[0];
-      return b.node("Unsqueeze", {in, b.ints("axis2", {2})}, 1)[0];
-    };
-    // The maximum of v (T,B,W) over each sequence's own steps.
-    auto masked_max = [&](const std::string& v) {
-      const std::string off = b.node("Mul", {b.node("Sub", {valid(), b.floats("one_f", {}, {1.0f})}, 1)[0],
-                                              b.floats("big", {}, {1e9f})}, 1)[0];
-      return b.node("ReduceMax", {b.node("Add", {v, off}, 1)[0]}, 1, [](onnx::NodeProto& n) {
-        attr_ints(n, "axes", {0});
-        attr_i(n, "keepdims", 0);
-      })[0];
-    };
-    std::string feats;
-    if (cc.head == ClassifierHead::pool && cc.pooling == Pooling::last) {
-      feats = top_summary(b, s, cc.rnn, "head");
-    } else if (cc.head == ClassifierHead::pool && cc.pooling == Pooling::mean) {
-      const std::string sum = b.node("ReduceSum", {b.node("Mul", {s.y, valid()}, 1)[0], b.ints("axis0", {0})}, 1,
-                                     [](onnx::NodeProto& n) { attr_i(n, "keepdims", 0); })[0];
-      const std::string n = b.node("Cast", {b.node("Unsqueeze", {"lengths", b.ints("axis1b", {1})}, 1)[0]}, 1,
-                                   [](onnx::NodeProto& p) { attr_i(p, "to", onnx::TensorProto::FLOAT); })[0];
-      feats = b.node("Div", {sum, n}, 1)[0];
-    } else if (cc.head == ClassifierHead::pool) {
-      feats = masked_max(s.y);
-    } else if (cc.head == ClassifierHead::textrnn2) {
-      check_exportable(cm.net.top.config, model_path);
-      const StackOut top = recurrent_stack(b, cm.net.top, "top.", s.y, "", "", lengths);
-      feats = top_summary(b, top, cm.net.top.config, "top");
-    } else {  // rcnn: z = tanh(W_p [y_t; x_t] + b_p), max over the steps
-      const std::string u = concat(b, {s.y, x}, 2);
-      feats = masked_max(b.node("Tanh", {linear(b, u, cm.net.w_proj, cm.net.b_proj, "proj")}, 1)[0]);
-    }
-    if (cc.dense > 0) feats = b.node("Relu", {linear(b, feats, cm.net.w_dense, cm.net.b_dense, "dense")}, 1)[0];
-    std::string logits = linear(b, feats, cm.net.w_out, cm.net.b_out, "classifier");
-    if (cc.output == ClassifierOutput::sigmoid)  // (0, z): softmax gives (1 - sigmoid(z), sigmoid(z))
-      logits = concat(b, {b.node("Mul", {logits, b.floats("zero_f", {}, {0.0f})}, 1)[0], logits}, 1);
-    b.as_output(logits, "logits", {"B", std::to_string(cc.classes)});
+    export_classifier(model_path, model);
   } else if (task == "forecast") {
     export_forecaster(model_path, model);
   } else if (task == "conditional-lm") {

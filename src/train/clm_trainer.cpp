@@ -194,8 +194,9 @@ ClmTrainResult train_conditional_lm(const ClmTrainConfig& cfg_in, std::ostream& 
   mc.ending = cfg.ending;
   mc.embed = cfg.embed;
   mc.cond_embed = cfg.cond_embed;
+  mc.time_input = cfg.time_input;
   mc.rnn = cfg.rnn;
-  mc.rnn.input_size = mc.embed + (mc.uses_input() ? mc.cond_embed : 0);
+  mc.rnn.input_size = mc.input_width();
   model.net = ConditionalLm<float>(mc);
   Rng rng(cfg.train.seed);
   init_conditional_lm(model.net, rng);

@@ -41,4 +41,21 @@ grep -q "label 'xx' is not one of the training labels" x.log || fail "unclear me
   --resume b.ckpt.safetensors >/dev/null 2>c.log && fail "a resume with another model was accepted"
 grep -q "cannot resume with different settings" c.log || fail "unclear message: $(cat c.log)"
 "$recur" sample-clm --model train.tsv >/dev/null 2>d.log && fail "a text file was taken for a model"
+# The remaining length as input: sample-clm writes the length asked for, and needs it.
+"$recur" train-clm "${common[@]}" --epochs 1 --time-input remaining --out t.safetensors >/dev/null 2>t.log ||
+  fail "--time-input remaining: $(tail -3 t.log)"
+out=$("$recur" sample-clm --model t.safetensors --condition de --count 3 --target-length 25 --seed 2) ||
+  fail "sample-clm --target-length"
+while IFS= read -r line; do
+  [[ $line == "[de] "* ]] || continue
+  text=${line#"[de] "}
+  (( $(printf '%s' "$text" | wc -c) <= 25 )) || fail "a sample over --target-length 25: $text"
+done <<<"$out"
+"$recur" sample-clm --model t.safetensors --condition de >/dev/null 2>t.err && fail "no --target-length accepted"
+grep -q "give the length to write" t.err || fail "unclear message: $(cat t.err)"
+"$recur" export-onnx --model t.safetensors --out t.onnx >/dev/null 2>t.err && fail "a time input exported"
+grep -q "a time input is not exported" t.err || fail "unclear export refusal: $(cat t.err)"
+"$recur" train-clm "${common[@]}" --time-input remaining --ending length --out u.safetensors \
+  >/dev/null 2>u.err && fail "remaining with the length head accepted"
+grep -q "exclude each other" u.err || fail "unclear message: $(cat u.err)"
 echo "clm smoke test: validation $bits bits/byte"

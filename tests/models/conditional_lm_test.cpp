@@ -97,6 +97,66 @@ TEST(ConditionalLm, LearnedEndingsStopNearTheTrainedLengths) {
   }
 }
 
+// Time as an input: gradients with the step index and with the remaining length; and a model
+// told the bytes still to write learns where a text ends: every training text is a run of 'a'
+// closed by '.', of 3 to 14 bytes, so only the remaining length says when the '.' comes.
+TEST(ConditionalLm, TimeInputGradientsAndTheRemainingLengthEndsTexts) {
+  const std::string t0 = "abca", t1 = "", t2 = "cb";
+  const ClmBatch batch = make_clm_batch({&t0, &t1, &t2}, {2, 0, 1});
+  for (TimeInput time : {TimeInput::index, TimeInput::remaining}) {
+    ConditionalLmConfig cfg = config(ConditionMode::both, CellKind::lstm, 1);
+    cfg.time_input = time;
+    cfg.rnn.input_size = cfg.input_width();
+    ConditionalLm<double> m(cfg);
+    Rng rng(5);
+    init_conditional_lm(m, rng);
+    ConditionalLm<double> g(m.config);
+    conditional_lm_batch(m, &g, batch, {});
+    auto loss = [&] { return conditional_lm_batch<double>(m, nullptr, batch, {}); };
+    auto pn = m.named();
+    auto gn = g.named();
+    for (size_t i = 0; i < pn.size(); ++i)
+      if (pn[i].first != "embedding.weight")
+        testing::expect_grad_matches(std::string(time_input_name(time)) + "." + pn[i].first, *pn[i].second,
+                                     *gn[i].second, loss);
+  }
+  ConditionalLmConfig cfg = config(ConditionMode::input, CellKind::gru, 1);
+  cfg.conditions = 1;
+  cfg.rnn.hidden_size = 16;
+  cfg.time_input = TimeInput::remaining;
+  cfg.rnn.input_size = cfg.input_width();
+  ConditionalLm<float> m(cfg);
+  Rng rng(2);
+  init_conditional_lm(m, rng);
+  ConditionalLm<float> g(m.config);
+  OptimizerConfig oc;
+  oc.kind = OptimizerKind::kAdam;
+  oc.lr = 1e-2;
+  Optimizer<float> opt(oc);
+  auto params = param_list(m, g);
+  std::vector<std::string> texts;
+  for (int n = 3; n <= 14; ++n) texts.push_back(std::string(size_t(n - 1), 'a') + ".");
+  std::vector<const std::string*> ptrs;
+  for (auto& t : texts) ptrs.push_back(&t);
+  const ClmBatch b = make_clm_batch(ptrs, std::vector<int64_t>(texts.size(), 0));
+  for (int step = 0; step < 300; ++step) {
+    for (auto& p : params) p.grad->fill(0.0f);
+    conditional_lm_batch(m, &g, b, {});
+    opt.step(params);
+  }
+  Rng srng(3);
+  for (int64_t target : {4, 9, 13}) {
+    int64_t right = 0;
+    for (const std::string& s : sample_conditional_lm(m, 0, 20, 30, 1.0, 0, srng, target))
+      right += s == std::string(size_t(target - 1), 'a') + ".";
+    EXPECT_GE(right, 16) << "target " << target;
+  }
+  EXPECT_RECUR_ERROR(sample_conditional_lm(m, 0, 1, 30, 1.0, 0, srng), "give the length to write");
+  ConditionalLmConfig bad = cfg;
+  bad.ending = SequenceEnding::length;
+  EXPECT_RECUR_ERROR(bad.validate(), "exclude each other");
+}
+
 TEST(ConditionalLm, GradientsMatchFiniteDifferencesInEveryMode) {
   const std::string t0 = "abca", t1 = "", t2 = "cb";
   const ClmBatch batch = make_clm_batch({&t0, &t1, &t2}, {2, 0, 1});

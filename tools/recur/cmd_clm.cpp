@@ -18,7 +18,7 @@ namespace {
 
 struct TrainArgs {
   ClmTrainConfig cfg;
-  std::string mode = "both", ending = "eos";
+  std::string mode = "both", ending = "eos", time_input = "none";
   NetworkOptions net{.hidden = 256};
   int threads = 0;
 };
@@ -26,6 +26,7 @@ struct TrainArgs {
 void run_train(TrainArgs a) {
   a.cfg.mode = parse_condition_mode(a.mode);
   a.cfg.ending = parse_sequence_ending(a.ending);
+  a.cfg.time_input = parse_time_input(a.time_input);
   apply(a.net, a.cfg.rnn, nullptr);
   start_run(a.cfg.train, a.threads);
   const ClmTrainResult r = train_conditional_lm(a.cfg, std::cerr);
@@ -37,7 +38,7 @@ void run_train(TrainArgs a) {
 
 struct SampleArgs {
   std::string model, condition, classifier, input, expect;
-  int64_t count = 5, length = 200, top_k = 0;
+  int64_t count = 5, length = 200, top_k = 0, target_length = 0;
   double temperature = 0.8;
   uint64_t seed = 1;
   bool quiet = false;
@@ -63,7 +64,7 @@ void sample_vectors(const ConditionalTextModel& m, const SampleArgs& a) {
   }
   Rng rng(a.seed);
   const std::vector<std::string> texts =
-      sample_conditional_lm(m.net, x.data, a.length, a.temperature, a.top_k, rng);
+      sample_conditional_lm(m.net, x.data, a.length, a.temperature, a.top_k, rng, a.target_length);
   int64_t right = 0;
   for (size_t i = 0; i < texts.size(); ++i) {
     if (!expected.empty()) right += texts[i] == expected[i];
@@ -100,7 +101,7 @@ void run_sample(const SampleArgs& a) {
   for (int64_t k : conds) {
     const std::string& name = m.conditions.name(k);
     const std::vector<std::string> texts =
-        sample_conditional_lm(m.net, k, a.count, a.length, a.temperature, a.top_k, rng);
+        sample_conditional_lm(m.net, k, a.count, a.length, a.temperature, a.top_k, rng, a.target_length);
     std::vector<int64_t> predicted(texts.size(), -1);
     if (judged) {
       std::vector<Example> ex;
@@ -171,6 +172,11 @@ void add_clm(CLI::App& app, Action& action) {
                 "(predicted length)")
       ->capture_default_str()
       ->check(CLI::IsMember({"eos", "stop", "length"}));
+  c->add_option("--time-input", a->time_input,
+                "Time as an input at every step: none, index (the step) or remaining (the bytes "
+                "still to write; sample-clm then takes --target-length)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"none", "index", "remaining"}));
   c->add_option("--max-len", a->cfg.max_len, "Bytes kept per text")->capture_default_str()->check(Positive);
   c->add_option("--embed", a->cfg.embed, "Byte embedding size")->capture_default_str()->check(Positive);
   c->add_option("--cond-embed", a->cfg.cond_embed, "Condition embedding size (input, both)")
@@ -198,6 +204,9 @@ void add_clm(CLI::App& app, Action& action) {
       ->check(NonNegative);
   sc->add_option("--seed", s->seed, "Random seed")->capture_default_str();
   sc->add_option("--classifier", s->classifier, "A text classifier (train-classifier) to judge the samples");
+  sc->add_option("--target-length", s->target_length,
+                 "Models with the remaining length as input: the bytes to write (at most --length)")
+      ->check(Positive);
   sc->add_option("--input", s->input, "Vector models: the condition vectors, .npy (N, K); a text each");
   sc->add_option("--expect", s->expect, "Vector models: the expected texts, a line each; reports exact matches");
   sc->add_flag("--quiet", s->quiet, "Print only the recognition summary");

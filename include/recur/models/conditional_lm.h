@@ -22,10 +22,17 @@
 //           round(exp(l) - 1) bytes (EOS never drawn)
 // The byte softmax is trained the same way in all three (EOS included), so the modes differ only
 // in what decides the end; the auxiliary losses are added to the gradient with weight 1.
-// Key: T = time, B = batch, V = 258, E = byte embedding, Ec = condition embedding, H = hidden,
+//
+// Time as an input (seed 004; `time_input`): one more input value at every step t (t = 0 at BOS),
+//   index      ln(1 + t)
+//   remaining  ln(1 + n - t), the bytes still to write (n the text's length): sampling is given
+//              the length to write and the model learns to end there. Not with the length head,
+//              which predicts n from the first step's state, whose input would need n.
+// Key: T = time, B = batch, V = 258, E = byte embedding, Ec = condition embedding, Et = time
+// input (0 or 1), H = hidden,
 // L = layers, K = conditions.
 // Parameters: embedding.weight (V,E); cond.weight (K,Ec) [input, both, first]; init.weight (K, L*H)
-// [init, both]; rnn.* (input size E or E+Ec); decoder.weight (V,H), decoder.bias (V);
+// [init, both]; rnn.* (input size E [+ Ec] [+ Et]); decoder.weight (V,H), decoder.bias (V);
 // stop.weight (H), stop.bias (1) [stop]; length.weight (H), length.bias (1) [length].
 #pragma once
 
@@ -42,6 +49,9 @@ namespace recur {
 
 enum class ConditionMode { init, input, both, first };
 enum class SequenceEnding { eos, stop, length };
+enum class TimeInput { none, index, remaining };
+TimeInput parse_time_input(const std::string& name);  // "none", "index", "remaining"
+const char* time_input_name(TimeInput t);
 SequenceEnding parse_sequence_ending(const std::string& name);  // "eos", "stop", "length"
 const char* sequence_ending_name(SequenceEnding e);
 ConditionMode parse_condition_mode(const std::string& name);  // "init", "input", "both", "first"
@@ -53,12 +63,16 @@ struct ConditionalLmConfig {
   bool vectors = false;    // conditions are real vectors (else class ids)
   ConditionMode mode = ConditionMode::both;
   SequenceEnding ending = SequenceEnding::eos;
+  TimeInput time_input = TimeInput::none;
   int64_t embed = 32;       // E
   int64_t cond_embed = 16;  // Ec (input, both)
   RnnConfig rnn;            // unidirectional; input_size = E (+ Ec)
 
   bool uses_input() const { return mode != ConditionMode::init; }
   bool uses_init() const { return mode == ConditionMode::init || mode == ConditionMode::both; }
+  int64_t time_width() const { return time_input == TimeInput::none ? 0 : 1; }  // Et
+  // The RNN's input: E + Ec (input modes) + Et.
+  int64_t input_width() const { return embed + (uses_input() ? cond_embed : 0) + time_width(); }
   void validate() const;
   std::map<std::string, std::string> to_metadata() const;
   static ConditionalLmConfig from_metadata(const std::map<std::string, std::string>& meta);
@@ -114,13 +128,15 @@ T conditional_lm_batch(const ConditionalLm<T>& model, ConditionalLm<T>* grads, c
                        const RnnRunOptions& opt, int64_t* count = nullptr, T* ending_loss = nullptr);
 
 // `count` texts for `condition`, sampled byte by byte (temperature; top-k when > 0) until the
-// model's ending says so (EOS, the stop head, or the predicted length) or `max_len` bytes.
+// model's ending says so (EOS, the stop head, or the predicted length) or `max_len` bytes. A model
+// with the remaining length as input writes `target_length` bytes (required, at most max_len).
 std::vector<std::string> sample_conditional_lm(const ConditionalLm<float>& model, int64_t condition,
                                                int64_t count, int64_t max_len, double temperature,
-                                               int64_t top_k, Rng& rng);
+                                               int64_t top_k, Rng& rng, int64_t target_length = 0);
 // One text per condition vector (vectors: count * K values), for a model of vectors.
 std::vector<std::string> sample_conditional_lm(const ConditionalLm<float>& model,
                                                const std::vector<float>& vectors, int64_t max_len,
-                                               double temperature, int64_t top_k, Rng& rng);
+                                               double temperature, int64_t top_k, Rng& rng,
+                                               int64_t target_length = 0);
 
 }  // namespace recur

@@ -31,6 +31,7 @@ struct ClmTrainConfig {
   int64_t max_len = 300;               // bytes kept per text
   ConditionMode mode = ConditionMode::both;
   SequenceEnding ending = SequenceEnding::eos;  // how samples end (recur/models/conditional_lm.h)
+  TimeInput time_input = TimeInput::none;       // the step's index or the bytes still to write
   RnnConfig rnn;                       // cell, hidden, layers, dropout (input size is set)
   int64_t embed = 32, cond_embed = 16;
   // Optimisation and outputs (recur/train/train_settings.h): the model at train.out_path, its
