@@ -25,6 +25,25 @@ ConditionalLmConfig config(ConditionMode mode, CellKind cell, int layers) {
   return c;
 }
 
+// `steps` Adam updates (lr 1e-2) of m on the texts with their conditions, from m's weights.
+void fit(ConditionalLm<float>& m, const std::vector<std::string>& texts,
+         const std::vector<int64_t>& conditions, int steps) {
+  ConditionalLm<float> g(m.config);
+  OptimizerConfig oc;
+  oc.kind = OptimizerKind::kAdam;
+  oc.lr = 1e-2;
+  Optimizer<float> opt(oc);
+  auto params = param_list(m, g);
+  std::vector<const std::string*> ptrs;
+  for (auto& t : texts) ptrs.push_back(&t);
+  const ClmBatch b = make_clm_batch(ptrs, conditions);
+  for (int step = 0; step < steps; ++step) {
+    for (auto& p : params) p.grad->fill(0.0f);
+    conditional_lm_batch(m, &g, b, {});
+    opt.step(params);
+  }
+}
+
 TEST(ConditionalLm, EndingHeadsGradientsMatchFiniteDifferences) {
   const std::string t0 = "abca", t1 = "", t2 = "cb";
   const ClmBatch batch = make_clm_batch({&t0, &t1, &t2}, {2, 0, 1});
@@ -67,26 +86,13 @@ TEST(ConditionalLm, LearnedEndingsStopNearTheTrainedLengths) {
     ConditionalLm<float> m(cfg);
     Rng rng(2);
     init_conditional_lm(m, rng);
-    ConditionalLm<float> g(m.config);
-    OptimizerConfig oc;
-    oc.kind = OptimizerKind::kAdam;
-    oc.lr = 1e-2;
-    Optimizer<float> opt(oc);
-    auto params = param_list(m, g);
     std::vector<std::string> texts;
     std::vector<int64_t> conds;
     for (int i = 0; i < 16; ++i) {
       texts.push_back(std::string(i % 2 ? 9 : 3, 'a'));
       conds.push_back(i % 2);
     }
-    std::vector<const std::string*> ptrs;
-    for (auto& t : texts) ptrs.push_back(&t);
-    const ClmBatch b = make_clm_batch(ptrs, conds);
-    for (int step = 0; step < 300; ++step) {
-      for (auto& p : params) p.grad->fill(0.0f);
-      conditional_lm_batch(m, &g, b, {});
-      opt.step(params);
-    }
+    fit(m, texts, conds, 300);
     Rng srng(3);
     for (int64_t k = 0; k < 2; ++k) {
       double mean = 0;
@@ -128,22 +134,9 @@ TEST(ConditionalLm, TimeInputGradientsAndTheRemainingLengthEndsTexts) {
   ConditionalLm<float> m(cfg);
   Rng rng(2);
   init_conditional_lm(m, rng);
-  ConditionalLm<float> g(m.config);
-  OptimizerConfig oc;
-  oc.kind = OptimizerKind::kAdam;
-  oc.lr = 1e-2;
-  Optimizer<float> opt(oc);
-  auto params = param_list(m, g);
   std::vector<std::string> texts;
   for (int n = 3; n <= 14; ++n) texts.push_back(std::string(size_t(n - 1), 'a') + ".");
-  std::vector<const std::string*> ptrs;
-  for (auto& t : texts) ptrs.push_back(&t);
-  const ClmBatch b = make_clm_batch(ptrs, std::vector<int64_t>(texts.size(), 0));
-  for (int step = 0; step < 300; ++step) {
-    for (auto& p : params) p.grad->fill(0.0f);
-    conditional_lm_batch(m, &g, b, {});
-    opt.step(params);
-  }
+  fit(m, texts, std::vector<int64_t>(texts.size(), 0), 300);
   Rng srng(3);
   for (int64_t target : {4, 9, 13}) {
     int64_t right = 0;
@@ -251,28 +244,16 @@ TEST(ConditionalLm, GeneratesWhatItsConditionAsksFor) {
     c.embed = 8;
     c.rnn.hidden_size = 16;
     c.rnn.input_size = c.embed + (c.uses_input() ? c.cond_embed : 0);
-    ConditionalLm<float> m(c), g(c);
+    ConditionalLm<float> m(c);
     Rng rng(2);
     init_conditional_lm(m, rng);
-    OptimizerConfig oc;
-    oc.kind = OptimizerKind::kAdam;
-    oc.lr = 1e-2;
-    Optimizer<float> opt(oc);
-    auto params = param_list(m, g);
     std::vector<std::string> texts;
     std::vector<int64_t> conds;
     for (int i = 0; i < 16; ++i) {
       texts.push_back(std::string(size_t(3 + i % 5), i % 2 ? 'y' : 'x'));
       conds.push_back(i % 2);
     }
-    std::vector<const std::string*> ptrs;
-    for (auto& t : texts) ptrs.push_back(&t);
-    const ClmBatch b = make_clm_batch(ptrs, conds);
-    for (int step = 0; step < 400; ++step) {
-      for (auto& p : params) p.grad->fill(0.0f);
-      conditional_lm_batch(m, &g, b, {});
-      opt.step(params);
-    }
+    fit(m, texts, conds, 400);
     Rng srng(5);
     for (int64_t k = 0; k < 2; ++k) {
       const char want = k ? 'y' : 'x';
