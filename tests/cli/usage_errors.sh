@@ -37,6 +37,11 @@ usage "unknown option --save; did you mean --out?" esn --save out.st
 usage "unknown option --temp; did you mean --temperature?" sample --model m.st --temp 0.5
 usage "unknown command 'lisops'; did you mean listops?" data lisops --out out.d
 usage "see: recur train-lm --help" train-lm --text text.txt --out out.st --no-such-option-at-all
+# The data given no way, or two ways.
+usage "give the data one way: --train and --valid" train-classifier --out out.st
+usage "give the data one way" train-classifier --train text.txt --arrays d --valid text.txt --out out.st
+usage "give the data one way: --train and --valid (labelled text) or --arrays" train-clm --out out.st
+usage "give the data one way" train-clm --train text.txt --out out.st
 # A missing required option, a stray argument.
 usage "--text is required" train-lm --out out.st
 usage "not expected: stray" train-lm --text text.txt --out out.st stray

@@ -196,7 +196,13 @@ void add_classifier(CLI::App& app, Action& action) {
                 "Dropout on the head's features (the concatenated states) and the dense layer")
       ->check(number_in(0, 0.95));
   add_train_settings(c, a->cfg.train, a->threads);
-  c->callback([a, &action] { action = [a] { run_train(*a); }; });
+  c->callback([a, c, &action] {
+    const size_t given = c->count("--train") + c->count("--idx-dir") + c->count("--arrays");
+    check_usage(given == 1 && c->count("--train") == c->count("--valid"),
+                "give the data one way: --train and --valid (labelled text), --idx-dir (images) or "
+                "--arrays (.npy arrays)");
+    action = [a] { run_train(*a); };
+  });
 
   auto e = std::make_shared<EvalArgs>();
   CLI::App* ev = app.add_subcommand(

@@ -184,7 +184,12 @@ void add_clm(CLI::App& app, Action& action) {
       ->check(Positive);
   add_network_options(c, a->net, /*with_init=*/false);
   add_train_settings(c, a->cfg.train, a->threads);
-  c->callback([a, &action] { action = [a] { run_train(*a); }; });
+  c->callback([a, c, &action] {
+    check_usage(c->count("--train") + c->count("--valid") == 2 || c->count("--arrays") == 1,
+                "give the data one way: --train and --valid (labelled text) or --arrays (vectors and "
+                "their texts)");
+    action = [a] { run_train(*a); };
+  });
 
   auto s = std::make_shared<SampleArgs>();
   CLI::App* sc = app.add_subcommand(
