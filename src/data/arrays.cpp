@@ -39,6 +39,27 @@ void check_finite(const LabeledArrays& a) {
   }
 }
 
+// The labels of a's sequences: (N,) or (N, T), each >= 0 within its sequence's length.
+std::vector<int64_t> read_labels(const std::string& path, const LabeledArrays& a, ArrayLabels kind) {
+  const int64_t n = a.count(), steps = a.steps();
+  Shape shape;
+  std::vector<int64_t> labels = load_npy_int(path, &shape);
+  const bool per_step = kind == ArrayLabels::per_step;
+  const Shape want = per_step ? Shape{n, steps} : Shape{n};
+  RECUR_CHECK(shape == want, "'" << path << "': labels of shape " << shape_str(shape) << "; expected "
+                                 << shape_str(want)
+                                 << (per_step ? ", a class per step of " : ", a class per sequence of ")
+                                 << a.source);
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t t = 0; t < (per_step ? a.lengths[size_t(i)] : 1); ++t) {
+      const int64_t y = labels[size_t(per_step ? i * steps + t : i)];
+      RECUR_CHECK(y >= 0, "'" << path << "': label " << y << " at "
+                              << (per_step ? index_str({i, t}) : index_str({i}))
+                              << "; expected a class index >= 0");
+    }
+  return labels;
+}
+
 }  // namespace
 
 LabeledArrays read_labeled_arrays(const std::string& x_path, const std::string& y_path,
@@ -50,29 +71,9 @@ LabeledArrays read_labeled_arrays(const std::string& x_path, const std::string& 
   RECUR_CHECK(xs.size() == 3 && xs[0] > 0 && xs[1] > 0 && xs[2] > 0,
               "'" << x_path << "': features of shape " << shape_str(xs)
                   << "; expected (N, T, F), sequences x steps x features, none of them 0");
-  const int64_t n = a.count(), steps = a.steps();
-  a.lengths = read_lengths(lengths_path, n, steps);
+  a.lengths = read_lengths(lengths_path, a.count(), a.steps());
 
-  if (y_path.empty()) {
-    check_finite(a);
-    return a;
-  }
-  Shape ys;
-  a.labels = load_npy_int(y_path, &ys);
-  const bool per_step = kind == ArrayLabels::per_step;
-  const Shape want = per_step ? Shape{n, steps} : Shape{n};
-  RECUR_CHECK(ys == want, "'" << y_path << "': labels of shape " << shape_str(ys) << "; expected "
-                              << shape_str(want) << (per_step ? ", a class per step of " : ", a class per sequence of ")
-                              << x_path);
-  for (int64_t i = 0; i < n; ++i) {
-    const int64_t len = a.lengths[size_t(i)];
-    for (int64_t t = 0; t < (per_step ? len : 1); ++t) {
-      const int64_t y = a.labels[size_t(per_step ? i * steps + t : i)];
-      RECUR_CHECK(y >= 0, "'" << y_path << "': label " << y << " at "
-                              << (per_step ? index_str({i, t}) : index_str({i}))
-                              << "; expected a class index >= 0");
-    }
-  }
+  if (!y_path.empty()) a.labels = read_labels(y_path, a, kind);
   check_finite(a);
   return a;
 }

@@ -30,8 +30,10 @@ std::vector<int64_t> TextEncoder::encode(const std::string& text, int64_t max_le
   }
   RECUR_CHECK(!ids.empty(), source << ": the text has no tokens");
   if (max_len > 0 && int64_t(ids.size()) > max_len) {
-    if (keep_last) ids.erase(ids.begin(), ids.end() - std::ptrdiff_t(max_len));
-    ids.resize(size_t(max_len));
+    if (keep_last)
+      ids.erase(ids.begin(), ids.end() - std::ptrdiff_t(max_len));
+    else
+      ids.resize(size_t(max_len));
   }
   return ids;
 }

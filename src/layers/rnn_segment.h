@@ -8,6 +8,7 @@
 #include "recur/core/error.h"
 #include "recur/core/rng.h"
 #include "recur/layers/rnn.h"
+#include "recur/nn/dropout.h"  // inverted_dropout between layers and between segments
 
 namespace recur {
 
@@ -26,23 +27,6 @@ void check_state(const Tensor<T>& s, const char* what, int64_t LD, int64_t B, in
   RECUR_CHECK(s.shape == Shape({LD, B, H}), what << " has shape " << s.shape_string()
                                                  << ", expected " << shape_str({LD, B, H})
                                                  << " (layers*directions, batch, hidden)");
-}
-
-// Inverted dropout on x in place, between layers and between segments: mask holds 1/(1-p) where
-// a value is kept and 0 where it is dropped (reused when shaped alike); backward multiplies by it.
-template <class T>
-void inverted_dropout(Tensor<T>& x, Tensor<T>& mask, double p, Rng& rng) {
-  const double keep = 1.0 - p;
-  mask.reuse_as(x.shape);
-  for (int64_t k = 0; k < x.numel(); ++k) {
-    mask[k] = rng.bernoulli(keep) ? T(1.0 / keep) : T(0);
-    x[k] *= mask[k];
-  }
-}
-
-template <class T>
-void scale_by_mask(Tensor<T>& d, const Tensor<T>& mask) {
-  for (int64_t k = 0; k < mask.numel(); ++k) d[k] *= mask[k];
 }
 
 template <class T>

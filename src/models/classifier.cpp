@@ -7,6 +7,7 @@
 #include "recur/core/enum_names.h"
 #include "recur/io/metadata.h"
 #include "recur/models/named_tensors.h"
+#include "recur/nn/dropout.h"
 #include "recur/nn/embedding.h"
 #include "recur/nn/linear.h"
 #include "recur/nn/loss.h"
@@ -154,19 +155,6 @@ void init_classifier(SequenceClassifier<T>& m, Rng& rng, RecurrentInit scheme) {
 
 namespace {
 
-// Inverted dropout: a mask of 1/(1-p) where a value is kept and 0 where it is dropped.
-template <class T>
-Tensor<T> dropout_mask(Shape shape, double p, Rng& rng) {
-  Tensor<T> mask(std::move(shape));
-  for (auto& m : mask.data) m = rng.bernoulli(1.0 - p) ? T(1.0 / (1.0 - p)) : T(0);
-  return mask;
-}
-
-template <class T>
-void scale(Tensor<T>& v, const Tensor<T>& mask) {
-  for (int64_t k = 0; k < v.numel(); ++k) v[k] *= mask[k];
-}
-
 // x (T,B,E) scaled by one mask row per sequence, (B,E), at every step.
 template <class T>
 void scale_steps(Tensor<T>& x, const Tensor<T>& mask) {
@@ -294,13 +282,13 @@ struct OutputPass {
     const bool drop = opt.training && c.head_dropout > 0;
     RECUR_CHECK(!drop || opt.rng, "classifier dropout needs a random generator");
     feat = std::move(f);
-    if (drop) scale(feat, feat_mask = dropout_mask<T>(feat.shape, c.head_dropout, *opt.rng));
+    if (drop) inverted_dropout(feat, feat_mask, c.head_dropout, *opt.rng);
     const Tensor<T>* in = &feat;
     if (c.dense > 0) {
       hidden = Tensor<T>({B, K});
       linear_forward(hidden.ptr(), feat.ptr(), model.w_dense.ptr(), model.b_dense.ptr(), B, F, K);
       for (auto& v : hidden.data) v = std::max(v, T(0));
-      if (drop) scale(hidden, hidden_mask = dropout_mask<T>(hidden.shape, c.head_dropout, *opt.rng));
+      if (drop) inverted_dropout(hidden, hidden_mask, c.head_dropout, *opt.rng);
       in = &hidden;
     }
     Tensor<T> z({B, O});
@@ -325,14 +313,14 @@ struct OutputPass {
                     (c.dense > 0 ? hidden : feat).ptr(), model.w_out.ptr(), B, K, O);
     Tensor<T> dfeat = din;
     if (c.dense > 0) {
-      if (!hidden_mask.empty()) scale(din, hidden_mask);
+      if (!hidden_mask.empty()) scale_by_mask(din, hidden_mask);
       for (int64_t k = 0; k < din.numel(); ++k)
         if (hidden[k] <= T(0)) din[k] = T(0);
       dfeat = Tensor<T>({B, F});
       linear_backward(dfeat.ptr(), grads.w_dense.ptr(), grads.b_dense.ptr(), din.ptr(), feat.ptr(),
                       model.w_dense.ptr(), B, F, K);
     }
-    if (!feat_mask.empty()) scale(dfeat, feat_mask);
+    if (!feat_mask.empty()) scale_by_mask(dfeat, feat_mask);
     return dfeat;
   }
 };
@@ -376,7 +364,8 @@ T classifier_batch(const SequenceClassifier<T>& model, SequenceClassifier<T>* gr
   Tensor<T> x_mask;  // input dropout, (B,E)
   if (opt.training && c.input_dropout > 0) {
     RECUR_CHECK(opt.rng, "classifier dropout needs a random generator");
-    scale_steps(x, x_mask = dropout_mask<T>({B, E}, c.input_dropout, *opt.rng));
+    dropout_mask(x_mask, {B, E}, c.input_dropout, *opt.rng);
+    scale_steps(x, x_mask);
   }
   Tensor<T> y;
   RnnState<T> fin;

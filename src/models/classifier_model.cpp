@@ -152,16 +152,22 @@ double ClassifierEvaluation::auc() const {
   return (rank_sum - pos * (pos + 1) / 2) / (pos * neg);
 }
 
-double ClassifierEvaluation::majority_accuracy(int64_t* cls) const {
+int64_t ClassifierEvaluation::majority_class(int64_t* count) const {
   const int64_t C = int64_t(std::sqrt(double(confusion.size())) + 0.5);
-  int64_t best = 0, best_count = -1;
+  int64_t best = 0, best_count = 0;
   for (int64_t r = 0; r < C; ++r) {
     int64_t n = 0;
     for (int64_t k = 0; k < C; ++k) n += confusion[size_t(r * C + k)];
     if (n > best_count) best = r, best_count = n;
   }
-  if (cls) *cls = best;
-  return examples ? double(best_count) / double(examples) : 0.0;
+  if (count) *count = best_count;
+  return best;
+}
+
+double ClassifierEvaluation::majority_accuracy() const {
+  int64_t count = 0;
+  majority_class(&count);
+  return examples ? double(count) / double(examples) : 0.0;
 }
 
 ClassifierEvaluation evaluate_classifier(const SequenceClassifier<float>& net,
@@ -207,13 +213,11 @@ std::string classification_report(const ClassifierEvaluation& ev, const LabelSet
   std::snprintf(buf, sizeof buf, "accuracy %.4f (%lld of %lld), loss %.4f nats\n", ev.accuracy(),
                 (long long)ev.correct, (long long)ev.examples, ev.loss_nats);
   out << buf;
-  int64_t majority = 0;
-  const double base = ev.majority_accuracy(&majority);
-  std::snprintf(buf, sizeof buf, "majority baseline %.4f (always %s)\n", base,
-                labels.name(majority).c_str());
+  std::snprintf(buf, sizeof buf, "majority baseline %.4f (always %s)\n", ev.majority_accuracy(),
+                labels.name(ev.majority_class()).c_str());
   out << buf;
-  if (!ev.scores.empty() && !std::isnan(ev.auc())) {
-    std::snprintf(buf, sizeof buf, "AUC %.4f (%s against %s)\n", ev.auc(), labels.name(1).c_str(),
+  if (const double auc = ev.auc(); !std::isnan(auc)) {
+    std::snprintf(buf, sizeof buf, "AUC %.4f (%s against %s)\n", auc, labels.name(1).c_str(),
                   labels.name(0).c_str());
     out << buf;
   }

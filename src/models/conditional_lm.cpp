@@ -238,17 +238,19 @@ void clm_inputs(const ConditionalLm<T>& m, const std::vector<int64_t>& inputs, c
   }
 }
 
-// The time input of a batch: ln(1 + t), or ln(1 + n - t) with n each text's length (bytes).
+// The time input at step t of a text of n bytes: ln(1 + t), or ln(1 + n - t).
+double time_value(TimeInput kind, int64_t t, int64_t n) {
+  return std::log1p(double(kind == TimeInput::index ? t : std::max<int64_t>(n - t, 0)));
+}
+
+// The time input of a batch, each text with its own length.
 template <class T>
 std::vector<T> clm_time(const ConditionalLmConfig& c, const ClmBatch& b) {
   if (!c.time_width()) return {};
   std::vector<T> time(size_t(b.steps * b.batch));
   for (int64_t t = 0; t < b.steps; ++t)
-    for (int64_t s = 0; s < b.batch; ++s) {
-      const int64_t n = b.lengths[size_t(s)] - 1;
-      time[size_t(t * b.batch + s)] = T(std::log1p(double(
-          c.time_input == TimeInput::index ? t : std::max<int64_t>(n - t, 0))));
-    }
+    for (int64_t s = 0; s < b.batch; ++s)
+      time[size_t(t * b.batch + s)] = T(time_value(c.time_input, t, b.lengths[size_t(s)] - 1));
   return time;
 }
 
@@ -391,7 +393,7 @@ std::vector<std::string> sample_rows(const ConditionalLm<float>& m, const Tensor
   RnnState<float> state = clm_initial_state(m, v), fin;
   const bool has_init = !state.h.empty();
   for (int64_t step = 0; step <= max_len; ++step) {
-    const float t = float(std::log1p(double(remaining ? max_len - step : step)));
+    const float t = float(time_value(m.config.time_input, step, max_len));
     clm_inputs(m, tokens, v, 1, count, x, std::vector<float>(size_t(count), t), step == 0);
     RnnCache<float> cache;
     rnn_forward(y, fin, cache, m.rnn, x, {}, (step > 0 || has_init) ? &state : nullptr,

@@ -176,11 +176,6 @@ TaggerEvaluation evaluate_tagger(const SequenceModel<float>& net, const LabelSet
       &loss_sum);
   ev.tokens.loss_nats = loss_sum / double(ev.tokens.examples);
   for (int64_t w : wrong) ev.sequences_correct += w == 0;
-  for (int64_t c = 0; c < C; ++c) {
-    int64_t row = 0;
-    for (int64_t k = 0; k < C; ++k) row += ev.tokens.confusion[size_t(c * C + k)];
-    if (row > ev.majority_count) ev.majority_count = row, ev.majority_tag = c;
-  }
   ev.restoration = is_restoration_tagset(tags);
   if (ev.restoration) {
     std::vector<RestorationTag> rt(tags.names().size());
@@ -226,7 +221,7 @@ std::string tagging_report(const TaggerEvaluation& ev, const LabelSet& tags) {
   out << buf;
   std::snprintf(buf, sizeof buf,
                 "majority baseline %.4f (every token '%s', the most frequent tag here)\n",
-                ev.majority_accuracy(), tags.name(ev.majority_tag).c_str());
+                ev.majority_accuracy(), tags.name(ev.tokens.majority_class()).c_str());
   out << buf;
   if (ev.restoration) {
     out << "\nrestoration         ---------- model ----------   baseline: first word Cap, last "

@@ -295,10 +295,9 @@ void export_conditional_lm(const std::string& model_path, onnx::ModelProto& mode
     b.input("condition", onnx::TensorProto::INT64, {"B"});
   // The condition's projection by W (K, width): a class's row, or a vector times W.
   auto project = [&](const char* name, const Tensor<float>& w) {
-    return b.node(c.vectors ? "MatMul" : "Gather",
-                  c.vectors ? std::vector<std::string>{"condition", b.floats(name, w.shape, w.data)}
-                            : std::vector<std::string>{b.floats(name, w.shape, w.data), "condition"},
-                  1)[0];
+    const std::string weight = b.floats(name, w.shape, w.data);
+    return c.vectors ? b.node("MatMul", {"condition", weight}, 1)[0]
+                     : b.node("Gather", {weight, "condition"}, 1)[0];
   };
   b.input("h", onnx::TensorProto::FLOAT, {sL, "B", sH});
   if (lstm) b.input("c", onnx::TensorProto::FLOAT, {sL, "B", sH});

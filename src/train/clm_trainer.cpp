@@ -136,6 +136,28 @@ ClmTexts texts_of(const std::vector<LabeledText>& rows, const std::string& path,
 
 }  // namespace
 
+Tensor<float> read_condition_vectors(const std::string& path) {
+  Tensor<float> x = load_npy<float>(path);
+  RECUR_CHECK(x.shape.size() == 2 && x.shape[0] > 0 && x.shape[1] > 0,
+              "'" << path << "': shape " << x.shape_string() << "; expected (N, K), a vector per text");
+  for (int64_t k = 0; k < x.numel(); ++k)
+    RECUR_CHECK(std::isfinite(x[k]), "'" << path << "': " << x[k] << " at [" << k / x.shape[1] << ", "
+                                         << k % x.shape[1] << "]; expected finite values");
+  return x;
+}
+
+std::vector<std::string> read_text_lines(const std::string& path, int64_t max_len) {
+  const std::string text = read_file_bytes(path);
+  std::vector<std::string> lines;
+  for (size_t at = 0; at < text.size();) {
+    const size_t end = std::min(text.find('\n', at), text.size());
+    lines.push_back(cut_utf8(text.substr(at, end - at), max_len));
+    RECUR_CHECK(!lines.back().empty(), "'" << path << "' line " << lines.size() << " is empty");
+    at = end + 1;
+  }
+  return lines;
+}
+
 ClmTexts read_clm_arrays(const std::string& dir, const std::string& split, int64_t max_len) {
   namespace fs = std::filesystem;
   const std::string xp = (fs::path(dir) / ("x_" + split + ".npy")).string();
@@ -144,23 +166,11 @@ ClmTexts read_clm_arrays(const std::string& dir, const std::string& split, int64
               "'" << dir << "' lacks " << (fs::exists(xp) ? yp : xp) << "; expected x_" << split
                   << ".npy (N, K), a condition vector per text, and y_" << split
                   << ".txt, a text per line");
-  const Tensor<float> x = load_npy<float>(xp);
-  RECUR_CHECK(x.shape.size() == 2 && x.shape[0] > 0 && x.shape[1] > 0,
-              "'" << xp << "': shape " << x.shape_string() << "; expected (N, K), a vector per text");
-  for (int64_t k = 0; k < x.numel(); ++k)
-    RECUR_CHECK(std::isfinite(x[k]), "'" << xp << "': " << x[k] << " at [" << k / x.shape[1] << ", "
-                                         << k % x.shape[1] << "]; expected finite values");
+  const Tensor<float> x = read_condition_vectors(xp);
   ClmTexts t;
   t.width = x.shape[1];
   t.vectors = x.data;
-  const std::string text = read_file_bytes(yp);
-  size_t at = 0;
-  while (at < text.size()) {
-    const size_t end = std::min(text.find('\n', at), text.size());
-    t.texts.push_back(cut_utf8(text.substr(at, end - at), max_len));
-    RECUR_CHECK(!t.texts.back().empty(), "'" << yp << "' line " << t.texts.size() << " is empty");
-    at = end + 1;
-  }
+  t.texts = read_text_lines(yp, max_len);
   RECUR_CHECK(int64_t(t.texts.size()) == x.shape[0],
               "'" << yp << "' has " << t.texts.size() << " lines; " << xp << " has " << x.shape[0]
                   << " vectors");

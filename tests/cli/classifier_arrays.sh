@@ -12,9 +12,7 @@ set -uo pipefail
 recur=$1
 source "$2/tests/cli/lib.sh"
 fail() { echo "FAIL: $*"; exit 1; }
-fm=/usr/share/datasets/fashion-mnist
-[[ -e $fm/t10k-labels-idx1-ubyte.gz ]] || { echo "SKIP: dataset-fashion-mnist not installed"; exit 77; }
-/usr/bin/python3 -c 'import numpy' 2>/dev/null || { echo "SKIP: python3-numpy not installed"; exit 77; }
+need_fashion_mnist_numpy
 cd "$work"
 
 /usr/bin/python3 - "$fm" <<'PY' || fail "making the arrays"

@@ -1,5 +1,6 @@
 # Shared by the command-line tests (sourced, not run): a scratch directory removed on exit, and the
-# King James Bible text from Debian's bible-kjv (the test is skipped, exit 77, where it is missing).
+# King James Bible text from Debian's bible-kjv and Fashion-MNIST (the test is skipped, exit 77,
+# where they are missing).
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -13,4 +14,12 @@ kjv_head() {
   fi
   [[ -s "$work/full.txt" ]] || bible "Gen1:1-Rev22:21" > "$work/full.txt"
   head -c "$1" "$work/full.txt" > "$2"
+}
+
+# need_fashion_mnist_numpy: sets fm to Debian's Fashion-MNIST directory (dataset-fashion-mnist);
+# skips the test where it or /usr/bin/python3's numpy is missing.
+need_fashion_mnist_numpy() {
+  fm=/usr/share/datasets/fashion-mnist
+  [[ -e $fm/t10k-labels-idx1-ubyte.gz ]] || { echo "SKIP: dataset-fashion-mnist not installed"; exit 77; }
+  /usr/bin/python3 -c 'import numpy' 2>/dev/null || { echo "SKIP: python3-numpy not installed"; exit 77; }
 }

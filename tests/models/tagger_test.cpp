@@ -221,8 +221,9 @@ TEST_F(TaggerFileTest, SavedModelEvaluatesAsTheOriginal) {
   EXPECT_TRUE(ev.restoration);
   EXPECT_EQ(ev.positional.tokens, 8);
   EXPECT_EQ(ev.positional.correct, 4);  // "In the beginning." and "And"
-  EXPECT_EQ(m.tags.name(ev.majority_tag), "Cap");
-  EXPECT_EQ(ev.majority_count, 3);
+  int64_t majority_count = 0;
+  EXPECT_EQ(m.tags.name(ev.tokens.majority_class(&majority_count)), "Cap");
+  EXPECT_EQ(majority_count, 3);
   const std::string report = tagging_report(ev, back.tags);
   for (const char* needle :
        {"token accuracy", "majority baseline", "punctuation present", "capitalised", "macro F1"})

@@ -37,7 +37,7 @@ void run_train(TrainClassifierArgs a) {
   auto report = [](const char* split, const ClassifierEvaluation& e) {
     std::printf("%s accuracy: %.4f (%lld examples; majority baseline %.4f)\n", split, e.accuracy(),
                 (long long)e.examples, e.majority_accuracy());
-    if (!e.scores.empty() && !std::isnan(e.auc())) std::printf("%s AUC: %.4f\n", split, e.auc());
+    if (const double auc = e.auc(); !std::isnan(auc)) std::printf("%s AUC: %.4f\n", split, auc);
   };
   report("validation", r.validation);
   if (r.test.examples > 0) report("test", r.test);

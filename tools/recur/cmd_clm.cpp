@@ -4,12 +4,10 @@
 // asked for?), with --expect against the expected texts.
 #include <cstdio>
 #include <iostream>
-#include <sstream>
+#include <limits>
 
 #include "commands.h"
 #include "train_options.h"
-#include "recur/io/file.h"
-#include "recur/io/npy.h"
 #include "recur/models/classifier_model.h"
 #include "recur/train/clm_trainer.h"
 
@@ -51,13 +49,11 @@ void sample_vectors(const ConditionalTextModel& m, const SampleArgs& a) {
   RECUR_CHECK(!a.input.empty() && a.condition.empty(),
               a.model << " writes for condition vectors of " << K << " values: give --input X.npy (N, "
                       << K << ")");
-  const Tensor<float> x = load_npy<float>(a.input);
-  RECUR_CHECK(x.shape.size() == 2 && x.shape[1] == K && x.shape[0] > 0,
-              a.input << ": shape " << x.shape_string() << "; expected (N, " << K << ")");
+  const Tensor<float> x = read_condition_vectors(a.input);
+  RECUR_CHECK(x.shape[1] == K, a.input << ": shape " << x.shape_string() << "; expected (N, " << K << ")");
   std::vector<std::string> expected;
   if (!a.expect.empty()) {
-    std::istringstream in(read_file_bytes(a.expect));
-    for (std::string line; std::getline(in, line);) expected.push_back(line);
+    expected = read_text_lines(a.expect, std::numeric_limits<int64_t>::max());
     RECUR_CHECK(int64_t(expected.size()) == x.shape[0],
                 a.expect << " has " << expected.size() << " lines; " << a.input << " has "
                          << x.shape[0] << " vectors");

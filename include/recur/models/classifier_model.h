@@ -42,8 +42,10 @@ struct ClassifierEvaluation {
   // The area under the ROC curve of `scores` (ties count half); NaN without scores or without
   // both classes.
   double auc() const;
-  // Accuracy of always predicting the most frequent true class, and that class.
-  double majority_accuracy(int64_t* cls = nullptr) const;
+  // The most frequent true class (the first of equals); *count gets its examples.
+  int64_t majority_class(int64_t* count = nullptr) const;
+  // The accuracy of always predicting it: the majority baseline.
+  double majority_accuracy() const;
 };
 
 // Padded batches of examples (in the given order) for the network.

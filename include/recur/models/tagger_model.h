@@ -102,13 +102,10 @@ struct RestorationScores {
 struct TaggerEvaluation {
   ClassifierEvaluation tokens;  // per token: loss (nats), accuracy, confusion (C,C)
   int64_t sequences = 0, sequences_correct = 0;
-  int64_t majority_tag = 0;  // the most frequent true tag here; its share is the baseline
-  int64_t majority_count = 0;
   bool restoration = false;  // the two below are filled
   RestorationScores model, positional;
-  double majority_accuracy() const {
-    return tokens.examples ? double(majority_count) / double(tokens.examples) : 0.0;
-  }
+  // The most frequent true tag here (tokens.majority_class()) is the baseline.
+  double majority_accuracy() const { return tokens.majority_accuracy(); }
 };
 
 TaggerEvaluation evaluate_tagger(const SequenceModel<float>& net, const LabelSet& tags,

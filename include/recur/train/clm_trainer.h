@@ -62,8 +62,13 @@ struct ClmTexts {
   ClmTexts slice(size_t begin, size_t end) const;
 };
 
-// A directory's split as vectors and texts: x_<split>.npy (N, K), finite, and y_<split>.txt, N
-// lines, each cut to max_len bytes. Errors name the file and the row or line.
+// Condition vectors from .npy: (N, K), every value finite. Errors name the file and the index.
+Tensor<float> read_condition_vectors(const std::string& path);
+// A text per line of the file (a final newline ends the last line), each cut to max_len bytes at a
+// character boundary; an empty line is an error naming it.
+std::vector<std::string> read_text_lines(const std::string& path, int64_t max_len);
+// A directory's split as vectors and texts: x_<split>.npy and y_<split>.txt (read as above), with
+// as many lines as vectors.
 ClmTexts read_clm_arrays(const std::string& dir, const std::string& split, int64_t max_len);
 
 // Bits per target byte of the model on its texts; `targets` receives the number of target bytes
